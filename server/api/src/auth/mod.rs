@@ -1,0 +1,11 @@
+//! Authentication: password hashing, JWT access tokens, opaque rotating refresh
+//! tokens, the `AuthUser` extractor and sign-in rate limiting.
+
+pub mod extractor;
+pub mod jwt;
+pub mod password;
+pub mod rate_limit;
+pub mod sessions;
+pub mod tokens;
+
+pub use extractor::AuthUser;

@@ -1,0 +1,184 @@
+//! Configuration: one clap tree, every option also an environment variable. The
+//! doc comments are the `--help` text. Secrets are wrapped so `Debug` never shows them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "artel", version, about = "Artel: team messenger with a CRM inside")]
+pub struct Cli {
+    #[command(flatten)]
+    pub data: DataConfig,
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "ARTEL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrations run first).
+    Serve(ServeConfig),
+    /// Run database migrations and exit.
+    Migrate,
+    /// Administration tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a workspace and its owner (works at any time, unlike first-run setup).
+    CreateOwner(CreateOwnerArgs),
+    /// Add a new JWT signing key; the old ones keep verifying until removed.
+    RotateJwtKey,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateOwnerArgs {
+    /// Workspace display name.
+    #[arg(long)]
+    pub workspace: String,
+    /// Workspace slug (a-z, 0-9, '-'); derived from the name when omitted.
+    #[arg(long)]
+    pub slug: Option<String>,
+    /// Owner's e-mail (the sign-in name).
+    #[arg(long)]
+    pub email: String,
+    /// Owner's display name.
+    #[arg(long)]
+    pub name: String,
+    /// Owner's password. Prefer the environment variable or --password-stdin so it
+    /// does not end up in shell history.
+    #[arg(long, env = "ARTEL_OWNER_PASSWORD", hide_env_values = true)]
+    pub password: Option<Secret>,
+    /// Read the password from the first line of standard input.
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+    /// Owner's time zone (IANA name).
+    #[arg(long, default_value = "Europe/Moscow")]
+    pub time_zone: String,
+    /// Owner's interface language: ru or en.
+    #[arg(long, default_value = "ru")]
+    pub language: String,
+}
+
+/// Where state lives; shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct DataConfig {
+    /// Data directory: SQLite file, keys, uploads, search index.
+    #[arg(long, env = "ARTEL_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL. Unset: SQLite in the data directory. `postgres://…` for cluster mode.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<Secret>,
+    /// Maximum pooled database connections.
+    #[arg(long, env = "ARTEL_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_max_connections: u32,
+    /// JWT signing secret (at least 32 bytes). Unset: a key generated on first start
+    /// and kept in the data directory. Set it on every node of a cluster.
+    #[arg(long, env = "ARTEL_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "ARTEL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Public base URL of this server, used in invite links.
+    #[arg(long, env = "ARTEL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "ARTEL_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a sign-in session (refresh-token family), in days.
+    #[arg(long, env = "ARTEL_SESSION_TTL_DAYS", default_value_t = 30)]
+    pub session_ttl_days: u64,
+    /// Failed sign-ins allowed per account within the window before it is locked out.
+    #[arg(long, env = "ARTEL_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_max_failures_per_account: u32,
+    /// Failed sign-ins allowed per client address within the window.
+    #[arg(long, env = "ARTEL_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 30)]
+    pub login_max_failures_per_ip: u32,
+    /// Rate-limit window, in seconds.
+    #[arg(long, env = "ARTEL_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    #[arg(long, env = "ARTEL_TRUST_PROXY_HEADERS", default_value_t = false)]
+    pub trust_proxy_headers: bool,
+    /// Maximum size of a JSON request body, in bytes.
+    #[arg(long, env = "ARTEL_MAX_JSON_BYTES", default_value_t = 64 * 1024)]
+    pub max_json_bytes: usize,
+    /// Argon2id memory cost in KiB (OWASP: 19456). Raising it rehashes passwords at next sign-in.
+    #[arg(long, env = "ARTEL_ARGON2_MEMORY_KIB", default_value_t = 19_456, hide = true)]
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations (OWASP: 2).
+    #[arg(long, env = "ARTEL_ARGON2_ITERATIONS", default_value_t = 2, hide = true)]
+    pub argon2_iterations: u32,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            access_token_ttl_secs: 900,
+            session_ttl_days: 30,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 30,
+            login_window_secs: 900,
+            trust_proxy_headers: false,
+            max_json_bytes: 64 * 1024,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// A string that never shows itself in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl DataConfig {
+    /// The storage part, in the shape artel-store wants.
+    pub fn store_config(&self) -> artel_store::StoreConfig {
+        artel_store::StoreConfig {
+            database_url: self.database_url.as_ref().map(|s| s.expose().to_string()),
+            data_dir: self.data_dir.clone(),
+            max_connections: self.db_max_connections,
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Sign-in, token refresh and sign-out.
+
+use artel_core::user::User;
+use artel_core::workspace::Workspace;
+use artel_core::{validate, Error};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::sessions::{self, Issued};
+use crate::auth::{rate_limit, AuthUser};
+use crate::error::ApiResult;
+use crate::extract::{ClientInfo, Json};
+use crate::http::dto::{TokenResponse, UserDto, WorkspaceDto};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// Workspace slug; needed only when the e-mail has accounts in several workspaces.
+    pub workspace: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+pub fn token_response(issued: Issued, user: &User, workspace: &Workspace) -> TokenResponse {
+    TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer".into(),
+        expires_in: issued.expires_in,
+        refresh_token: issued.refresh_token,
+        user: UserDto::from(user),
+        workspace: WorkspaceDto::from(workspace),
+    }
+}
+
+/// Signs in with e-mail and password.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let bad = || Error::unauthorized("invalid_credentials", "wrong e-mail or password");
+    // A malformed e-mail or an absurd password cannot match any account; answer as
+    // for a wrong password so the endpoint reveals nothing, but bound the work.
+    let email = validate::email(&req.email).map_err(|_| bad())?;
+    if req.password.is_empty() || req.password.chars().count() > validate::MAX_PASSWORD_CHARS {
+        return Err(bad().into());
+    }
+    rate_limit::check(&state, &email, &client.ip).await?;
+
+    let mut candidates = state.store.find_users_by_email(&email).await?;
+    if let Some(slug) = req.workspace.as_deref() {
+        let slug = slug.trim().to_lowercase();
+        let mut kept = Vec::new();
+        for user in candidates {
+            if state.store.get_workspace(user.workspace_id).await?.slug == slug {
+                kept.push(user);
+            }
+        }
+        candidates = kept;
+    }
+    if candidates.is_empty() {
+        state.passwords.verify_dummy(req.password.clone()).await?;
+    }
+    let mut matched = Vec::new();
+    for user in candidates {
+        let verified = state.passwords.verify(req.password.clone(), user.password_hash.clone()).await?;
+        if verified.ok {
+            matched.push((user, verified.needs_rehash));
+        }
+    }
+    let (user, needs_rehash) = match matched.len() {
+        0 => {
+            rate_limit::failed(&state, &email, &client.ip).await?;
+            return Err(bad().into());
+        }
+        1 => matched.remove(0),
+        _ => {
+            return Err(Error::conflict(
+                "workspace_required",
+                "this e-mail has accounts in several workspaces; give the workspace address too",
+            )
+            .into())
+        }
+    };
+    if !user.is_active() {
+        return Err(Error::unauthorized("account_deactivated", "this account has been deactivated").into());
+    }
+    rate_limit::succeeded(&state, &email).await?;
+    if needs_rehash {
+        let hash = state.passwords.hash(req.password).await?;
+        state.store.set_password_hash(user.workspace_id, user.id, &hash, state.clock.now()).await?;
+        tracing::info!(user = %user.id, "password rehashed with current parameters");
+    }
+    let workspace = state.store.get_workspace(user.workspace_id).await?;
+    let issued = sessions::start(&state, &user, &client).await?;
+    Ok(Json(token_response(issued, &user, &workspace)))
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token.
+/// Presenting a refresh token twice signs that session out.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn refresh(State(state): State<AppState>, Json(req): Json<RefreshRequest>) -> ApiResult<Json<TokenResponse>> {
+    let (issued, session) = sessions::refresh(&state, &req.refresh_token).await?;
+    let user = state.store.get_user(session.workspace_id, session.user_id).await?;
+    let workspace = state.store.get_workspace(session.workspace_id).await?;
+    Ok(Json(token_response(issued, &user, &workspace)))
+}
+
+/// Signs out this session.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> ApiResult<StatusCode> {
+    let now = state.clock.now();
+    state.store.revoke_session(auth.user.workspace_id, auth.user.id, auth.session_id, now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Signs out every session of this user, on every device.
+#[utoipa::path(post, path = "/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn logout_all(State(state): State<AppState>, auth: AuthUser) -> ApiResult<StatusCode> {
+    let now = state.clock.now();
+    let n = state.store.revoke_user_sessions(auth.user.workspace_id, auth.user.id, now).await?;
+    tracing::info!(user = %auth.user.id, sessions = n, "signed out everywhere");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,17 @@
+//! artel: the server. Configuration and CLI, the HTTP API (and later the WebSocket
+//! hub), authentication, and serving the built clients. `run` starts exactly the
+//! server the binary starts, so black-box tests exercise the real thing.
+
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+
+pub use server::{router, run, run_with};
+pub use state::AppState;

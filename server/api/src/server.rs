@@ -1,0 +1,112 @@
+//! Assembling the router and serving it until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::{DataConfig, ServeConfig};
+use crate::error;
+use crate::http;
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole HTTP app for a state.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = http::api();
+    let openapi = Arc::new(openapi);
+    let api = api
+        .route("/openapi.json", get(move || {
+            let doc = openapi.clone();
+            async move { axum::Json(doc.as_ref().clone()) }
+        }))
+        .fallback(error::route_not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.settings.max_json_bytes));
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(error::route_not_found)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        // Outermost first: give every request an id, log it, echo it back.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let request_id = req
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .unwrap_or("-")
+                .to_string();
+            // Only the path, never the query: tokens must not reach the logs.
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
+        }).on_response(DefaultOnResponse::new().level(Level::INFO)))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Opens everything the configuration names and serves on `listener` until
+/// `shutdown` resolves, then drains in-flight requests.
+pub async fn run(
+    data: DataConfig,
+    serve: ServeConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::open_default(&data, &serve).await?;
+    run_with(state, listener, shutdown).await
+}
+
+/// Serves an already built state (tests inject their own clock).
+pub async fn run_with(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let store = state.store.clone();
+    tracing::info!(%addr, database = store.engine(), "artel is listening");
+    let app = router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    // Give the pool a moment to finish what the drained requests started.
+    let _ = tokio::time::timeout(Duration::from_secs(5), store.close()).await;
+    tracing::info!("artel stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; draining connections");
+}

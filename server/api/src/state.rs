@@ -1,0 +1,68 @@
+//! Shared state handed to every handler: the ports and the settings derived from
+//! configuration. No globals: tests build as many independent states as they like.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use artel_core::{Clock, Store, SystemClock};
+use chrono::Duration;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::Passwords;
+use crate::config::{DataConfig, ServeConfig};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub keys: Arc<JwtKeys>,
+    pub passwords: Passwords,
+    pub settings: Arc<Settings>,
+}
+
+/// Runtime settings, already validated and in the units the code uses.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub access_token_ttl: Duration,
+    pub session_ttl: Duration,
+    pub login_max_failures_per_account: i64,
+    pub login_max_failures_per_ip: i64,
+    pub login_window: Duration,
+    pub trust_proxy_headers: bool,
+    pub max_json_bytes: usize,
+    pub public_url: Option<String>,
+}
+
+impl Settings {
+    pub fn from_config(c: &ServeConfig) -> anyhow::Result<Self> {
+        anyhow::ensure!(c.access_token_ttl_secs >= 30, "access token TTL must be at least 30 s");
+        anyhow::ensure!(c.session_ttl_days >= 1, "session TTL must be at least 1 day");
+        anyhow::ensure!(c.login_window_secs >= 1, "login window must be at least 1 s");
+        Ok(Self {
+            access_token_ttl: Duration::seconds(i64::try_from(c.access_token_ttl_secs).context("access TTL")?),
+            session_ttl: Duration::days(i64::try_from(c.session_ttl_days).context("session TTL")?),
+            login_max_failures_per_account: i64::from(c.login_max_failures_per_account.max(1)),
+            login_max_failures_per_ip: i64::from(c.login_max_failures_per_ip.max(1)),
+            login_window: Duration::seconds(i64::try_from(c.login_window_secs).context("login window")?),
+            trust_proxy_headers: c.trust_proxy_headers,
+            max_json_bytes: c.max_json_bytes.max(1024),
+            public_url: c.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
+        })
+    }
+}
+
+impl AppState {
+    /// Opens the store (running migrations), loads or creates the signing keys.
+    pub async fn open(data: &DataConfig, serve: &ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let settings = Settings::from_config(serve)?;
+        let keys = JwtKeys::load_or_create(data)?;
+        let passwords = Passwords::new(serve.argon2_memory_kib, serve.argon2_iterations)?;
+        let store = artel_store::connect(&data.store_config()).await.context("opening the database")?;
+        Ok(Self { store, clock, keys: Arc::new(keys), passwords, settings: Arc::new(settings) })
+    }
+
+    /// The state the binary uses: wall-clock time.
+    pub async fn open_default(data: &DataConfig, serve: &ServeConfig) -> anyhow::Result<Self> {
+        Self::open(data, serve, Arc::new(SystemClock)).await
+    }
+}

@@ -1,0 +1,17 @@
+//! Structured logs via tracing. `RUST_LOG` filters (default: info for Artel, warn
+//! for libraries); `--log-format json` for log shippers.
+
+use tracing_subscriber::{fmt, EnvFilter};
+
+use crate::config::LogFormat;
+
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("warn,artel=info,artel_store=info,tower_http=info"));
+    let builder = fmt().with_env_filter(filter).with_target(true);
+    // A second init (tests starting several servers) is harmless: ignore it.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}

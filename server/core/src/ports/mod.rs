@@ -1,0 +1,4 @@
+//! Ports: the traits the domain needs from the outside world. Each has one
+//! implementation per backend, and one contract test suite that all of them pass.
+
+pub mod store;

@@ -1,0 +1,153 @@
+//! The two engines: connecting, pool shape, migrations, and the `Store` glue.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use artel_core::{Store, StoreError, StoreResult};
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::errors::backend;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Where the data lives. `database_url` unset means SQLite in `data_dir`.
+#[derive(Clone)]
+pub struct StoreConfig {
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    /// Upper bound on pooled connections (Postgres; SQLite readers).
+    pub max_connections: u32,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    // The URL may carry a password: show only its scheme.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.database_url.as_deref().map(|u| u.split(':').next().unwrap_or(""));
+        f.debug_struct("StoreConfig")
+            .field("database_url", &scheme.map(|s| format!("{s}://…")))
+            .field("data_dir", &self.data_dir)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// SQLite in WAL mode. Writes go through a single-connection pool: SQLite allows
+/// one writer at a time anyway, and queuing writers in-process avoids SQLITE_BUSY
+/// when a read transaction would have to upgrade to a write.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pub(crate) read: SqlitePool,
+    pub(crate) write: SqlitePool,
+}
+
+/// PostgreSQL; one pool serves reads and writes.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pub(crate) read: PgPool,
+    pub(crate) write: PgPool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and runs migrations.
+    pub async fn open(path: &Path, max_readers: u32) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(backend)?;
+        SQLITE_MIGRATIONS.run(&write).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(max_readers.max(1))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(backend)?;
+        Ok(Self { read, write })
+    }
+}
+
+impl PostgresStore {
+    /// Connects and runs migrations (serialised across nodes by sqlx's advisory lock).
+    pub async fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(backend)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        POSTGRES_MIGRATIONS.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(Self { read: pool.clone(), write: pool })
+    }
+}
+
+/// Opens the store the configuration names: `postgres://` / `postgresql://` →
+/// Postgres, `sqlite://path` → that SQLite file, nothing → `<data_dir>/artel.db`.
+/// Migrations run before this returns.
+pub async fn connect(config: &StoreConfig) -> StoreResult<Arc<dyn Store>> {
+    match config.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PostgresStore::open(url, config.max_connections).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => {
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            Ok(Arc::new(SqliteStore::open(Path::new(path), config.max_connections).await?))
+        }
+        Some(_) => Err(StoreError::Backend(
+            "DATABASE_URL must start with postgres://, postgresql:// or sqlite:".into(),
+        )),
+        None => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                StoreError::Backend(format!("cannot create data dir {}: {e}", config.data_dir.display()))
+            })?;
+            let path = config.data_dir.join("artel.db");
+            Ok(Arc::new(SqliteStore::open(&path, config.max_connections).await?))
+        }
+    }
+}
+
+/// Runs migrations and closes: `artel migrate`.
+pub async fn migrate_only(config: &StoreConfig) -> StoreResult<&'static str> {
+    let store = connect(config).await?;
+    let engine = store.engine();
+    store.close().await;
+    Ok(engine)
+}
+
+macro_rules! impl_store {
+    ($store:ty, $engine:literal) => {
+        #[async_trait]
+        impl Store for $store {
+            fn engine(&self) -> &'static str {
+                $engine
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("select 1").execute(&self.read).await.map_err(backend)?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.write.close().await;
+                self.read.close().await;
+            }
+        }
+    };
+}
+
+impl_store!(SqliteStore, "sqlite");
+impl_store!(PostgresStore, "postgres");

@@ -1,0 +1,15 @@
+//! artel-store: the `Store` port on SQLite (single node, zero set-up) and on
+//! PostgreSQL (cluster). Both engines run the same SQL text: it is written once per
+//! operation inside a macro and stamped out for each engine, so the two can only
+//! differ where the schema files say so (blob vs uuid, text vs timestamptz).
+
+mod engine;
+mod errors;
+mod invites;
+mod login_attempts;
+mod rows;
+mod sessions;
+mod users;
+mod workspaces;
+
+pub use engine::{connect, migrate_only, PostgresStore, SqliteStore, StoreConfig};

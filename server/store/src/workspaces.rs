@@ -1,0 +1,91 @@
+//! `WorkspaceStore` for both engines.
+
+use artel_core::ports::store::WorkspaceStore;
+use artel_core::user::User;
+use artel_core::workspace::{Workspace, WorkspaceId};
+use artel_core::{StoreError, StoreResult};
+use async_trait::async_trait;
+
+use crate::errors::{backend, not_found, on_unique};
+use crate::rows::{WorkspaceRow, WORKSPACE_COLUMNS};
+use crate::users::INSERT_USER;
+use crate::{PostgresStore, SqliteStore};
+
+/// Marker row that makes "first run" a uniqueness rule instead of a racy count.
+const FIRST_RUN_KEY: &str = "first_workspace_created";
+
+macro_rules! impl_workspace_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl WorkspaceStore for $store {
+            async fn create_workspace(
+                &self,
+                workspace: &Workspace,
+                owner: &User,
+                first_run_only: bool,
+            ) -> StoreResult<()> {
+                let mut tx = self.write.begin().await.map_err(backend)?;
+                let marker = sqlx::query(
+                    "insert into server_meta (key, value, created_at) values ($1, $2, $3) \
+                     on conflict (key) do nothing",
+                )
+                .bind(FIRST_RUN_KEY)
+                .bind(workspace.id.to_string())
+                .bind(workspace.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if first_run_only && marker.rows_affected() == 0 {
+                    return Err(StoreError::Conflict("workspace"));
+                }
+                sqlx::query(
+                    "insert into workspaces (id, name, slug, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(workspace.id)
+                .bind(&workspace.name)
+                .bind(&workspace.slug)
+                .bind(workspace.created_at)
+                .bind(workspace.updated_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(on_unique("workspace slug"))?;
+                crate::users::bind_user!(sqlx::query(INSERT_USER), owner)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(on_unique("user"))?;
+                tx.commit().await.map_err(backend)
+            }
+
+            async fn get_workspace(&self, id: WorkspaceId) -> StoreResult<Workspace> {
+                let sql = format!("select {WORKSPACE_COLUMNS} from workspaces where id = $1");
+                let row: WorkspaceRow = sqlx::query_as(&sql)
+                    .bind(id)
+                    .fetch_one(&self.read)
+                    .await
+                    .map_err(not_found("workspace"))?;
+                Ok(row.into())
+            }
+
+            async fn get_workspace_by_slug(&self, slug: &str) -> StoreResult<Workspace> {
+                let sql = format!("select {WORKSPACE_COLUMNS} from workspaces where slug = $1");
+                let row: WorkspaceRow = sqlx::query_as(&sql)
+                    .bind(slug)
+                    .fetch_one(&self.read)
+                    .await
+                    .map_err(not_found("workspace"))?;
+                Ok(row.into())
+            }
+
+            async fn count_workspaces(&self) -> StoreResult<i64> {
+                sqlx::query_scalar("select count(*) from workspaces")
+                    .fetch_one(&self.read)
+                    .await
+                    .map_err(backend)
+            }
+        }
+    };
+}
+
+impl_workspace_store!(SqliteStore);
+impl_workspace_store!(PostgresStore);
