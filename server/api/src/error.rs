@@ -60,7 +60,9 @@ impl From<DomainError> for ApiError {
         match e {
             DomainError::NotFound(what) => ApiError::not_found(what),
             DomainError::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
-            DomainError::Unauthorized { code, message } => ApiError::new(StatusCode::UNAUTHORIZED, code, message),
+            DomainError::Unauthorized { code, message } => {
+                ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+            }
             DomainError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             DomainError::Gone { code, message } => ApiError::new(StatusCode::GONE, code, message),
             DomainError::Invalid { field, reason } => ApiError {

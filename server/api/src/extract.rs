@@ -27,7 +27,9 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let (code, message) = match &r {
-            JsonRejection::JsonSyntaxError(_) => ("malformed_json", "request body is not valid JSON".to_string()),
+            JsonRejection::JsonSyntaxError(_) => {
+                ("malformed_json", "request body is not valid JSON".to_string())
+            }
             JsonRejection::JsonDataError(e) => ("invalid_body", body_error_text(&e.body_text())),
             JsonRejection::MissingJsonContentType(_) => {
                 ("unsupported_media_type", "expected Content-Type: application/json".to_string())
@@ -43,9 +45,8 @@ impl From<JsonRejection> for ApiError {
 
 /// serde's message without axum's prefix, e.g. "unknown field `foo`, expected …".
 fn body_error_text(text: &str) -> String {
-    let text = text
-        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
-        .unwrap_or(text);
+    let text =
+        text.strip_prefix("Failed to deserialize the JSON body into the target type: ").unwrap_or(text);
     format!("request body does not match: {text}")
 }
 

@@ -27,10 +27,13 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = http::api();
     let openapi = Arc::new(openapi);
     let api = api
-        .route("/openapi.json", get(move || {
-            let doc = openapi.clone();
-            async move { axum::Json(doc.as_ref().clone()) }
-        }))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes));
@@ -41,16 +44,20 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         // Outermost first: give every request an id, log it, echo it back.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let request_id = req
-                .extensions()
-                .get::<RequestId>()
-                .and_then(|id| id.header_value().to_str().ok())
-                .unwrap_or("-")
-                .to_string();
-            // Only the path, never the query: tokens must not reach the logs.
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
-        }).on_response(DefaultOnResponse::new().level(Level::INFO)))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let request_id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or("-")
+                        .to_string();
+                    // Only the path, never the query: tokens must not reach the logs.
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 

@@ -39,7 +39,9 @@ impl Settings {
         anyhow::ensure!(c.session_ttl_days >= 1, "session TTL must be at least 1 day");
         anyhow::ensure!(c.login_window_secs >= 1, "login window must be at least 1 s");
         Ok(Self {
-            access_token_ttl: Duration::seconds(i64::try_from(c.access_token_ttl_secs).context("access TTL")?),
+            access_token_ttl: Duration::seconds(
+                i64::try_from(c.access_token_ttl_secs).context("access TTL")?,
+            ),
             session_ttl: Duration::days(i64::try_from(c.session_ttl_days).context("session TTL")?),
             login_max_failures_per_account: i64::from(c.login_max_failures_per_account.max(1)),
             login_max_failures_per_ip: i64::from(c.login_max_failures_per_ip.max(1)),

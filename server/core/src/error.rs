@@ -56,10 +56,9 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => Error::NotFound(what),
-            StoreError::Conflict(what) => Error::Conflict {
-                code: "conflict",
-                message: format!("{what} already exists"),
-            },
+            StoreError::Conflict(what) => {
+                Error::Conflict { code: "conflict", message: format!("{what} already exists") }
+            }
             StoreError::Backend(msg) => Error::Internal(msg),
         }
     }

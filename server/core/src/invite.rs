@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{user::{Role, UserId}, workspace::WorkspaceId};
+use crate::{
+    user::{Role, UserId},
+    workspace::WorkspaceId,
+};
 
 pub type InviteId = Uuid;
 

@@ -79,7 +79,12 @@ macro_rules! impl_invite_store {
                 rows.into_iter().map(Invite::try_from).collect()
             }
 
-            async fn accept_invite(&self, invite: InviteId, user: &User, now: DateTime<Utc>) -> StoreResult<()> {
+            async fn accept_invite(
+                &self,
+                invite: InviteId,
+                user: &User,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
                 // Insert the user first so the invite's `used_by` can reference it.
                 bind_user!(sqlx::query(INSERT_USER), user)

@@ -22,20 +22,23 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| Error::unauthorized("unauthenticated", "sign in first: missing Authorization header"))?;
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            Error::unauthorized("unauthenticated", "sign in first: missing Authorization header")
+        })?;
         let token = header
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
-            .ok_or_else(|| Error::unauthorized("invalid_token", "expected 'Authorization: Bearer <token>'"))?;
+            .ok_or_else(|| {
+                Error::unauthorized("invalid_token", "expected 'Authorization: Bearer <token>'")
+            })?;
         let now = state.clock.now();
         let claims = state.keys.verify(token, now)?;
         let session = state.store.get_session(claims.sid).await.map_err(|e| match e {
-            artel_core::StoreError::NotFound(_) => Error::unauthorized("invalid_token", "the access token is invalid"),
+            artel_core::StoreError::NotFound(_) => {
+                Error::unauthorized("invalid_token", "the access token is invalid")
+            }
             other => other.into(),
         })?;
         if session.user_id != claims.sub || session.workspace_id != claims.ws {
@@ -45,11 +48,15 @@ impl FromRequestParts<AppState> for AuthUser {
             return Err(Error::unauthorized("session_revoked", "this session has been signed out").into());
         }
         let user = state.store.get_user(claims.ws, claims.sub).await.map_err(|e| match e {
-            artel_core::StoreError::NotFound(_) => Error::unauthorized("invalid_token", "the access token is invalid"),
+            artel_core::StoreError::NotFound(_) => {
+                Error::unauthorized("invalid_token", "the access token is invalid")
+            }
             other => other.into(),
         })?;
         if !user.is_active() {
-            return Err(Error::unauthorized("account_deactivated", "this account has been deactivated").into());
+            return Err(
+                Error::unauthorized("account_deactivated", "this account has been deactivated").into()
+            );
         }
         Ok(AuthUser { user, session_id: session.id })
     }

@@ -92,7 +92,8 @@ impl JwtKeys {
 
     fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let file: KeyFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let file: KeyFile =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         if file.keys.is_empty() {
             bail!("{} lists no keys", path.display());
         }

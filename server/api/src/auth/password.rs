@@ -28,7 +28,8 @@ pub struct Verified {
 
 impl Passwords {
     pub fn new(memory_kib: u32, iterations: u32) -> anyhow::Result<Self> {
-        let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| anyhow!("argon2 parameters: {e}"))?;
+        let params =
+            Params::new(memory_kib, iterations, 1, None).map_err(|e| anyhow!("argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let salt = SaltString::generate(&mut OsRng);
         let dummy = argon
@@ -67,7 +68,9 @@ impl Passwords {
             let ok = argon.verify_password(password.as_bytes(), &parsed).is_ok();
             let same_params = parsed.algorithm.as_str() == "argon2id"
                 && Params::try_from(&parsed).is_ok_and(|p| {
-                    p.m_cost() == wanted.m_cost() && p.t_cost() == wanted.t_cost() && p.p_cost() == wanted.p_cost()
+                    p.m_cost() == wanted.m_cost()
+                        && p.t_cost() == wanted.t_cost()
+                        && p.p_cost() == wanted.p_cost()
                 });
             Verified { ok, needs_rehash: ok && !same_params }
         })

@@ -56,7 +56,12 @@ pub async fn refresh(state: &AppState, presented: &str) -> Result<(Issued, Sessi
     let next = random_token("art_rt");
     let outcome = state
         .store
-        .rotate_refresh_token(&hash_token(presented), &hash_token(&next), now + state.settings.session_ttl, now)
+        .rotate_refresh_token(
+            &hash_token(presented),
+            &hash_token(&next),
+            now + state.settings.session_ttl,
+            now,
+        )
         .await?;
     match outcome {
         RotateOutcome::Rotated(session) => {

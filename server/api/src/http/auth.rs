@@ -112,7 +112,10 @@ pub async fn login(
 /// Presenting a refresh token twice signs that session out.
 #[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn refresh(State(state): State<AppState>, Json(req): Json<RefreshRequest>) -> ApiResult<Json<TokenResponse>> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
     let (issued, session) = sessions::refresh(&state, &req.refresh_token).await?;
     let user = state.store.get_user(session.workspace_id, session.user_id).await?;
     let workspace = state.store.get_workspace(session.workspace_id).await?;

@@ -79,7 +79,9 @@ pub async fn create_invite(
     permissions::can_invite(&auth.user, req.role)?;
     let hours = req.expires_in_hours.unwrap_or(DEFAULT_EXPIRY_HOURS);
     if !(1..=MAX_EXPIRY_HOURS).contains(&hours) {
-        return Err(Error::invalid("expires_in_hours", format!("must be between 1 and {MAX_EXPIRY_HOURS}")).into());
+        return Err(
+            Error::invalid("expires_in_hours", format!("must be between 1 and {MAX_EXPIRY_HOURS}")).into()
+        );
     }
     let email = req.email.as_deref().map(validate::email).transpose()?;
     let now = state.clock.now();
@@ -116,7 +118,11 @@ pub async fn list_invites(State(state): State<AppState>, auth: AuthUser) -> ApiR
 #[utoipa::path(delete, path = "/invites/{id}", tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Invite id")),
     responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn revoke_invite(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> ApiResult<StatusCode> {
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
     permissions::can_manage_invites(&auth.user)?;
     let invite = state.store.get_invite(auth.user.workspace_id, id).await?;
     permissions::can_invite(&auth.user, invite.role)?;

@@ -63,10 +63,8 @@ pub async fn update_me(
         time_zone: patch.time_zone.as_deref().map(validate::time_zone).transpose()?,
         language: patch.language,
     };
-    let user = state
-        .store
-        .update_profile(auth.user.workspace_id, auth.user.id, &change, state.clock.now())
-        .await?;
+    let user =
+        state.store.update_profile(auth.user.workspace_id, auth.user.id, &change, state.clock.now()).await?;
     Ok(Json(UserDto::from(&user)))
 }
 
@@ -101,11 +99,11 @@ pub async fn change_password(
 /// My live sessions (devices), newest first.
 #[utoipa::path(get, path = "/me/sessions", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = Vec<SessionDto>)))]
-pub async fn list_sessions(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Vec<SessionDto>>> {
-    let sessions = state
-        .store
-        .list_sessions(auth.user.workspace_id, auth.user.id, state.clock.now())
-        .await?;
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> ApiResult<Json<Vec<SessionDto>>> {
+    let sessions = state.store.list_sessions(auth.user.workspace_id, auth.user.id, state.clock.now()).await?;
     Ok(Json(sessions.iter().map(|s| SessionDto::new(s, auth.session_id)).collect()))
 }
 
@@ -118,9 +116,6 @@ pub async fn revoke_session(
     auth: AuthUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .revoke_session(auth.user.workspace_id, auth.user.id, id, state.clock.now())
-        .await?;
+    state.store.revoke_session(auth.user.workspace_id, auth.user.id, id, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

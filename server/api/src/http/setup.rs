@@ -73,7 +73,9 @@ pub async fn setup(
         StoreError::Conflict("workspace") => {
             Error::conflict("already_set_up", "this server is already set up; ask an admin for an invite")
         }
-        StoreError::Conflict("workspace slug") => Error::conflict("slug_taken", "this workspace address is taken"),
+        StoreError::Conflict("workspace slug") => {
+            Error::conflict("slug_taken", "this workspace address is taken")
+        }
         other => other.into(),
     })?;
     tracing::info!(workspace = %workspace.id, "first-run setup created a workspace");

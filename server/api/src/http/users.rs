@@ -33,7 +33,11 @@ pub async fn list_users(State(state): State<AppState>, auth: AuthUser) -> ApiRes
 #[utoipa::path(get, path = "/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, body = UserDto), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get_user(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> ApiResult<Json<UserDto>> {
+pub async fn get_user(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<UserDto>> {
     if auth.user.role == Role::Guest && id != auth.user.id {
         return Err(Error::NotFound("user").into());
     }
