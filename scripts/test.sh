@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The one command that runs every Artel test: `./scripts/test.sh`.
+#
+# It provisions what the tests need on a fresh Debian machine and says what it
+# did: PostgreSQL (started, or installed with apt when running as root). Then it
+# checks formatting and runs the whole workspace's tests — the Store contract
+# suite and the black-box API tests run against both SQLite and Postgres.
+#
+# Environment:
+#   ARTEL_TEST_POSTGRES_URL  Postgres the tests create their databases on
+#                            (default postgres://postgres@127.0.0.1:5432/postgres)
+#   CARGO_TARGET_DIR         reuse a build directory between runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[test.sh]\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+
+# --- Rust toolchain ------------------------------------------------------------
+if ! command -v cargo >/dev/null; then
+  say "cargo not found: install Rust (https://rustup.rs) and run again"
+  exit 1
+fi
+say "using $(cargo --version)"
+
+# --- PostgreSQL ----------------------------------------------------------------
+PG_URL="${ARTEL_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+pg_ok() {
+  if command -v psql >/dev/null; then
+    psql "$1" -tAc 'select 1' >/dev/null 2>&1
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+  fi
+}
+
+start_pg_clusters() {
+  if command -v pg_ctlcluster >/dev/null && command -v pg_lsclusters >/dev/null; then
+    pg_lsclusters --no-header 2>/dev/null | while read -r ver name _port status _rest; do
+      if [ "$status" != "online" ]; then
+        say "starting PostgreSQL cluster $ver/$name"
+        as_root pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start || true
+      fi
+    done
+  fi
+}
+
+wait_pg() {
+  for _ in $(seq 1 30); do pg_ok "$1" && return 0; sleep 1; done
+  return 1
+}
+
+if pg_ok "$PG_URL"; then
+  say "PostgreSQL is up at ${PG_URL%%@*}@…"
+else
+  say "PostgreSQL not reachable; trying to start it"
+  start_pg_clusters
+  if ! wait_pg "$PG_URL"; then
+    if ! command -v pg_ctlcluster >/dev/null; then
+      say "PostgreSQL is not installed; installing it with apt (needs root)"
+      as_root apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null
+      start_pg_clusters
+    fi
+    if [ -z "${ARTEL_TEST_POSTGRES_URL:-}" ] && ! wait_pg "$PG_URL"; then
+      # A packaged server asks for a password over TCP: give the postgres role one
+      # for the tests (local socket access as the postgres OS user is peer-trusted).
+      say "setting a password for the postgres role so tests can connect over TCP"
+      as_root su postgres -c "psql -qc \"alter user postgres password 'artel-test'\"" >/dev/null
+      PG_URL="postgres://postgres:artel-test@127.0.0.1:5432/postgres"
+    fi
+    wait_pg "$PG_URL" || { say "PostgreSQL still not reachable at $PG_URL"; exit 1; }
+  fi
+  say "PostgreSQL is up"
+fi
+export ARTEL_TEST_POSTGRES_URL="$PG_URL"
+
+# --- Checks and tests ----------------------------------------------------------
+say "checking formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+
+if cargo nextest --version >/dev/null 2>&1; then
+  say "running all tests with cargo-nextest (SQLite and Postgres backends)"
+  cargo nextest run --workspace --profile ci --no-tests=fail
+else
+  say "cargo-nextest not installed; running all tests with cargo test"
+  cargo test --workspace
+fi
