@@ -119,6 +119,16 @@ pub struct ServeConfig {
     /// Maximum size of a JSON request body, in bytes.
     #[arg(long, env = "ARTEL_MAX_JSON_BYTES", default_value_t = 64 * 1024)]
     pub max_json_bytes: usize,
+    /// Redis URL for cluster fan-out between nodes. Unset: in-process fan-out (single node).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+    /// Redis pub/sub channel the nodes of one cluster share.
+    #[arg(long, env = "ARTEL_REDIS_CHANNEL", default_value = "artel:events")]
+    pub redis_channel: String,
+    /// Browser origins, besides this server itself, allowed to open WebSockets
+    /// (comma-separated, e.g. https://chat.example.com).
+    #[arg(long, env = "ARTEL_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
     /// Argon2id memory cost in KiB (OWASP: 19456). Raising it rehashes passwords at next sign-in.
     #[arg(long, env = "ARTEL_ARGON2_MEMORY_KIB", default_value_t = 19_456, hide = true)]
     pub argon2_memory_kib: u32,
@@ -139,6 +149,9 @@ impl Default for ServeConfig {
             login_window_secs: 900,
             trust_proxy_headers: false,
             max_json_bytes: 64 * 1024,
+            redis_url: None,
+            redis_channel: "artel:events".to_string(),
+            allowed_origins: Vec::new(),
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
         }

@@ -73,7 +73,8 @@ impl From<QueryRejection> for ApiError {
 }
 
 /// Where the request comes from: the peer address, or with `--trust-proxy-headers`
-/// the first address of `X-Forwarded-For`. Used for rate limiting and session lists.
+/// the last address of `X-Forwarded-For` (the one our proxy appended; earlier
+/// entries are client-supplied). Used for rate limiting and session lists.
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
     pub ip: String,
@@ -90,7 +91,7 @@ impl FromRequestParts<AppState> for ClientInfo {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse::<IpAddr>().ok())
         } else {
             None

@@ -9,9 +9,11 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod messaging;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod ws;
 
 pub use server::{router, run, run_with};
 pub use state::AppState;

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use artel_core::{Clock, Store, SystemClock};
+use artel_core::{Bus, Clock, Store, SystemClock};
 use chrono::Duration;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::Passwords;
 use crate::config::{DataConfig, ServeConfig};
+use crate::messaging::committer::Committer;
+use crate::ws::hub::Hub;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,6 +20,9 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     pub passwords: Passwords,
     pub settings: Arc<Settings>,
+    pub bus: Arc<dyn Bus>,
+    pub hub: Arc<Hub>,
+    pub committer: Committer,
 }
 
 /// Runtime settings, already validated and in the units the code uses.
@@ -31,6 +36,7 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     pub max_json_bytes: usize,
     pub public_url: Option<String>,
+    pub allowed_origins: Vec<String>,
 }
 
 impl Settings {
@@ -49,6 +55,12 @@ impl Settings {
             trust_proxy_headers: c.trust_proxy_headers,
             max_json_bytes: c.max_json_bytes.max(1024),
             public_url: c.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
+            allowed_origins: c
+                .allowed_origins
+                .iter()
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
         })
     }
 }
@@ -60,7 +72,23 @@ impl AppState {
         let keys = JwtKeys::load_or_create(data)?;
         let passwords = Passwords::new(serve.argon2_memory_kib, serve.argon2_iterations)?;
         let store = artel_store::connect(&data.store_config()).await.context("opening the database")?;
-        Ok(Self { store, clock, keys: Arc::new(keys), passwords, settings: Arc::new(settings) })
+        let redis_url = serve.redis_url.as_ref().map(|s| s.expose().to_string());
+        let bus = artel_bus::connect(redis_url.as_deref(), &serve.redis_channel)
+            .await
+            .context("connecting to Redis")?;
+        let hub = Arc::new(Hub::default());
+        tokio::spawn(hub.clone().run(bus.subscribe().await.context("subscribing to the bus")?));
+        let committer = Committer::start(store.clone(), bus.clone());
+        Ok(Self {
+            store,
+            clock,
+            keys: Arc::new(keys),
+            passwords,
+            settings: Arc::new(settings),
+            bus,
+            hub,
+            committer,
+        })
     }
 
     /// The state the binary uses: wall-clock time.

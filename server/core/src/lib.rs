@@ -2,9 +2,12 @@
 //! that adapters (storage, fan-out, search, push) implement. No transport or
 //! database code lives here, so every rule can be tested without either.
 
+pub mod chat;
 pub mod clock;
 pub mod error;
+pub mod event;
 pub mod invite;
+pub mod message;
 pub mod permissions;
 pub mod ports;
 pub mod session;
@@ -14,4 +17,5 @@ pub mod workspace;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
+pub use ports::bus::{Bus, BusError, Subscription};
 pub use ports::store::{Store, StoreError, StoreResult};

@@ -1,6 +1,7 @@
 //! Who may do what to whom inside a workspace. Least access by default: every
 //! function answers "no" unless a rule says "yes".
 
+use crate::chat::{Chat, ChatKind, ChatMember};
 use crate::error::{Error, Result};
 use crate::user::{Role, User};
 
@@ -57,6 +58,74 @@ pub fn can_list_users(actor: &User) -> Result<()> {
     } else {
         Ok(())
     }
+}
+
+// ---- Chats -------------------------------------------------------------------
+
+/// Reading a chat (its messages, members, events): members only. Public channels
+/// are visible to non-guest users for browsing, but their content is read after
+/// joining, so a removed member stops seeing it at once.
+pub fn can_read_chat(member: Option<&ChatMember>) -> Result<()> {
+    if member.is_some() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("you are not a member of this chat"))
+    }
+}
+
+/// Posting: members, while the chat is not archived.
+pub fn can_post(chat: &Chat, member: Option<&ChatMember>) -> Result<()> {
+    can_read_chat(member)?;
+    if chat.is_archived() {
+        return Err(Error::forbidden("this chat is archived"));
+    }
+    Ok(())
+}
+
+/// Joining by oneself: public channels, for everyone but guests.
+pub fn can_join(actor: &User, chat: &Chat) -> Result<()> {
+    if chat.kind != ChatKind::Channel || chat.is_private {
+        return Err(Error::forbidden("only public channels can be joined; ask a member to add you"));
+    }
+    if actor.role == Role::Guest {
+        return Err(Error::forbidden("guests join chats only when invited"));
+    }
+    if chat.is_archived() {
+        return Err(Error::forbidden("this chat is archived"));
+    }
+    Ok(())
+}
+
+/// Whether a non-member may see that the chat exists (name, description).
+pub fn can_see_chat(actor: &User, chat: &Chat, member: Option<&ChatMember>) -> bool {
+    member.is_some() || (chat.kind == ChatKind::Channel && !chat.is_private && actor.role != Role::Guest)
+}
+
+/// Renaming, archiving, adding and removing members, pinning: chat owners and
+/// admins, and workspace admins. Direct chats have no managers.
+pub fn can_manage_chat(actor: &User, chat: &Chat, member: Option<&ChatMember>) -> Result<()> {
+    if chat.kind == ChatKind::Direct {
+        return Err(Error::forbidden("direct chats cannot be changed"));
+    }
+    if member.is_some_and(|m| m.role.is_admin()) || (actor.role.is_admin() && member.is_some()) {
+        Ok(())
+    } else if actor.role.is_admin() && (chat.kind == ChatKind::Channel && !chat.is_private) {
+        Ok(())
+    } else {
+        Err(Error::forbidden("only the chat's owners and admins can change it"))
+    }
+}
+
+/// Adding people to a chat: any member of a group or channel may add (like Slack);
+/// guests may not add anyone. Direct chats are fixed.
+pub fn can_add_members(actor: &User, chat: &Chat, member: Option<&ChatMember>) -> Result<()> {
+    if chat.kind == ChatKind::Direct {
+        return Err(Error::forbidden("direct chats have exactly two members"));
+    }
+    if actor.role == Role::Guest {
+        return Err(Error::forbidden("guests cannot add people to chats"));
+    }
+    can_post(chat, member)
 }
 
 #[cfg(test)]

@@ -3,10 +3,13 @@
 //! operation inside a macro and stamped out for each engine, so the two can only
 //! differ where the schema files say so (blob vs uuid, text vs timestamptz).
 
+mod chats;
 mod engine;
 mod errors;
+mod events;
 mod invites;
 mod login_attempts;
+mod messages;
 mod rows;
 mod sessions;
 mod users;

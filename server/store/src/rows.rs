@@ -1,12 +1,16 @@
 //! Row shapes as both engines return them, and their conversion to domain types.
 //! Enums are stored as text; a value the domain does not know is a backend error.
 
+use artel_core::chat::{Chat, ChatMember};
+use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::invite::Invite;
+use artel_core::message::{Message, Reaction};
 use artel_core::session::Session;
 use artel_core::user::User;
 use artel_core::workspace::Workspace;
 use artel_core::StoreError;
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use uuid::Uuid;
 
 pub(crate) const WORKSPACE_COLUMNS: &str = "id, name, slug, created_at, updated_at";
@@ -134,4 +138,196 @@ impl TryFrom<InviteRow> for Invite {
             revoked_at: r.revoked_at,
         })
     }
+}
+
+pub(crate) const CHAT_COLUMNS: &str = "id, workspace_id, kind, name, description, is_private, direct_key, \
+     created_by, created_at, updated_at, archived_at, last_seq, last_activity_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChatRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    kind: String,
+    name: Option<String>,
+    description: String,
+    is_private: bool,
+    direct_key: Option<String>,
+    created_by: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    archived_at: Option<DateTime<Utc>>,
+    last_seq: i64,
+    last_activity_at: DateTime<Utc>,
+}
+
+impl TryFrom<ChatRow> for Chat {
+    type Error = StoreError;
+    fn try_from(r: ChatRow) -> Result<Self, StoreError> {
+        Ok(Chat {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            kind: r.kind.parse().map_err(StoreError::Backend)?,
+            name: r.name,
+            description: r.description,
+            is_private: r.is_private,
+            direct_key: r.direct_key,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            archived_at: r.archived_at,
+            last_seq: r.last_seq,
+            last_activity_at: r.last_activity_at,
+        })
+    }
+}
+
+pub(crate) fn chats(rows: Vec<ChatRow>) -> Result<Vec<Chat>, StoreError> {
+    rows.into_iter().map(Chat::try_from).collect()
+}
+
+pub(crate) const MEMBER_COLUMNS: &str = "chat_id, user_id, role, joined_at, last_read_seq";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MemberRow {
+    chat_id: Uuid,
+    user_id: Uuid,
+    role: String,
+    joined_at: DateTime<Utc>,
+    last_read_seq: i64,
+}
+
+impl TryFrom<MemberRow> for ChatMember {
+    type Error = StoreError;
+    fn try_from(r: MemberRow) -> Result<Self, StoreError> {
+        Ok(ChatMember {
+            chat_id: r.chat_id,
+            user_id: r.user_id,
+            role: r.role.parse().map_err(StoreError::Backend)?,
+            joined_at: r.joined_at,
+            last_read_seq: r.last_read_seq,
+        })
+    }
+}
+
+pub(crate) fn members(rows: Vec<MemberRow>) -> Result<Vec<ChatMember>, StoreError> {
+    rows.into_iter().map(ChatMember::try_from).collect()
+}
+
+/// A chat joined with the reader's membership ("my chats").
+#[derive(sqlx::FromRow)]
+pub(crate) struct MyChatRow {
+    #[sqlx(flatten)]
+    pub(crate) chat: ChatRow,
+    pub(crate) member_role: String,
+    pub(crate) member_joined_at: DateTime<Utc>,
+    pub(crate) member_last_read_seq: i64,
+}
+
+pub(crate) const MESSAGE_COLUMNS: &str = "id, workspace_id, chat_id, seq, author_id, kind, body, \
+     thread_root_id, client_msg_id, mentions, mentions_all, created_at, edited_at, deleted_at, pinned_at, \
+     reply_count, last_reply_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    chat_id: Uuid,
+    seq: i64,
+    author_id: Option<Uuid>,
+    kind: String,
+    body: String,
+    thread_root_id: Option<Uuid>,
+    client_msg_id: Option<String>,
+    mentions: Json<Vec<Uuid>>,
+    mentions_all: bool,
+    created_at: DateTime<Utc>,
+    edited_at: Option<DateTime<Utc>>,
+    deleted_at: Option<DateTime<Utc>>,
+    pinned_at: Option<DateTime<Utc>>,
+    reply_count: i64,
+    last_reply_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+    fn try_from(r: MessageRow) -> Result<Self, StoreError> {
+        Ok(Message {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            chat_id: r.chat_id,
+            seq: r.seq,
+            author_id: r.author_id,
+            kind: r.kind.parse().map_err(StoreError::Backend)?,
+            body: r.body,
+            thread_root_id: r.thread_root_id,
+            client_msg_id: r.client_msg_id,
+            mentions: r.mentions.0,
+            mentions_all: r.mentions_all,
+            created_at: r.created_at,
+            edited_at: r.edited_at,
+            deleted_at: r.deleted_at,
+            pinned_at: r.pinned_at,
+            reply_count: r.reply_count,
+            last_reply_at: r.last_reply_at,
+        })
+    }
+}
+
+pub(crate) fn messages(rows: Vec<MessageRow>) -> Result<Vec<Message>, StoreError> {
+    rows.into_iter().map(Message::try_from).collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ReactionRow {
+    message_id: Uuid,
+    user_id: Uuid,
+    emoji: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ReactionRow> for Reaction {
+    fn from(r: ReactionRow) -> Self {
+        Reaction { message_id: r.message_id, user_id: r.user_id, emoji: r.emoji, created_at: r.created_at }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    chat_id: Uuid,
+    seq: i64,
+    workspace_id: Uuid,
+    payload: Json<ChatChange>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for ChatEvent {
+    fn from(r: EventRow) -> Self {
+        ChatEvent {
+            workspace_id: r.workspace_id,
+            chat_id: r.chat_id,
+            seq: r.seq,
+            created_at: r.created_at,
+            change: r.payload.0,
+        }
+    }
+}
+
+impl MyChatRow {
+    /// The chat and the reader's membership in it.
+    pub(crate) fn into_parts(self, user: Uuid) -> Result<(Chat, ChatMember), StoreError> {
+        let chat = Chat::try_from(self.chat)?;
+        let member = ChatMember {
+            chat_id: chat.id,
+            user_id: user,
+            role: self.member_role.parse().map_err(StoreError::Backend)?,
+            joined_at: self.member_joined_at,
+            last_read_seq: self.member_last_read_seq,
+        };
+        Ok((chat, member))
+    }
+}
+
+/// `"a, b"` → `"x.a, x.b"`, for column lists used in joins.
+pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
+    columns.split(',').map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }

@@ -33,31 +33,34 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| {
                 Error::unauthorized("invalid_token", "expected 'Authorization: Bearer <token>'")
             })?;
-        let now = state.clock.now();
-        let claims = state.keys.verify(token, now)?;
-        let session = state.store.get_session(claims.sid).await.map_err(|e| match e {
-            artel_core::StoreError::NotFound(_) => {
-                Error::unauthorized("invalid_token", "the access token is invalid")
-            }
-            other => other.into(),
-        })?;
-        if session.user_id != claims.sub || session.workspace_id != claims.ws {
-            return Err(Error::unauthorized("invalid_token", "the access token is invalid").into());
-        }
-        if !session.is_live(now) {
-            return Err(Error::unauthorized("session_revoked", "this session has been signed out").into());
-        }
-        let user = state.store.get_user(claims.ws, claims.sub).await.map_err(|e| match e {
-            artel_core::StoreError::NotFound(_) => {
-                Error::unauthorized("invalid_token", "the access token is invalid")
-            }
-            other => other.into(),
-        })?;
-        if !user.is_active() {
-            return Err(
-                Error::unauthorized("account_deactivated", "this account has been deactivated").into()
-            );
-        }
-        Ok(AuthUser { user, session_id: session.id })
+        authenticate(state, token).await.map_err(Into::into)
     }
+}
+
+/// Checks an access token and the session and account behind it.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, Error> {
+    let now = state.clock.now();
+    let claims = state.keys.verify(token, now)?;
+    let session = state.store.get_session(claims.sid).await.map_err(|e| match e {
+        artel_core::StoreError::NotFound(_) => {
+            Error::unauthorized("invalid_token", "the access token is invalid")
+        }
+        other => other.into(),
+    })?;
+    if session.user_id != claims.sub || session.workspace_id != claims.ws {
+        return Err(Error::unauthorized("invalid_token", "the access token is invalid"));
+    }
+    if !session.is_live(now) {
+        return Err(Error::unauthorized("session_revoked", "this session has been signed out"));
+    }
+    let user = state.store.get_user(claims.ws, claims.sub).await.map_err(|e| match e {
+        artel_core::StoreError::NotFound(_) => {
+            Error::unauthorized("invalid_token", "the access token is invalid")
+        }
+        other => other.into(),
+    })?;
+    if !user.is_active() {
+        return Err(Error::unauthorized("account_deactivated", "this account has been deactivated").into());
+    }
+    Ok(AuthUser { user, session_id: session.id })
 }

@@ -3,10 +3,12 @@
 //! cannot drift from what is served.
 
 pub mod auth;
+pub mod chats;
 pub mod dto;
 pub mod health;
 pub mod invites;
 pub mod me;
+pub mod messages;
 pub mod openapi;
 pub mod setup;
 pub mod users;
@@ -40,5 +42,24 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(invites::revoke_invite))
         .routes(routes!(invites::lookup_invite))
         .routes(routes!(invites::accept_invite))
+        .routes(routes!(chats::create_chat, chats::my_chats))
+        .routes(routes!(chats::open_direct))
+        .routes(routes!(chats::browse))
+        .routes(routes!(chats::get_chat, chats::update_chat))
+        .routes(routes!(chats::join))
+        .routes(routes!(chats::leave))
+        .routes(routes!(chats::list_members, chats::add_member))
+        .routes(routes!(chats::remove_member))
+        .routes(routes!(chats::mark_read))
+        .routes(routes!(messages::send, messages::history))
+        .routes(routes!(messages::thread))
+        .routes(routes!(messages::events))
+        .routes(routes!(messages::edit, messages::delete))
+        .routes(routes!(messages::edits))
+        .routes(routes!(messages::react, messages::unreact))
+        .routes(routes!(messages::pin, messages::unpin))
+        .routes(routes!(messages::pins))
+        .routes(routes!(messages::read_by))
+        .routes(routes!(crate::ws::upgrade))
         .split_for_parts()
 }

@@ -17,6 +17,9 @@ use utoipa::{Modify, OpenApi};
         (name = "me", description = "The signed-in user"),
         (name = "users", description = "People of the workspace"),
         (name = "invites", description = "Invitations"),
+        (name = "chats", description = "Channels, groups, direct chats and their members"),
+        (name = "messages", description = "Messages, threads, reactions, pins, the chat event log"),
+        (name = "realtime", description = "The WebSocket"),
     )
 )]
 pub struct ApiDoc;

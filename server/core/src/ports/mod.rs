@@ -1,4 +1,5 @@
 //! Ports: the traits the domain needs from the outside world. Each has one
 //! implementation per backend, and one contract test suite that all of them pass.
 
+pub mod bus;
 pub mod store;

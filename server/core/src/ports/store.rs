@@ -8,7 +8,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::chat::{Chat, ChatId, ChatMember, ChatPatch, ChatSummary, MemberRole};
+use crate::event::ChatEvent;
 use crate::invite::{Invite, InviteId};
+use crate::message::{Appended, HistoryPage, Message, MessageId, NewMessage, Reaction};
 use crate::session::{RefreshToken, RotateOutcome, Session, SessionId};
 use crate::user::{ProfileUpdate, Role, User, UserId};
 use crate::workspace::{Workspace, WorkspaceId};
@@ -189,7 +192,15 @@ pub trait LoginAttemptStore: Send + Sync {
 /// The whole storage port.
 #[async_trait]
 pub trait Store:
-    WorkspaceStore + UserStore + SessionStore + InviteStore + LoginAttemptStore + Send + Sync
+    WorkspaceStore
+    + UserStore
+    + SessionStore
+    + InviteStore
+    + LoginAttemptStore
+    + ChatStore
+    + MessageStore
+    + Send
+    + Sync
 {
     /// "sqlite" or "postgres", for logs and health output.
     fn engine(&self) -> &'static str;
@@ -197,4 +208,181 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// Closes the connection pool.
     async fn close(&self);
+}
+
+/// Chats, their members and read state. Every change that clients must see is
+/// appended to the chat's event log with the next `seq` in the same transaction,
+/// and returned so the caller can publish it.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    /// Creates a chat with its first members; appends `ChatUpdated { chat }` as seq 1.
+    /// `Conflict("direct chat")` if a direct chat with the same `direct_key` exists.
+    async fn create_chat(&self, chat: &Chat, members: &[ChatMember]) -> StoreResult<ChatEvent>;
+    /// Reads a chat of the workspace.
+    async fn get_chat(&self, workspace: WorkspaceId, id: ChatId) -> StoreResult<Chat>;
+    /// The direct chat with this key, if any.
+    async fn find_direct_chat(&self, workspace: WorkspaceId, direct_key: &str) -> StoreResult<Option<Chat>>;
+    /// Renames, re-describes, archives or unarchives; appends `ChatUpdated`.
+    async fn update_chat(
+        &self,
+        workspace: WorkspaceId,
+        id: ChatId,
+        patch: &ChatPatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Chat, ChatEvent)>;
+    /// Public, unarchived channels of the workspace, by name (for "browse channels").
+    async fn list_public_channels(&self, workspace: WorkspaceId) -> StoreResult<Vec<Chat>>;
+    /// The chats the user is a member of, most recent activity first, with unread
+    /// and mention counts (top-level messages by others after the read mark, not
+    /// deleted) and the last top-level message.
+    async fn list_my_chats(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatSummary>>;
+    /// Ids of the chats the user is a member of (for the socket's audience checks).
+    async fn member_chat_ids(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatId>>;
+    /// The user's membership in the chat, if any.
+    async fn get_member(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        user: UserId,
+    ) -> StoreResult<Option<ChatMember>>;
+    /// Members of the chat, by join time.
+    async fn list_members(&self, workspace: WorkspaceId, chat: ChatId) -> StoreResult<Vec<ChatMember>>;
+    /// Adds a member (its `last_read_seq` is set to the chat's current `last_seq`);
+    /// appends `MemberAdded`. `None` if already a member (nothing changes).
+    async fn add_member(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        user: UserId,
+        role: MemberRole,
+        by: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ChatEvent>>;
+    /// Removes a member; appends `MemberRemoved`. `None` if not a member.
+    async fn remove_member(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        user: UserId,
+        by: Option<UserId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ChatEvent>>;
+    /// Changes a member's role in the chat; `NotFound("member")` if not a member.
+    async fn set_member_role(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        user: UserId,
+        role: MemberRole,
+    ) -> StoreResult<ChatMember>;
+    /// Moves the read mark forward to `seq` (clamped to the chat's `last_seq`, never
+    /// backwards); returns the membership after the change.
+    async fn mark_read(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        user: UserId,
+        seq: i64,
+    ) -> StoreResult<ChatMember>;
+    /// Members whose read mark is at or past `seq`.
+    async fn read_by(&self, workspace: WorkspaceId, chat: ChatId, seq: i64) -> StoreResult<Vec<UserId>>;
+}
+
+/// Messages and the chat event log.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Appends messages in one transaction (group commit), each getting the next
+    /// `seq` of its chat and a `MessageCreated` event. A message whose
+    /// `(author_id, client_msg_id)` exists already is not written again: the
+    /// existing one is returned with `event: None`. A thread reply bumps its
+    /// root's `reply_count` and `last_reply_at`. Results are in input order.
+    /// `Conflict("message")` if a concurrent writer inserted the same
+    /// `client_msg_id` meanwhile (nothing of the batch is written; retry).
+    async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>>;
+    /// Reads a message of the workspace.
+    async fn get_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message>;
+    /// The author's message with this idempotency key, if any.
+    async fn find_by_client_msg_id(
+        &self,
+        workspace: WorkspaceId,
+        author: UserId,
+        client_msg_id: &str,
+    ) -> StoreResult<Option<Message>>;
+    /// Replaces a message's body (the old one goes to the edit history); appends `MessageEdited`.
+    async fn edit_message(
+        &self,
+        workspace: WorkspaceId,
+        id: MessageId,
+        body: &str,
+        mentions: &[UserId],
+        mentions_all: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Message, ChatEvent)>;
+    /// Earlier bodies of a message with the time each was replaced, oldest first.
+    async fn message_edits(
+        &self,
+        workspace: WorkspaceId,
+        id: MessageId,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
+    /// Soft-deletes (empties the body, sets `deleted_at`); appends `MessageDeleted`.
+    /// `NotFound` if already deleted.
+    async fn delete_message(
+        &self,
+        workspace: WorkspaceId,
+        id: MessageId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Message, ChatEvent)>;
+    /// A page of a chat's top-level messages (`thread: None`) or of one thread's
+    /// replies, in ascending `seq`, at most `limit`.
+    async fn history(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        thread: Option<MessageId>,
+        page: HistoryPage,
+        limit: i64,
+    ) -> StoreResult<Vec<Message>>;
+    /// The chat's events with `seq > after`, ascending, at most `limit`.
+    async fn events_since(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatEvent>>;
+    /// Adds a reaction; appends `ReactionAdded`. `None` if it existed.
+    async fn add_reaction(
+        &self,
+        workspace: WorkspaceId,
+        message: MessageId,
+        user: UserId,
+        emoji: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ChatEvent>>;
+    /// Removes a reaction; appends `ReactionRemoved`. `None` if there was none.
+    async fn remove_reaction(
+        &self,
+        workspace: WorkspaceId,
+        message: MessageId,
+        user: UserId,
+        emoji: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ChatEvent>>;
+    /// Reactions on these messages, oldest first.
+    async fn list_reactions(
+        &self,
+        workspace: WorkspaceId,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<Reaction>>;
+    /// Pins or unpins; appends `MessagePinned` / `MessageUnpinned`. `None` if no change.
+    async fn set_pinned(
+        &self,
+        workspace: WorkspaceId,
+        message: MessageId,
+        by: UserId,
+        pinned: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ChatEvent>>;
+    /// Pinned messages of a chat, most recently pinned first.
+    async fn list_pinned(&self, workspace: WorkspaceId, chat: ChatId) -> StoreResult<Vec<Message>>;
 }

@@ -1,0 +1,121 @@
+//! Sending a message: the checks shared by REST and WebSocket sends.
+
+use artel_core::chat::ChatId;
+use artel_core::message::{
+    parse_mentions, Appended, Message, MessageId, MessageKind, NewMessage, MAX_BODY_CHARS,
+    MAX_CLIENT_MSG_ID_CHARS,
+};
+use artel_core::user::User;
+use artel_core::{permissions, Error, Result, StoreError};
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+/// At most this many distinct people can be mentioned in one message.
+const MAX_MENTIONS: usize = 50;
+
+pub struct SendInput {
+    pub chat_id: ChatId,
+    pub body: String,
+    pub client_msg_id: Option<String>,
+    pub thread_root_id: Option<MessageId>,
+}
+
+/// A checked send: either a retry of a message that exists, or a new one to commit.
+pub enum Prepared {
+    Existing(Message),
+    New(NewMessage),
+}
+
+/// Validates and commits a user's message. A retry with the same `client_msg_id`
+/// returns the first message (`event: None`) and writes nothing.
+pub async fn send_message(state: &AppState, author: &User, input: SendInput) -> Result<Appended> {
+    match prepare(state, author, input).await? {
+        Prepared::Existing(message) => Ok(Appended { message, event: None }),
+        Prepared::New(message) => state.committer.append(message).await,
+    }
+}
+
+/// All checks of a send, without committing it.
+pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Result<Prepared> {
+    let ws = author.workspace_id;
+    if let Some(key) = input.client_msg_id.as_deref() {
+        validate_client_msg_id(key)?;
+        if let Some(existing) = state.store.find_by_client_msg_id(ws, author.id, key).await? {
+            return Ok(Prepared::Existing(existing));
+        }
+    }
+    validate_body(&input.body)?;
+    let chat = state.store.get_chat(ws, input.chat_id).await.map_err(chat_not_found)?;
+    let member = state.store.get_member(ws, chat.id, author.id).await?;
+    permissions::can_post(&chat, member.as_ref())?;
+    if let Some(root_id) = input.thread_root_id {
+        let root = state.store.get_message(ws, root_id).await.map_err(|e| match e {
+            StoreError::NotFound(_) => Error::invalid("thread_root_id", "no such message in this chat"),
+            other => other.into(),
+        })?;
+        if root.chat_id != chat.id {
+            return Err(Error::invalid("thread_root_id", "no such message in this chat"));
+        }
+        if root.thread_root_id.is_some() {
+            return Err(Error::invalid("thread_root_id", "replies go to the thread's first message"));
+        }
+        if root.deleted_at.is_some() {
+            return Err(Error::invalid("thread_root_id", "the message was deleted"));
+        }
+    }
+    let (mut mentions, mentions_all) = parse_mentions(&input.body);
+    mentions.truncate(MAX_MENTIONS);
+    // Only people of this workspace can be mentioned; other ids are plain text.
+    let mut known = Vec::with_capacity(mentions.len());
+    for id in mentions {
+        if state.store.get_user(ws, id).await.is_ok() {
+            known.push(id);
+        }
+    }
+    Ok(Prepared::New(NewMessage {
+        id: Uuid::now_v7(),
+        workspace_id: ws,
+        chat_id: chat.id,
+        author_id: Some(author.id),
+        kind: MessageKind::User,
+        body: input.body,
+        thread_root_id: input.thread_root_id,
+        client_msg_id: input.client_msg_id,
+        mentions: known,
+        mentions_all,
+        created_at: state.clock.now(),
+    }))
+}
+
+pub fn validate_body(body: &str) -> Result<()> {
+    if body.trim().is_empty() {
+        return Err(Error::invalid("body", "must not be empty"));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(Error::invalid("body", format!("must be at most {MAX_BODY_CHARS} characters")));
+    }
+    Ok(())
+}
+
+fn validate_client_msg_id(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.chars().count() <= MAX_CLIENT_MSG_ID_CHARS
+        && key.chars().all(|c| c.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "client_msg_id",
+            format!("must be 1-{MAX_CLIENT_MSG_ID_CHARS} printable ASCII characters"),
+        ))
+    }
+}
+
+/// A chat of another workspace, or none at all, is simply not found.
+pub fn chat_not_found(e: StoreError) -> Error {
+    match e {
+        StoreError::NotFound(_) => Error::NotFound("chat"),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,480 @@
+//! One WebSocket connection: authenticate in the first frame, replay what the
+//! client missed, then serve live events and client frames until either side
+//! leaves. The socket alone decides what it delivers: it knows its memberships
+//! and, per chat, the last `seq` it delivered, so it drops duplicates and fills
+//! gaps (a lost or late bus message) from the store before going on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use artel_core::chat::ChatId;
+use artel_core::event::{Audience, ChatChange, Envelope, Ephemeral};
+use artel_core::message::Appended;
+use artel_core::Error;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+
+use crate::auth::extractor::authenticate;
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::messaging::committer::Committer;
+use crate::messaging::send::{prepare, Prepared, SendInput};
+use crate::messaging::wire::MessageDto;
+use crate::state::AppState;
+use crate::ws::frames::{ChatCursor, ClientFrame, ServerFrame};
+use crate::ws::hub::{LiveEvent, Outbound};
+
+/// Frames queued for one socket before it counts as too slow.
+pub const QUEUE_FRAMES: usize = 1024;
+/// Time allowed for the first (auth) frame.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Server pings this often; a socket silent for 3 periods is dropped.
+pub const HEARTBEAT: Duration = Duration::from_secs(20);
+/// Most events replayed per chat on resume before asking the client to resync.
+const MAX_REPLAY: i64 = 500;
+/// Client frames allowed per second (sustained) and in a burst.
+const FRAMES_PER_SEC: f64 = 30.0;
+const FRAME_BURST: f64 = 60.0;
+/// Typing notices per chat at most this often.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+
+pub mod close {
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const AUTH_TIMEOUT: u16 = 4408;
+    pub const SLOW_CONSUMER: u16 = 4008;
+    pub const HEARTBEAT_TIMEOUT: u16 = 4000;
+    pub const SIGNED_OUT: u16 = 4403;
+    pub const TOO_BIG: u16 = 1009;
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+struct Conn {
+    state: AppState,
+    auth: AuthUser,
+    conn_id: u64,
+    sink: Sink,
+    /// Chats this socket follows, with the last seq delivered.
+    cursors: HashMap<ChatId, i64>,
+    sends: mpsc::Sender<(String, SendInput)>,
+    typing_at: HashMap<ChatId, Instant>,
+    tokens: f64,
+    tokens_at: Instant,
+}
+
+pub async fn serve(socket: WebSocket, state: AppState) {
+    let (mut sink, mut stream) = socket.split();
+    let Some((auth, client_cursors)) = authenticate_first_frame(&state, &mut sink, &mut stream).await else {
+        return;
+    };
+    let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
+    let registration = state.hub.register(auth.user.id, auth.user.workspace_id, tx.clone());
+    let (sends, sends_rx) = mpsc::channel(64);
+    tokio::spawn(send_loop(state.clone(), auth.clone(), sends_rx, tx));
+    let mut conn = Conn {
+        state,
+        auth,
+        conn_id: registration.id,
+        sink,
+        cursors: HashMap::new(),
+        sends,
+        typing_at: HashMap::new(),
+        tokens: FRAME_BURST,
+        tokens_at: Instant::now(),
+    };
+    if let Err(e) = conn.start(client_cursors).await {
+        tracing::warn!(error = %e, "socket start failed");
+        let _ = conn.close(1011, "internal error").await;
+        return;
+    }
+    let overflow = registration.overflow.clone();
+    conn.run(stream, rx, overflow).await;
+    drop(registration);
+}
+
+/// Reads the `auth` frame; on failure answers with an error and closes.
+async fn authenticate_first_frame(
+    state: &AppState,
+    sink: &mut Sink,
+    stream: &mut SplitStream<WebSocket>,
+) -> Option<(AuthUser, HashMap<ChatId, i64>)> {
+    let first = match tokio::time::timeout(AUTH_TIMEOUT, next_text(stream)).await {
+        Ok(Some(text)) => text,
+        Ok(None) => return None,
+        Err(_) => {
+            let _ = close_with(sink, close::AUTH_TIMEOUT, "authenticate within 5 seconds").await;
+            return None;
+        }
+    };
+    let (token, cursors) = match serde_json::from_str::<ClientFrame>(&first) {
+        Ok(ClientFrame::Auth { token, cursors }) => (token, cursors),
+        _ => {
+            let _ =
+                close_with(sink, close::UNAUTHORIZED, "the first frame must be {\"type\":\"auth\"}").await;
+            return None;
+        }
+    };
+    match authenticate(state, &token).await {
+        Ok(auth) => Some((auth, cursors)),
+        Err(e) => {
+            let code = match &e {
+                Error::Unauthorized { code, .. } => *code,
+                _ => "unauthorized",
+            };
+            let _ = sink.send(Message::Text(error_frame(code, &e.to_string(), None))).await;
+            let _ = close_with(sink, close::UNAUTHORIZED, code).await;
+            None
+        }
+    }
+}
+
+/// The next text frame, skipping pings; `None` when the client left.
+async fn next_text(stream: &mut SplitStream<WebSocket>) -> Option<String> {
+    while let Some(Ok(msg)) = stream.next().await {
+        match msg {
+            Message::Text(t) => return Some(t.to_string()),
+            Message::Close(_) => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+async fn close_with(sink: &mut Sink, code: u16, reason: &str) -> Result<(), axum::Error> {
+    sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason.to_string()) }))).await
+}
+
+fn error_frame(code: &str, message: &str, r#ref: Option<&str>) -> Utf8Bytes {
+    ServerFrame::Error { code, message, r#ref }.to_text().into()
+}
+
+impl Conn {
+    /// Follows every chat of the user, says `ready`, replays from the client's cursors.
+    async fn start(&mut self, client_cursors: HashMap<ChatId, i64>) -> Result<(), Error> {
+        let ws = self.auth.user.workspace_id;
+        // Join the index before reading the snapshot, so nothing committed in
+        // between is missed; anything delivered twice is dropped by seq.
+        let chat_ids = self.state.store.member_chat_ids(ws, self.auth.user.id).await?;
+        for chat in &chat_ids {
+            self.state.hub.join(self.conn_id, *chat);
+        }
+        let mut snapshot = Vec::with_capacity(chat_ids.len());
+        for chat in chat_ids {
+            match self.state.store.get_chat(ws, chat).await {
+                Ok(c) => snapshot.push(ChatCursor { chat_id: c.id, last_seq: c.last_seq }),
+                Err(artel_core::StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let ready = ServerFrame::Ready {
+            user_id: self.auth.user.id,
+            session_id: self.auth.session_id,
+            chats: snapshot.iter().map(|c| ChatCursor { chat_id: c.chat_id, last_seq: c.last_seq }).collect(),
+            heartbeat_secs: HEARTBEAT.as_secs(),
+        };
+        self.write(ready.to_text().into()).await?;
+        for ChatCursor { chat_id, last_seq } in snapshot {
+            match client_cursors.get(&chat_id) {
+                Some(&from) if from < last_seq => {
+                    self.cursors.insert(chat_id, from.max(0));
+                    self.replay(chat_id, last_seq).await?;
+                }
+                _ => {
+                    self.cursors.insert(chat_id, last_seq);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Delivers the chat's stored events after our cursor, up to `upto`; too many
+    /// means "resync" instead.
+    async fn replay(&mut self, chat: ChatId, upto: i64) -> Result<(), Error> {
+        let Some(&from) = self.cursors.get(&chat) else { return Ok(()) };
+        if upto <= from {
+            return Ok(());
+        }
+        if upto - from > MAX_REPLAY {
+            self.cursors.insert(chat, upto);
+            return self.write(ServerFrame::Resync { chat_id: chat, last_seq: upto }.to_text().into()).await;
+        }
+        let events =
+            self.state.store.events_since(self.auth.user.workspace_id, chat, from, upto - from).await?;
+        for event in events {
+            self.deliver_next(&LiveEvent::new(event)).await?;
+        }
+        Ok(())
+    }
+
+    async fn run(
+        mut self,
+        mut stream: SplitStream<WebSocket>,
+        mut rx: mpsc::Receiver<Outbound>,
+        overflow: Arc<tokio::sync::Notify>,
+    ) {
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        let mut last_heard = Instant::now();
+        loop {
+            let step = tokio::select! {
+                incoming = stream.next() => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        Some(Ok(Message::Text(text))) => self.on_text(&text).await,
+                        Some(Ok(Message::Binary(_))) => self.write(error_frame("unsupported_frame", "frames are JSON text", None)).await,
+                        Some(Ok(Message::Close(_))) | None => break,
+                        Some(Ok(_)) => Ok(()),
+                        Some(Err(e)) => {
+                            // Oversize frames end here: tell the client why.
+                            let text = e.to_string();
+                            if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
+                                let _ = self.close(close::TOO_BIG, "frame too large").await;
+                            }
+                            break;
+                        }
+                    }
+                }
+                out = rx.recv() => match out {
+                    Some(out) => self.on_outbound(out).await,
+                    None => break,
+                },
+                () = overflow.notified() => {
+                    tracing::info!(user = %self.auth.user.id, "slow socket disconnected");
+                    let _ = self.close(close::SLOW_CONSUMER, "too slow: reconnect and resume from your cursors").await;
+                    break;
+                }
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() > HEARTBEAT * 3 {
+                        let _ = self.close(close::HEARTBEAT_TIMEOUT, "no heartbeat").await;
+                        break;
+                    }
+                    self.sink.send(Message::Ping(Default::default())).await.map_err(|e| Error::Internal(e.to_string()))
+                }
+            };
+            match step {
+                Ok(()) => {}
+                Err(Error::Unauthorized { .. }) => {
+                    let _ = self.close(close::SIGNED_OUT, "signed out").await;
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "socket ends");
+                    break;
+                }
+            }
+        }
+    }
+
+    async fn write(&mut self, text: Utf8Bytes) -> Result<(), Error> {
+        self.sink.send(Message::Text(text)).await.map_err(|e| Error::Internal(format!("socket write: {e}")))
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) -> Result<(), axum::Error> {
+        close_with(&mut self.sink, code, reason).await
+    }
+
+    async fn on_outbound(&mut self, out: Outbound) -> Result<(), Error> {
+        match out {
+            Outbound::Chat(live) => self.deliver_in_order(&live).await,
+            Outbound::Frame(text) => self.write(text).await,
+            Outbound::Control(event) => match event.as_ref() {
+                Ephemeral::JoinedChat { chat_id, user_id } if *user_id == self.auth.user.id => {
+                    if !self.cursors.contains_key(chat_id) {
+                        self.state.hub.join(self.conn_id, *chat_id);
+                        self.cursors.insert(*chat_id, 0);
+                        let last =
+                            self.state.store.get_chat(self.auth.user.workspace_id, *chat_id).await?.last_seq;
+                        self.replay(*chat_id, last).await?;
+                    }
+                    Ok(())
+                }
+                Ephemeral::SignedOut { user_id, session_id } if *user_id == self.auth.user.id => {
+                    if session_id.is_none_or(|s| s == self.auth.session_id) {
+                        return Err(Error::unauthorized("session_revoked", "signed out"));
+                    }
+                    Ok(())
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Delivers a chat event exactly once and in order: duplicates are dropped,
+    /// gaps are filled from the store first, and membership changes of this user
+    /// take effect between events, never around them.
+    async fn deliver_in_order(&mut self, live: &LiveEvent) -> Result<(), Error> {
+        let event = &live.event;
+        let Some(cursor) = self.follow(live) else { return Ok(()) };
+        if event.seq > cursor + 1 {
+            self.replay(event.chat_id, event.seq - 1).await?;
+        }
+        self.deliver_next(live).await
+    }
+
+    /// This socket's cursor for the event's chat, starting to follow the chat when
+    /// the event adds this user to it; `None` for chats it does not follow.
+    fn follow(&mut self, live: &LiveEvent) -> Option<i64> {
+        let event = &live.event;
+        if let Some(&c) = self.cursors.get(&event.chat_id) {
+            return Some(c);
+        }
+        match &event.change {
+            ChatChange::MemberAdded { user_id, .. } if *user_id == self.auth.user.id => {
+                self.state.hub.join(self.conn_id, event.chat_id);
+                self.cursors.insert(event.chat_id, event.seq - 1);
+                Some(event.seq - 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// Writes the event if it is the next one of a followed chat (anything else —
+    /// a duplicate, or a chat left meanwhile — is dropped) and applies its effect
+    /// on this socket's memberships.
+    async fn deliver_next(&mut self, live: &LiveEvent) -> Result<(), Error> {
+        let event = &live.event;
+        let Some(cursor) = self.follow(live) else { return Ok(()) };
+        if event.seq <= cursor {
+            return Ok(());
+        }
+        self.write(live.text.clone()).await?;
+        self.cursors.insert(event.chat_id, event.seq);
+        if let ChatChange::MemberRemoved { user_id, .. } = &event.change {
+            if *user_id == self.auth.user.id {
+                self.cursors.remove(&event.chat_id);
+                self.state.hub.leave(self.conn_id, event.chat_id);
+            }
+        }
+        Ok(())
+    }
+
+    fn allow_frame(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.tokens_at).as_secs_f64();
+        self.tokens_at = now;
+        self.tokens = (self.tokens + elapsed * FRAMES_PER_SEC).min(FRAME_BURST);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), Error> {
+        if !self.allow_frame() {
+            return self.write(error_frame("rate_limited", "too many frames; slow down", None)).await;
+        }
+        let frame = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(frame) => frame,
+            Err(e) => {
+                let message = format!("unreadable frame: {e}");
+                return self.write(error_frame("bad_frame", &message, None)).await;
+            }
+        };
+        match frame {
+            ClientFrame::Auth { .. } => {
+                self.write(error_frame("bad_frame", "already authenticated", None)).await
+            }
+            ClientFrame::Ping => self.write(ServerFrame::Pong.to_text().into()).await,
+            ClientFrame::Send { chat_id, body, client_msg_id, thread_root_id } => {
+                let input =
+                    SendInput { chat_id, body, client_msg_id: Some(client_msg_id.clone()), thread_root_id };
+                if self.sends.try_send((client_msg_id.clone(), input)).is_err() {
+                    return self
+                        .write(error_frame("rate_limited", "too many sends in flight", Some(&client_msg_id)))
+                        .await;
+                }
+                Ok(())
+            }
+            ClientFrame::Typing { chat_id } => {
+                if !self.cursors.contains_key(&chat_id) {
+                    return self
+                        .write(error_frame("forbidden", "you are not a member of this chat", None))
+                        .await;
+                }
+                let now = Instant::now();
+                if self.typing_at.get(&chat_id).is_some_and(|t| now.duration_since(*t) < TYPING_EVERY) {
+                    return Ok(());
+                }
+                self.typing_at.insert(chat_id, now);
+                let envelope = Envelope::ephemeral(
+                    self.auth.user.workspace_id,
+                    Audience::Chat { chat_id },
+                    Ephemeral::Typing { chat_id, user_id: self.auth.user.id },
+                );
+                if let Err(e) = self.state.bus.publish(&envelope).await {
+                    tracing::debug!(error = %e, "typing notice not published");
+                }
+                Ok(())
+            }
+            ClientFrame::Read { chat_id, seq } => {
+                if !self.cursors.contains_key(&chat_id) {
+                    return self
+                        .write(error_frame("forbidden", "you are not a member of this chat", None))
+                        .await;
+                }
+                let ws = self.auth.user.workspace_id;
+                let member = self.state.store.mark_read(ws, chat_id, self.auth.user.id, seq).await?;
+                let envelope = Envelope::ephemeral(
+                    ws,
+                    Audience::Chat { chat_id },
+                    Ephemeral::ReadUpTo { chat_id, user_id: self.auth.user.id, seq: member.last_read_seq },
+                );
+                let _ = self.state.bus.publish(&envelope).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Sends of one socket, in the order the client sent them: each is checked, then
+/// queued for group commit without waiting for the previous commit; acks are
+/// written as commits complete.
+async fn send_loop(
+    state: AppState,
+    auth: AuthUser,
+    mut rx: mpsc::Receiver<(String, SendInput)>,
+    out: mpsc::Sender<Outbound>,
+) {
+    while let Some((client_msg_id, input)) = rx.recv().await {
+        let pending = match prepare(&state, &auth.user, input).await {
+            Ok(Prepared::Existing(message)) => Ok(Err(Appended { message, event: None })),
+            Ok(Prepared::New(message)) => state.committer.enqueue(message).await.map(Ok),
+            Err(e) => Err(e),
+        };
+        match pending {
+            Ok(Ok(pending)) => {
+                let out = out.clone();
+                tokio::spawn(async move {
+                    let frame = ack_frame(&client_msg_id, Committer::outcome(pending).await);
+                    // Awaited, not dropped: an ack is a promise to the client.
+                    let _ = out.send(Outbound::Frame(frame)).await;
+                });
+            }
+            Ok(Err(existing)) => {
+                let _ = out.send(Outbound::Frame(ack_frame(&client_msg_id, Ok(existing)))).await;
+            }
+            Err(e) => {
+                let _ = out.send(Outbound::Frame(ack_frame(&client_msg_id, Err(e)))).await;
+            }
+        }
+    }
+}
+
+/// `ack` for a committed (or earlier) message, `error` with the same ref otherwise.
+fn ack_frame(client_msg_id: &str, result: Result<Appended, Error>) -> Utf8Bytes {
+    match result {
+        Ok(appended) => {
+            let dto = MessageDto::new(&appended.message);
+            ServerFrame::Ack { client_msg_id, message: &dto }.to_text().into()
+        }
+        Err(e) => {
+            let api = ApiError::from(e);
+            error_frame(api.code, &api.message, Some(client_msg_id))
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The node's registry of live sockets and the dispatcher that routes bus
+//! envelopes to them. Routing is an index (chat → sockets, user → sockets,
+//! workspace → sockets); the final say on what a socket may receive stays with
+//! the socket itself, which tracks its memberships and per-chat cursors.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use artel_core::chat::ChatId;
+use artel_core::event::{Audience, ChatChange, ChatEvent, Envelope, Ephemeral, Payload};
+use artel_core::user::UserId;
+use artel_core::workspace::WorkspaceId;
+use artel_core::Subscription;
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, Notify};
+
+use crate::messaging::wire::ChatEventDto;
+use crate::ws::frames::ServerFrame;
+
+pub type ConnId = u64;
+
+/// What the dispatcher hands a socket.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A chat event with its frame already encoded (once per node, not per socket).
+    Chat(Arc<LiveEvent>),
+    /// Any other ready-to-send frame.
+    Frame(Utf8Bytes),
+    /// For this socket's user: the ephemeral event that needs local handling.
+    Control(Arc<Ephemeral>),
+}
+
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub event: ChatEvent,
+    pub text: Utf8Bytes,
+}
+
+impl LiveEvent {
+    pub fn new(event: ChatEvent) -> Self {
+        let text = ServerFrame::Event(&ChatEventDto::from(&event)).to_text().into();
+        Self { event, text }
+    }
+}
+
+struct Conn {
+    user: UserId,
+    workspace: WorkspaceId,
+    tx: mpsc::Sender<Outbound>,
+    overflow: Arc<Notify>,
+}
+
+#[derive(Default)]
+struct Registry {
+    conns: HashMap<ConnId, Conn>,
+    by_chat: HashMap<ChatId, HashSet<ConnId>>,
+    by_user: HashMap<UserId, HashSet<ConnId>>,
+    by_workspace: HashMap<WorkspaceId, HashSet<ConnId>>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    registry: RwLock<Registry>,
+    next_id: AtomicU64,
+}
+
+/// A socket's registration; unregisters on drop.
+pub struct Registration {
+    pub id: ConnId,
+    pub overflow: Arc<Notify>,
+    hub: Arc<Hub>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.unregister(self.id);
+    }
+}
+
+impl Hub {
+    /// Registers a socket of `user`; it receives user- and workspace-wide frames at
+    /// once and chat events for each chat it `join`s.
+    pub fn register(
+        self: &Arc<Self>,
+        user: UserId,
+        workspace: WorkspaceId,
+        tx: mpsc::Sender<Outbound>,
+    ) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let overflow = Arc::new(Notify::new());
+        let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
+        r.conns.insert(id, Conn { user, workspace, tx, overflow: overflow.clone() });
+        r.by_user.entry(user).or_default().insert(id);
+        r.by_workspace.entry(workspace).or_default().insert(id);
+        Registration { id, overflow, hub: self.clone() }
+    }
+
+    pub fn join(&self, conn: ConnId, chat: ChatId) {
+        let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
+        if r.conns.contains_key(&conn) {
+            r.by_chat.entry(chat).or_default().insert(conn);
+        }
+    }
+
+    pub fn leave(&self, conn: ConnId, chat: ChatId) {
+        let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(set) = r.by_chat.get_mut(&chat) {
+            set.remove(&conn);
+            if set.is_empty() {
+                r.by_chat.remove(&chat);
+            }
+        }
+    }
+
+    fn unregister(&self, conn: ConnId) {
+        let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
+        let Some(c) = r.conns.remove(&conn) else { return };
+        remove_from(&mut r.by_user, c.user, conn);
+        remove_from(&mut r.by_workspace, c.workspace, conn);
+        r.by_chat.retain(|_, set| {
+            set.remove(&conn);
+            !set.is_empty()
+        });
+    }
+
+    /// Number of live sockets on this node.
+    pub fn connections(&self) -> usize {
+        self.registry.read().unwrap_or_else(|p| p.into_inner()).conns.len()
+    }
+
+    /// Routes envelopes from the bus until it closes.
+    pub async fn run(self: Arc<Self>, mut subscription: Subscription) {
+        while let Some(envelope) = subscription.recv().await {
+            self.dispatch(envelope);
+        }
+        tracing::warn!("bus closed; the hub stops dispatching");
+    }
+
+    fn dispatch(&self, envelope: Envelope) {
+        let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
+        match envelope.payload {
+            Payload::Chat { event } => {
+                let mut targets: HashSet<ConnId> = r.by_chat.get(&event.chat_id).cloned().unwrap_or_default();
+                // A new member's sockets do not follow the chat yet.
+                if let ChatChange::MemberAdded { user_id, .. } = &event.change {
+                    targets.extend(self.user_conns(&r, *user_id, envelope.workspace_id));
+                }
+                if targets.is_empty() {
+                    return;
+                }
+                let live = Outbound::Chat(Arc::new(LiveEvent::new(event)));
+                for id in targets {
+                    send(&r, id, live.clone());
+                }
+            }
+            Payload::Ephemeral { event } => {
+                let targets: Vec<ConnId> = match &envelope.audience {
+                    Audience::Chat { chat_id } => {
+                        r.by_chat.get(chat_id).map(|s| s.iter().copied().collect()).unwrap_or_default()
+                    }
+                    Audience::Users { user_ids } => {
+                        user_ids.iter().flat_map(|u| self.user_conns(&r, *u, envelope.workspace_id)).collect()
+                    }
+                    Audience::Workspace => r
+                        .by_workspace
+                        .get(&envelope.workspace_id)
+                        .map(|s| s.iter().copied().collect())
+                        .unwrap_or_default(),
+                };
+                if targets.is_empty() {
+                    return;
+                }
+                let out = match &event {
+                    Ephemeral::JoinedChat { .. } | Ephemeral::SignedOut { .. } => {
+                        Outbound::Control(Arc::new(event))
+                    }
+                    _ => Outbound::Frame(ServerFrame::Ephemeral { event: &event }.to_text().into()),
+                };
+                for id in targets {
+                    send(&r, id, out.clone());
+                }
+            }
+        }
+    }
+
+    fn user_conns(&self, r: &Registry, user: UserId, workspace: WorkspaceId) -> Vec<ConnId> {
+        r.by_user
+            .get(&user)
+            .map(|s| {
+                s.iter()
+                    .copied()
+                    .filter(|id| r.conns.get(id).is_some_and(|c| c.workspace == workspace))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Never waits: a socket whose queue is full is told to close (it resumes from
+/// its cursor when it reconnects), so one slow reader cannot hold up the rest or
+/// grow the server's memory.
+fn send(r: &Registry, id: ConnId, out: Outbound) {
+    if let Some(conn) = r.conns.get(&id) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(out) {
+            conn.overflow.notify_one();
+        }
+    }
+}
+
+fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, HashSet<ConnId>>, key: K, conn: ConnId) {
+    if let Some(set) = map.get_mut(&key) {
+        set.remove(&conn);
+        if set.is_empty() {
+            map.remove(&key);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The WebSocket endpoint `/api/v1/ws`: origin check and upgrade, then one task
+//! per socket (`conn`), fed by the node's dispatcher (`hub`).
+
+pub mod conn;
+pub mod frames;
+pub mod hub;
+
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest frame a client may send; bigger ones close the socket with 1009.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Upgrades to a WebSocket. Authentication happens in the first frame, so no
+/// long-lived token ever appears in a URL or an access log.
+#[utoipa::path(get, path = "/ws", tag = "realtime",
+    responses((status = 101, description = "Switching protocols; then JSON frames, see the README"),
+              (status = 403, body = crate::error::ErrorBody)))]
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !origin_allowed(&state, &headers) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this origin may not open sockets here",
+        )
+        .into_response();
+    }
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| conn::serve(socket, state))
+}
+
+/// Browsers always send `Origin`; it must be this server itself (same host) or
+/// listed in `--allowed-origins`. Native clients send none and are let through:
+/// they authenticate with a token like any API client.
+fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let origin = origin.trim_end_matches('/');
+    if state.settings.allowed_origins.iter().any(|o| o == origin) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}

@@ -1,0 +1,121 @@
+//! Events: what happened, and who may hear of it. Durable chat events carry the
+//! chat's gap-free `seq` and are stored, so a client that missed some can replay
+//! them; ephemeral events (typing, presence) are not stored and carry no `seq`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::chat::{Chat, ChatId, MemberRole};
+use crate::message::{Message, MessageId};
+use crate::user::UserId;
+use crate::workspace::WorkspaceId;
+
+/// A change inside a chat. Stored with its `seq` in the chat's event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChatChange {
+    MessageCreated { message: Message },
+    MessageEdited { message: Message },
+    MessageDeleted { message_id: MessageId, thread_root_id: Option<MessageId> },
+    ReactionAdded { message_id: MessageId, user_id: UserId, emoji: String },
+    ReactionRemoved { message_id: MessageId, user_id: UserId, emoji: String },
+    MessagePinned { message_id: MessageId, by: UserId },
+    MessageUnpinned { message_id: MessageId, by: UserId },
+    ChatUpdated { chat: Chat },
+    MemberAdded { user_id: UserId, role: MemberRole, by: Option<UserId> },
+    MemberRemoved { user_id: UserId, by: Option<UserId> },
+}
+
+/// A committed chat change with its place in the chat's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatEvent {
+    pub workspace_id: WorkspaceId,
+    pub chat_id: ChatId,
+    pub seq: i64,
+    pub created_at: DateTime<Utc>,
+    pub change: ChatChange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Online,
+    Away,
+    Offline,
+}
+
+/// Something not stored: shown while it is true, gone after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Ephemeral {
+    Typing {
+        chat_id: ChatId,
+        user_id: UserId,
+    },
+    Presence {
+        user_id: UserId,
+        status: Presence,
+    },
+    ReadUpTo {
+        chat_id: ChatId,
+        user_id: UserId,
+        seq: i64,
+    },
+    /// The user became a member of a new chat (creation adds members without
+    /// `MemberAdded` events); their sockets start following it.
+    JoinedChat {
+        chat_id: ChatId,
+        user_id: UserId,
+    },
+    /// The user's sessions (one, or all with `None`) were revoked: close their sockets.
+    SignedOut {
+        user_id: UserId,
+        session_id: Option<Uuid>,
+    },
+}
+
+/// Who an event is for. Every publish names its audience; delivery re-checks it
+/// against the reader's rights at that moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Audience {
+    /// Current members of the chat (and, for `MemberRemoved`, the removed user).
+    Chat { chat_id: ChatId },
+    /// Exactly these users.
+    Users { user_ids: Vec<UserId> },
+    /// Everyone in the workspace (presence).
+    Workspace,
+}
+
+/// What travels over the bus between nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Unique per publish, for logs and de-duplication.
+    pub id: Uuid,
+    pub workspace_id: WorkspaceId,
+    pub audience: Audience,
+    pub payload: Payload,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Payload {
+    Chat { event: ChatEvent },
+    Ephemeral { event: Ephemeral },
+}
+
+impl Envelope {
+    pub fn ephemeral(workspace_id: WorkspaceId, audience: Audience, event: Ephemeral) -> Self {
+        Self { id: Uuid::now_v7(), workspace_id, audience, payload: Payload::Ephemeral { event } }
+    }
+
+    pub fn chat(event: ChatEvent) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            workspace_id: event.workspace_id,
+            audience: Audience::Chat { chat_id: event.chat_id },
+            payload: Payload::Chat { event },
+        }
+    }
+}
