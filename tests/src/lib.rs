@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod redis_server;
+pub mod ws_client;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
