@@ -2,13 +2,14 @@
 # The one command that runs every Artel test: `./scripts/test.sh`.
 #
 # It provisions what the tests need on a fresh Debian machine and says what it
-# did: PostgreSQL (started, or installed with apt when running as root). Then it
+# did: PostgreSQL and Redis (started, or installed with apt when running as root). Then it
 # checks formatting and runs the whole workspace's tests — the Store contract
 # suite and the black-box API tests run against both SQLite and Postgres.
 #
 # Environment:
 #   ARTEL_TEST_POSTGRES_URL  Postgres the tests create their databases on
 #                            (default postgres://postgres@127.0.0.1:5432/postgres)
+#   ARTEL_TEST_REDIS_URL     Redis for the bus tests (default redis://127.0.0.1:6379)
 #   CARGO_TARGET_DIR         reuse a build directory between runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +75,27 @@ else
   say "PostgreSQL is up"
 fi
 export ARTEL_TEST_POSTGRES_URL="$PG_URL"
+
+# --- Redis ---------------------------------------------------------------------
+# The bus contract suite and the cluster tests use the machine's Redis, and start
+# private redis-server processes to restart them at will.
+REDIS_URL_T="${ARTEL_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+redis_ok() { (exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && head -c5 <&3 | grep -q PONG) 2>/dev/null; }
+if ! command -v redis-server >/dev/null; then
+  say "redis-server is not installed; installing it with apt (needs root)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+if [ -n "${ARTEL_TEST_REDIS_URL:-}" ] || redis_ok; then
+  say "Redis is up at $REDIS_URL_T"
+else
+  say "Redis not reachable; starting redis-server on 127.0.0.1:6379 (no persistence)"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --logfile /tmp/artel-test-redis.log >/dev/null
+  for _ in $(seq 1 20); do redis_ok && break; sleep 0.5; done
+  redis_ok || { say "Redis still not reachable"; exit 1; }
+fi
+export ARTEL_TEST_REDIS_URL="$REDIS_URL_T"
 
 # --- Checks and tests ----------------------------------------------------------
 say "checking formatting (cargo fmt --check)"

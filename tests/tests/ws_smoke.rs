@@ -39,4 +39,22 @@ async fn send_and_receive_live(backend: Backend) {
     assert_eq!(e3["change"]["message"]["body"], "three");
 }
 
-on_every_backend!(send_and_receive_live);
+/// Signing out closes that session's sockets at once (not when the token expires);
+/// "sign out everywhere" closes them all.
+async fn sign_out_closes_sockets(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let phone = app.login("owner@acme.test", None).await;
+    let laptop_ws = app.ws(&owner.access_token, &[]).await;
+    let phone_ws = app.ws(&phone.access_token, &[]).await;
+    app.post("/auth/logout", Some(&phone.access_token), json!({})).await.expect(204);
+    assert_eq!(phone_ws.closed().await.code, Some(4403));
+    // The other session is untouched until "sign out everywhere".
+    let mut laptop_ws = laptop_ws;
+    laptop_ws.send_json(json!({"type": "ping"})).await;
+    assert_eq!(laptop_ws.next().await["type"], "pong");
+    app.post("/auth/logout-all", Some(&owner.access_token), json!({})).await.expect(204);
+    assert_eq!(laptop_ws.closed().await.code, Some(4403));
+}
+
+on_every_backend!(send_and_receive_live, sign_out_closes_sockets);

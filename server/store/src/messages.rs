@@ -28,6 +28,19 @@ fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// One directed range of a history page: `seq <op> pivot`, read `descending` or not.
+struct Range {
+    condition: &'static str,
+    pivot: i64,
+    descending: bool,
+}
+
+impl Range {
+    fn new(condition: &'static str, pivot: i64, descending: bool) -> Self {
+        Self { condition, pivot, descending }
+    }
+}
+
 /// Per-chat bookkeeping inside one `append_messages` transaction.
 struct ChatCursor {
     last_seq: i64,
@@ -94,15 +107,14 @@ macro_rules! impl_message_store {
                 workspace: WorkspaceId,
                 chat: ChatId,
                 thread: Option<MessageId>,
-                condition: &str,
-                pivot: i64,
-                descending: bool,
+                range: Range,
                 limit: i64,
             ) -> StoreResult<Vec<Message>> {
                 if limit <= 0 {
                     return Ok(Vec::new());
                 }
                 let thread_filter = if thread.is_some() { "thread_root_id = $5" } else { "thread_root_id is null" };
+                let Range { condition, pivot, descending } = range;
                 let order = if descending { "desc" } else { "asc" };
                 let sql = format!(
                     "select {MESSAGE_COLUMNS} from messages \
@@ -453,20 +465,20 @@ macro_rules! impl_message_store {
                 let limit = limit.max(0);
                 match page {
                     HistoryPage::Latest => {
-                        self.history_part(workspace, chat, thread, "seq > $3", 0, true, limit).await
+                        self.history_part(workspace, chat, thread, Range::new("seq > $3", 0, true), limit).await
                     }
                     HistoryPage::Before(seq) => {
-                        self.history_part(workspace, chat, thread, "seq < $3", seq, true, limit).await
+                        self.history_part(workspace, chat, thread, Range::new("seq < $3", seq, true), limit).await
                     }
                     HistoryPage::After(seq) => {
-                        self.history_part(workspace, chat, thread, "seq > $3", seq, false, limit).await
+                        self.history_part(workspace, chat, thread, Range::new("seq > $3", seq, false), limit).await
                     }
                     HistoryPage::Around(seq) => {
                         let mut page =
-                            self.history_part(workspace, chat, thread, "seq < $3", seq, true, limit / 2).await?;
+                            self.history_part(workspace, chat, thread, Range::new("seq < $3", seq, true), limit / 2).await?;
                         let rest = limit - page.len() as i64;
                         page.extend(
-                            self.history_part(workspace, chat, thread, "seq >= $3", seq, false, rest).await?,
+                            self.history_part(workspace, chat, thread, Range::new("seq >= $3", seq, false), rest).await?,
                         );
                         Ok(page)
                     }

@@ -99,3 +99,23 @@ fn access_token(state: &AppState, user: Uuid, workspace: Uuid, session: Uuid) ->
     };
     Ok((state.keys.sign(&claims)?, ttl.num_seconds()))
 }
+
+/// Tells every node to close the sockets of a revoked session (or of all the
+/// user's sessions with `None`), so a signed-out device stops receiving at once.
+pub async fn announce_signed_out(
+    state: &AppState,
+    workspace: Uuid,
+    user: Uuid,
+    session: Option<artel_core::session::SessionId>,
+) {
+    use artel_core::event::{Audience, Envelope, Ephemeral};
+    let envelope = Envelope::ephemeral(
+        workspace,
+        Audience::Users { user_ids: vec![user] },
+        Ephemeral::SignedOut { user_id: user, session_id: session },
+    );
+    if let Err(e) = state.bus.publish(&envelope).await {
+        // Sockets re-check the session on their next frame anyway.
+        tracing::warn!(error = %e, "could not announce a sign-out");
+    }
+}

@@ -128,6 +128,7 @@ pub async fn refresh(
 pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> ApiResult<StatusCode> {
     let now = state.clock.now();
     state.store.revoke_session(auth.user.workspace_id, auth.user.id, auth.session_id, now).await?;
+    sessions::announce_signed_out(&state, auth.user.workspace_id, auth.user.id, Some(auth.session_id)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -137,6 +138,7 @@ pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> ApiResult<
 pub async fn logout_all(State(state): State<AppState>, auth: AuthUser) -> ApiResult<StatusCode> {
     let now = state.clock.now();
     let n = state.store.revoke_user_sessions(auth.user.workspace_id, auth.user.id, now).await?;
+    sessions::announce_signed_out(&state, auth.user.workspace_id, auth.user.id, None).await;
     tracing::info!(user = %auth.user.id, sessions = n, "signed out everywhere");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -91,6 +91,7 @@ pub async fn change_password(
     for session in state.store.list_sessions(ws, me, now).await? {
         if session.id != auth.session_id {
             state.store.revoke_session(ws, me, session.id, now).await?;
+            crate::auth::sessions::announce_signed_out(&state, ws, me, Some(session.id)).await;
         }
     }
     Ok(StatusCode::NO_CONTENT)
@@ -117,5 +118,6 @@ pub async fn revoke_session(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     state.store.revoke_session(auth.user.workspace_id, auth.user.id, id, state.clock.now()).await?;
+    crate::auth::sessions::announce_signed_out(&state, auth.user.workspace_id, auth.user.id, Some(id)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -78,6 +78,7 @@ pub async fn deactivate_user(
     let now = state.clock.now();
     let at = target.deactivated_at.unwrap_or(now);
     let user = state.store.set_deactivated(target.workspace_id, target.id, Some(at), now).await?;
+    crate::auth::sessions::announce_signed_out(&state, user.workspace_id, user.id, None).await;
     tracing::info!(actor = %auth.user.id, target = %user.id, "user deactivated");
     Ok(Json(UserDto::from(&user)))
 }
