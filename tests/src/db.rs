@@ -41,7 +41,10 @@ impl Database {
                 let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
                     panic!("Postgres is needed for the postgres tests ({admin}): {e}. The README's test command starts it.")
                 });
-                sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create database");
+                sqlx::query(&format!("create database {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
                 let _ = conn.close().await;
                 let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
                 (Some(format!("{base}/{name}")), Some(name))
@@ -75,7 +78,9 @@ impl Drop for Database {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async move {
                 if let Ok(mut conn) = PgConnection::connect(&postgres_admin_url()).await {
-                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await;
+                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                        .execute(&mut conn)
+                        .await;
                     let _ = conn.close().await;
                 }
             });

@@ -32,7 +32,14 @@ impl TestApp {
 
     /// Connects and authenticates; `cursors` are the last seqs the client holds.
     pub async fn ws(&self, token: &str, cursors: &[(Uuid, i64)]) -> WsClient {
-        let (mut socket, _) = tokio_tungstenite::connect_async(self.ws_url()).await.expect("ws connect");
+        WsClient::connect(&self.ws_url(), token, cursors).await
+    }
+}
+
+impl WsClient {
+    /// Connects to any Artel node's `/api/v1/ws` URL and authenticates.
+    pub async fn connect(url: &str, token: &str, cursors: &[(Uuid, i64)]) -> WsClient {
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
         let cursors: HashMap<String, i64> = cursors.iter().map(|(c, s)| (c.to_string(), *s)).collect();
         let auth = json!({"type": "auth", "token": token, "cursors": cursors});
         socket.send(Message::Text(auth.to_string().into())).await.expect("send auth");
@@ -42,9 +49,7 @@ impl TestApp {
         client.ready = ready;
         client
     }
-}
 
-impl WsClient {
     /// The next JSON frame (pings skipped); panics after 5 s or on close.
     pub async fn next(&mut self) -> Value {
         self.try_next(Duration::from_secs(5)).await.expect("a frame within 5 s")
@@ -81,7 +86,9 @@ impl WsClient {
     /// Asserts nothing but ephemeral frames arrive for `wait`.
     pub async fn expect_no_event(&mut self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
-        while let Some(frame) = self.try_next(deadline.saturating_duration_since(tokio::time::Instant::now())).await {
+        while let Some(frame) =
+            self.try_next(deadline.saturating_duration_since(tokio::time::Instant::now())).await
+        {
             assert_ne!(frame["type"], "event", "unexpected event {frame}");
         }
     }
@@ -96,8 +103,10 @@ impl WsClient {
 
     /// Sends a message frame.
     pub async fn send_message(&mut self, chat: Uuid, body: &str, client_msg_id: &str) {
-        self.send_json(json!({"type": "send", "chat_id": chat, "body": body, "client_msg_id": client_msg_id}))
-            .await;
+        self.send_json(
+            json!({"type": "send", "chat_id": chat, "body": body, "client_msg_id": client_msg_id}),
+        )
+        .await;
     }
 
     /// Waits for the socket to be closed by the server.
