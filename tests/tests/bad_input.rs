@@ -123,8 +123,11 @@ async fn send_oversize(app: &TestApp, method: &str, path: &str, token: Option<&s
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let body = resp.json::<Value>().await.unwrap_or(Value::Null);
-                return Resp { status, body, headers };
+                // The reset can also cut the answer's body short: retry then too.
+                match resp.json::<Value>().await {
+                    Ok(body) => return Resp { status, body, headers },
+                    Err(e) => last_error = Some(e),
+                }
             }
             Err(e) => last_error = Some(e),
         }

@@ -4,7 +4,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::Request;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -13,9 +15,10 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// JSON body extractor and responder.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// JSON body extractor and responder. The body is parsed in two steps so the
+/// answer says what was wrong: not JSON at all → 400 `malformed_json`; JSON of the
+/// wrong shape (unknown, missing or mistyped fields) → 422 `invalid_body`.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
@@ -24,30 +27,48 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        let (code, message) = match &r {
-            JsonRejection::JsonSyntaxError(_) => {
-                ("malformed_json", "request body is not valid JSON".to_string())
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is too large")
+            } else {
+                ApiError::bad_request("bad_request", "could not read the request body")
             }
-            JsonRejection::JsonDataError(e) => ("invalid_body", body_error_text(&e.body_text())),
-            JsonRejection::MissingJsonContentType(_) => {
-                ("unsupported_media_type", "expected Content-Type: application/json".to_string())
-            }
-            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ("payload_too_large", "request body is too large".to_string())
-            }
-            _ => ("bad_request", "could not read the request body".to_string()),
-        };
-        ApiError::new(r.status(), code, message)
+        })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| ApiError::bad_request("malformed_json", "request body is not valid JSON"))?;
+        let parsed = serde_json::from_value(value).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("request body does not match: {e}"),
+            )
+        })?;
+        Ok(Json(parsed))
     }
 }
 
-/// serde's message without axum's prefix, e.g. "unknown field `foo`, expected …".
-fn body_error_text(text: &str) -> String {
-    let text =
-        text.strip_prefix("Failed to deserialize the JSON body into the target type: ").unwrap_or(text);
-    format!("request body does not match: {text}")
+/// `application/json` or `application/<something>+json`, any parameters.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Path parameters extractor.

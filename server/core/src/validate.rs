@@ -51,13 +51,13 @@ pub fn email(raw: &str) -> Result<String> {
 }
 
 /// A new password: 8..=256 characters. No composition rules (NIST 800-63B).
-pub fn new_password(raw: &str) -> Result<()> {
+pub fn new_password(field: &str, raw: &str) -> Result<()> {
     let n = raw.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        return Err(Error::invalid("password", format!("must be at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(Error::invalid(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")));
     }
     if n > MAX_PASSWORD_CHARS {
-        return Err(Error::invalid("password", format!("must be at most {MAX_PASSWORD_CHARS} characters")));
+        return Err(Error::invalid(field, format!("must be at most {MAX_PASSWORD_CHARS} characters")));
     }
     Ok(())
 }
@@ -71,7 +71,7 @@ pub fn time_zone(raw: &str) -> Result<String> {
 }
 
 /// A workspace slug: 2..=40 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
-pub fn slug(raw: &str) -> Result<String> {
+pub fn slug(field: &str, raw: &str) -> Result<String> {
     let s = raw.trim().to_lowercase();
     let ok = (2..=40).contains(&s.len())
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -80,7 +80,7 @@ pub fn slug(raw: &str) -> Result<String> {
     if ok {
         Ok(s)
     } else {
-        Err(Error::invalid("slug", "must be 2-40 characters of a-z, 0-9 and '-'"))
+        Err(Error::invalid(field, "must be 2-40 characters of a-z, 0-9 and '-'"))
     }
 }
 
@@ -173,8 +173,8 @@ mod tests {
         assert_eq!(slugify("ООО Ромашка"), "ooo-romashka");
         assert_eq!(slugify("Acme, Inc."), "acme-inc");
         assert_eq!(slugify("!!!"), "workspace");
-        assert!(slug("-bad").is_err());
-        assert_eq!(slug("Good-1").ok().as_deref(), Some("good-1"));
+        assert!(slug("slug", "-bad").is_err());
+        assert_eq!(slug("slug", "Good-1").ok().as_deref(), Some("good-1"));
     }
 
     #[test]
@@ -185,8 +185,8 @@ mod tests {
 
     #[test]
     fn passwords_are_bounded() {
-        assert!(new_password("short").is_err());
-        assert!(new_password("long enough").is_ok());
-        assert!(new_password(&"x".repeat(257)).is_err());
+        assert!(new_password("password", "short").is_err());
+        assert!(new_password("password", "long enough").is_ok());
+        assert!(new_password("password", &"x".repeat(257)).is_err());
     }
 }

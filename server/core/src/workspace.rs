@@ -22,7 +22,7 @@ impl Workspace {
     pub fn new(name: &str, slug: Option<&str>, now: DateTime<Utc>) -> Result<Self> {
         let name = validate::display_name("workspace_name", name)?;
         let slug = match slug {
-            Some(s) => validate::slug(s)?,
+            Some(s) => validate::slug("workspace_slug", s)?,
             None => validate::slugify(&name),
         };
         Ok(Self { id: Uuid::now_v7(), name, slug, created_at: now, updated_at: now })

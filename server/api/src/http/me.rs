@@ -83,7 +83,7 @@ pub async fn change_password(
     if !verified.ok {
         return Err(Error::forbidden("the current password is wrong").into());
     }
-    validate::new_password(&req.new_password)?;
+    validate::new_password("new_password", &req.new_password)?;
     let hash = state.passwords.hash(req.new_password).await?;
     let now = state.clock.now();
     let (ws, me) = (auth.user.workspace_id, auth.user.id);

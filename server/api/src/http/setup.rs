@@ -98,7 +98,7 @@ pub struct NewUser<'a> {
 pub async fn new_user(state: &AppState, n: NewUser<'_>) -> artel_core::Result<User> {
     let name = validate::display_name("name", n.name)?;
     let email = validate::email(n.email)?;
-    validate::new_password(n.password)?;
+    validate::new_password("password", n.password)?;
     let time_zone = validate::time_zone(n.time_zone.unwrap_or("Europe/Moscow"))?;
     let password_hash = state.passwords.hash(n.password.to_string()).await?;
     let now = state.clock.now();
