@@ -142,6 +142,16 @@ async fn two_nodes_deliver_in_order_and_heal_lost_publishes() {
 
     let mut owner_ws = WsClient::connect(&a.ws, &owner_token, &[]).await;
     let mut bob_ws = WsClient::connect(&b.ws, &bob_token, &[]).await;
+    // Presence crosses nodes: bob's socket on B shows him online to the owner on A.
+    let bob_id = bob["user"]["id"].as_str().unwrap().to_string();
+    owner_ws
+        .next_where(|f| {
+            f["type"] == "ephemeral"
+                && f["event"]["type"] == "presence"
+                && f["event"]["user_id"] == bob_id.as_str()
+                && f["event"]["status"] == "online"
+        })
+        .await;
 
     // Live across nodes, in order, both directions.
     for i in 0..20 {

@@ -9,7 +9,11 @@ async fn send_and_receive_live(backend: Backend) {
     let owner = app.setup_owner().await;
     let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
     let r = app
-        .post("/chats", Some(&owner.access_token), json!({"kind": "channel", "name": "sales", "member_ids": [bob.user_id]}))
+        .post(
+            "/chats",
+            Some(&owner.access_token),
+            json!({"kind": "channel", "name": "sales", "member_ids": [bob.user_id]}),
+        )
         .await;
     r.expect(201);
     let chat: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
@@ -28,10 +32,16 @@ async fn send_and_receive_live(backend: Backend) {
 
     // Bob was offline for the next two; reconnecting with his cursor replays both.
     drop(b);
-    app.post(&format!("/chats/{chat}/messages"), Some(&owner.access_token), json!({"body": "two", "client_msg_id": "m2"}))
+    app.post(
+        &format!("/chats/{chat}/messages"),
+        Some(&owner.access_token),
+        json!({"body": "two", "client_msg_id": "m2"}),
+    )
+    .await
+    .expect(201);
+    app.post(&format!("/chats/{chat}/messages"), Some(&owner.access_token), json!({"body": "three"}))
         .await
         .expect(201);
-    app.post(&format!("/chats/{chat}/messages"), Some(&owner.access_token), json!({"body": "three"})).await.expect(201);
     let mut b = app.ws(&bob.access_token, &[(chat, seq)]).await;
     let e2 = b.next_event().await;
     let e3 = b.next_event().await;
@@ -52,9 +62,52 @@ async fn sign_out_closes_sockets(backend: Backend) {
     // The other session is untouched until "sign out everywhere".
     let mut laptop_ws = laptop_ws;
     laptop_ws.send_json(json!({"type": "ping"})).await;
-    assert_eq!(laptop_ws.next().await["type"], "pong");
+    laptop_ws.next_where(|f| f["type"] == "pong").await;
     app.post("/auth/logout-all", Some(&owner.access_token), json!({})).await.expect(204);
     assert_eq!(laptop_ws.closed().await.code, Some(4403));
 }
 
-on_every_backend!(send_and_receive_live, sign_out_closes_sockets);
+/// Presence: online when a socket connects, away on request, offline when the
+/// last socket leaves; visible live and through GET /presence.
+async fn presence_follows_sockets(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
+    let mut watcher = app.ws(&owner.access_token, &[]).await;
+    let is_presence = |user: uuid::Uuid, status: &'static str| {
+        move |f: &serde_json::Value| {
+            f["type"] == "ephemeral"
+                && f["event"]["type"] == "presence"
+                && f["event"]["user_id"] == user.to_string()
+                && f["event"]["status"] == status
+        }
+    };
+    let mut bob_ws = app.ws(&bob.access_token, &[]).await;
+    watcher.next_where(is_presence(bob.user_id, "online")).await;
+    let listed = app.get("/presence", &owner.access_token).await;
+    listed.expect(200);
+    assert!(listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["user_id"] == bob.user_id.to_string() && e["status"] == "online"));
+
+    bob_ws.send_json(json!({"type": "presence", "status": "away"})).await;
+    watcher.next_where(is_presence(bob.user_id, "away")).await;
+    // A second socket that is online wins over the away one.
+    let bob_phone = app.ws(&bob.access_token, &[]).await;
+    watcher.next_where(is_presence(bob.user_id, "online")).await;
+    drop(bob_phone);
+    watcher.next_where(is_presence(bob.user_id, "away")).await;
+    drop(bob_ws);
+    watcher.next_where(is_presence(bob.user_id, "offline")).await;
+    let listed = app.get("/presence", &owner.access_token).await;
+    assert!(!listed.body.as_array().unwrap().iter().any(|e| e["user_id"] == bob.user_id.to_string()));
+    // A bad status is an error frame, and the socket stays.
+    watcher.send_json(json!({"type": "presence", "status": "invisible"})).await;
+    let err = watcher.next_where(|f| f["type"] == "error").await;
+    assert_eq!(err["code"], "bad_frame");
+}
+
+on_every_backend!(send_and_receive_live, sign_out_closes_sockets, presence_follows_sockets);

@@ -78,6 +78,7 @@ impl AppState {
             .context("connecting to Redis")?;
         let hub = Arc::new(Hub::default());
         tokio::spawn(hub.clone().run(bus.subscribe().await.context("subscribing to the bus")?));
+        tokio::spawn(hub.clone().run_presence(bus.clone()));
         let committer = Committer::start(store.clone(), bus.clone());
         Ok(Self {
             store,

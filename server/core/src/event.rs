@@ -73,6 +73,31 @@ pub enum Ephemeral {
         user_id: UserId,
         session_id: Option<Uuid>,
     },
+    /// Node-to-node: the presence of users on one node's sockets. `full` lists
+    /// everyone the node has (sent periodically, so a node that vanished times
+    /// out); otherwise only the users whose status on that node changed.
+    NodePresence {
+        node_id: Uuid,
+        entries: Vec<PresenceEntry>,
+        full: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceEntry {
+    pub user_id: UserId,
+    pub status: Presence,
+}
+
+impl Presence {
+    /// Online beats away beats offline when a user has several sockets.
+    pub fn rank(self) -> u8 {
+        match self {
+            Presence::Online => 2,
+            Presence::Away => 1,
+            Presence::Offline => 0,
+        }
+    }
 }
 
 /// Who an event is for. Every publish names its audience; delivery re-checks it

@@ -61,5 +61,6 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::pins))
         .routes(routes!(messages::read_by))
         .routes(routes!(crate::ws::upgrade))
+        .routes(routes!(crate::ws::presence))
         .split_for_parts()
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use artel_core::chat::ChatId;
-use artel_core::event::{Audience, ChatChange, Envelope, Ephemeral};
+use artel_core::event::{Audience, ChatChange, Envelope, Ephemeral, Presence};
 use artel_core::message::Appended;
 use artel_core::Error;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -24,7 +24,7 @@ use crate::messaging::committer::Committer;
 use crate::messaging::send::{prepare, Prepared, SendInput};
 use crate::messaging::wire::MessageDto;
 use crate::state::AppState;
-use crate::ws::frames::{ChatCursor, ClientFrame, ServerFrame};
+use crate::ws::frames::{ChatCursor, ClientFrame, ClientPresence, ServerFrame};
 use crate::ws::hub::{LiveEvent, Outbound};
 
 /// Frames queued for one socket before it counts as too slow.
@@ -55,6 +55,8 @@ type Sink = SplitSink<WebSocket, Message>;
 struct Conn {
     state: AppState,
     auth: AuthUser,
+    /// This socket's own presence (the user's overall one may differ).
+    presence: Presence,
     conn_id: u64,
     sink: Sink,
     /// Chats this socket follows, with the last seq delivered.
@@ -77,6 +79,7 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     let mut conn = Conn {
         state,
         auth,
+        presence: Presence::Offline,
         conn_id: registration.id,
         sink,
         cursors: HashMap::new(),
@@ -90,8 +93,10 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         let _ = conn.close(1011, "internal error").await;
         return;
     }
+    conn.set_presence(Presence::Online).await;
     let overflow = registration.overflow.clone();
     conn.run(stream, rx, overflow).await;
+    conn.set_presence(Presence::Offline).await;
     drop(registration);
 }
 
@@ -174,6 +179,7 @@ impl Conn {
             session_id: self.auth.session_id,
             chats: snapshot.iter().map(|c| ChatCursor { chat_id: c.chat_id, last_seq: c.last_seq }).collect(),
             heartbeat_secs: HEARTBEAT.as_secs(),
+            presence: self.state.hub.presence.snapshot(ws),
         };
         self.write(ready.to_text().into()).await?;
         for ChatCursor { chat_id, last_seq } in snapshot {
@@ -210,7 +216,7 @@ impl Conn {
     }
 
     async fn run(
-        mut self,
+        &mut self,
         mut stream: SplitStream<WebSocket>,
         mut rx: mpsc::Receiver<Outbound>,
         overflow: Arc<tokio::sync::Notify>,
@@ -265,6 +271,21 @@ impl Conn {
                     break;
                 }
             }
+        }
+    }
+
+    /// Changes this socket's presence and announces the user's if it changed:
+    /// to this node's sockets directly, to the other nodes over the bus.
+    async fn set_presence(&mut self, to: Presence) {
+        let (ws, user) = (self.auth.user.workspace_id, self.auth.user.id);
+        let from = std::mem::replace(&mut self.presence, to);
+        let Some(change) = self.state.hub.presence.socket_changed(ws, user, from, to) else { return };
+        if let Some(status) = change.effective {
+            self.state.hub.notify_presence(ws, user, status);
+        }
+        let delta = self.state.hub.presence.delta(&change);
+        if let Err(e) = self.state.bus.publish(&delta).await {
+            tracing::debug!(error = %e, "presence change not published");
         }
     }
 
@@ -380,6 +401,14 @@ impl Conn {
                 self.write(error_frame("bad_frame", "already authenticated", None)).await
             }
             ClientFrame::Ping => self.write(ServerFrame::Pong.to_text().into()).await,
+            ClientFrame::Presence { status } => {
+                let to = match status {
+                    ClientPresence::Online => Presence::Online,
+                    ClientPresence::Away => Presence::Away,
+                };
+                self.set_presence(to).await;
+                Ok(())
+            }
             ClientFrame::Send { chat_id, body, client_msg_id, thread_root_id } => {
                 let input =
                     SendInput { chat_id, body, client_msg_id: Some(client_msg_id.clone()), thread_root_id };

@@ -27,6 +27,15 @@ pub enum ClientFrame {
     Read { chat_id: Uuid, seq: i64 },
     /// Application-level keep-alive; answered by `pong`.
     Ping,
+    /// "online" or "away" (e.g. the tab is hidden); offline is leaving.
+    Presence { status: ClientPresence },
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientPresence {
+    Online,
+    Away,
 }
 
 /// Frames the server sends.
@@ -39,6 +48,8 @@ pub enum ServerFrame<'a> {
         session_id: Uuid,
         chats: Vec<ChatCursor>,
         heartbeat_secs: u64,
+        /// Who is online or away right now.
+        presence: Vec<artel_core::event::PresenceEntry>,
     },
     /// A durable chat event, in seq order per chat.
     Event(&'a ChatEventDto),

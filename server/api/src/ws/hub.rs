@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::messaging::wire::ChatEventDto;
 use crate::ws::frames::ServerFrame;
+use crate::ws::presence::PresenceTracker;
 
 pub type ConnId = u64;
 
@@ -63,6 +64,7 @@ struct Registry {
 pub struct Hub {
     registry: RwLock<Registry>,
     next_id: AtomicU64,
+    pub presence: PresenceTracker,
 }
 
 /// A socket's registration; unregisters on drop.
@@ -137,7 +139,39 @@ impl Hub {
         tracing::warn!("bus closed; the hub stops dispatching");
     }
 
+    /// Sends this node's full presence list now and then, and notices nodes
+    /// that went silent.
+    pub async fn run_presence(self: Arc<Self>, bus: Arc<dyn artel_core::Bus>) {
+        let mut tick = tokio::time::interval(crate::ws::presence::SNAPSHOT_EVERY);
+        loop {
+            tick.tick().await;
+            for envelope in self.presence.full_reports() {
+                if let Err(e) = bus.publish(&envelope).await {
+                    tracing::debug!(error = %e, "presence report not published");
+                }
+            }
+            for (workspace, user, status) in self.presence.expire() {
+                self.notify_presence(workspace, user, status);
+            }
+        }
+    }
+
+    /// Tells this node's sockets in the workspace that a user's status changed.
+    pub fn notify_presence(&self, workspace: WorkspaceId, user: UserId, status: artel_core::event::Presence) {
+        let event = Ephemeral::Presence { user_id: user, status };
+        self.dispatch(Envelope::ephemeral(workspace, Audience::Workspace, event));
+    }
+
     fn dispatch(&self, envelope: Envelope) {
+        if let Payload::Ephemeral { event: Ephemeral::NodePresence { node_id, entries, full } } =
+            &envelope.payload
+        {
+            for (user, status) in self.presence.remote_report(envelope.workspace_id, *node_id, entries, *full)
+            {
+                self.notify_presence(envelope.workspace_id, user, status);
+            }
+            return;
+        }
         let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
         match envelope.payload {
             Payload::Chat { event } => {

@@ -4,6 +4,7 @@
 pub mod conn;
 pub mod frames;
 pub mod hub;
+pub mod presence;
 
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -48,4 +49,25 @@ fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+/// Who in my workspace is online or away right now (everyone else is offline).
+#[utoipa::path(get, path = "/presence", tag = "realtime", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PresenceDto>), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn presence(
+    State(state): State<AppState>,
+    auth: crate::auth::AuthUser,
+) -> crate::extract::Json<Vec<PresenceDto>> {
+    let entries = state.hub.presence.snapshot(auth.user.workspace_id);
+    crate::extract::Json(
+        entries.into_iter().map(|e| PresenceDto { user_id: e.user_id, status: e.status }).collect(),
+    )
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PresenceDto {
+    pub user_id: uuid::Uuid,
+    /// "online" or "away".
+    #[schema(value_type = String)]
+    pub status: artel_core::event::Presence,
 }
