@@ -100,6 +100,8 @@ export ARTEL_TEST_REDIS_URL="$REDIS_URL_T"
 # --- Checks and tests ----------------------------------------------------------
 say "checking formatting (cargo fmt --check)"
 cargo fmt --all -- --check
+say "linting (cargo clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 if cargo nextest --version >/dev/null 2>&1; then
   say "running all tests with cargo-nextest (SQLite and Postgres backends)"

@@ -32,9 +32,9 @@ async fn pair(kind: Kind) -> (Arc<dyn Bus>, Arc<dyn Bus>) {
         }
         Kind::Redis => {
             let url = redis_url();
-            let a = artel_bus::RedisBus::connect(&url, &channel)
-                .await
-                .unwrap_or_else(|e| panic!("Redis is needed at {url}: {e}. The README's test command starts it."));
+            let a = artel_bus::RedisBus::connect(&url, &channel).await.unwrap_or_else(|e| {
+                panic!("Redis is needed at {url}: {e}. The README's test command starts it.")
+            });
             let b = artel_bus::RedisBus::connect(&url, &channel).await.expect("second node");
             (Arc::new(a), Arc::new(b))
         }
@@ -52,7 +52,10 @@ fn chat_event(chat: Uuid, seq: i64) -> Envelope {
 }
 
 async fn next(sub: &mut Subscription) -> Envelope {
-    tokio::time::timeout(Duration::from_secs(5), sub.recv()).await.expect("envelope within 5 s").expect("bus open")
+    tokio::time::timeout(Duration::from_secs(5), sub.recv())
+        .await
+        .expect("envelope within 5 s")
+        .expect("bus open")
 }
 
 async fn nothing_more(sub: &mut Subscription) {
@@ -69,7 +72,9 @@ async fn every_node_hears_every_publish(kind: Kind) {
         id: Uuid::now_v7(),
         workspace_id: Uuid::nil(),
         audience: Audience::Users { user_ids: vec![Uuid::now_v7()] },
-        payload: Payload::Ephemeral { event: Ephemeral::Typing { chat_id: Uuid::now_v7(), user_id: Uuid::now_v7() } },
+        payload: Payload::Ephemeral {
+            event: Ephemeral::Typing { chat_id: Uuid::now_v7(), user_id: Uuid::now_v7() },
+        },
     };
     a.publish(&e1).await.unwrap();
     b.publish(&e2).await.unwrap();

@@ -11,7 +11,16 @@ async fn openapi_document_matches_snapshot() {
     let doc: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
     // Every served endpoint of this issue is described.
-    for path in ["/health", "/ready", "/setup", "/auth/login", "/auth/refresh", "/me", "/users/{id}", "/invites/accept"] {
+    for path in [
+        "/health",
+        "/ready",
+        "/setup",
+        "/auth/login",
+        "/auth/refresh",
+        "/me",
+        "/users/{id}",
+        "/invites/accept",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the document");
     }
     insta::assert_json_snapshot!("openapi", doc);

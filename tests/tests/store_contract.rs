@@ -104,10 +104,8 @@ async fn workspaces_and_first_run(backend: Backend) {
 
     // First-run creation is closed once a workspace exists; the CLI path is not.
     let second = workspace("Beta", "beta");
-    let err = store
-        .create_workspace(&second, &user(&second, "o@beta.test", Role::Owner), true)
-        .await
-        .unwrap_err();
+    let err =
+        store.create_workspace(&second, &user(&second, "o@beta.test", Role::Owner), true).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict("workspace")), "{err:?}");
     assert!(matches!(store.get_workspace(second.id).await, Err(StoreError::NotFound(_))));
     store.create_workspace(&second, &user(&second, "o@beta.test", Role::Owner), false).await.unwrap();
@@ -161,13 +159,19 @@ async fn users_are_scoped_to_their_workspace(backend: Backend) {
     // Reads and writes through the wrong workspace find nothing and change nothing.
     assert!(matches!(store.get_user(b.id, member.id).await, Err(StoreError::NotFound("user"))));
     let later = t0() + Duration::hours(1);
-    assert!(matches!(store.set_role(b.id, member.id, Role::Admin, later).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.set_role(b.id, member.id, Role::Admin, later).await,
+        Err(StoreError::NotFound(_))
+    ));
     assert!(matches!(
         store.set_deactivated(b.id, member.id, Some(later), later).await,
         Err(StoreError::NotFound(_))
     ));
     let rename = ProfileUpdate { name: Some("Hacked".into()), ..Default::default() };
-    assert!(matches!(store.update_profile(b.id, member.id, &rename, later).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.update_profile(b.id, member.id, &rename, later).await,
+        Err(StoreError::NotFound(_))
+    ));
     assert_eq!(store.get_user(a.id, member.id).await.unwrap(), member);
 
     let listed: Vec<Uuid> = store.list_users(a.id).await.unwrap().iter().map(|u| u.id).collect();
@@ -182,7 +186,11 @@ async fn user_updates(backend: Backend) {
     store.create_user(&member).await.unwrap();
     let later = t0() + Duration::minutes(5);
 
-    let change = ProfileUpdate { name: None, time_zone: Some("Asia/Yekaterinburg".into()), language: Some(Language::En) };
+    let change = ProfileUpdate {
+        name: None,
+        time_zone: Some("Asia/Yekaterinburg".into()),
+        language: Some(Language::En),
+    };
     let updated = store.update_profile(ws.id, member.id, &change, later).await.unwrap();
     assert_eq!(updated.name, member.name, "unset fields stay");
     assert_eq!(updated.time_zone, "Asia/Yekaterinburg");
@@ -231,17 +239,17 @@ async fn refresh_tokens_rotate_and_detect_reuse(backend: Backend) {
         }
         other => panic!("expected rotation, got {other:?}"),
     }
-    assert_eq!(
-        store.rotate_refresh_token("unknown", "x", exp, now).await.unwrap(),
-        RotateOutcome::Invalid
-    );
+    assert_eq!(store.rotate_refresh_token("unknown", "x", exp, now).await.unwrap(), RotateOutcome::Invalid);
     // "first" is spent: presenting it again revokes the family, "second" included.
     assert_eq!(
         store.rotate_refresh_token("first", "third", exp, now).await.unwrap(),
         RotateOutcome::Reused(s.id)
     );
     assert!(store.get_session(s.id).await.unwrap().revoked_at.is_some());
-    assert_eq!(store.rotate_refresh_token("second", "fourth", exp, now).await.unwrap(), RotateOutcome::Invalid);
+    assert_eq!(
+        store.rotate_refresh_token("second", "fourth", exp, now).await.unwrap(),
+        RotateOutcome::Invalid
+    );
     assert!(store.list_sessions(ws.id, owner.id, now).await.unwrap().is_empty());
 
     // An expired session cannot be refreshed.
@@ -287,7 +295,8 @@ async fn sessions_list_and_revoke(backend: Backend) {
         store.create_session(s, &token(s, h)).await.unwrap();
     }
     let now = t0() + Duration::minutes(1);
-    let listed: Vec<Uuid> = store.list_sessions(a.id, a_owner.id, now).await.unwrap().iter().map(|s| s.id).collect();
+    let listed: Vec<Uuid> =
+        store.list_sessions(a.id, a_owner.id, now).await.unwrap().iter().map(|s| s.id).collect();
     assert_eq!(listed, vec![s2.id, s1.id], "newest first");
 
     // Another workspace's session cannot be revoked through this user.
@@ -331,7 +340,8 @@ async fn invites_are_used_once(backend: Backend) {
     let expiring = invite(&ws, &owner, "inv-2", Role::Guest);
     store.create_invite(&expiring).await.unwrap();
     let late = t0() + Duration::hours(25);
-    let err = store.accept_invite(expiring.id, &user(&ws, "late@acme.test", Role::Guest), late).await.unwrap_err();
+    let err =
+        store.accept_invite(expiring.id, &user(&ws, "late@acme.test", Role::Guest), late).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict("invite use")), "{err:?}");
     let revoked = invite(&ws, &owner, "inv-3", Role::Guest);
     store.create_invite(&revoked).await.unwrap();

@@ -123,6 +123,9 @@ pub struct Envelope {
     pub payload: Payload,
 }
 
+// Chat events are the common case and are moved, not copied, through the bus;
+// boxing them would add an allocation per event for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Payload {

@@ -107,9 +107,11 @@ pub fn can_manage_chat(actor: &User, chat: &Chat, member: Option<&ChatMember>) -
     if chat.kind == ChatKind::Direct {
         return Err(Error::forbidden("direct chats cannot be changed"));
     }
-    if member.is_some_and(|m| m.role.is_admin()) || (actor.role.is_admin() && member.is_some()) {
-        Ok(())
-    } else if actor.role.is_admin() && (chat.kind == ChatKind::Channel && !chat.is_private) {
+    let chat_admin = member.is_some_and(|m| m.role.is_admin());
+    // Workspace admins manage public channels and any chat they are in.
+    let public = chat.kind == ChatKind::Channel && !chat.is_private;
+    let workspace_admin = actor.role.is_admin() && (member.is_some() || public);
+    if chat_admin || workspace_admin {
         Ok(())
     } else {
         Err(Error::forbidden("only the chat's owners and admins can change it"))

@@ -60,7 +60,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, Err
         other => other.into(),
     })?;
     if !user.is_active() {
-        return Err(Error::unauthorized("account_deactivated", "this account has been deactivated").into());
+        return Err(Error::unauthorized("account_deactivated", "this account has been deactivated"));
     }
     Ok(AuthUser { user, session_id: session.id })
 }
