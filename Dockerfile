@@ -6,7 +6,7 @@ RUN cargo build --release -p artel && cp target/release/artel /artel
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --home /data artel && mkdir -p /data && chown artel /data
+    && useradd --system --home /data artel && mkdir -p /data/uploads && chown artel /data /data/uploads
 COPY --from=build /artel /usr/local/bin/artel
 USER artel
 ENV ARTEL_DATA_DIR=/data ARTEL_LISTEN=0.0.0.0:8080

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use artel_core::attachment::Attachment;
 use artel_core::chat::{Chat, ChatKind, ChatMember, ChatPatch, MemberRole};
 use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::message::{HistoryPage, Message, MessageKind, NewMessage};
@@ -71,6 +72,7 @@ fn chat_value(ws: &Workspace, by: &User, kind: ChatKind, name: Option<&str>, pri
         description: String::new(),
         is_private: private,
         direct_key: None,
+        entity: None,
         created_by: by.id,
         created_at: t0(),
         updated_at: t0(),
@@ -106,6 +108,7 @@ fn msg(chat: &Chat, author: Option<&User>, body: &str) -> NewMessage {
         mentions: Vec::new(),
         mentions_all: false,
         created_at: t0(),
+        attachment_ids: Vec::new(),
     }
 }
 
@@ -224,6 +227,7 @@ async fn direct_chats_are_unique_per_pair(backend: Backend) {
     assert!(store.find_direct_chat(ws.id, &key).await.unwrap().is_none());
     let direct = |ws: &Workspace, by: &User| Chat {
         direct_key: Some(key.clone()),
+        entity: None,
         ..chat_value(ws, by, ChatKind::Direct, None, true)
     };
     let dm = direct(&ws, &owner);
@@ -1051,7 +1055,144 @@ async fn every_method_is_scoped_to_its_workspace(backend: Backend) {
     assert_eq!(store.get_member(ws.id, chat.id, anna.id).await.unwrap().unwrap().role, MemberRole::Member);
 }
 
+/// An unsent upload of `by` into `chat`, stored.
+async fn upload(store: &Arc<dyn Store>, chat: &Chat, by: &User, name: &str) -> Attachment {
+    let a = Attachment {
+        id: Uuid::now_v7(),
+        workspace_id: chat.workspace_id,
+        chat_id: chat.id,
+        uploader_id: by.id,
+        message_id: None,
+        filename: name.into(),
+        content_type: "image/png".into(),
+        size_bytes: name.len() as i64 * 1000,
+        sha256: format!("{:064x}", name.len()),
+        created_at: t0(),
+    };
+    store.create_attachment(&a).await.expect("create attachment");
+    a
+}
+
+fn with_files(m: NewMessage, files: &[&Attachment]) -> NewMessage {
+    NewMessage { attachment_ids: files.iter().map(|a| a.id).collect(), ..m }
+}
+
+fn is_link_refusal(r: Result<Vec<artel_core::message::Appended>, StoreError>) -> bool {
+    matches!(r, Err(StoreError::Invalid { field: "attachment_ids", .. }))
+}
+
+async fn attachments_link_only_to_their_uploaders_messages(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let anna = add_user(&store, &ws, "anna").await;
+    let chat = channel(&store, &ws, &owner, "general", &[&anna]).await;
+    let other = channel(&store, &ws, &owner, "other", &[&anna]).await;
+    let (ws2, owner2) = seeded(&store, "evil").await;
+    let chat2 = channel(&store, &ws2, &owner2, "theirs", &[]).await;
+
+    // Stored exactly, unlinked, only in its own workspace.
+    let a1 = upload(&store, &chat, &owner, "one.png").await;
+    let a2 = upload(&store, &chat, &owner, "two.png").await;
+    assert_eq!(store.get_attachment(ws.id, a1.id).await.unwrap(), a1);
+    assert!(matches!(store.get_attachment(ws2.id, a1.id).await, Err(StoreError::NotFound("attachment"))));
+    // An upload into another workspace's chat, or by another workspace's user, is refused.
+    let stray = Attachment { id: Uuid::now_v7(), chat_id: chat2.id, ..a1.clone() };
+    assert!(matches!(store.create_attachment(&stray).await, Err(StoreError::NotFound("chat"))));
+    let stray = Attachment { id: Uuid::now_v7(), uploader_id: owner2.id, ..a1.clone() };
+    assert!(matches!(store.create_attachment(&stray).await, Err(StoreError::NotFound("chat"))));
+
+    // Linked in the order given; the message, its event and every read carry them.
+    let m = send(&store, with_files(msg(&chat, Some(&owner), "files"), &[&a2, &a1])).await;
+    assert_eq!(m.attachments, vec![a2.info(), a1.info()]);
+    assert_eq!(store.get_message(ws.id, m.id).await.unwrap(), m);
+    assert_eq!(store.get_attachment(ws.id, a1.id).await.unwrap().message_id, Some(m.id));
+    let listed = store.list_attachments(ws.id, &[m.id, Uuid::now_v7()]).await.unwrap();
+    assert_eq!(listed.iter().map(|a| a.id).collect::<Vec<_>>(), vec![a2.id, a1.id]);
+    assert!(store.list_attachments(ws2.id, &[m.id]).await.unwrap().is_empty());
+    let page = store.history(ws.id, chat.id, None, HistoryPage::Latest, 10).await.unwrap();
+    assert_eq!(page.last(), Some(&m));
+    let events = store.events_since(ws.id, chat.id, m.seq - 1, 10).await.unwrap();
+    assert_eq!(events[0].change, ChatChange::MessageCreated { message: m.clone() });
+
+    // Refused, with nothing of the batch written: someone else's upload, another
+    // chat's, one already sent, one listed twice, a system message's, another
+    // workspace's; a good message in the same batch is rolled back too.
+    let b = upload(&store, &chat, &owner, "b.pdf").await;
+    let last_seq = store.get_chat(ws.id, chat.id).await.unwrap().last_seq;
+    let good = msg(&chat, Some(&owner), "in the failed batch");
+    let refused = [
+        vec![with_files(msg(&chat, Some(&anna), "not mine"), &[&b])],
+        vec![with_files(msg(&other, Some(&owner), "wrong chat"), &[&b])],
+        vec![with_files(msg(&chat, Some(&owner), "again"), &[&a1])],
+        vec![with_files(msg(&chat, Some(&owner), "twice"), &[&b, &b])],
+        vec![with_files(msg(&chat, None, "system"), &[&b])],
+        vec![with_files(msg(&chat2, Some(&owner2), "foreign"), &[&b])],
+        vec![good.clone(), with_files(msg(&chat, Some(&anna), "bad"), &[&b])],
+    ];
+    for batch in refused {
+        let what = batch.last().map(|m| m.body.clone()).unwrap_or_default();
+        assert!(is_link_refusal(store.append_messages(&batch).await), "{what}: not refused");
+    }
+    assert!(matches!(store.get_message(ws.id, good.id).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.get_chat(ws.id, chat.id).await.unwrap().last_seq, last_seq, "no seq was used");
+    assert_eq!(store.get_chat(ws.id, other.id).await.unwrap().last_seq, 1);
+    assert_eq!(store.get_attachment(ws.id, b.id).await.unwrap().message_id, None, "b is still unsent");
+    assert_eq!(store.get_message(ws.id, m.id).await.unwrap().attachments.len(), 2);
+
+    // An empty body with a file; a thread reply with one.
+    let c = upload(&store, &chat, &anna, "c.png").await;
+    let only_file = send(&store, with_files(msg(&chat, Some(&anna), ""), &[&c])).await;
+    assert_eq!((only_file.body.as_str(), only_file.attachments.clone()), ("", vec![c.info()]));
+    let d = upload(&store, &chat, &owner, "d.png").await;
+    let reply = send(
+        &store,
+        NewMessage { thread_root_id: Some(m.id), ..with_files(msg(&chat, Some(&owner), "see"), &[&d]) },
+    )
+    .await;
+    let thread = store.history(ws.id, chat.id, Some(m.id), HistoryPage::Latest, 10).await.unwrap();
+    assert_eq!(thread, vec![reply.clone()]);
+
+    // A retry with the same key returns the first message, files and all.
+    let e = upload(&store, &chat, &owner, "e.png").await;
+    let keyed =
+        NewMessage { client_msg_id: Some("k".into()), ..with_files(msg(&chat, Some(&owner), "k"), &[&e]) };
+    let first = send(&store, keyed.clone()).await;
+    let again = store.append_messages(&[NewMessage { id: Uuid::now_v7(), ..keyed }]).await.unwrap().remove(0);
+    assert_eq!((again.message, again.event), (first.clone(), None));
+    assert_eq!(store.find_by_client_msg_id(ws.id, owner.id, "k").await.unwrap(), Some(first.clone()));
+
+    // Edits, pins and the chat list keep them.
+    let (edited, ev) = store.edit_message(ws.id, first.id, "k v2", &[], false, at(1)).await.unwrap();
+    assert_eq!(edited.attachments, vec![e.info()]);
+    assert_eq!(ev.change, ChatChange::MessageEdited { message: edited.clone() });
+    store.set_pinned(ws.id, first.id, owner.id, true, at(2)).await.unwrap();
+    assert_eq!(store.list_pinned(ws.id, chat.id).await.unwrap()[0].attachments, vec![e.info()]);
+    let mine = store.list_my_chats(ws.id, owner.id).await.unwrap();
+    let general = mine.iter().find(|s| s.chat.id == chat.id).unwrap();
+    assert_eq!(general.last_message.as_ref().map(|l| l.attachments.clone()), Some(vec![e.info()]));
+
+    // Deleting the message deletes its attachments, in the message and its events.
+    let (tombstone, _) = store.delete_message(ws.id, m.id, at(3)).await.unwrap();
+    assert!(tombstone.attachments.is_empty());
+    assert!(store.get_message(ws.id, m.id).await.unwrap().attachments.is_empty());
+    for a in [&a1, &a2] {
+        assert!(matches!(store.get_attachment(ws.id, a.id).await, Err(StoreError::NotFound(_))));
+    }
+    let events = store.events_since(ws.id, chat.id, 0, 100).await.unwrap();
+    for event in events {
+        if let ChatChange::MessageCreated { message } | ChatChange::MessageEdited { message } = &event.change
+        {
+            if message.id == m.id {
+                assert!(message.attachments.is_empty(), "event {} still lists files", event.seq);
+            }
+        }
+    }
+    // Other messages keep theirs.
+    assert_eq!(store.get_message(ws.id, reply.id).await.unwrap().attachments, vec![d.info()]);
+}
+
 on_every_backend!(
+    attachments_link_only_to_their_uploaders_messages,
     chats_are_created_read_and_updated,
     direct_chats_are_unique_per_pair,
     members_join_leave_and_change_roles,

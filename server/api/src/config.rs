@@ -119,6 +119,9 @@ pub struct ServeConfig {
     /// Maximum size of a JSON request body, in bytes.
     #[arg(long, env = "ARTEL_MAX_JSON_BYTES", default_value_t = 64 * 1024)]
     pub max_json_bytes: usize,
+    /// Largest accepted attachment upload, in bytes (413 above).
+    #[arg(long, env = "ARTEL_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
     /// Redis URL for cluster fan-out between nodes. Unset: in-process fan-out (single node).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<Secret>,
@@ -149,6 +152,7 @@ impl Default for ServeConfig {
             login_window_secs: 900,
             trust_proxy_headers: false,
             max_json_bytes: 64 * 1024,
+            max_upload_bytes: 25 * 1024 * 1024,
             redis_url: None,
             redis_channel: "artel:events".to_string(),
             allowed_origins: Vec::new(),

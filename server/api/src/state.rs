@@ -10,6 +10,7 @@ use chrono::Duration;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::Passwords;
 use crate::config::{DataConfig, ServeConfig};
+use crate::files::FileStore;
 use crate::messaging::committer::Committer;
 use crate::ws::hub::Hub;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub bus: Arc<dyn Bus>,
     pub hub: Arc<Hub>,
     pub committer: Committer,
+    /// Attachment files, in the data dir.
+    pub files: Arc<FileStore>,
 }
 
 /// Runtime settings, already validated and in the units the code uses.
@@ -35,6 +38,7 @@ pub struct Settings {
     pub login_window: Duration,
     pub trust_proxy_headers: bool,
     pub max_json_bytes: usize,
+    pub max_upload_bytes: u64,
     pub public_url: Option<String>,
     pub allowed_origins: Vec<String>,
 }
@@ -54,6 +58,7 @@ impl Settings {
             login_window: Duration::seconds(i64::try_from(c.login_window_secs).context("login window")?),
             trust_proxy_headers: c.trust_proxy_headers,
             max_json_bytes: c.max_json_bytes.max(1024),
+            max_upload_bytes: c.max_upload_bytes.max(1),
             public_url: c.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
             allowed_origins: c
                 .allowed_origins
@@ -80,6 +85,11 @@ impl AppState {
         tokio::spawn(hub.clone().run(bus.subscribe().await.context("subscribing to the bus")?));
         tokio::spawn(hub.clone().run_presence(bus.clone()));
         let committer = Committer::start(store.clone(), bus.clone());
+        let files = Arc::new(FileStore::new(&data.data_dir));
+        tokio::spawn({
+            let files = files.clone();
+            async move { files.sweep_temp().await }
+        });
         Ok(Self {
             store,
             clock,
@@ -89,6 +99,7 @@ impl AppState {
             bus,
             hub,
             committer,
+            files,
         })
     }
 

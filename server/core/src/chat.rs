@@ -89,6 +89,8 @@ pub struct Chat {
     pub is_private: bool,
     /// For direct chats: the two user ids, sorted and joined, unique per workspace.
     pub direct_key: Option<String>,
+    /// The deal, client or task this chat discusses, if any (at most one chat per record).
+    pub entity: Option<crate::crm::entity::EntityRef>,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

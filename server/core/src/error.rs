@@ -59,6 +59,7 @@ impl From<StoreError> for Error {
             StoreError::Conflict(what) => {
                 Error::Conflict { code: "conflict", message: format!("{what} already exists") }
             }
+            StoreError::Invalid { field, reason } => Error::invalid(field, reason),
             StoreError::Backend(msg) => Error::Internal(msg),
         }
     }

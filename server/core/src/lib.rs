@@ -2,8 +2,10 @@
 //! that adapters (storage, fan-out, search, push) implement. No transport or
 //! database code lives here, so every rule can be tested without either.
 
+pub mod attachment;
 pub mod chat;
 pub mod clock;
+pub mod crm;
 pub mod error;
 pub mod event;
 pub mod invite;

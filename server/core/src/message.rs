@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::attachment::{AttachmentId, AttachmentInfo};
 use crate::chat::ChatId;
 use crate::user::UserId;
 use crate::workspace::WorkspaceId;
@@ -81,6 +82,10 @@ pub struct Message {
     /// Thread summary, on root messages.
     pub reply_count: i64,
     pub last_reply_at: Option<DateTime<Utc>>,
+    /// Files sent with the message, in the order given; empty once deleted.
+    /// (Defaulted: events stored before attachments existed have no such field.)
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInfo>,
 }
 
 /// A message to append; the store assigns `seq` and returns the full `Message`.
@@ -97,6 +102,9 @@ pub struct NewMessage {
     pub mentions: Vec<UserId>,
     pub mentions_all: bool,
     pub created_at: DateTime<Utc>,
+    /// Uploads to link to the message, in order: each must be in the same chat,
+    /// uploaded by the author and not linked yet, or nothing is written.
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// What appending produced.

@@ -106,8 +106,9 @@ macro_rules! impl_chat_store {
                 let mut tx = self.write.begin().await.map_err(backend)?;
                 sqlx::query(
                     "insert into chats (id, workspace_id, kind, name, description, is_private, direct_key, \
-                     created_by, created_at, updated_at, archived_at, last_seq, last_activity_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                     created_by, created_at, updated_at, archived_at, last_seq, last_activity_at, \
+                     entity_kind, entity_id) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(created.id)
                 .bind(created.workspace_id)
@@ -122,9 +123,17 @@ macro_rules! impl_chat_store {
                 .bind(created.archived_at)
                 .bind(created.last_seq)
                 .bind(created.last_activity_at)
+                .bind(created.entity.map(|e| e.kind.as_str()))
+                .bind(created.entity.map(|e| e.id))
                 .execute(&mut *tx)
                 .await
-                .map_err(on_unique(if created.direct_key.is_some() { "direct chat" } else { "chat" }))?;
+                .map_err(on_unique(if created.direct_key.is_some() {
+                    "direct chat"
+                } else if created.entity.is_some() {
+                    "entity chat"
+                } else {
+                    "chat"
+                }))?;
                 for m in members {
                     Self::require_user(&mut tx, created.workspace_id, m.user_id).await?;
                     let member = ChatMember { chat_id: created.id, ..m.clone() };
@@ -278,8 +287,12 @@ macro_rules! impl_chat_store {
                     .fetch_all(&self.read)
                     .await
                     .map_err(backend)?;
-                let mut last: HashMap<Uuid, Message> =
-                    messages(last)?.into_iter().map(|m| (m.chat_id, m)).collect();
+                let mut last = messages(last)?;
+                if !last.is_empty() {
+                    let mut conn = self.read.acquire().await.map_err(backend)?;
+                    Self::fill_attachments(&mut conn, workspace, &mut last).await?;
+                }
+                let mut last: HashMap<Uuid, Message> = last.into_iter().map(|m| (m.chat_id, m)).collect();
                 rows.into_iter()
                     .map(|row| {
                         let (chat, member) = row.into_parts(user)?;

@@ -3,13 +3,19 @@
 //! operation inside a macro and stamped out for each engine, so the two can only
 //! differ where the schema files say so (blob vs uuid, text vs timestamptz).
 
+mod attachments;
 mod chats;
+mod clients;
+mod crm_rows;
+mod deals;
 mod engine;
 mod errors;
 mod events;
+mod history;
 mod invites;
 mod login_attempts;
 mod messages;
+mod pipelines;
 mod rows;
 mod sessions;
 mod users;

@@ -21,10 +21,10 @@ use crate::rows::{messages, EventRow, MessageRow, ReactionRow, MESSAGE_COLUMNS};
 use crate::{PostgresStore, SqliteStore};
 
 /// Placeholder lists longer than this are split (SQLite caps bound parameters).
-const IN_CHUNK: usize = 500;
+pub(crate) const IN_CHUNK: usize = 500;
 
 /// `$first, $first+1, …` for `count` parameters.
-fn placeholders(first: usize, count: usize) -> String {
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -130,7 +130,19 @@ macro_rules! impl_message_store {
                 if descending {
                     page.reverse();
                 }
+                self.with_attachments(workspace, &mut page).await?;
                 Ok(page)
+            }
+        }
+
+        impl $store {
+            /// Fills the messages' attachments from the read pool.
+            async fn with_attachments(&self, workspace: WorkspaceId, messages: &mut [Message]) -> StoreResult<()> {
+                if messages.is_empty() {
+                    return Ok(());
+                }
+                let mut conn = self.read.acquire().await.map_err(backend)?;
+                Self::fill_attachments(&mut conn, workspace, messages).await
             }
         }
 
@@ -167,7 +179,10 @@ macro_rules! impl_message_store {
                             .await
                             .map_err(backend)?;
                         if let Some(row) = existing {
-                            out.push(Appended { message: row.try_into()?, event: None });
+                            let mut message: Message = row.try_into()?;
+                            Self::fill_attachments(&mut tx, item.workspace_id, std::slice::from_mut(&mut message))
+                                .await?;
+                            out.push(Appended { message, event: None });
                             continue;
                         }
                     }
@@ -192,7 +207,7 @@ macro_rules! impl_message_store {
                     let cursor = cursors.get_mut(&(item.chat_id, item.workspace_id)).expect("locked above");
                     cursor.last_seq += 1;
                     cursor.activity = Some(cursor.activity.map_or(item.created_at, |a| a.max(item.created_at)));
-                    let message = Message {
+                    let mut message = Message {
                         id: item.id,
                         workspace_id: item.workspace_id,
                         chat_id: item.chat_id,
@@ -210,6 +225,7 @@ macro_rules! impl_message_store {
                         pinned_at: None,
                         reply_count: 0,
                         last_reply_at: None,
+                        attachments: Vec::new(),
                     };
                     sqlx::query(
                         "insert into messages (id, workspace_id, chat_id, seq, author_id, kind, body, \
@@ -232,6 +248,7 @@ macro_rules! impl_message_store {
                     .await
                     .map_err(on_unique("message"))?;
                     Self::insert_mentions(&mut tx, message.id, message.chat_id, &message.mentions).await?;
+                    message.attachments = Self::link_attachments(&mut tx, item).await?;
                     let event = Self::record_event(
                         &mut tx,
                         message.workspace_id,
@@ -271,7 +288,9 @@ macro_rules! impl_message_store {
                     .fetch_one(&self.read)
                     .await
                     .map_err(not_found("message"))?;
-                row.try_into()
+                let mut message: Message = row.try_into()?;
+                self.with_attachments(workspace, std::slice::from_mut(&mut message)).await?;
+                Ok(message)
             }
 
             async fn find_by_client_msg_id(
@@ -291,7 +310,10 @@ macro_rules! impl_message_store {
                     .fetch_optional(&self.read)
                     .await
                     .map_err(backend)?;
-                row.map(Message::try_from).transpose()
+                let Some(row) = row else { return Ok(None) };
+                let mut message: Message = row.try_into()?;
+                self.with_attachments(workspace, std::slice::from_mut(&mut message)).await?;
+                Ok(Some(message))
             }
 
             async fn edit_message(
@@ -331,13 +353,14 @@ macro_rules! impl_message_store {
                     .await
                     .map_err(backend)?;
                 Self::insert_mentions(&mut tx, id, old.chat_id, mentions).await?;
-                let message = Message {
+                let mut message = Message {
                     body: body.to_string(),
                     mentions: mentions.to_vec(),
                     mentions_all,
                     edited_at: Some(now),
                     ..old
                 };
+                Self::fill_attachments(&mut tx, workspace, std::slice::from_mut(&mut message)).await?;
                 let event = Self::record_event(
                     &mut tx,
                     workspace,
@@ -387,7 +410,8 @@ macro_rules! impl_message_store {
                 let mut tx = self.write.begin().await.map_err(backend)?;
                 let (old, seq) = Self::lock_live_message(&mut tx, workspace, id).await?;
                 // A tombstone keeps its place (seq, thread) and nothing of its content:
-                // body, mentions, pin, reactions and earlier versions all go.
+                // body, mentions, pin, reactions, attachments and earlier versions all go
+                // (the caller removes the attachments' files).
                 sqlx::query(
                     "update messages set body = '', mentions = '[]', mentions_all = false, deleted_at = $3, \
                      pinned_at = null, pinned_by = null where workspace_id = $1 and id = $2",
@@ -398,7 +422,7 @@ macro_rules! impl_message_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
-                for table in ["message_mentions", "message_reactions", "message_edits"] {
+                for table in ["message_mentions", "message_reactions", "message_edits", "attachments"] {
                     sqlx::query(&format!("delete from {table} where message_id = $1"))
                         .bind(id)
                         .execute(&mut *tx)
@@ -423,6 +447,7 @@ macro_rules! impl_message_store {
                     message.body.clear();
                     message.mentions.clear();
                     message.mentions_all = false;
+                    message.attachments.clear();
                     message.deleted_at = Some(now);
                     sqlx::query("update chat_events set payload = $3 where chat_id = $1 and seq = $2")
                         .bind(old.chat_id)
@@ -438,6 +463,7 @@ macro_rules! impl_message_store {
                     mentions_all: false,
                     deleted_at: Some(now),
                     pinned_at: None,
+                    attachments: Vec::new(),
                     ..old
                 };
                 let event = Self::record_event(
@@ -677,7 +703,9 @@ macro_rules! impl_message_store {
                     .fetch_all(&self.read)
                     .await
                     .map_err(backend)?;
-                messages(rows)
+                let mut pinned = messages(rows)?;
+                self.with_attachments(workspace, &mut pinned).await?;
+                Ok(pinned)
             }
         }
     };

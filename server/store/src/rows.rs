@@ -1,6 +1,7 @@
 //! Row shapes as both engines return them, and their conversion to domain types.
 //! Enums are stored as text; a value the domain does not know is a backend error.
 
+use artel_core::attachment::Attachment;
 use artel_core::chat::{Chat, ChatMember};
 use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::invite::Invite;
@@ -13,20 +14,36 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-pub(crate) const WORKSPACE_COLUMNS: &str = "id, name, slug, created_at, updated_at";
+pub(crate) const WORKSPACE_COLUMNS: &str =
+    "id, name, slug, deal_visibility, phone_region, default_currency, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct WorkspaceRow {
     id: Uuid,
     name: String,
     slug: String,
+    deal_visibility: String,
+    phone_region: String,
+    default_currency: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-impl From<WorkspaceRow> for Workspace {
-    fn from(r: WorkspaceRow) -> Self {
-        Workspace { id: r.id, name: r.name, slug: r.slug, created_at: r.created_at, updated_at: r.updated_at }
+impl TryFrom<WorkspaceRow> for Workspace {
+    type Error = StoreError;
+    fn try_from(r: WorkspaceRow) -> Result<Self, StoreError> {
+        Ok(Workspace {
+            id: r.id,
+            name: r.name,
+            slug: r.slug,
+            settings: artel_core::workspace::WorkspaceSettings {
+                deal_visibility: r.deal_visibility.parse().map_err(StoreError::Backend)?,
+                phone_region: r.phone_region,
+                default_currency: r.default_currency,
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
     }
 }
 
@@ -141,7 +158,7 @@ impl TryFrom<InviteRow> for Invite {
 }
 
 pub(crate) const CHAT_COLUMNS: &str = "id, workspace_id, kind, name, description, is_private, direct_key, \
-     created_by, created_at, updated_at, archived_at, last_seq, last_activity_at";
+     entity_kind, entity_id, created_by, created_at, updated_at, archived_at, last_seq, last_activity_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ChatRow {
@@ -152,6 +169,8 @@ pub(crate) struct ChatRow {
     description: String,
     is_private: bool,
     direct_key: Option<String>,
+    entity_kind: Option<String>,
+    entity_id: Option<Uuid>,
     created_by: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -171,6 +190,13 @@ impl TryFrom<ChatRow> for Chat {
             description: r.description,
             is_private: r.is_private,
             direct_key: r.direct_key,
+            entity: match (r.entity_kind, r.entity_id) {
+                (Some(kind), Some(id)) => Some(artel_core::crm::entity::EntityRef {
+                    kind: kind.parse().map_err(StoreError::Backend)?,
+                    id,
+                }),
+                _ => None,
+            },
             created_by: r.created_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -269,12 +295,48 @@ impl TryFrom<MessageRow> for Message {
             pinned_at: r.pinned_at,
             reply_count: r.reply_count,
             last_reply_at: r.last_reply_at,
+            // Read separately (see `attachments.rs`).
+            attachments: Vec::new(),
         })
     }
 }
 
 pub(crate) fn messages(rows: Vec<MessageRow>) -> Result<Vec<Message>, StoreError> {
     rows.into_iter().map(Message::try_from).collect()
+}
+
+pub(crate) const ATTACHMENT_COLUMNS: &str = "id, workspace_id, chat_id, uploader_id, message_id, filename, \
+     content_type, size_bytes, sha256, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttachmentRow {
+    id: Uuid,
+    workspace_id: Uuid,
+    chat_id: Uuid,
+    uploader_id: Uuid,
+    message_id: Option<Uuid>,
+    filename: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<AttachmentRow> for Attachment {
+    fn from(r: AttachmentRow) -> Self {
+        Attachment {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            chat_id: r.chat_id,
+            uploader_id: r.uploader_id,
+            message_id: r.message_id,
+            filename: r.filename,
+            content_type: r.content_type,
+            size_bytes: r.size_bytes,
+            sha256: r.sha256,
+            created_at: r.created_at,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]

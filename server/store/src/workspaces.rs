@@ -2,9 +2,10 @@
 
 use artel_core::ports::store::WorkspaceStore;
 use artel_core::user::User;
-use artel_core::workspace::{Workspace, WorkspaceId};
+use artel_core::workspace::{Workspace, WorkspaceId, WorkspaceSettings};
 use artel_core::{StoreError, StoreResult};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::errors::{backend, not_found, on_unique};
 use crate::rows::{WorkspaceRow, WORKSPACE_COLUMNS};
@@ -39,12 +40,15 @@ macro_rules! impl_workspace_store {
                     return Err(StoreError::Conflict("workspace"));
                 }
                 sqlx::query(
-                    "insert into workspaces (id, name, slug, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5)",
+                    "insert into workspaces (id, name, slug, deal_visibility, phone_region, \
+                     default_currency, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(workspace.id)
                 .bind(&workspace.name)
                 .bind(&workspace.slug)
+                .bind(workspace.settings.deal_visibility.as_str())
+                .bind(&workspace.settings.phone_region)
+                .bind(&workspace.settings.default_currency)
                 .bind(workspace.created_at)
                 .bind(workspace.updated_at)
                 .execute(&mut *tx)
@@ -64,7 +68,7 @@ macro_rules! impl_workspace_store {
                     .fetch_one(&self.read)
                     .await
                     .map_err(not_found("workspace"))?;
-                Ok(row.into())
+                row.try_into()
             }
 
             async fn get_workspace_by_slug(&self, slug: &str) -> StoreResult<Workspace> {
@@ -74,7 +78,36 @@ macro_rules! impl_workspace_store {
                     .fetch_one(&self.read)
                     .await
                     .map_err(not_found("workspace"))?;
-                Ok(row.into())
+                row.try_into()
+            }
+
+            async fn update_workspace(
+                &self,
+                id: WorkspaceId,
+                name: Option<&str>,
+                settings: Option<&WorkspaceSettings>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Workspace> {
+                let done = sqlx::query(
+                    "update workspaces set name = coalesce($2, name), \
+                     deal_visibility = coalesce($3, deal_visibility), phone_region = coalesce($4, phone_region), \
+                     default_currency = coalesce($5, default_currency), updated_at = $6 where id = $1",
+                )
+                .bind(id)
+                .bind(name)
+                .bind(settings.map(|s| s.deal_visibility.as_str()))
+                .bind(settings.map(|s| s.phone_region.as_str()))
+                .bind(settings.map(|s| s.default_currency.as_str()))
+                .bind(now)
+                .execute(&self.write)
+                .await
+                .map_err(backend)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("workspace"));
+                }
+                let sql = format!("select {WORKSPACE_COLUMNS} from workspaces where id = $1");
+                let row: WorkspaceRow = sqlx::query_as(&sql).bind(id).fetch_one(&self.write).await.map_err(backend)?;
+                row.try_into()
             }
 
             async fn count_workspaces(&self) -> StoreResult<i64> {

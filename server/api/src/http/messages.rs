@@ -24,11 +24,17 @@ const MAX_EMOJI_CHARS: usize = 32;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
+    /// Markdown; may be empty (or left out) only when `attachment_ids` is not.
+    #[serde(default)]
     pub body: String,
     /// Idempotency key: a retry with the same key returns the same message.
     pub client_msg_id: Option<String>,
     /// Reply in the thread of this (top-level) message.
     pub thread_root_id: Option<Uuid>,
+    /// Files to send with the message: my uploads to this chat
+    /// (`POST /chats/{id}/attachments`) not sent yet, at most 10.
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -39,6 +45,7 @@ pub struct EditMessage {
 
 /// At most one of `before`, `after`, `around` (by `seq`); none means the latest.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     pub before: Option<i64>,
@@ -49,6 +56,7 @@ pub struct HistoryQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Events with a greater seq.
@@ -129,13 +137,9 @@ pub async fn send(
         body: req.body,
         client_msg_id: req.client_msg_id,
         thread_root_id: req.thread_root_id,
+        attachment_ids: req.attachment_ids,
     };
     let appended = send_message(&state, &auth.user, input).await?;
-    if appended.message.chat_id != chat_id {
-        return Err(
-            Error::conflict("client_msg_id_reused", "this client_msg_id was used in another chat").into()
-        );
-    }
     let status = if appended.event.is_some() { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(MessageDto::new(&appended.message))))
 }
@@ -215,7 +219,7 @@ pub async fn edit(
     if chat.is_archived() {
         return Err(Error::forbidden("this chat is archived").into());
     }
-    validate_body(&req.body)?;
+    validate_body(&req.body, !message.attachments.is_empty())?;
     let (mentions, all) = artel_core::message::parse_mentions(&req.body);
     let mut known = Vec::new();
     for user in mentions.into_iter().take(50) {
@@ -271,6 +275,10 @@ pub async fn delete(
             },
         )?;
     state.committer.publish(vec![event]);
+    // The store dropped the attachments with the message; their files go too.
+    for attachment in &message.attachments {
+        state.files.remove(auth.user.workspace_id, attachment.id).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,16 +2,21 @@
 //! through utoipa-axum so the OpenAPI document is built from the same list and
 //! cannot drift from what is served.
 
+pub mod attachments;
 pub mod auth;
 pub mod chats;
+pub mod crm_dto;
+pub mod deals;
 pub mod dto;
 pub mod health;
 pub mod invites;
 pub mod me;
 pub mod messages;
 pub mod openapi;
+pub mod pipelines;
 pub mod setup;
 pub mod users;
+pub mod workspace;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -60,6 +65,22 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::pin, messages::unpin))
         .routes(routes!(messages::pins))
         .routes(routes!(messages::read_by))
+        .routes(attachments::upload_route())
+        .routes(routes!(attachments::download))
+        .routes(routes!(workspace::get, workspace::update))
+        .routes(routes!(pipelines::list, pipelines::create_pipeline))
+        .routes(routes!(pipelines::get, pipelines::update))
+        .routes(routes!(pipelines::add_stage))
+        .routes(routes!(pipelines::update_stage, pipelines::delete_stage))
+        .routes(routes!(pipelines::reorder))
+        .routes(routes!(pipelines::board))
+        .routes(routes!(deals::create, deals::list))
+        .routes(routes!(deals::get, deals::update, deals::delete))
+        .routes(routes!(deals::move_deal))
+        .routes(routes!(deals::archive))
+        .routes(routes!(deals::restore))
+        .routes(routes!(deals::history))
+        .routes(routes!(deals::timeline))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
         .split_for_parts()

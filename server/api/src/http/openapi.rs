@@ -19,7 +19,10 @@ use utoipa::{Modify, OpenApi};
         (name = "invites", description = "Invitations"),
         (name = "chats", description = "Channels, groups, direct chats and their members"),
         (name = "messages", description = "Messages, threads, reactions, pins, the chat event log"),
+        (name = "attachments", description = "Files: upload into a chat, send with a message, download"),
         (name = "realtime", description = "The WebSocket"),
+        (name = "workspace", description = "Workspace settings"),
+        (name = "crm", description = "Pipelines, stages, deals, their history"),
     )
 )]
 pub struct ApiDoc;

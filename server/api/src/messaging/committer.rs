@@ -96,9 +96,11 @@ async fn commit_loop(
                     let _ = job.reply.send(Ok(result));
                 }
             }
-            Err(StoreError::Conflict(_)) => {
-                // Another node inserted one of these client_msg_ids meanwhile: the
-                // whole transaction rolled back. Commit one by one instead.
+            Err(StoreError::Conflict(_) | StoreError::Invalid { .. } | StoreError::NotFound(_)) => {
+                // Another node inserted one of these client_msg_ids meanwhile, or one
+                // message broke a rule only the commit can check (e.g. its attachment
+                // was sent by a concurrent request): the whole transaction rolled
+                // back. Commit one by one instead, so only that message fails.
                 for job in batch.drain(..) {
                     let result = append_one(&store, &job.message).await;
                     if let Ok(Appended { event: Some(e), .. }) = &result {

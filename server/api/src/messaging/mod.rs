@@ -4,4 +4,5 @@
 pub mod committer;
 pub mod render;
 pub mod send;
+pub mod system;
 pub mod wire;

@@ -1,5 +1,8 @@
 //! Sending a message: the checks shared by REST and WebSocket sends.
 
+use std::collections::HashSet;
+
+use artel_core::attachment::{AttachmentId, MAX_ATTACHMENTS_PER_MESSAGE};
 use artel_core::chat::ChatId;
 use artel_core::message::{
     parse_mentions, Appended, Message, MessageId, MessageKind, NewMessage, MAX_BODY_CHARS,
@@ -19,6 +22,8 @@ pub struct SendInput {
     pub body: String,
     pub client_msg_id: Option<String>,
     pub thread_root_id: Option<MessageId>,
+    /// Uploads of the author to this chat, sent with the message.
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// A checked send: either a retry of a message that exists, or a new one to commit.
@@ -42,10 +47,18 @@ pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Resul
     if let Some(key) = input.client_msg_id.as_deref() {
         validate_client_msg_id(key)?;
         if let Some(existing) = state.store.find_by_client_msg_id(ws, author.id, key).await? {
+            // A retry must name the same chat; the same key in another chat is a
+            // client bug that must not be acked as if the message had gone there.
+            if existing.chat_id != input.chat_id {
+                return Err(Error::conflict(
+                    "client_msg_id_reused",
+                    "this client_msg_id was used in another chat",
+                ));
+            }
             return Ok(Prepared::Existing(existing));
         }
     }
-    validate_body(&input.body)?;
+    validate_body(&input.body, !input.attachment_ids.is_empty())?;
     let chat = state.store.get_chat(ws, input.chat_id).await.map_err(chat_not_found)?;
     let member = state.store.get_member(ws, chat.id, author.id).await?;
     permissions::can_post(&chat, member.as_ref())?;
@@ -64,6 +77,7 @@ pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Resul
             return Err(Error::invalid("thread_root_id", "the message was deleted"));
         }
     }
+    check_attachments(state, author, chat.id, &input.attachment_ids).await?;
     let (mut mentions, mentions_all) = parse_mentions(&input.body);
     mentions.truncate(MAX_MENTIONS);
     // Only people of this workspace can be mentioned; other ids are plain text.
@@ -85,15 +99,54 @@ pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Resul
         mentions: known,
         mentions_all,
         created_at: state.clock.now(),
+        attachment_ids: input.attachment_ids,
     }))
 }
 
-pub fn validate_body(body: &str) -> Result<()> {
-    if body.trim().is_empty() {
+/// A message's text: at most `MAX_BODY_CHARS`, and empty only when it carries files.
+pub fn validate_body(body: &str, has_attachments: bool) -> Result<()> {
+    if body.trim().is_empty() && !has_attachments {
         return Err(Error::invalid("body", "must not be empty"));
     }
     if body.chars().count() > MAX_BODY_CHARS {
         return Err(Error::invalid("body", format!("must be at most {MAX_BODY_CHARS} characters")));
+    }
+    Ok(())
+}
+
+/// Attachments to send must be the author's own uploads to this chat, not sent
+/// yet, each listed once. The store checks the same again when linking (a
+/// concurrent send may have taken one meanwhile); this gives the early, clear answer.
+async fn check_attachments(
+    state: &AppState,
+    author: &User,
+    chat: ChatId,
+    ids: &[AttachmentId],
+) -> Result<()> {
+    if ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+        return Err(Error::invalid(
+            "attachment_ids",
+            format!("must list at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments"),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(ids.len());
+    for id in ids {
+        if !seen.insert(*id) {
+            return Err(Error::invalid("attachment_ids", format!("lists {id} twice")));
+        }
+        // Someone else's upload, or another chat's, is answered like a missing one.
+        let not_yours = || Error::invalid("attachment_ids", format!("{id} is not your upload to this chat"));
+        let attachment = match state.store.get_attachment(author.workspace_id, *id).await {
+            Ok(a) => a,
+            Err(StoreError::NotFound(_)) => return Err(not_yours()),
+            Err(e) => return Err(e.into()),
+        };
+        if attachment.uploader_id != author.id || attachment.chat_id != chat {
+            return Err(not_yours());
+        }
+        if attachment.message_id.is_some() {
+            return Err(Error::invalid("attachment_ids", format!("{id} was already sent")));
+        }
     }
     Ok(())
 }

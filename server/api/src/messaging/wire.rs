@@ -1,6 +1,7 @@
 //! Wire shapes of chats, messages and chat events, shared by the REST API and the
 //! WebSocket hub. Messages carry both their markdown source and sanitised HTML.
 
+use artel_core::attachment::{Attachment, AttachmentInfo};
 use artel_core::chat::{Chat, ChatKind, ChatSummary, MemberRole};
 use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::message::{Message, MessageKind, Reaction};
@@ -56,6 +57,44 @@ pub struct ReactionGroup {
     pub user_ids: Vec<Uuid>,
 }
 
+/// A file: uploaded, or sent with a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentDto {
+    pub id: Uuid,
+    /// Sanitised name of the uploaded file.
+    pub filename: String,
+    /// Sniffed from the file's bytes at upload.
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Where members of the chat download it (with their bearer token).
+    pub url: String,
+}
+
+impl AttachmentDto {
+    /// The download path of an attachment, relative to the server.
+    pub fn url_of(id: Uuid) -> String {
+        format!("/api/v1/attachments/{id}")
+    }
+}
+
+impl From<&AttachmentInfo> for AttachmentDto {
+    fn from(a: &AttachmentInfo) -> Self {
+        Self {
+            id: a.id,
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size_bytes: a.size_bytes,
+            url: Self::url_of(a.id),
+        }
+    }
+}
+
+impl From<&Attachment> for AttachmentDto {
+    fn from(a: &Attachment) -> Self {
+        Self::from(&a.info())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MessageDto {
     pub id: Uuid,
@@ -78,6 +117,8 @@ pub struct MessageDto {
     pub reply_count: i64,
     pub last_reply_at: Option<DateTime<Utc>>,
     pub reactions: Vec<ReactionGroup>,
+    /// Files sent with the message (none once deleted).
+    pub attachments: Vec<AttachmentDto>,
 }
 
 impl MessageDto {
@@ -101,6 +142,7 @@ impl MessageDto {
             reply_count: m.reply_count,
             last_reply_at: m.last_reply_at,
             reactions: Vec::new(),
+            attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
         }
     }
 

@@ -301,6 +301,9 @@ impl Conn {
         match out {
             Outbound::Chat(live) => self.deliver_in_order(&live).await,
             Outbound::Frame(text) => self.write(text).await,
+            // Re-checked here: the socket may have left the chat after routing.
+            Outbound::ChatFrame(chat, text) if self.cursors.contains_key(&chat) => self.write(text).await,
+            Outbound::ChatFrame(..) => Ok(()),
             Outbound::Control(event) => match event.as_ref() {
                 Ephemeral::JoinedChat { chat_id, user_id } if *user_id == self.auth.user.id => {
                     if !self.cursors.contains_key(chat_id) {
@@ -328,11 +331,19 @@ impl Conn {
     /// take effect between events, never around them.
     async fn deliver_in_order(&mut self, live: &LiveEvent) -> Result<(), Error> {
         let event = &live.event;
+        let newly_added = !self.cursors.contains_key(&event.chat_id);
         let Some(cursor) = self.follow(live) else { return Ok(()) };
         if event.seq > cursor + 1 {
             self.replay(event.chat_id, event.seq - 1).await?;
         }
-        self.deliver_next(live).await
+        self.deliver_next(live).await?;
+        if newly_added && self.cursors.contains_key(&event.chat_id) {
+            // Events of the chat committed after our addition may have been routed
+            // before this socket followed the chat: read them from the store.
+            let last = self.state.store.get_chat(self.auth.user.workspace_id, event.chat_id).await?.last_seq;
+            self.replay(event.chat_id, last).await?;
+        }
+        Ok(())
     }
 
     /// This socket's cursor for the event's chat, starting to follow the chat when
@@ -409,9 +420,14 @@ impl Conn {
                 self.set_presence(to).await;
                 Ok(())
             }
-            ClientFrame::Send { chat_id, body, client_msg_id, thread_root_id } => {
-                let input =
-                    SendInput { chat_id, body, client_msg_id: Some(client_msg_id.clone()), thread_root_id };
+            ClientFrame::Send { chat_id, body, client_msg_id, thread_root_id, attachment_ids } => {
+                let input = SendInput {
+                    chat_id,
+                    body,
+                    client_msg_id: Some(client_msg_id.clone()),
+                    thread_root_id,
+                    attachment_ids,
+                };
                 if self.sends.try_send((client_msg_id.clone(), input)).is_err() {
                     return self
                         .write(error_frame("rate_limited", "too many sends in flight", Some(&client_msg_id)))

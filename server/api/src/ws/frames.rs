@@ -20,7 +20,17 @@ pub enum ClientFrame {
         cursors: HashMap<Uuid, i64>,
     },
     /// Sends a message; answered by `ack` (or `error` with the same `ref`).
-    Send { chat_id: Uuid, body: String, client_msg_id: String, thread_root_id: Option<Uuid> },
+    /// `body` may be empty (or absent) only with `attachment_ids` (my uploads to
+    /// this chat, not sent yet).
+    Send {
+        chat_id: Uuid,
+        #[serde(default)]
+        body: String,
+        client_msg_id: String,
+        thread_root_id: Option<Uuid>,
+        #[serde(default)]
+        attachment_ids: Vec<Uuid>,
+    },
     /// "I am typing in this chat" (ephemeral, throttled).
     Typing { chat_id: Uuid },
     /// Moves my read mark.

@@ -28,6 +28,9 @@ pub enum Outbound {
     Chat(Arc<LiveEvent>),
     /// Any other ready-to-send frame.
     Frame(Utf8Bytes),
+    /// An ephemeral frame about a chat (typing, read marks): written only while
+    /// the socket still follows that chat.
+    ChatFrame(ChatId, Utf8Bytes),
     /// For this socket's user: the ephemeral event that needs local handling.
     Control(Arc<Ephemeral>),
 }
@@ -176,16 +179,24 @@ impl Hub {
         match envelope.payload {
             Payload::Chat { event } => {
                 let mut targets: HashSet<ConnId> = r.by_chat.get(&event.chat_id).cloned().unwrap_or_default();
-                // A new member's sockets do not follow the chat yet.
+                // A new member's sockets start following the chat now, at dispatch,
+                // so the chat's next events are routed to them too.
+                let mut joined = Vec::new();
                 if let ChatChange::MemberAdded { user_id, .. } = &event.change {
-                    targets.extend(self.user_conns(&r, *user_id, envelope.workspace_id));
+                    joined = self.user_conns(&r, *user_id, envelope.workspace_id);
+                    targets.extend(joined.iter().copied());
                 }
                 if targets.is_empty() {
                     return;
                 }
+                let chat_id = event.chat_id;
                 let live = Outbound::Chat(Arc::new(LiveEvent::new(event)));
                 for id in targets {
                     send(&r, id, live.clone());
+                }
+                drop(r);
+                for id in joined {
+                    self.join(id, chat_id);
                 }
             }
             Payload::Ephemeral { event } => {
@@ -205,10 +216,14 @@ impl Hub {
                 if targets.is_empty() {
                     return;
                 }
-                let out = match &event {
-                    Ephemeral::JoinedChat { .. } | Ephemeral::SignedOut { .. } => {
+                let out = match (&event, &envelope.audience) {
+                    (Ephemeral::JoinedChat { .. } | Ephemeral::SignedOut { .. }, _) => {
                         Outbound::Control(Arc::new(event))
                     }
+                    (_, Audience::Chat { chat_id }) => Outbound::ChatFrame(
+                        *chat_id,
+                        ServerFrame::Ephemeral { event: &event }.to_text().into(),
+                    ),
                     _ => Outbound::Frame(ServerFrame::Ephemeral { event: &event }.to_text().into()),
                 };
                 for id in targets {

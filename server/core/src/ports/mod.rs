@@ -2,4 +2,5 @@
 //! implementation per backend, and one contract test suite that all of them pass.
 
 pub mod bus;
+pub mod crm;
 pub mod store;

@@ -8,13 +8,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::attachment::{Attachment, AttachmentId};
 use crate::chat::{Chat, ChatId, ChatMember, ChatPatch, ChatSummary, MemberRole};
 use crate::event::ChatEvent;
 use crate::invite::{Invite, InviteId};
 use crate::message::{Appended, HistoryPage, Message, MessageId, NewMessage, Reaction};
 use crate::session::{RefreshToken, RotateOutcome, Session, SessionId};
 use crate::user::{ProfileUpdate, Role, User, UserId};
-use crate::workspace::{Workspace, WorkspaceId};
+use crate::workspace::{Workspace, WorkspaceId, WorkspaceSettings};
 
 /// What a storage adapter can report. Adapters map their driver errors into this.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,10 @@ pub enum StoreError {
     /// A uniqueness rule was hit; names the thing that already exists.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// The input breaks a rule only the store can check atomically (e.g. an
+    /// attachment that is not the author's to link); names the input field.
+    #[error("{field} {reason}")]
+    Invalid { field: &'static str, reason: &'static str },
     /// Anything else the backend said; logged, never shown to clients.
     #[error("storage backend: {0}")]
     Backend(String),
@@ -50,6 +55,14 @@ pub trait WorkspaceStore: Send + Sync {
     async fn get_workspace_by_slug(&self, slug: &str) -> StoreResult<Workspace>;
     /// Number of workspaces on this server (first-run detection).
     async fn count_workspaces(&self) -> StoreResult<i64>;
+    /// Renames the workspace and/or replaces its settings.
+    async fn update_workspace(
+        &self,
+        id: WorkspaceId,
+        name: Option<&str>,
+        settings: Option<&WorkspaceSettings>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Workspace>;
 }
 
 /// User accounts.
@@ -199,6 +212,12 @@ pub trait Store:
     + LoginAttemptStore
     + ChatStore
     + MessageStore
+    + AttachmentStore
+    + crate::ports::crm::PipelineStore
+    + crate::ports::crm::DealStore
+    + crate::ports::crm::ClientStore
+    + crate::ports::crm::HistoryStore
+    + crate::ports::crm::EntityChatStore
     + Send
     + Sync
 {
@@ -298,6 +317,12 @@ pub trait MessageStore: Send + Sync {
     /// root's `reply_count` and `last_reply_at`. Results are in input order.
     /// `Conflict("message")` if a concurrent writer inserted the same
     /// `client_msg_id` meanwhile (nothing of the batch is written; retry).
+    /// Each message's `attachment_ids` are linked to it, in that order, in the
+    /// same transaction; `Invalid { field: "attachment_ids", .. }` (nothing of the
+    /// batch is written) unless every one exists in the message's workspace and
+    /// chat, was uploaded by its author, is not linked yet and is listed once.
+    /// Messages carry their attachments wherever they are read (history, threads,
+    /// pins, events, `get_message`); deleting a message deletes its attachments.
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>>;
     /// Reads a message of the workspace.
     async fn get_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message>;
@@ -385,4 +410,21 @@ pub trait MessageStore: Send + Sync {
     ) -> StoreResult<Option<ChatEvent>>;
     /// Pinned messages of a chat, most recently pinned first.
     async fn list_pinned(&self, workspace: WorkspaceId, chat: ChatId) -> StoreResult<Vec<Message>>;
+}
+
+/// Uploaded files' records (the bytes are kept by the caller). Linking to a
+/// message happens in `MessageStore::append_messages`.
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
+    /// Stores a new, unlinked attachment (`message_id` is ignored);
+    /// `NotFound("chat")` unless its chat and uploader are in its workspace.
+    async fn create_attachment(&self, attachment: &Attachment) -> StoreResult<()>;
+    /// Reads an attachment of the workspace.
+    async fn get_attachment(&self, workspace: WorkspaceId, id: AttachmentId) -> StoreResult<Attachment>;
+    /// Attachments linked to these messages, by message and then in their order.
+    async fn list_attachments(
+        &self,
+        workspace: WorkspaceId,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<Attachment>>;
 }

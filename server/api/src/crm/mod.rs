@@ -1,0 +1,8 @@
+//! CRM use cases that span several ports: a deal with its chat, stage moves with
+//! their system messages and history, visibility checks. HTTP handlers (and later
+//! slash-commands and automation) call these, so every entry point follows the
+//! same rules.
+
+pub mod deal_chat;
+pub mod deals;
+pub mod texts;

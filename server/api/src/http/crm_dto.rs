@@ -1,0 +1,165 @@
+//! Wire shapes of the CRM: pipelines, stages, deals, history.
+
+use artel_core::crm::deal::Deal;
+use artel_core::crm::history::HistoryEntry;
+use artel_core::crm::pipeline::{Pipeline, Stage, StageKind};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageDto {
+    pub id: Uuid,
+    pub pipeline_id: Uuid,
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+    pub kind: StageKind,
+    pub position: i64,
+}
+
+impl From<&Stage> for StageDto {
+    fn from(s: &Stage) -> Self {
+        Self {
+            id: s.id,
+            pipeline_id: s.pipeline_id,
+            name: s.name.clone(),
+            color: s.color.clone(),
+            kind: s.kind,
+            position: s.position,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PipelineDto {
+    pub id: Uuid,
+    pub name: String,
+    pub position: i64,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub stages: Vec<StageDto>,
+}
+
+impl PipelineDto {
+    pub fn new(p: &Pipeline, stages: &[Stage]) -> Self {
+        Self {
+            id: p.id,
+            name: p.name.clone(),
+            position: p.position,
+            archived_at: p.archived_at,
+            stages: stages.iter().map(StageDto::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DealDto {
+    pub id: Uuid,
+    pub title: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub pipeline_id: Uuid,
+    pub stage_id: Uuid,
+    pub position: i64,
+    pub owner_id: Uuid,
+    pub participants: Vec<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub expected_close_date: Option<NaiveDate>,
+    pub loss_reason: Option<String>,
+    pub tags: Vec<String>,
+    /// The deal's discussion chat.
+    pub chat_id: Option<Uuid>,
+    /// Send it back with every change: a stale version gets 409.
+    pub version: i64,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub stage_entered_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Deal> for DealDto {
+    fn from(d: &Deal) -> Self {
+        Self {
+            id: d.id,
+            title: d.title.clone(),
+            amount_minor: d.amount_minor,
+            currency: d.currency.clone(),
+            pipeline_id: d.pipeline_id,
+            stage_id: d.stage_id,
+            position: d.position,
+            owner_id: d.owner_id,
+            participants: d.participants.clone(),
+            contact_id: d.contact_id,
+            company_id: d.company_id,
+            expected_close_date: d.expected_close_date,
+            loss_reason: d.loss_reason.clone(),
+            tags: d.tags.clone(),
+            chat_id: d.chat_id,
+            version: d.version,
+            created_by: d.created_by,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            stage_entered_at: d.stage_entered_at,
+            closed_at: d.closed_at,
+            archived_at: d.archived_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MoneySum {
+    pub currency: String,
+    pub amount_minor: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardColumn {
+    pub stage: StageDto,
+    pub count: usize,
+    /// Sum of the column's deals, per currency.
+    pub sums: Vec<MoneySum>,
+    pub deals: Vec<DealDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardDto {
+    pub pipeline: PipelineDto,
+    pub columns: Vec<BoardColumn>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryDto {
+    pub id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub field: String,
+    #[schema(value_type = Object)]
+    pub old: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub new: serde_json::Value,
+}
+
+impl From<&HistoryEntry> for HistoryDto {
+    fn from(h: &HistoryEntry) -> Self {
+        Self {
+            id: h.id,
+            actor_id: h.actor_id,
+            at: h.at,
+            field: h.field.clone(),
+            old: h.old.clone(),
+            new: h.new.clone(),
+        }
+    }
+}
+
+/// One item of a record's timeline: a change, or a message of its chat.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimelineItem {
+    Change { at: DateTime<Utc>, change: HistoryDto },
+    Message { at: DateTime<Utc>, message: crate::messaging::wire::MessageDto },
+}

@@ -1,0 +1,351 @@
+//! Deals over REST: create, list, read, edit, move on the board, archive,
+//! delete (admins), and the deal's history and timeline.
+
+use artel_core::crm::deal::DealPatch;
+use artel_core::crm::entity::{EntityKind, EntityRef};
+use artel_core::message::HistoryPage;
+use artel_core::ports::crm::DealFilter;
+use artel_core::Error;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::crm::deals::{self, NewDeal};
+use crate::error::ApiResult;
+use crate::extract::{Json, Path, Query};
+use crate::http::crm_dto::{DealDto, HistoryDto, TimelineItem};
+use crate::messaging::wire::MessageDto;
+use crate::state::AppState;
+
+const MAX_PAGE: i64 = 200;
+
+/// Distinguishes "field absent" (leave as is) from "field: null" (clear it).
+fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeal {
+    pub title: String,
+    /// Minor units (kopecks, cents); 0 when omitted.
+    pub amount_minor: Option<i64>,
+    /// ISO 4217; the workspace default when omitted.
+    pub currency: Option<String>,
+    /// The first pipeline when omitted.
+    pub pipeline_id: Option<Uuid>,
+    /// The pipeline's first stage when omitted.
+    pub stage_id: Option<Uuid>,
+    /// Me when omitted.
+    pub owner_id: Option<Uuid>,
+    #[serde(default)]
+    pub participants: Vec<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub expected_close_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDeal {
+    /// The version the change is based on.
+    pub version: i64,
+    pub title: Option<String>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub participants: Option<Vec<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub contact_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub company_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub expected_close_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub loss_reason: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveDeal {
+    pub version: i64,
+    pub stage_id: Uuid,
+    /// Place in the column, 0 = top (default).
+    pub index: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionOnly {
+    pub version: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DealQuery {
+    pub pipeline_id: Option<Uuid>,
+    pub stage_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub tag: Option<String>,
+    pub text: Option<String>,
+    #[serde(default)]
+    pub include_archived: bool,
+    /// 1..=200, default 50.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// 1..=200, default 50.
+    pub limit: Option<i64>,
+}
+
+fn limit(raw: Option<i64>) -> artel_core::Result<i64> {
+    match raw {
+        None => Ok(50),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}"))),
+    }
+}
+
+/// Creates a deal (and its chat).
+#[utoipa::path(post, path = "/deals", tag = "crm", security(("bearer" = [])), request_body = CreateDeal,
+    responses((status = 201, body = DealDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(req): Json<CreateDeal>,
+) -> ApiResult<(StatusCode, Json<DealDto>)> {
+    let deal = deals::create(
+        &state,
+        &auth.user,
+        NewDeal {
+            title: req.title,
+            amount_minor: req.amount_minor,
+            currency: req.currency,
+            pipeline_id: req.pipeline_id,
+            stage_id: req.stage_id,
+            owner_id: req.owner_id,
+            participants: req.participants,
+            contact_id: req.contact_id,
+            company_id: req.company_id,
+            expected_close_date: req.expected_close_date,
+            tags: req.tags,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(DealDto::from(&deal))))
+}
+
+/// Deals I may see, filtered.
+#[utoipa::path(get, path = "/deals", tag = "crm", security(("bearer" = [])), params(DealQuery),
+    responses((status = 200, body = Vec<DealDto>), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(q): Query<DealQuery>,
+) -> ApiResult<Json<Vec<DealDto>>> {
+    let ws = state.store.get_workspace(auth.user.workspace_id).await?;
+    let offset = q.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(Error::invalid("offset", "must not be negative").into());
+    }
+    let filter = DealFilter {
+        pipeline_id: q.pipeline_id,
+        stage_id: q.stage_id,
+        owner_id: q.owner_id,
+        contact_id: q.contact_id,
+        company_id: q.company_id,
+        tag: q.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
+        text: q.text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+        include_archived: q.include_archived,
+        limit: limit(q.limit)?,
+        offset,
+        ..DealFilter::for_viewer(&auth.user, ws.settings.deal_visibility)
+    };
+    let deals = state.store.list_deals(auth.user.workspace_id, &filter).await?;
+    Ok(Json(deals.iter().map(DealDto::from).collect()))
+}
+
+/// One deal.
+#[utoipa::path(get, path = "/deals/{id}", tag = "crm", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Deal id")),
+    responses((status = 200, body = DealDto), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<DealDto>> {
+    let (deal, _) = deals::visible(&state, &auth.user, id).await?;
+    Ok(Json(DealDto::from(&deal)))
+}
+
+/// Edits a deal; `version` must be the current one (409 otherwise).
+#[utoipa::path(patch, path = "/deals/{id}", tag = "crm", security(("bearer" = [])), request_body = UpdateDeal,
+    params(("id" = Uuid, Path, description = "Deal id")),
+    responses((status = 200, body = DealDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateDeal>,
+) -> ApiResult<Json<DealDto>> {
+    let patch = DealPatch {
+        title: req.title,
+        amount_minor: req.amount_minor,
+        currency: req.currency,
+        owner_id: req.owner_id,
+        participants: req.participants,
+        contact_id: req.contact_id,
+        company_id: req.company_id,
+        expected_close_date: req.expected_close_date,
+        loss_reason: req.loss_reason,
+        tags: req.tags,
+        custom: None,
+    };
+    let deal = deals::update(&state, &auth.user, id, req.version, patch).await?;
+    Ok(Json(DealDto::from(&deal)))
+}
+
+/// Moves the card to a stage and a place in its column.
+#[utoipa::path(post, path = "/deals/{id}/move", tag = "crm", security(("bearer" = [])), request_body = MoveDeal,
+    params(("id" = Uuid, Path, description = "Deal id")),
+    responses((status = 200, body = DealDto), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn move_deal(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<MoveDeal>,
+) -> ApiResult<Json<DealDto>> {
+    let deal = deals::move_to(&state, &auth.user, id, req.version, req.stage_id, req.index).await?;
+    Ok(Json(DealDto::from(&deal)))
+}
+
+/// Archives a deal (its chat is archived too).
+#[utoipa::path(post, path = "/deals/{id}/archive", tag = "crm", security(("bearer" = [])), request_body = VersionOnly,
+    params(("id" = Uuid, Path, description = "Deal id")),
+    responses((status = 200, body = DealDto), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody)))]
+pub async fn archive(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<VersionOnly>,
+) -> ApiResult<Json<DealDto>> {
+    let deal = deals::set_archived(&state, &auth.user, id, req.version, true).await?;
+    Ok(Json(DealDto::from(&deal)))
+}
+
+/// Restores an archived deal.
+#[utoipa::path(post, path = "/deals/{id}/restore", tag = "crm", security(("bearer" = [])), request_body = VersionOnly,
+    params(("id" = Uuid, Path, description = "Deal id")),
+    responses((status = 200, body = DealDto), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody)))]
+pub async fn restore(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<VersionOnly>,
+) -> ApiResult<Json<DealDto>> {
+    let deal = deals::set_archived(&state, &auth.user, id, req.version, false).await?;
+    Ok(Json(DealDto::from(&deal)))
+}
+
+/// Deletes a deal for good (admins). Its chat stays, archived, for the record.
+#[utoipa::path(delete, path = "/deals/{id}", tag = "crm", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Deal id")),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    let (deal, _) = deals::visible(&state, &auth.user, id).await?;
+    if !auth.user.role.is_admin() {
+        return Err(Error::forbidden("only admins delete deals; archive it instead").into());
+    }
+    state.store.delete_deal(auth.user.workspace_id, id).await?;
+    if let Some(chat) = deal.chat_id {
+        let now = state.clock.now();
+        let patch =
+            artel_core::chat::ChatPatch { name: None, description: None, archived_at: Some(Some(now)) };
+        if let Ok((_, event)) = state.store.update_chat(auth.user.workspace_id, chat, &patch, now).await {
+            state.committer.publish(vec![event]);
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The deal's change history, newest first.
+#[utoipa::path(get, path = "/deals/{id}/history", tag = "crm", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Deal id"), PageQuery),
+    responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<HistoryDto>>> {
+    deals::visible(&state, &auth.user, id).await?;
+    let entity = EntityRef { kind: EntityKind::Deal, id };
+    let entries = state.store.list_history(auth.user.workspace_id, entity, None, limit(q.limit)?).await?;
+    Ok(Json(entries.iter().map(HistoryDto::from).collect()))
+}
+
+/// The deal's history merged with its chat's messages, newest first.
+#[utoipa::path(get, path = "/deals/{id}/timeline", tag = "crm", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Deal id"), PageQuery),
+    responses((status = 200, body = Vec<TimelineItem>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn timeline(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<TimelineItem>>> {
+    let (deal, _) = deals::visible(&state, &auth.user, id).await?;
+    let n = limit(q.limit)?;
+    let ws = auth.user.workspace_id;
+    let entries = state.store.list_history(ws, EntityRef { kind: EntityKind::Deal, id }, None, n).await?;
+    let mut items: Vec<TimelineItem> =
+        entries.iter().map(|h| TimelineItem::Change { at: h.at, change: HistoryDto::from(h) }).collect();
+    // The chat's messages are readable to whoever may see the deal: the deal
+    // grants it, as membership does for other chats.
+    if let Some(chat) = deal.chat_id {
+        let messages = state.store.history(ws, chat, None, HistoryPage::Latest, n).await?;
+        items.extend(
+            messages.iter().map(|m| TimelineItem::Message { at: m.created_at, message: MessageDto::new(m) }),
+        );
+    }
+    items.sort_by_key(|i| std::cmp::Reverse(item_at(i)));
+    items.truncate(usize::try_from(n).unwrap_or(50));
+    Ok(Json(items))
+}
+
+fn item_at(item: &TimelineItem) -> chrono::DateTime<chrono::Utc> {
+    match item {
+        TimelineItem::Change { at, .. } | TimelineItem::Message { at, .. } => *at,
+    }
+}

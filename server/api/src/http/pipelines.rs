@@ -1,0 +1,380 @@
+//! Funnels (pipelines) and their stages; the deal board of a pipeline.
+
+use std::collections::BTreeMap;
+
+use artel_core::crm::pipeline::{self, default_stages, Pipeline, Stage, StageKind};
+use artel_core::user::User;
+use artel_core::{Error, StoreError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::ApiResult;
+use crate::extract::{Json, Path, Query};
+use crate::http::crm_dto::{BoardColumn, BoardDto, DealDto, MoneySum, PipelineDto, StageDto};
+use crate::state::AppState;
+
+const MAX_STAGES: usize = 30;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStage {
+    pub name: String,
+    /// `#rrggbb`; a neutral grey when omitted.
+    pub color: Option<String>,
+    /// Default open.
+    pub kind: Option<StageKind>,
+    /// Where to insert (0 = first); at the end when omitted.
+    pub position: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePipeline {
+    pub name: String,
+    /// Stages left to right; the usual sales stages (in my language) when omitted.
+    pub stages: Option<Vec<NewStage>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineUpdate {
+    pub name: Option<String>,
+    pub archived: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageUpdate {
+    pub name: Option<String>,
+    pub color: Option<String>,
+    pub kind: Option<StageKind>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageOrder {
+    /// Every stage of the pipeline, in the new order.
+    pub stage_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BoardQuery {
+    pub owner_id: Option<Uuid>,
+    pub tag: Option<String>,
+    /// Part of the deal title.
+    pub text: Option<String>,
+}
+
+fn require_admin(user: &User) -> artel_core::Result<()> {
+    if user.role.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("only admins configure pipelines"))
+    }
+}
+
+fn pipeline_not_found(e: StoreError) -> Error {
+    match e {
+        StoreError::NotFound(_) => Error::NotFound("pipeline"),
+        other => other.into(),
+    }
+}
+
+fn stage_not_found(e: StoreError) -> Error {
+    match e {
+        StoreError::NotFound(_) => Error::NotFound("stage"),
+        other => other.into(),
+    }
+}
+
+fn new_stage(actor: &User, pipeline: Uuid, s: &NewStage, position: i64) -> artel_core::Result<Stage> {
+    let now = chrono::Utc::now();
+    Ok(Stage {
+        id: Uuid::now_v7(),
+        workspace_id: actor.workspace_id,
+        pipeline_id: pipeline,
+        name: pipeline::name("name", &s.name)?,
+        color: pipeline::color(s.color.as_deref().unwrap_or("#8e9aaf"))?,
+        kind: s.kind.unwrap_or(StageKind::Open),
+        position,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// The pipeline every new workspace starts with, named in its owner's language.
+pub async fn create_first(state: &AppState, owner: &User) -> artel_core::Result<Pipeline> {
+    let name = match owner.language {
+        artel_core::user::Language::Ru => "Продажи",
+        artel_core::user::Language::En => "Sales",
+    };
+    create_default(state, owner, name).await
+}
+
+/// Creates a pipeline with the default stages in the actor's language.
+pub async fn create_default(state: &AppState, actor: &User, name: &str) -> artel_core::Result<Pipeline> {
+    let stages: Vec<NewStage> = default_stages(actor.language)
+        .into_iter()
+        .map(|(name, color, kind)| NewStage {
+            name: name.into(),
+            color: Some(color.into()),
+            kind: Some(kind),
+            position: None,
+        })
+        .collect();
+    create(state, actor, name, &stages).await
+}
+
+async fn create(
+    state: &AppState,
+    actor: &User,
+    name: &str,
+    stages: &[NewStage],
+) -> artel_core::Result<Pipeline> {
+    if stages.is_empty() || stages.len() > MAX_STAGES {
+        return Err(Error::invalid("stages", format!("a pipeline has 1 to {MAX_STAGES} stages")));
+    }
+    let now = state.clock.now();
+    let existing = state.store.list_pipelines(actor.workspace_id, true).await?;
+    let pipeline = Pipeline {
+        id: Uuid::now_v7(),
+        workspace_id: actor.workspace_id,
+        name: pipeline::name("name", name)?,
+        position: existing.iter().map(|p| p.position + 1).max().unwrap_or(0),
+        created_at: now,
+        updated_at: now,
+        archived_at: None,
+    };
+    let stages = stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| new_stage(actor, pipeline.id, s, i64::try_from(i).unwrap_or(0)))
+        .collect::<artel_core::Result<Vec<_>>>()?;
+    state.store.create_pipeline(&pipeline, &stages).await?;
+    Ok(pipeline)
+}
+
+/// Pipelines of the workspace with their stages.
+#[utoipa::path(get, path = "/pipelines", tag = "crm", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PipelineDto>)))]
+pub async fn list(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Vec<PipelineDto>>> {
+    let ws = auth.user.workspace_id;
+    let mut out = Vec::new();
+    for p in state.store.list_pipelines(ws, false).await? {
+        let stages = state.store.list_stages(ws, p.id).await?;
+        out.push(PipelineDto::new(&p, &stages));
+    }
+    Ok(Json(out))
+}
+
+/// Creates a pipeline (admins).
+#[utoipa::path(post, path = "/pipelines", tag = "crm", security(("bearer" = [])), request_body = CreatePipeline,
+    responses((status = 201, body = PipelineDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_pipeline(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(req): Json<CreatePipeline>,
+) -> ApiResult<(StatusCode, Json<PipelineDto>)> {
+    require_admin(&auth.user)?;
+    let pipeline = match &req.stages {
+        Some(stages) => create(&state, &auth.user, &req.name, stages).await?,
+        None => create_default(&state, &auth.user, &req.name).await?,
+    };
+    let stages = state.store.list_stages(auth.user.workspace_id, pipeline.id).await?;
+    Ok((StatusCode::CREATED, Json(PipelineDto::new(&pipeline, &stages))))
+}
+
+/// One pipeline with its stages.
+#[utoipa::path(get, path = "/pipelines/{id}", tag = "crm", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Pipeline id")),
+    responses((status = 200, body = PipelineDto), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<PipelineDto>> {
+    let ws = auth.user.workspace_id;
+    let p = state.store.get_pipeline(ws, id).await.map_err(pipeline_not_found)?;
+    let stages = state.store.list_stages(ws, id).await?;
+    Ok(Json(PipelineDto::new(&p, &stages)))
+}
+
+/// Renames, archives or restores a pipeline (admins).
+#[utoipa::path(patch, path = "/pipelines/{id}", tag = "crm", security(("bearer" = [])), request_body = PipelineUpdate,
+    params(("id" = Uuid, Path, description = "Pipeline id")),
+    responses((status = 200, body = PipelineDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<PipelineUpdate>,
+) -> ApiResult<Json<PipelineDto>> {
+    require_admin(&auth.user)?;
+    let ws = auth.user.workspace_id;
+    let name = req.name.as_deref().map(|n| pipeline::name("name", n)).transpose()?;
+    let now = state.clock.now();
+    let archived = req.archived.map(|a| a.then_some(now));
+    let p = state
+        .store
+        .update_pipeline(ws, id, name.as_deref(), archived, now)
+        .await
+        .map_err(pipeline_not_found)?;
+    let stages = state.store.list_stages(ws, id).await?;
+    Ok(Json(PipelineDto::new(&p, &stages)))
+}
+
+/// Adds a stage (admins).
+#[utoipa::path(post, path = "/pipelines/{id}/stages", tag = "crm", security(("bearer" = [])), request_body = NewStage,
+    params(("id" = Uuid, Path, description = "Pipeline id")),
+    responses((status = 201, body = StageDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn add_stage(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<NewStage>,
+) -> ApiResult<(StatusCode, Json<StageDto>)> {
+    require_admin(&auth.user)?;
+    let ws = auth.user.workspace_id;
+    state.store.get_pipeline(ws, id).await.map_err(pipeline_not_found)?;
+    let existing = state.store.list_stages(ws, id).await?;
+    if existing.len() >= MAX_STAGES {
+        return Err(Error::invalid("stages", format!("a pipeline has at most {MAX_STAGES} stages")).into());
+    }
+    let end = i64::try_from(existing.len()).unwrap_or(0);
+    let position = req.position.unwrap_or(end).clamp(0, end);
+    let mut stage = new_stage(&auth.user, id, &req, position)?;
+    stage.created_at = state.clock.now();
+    stage.updated_at = stage.created_at;
+    state.store.create_stage(&stage).await?;
+    let stage = state.store.get_stage(ws, stage.id).await?;
+    Ok((StatusCode::CREATED, Json(StageDto::from(&stage))))
+}
+
+/// Renames, recolours or changes the kind of a stage (admins).
+#[utoipa::path(patch, path = "/stages/{id}", tag = "crm", security(("bearer" = [])), request_body = StageUpdate,
+    params(("id" = Uuid, Path, description = "Stage id")),
+    responses((status = 200, body = StageDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_stage(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<StageUpdate>,
+) -> ApiResult<Json<StageDto>> {
+    require_admin(&auth.user)?;
+    let name = req.name.as_deref().map(|n| pipeline::name("name", n)).transpose()?;
+    let color = req.color.as_deref().map(pipeline::color).transpose()?;
+    let stage = state
+        .store
+        .update_stage(
+            auth.user.workspace_id,
+            id,
+            name.as_deref(),
+            color.as_deref(),
+            req.kind,
+            state.clock.now(),
+        )
+        .await
+        .map_err(stage_not_found)?;
+    Ok(Json(StageDto::from(&stage)))
+}
+
+/// Puts the stages in a new order (admins).
+#[utoipa::path(put, path = "/pipelines/{id}/stage-order", tag = "crm", security(("bearer" = [])), request_body = StageOrder,
+    params(("id" = Uuid, Path, description = "Pipeline id")),
+    responses((status = 200, body = Vec<StageDto>), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn reorder(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Json(req): Json<StageOrder>,
+) -> ApiResult<Json<Vec<StageDto>>> {
+    require_admin(&auth.user)?;
+    let ws = auth.user.workspace_id;
+    state.store.get_pipeline(ws, id).await.map_err(pipeline_not_found)?;
+    let stages =
+        state.store.reorder_stages(ws, id, &req.stage_ids, state.clock.now()).await.map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                Error::invalid("stage_ids", "list every stage of the pipeline exactly once")
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(stages.iter().map(StageDto::from).collect()))
+}
+
+/// Deletes an empty stage (admins); 409 while it holds deals.
+#[utoipa::path(delete, path = "/stages/{id}", tag = "crm", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Stage id")),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody)))]
+pub async fn delete_stage(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    require_admin(&auth.user)?;
+    state.store.delete_stage(auth.user.workspace_id, id).await.map_err(|e| match e {
+        StoreError::Conflict("last stage") => {
+            Error::conflict("last_stage", "a pipeline needs at least one stage")
+        }
+        StoreError::Conflict(_) => {
+            Error::conflict("stage_not_empty", "move the deals out of this stage first")
+        }
+        other => stage_not_found(other),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The board: a pipeline's unarchived deals in columns per stage, with count and
+/// sum per column; only deals the caller may see.
+#[utoipa::path(get, path = "/pipelines/{id}/board", tag = "crm", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Pipeline id"), BoardQuery),
+    responses((status = 200, body = BoardDto), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn board(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<BoardQuery>,
+) -> ApiResult<Json<BoardDto>> {
+    let ws = auth.user.workspace_id;
+    let pipeline = state.store.get_pipeline(ws, id).await.map_err(pipeline_not_found)?;
+    let stages = state.store.list_stages(ws, id).await?;
+    let workspace = state.store.get_workspace(ws).await?;
+    let mut filter =
+        artel_core::ports::crm::DealFilter::for_viewer(&auth.user, workspace.settings.deal_visibility);
+    filter.pipeline_id = Some(id);
+    filter.owner_id = q.owner_id;
+    filter.tag = q.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
+    filter.text = q.text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let deals = state.store.list_deals(ws, &filter).await?;
+    let columns = stages
+        .iter()
+        .map(|stage| {
+            let in_stage: Vec<_> = deals.iter().filter(|d| d.stage_id == stage.id).collect();
+            let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
+            for d in &in_stage {
+                *sums.entry(d.currency.as_str()).or_default() += d.amount_minor;
+            }
+            BoardColumn {
+                stage: StageDto::from(stage),
+                count: in_stage.len(),
+                sums: sums
+                    .into_iter()
+                    .map(|(c, a)| MoneySum { currency: c.to_string(), amount_minor: a })
+                    .collect(),
+                deals: in_stage.into_iter().map(DealDto::from).collect(),
+            }
+        })
+        .collect();
+    Ok(Json(BoardDto { pipeline: PipelineDto::new(&pipeline, &stages), columns }))
+}

@@ -1,0 +1,236 @@
+//! CRM storage ports: pipelines and stages, deals, clients, change history.
+//! Like every port, each method is scoped to one workspace; writes that change a
+//! record also write its history entries in the same transaction, so history can
+//! never disagree with the record.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::crm::client::{Company, CompanyId, Contact, ContactId};
+use crate::crm::deal::DealVisibility;
+use crate::crm::deal::{Deal, DealId};
+use crate::crm::entity::EntityRef;
+use crate::crm::history::HistoryEntry;
+use crate::crm::pipeline::{Pipeline, PipelineId, Stage, StageId, StageKind};
+use crate::ports::store::StoreResult;
+use crate::user::{Role, User, UserId};
+use crate::workspace::WorkspaceId;
+
+/// Funnels and their stages.
+#[async_trait]
+pub trait PipelineStore: Send + Sync {
+    /// Creates a pipeline with its stages (positions as given).
+    async fn create_pipeline(&self, pipeline: &Pipeline, stages: &[Stage]) -> StoreResult<()>;
+    /// Reads a pipeline.
+    async fn get_pipeline(&self, workspace: WorkspaceId, id: PipelineId) -> StoreResult<Pipeline>;
+    /// Pipelines of the workspace by position; archived ones only when asked.
+    async fn list_pipelines(
+        &self,
+        workspace: WorkspaceId,
+        include_archived: bool,
+    ) -> StoreResult<Vec<Pipeline>>;
+    /// Renames and/or archives (`Some(Some(t))`) / restores (`Some(None)`) a pipeline.
+    async fn update_pipeline(
+        &self,
+        workspace: WorkspaceId,
+        id: PipelineId,
+        name: Option<&str>,
+        archived_at: Option<Option<DateTime<Utc>>>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Pipeline>;
+    /// Stages of a pipeline, left to right.
+    async fn list_stages(&self, workspace: WorkspaceId, pipeline: PipelineId) -> StoreResult<Vec<Stage>>;
+    /// Reads a stage.
+    async fn get_stage(&self, workspace: WorkspaceId, id: StageId) -> StoreResult<Stage>;
+    /// Adds a stage at `stage.position`, shifting the stages at or after it right.
+    async fn create_stage(&self, stage: &Stage) -> StoreResult<()>;
+    /// Renames, recolours or re-kinds a stage.
+    async fn update_stage(
+        &self,
+        workspace: WorkspaceId,
+        id: StageId,
+        name: Option<&str>,
+        color: Option<&str>,
+        kind: Option<StageKind>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Stage>;
+    /// Puts the pipeline's stages in this order; `order` must list each of its
+    /// stages exactly once (`Conflict("stage order")` otherwise).
+    async fn reorder_stages(
+        &self,
+        workspace: WorkspaceId,
+        pipeline: PipelineId,
+        order: &[StageId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Stage>>;
+    /// Deletes an empty stage; `Conflict("stage has deals")` while any deal
+    /// (archived ones included) is in it, `Conflict("last stage")` for a pipeline's only stage.
+    async fn delete_stage(&self, workspace: WorkspaceId, id: StageId) -> StoreResult<()>;
+}
+
+/// Which deals to list.
+#[derive(Debug, Clone, Default)]
+pub struct DealFilter {
+    pub pipeline_id: Option<PipelineId>,
+    pub stage_id: Option<StageId>,
+    pub owner_id: Option<UserId>,
+    /// Deals this user owns or takes part in (visibility "own").
+    pub involving: Option<UserId>,
+    pub tag: Option<String>,
+    /// Case-insensitive substring of the title.
+    pub text: Option<String>,
+    pub contact_id: Option<ContactId>,
+    pub company_id: Option<CompanyId>,
+    pub include_archived: bool,
+    /// Page size (the API bounds it) and offset.
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl DealFilter {
+    /// A filter limited to the deals `viewer` may see: owners and admins see all,
+    /// guests and (with visibility "own") members only deals they are on.
+    pub fn for_viewer(viewer: &User, visibility: DealVisibility) -> Self {
+        let restricted = match viewer.role {
+            Role::Owner | Role::Admin => false,
+            Role::Guest => true,
+            Role::Member => visibility == DealVisibility::Own,
+        };
+        Self { involving: restricted.then_some(viewer.id), ..Self::default() }
+    }
+}
+
+/// Deals.
+#[async_trait]
+pub trait DealStore: Send + Sync {
+    /// Inserts a deal and its history entries.
+    async fn create_deal(&self, deal: &Deal, history: &[HistoryEntry]) -> StoreResult<()>;
+    /// Reads a deal.
+    async fn get_deal(&self, workspace: WorkspaceId, id: DealId) -> StoreResult<Deal>;
+    /// Replaces the deal's row with `deal` (whose `version` is already the new one)
+    /// if the stored version is still `expected_version`, and writes the history
+    /// entries; `Conflict("deal version")` if someone changed it meanwhile.
+    async fn update_deal(
+        &self,
+        deal: &Deal,
+        expected_version: i64,
+        history: &[HistoryEntry],
+    ) -> StoreResult<()>;
+    /// Deals matching the filter: by stage position, then card position, then id.
+    async fn list_deals(&self, workspace: WorkspaceId, filter: &DealFilter) -> StoreResult<Vec<Deal>>;
+    /// `(deal id, position)` of the unarchived cards in a stage, ascending.
+    async fn stage_positions(
+        &self,
+        workspace: WorkspaceId,
+        stage: StageId,
+    ) -> StoreResult<Vec<(DealId, i64)>>;
+    /// Rewrites card positions (used to make room in a crowded column). Does not
+    /// bump versions: order within a column is not part of a deal's content.
+    async fn set_positions(&self, workspace: WorkspaceId, positions: &[(DealId, i64)]) -> StoreResult<()>;
+    /// Deletes a deal and its history (admins; irreversible).
+    async fn delete_deal(&self, workspace: WorkspaceId, id: DealId) -> StoreResult<()>;
+}
+
+/// Which clients to list.
+#[derive(Debug, Clone, Default)]
+pub struct ClientFilter {
+    pub owner_id: Option<UserId>,
+    pub tag: Option<String>,
+    /// Case-insensitive substring of the name, an e-mail, or digits of a phone.
+    pub text: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub company_id: Option<CompanyId>,
+    pub include_archived: bool,
+    pub sort: ClientSort,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientSort {
+    #[default]
+    NameAsc,
+    NameDesc,
+    CreatedDesc,
+    CreatedAsc,
+    UpdatedDesc,
+}
+
+/// Contacts and companies.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Inserts a contact and its history entries.
+    async fn create_contact(&self, contact: &Contact, history: &[HistoryEntry]) -> StoreResult<()>;
+    /// Reads a contact.
+    async fn get_contact(&self, workspace: WorkspaceId, id: ContactId) -> StoreResult<Contact>;
+    /// Replaces a contact's row and writes the history entries.
+    async fn update_contact(&self, contact: &Contact, history: &[HistoryEntry]) -> StoreResult<()>;
+    /// Contacts matching the filter, and the total count without paging.
+    async fn list_contacts(
+        &self,
+        workspace: WorkspaceId,
+        filter: &ClientFilter,
+    ) -> StoreResult<(Vec<Contact>, i64)>;
+    /// Contacts (archived too) having any of these E.164 phones or e-mails.
+    async fn find_contact_duplicates(
+        &self,
+        workspace: WorkspaceId,
+        phones_e164: &[String],
+        emails: &[String],
+    ) -> StoreResult<Vec<Contact>>;
+    /// Deletes a contact and its history; deals keep no dangling link (set to none).
+    async fn delete_contact(&self, workspace: WorkspaceId, id: ContactId) -> StoreResult<()>;
+    /// Inserts a company and its history entries.
+    async fn create_company(&self, company: &Company, history: &[HistoryEntry]) -> StoreResult<()>;
+    /// Reads a company.
+    async fn get_company(&self, workspace: WorkspaceId, id: CompanyId) -> StoreResult<Company>;
+    /// Replaces a company's row and writes the history entries.
+    async fn update_company(&self, company: &Company, history: &[HistoryEntry]) -> StoreResult<()>;
+    /// Companies matching the filter, and the total count without paging.
+    async fn list_companies(
+        &self,
+        workspace: WorkspaceId,
+        filter: &ClientFilter,
+    ) -> StoreResult<(Vec<Company>, i64)>;
+    /// Companies (archived too) having any of these phones or e-mails, or this exact name (case-insensitive).
+    async fn find_company_duplicates(
+        &self,
+        workspace: WorkspaceId,
+        name: Option<&str>,
+        phones_e164: &[String],
+        emails: &[String],
+    ) -> StoreResult<Vec<Company>>;
+    /// Deletes a company; contacts and deals linked to it are unlinked.
+    async fn delete_company(&self, workspace: WorkspaceId, id: CompanyId) -> StoreResult<()>;
+    /// Imports many contacts and companies in one transaction: all or nothing.
+    async fn import_clients(
+        &self,
+        contacts: &[Contact],
+        companies: &[Company],
+        history: &[HistoryEntry],
+    ) -> StoreResult<()>;
+}
+
+/// The change history of records.
+#[async_trait]
+pub trait HistoryStore: Send + Sync {
+    /// Appends entries (for changes not made through the record stores above).
+    async fn append_history(&self, entries: &[HistoryEntry]) -> StoreResult<()>;
+    /// A record's history, newest first, entries before `before` when given.
+    async fn list_history(
+        &self,
+        workspace: WorkspaceId,
+        entity: EntityRef,
+        before: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> StoreResult<Vec<HistoryEntry>>;
+}
+
+/// Chats bound to records.
+#[async_trait]
+pub trait EntityChatStore: Send + Sync {
+    /// The chat bound to this record, if any.
+    async fn chat_for_entity(&self, workspace: WorkspaceId, entity: EntityRef) -> StoreResult<Option<Uuid>>;
+}
