@@ -65,4 +65,145 @@ mod tests {
             assert!(!html.contains("<iframe") && !html.contains("style="), "{attack} → {html}");
         }
     }
+
+    mod fuzz {
+        use super::markdown_to_html;
+        use proptest::prelude::*;
+
+        /// Pieces attackers combine; the generator strings them together with
+        /// random text, markdown syntax and entity tricks.
+        const PIECES: &[&str] = &[
+            "<script>",
+            "</script>",
+            "<img src=x onerror=",
+            "<svg onload=",
+            "javascript:",
+            "JaVaScRiPt:",
+            "java\tscript:",
+            "&#106;avascript:",
+            "&#x6A;avascript:",
+            "data:text/html,",
+            "vbscript:",
+            "[x](",
+            "![y](",
+            ")",
+            "<a href=\"",
+            "\">",
+            "</a>",
+            "<iframe src=",
+            "<object data=",
+            "<style>",
+            "onclick=",
+            " onmouseover=",
+            "<div style=\"",
+            "expression(",
+            "`",
+            "```\n",
+            "\n\n",
+            "<",
+            ">",
+            "\"",
+            "'",
+            "*",
+            "_",
+            "<math><mi xlink:href=\"",
+            "<form action=",
+            "<base href=",
+            "<meta http-equiv=refresh content=",
+        ];
+
+        fn attack() -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                prop_oneof![
+                    prop::sample::select(PIECES).prop_map(str::to_string),
+                    "[a-zA-Z0-9 :/().=]{0,12}",
+                ],
+                1..24,
+            )
+            .prop_map(|parts| parts.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            /// Whatever the input, no tag of the output can run code: only
+            /// harmless elements, no event handlers or styles, no script URLs.
+            #[test]
+            fn no_executable_markup_survives(input in attack()) {
+                let html = markdown_to_html(&input);
+                for tag in tags(&html) {
+                    let lower = tag.to_lowercase();
+                    let name: String = lower.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                    prop_assert!(
+                        !["script", "iframe", "object", "embed", "style", "form", "base", "meta", "svg", "math", "link"].contains(&name.as_str()),
+                        "<{tag}> in {html:?} from {input:?}"
+                    );
+                    for (attr, value) in attributes(&lower) {
+                        prop_assert!(!attr.starts_with("on") && attr != "style", "{attr} in <{tag}> from {input:?}");
+                        if attr == "href" || attr == "src" {
+                            let v = value.trim_start();
+                            prop_assert!(
+                                !(v.starts_with("javascript:") || v.starts_with("data:") || v.starts_with("vbscript:")),
+                                "{attr}={value} in <{tag}> from {input:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+
+        /// The tags of serialised HTML (text `<` is always escaped there).
+        fn tags(html: &str) -> Vec<String> {
+            let mut out = Vec::new();
+            let mut rest = html;
+            while let Some(start) = rest.find('<') {
+                let mut quote = None;
+                let mut end = None;
+                for (i, c) in rest[start + 1..].char_indices() {
+                    match (quote, c) {
+                        (None, '"' | '\'') => quote = Some(c),
+                        (Some(q), c) if c == q => quote = None,
+                        (None, '>') => {
+                            end = Some(start + 1 + i);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                let Some(end) = end else { break };
+                out.push(rest[start + 1..end].to_string());
+                rest = &rest[end + 1..];
+            }
+            out
+        }
+
+        /// `name="value"` pairs of a tag (values unescaped enough for prefix checks).
+        fn attributes(tag: &str) -> Vec<(String, String)> {
+            let body = tag.split_once(char::is_whitespace).map(|(_, b)| b).unwrap_or("");
+            let mut out = Vec::new();
+            let mut rest = body.trim();
+            while !rest.is_empty() {
+                let name_end = rest.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(rest.len());
+                let name = rest[..name_end].to_string();
+                rest = rest[name_end..].trim_start();
+                let mut value = String::new();
+                if let Some(after) = rest.strip_prefix('=') {
+                    let after = after.trim_start();
+                    if let Some(q) = after.chars().next().filter(|c| *c == '"' || *c == '\'') {
+                        let close = after[1..].find(q).map(|i| i + 1).unwrap_or(after.len());
+                        value = after[1..close].replace("&amp;", "&");
+                        rest = after.get(close + 1..).unwrap_or("").trim_start();
+                    } else {
+                        let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                        value = after[..end].to_string();
+                        rest = after[end..].trim_start();
+                    }
+                }
+                if !name.is_empty() && name != "/" {
+                    out.push((name, value));
+                }
+            }
+            out
+        }
+    }
 }
