@@ -153,6 +153,36 @@ async fn two_nodes_deliver_in_order_and_heal_lost_publishes() {
         })
         .await;
 
+    // Boards are live across nodes too: bob watches on B, a deal made on A appears.
+    let pipelines: Value = reqwest::Client::new()
+        .get(format!("{}/pipelines", b.base))
+        .bearer_auth(&bob_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pipeline = pipelines[0]["id"].as_str().unwrap().to_string();
+    bob_ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline})).await;
+    bob_ws.next_where(|f| f["type"] == "watching").await;
+    a.post(
+        "/deals",
+        Some(&owner_token),
+        json!({"title": "Cluster deal", "participants": [bob["user"]["id"]]}),
+    )
+    .await;
+    let card = bob_ws.next_where(|f| f["type"] == "board_event").await;
+    assert_eq!(card["change"]["deal"]["title"], "Cluster deal");
+    // The deal's own chat appeared for bob too; skip its events below.
+    let deal_chat = card["change"]["deal"]["chat_id"].as_str().unwrap().to_string();
+    while let Some(f) = bob_ws.try_next(Duration::from_millis(300)).await {
+        assert!(f["type"] != "event" || f["chat_id"] == deal_chat.as_str(), "unexpected {f}");
+    }
+    while let Some(f) = owner_ws.try_next(Duration::from_millis(300)).await {
+        assert!(f["type"] != "event" || f["chat_id"] == deal_chat.as_str(), "unexpected {f}");
+    }
+
     // Live across nodes, in order, both directions.
     for i in 0..20 {
         owner_ws.send_message(chat, &format!("from A #{i}"), &format!("a{i}")).await;

@@ -111,6 +111,8 @@ pub enum Audience {
     Users { user_ids: Vec<UserId> },
     /// Everyone in the workspace (presence).
     Workspace,
+    /// Sockets watching a pipeline's board; each filters by deal visibility.
+    Board { pipeline_id: Uuid },
 }
 
 /// What travels over the bus between nodes.
@@ -130,10 +132,43 @@ pub struct Envelope {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Payload {
     Chat { event: ChatEvent },
+    Board { event: BoardEvent },
     Ephemeral { event: Ephemeral },
 }
 
+/// A change on a pipeline's board, with its place in the board's own gap-free
+/// order. Every watcher gets every seq; a deal the watcher may not see arrives
+/// as "hidden" (id only), so the watcher's stream stays gap-free without leaking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardEvent {
+    pub workspace_id: WorkspaceId,
+    pub pipeline_id: Uuid,
+    pub seq: i64,
+    pub created_at: DateTime<Utc>,
+    pub change: BoardChange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BoardChange {
+    /// The deal is on this board, as it is now (created, edited, moved here or within).
+    DealUpserted { deal: Box<crate::crm::deal::Deal> },
+    /// The deal left this board (moved to another pipeline, archived, deleted).
+    DealRemoved { deal_id: Uuid },
+    /// Stages were added, renamed, reordered or deleted: reload the board.
+    StagesChanged,
+}
+
 impl Envelope {
+    pub fn board(event: BoardEvent) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            workspace_id: event.workspace_id,
+            audience: Audience::Board { pipeline_id: event.pipeline_id },
+            payload: Payload::Board { event },
+        }
+    }
+
     pub fn ephemeral(workspace_id: WorkspaceId, audience: Audience, event: Ephemeral) -> Self {
         Self { id: Uuid::now_v7(), workspace_id, audience, payload: Payload::Ephemeral { event } }
     }

@@ -4,6 +4,7 @@
 //! differ where the schema files say so (blob vs uuid, text vs timestamptz).
 
 mod attachments;
+mod boards;
 mod chats;
 mod clients;
 mod crm_rows;

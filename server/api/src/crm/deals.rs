@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::crm::{deal_chat, texts};
+use crate::crm::{board, deal_chat, texts};
 use crate::messaging::system;
 use crate::state::AppState;
 
@@ -224,6 +224,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
         json!({"title": deal.title, "stage_id": stage.id}),
     );
     state.store.create_deal(&deal, &[created]).await?;
+    board::deal_changed(state, None, &deal).await;
     if let Some(chat) = deal.chat_id {
         system::post(state, actor, chat, texts::deal_created(actor, &deal.title, &stage.name)).await?;
     }
@@ -401,6 +402,7 @@ async fn save(
         StoreError::Conflict(_) => Error::conflict("stale_version", "the deal changed meanwhile; reload it"),
         other => other.into(),
     })?;
+    board::deal_changed(state, Some(before), &after).await;
     if let Some(chat) = after.chat_id {
         if let Some((from, to)) = &moved {
             system::post(state, actor, chat, texts::deal_moved(actor, &from.name, &to.name)).await?;

@@ -3,6 +3,7 @@
 //! slash-commands and automation) call these, so every entry point follows the
 //! same rules.
 
+pub mod board;
 pub mod deal_chat;
 pub mod deals;
 pub mod texts;

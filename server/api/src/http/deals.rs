@@ -288,6 +288,10 @@ pub async fn delete(
         return Err(Error::forbidden("only admins delete deals; archive it instead").into());
     }
     state.store.delete_deal(auth.user.workspace_id, id).await?;
+    if deal.archived_at.is_none() {
+        let change = artel_core::event::BoardChange::DealRemoved { deal_id: deal.id };
+        crate::crm::board::record(&state, deal.workspace_id, deal.pipeline_id, change).await;
+    }
     if let Some(chat) = deal.chat_id {
         let now = state.clock.now();
         let patch =

@@ -71,6 +71,12 @@ pub struct BoardQuery {
     pub text: Option<String>,
 }
 
+/// Tells the board's watchers to reload its columns.
+async fn stages_changed(state: &AppState, workspace: Uuid, pipeline: Uuid) {
+    crate::crm::board::record(state, workspace, pipeline, artel_core::event::BoardChange::StagesChanged)
+        .await;
+}
+
 fn require_admin(user: &User) -> artel_core::Result<()> {
     if user.role.is_admin() {
         Ok(())
@@ -255,6 +261,7 @@ pub async fn add_stage(
     stage.created_at = state.clock.now();
     stage.updated_at = stage.created_at;
     state.store.create_stage(&stage).await?;
+    stages_changed(&state, ws, id).await;
     let stage = state.store.get_stage(ws, stage.id).await?;
     Ok((StatusCode::CREATED, Json(StageDto::from(&stage))))
 }
@@ -285,6 +292,7 @@ pub async fn update_stage(
         )
         .await
         .map_err(stage_not_found)?;
+    stages_changed(&state, stage.workspace_id, stage.pipeline_id).await;
     Ok(Json(StageDto::from(&stage)))
 }
 
@@ -309,6 +317,7 @@ pub async fn reorder(
             }
             other => other.into(),
         })?;
+    stages_changed(&state, ws, id).await;
     Ok(Json(stages.iter().map(StageDto::from).collect()))
 }
 
@@ -323,6 +332,7 @@ pub async fn delete_stage(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     require_admin(&auth.user)?;
+    let stage = state.store.get_stage(auth.user.workspace_id, id).await.map_err(stage_not_found)?;
     state.store.delete_stage(auth.user.workspace_id, id).await.map_err(|e| match e {
         StoreError::Conflict("last stage") => {
             Error::conflict("last_stage", "a pipeline needs at least one stage")
@@ -332,6 +342,7 @@ pub async fn delete_stage(
         }
         other => stage_not_found(other),
     })?;
+    stages_changed(&state, stage.workspace_id, stage.pipeline_id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

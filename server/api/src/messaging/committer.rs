@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use artel_core::event::{ChatEvent, Envelope};
+use artel_core::event::{BoardEvent, ChatEvent, Envelope};
 use artel_core::message::{Appended, NewMessage};
 use artel_core::{Bus, Error, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
@@ -29,7 +29,7 @@ pub type Pending = oneshot::Receiver<Result<Appended, Error>>;
 #[derive(Clone)]
 pub struct Committer {
     jobs: mpsc::Sender<Job>,
-    events: mpsc::UnboundedSender<Vec<ChatEvent>>,
+    events: mpsc::UnboundedSender<Vec<Envelope>>,
 }
 
 impl Committer {
@@ -68,15 +68,20 @@ impl Committer {
     /// the same ordered stream as messages.
     pub fn publish(&self, events: Vec<ChatEvent>) {
         if !events.is_empty() {
-            let _ = self.events.send(events);
+            let _ = self.events.send(events.into_iter().map(Envelope::chat).collect());
         }
+    }
+
+    /// Publishes a board event in the same ordered stream.
+    pub fn publish_board(&self, event: BoardEvent) {
+        let _ = self.events.send(vec![Envelope::board(event)]);
     }
 }
 
 async fn commit_loop(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<Job>,
-    events: mpsc::UnboundedSender<Vec<ChatEvent>>,
+    events: mpsc::UnboundedSender<Vec<Envelope>>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
@@ -91,7 +96,7 @@ async fn commit_loop(
         match store.append_messages(&messages).await {
             Ok(results) => {
                 let committed: Vec<ChatEvent> = results.iter().filter_map(|a| a.event.clone()).collect();
-                let _ = events.send(committed);
+                let _ = events.send(committed.into_iter().map(Envelope::chat).collect());
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
                 }
@@ -104,7 +109,7 @@ async fn commit_loop(
                 for job in batch.drain(..) {
                     let result = append_one(&store, &job.message).await;
                     if let Ok(Appended { event: Some(e), .. }) = &result {
-                        let _ = events.send(vec![e.clone()]);
+                        let _ = events.send(vec![Envelope::chat(e.clone())]);
                     }
                     let _ = job.reply.send(result);
                 }
@@ -135,10 +140,10 @@ async fn append_one(store: &Arc<dyn Store>, message: &NewMessage) -> Result<Appe
     }
 }
 
-async fn publish_loop(bus: Arc<dyn Bus>, mut rx: mpsc::UnboundedReceiver<Vec<ChatEvent>>) {
+async fn publish_loop(bus: Arc<dyn Bus>, mut rx: mpsc::UnboundedReceiver<Vec<Envelope>>) {
     while let Some(events) = rx.recv().await {
         for event in events {
-            if let Err(e) = bus.publish(&Envelope::chat(event)).await {
+            if let Err(e) = bus.publish(&event).await {
                 // Receivers notice the gap with the next event and read it from the store.
                 tracing::warn!(error = %e, "publishing a chat event failed");
             }

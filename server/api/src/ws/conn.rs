@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use artel_core::chat::ChatId;
-use artel_core::event::{Audience, ChatChange, Envelope, Ephemeral, Presence};
+use artel_core::event::{Audience, BoardChange, ChatChange, Envelope, Ephemeral, Presence};
 use artel_core::message::Appended;
 use artel_core::Error;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
+use uuid::Uuid;
 
 use crate::auth::extractor::authenticate;
 use crate::auth::AuthUser;
@@ -25,7 +26,7 @@ use crate::messaging::send::{prepare, Prepared, SendInput};
 use crate::messaging::wire::MessageDto;
 use crate::state::AppState;
 use crate::ws::frames::{ChatCursor, ClientFrame, ClientPresence, ServerFrame};
-use crate::ws::hub::{LiveEvent, Outbound};
+use crate::ws::hub::{LiveBoardEvent, LiveEvent, Outbound};
 
 /// Frames queued for one socket before it counts as too slow.
 pub const QUEUE_FRAMES: usize = 1024;
@@ -57,10 +58,14 @@ struct Conn {
     auth: AuthUser,
     /// This socket's own presence (the user's overall one may differ).
     presence: Presence,
+    /// The workspace's deal visibility, read when a board is watched.
+    deal_visibility: artel_core::crm::deal::DealVisibility,
     conn_id: u64,
     sink: Sink,
     /// Chats this socket follows, with the last seq delivered.
     cursors: HashMap<ChatId, i64>,
+    /// Boards (pipelines) this socket watches, with the last seq delivered.
+    boards: HashMap<Uuid, i64>,
     sends: mpsc::Sender<(String, SendInput)>,
     typing_at: HashMap<ChatId, Instant>,
     tokens: f64,
@@ -80,9 +85,11 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         state,
         auth,
         presence: Presence::Offline,
+        deal_visibility: artel_core::crm::deal::DealVisibility::All,
         conn_id: registration.id,
         sink,
         cursors: HashMap::new(),
+        boards: HashMap::new(),
         sends,
         typing_at: HashMap::new(),
         tokens: FRAME_BURST,
@@ -300,6 +307,7 @@ impl Conn {
     async fn on_outbound(&mut self, out: Outbound) -> Result<(), Error> {
         match out {
             Outbound::Chat(live) => self.deliver_in_order(&live).await,
+            Outbound::Board(live) => self.deliver_board_in_order(&live).await,
             Outbound::Frame(text) => self.write(text).await,
             // Re-checked here: the socket may have left the chat after routing.
             Outbound::ChatFrame(chat, text) if self.cursors.contains_key(&chat) => self.write(text).await,
@@ -383,6 +391,77 @@ impl Conn {
         Ok(())
     }
 
+    /// Starts following a board: live events from now, and with a cursor the
+    /// events after it (or `resync` when too many were missed).
+    async fn watch_board(&mut self, pipeline: Uuid, cursor: Option<i64>) -> Result<(), Error> {
+        let ws = self.auth.user.workspace_id;
+        match self.state.store.get_pipeline(ws, pipeline).await {
+            Ok(_) => {}
+            Err(artel_core::StoreError::NotFound(_)) => {
+                return self.write(error_frame("not_found", "pipeline not found", None)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.deal_visibility = self.state.store.get_workspace(ws).await?.settings.deal_visibility;
+        // Join before reading last_seq: anything in between is deduplicated by seq.
+        self.state.hub.join(self.conn_id, pipeline);
+        let last = self.state.store.board_last_seq(ws, pipeline).await?;
+        self.write(ServerFrame::Watching { pipeline_id: pipeline, last_seq: last }.to_text().into()).await?;
+        match cursor {
+            Some(from) if from < last => {
+                self.boards.insert(pipeline, from.max(0));
+                self.replay_board(pipeline, last).await
+            }
+            _ => {
+                self.boards.insert(pipeline, last);
+                Ok(())
+            }
+        }
+    }
+
+    async fn replay_board(&mut self, pipeline: Uuid, upto: i64) -> Result<(), Error> {
+        let Some(&from) = self.boards.get(&pipeline) else { return Ok(()) };
+        if upto <= from {
+            return Ok(());
+        }
+        if upto - from > MAX_REPLAY {
+            self.boards.insert(pipeline, upto);
+            return self
+                .write(ServerFrame::Resync { chat_id: pipeline, last_seq: upto }.to_text().into())
+                .await;
+        }
+        let ws = self.auth.user.workspace_id;
+        for event in self.state.store.board_events_since(ws, pipeline, from, upto - from).await? {
+            self.deliver_board_next(&LiveBoardEvent::new(event)).await?;
+        }
+        Ok(())
+    }
+
+    /// Board events: exactly once, in order, gaps filled from the store; a deal
+    /// this user may not see goes out in its hidden form.
+    async fn deliver_board_in_order(&mut self, live: &LiveBoardEvent) -> Result<(), Error> {
+        let Some(&cursor) = self.boards.get(&live.event.pipeline_id) else { return Ok(()) };
+        if live.event.seq > cursor + 1 {
+            self.replay_board(live.event.pipeline_id, live.event.seq - 1).await?;
+        }
+        self.deliver_board_next(live).await
+    }
+
+    async fn deliver_board_next(&mut self, live: &LiveBoardEvent) -> Result<(), Error> {
+        let event = &live.event;
+        let Some(&cursor) = self.boards.get(&event.pipeline_id) else { return Ok(()) };
+        if event.seq <= cursor {
+            return Ok(());
+        }
+        let visible = match &event.change {
+            BoardChange::DealUpserted { deal } => deal.visible_to(&self.auth.user, self.deal_visibility),
+            _ => true,
+        };
+        self.write(if visible { live.full.clone() } else { live.hidden.clone() }).await?;
+        self.boards.insert(event.pipeline_id, event.seq);
+        Ok(())
+    }
+
     fn allow_frame(&mut self) -> bool {
         let now = Instant::now();
         let elapsed = now.duration_since(self.tokens_at).as_secs_f64();
@@ -412,6 +491,12 @@ impl Conn {
                 self.write(error_frame("bad_frame", "already authenticated", None)).await
             }
             ClientFrame::Ping => self.write(ServerFrame::Pong.to_text().into()).await,
+            ClientFrame::WatchBoard { pipeline_id, cursor } => self.watch_board(pipeline_id, cursor).await,
+            ClientFrame::UnwatchBoard { pipeline_id } => {
+                self.boards.remove(&pipeline_id);
+                self.state.hub.leave(self.conn_id, pipeline_id);
+                Ok(())
+            }
             ClientFrame::Presence { status } => {
                 let to = match status {
                     ClientPresence::Online => Presence::Online,

@@ -6,6 +6,7 @@ use artel_core::event::Ephemeral;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::http::crm_dto::DealDto;
 use crate::messaging::wire::{ChatEventDto, MessageDto};
 
 /// Frames a client sends.
@@ -37,6 +38,10 @@ pub enum ClientFrame {
     Read { chat_id: Uuid, seq: i64 },
     /// Application-level keep-alive; answered by `pong`.
     Ping,
+    /// Follow a pipeline's board live; with `cursor`, replay what was missed.
+    WatchBoard { pipeline_id: Uuid, cursor: Option<i64> },
+    /// Stop following a board.
+    UnwatchBoard { pipeline_id: Uuid },
     /// "online" or "away" (e.g. the tab is hidden); offline is leaving.
     Presence { status: ClientPresence },
 }
@@ -63,6 +68,13 @@ pub enum ServerFrame<'a> {
     },
     /// A durable chat event, in seq order per chat.
     Event(&'a ChatEventDto),
+    /// A board change, in seq order per pipeline.
+    BoardEvent(&'a BoardEventDto),
+    /// Now following the board, whose latest seq is `last_seq`.
+    Watching {
+        pipeline_id: Uuid,
+        last_seq: i64,
+    },
     /// Something not stored (typing, read marks, …).
     Ephemeral {
         event: &'a Ephemeral,
@@ -83,6 +95,32 @@ pub enum ServerFrame<'a> {
         r#ref: Option<&'a str>,
     },
     Pong,
+}
+
+/// A board change as one watcher may see it.
+#[derive(Debug, Serialize)]
+pub struct BoardEventDto {
+    pub pipeline_id: Uuid,
+    pub seq: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub change: BoardChangeDto,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BoardChangeDto {
+    DealUpserted {
+        deal: DealDto,
+    },
+    /// A deal this watcher may not see changed: only its id, so the stream stays
+    /// gap-free without telling anything about the deal.
+    DealHidden {
+        deal_id: Uuid,
+    },
+    DealRemoved {
+        deal_id: Uuid,
+    },
+    StagesChanged,
 }
 
 #[derive(Debug, Serialize)]

@@ -8,15 +8,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use artel_core::chat::ChatId;
-use artel_core::event::{Audience, ChatChange, ChatEvent, Envelope, Ephemeral, Payload};
+use artel_core::event::{
+    Audience, BoardChange, BoardEvent, ChatChange, ChatEvent, Envelope, Ephemeral, Payload,
+};
 use artel_core::user::UserId;
 use artel_core::workspace::WorkspaceId;
 use artel_core::Subscription;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, Notify};
 
+use crate::http::crm_dto::DealDto;
 use crate::messaging::wire::ChatEventDto;
-use crate::ws::frames::ServerFrame;
+use crate::ws::frames::{BoardChangeDto, BoardEventDto, ServerFrame};
 use crate::ws::presence::PresenceTracker;
 
 pub type ConnId = u64;
@@ -33,6 +36,47 @@ pub enum Outbound {
     ChatFrame(ChatId, Utf8Bytes),
     /// For this socket's user: the ephemeral event that needs local handling.
     Control(Arc<Ephemeral>),
+    /// A board event, encoded once in both its full and its hidden form.
+    Board(Arc<LiveBoardEvent>),
+}
+
+#[derive(Debug)]
+pub struct LiveBoardEvent {
+    pub event: BoardEvent,
+    /// What a watcher who may see the deal gets.
+    pub full: Utf8Bytes,
+    /// What everyone else gets (deal id only); equal to `full` for changes
+    /// that say nothing about a deal.
+    pub hidden: Utf8Bytes,
+}
+
+impl LiveBoardEvent {
+    pub fn new(event: BoardEvent) -> Self {
+        let frame = |change: BoardChangeDto| {
+            let dto = BoardEventDto {
+                pipeline_id: event.pipeline_id,
+                seq: event.seq,
+                created_at: event.created_at,
+                change,
+            };
+            Utf8Bytes::from(ServerFrame::BoardEvent(&dto).to_text())
+        };
+        let (full, hidden) = match &event.change {
+            BoardChange::DealUpserted { deal } => (
+                frame(BoardChangeDto::DealUpserted { deal: Box::new(DealDto::from(deal.as_ref())) }),
+                frame(BoardChangeDto::DealHidden { deal_id: deal.id }),
+            ),
+            BoardChange::DealRemoved { deal_id } => {
+                let f = frame(BoardChangeDto::DealRemoved { deal_id: *deal_id });
+                (f.clone(), f)
+            }
+            BoardChange::StagesChanged => {
+                let f = frame(BoardChangeDto::StagesChanged);
+                (f.clone(), f)
+            }
+        };
+        Self { event, full, hidden }
+    }
 }
 
 #[derive(Debug)]
@@ -199,9 +243,16 @@ impl Hub {
                     self.join(id, chat_id);
                 }
             }
+            Payload::Board { event } => {
+                let Some(targets) = r.by_chat.get(&event.pipeline_id).cloned() else { return };
+                let live = Outbound::Board(Arc::new(LiveBoardEvent::new(event)));
+                for id in targets {
+                    send(&r, id, live.clone());
+                }
+            }
             Payload::Ephemeral { event } => {
                 let targets: Vec<ConnId> = match &envelope.audience {
-                    Audience::Chat { chat_id } => {
+                    Audience::Chat { chat_id } | Audience::Board { pipeline_id: chat_id } => {
                         r.by_chat.get(chat_id).map(|s| s.iter().copied().collect()).unwrap_or_default()
                     }
                     Audience::Users { user_ids } => {

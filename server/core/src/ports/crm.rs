@@ -234,3 +234,26 @@ pub trait EntityChatStore: Send + Sync {
     /// The chat bound to this record, if any.
     async fn chat_for_entity(&self, workspace: WorkspaceId, entity: EntityRef) -> StoreResult<Option<Uuid>>;
 }
+
+/// The boards' event logs: one gap-free sequence per pipeline.
+#[async_trait]
+pub trait BoardStore: Send + Sync {
+    /// Appends a change to the pipeline's board log with the next seq.
+    async fn append_board_event(
+        &self,
+        workspace: WorkspaceId,
+        pipeline: PipelineId,
+        change: &crate::event::BoardChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::event::BoardEvent>;
+    /// The board's events with `seq > after`, ascending, at most `limit`.
+    async fn board_events_since(
+        &self,
+        workspace: WorkspaceId,
+        pipeline: PipelineId,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<crate::event::BoardEvent>>;
+    /// Seq of the board's latest event (0 = none).
+    async fn board_last_seq(&self, workspace: WorkspaceId, pipeline: PipelineId) -> StoreResult<i64>;
+}

@@ -218,6 +218,7 @@ pub trait Store:
     + crate::ports::crm::ClientStore
     + crate::ports::crm::HistoryStore
     + crate::ports::crm::EntityChatStore
+    + crate::ports::crm::BoardStore
     + Send
     + Sync
 {

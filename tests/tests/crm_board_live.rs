@@ -1,0 +1,168 @@
+//! Live deal boards over the WebSocket: a watcher sees cards appear and move in
+//! board order (gap-free seq per pipeline), deals it may not see arrive as bare
+//! ids, and a watcher that was away replays exactly what it missed.
+
+use artel_tests::{on_every_backend, Backend, Session, TestApp};
+use serde_json::{json, Value};
+use std::time::Duration;
+use uuid::Uuid;
+
+async fn first_pipeline(app: &TestApp, s: &Session) -> (Uuid, Vec<Uuid>) {
+    let r = app.get("/pipelines", &s.access_token).await;
+    r.expect(200);
+    let p = &r.body[0];
+    let stages =
+        p["stages"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().parse().unwrap()).collect();
+    (p["id"].as_str().unwrap().parse().unwrap(), stages)
+}
+
+async fn create_deal(app: &TestApp, s: &Session, title: &str) -> Value {
+    let r = app.post("/deals", Some(&s.access_token), json!({"title": title, "amount_minor": 100_00})).await;
+    r.expect(201);
+    r.body
+}
+
+fn is_board(f: &Value) -> bool {
+    f["type"] == "board_event"
+}
+
+async fn watcher_sees_cards_move_in_order(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let member = app.invite_user(&owner, "member", "anna@acme.test").await;
+    let (pipeline, stages) = first_pipeline(&app, &owner).await;
+
+    let mut ws = app.ws(&member.access_token, &[]).await;
+    ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline})).await;
+    let watching = ws.next_where(|f| f["type"] == "watching").await;
+    let start = watching["last_seq"].as_i64().unwrap();
+
+    let deal = create_deal(&app, &owner, "Поставка труб").await;
+    let created = ws.next_where(is_board).await;
+    assert_eq!(created["seq"], start + 1);
+    assert_eq!(created["change"]["type"], "deal_upserted");
+    assert_eq!(created["change"]["deal"]["title"], "Поставка труб");
+
+    let r = app
+        .post(
+            &format!("/deals/{}/move", deal["id"].as_str().unwrap()),
+            Some(&owner.access_token),
+            json!({"version": 1, "stage_id": stages[2]}),
+        )
+        .await;
+    r.expect(200);
+    let moved = ws.next_where(is_board).await;
+    assert_eq!(moved["seq"], start + 2, "gap-free");
+    assert_eq!(moved["change"]["deal"]["stage_id"], stages[2].to_string());
+
+    // A stage added by an admin tells watchers to reload the columns.
+    app.post(&format!("/pipelines/{pipeline}/stages"), Some(&owner.access_token), json!({"name": "Тендер"}))
+        .await
+        .expect(201);
+    let reload = ws.next_where(is_board).await;
+    assert_eq!(reload["change"]["type"], "stages_changed");
+    assert_eq!(reload["seq"], start + 3);
+
+    // Archiving takes the card off the board.
+    app.post(
+        &format!("/deals/{}/archive", deal["id"].as_str().unwrap()),
+        Some(&owner.access_token),
+        json!({"version": 2}),
+    )
+    .await
+    .expect(200);
+    let removed = ws.next_where(is_board).await;
+    assert_eq!(removed["change"]["type"], "deal_removed");
+    assert_eq!(removed["change"]["deal_id"], deal["id"]);
+}
+
+async fn hidden_deals_arrive_as_ids_only(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let member = app.invite_user(&owner, "member", "anna@acme.test").await;
+    app.call("PATCH", "/workspace", Some(&owner.access_token), Some(json!({"deal_visibility": "own"})))
+        .await
+        .expect(200);
+    let (pipeline, _) = first_pipeline(&app, &owner).await;
+    let mut ws = app.ws(&member.access_token, &[]).await;
+    ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline})).await;
+    ws.next_where(|f| f["type"] == "watching").await;
+
+    let secret = create_deal(&app, &owner, "Секретная сделка").await;
+    let frame = ws.next_where(is_board).await;
+    assert_eq!(frame["change"]["type"], "deal_hidden");
+    assert_eq!(frame["change"]["deal_id"], secret["id"]);
+    assert!(
+        !frame.to_string().contains("Секретная"),
+        "no details of a deal the watcher may not see: {frame}"
+    );
+
+    // A deal the member is on is shown in full.
+    let r = app
+        .post(
+            "/deals",
+            Some(&owner.access_token),
+            json!({"title": "Общая", "participants": [member.user_id]}),
+        )
+        .await;
+    r.expect(201);
+    let frame = ws.next_where(is_board).await;
+    assert_eq!(frame["change"]["type"], "deal_upserted");
+    assert_eq!(frame["change"]["deal"]["title"], "Общая");
+}
+
+async fn watcher_resumes_from_cursor(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let (pipeline, _) = first_pipeline(&app, &owner).await;
+    let mut ws = app.ws(&owner.access_token, &[]).await;
+    ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline})).await;
+    let start = ws.next_where(|f| f["type"] == "watching").await["last_seq"].as_i64().unwrap();
+    create_deal(&app, &owner, "one").await;
+    let first = ws.next_where(is_board).await["seq"].as_i64().unwrap();
+    drop(ws);
+
+    for title in ["two", "three", "four"] {
+        create_deal(&app, &owner, title).await;
+    }
+    let mut ws = app.ws(&owner.access_token, &[]).await;
+    ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline, "cursor": first})).await;
+    let watching = ws.next_where(|f| f["type"] == "watching").await;
+    assert_eq!(watching["last_seq"], start + 4);
+    let mut titles = Vec::new();
+    for expected in (first + 1)..=(start + 4) {
+        let f = ws.next_where(is_board).await;
+        assert_eq!(f["seq"], expected);
+        titles.push(f["change"]["deal"]["title"].as_str().unwrap().to_string());
+    }
+    assert_eq!(titles, ["two", "three", "four"]);
+    // Nothing twice.
+    let extra = ws.try_next(Duration::from_millis(300)).await;
+    assert!(extra.as_ref().is_none_or(|f| !is_board(f)), "unexpected {extra:?}");
+}
+
+async fn unknown_and_foreign_boards_are_not_found(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let other = app.create_workspace("Beta", "beta", "owner@beta.test").await;
+    let (foreign, _) = first_pipeline(&app, &other).await;
+    let mut ws = app.ws(&owner.access_token, &[]).await;
+    for pipeline in [foreign, Uuid::now_v7()] {
+        ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline})).await;
+        let err = ws.next_where(|f| f["type"] == "error").await;
+        assert_eq!(err["code"], "not_found");
+    }
+    // Nothing of the other workspace's board reaches this socket.
+    create_deal(&app, &other, "чужая").await;
+    let got = ws.try_next(Duration::from_millis(400)).await;
+    assert!(got.as_ref().is_none_or(|f| !is_board(f)), "leak: {got:?}");
+    ws.send_json(json!({"type": "watch_board", "pipeline_id": "not-a-uuid"})).await;
+    assert_eq!(ws.next_where(|f| f["type"] == "error").await["code"], "bad_frame");
+}
+
+on_every_backend!(
+    watcher_sees_cards_move_in_order,
+    hidden_deals_arrive_as_ids_only,
+    watcher_resumes_from_cursor,
+    unknown_and_foreign_boards_are_not_found,
+);
