@@ -110,7 +110,7 @@ pub struct BoardEventDto {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BoardChangeDto {
     DealUpserted {
-        deal: DealDto,
+        deal: Box<DealDto>,
     },
     /// A deal this watcher may not see changed: only its id, so the stream stays
     /// gap-free without telling anything about the deal.
