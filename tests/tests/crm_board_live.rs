@@ -17,7 +17,7 @@ async fn first_pipeline(app: &TestApp, s: &Session) -> (Uuid, Vec<Uuid>) {
 }
 
 async fn create_deal(app: &TestApp, s: &Session, title: &str) -> Value {
-    let r = app.post("/deals", Some(&s.access_token), json!({"title": title, "amount_minor": 100_00})).await;
+    let r = app.post("/deals", Some(&s.access_token), json!({"title": title, "amount_minor": 10_000})).await;
     r.expect(201);
     r.body
 }
