@@ -120,7 +120,10 @@ async fn stage(
             other => other.into(),
         })?,
         (Some(pipeline_id), None) => {
-            let stages = state.store.list_stages(ws, pipeline_id).await?;
+            let stages = state.store.list_stages(ws, pipeline_id).await.map_err(|e| match e {
+                StoreError::NotFound(_) => Error::invalid("pipeline_id", "no such pipeline"),
+                other => other.into(),
+            })?;
             stages.into_iter().next().ok_or_else(|| Error::invalid("pipeline_id", "no such pipeline"))?
         }
         (None, None) => {
@@ -227,6 +230,10 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
     board::deal_changed(state, None, &deal).await;
     if let Some(chat) = deal.chat_id {
         system::post(state, actor, chat, texts::deal_created(actor, &deal.title, &stage.name)).await?;
+    }
+    if deal.closed_at.is_some() {
+        // Created straight into a won or lost stage: its chat starts archived.
+        deal_chat::sync(state, actor, &deal, &deal, true).await?;
     }
     Ok(deal)
 }

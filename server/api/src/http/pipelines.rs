@@ -374,7 +374,8 @@ pub async fn board(
             let in_stage: Vec<_> = deals.iter().filter(|d| d.stage_id == stage.id).collect();
             let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
             for d in &in_stage {
-                *sums.entry(d.currency.as_str()).or_default() += d.amount_minor;
+                let sum = sums.entry(d.currency.as_str()).or_default();
+                *sum = sum.saturating_add(d.amount_minor);
             }
             BoardColumn {
                 stage: StageDto::from(stage),

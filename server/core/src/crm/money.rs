@@ -66,10 +66,17 @@ pub fn exponent(code: &str) -> u8 {
     CURRENCIES.iter().find(|(c, _)| *c == code).map(|(_, e)| *e).unwrap_or(2)
 }
 
+/// Largest amount accepted: 10^15 minor units (ten trillion roubles). Far above any
+/// real deal, and low enough that sums over millions of deals cannot overflow.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
 impl Money {
     pub fn new(amount_minor: i64, currency_code: &str) -> Result<Self> {
         if amount_minor < 0 {
             return Err(Error::invalid("amount_minor", "must not be negative"));
+        }
+        if amount_minor > MAX_AMOUNT_MINOR {
+            return Err(Error::invalid("amount_minor", format!("must be at most {MAX_AMOUNT_MINOR}")));
         }
         Ok(Self { amount_minor, currency: currency(currency_code)? })
     }
