@@ -4,6 +4,8 @@
 //! same rules.
 
 pub mod board;
+pub mod clients;
+pub mod csv_io;
 pub mod deal_chat;
 pub mod deals;
 pub mod texts;

@@ -5,6 +5,8 @@
 pub mod attachments;
 pub mod auth;
 pub mod chats;
+pub mod companies;
+pub mod contacts;
 pub mod crm_dto;
 pub mod deals;
 pub mod dto;
@@ -81,6 +83,22 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(deals::restore))
         .routes(routes!(deals::history))
         .routes(routes!(deals::timeline))
+        .routes(routes!(contacts::create, contacts::list))
+        .routes(routes!(contacts::get, contacts::update, contacts::delete))
+        .routes(routes!(contacts::archive))
+        .routes(routes!(contacts::restore))
+        .routes(routes!(contacts::history))
+        .routes(routes!(contacts::duplicates))
+        .routes(routes!(contacts::export))
+        .routes(contacts::import_route())
+        .routes(routes!(companies::create, companies::list))
+        .routes(routes!(companies::get, companies::update, companies::delete))
+        .routes(routes!(companies::archive))
+        .routes(routes!(companies::restore))
+        .routes(routes!(companies::history))
+        .routes(routes!(companies::duplicates))
+        .routes(routes!(companies::export))
+        .routes(companies::import_route())
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
         .split_for_parts()
