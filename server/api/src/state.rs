@@ -90,7 +90,7 @@ impl AppState {
             let files = files.clone();
             async move { files.sweep_temp().await }
         });
-        Ok(Self {
+        let state = Self {
             store,
             clock,
             keys: Arc::new(keys),
@@ -100,7 +100,9 @@ impl AppState {
             hub,
             committer,
             files,
-        })
+        };
+        crate::crm::reminders::start(state.clone());
+        Ok(state)
     }
 
     /// The state the binary uses: wall-clock time.

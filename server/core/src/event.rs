@@ -81,6 +81,12 @@ pub enum Ephemeral {
         entries: Vec<PresenceEntry>,
         full: bool,
     },
+    /// A task reminder is due (sent to the reminded user).
+    TaskReminder {
+        task_id: Uuid,
+        title: String,
+        due_at: Option<DateTime<Utc>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

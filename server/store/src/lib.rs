@@ -19,6 +19,7 @@ mod messages;
 mod pipelines;
 mod rows;
 mod sessions;
+mod tasks;
 mod users;
 mod workspaces;
 

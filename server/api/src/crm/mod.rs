@@ -8,4 +8,7 @@ pub mod clients;
 pub mod csv_io;
 pub mod deal_chat;
 pub mod deals;
+pub mod entity_chat;
+pub mod reminders;
+pub mod tasks;
 pub mod texts;

@@ -474,3 +474,25 @@ pub async fn mark_read(
     let _ = state.bus.publish(&envelope).await;
     Ok(Json(MemberDto::from(&member)))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenEntityChat {
+    pub kind: artel_core::crm::entity::EntityKind,
+    pub id: Uuid,
+}
+
+/// Opens the discussion chat of a deal, contact or company (created on first
+/// use for clients); the caller becomes a member.
+#[utoipa::path(post, path = "/chats/entity", tag = "chats", security(("bearer" = [])), request_body = OpenEntityChat,
+    responses((status = 200, body = ChatDto), (status = 201, body = ChatDto), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn open_entity_chat(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(req): Json<OpenEntityChat>,
+) -> ApiResult<(StatusCode, Json<ChatDto>)> {
+    let entity = artel_core::crm::entity::EntityRef { kind: req.kind, id: req.id };
+    let (chat, created) = crate::crm::entity_chat::open(&state, &auth.user, entity).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(ChatDto::from(&chat))))
+}

@@ -17,6 +17,7 @@ pub mod messages;
 pub mod openapi;
 pub mod pipelines;
 pub mod setup;
+pub mod tasks;
 pub mod users;
 pub mod workspace;
 
@@ -51,6 +52,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(invites::accept_invite))
         .routes(routes!(chats::create_chat, chats::my_chats))
         .routes(routes!(chats::open_direct))
+        .routes(routes!(chats::open_entity_chat))
         .routes(routes!(chats::browse))
         .routes(routes!(chats::get_chat, chats::update_chat))
         .routes(routes!(chats::join))
@@ -99,6 +101,13 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(companies::duplicates))
         .routes(routes!(companies::export))
         .routes(companies::import_route())
+        .routes(routes!(tasks::create, tasks::list))
+        .routes(routes!(tasks::mine))
+        .routes(routes!(tasks::get, tasks::update))
+        .routes(routes!(tasks::complete))
+        .routes(routes!(tasks::reopen))
+        .routes(routes!(tasks::subtasks))
+        .routes(routes!(tasks::history))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
         .split_for_parts()

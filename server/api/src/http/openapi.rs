@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "realtime", description = "The WebSocket"),
         (name = "workspace", description = "Workspace settings"),
         (name = "crm", description = "Pipelines, stages, deals, their history"),
+        (name = "tasks", description = "Tasks: my tasks by due date, subtasks, recurrence, reminders, history"),
         (name = "clients", description = "Contacts and companies: duplicates, history, CSV import and export"),
     )
 )]

@@ -21,6 +21,8 @@ pub struct ChatDto {
     pub is_private: bool,
     /// For direct chats: the two participants.
     pub direct_user_ids: Option<Vec<Uuid>>,
+    /// The deal, contact, company or task this chat is about.
+    pub entity: Option<artel_core::crm::entity::EntityRef>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
@@ -41,6 +43,7 @@ impl From<&Chat> for ChatDto {
                 .direct_key
                 .as_deref()
                 .map(|k| k.split(':').filter_map(|id| id.parse().ok()).collect()),
+            entity: c.entity,
             created_by: c.created_by,
             created_at: c.created_at,
             archived_at: c.archived_at,

@@ -8,3 +8,4 @@ pub mod entity;
 pub mod history;
 pub mod money;
 pub mod pipeline;
+pub mod task;

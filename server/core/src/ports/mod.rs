@@ -4,3 +4,4 @@
 pub mod bus;
 pub mod crm;
 pub mod store;
+pub mod tasks;

@@ -219,6 +219,7 @@ pub trait Store:
     + crate::ports::crm::HistoryStore
     + crate::ports::crm::EntityChatStore
     + crate::ports::crm::BoardStore
+    + crate::ports::tasks::TaskStore
     + Send
     + Sync
 {
