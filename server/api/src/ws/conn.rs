@@ -186,7 +186,6 @@ impl Conn {
             session_id: self.auth.session_id,
             chats: snapshot.iter().map(|c| ChatCursor { chat_id: c.chat_id, last_seq: c.last_seq }).collect(),
             heartbeat_secs: HEARTBEAT.as_secs(),
-            presence: self.state.hub.presence.snapshot(ws),
         };
         self.write(ready.to_text().into()).await?;
         for ChatCursor { chat_id, last_seq } in snapshot {

@@ -63,8 +63,6 @@ pub enum ServerFrame<'a> {
         session_id: Uuid,
         chats: Vec<ChatCursor>,
         heartbeat_secs: u64,
-        /// Who is online or away right now.
-        presence: Vec<artel_core::event::PresenceEntry>,
     },
     /// A durable chat event, in seq order per chat.
     Event(&'a ChatEventDto),

@@ -15,6 +15,8 @@ use crate::state::AppState;
 
 /// Largest frame a client may send; bigger ones close the socket with 1009.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Initial read buffer per socket (see BENCHMARKS.md, memory per idle socket).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Upgrades to a WebSocket. Authentication happens in the first frame, so no
 /// long-lived token ever appears in a URL or an access log.
@@ -30,7 +32,11 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebS
         )
         .into_response();
     }
-    ws.max_message_size(MAX_FRAME_BYTES)
+    // A small read buffer: tungstenite's default (128 KiB, zero-filled on the first
+    // read) would be most of an idle socket's memory; frames larger than it still
+    // arrive, the buffer grows for them.
+    ws.read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| conn::serve(socket, state))
 }
