@@ -126,3 +126,25 @@ impl FromRequestParts<AppState> for ClientInfo {
         Ok(Self { ip, user_agent })
     }
 }
+
+/// Largest page any list endpoint returns.
+pub const MAX_PAGE: i64 = 200;
+
+/// A page size: `default` when absent, else 1..=`MAX_PAGE` (422 naming `limit`).
+pub fn page_limit(raw: Option<i64>, default: i64) -> artel_core::Result<i64> {
+    match raw {
+        None => Ok(default),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(artel_core::Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}"))),
+    }
+}
+
+/// For PATCH bodies: tells "field absent" (leave as is) from "field: null" (clear it).
+/// Use with `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Ok(Some(<Option<T> as serde::Deserialize>::deserialize(d)?))
+}

@@ -12,7 +12,7 @@ use artel_core::workspace::WorkspaceId;
 use artel_core::{Error, Result, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -20,17 +20,10 @@ use uuid::Uuid;
 use crate::state::AppState;
 
 pub const MAX_NAME_CHARS: usize = 200;
-pub const MAX_PAGE: i64 = 200;
+pub use crate::extract::MAX_PAGE;
 /// Fields whose changes are bookkeeping, not history (archiving has its own entries).
 const NOT_HISTORY: &[&str] =
     &["id", "workspace_id", "created_by", "created_at", "updated_at", "archived_at", "custom"];
-
-/// Distinguishes "field absent" (leave as is) from "field: null" (clear it).
-pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<Option<T>>, D::Error> {
-    Ok(Some(Option::deserialize(d)?))
-}
 
 /// The editable fields of a client. `position` and `company_id` are a contact's,
 /// `website` a company's; the other kind ignores them.
@@ -115,11 +108,7 @@ impl From<SortParam> for ClientSort {
 
 /// A page size in 1..=200 (50 by default).
 pub fn limit(raw: Option<i64>) -> Result<i64> {
-    match raw {
-        None => Ok(50),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}"))),
-    }
+    crate::extract::page_limit(raw, 50)
 }
 
 /// A non-negative offset (0 by default).

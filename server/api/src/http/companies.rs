@@ -16,9 +16,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::crm::clients::{self, double_option, ClientPatch, Duplicate, Matched, Saved, SortParam};
+use crate::crm::clients::{self, ClientPatch, Duplicate, Matched, Saved, SortParam};
 use crate::crm::csv_io::{self, Delimiter, ImportReport, ImportRequest};
 use crate::error::ApiResult;
+use crate::extract::double_option;
 use crate::extract::{Json, Path, Query};
 use crate::http::contacts::{csv_response, CheckDuplicates, HistoryQuery};
 use crate::http::crm_dto::HistoryDto;

@@ -9,26 +9,17 @@ use artel_core::Error;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::crm::deals::{self, NewDeal};
 use crate::error::ApiResult;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{double_option, page_limit, Json, Path, Query};
 use crate::http::crm_dto::{DealDto, HistoryDto, TimelineItem};
 use crate::messaging::wire::MessageDto;
 use crate::state::AppState;
-
-const MAX_PAGE: i64 = 200;
-
-/// Distinguishes "field absent" (leave as is) from "field: null" (clear it).
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Ok(Some(Option::deserialize(d)?))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,14 +110,6 @@ pub struct PageQuery {
     pub limit: Option<i64>,
 }
 
-fn limit(raw: Option<i64>) -> artel_core::Result<i64> {
-    match raw {
-        None => Ok(50),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}"))),
-    }
-}
-
 /// Creates a deal (and its chat).
 #[utoipa::path(post, path = "/deals", tag = "crm", security(("bearer" = [])), request_body = CreateDeal,
     responses((status = 201, body = DealDto), (status = 403, body = crate::error::ErrorBody),
@@ -179,7 +162,7 @@ pub async fn list(
         tag: q.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
         text: q.text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
         include_archived: q.include_archived,
-        limit: limit(q.limit)?,
+        limit: page_limit(q.limit, 50)?,
         offset,
         ..DealFilter::for_viewer(&auth.user, ws.settings.deal_visibility)
     };
@@ -315,7 +298,8 @@ pub async fn history(
 ) -> ApiResult<Json<Vec<HistoryDto>>> {
     deals::visible(&state, &auth.user, id).await?;
     let entity = EntityRef { kind: EntityKind::Deal, id };
-    let entries = state.store.list_history(auth.user.workspace_id, entity, None, limit(q.limit)?).await?;
+    let entries =
+        state.store.list_history(auth.user.workspace_id, entity, None, page_limit(q.limit, 50)?).await?;
     Ok(Json(entries.iter().map(HistoryDto::from).collect()))
 }
 
@@ -330,7 +314,7 @@ pub async fn timeline(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<TimelineItem>>> {
     let (deal, _) = deals::visible(&state, &auth.user, id).await?;
-    let n = limit(q.limit)?;
+    let n = page_limit(q.limit, 50)?;
     let ws = auth.user.workspace_id;
     let entries = state.store.list_history(ws, EntityRef { kind: EntityKind::Deal, id }, None, n).await?;
     let mut items: Vec<TimelineItem> =

@@ -11,14 +11,14 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{page_limit, Json, Path, Query};
 use crate::http::chats::load_chat;
 use crate::messaging::send::{send_message, validate_body, SendInput};
 use crate::messaging::wire::{ChatEventDto, MessageDto};
 use crate::state::AppState;
 
 const DEFAULT_PAGE: i64 = 50;
-const MAX_PAGE: i64 = 200;
+use crate::extract::MAX_PAGE;
 const MAX_EMOJI_CHARS: usize = 32;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,14 +83,6 @@ impl HistoryQuery {
             _ => return Err(Error::invalid("before", "give at most one of before, after, around")),
         };
         Ok((page, limit))
-    }
-}
-
-fn page_limit(limit: Option<i64>, default: i64) -> artel_core::Result<i64> {
-    match limit {
-        None => Ok(default),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}"))),
     }
 }
 

@@ -10,27 +10,19 @@ use artel_core::Error;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::crm::tasks::{self, NewTask, TaskPatch};
 use crate::error::ApiResult;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{double_option, page_limit, Json, Path, Query};
 use crate::http::crm_dto::HistoryDto;
 use crate::state::AppState;
 
-const MAX_PAGE: i64 = 200;
 /// Active tasks "my tasks" looks at.
 const MINE_LIMIT: i64 = 1000;
-
-/// Distinguishes "field absent" (leave as is) from "field: null" (clear it).
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Ok(Some(Option::deserialize(d)?))
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReminderDto {
@@ -218,14 +210,6 @@ pub struct TaskPageQuery {
     pub limit: Option<i64>,
 }
 
-fn limit(raw: Option<i64>) -> artel_core::Result<i64> {
-    match raw {
-        None => Ok(50),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}"))),
-    }
-}
-
 fn entity(kind: Option<EntityKind>, id: Option<Uuid>) -> artel_core::Result<Option<EntityRef>> {
     match (kind, id) {
         (None, None) => Ok(None),
@@ -298,7 +282,7 @@ pub async fn list(
         statuses: statuses(q.status.as_deref())?,
         due_from: q.due_from,
         due_to: q.due_to,
-        limit: limit(q.limit)?,
+        limit: page_limit(q.limit, 50)?,
         offset,
         ..TaskFilter::default()
     };
@@ -432,7 +416,7 @@ pub async fn subtasks(
     let filter = TaskFilter {
         scope: tasks::scope(&state, &auth.user).await?,
         parent: Some(id),
-        limit: limit(q.limit)?,
+        limit: page_limit(q.limit, 50)?,
         ..TaskFilter::default()
     };
     let found = state.store.list_tasks(auth.user.workspace_id, &filter).await?;
@@ -451,6 +435,7 @@ pub async fn history(
 ) -> ApiResult<Json<Vec<HistoryDto>>> {
     tasks::visible(&state, &auth.user, id).await?;
     let entity = EntityRef { kind: EntityKind::Task, id };
-    let entries = state.store.list_history(auth.user.workspace_id, entity, None, limit(q.limit)?).await?;
+    let entries =
+        state.store.list_history(auth.user.workspace_id, entity, None, page_limit(q.limit, 50)?).await?;
     Ok(Json(entries.iter().map(HistoryDto::from).collect()))
 }
