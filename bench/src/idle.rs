@@ -87,6 +87,7 @@ pub async fn run(a: IdleArgs) -> Result<()> {
         "sockets_per_sec": round2(n as f64 / open_secs),
         "held_secs": a.hold,
         "closed_during_hold": closed_early,
+        "close_reasons": *traffic.reasons.lock().unwrap_or_else(|p| p.into_inner()),
         "frames_to_idle_sockets": frames,
         "largest_ready_frame_bytes": crate::ws::READY_MAX_BYTES.load(Relaxed),
         "mib_to_idle_sockets": round2(bytes as f64 / 1048576.0),
@@ -100,6 +101,9 @@ pub async fn run(a: IdleArgs) -> Result<()> {
     });
     println!("== idle: {} node(s), {n} sockets ({n_users} users, rooms of {})", dialer.nodes(), a.room_size);
     println!("opened in {open_secs:.1} s; {} closed during a {} s hold", closed_early, a.hold);
+    if closed_early > 0 {
+        println!("close reasons: {}", result["close_reasons"]);
+    }
     println!(
         "idle sockets were sent {frames} frames ({:.1} MiB) after their ready frame",
         bytes as f64 / 1048576.0
@@ -126,6 +130,16 @@ struct Traffic {
     closed: AtomicU64,
     frames: AtomicU64,
     bytes: AtomicU64,
+    /// Close codes (or "error"/"eof") of sockets the server ended.
+    reasons: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Traffic {
+    fn ended(&self, reason: String) {
+        self.closed.fetch_add(1, Relaxed);
+        let mut r = self.reasons.lock().unwrap_or_else(|p| p.into_inner());
+        *r.entry(reason).or_default() += 1;
+    }
 }
 
 /// Reads (and so answers pings) until stopped; counts frames and a socket the
@@ -136,8 +150,16 @@ fn hold(mut ws: Ws, mut stop: watch::Receiver<bool>, traffic: Arc<Traffic>) -> t
             tokio::select! {
                 _ = stop.changed() => break,
                 msg = ws.next() => match msg {
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
-                        traffic.closed.fetch_add(1, Relaxed);
+                    Some(Ok(Message::Close(f))) => {
+                        traffic.ended(f.map(|f| format!("{} {}", u16::from(f.code), f.reason)).unwrap_or_default());
+                        return;
+                    }
+                    Some(Err(e)) => {
+                        traffic.ended(format!("error: {e}"));
+                        return;
+                    }
+                    None => {
+                        traffic.ended("eof".into());
                         return;
                     }
                     Some(Ok(Message::Text(t))) => {

@@ -7,6 +7,7 @@ mod frames;
 mod idle;
 mod load;
 mod proc;
+mod recv;
 mod sends;
 mod setup;
 mod stats;

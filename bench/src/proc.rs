@@ -1,9 +1,12 @@
 //! Process figures from /proc (CPU seconds, RSS) and the open-files limit.
 //! Linux only, like the servers this tool measures.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+
+use crate::recv::Shared;
 
 /// One reading of a set of processes, summed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -130,4 +133,28 @@ pub fn sample_or_warn(pids: &[u32]) -> Option<Sample> {
 pub async fn settled_sample(pids: &[u32], settle: Duration) -> Option<Sample> {
     tokio::time::sleep(settle).await;
     sample_or_warn(pids)
+}
+
+/// Server, tool and whole-machine CPU at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment {
+    pub server: Sample,
+    pub tool_cpu: f64,
+    pub machine_cpu: f64,
+}
+
+impl Moment {
+    fn now(pids: &[u32]) -> Option<Self> {
+        let server = sample_or_warn(pids)?;
+        Some(Self { server, tool_cpu: own_cpu_secs(), machine_cpu: machine_busy_secs() })
+    }
+}
+
+/// Samples at the start and the end of the measured window.
+pub async fn sample_window(shared: Arc<Shared>, pids: Vec<u32>) -> (Option<Moment>, Option<Moment>) {
+    let at = |us: u64| shared.origin + Duration::from_micros(us);
+    tokio::time::sleep_until(at(shared.from_us).into()).await;
+    let before = Moment::now(&pids);
+    tokio::time::sleep_until(at(shared.to_us).into()).await;
+    (before, Moment::now(&pids))
 }

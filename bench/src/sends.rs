@@ -16,8 +16,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::SendsArgs;
 use crate::frames::{send_frame, MsgId};
-use crate::load::{self, add_process_figures, print_process_figures, Shared, MAX_SOCKET_RATE};
-use crate::stats::{print_result, round2};
+use crate::load::MAX_SOCKET_RATE;
+use crate::recv::{self, Shared};
+use crate::stats::{add_process_figures, print_process_figures, print_result, round2};
 use crate::ws::{open_all, Dialer, Ws};
 use crate::{proc, setup};
 
@@ -39,7 +40,7 @@ pub async fn run(a: SendsArgs) -> Result<()> {
     let warm = Duration::from_secs_f64(a.warmup);
     let shared = Arc::new(Shared::new(origin, warm, warm + Duration::from_secs_f64(a.duration)));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sampler = tokio::spawn(load::sample_window(shared.clone(), t.server_pid.clone()));
+    let sampler = tokio::spawn(proc::sample_window(shared.clone(), t.server_pid.clone()));
     let interval = Duration::from_secs_f64(1.0 / a.socket_rate);
     let mut senders = Vec::with_capacity(n);
     let mut readers = Vec::with_capacity(n);
@@ -52,7 +53,7 @@ pub async fn run(a: SendsArgs) -> Result<()> {
         let start = origin + interval.mul_f64(i as f64 / n as f64);
         let pace = Pace { socket: i as u32, chat_id, start, interval, size: a.message_size };
         senders.push(tokio::spawn(send_closed_loop(shared.clone(), pace, window.clone(), sink)));
-        let reader = load::read(shared.clone(), stream, room_size as u64, Some(window), stop_rx.clone());
+        let reader = recv::read(shared.clone(), stream, room_size as u64, Some(window), stop_rx.clone());
         readers.push(tokio::spawn(reader));
     }
     let cap = n as f64 * a.socket_rate;
@@ -64,9 +65,9 @@ pub async fn run(a: SendsArgs) -> Result<()> {
     for s in senders {
         sinks.push(s.await?);
     }
-    load::drain(&shared, Duration::from_secs(10)).await;
+    recv::drain(&shared, Duration::from_secs(10)).await;
     let _ = stop_tx.send(true);
-    let (total, closed) = load::gather(readers).await?;
+    let (total, closed) = recv::gather(readers).await?;
     let (before, after) = sampler.await?;
     drop(sinks);
 

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
+use crate::proc;
+
 /// Microsecond latencies from 1 µs to 10 minutes, 3 significant digits.
 pub struct Latency(Histogram<u64>);
 
@@ -84,4 +86,47 @@ pub fn print_result(result: &Value) {
 
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// Adds server CPU per unit of work, server RSS and the tool's own CPU share.
+pub fn add_process_figures(
+    result: &mut Value,
+    before: Option<proc::Moment>,
+    after: Option<proc::Moment>,
+    work: u64,
+    per_key: &str,
+) {
+    let (Some(b), Some(e)) = (before, after) else { return };
+    let secs = result["measured_secs"].as_f64().unwrap_or(1.0);
+    let server = e.server.cpu_secs - b.server.cpu_secs;
+    let tool = e.tool_cpu - b.tool_cpu;
+    let machine = e.machine_cpu - b.machine_cpu;
+    result["server_cpu_secs"] = json!(round2(server));
+    result["server_cpu_cores"] = json!(round2(server / secs));
+    result[per_key] = json!(proc::cpu_us_per(&b.server, &e.server, work).map(round2));
+    result["server_rss_mib"] = json!(round2(e.server.rss_kib as f64 / 1024.0));
+    result["server_peak_rss_mib"] = json!(round2(e.server.hwm_kib as f64 / 1024.0));
+    result["tool_cpu_cores"] = json!(round2(tool / secs));
+    // Everything else that ran meanwhile (Postgres and Redis count here too).
+    result["other_cpu_cores"] = json!(round2(((machine - server - tool) / secs).max(0.0)));
+}
+
+pub fn print_process_figures(result: &Value) {
+    if result.get("server_cpu_secs").is_none() {
+        return;
+    }
+    let per = result
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.ends_with("_per_delivery") || k.ends_with("_per_send")));
+    println!(
+        "server CPU {} cores ({}: {} µs)   server RSS {} MiB (peak {} MiB)   bench CPU {} cores   \
+         other processes {} cores",
+        result["server_cpu_cores"],
+        per.map(|(k, _)| k.as_str()).unwrap_or("-"),
+        per.map(|(_, v)| v.to_string()).unwrap_or_default(),
+        result["server_rss_mib"],
+        result["server_peak_rss_mib"],
+        result["tool_cpu_cores"],
+        result["other_cpu_cores"],
+    );
 }
