@@ -102,7 +102,12 @@ async fn one_publisher_keeps_its_order(kind: Kind) {
 
 async fn subscribers_hear_only_later_publishes(kind: Kind) {
     let (a, _b) = pair(kind).await;
-    a.publish(&chat_event(Uuid::now_v7(), 1)).await.unwrap();
+    // Delivery is asynchronous (through Redis and back): wait until an earlier
+    // subscriber has the first envelope, so it is truly in the past.
+    let mut early = a.subscribe().await.unwrap();
+    let first = chat_event(Uuid::now_v7(), 1);
+    a.publish(&first).await.unwrap();
+    assert_eq!(next(&mut early).await, first);
     let mut late = a.subscribe().await.unwrap();
     nothing_more(&mut late).await;
     let e = chat_event(Uuid::now_v7(), 2);
