@@ -8,6 +8,7 @@ mod boards;
 mod chats;
 mod clients;
 mod crm_rows;
+mod custom_fields;
 mod deals;
 mod engine;
 mod errors;

@@ -17,13 +17,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::crm::custom_fields;
 use crate::state::AppState;
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub use crate::extract::MAX_PAGE;
 /// Fields whose changes are bookkeeping, not history (archiving has its own entries).
-const NOT_HISTORY: &[&str] =
-    &["id", "workspace_id", "created_by", "created_at", "updated_at", "archived_at", "custom"];
+const NOT_HISTORY: &[&str] = &["id", "workspace_id", "created_by", "created_at", "updated_at", "archived_at"];
 
 /// The editable fields of a client. `position` and `company_id` are a contact's,
 /// `website` a company's; the other kind ignores them.
@@ -40,6 +40,8 @@ pub struct Fields {
     pub owner_id: Option<UserId>,
     pub source: Option<String>,
     pub notes: String,
+    /// Custom field values, already checked against the definitions.
+    pub custom: serde_json::Map<String, Value>,
 }
 
 /// A change, or for a new record its values: `None` leaves a field as it is; for
@@ -57,6 +59,8 @@ pub struct ClientPatch {
     pub owner_id: Option<Option<UserId>>,
     pub source: Option<Option<String>>,
     pub notes: Option<Option<String>>,
+    /// Custom values to change by key (`null` clears one); checked by `create`/`update`.
+    pub custom: Option<serde_json::Map<String, Value>>,
 }
 
 /// What a found duplicate shares with the record being checked.
@@ -280,6 +284,7 @@ impl ClientRecord for Contact {
             owner_id: self.owner_id,
             source: self.source.clone(),
             notes: self.notes.clone(),
+            custom: self.custom.clone(),
         }
     }
 
@@ -305,7 +310,7 @@ impl ClientRecord for Contact {
             owner_id: f.owner_id,
             source: f.source,
             notes: f.notes,
-            custom: serde_json::Map::new(),
+            custom: f.custom,
             created_by: actor.id,
             created_at: now,
             updated_at: now,
@@ -324,6 +329,7 @@ impl ClientRecord for Contact {
         self.owner_id = f.owner_id;
         self.source = f.source;
         self.notes = f.notes;
+        self.custom = f.custom;
         self.updated_at = now;
     }
 
@@ -424,6 +430,7 @@ impl ClientRecord for Company {
             owner_id: self.owner_id,
             source: self.source.clone(),
             notes: self.notes.clone(),
+            custom: self.custom.clone(),
         }
     }
 
@@ -448,7 +455,7 @@ impl ClientRecord for Company {
             owner_id: f.owner_id,
             source: f.source,
             notes: f.notes,
-            custom: serde_json::Map::new(),
+            custom: f.custom,
             created_by: actor.id,
             created_at: now,
             updated_at: now,
@@ -466,6 +473,7 @@ impl ClientRecord for Company {
         self.owner_id = f.owner_id;
         self.source = f.source;
         self.notes = f.notes;
+        self.custom = f.custom;
         self.updated_at = now;
     }
 
@@ -623,6 +631,9 @@ pub async fn create<T: ClientRecord>(state: &AppState, actor: &User, patch: Clie
     let mut fields = Fields { owner_id: Some(actor.id), ..Fields::default() };
     apply(&mut fields, &patch, &region)?;
     check_refs(state, actor, &patch).await?;
+    if let Some(values) = &patch.custom {
+        fields.custom = custom_fields::check(state, actor, T::KIND, &fields.custom, Some(values)).await?;
+    }
     let now = state.clock.now();
     let record = T::build(Uuid::now_v7(), actor, now, fields);
     let created = created_entry(&record, actor, now)?;
@@ -644,6 +655,9 @@ pub async fn update<T: ClientRecord>(
     let mut fields = before.fields();
     apply(&mut fields, &patch, &region)?;
     check_refs(state, actor, &patch).await?;
+    if let Some(values) = &patch.custom {
+        fields.custom = custom_fields::check(state, actor, T::KIND, &fields.custom, Some(values)).await?;
+    }
     let now = state.clock.now();
     let mut after = before.clone();
     after.assign(fields, now);

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::crm::{board, deal_chat, texts};
+use crate::crm::{board, custom_fields, deal_chat, texts};
 use crate::messaging::system;
 use crate::state::AppState;
 
@@ -37,6 +37,9 @@ pub struct NewDeal {
     pub company_id: Option<Uuid>,
     pub expected_close_date: Option<NaiveDate>,
     pub tags: Vec<String>,
+    /// Custom field values. `Some` (the API) checks them and the required fields;
+    /// `None` (commands, automation, lead capture) starts without any.
+    pub custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The deal if `user` may see it; a deal one may not see does not exist (404).
@@ -190,6 +193,13 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
     participants.retain(|p| *p != owner);
     check_clients(state, actor, input.contact_id, input.company_id).await?;
     let tags = tags(&input.tags)?;
+    let custom = match &input.custom {
+        Some(values) => {
+            custom_fields::check(state, actor, EntityKind::Deal, &serde_json::Map::new(), Some(values))
+                .await?
+        }
+        None => serde_json::Map::new(),
+    };
     let now = state.clock.now();
     let top = state.store.stage_positions(actor.workspace_id, stage.id).await?.first().map(|(_, p)| *p);
     let mut deal = Deal {
@@ -208,7 +218,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
         expected_close_date: input.expected_close_date,
         loss_reason: None,
         tags,
-        custom: serde_json::Map::new(),
+        custom,
         chat_id: None,
         version: 1,
         created_by: actor.id,
@@ -286,6 +296,10 @@ pub async fn update(
     }
     if let Some(t) = &patch.tags {
         after.tags = tags(t)?;
+    }
+    if let Some(values) = &patch.custom {
+        after.custom =
+            custom_fields::check(state, actor, EntityKind::Deal, &before.custom, Some(values)).await?;
     }
     save(state, actor, &before, after, None).await
 }

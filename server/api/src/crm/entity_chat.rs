@@ -1,6 +1,7 @@
-//! Discussion chats of contacts and companies, created on demand (deals get theirs
-//! at creation). The first person to open it and the record's owner are its members;
-//! anyone who may see the record can join later.
+//! Discussion chats of contacts, companies and tasks, created on demand (deals get
+//! theirs at creation). The first person to open it and the record's people (a
+//! client's owner; a task's creator and assignees) are its members; anyone who may
+//! see the record can join later.
 
 use artel_core::chat::{Chat, ChatKind, ChatMember, MemberRole};
 use artel_core::crm::entity::{EntityKind, EntityRef};
@@ -15,7 +16,7 @@ use crate::state::AppState;
 /// Returns the chat and whether it was created now.
 pub async fn open(state: &AppState, actor: &User, entity: EntityRef) -> Result<(Chat, bool)> {
     let ws = actor.workspace_id;
-    let (title, owner) = match entity.kind {
+    let (title, people_of_record) = match entity.kind {
         EntityKind::Deal => {
             let (deal, _) = crate::crm::deals::visible(state, actor, entity.id).await?;
             let chat = deal.chat_id.ok_or(Error::NotFound("chat"))?;
@@ -35,13 +36,20 @@ pub async fn open(state: &AppState, actor: &User, entity: EntityRef) -> Result<(
         }
         EntityKind::Contact => {
             let c = state.store.get_contact(ws, entity.id).await.map_err(|_| Error::NotFound("contact"))?;
-            (c.name, c.owner_id)
+            (c.name, c.owner_id.into_iter().collect::<Vec<_>>())
         }
         EntityKind::Company => {
             let c = state.store.get_company(ws, entity.id).await.map_err(|_| Error::NotFound("company"))?;
-            (c.name, c.owner_id)
+            (c.name, c.owner_id.into_iter().collect())
         }
-        EntityKind::Task => return Err(Error::invalid("kind", "task chats are opened from the task")),
+        EntityKind::Task => {
+            // Whoever may see the task (creator, assignees, and members who see
+            // its deal) may discuss it; creator and assignees are in from the start.
+            let t = crate::crm::tasks::visible(state, actor, entity.id).await?;
+            let mut people = vec![t.creator_id];
+            people.extend(t.assignees.iter().copied());
+            (t.title, people)
+        }
     };
     let now = state.clock.now();
     if let Some(id) = state.store.chat_for_entity(ws, entity).await? {
@@ -70,8 +78,10 @@ pub async fn open(state: &AppState, actor: &User, entity: EntityRef) -> Result<(
         last_activity_at: now,
     };
     let mut people = vec![actor.id];
-    if let Some(o) = owner.filter(|o| *o != actor.id) {
-        people.push(o);
+    for p in people_of_record {
+        if !people.contains(&p) {
+            people.push(p);
+        }
     }
     let members: Vec<ChatMember> = people
         .iter()

@@ -6,6 +6,7 @@
 pub mod board;
 pub mod clients;
 pub mod csv_io;
+pub mod custom_fields;
 pub mod deal_chat;
 pub mod deals;
 pub mod entity_chat;

@@ -37,6 +37,9 @@ pub struct CompanyDto {
     pub owner_id: Option<Uuid>,
     pub source: Option<String>,
     pub notes: String,
+    /// Custom field values by key (see `/custom-fields`).
+    #[schema(value_type = Object)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -56,6 +59,7 @@ impl From<&Company> for CompanyDto {
             owner_id: c.owner_id,
             source: c.source.clone(),
             notes: c.notes.clone(),
+            custom: c.custom.clone(),
             created_by: c.created_by,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -123,6 +127,10 @@ pub struct CreateCompany {
     pub owner_id: Option<Option<Uuid>>,
     pub source: Option<String>,
     pub notes: Option<String>,
+    /// Custom field values by key.
+    #[schema(value_type = Object)]
+    #[serde(default)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -148,6 +156,9 @@ pub struct UpdateCompany {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
+    /// Custom values to change by key; `null` clears one, keys not sent stay.
+    #[schema(value_type = Option<Object>)]
+    pub custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -211,6 +222,7 @@ pub async fn create(
         notes: Some(req.notes),
         position: None,
         company_id: None,
+        custom: Some(req.custom),
     };
     let saved = clients::create::<Company>(&state, &auth.user, patch).await?;
     Ok((StatusCode::CREATED, Json(SavedCompany::from(&saved))))
@@ -282,6 +294,7 @@ pub async fn update(
         notes: req.notes,
         position: None,
         company_id: None,
+        custom: req.custom,
     };
     let saved = clients::update::<Company>(&state, &auth.user, id, patch).await?;
     Ok(Json(SavedCompany::from(&saved)))

@@ -36,6 +36,9 @@ pub struct ContactDto {
     pub owner_id: Option<Uuid>,
     pub source: Option<String>,
     pub notes: String,
+    /// Custom field values by key (see `/custom-fields`).
+    #[schema(value_type = Object)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -56,6 +59,7 @@ impl From<&Contact> for ContactDto {
             owner_id: c.owner_id,
             source: c.source.clone(),
             notes: c.notes.clone(),
+            custom: c.custom.clone(),
             created_by: c.created_by,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -124,6 +128,10 @@ pub struct CreateContact {
     pub owner_id: Option<Option<Uuid>>,
     pub source: Option<String>,
     pub notes: Option<String>,
+    /// Custom field values by key.
+    #[schema(value_type = Object)]
+    #[serde(default)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -152,6 +160,9 @@ pub struct UpdateContact {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
+    /// Custom values to change by key; `null` clears one, keys not sent stay.
+    #[schema(value_type = Option<Object>)]
+    pub custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -251,6 +262,7 @@ pub async fn create(
         source: Some(req.source),
         notes: Some(req.notes),
         website: None,
+        custom: Some(req.custom),
     };
     let saved = clients::create::<Contact>(&state, &auth.user, patch).await?;
     Ok((StatusCode::CREATED, Json(SavedContact::from(&saved))))
@@ -322,6 +334,7 @@ pub async fn update(
         source: req.source,
         notes: req.notes,
         website: None,
+        custom: req.custom,
     };
     let saved = clients::update::<Contact>(&state, &auth.user, id, patch).await?;
     Ok(Json(SavedContact::from(&saved)))

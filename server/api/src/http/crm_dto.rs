@@ -69,6 +69,9 @@ pub struct DealDto {
     pub expected_close_date: Option<NaiveDate>,
     pub loss_reason: Option<String>,
     pub tags: Vec<String>,
+    /// Custom field values by key (see `/custom-fields`).
+    #[schema(value_type = Object)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
     /// The deal's discussion chat.
     pub chat_id: Option<Uuid>,
     /// Send it back with every change: a stale version gets 409.
@@ -98,6 +101,7 @@ impl From<&Deal> for DealDto {
             expected_close_date: d.expected_close_date,
             loss_reason: d.loss_reason.clone(),
             tags: d.tags.clone(),
+            custom: d.custom.clone(),
             chat_id: d.chat_id,
             version: d.version,
             created_by: d.created_by,

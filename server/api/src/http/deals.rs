@@ -3,7 +3,6 @@
 
 use artel_core::crm::deal::DealPatch;
 use artel_core::crm::entity::{EntityKind, EntityRef};
-use artel_core::message::HistoryPage;
 use artel_core::ports::crm::DealFilter;
 use artel_core::Error;
 use axum::extract::State;
@@ -18,7 +17,7 @@ use crate::crm::deals::{self, NewDeal};
 use crate::error::ApiResult;
 use crate::extract::{double_option, page_limit, Json, Path, Query};
 use crate::http::crm_dto::{DealDto, HistoryDto, TimelineItem};
-use crate::messaging::wire::MessageDto;
+use crate::http::timelines;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,6 +41,10 @@ pub struct CreateDeal {
     pub expected_close_date: Option<NaiveDate>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Custom field values by key (see `/custom-fields`).
+    #[schema(value_type = Object)]
+    #[serde(default)]
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -67,6 +70,9 @@ pub struct UpdateDeal {
     #[schema(value_type = Option<String>)]
     pub loss_reason: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
+    /// Custom values to change by key; `null` clears one, keys not sent stay.
+    #[schema(value_type = Option<Object>)]
+    pub custom: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -134,6 +140,7 @@ pub async fn create(
             company_id: req.company_id,
             expected_close_date: req.expected_close_date,
             tags: req.tags,
+            custom: Some(req.custom),
         },
     )
     .await?;
@@ -206,7 +213,7 @@ pub async fn update(
         expected_close_date: req.expected_close_date,
         loss_reason: req.loss_reason,
         tags: req.tags,
-        custom: None,
+        custom: req.custom,
     };
     let deal = deals::update(&state, &auth.user, id, req.version, patch).await?;
     Ok(Json(DealDto::from(&deal)))
@@ -314,26 +321,9 @@ pub async fn timeline(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<TimelineItem>>> {
     let (deal, _) = deals::visible(&state, &auth.user, id).await?;
-    let n = page_limit(q.limit, 50)?;
-    let ws = auth.user.workspace_id;
-    let entries = state.store.list_history(ws, EntityRef { kind: EntityKind::Deal, id }, None, n).await?;
-    let mut items: Vec<TimelineItem> =
-        entries.iter().map(|h| TimelineItem::Change { at: h.at, change: HistoryDto::from(h) }).collect();
-    // The chat's messages are readable to whoever may see the deal: the deal
-    // grants it, as membership does for other chats.
-    if let Some(chat) = deal.chat_id {
-        let messages = state.store.history(ws, chat, None, HistoryPage::Latest, n).await?;
-        items.extend(
-            messages.iter().map(|m| TimelineItem::Message { at: m.created_at, message: MessageDto::new(m) }),
-        );
-    }
-    items.sort_by_key(|i| std::cmp::Reverse(item_at(i)));
-    items.truncate(usize::try_from(n).unwrap_or(50));
+    let entity = EntityRef { kind: EntityKind::Deal, id };
+    let items =
+        timelines::merged(&state, auth.user.workspace_id, entity, deal.chat_id, page_limit(q.limit, 50)?)
+            .await?;
     Ok(Json(items))
-}
-
-fn item_at(item: &TimelineItem) -> chrono::DateTime<chrono::Utc> {
-    match item {
-        TimelineItem::Change { at, .. } | TimelineItem::Message { at, .. } => *at,
-    }
 }

@@ -8,6 +8,7 @@ pub mod chats;
 pub mod companies;
 pub mod contacts;
 pub mod crm_dto;
+pub mod custom_fields;
 pub mod deals;
 pub mod dto;
 pub mod health;
@@ -18,6 +19,7 @@ pub mod openapi;
 pub mod pipelines;
 pub mod setup;
 pub mod tasks;
+pub mod timelines;
 pub mod users;
 pub mod workspace;
 
@@ -78,6 +80,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pipelines::update_stage, pipelines::delete_stage))
         .routes(routes!(pipelines::reorder))
         .routes(routes!(pipelines::board))
+        .routes(routes!(custom_fields::list, custom_fields::create))
+        .routes(routes!(custom_fields::update, custom_fields::delete))
         .routes(routes!(deals::create, deals::list))
         .routes(routes!(deals::get, deals::update, deals::delete))
         .routes(routes!(deals::move_deal))
@@ -108,6 +112,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::reopen))
         .routes(routes!(tasks::subtasks))
         .routes(routes!(tasks::history))
+        .routes(routes!(timelines::contact))
+        .routes(routes!(timelines::company))
+        .routes(routes!(timelines::task))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
         .split_for_parts()

@@ -3,6 +3,7 @@
 //! store keeps the rows and the API speaks HTTP.
 
 pub mod client;
+pub mod custom_field;
 pub mod deal;
 pub mod entity;
 pub mod history;

@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::crm::client::{Company, CompanyId, Contact, ContactId};
+use crate::crm::custom_field::{CustomFieldId, FieldDef};
 use crate::crm::deal::DealVisibility;
 use crate::crm::deal::{Deal, DealId};
-use crate::crm::entity::EntityRef;
+use crate::crm::entity::{EntityKind, EntityRef};
 use crate::crm::history::HistoryEntry;
 use crate::crm::pipeline::{Pipeline, PipelineId, Stage, StageId, StageKind};
 use crate::ports::store::StoreResult;
@@ -211,6 +212,25 @@ pub trait ClientStore: Send + Sync {
         companies: &[Company],
         history: &[HistoryEntry],
     ) -> StoreResult<()>;
+}
+
+/// Custom field definitions.
+#[async_trait]
+pub trait CustomFieldStore: Send + Sync {
+    /// Inserts a definition; `Conflict("custom field")` if its key is taken for the kind.
+    async fn create_custom_field(&self, def: &FieldDef) -> StoreResult<()>;
+    /// Definitions of the workspace, of one kind when given, by position then key.
+    async fn list_custom_fields(
+        &self,
+        workspace: WorkspaceId,
+        entity: Option<EntityKind>,
+    ) -> StoreResult<Vec<FieldDef>>;
+    /// Reads a definition.
+    async fn get_custom_field(&self, workspace: WorkspaceId, id: CustomFieldId) -> StoreResult<FieldDef>;
+    /// Replaces the editable parts (label, options, multiple, required, position).
+    async fn update_custom_field(&self, def: &FieldDef) -> StoreResult<()>;
+    /// Deletes a definition (values stay in records until their next edit drops them).
+    async fn delete_custom_field(&self, workspace: WorkspaceId, id: CustomFieldId) -> StoreResult<()>;
 }
 
 /// The change history of records.

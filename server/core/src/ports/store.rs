@@ -217,6 +217,7 @@ pub trait Store:
     + crate::ports::crm::DealStore
     + crate::ports::crm::ClientStore
     + crate::ports::crm::HistoryStore
+    + crate::ports::crm::CustomFieldStore
     + crate::ports::crm::EntityChatStore
     + crate::ports::crm::BoardStore
     + crate::ports::tasks::TaskStore
