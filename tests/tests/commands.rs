@@ -159,7 +159,10 @@ async fn a_guest_cannot_move(backend: Backend) {
     let before = last_seq(app, &w.owner, chat).await;
     let r = command(app, &w.guest, chat, "/move Переговоры", None).await;
     r.expect_error(403, "forbidden");
-    assert!(r.body["error"]["usage"].as_str().expect("usage").starts_with("/move"));
+    assert!(
+        r.body["error"]["usage"].as_str().expect("usage").starts_with("/этап"),
+        "in the guest's language"
+    );
     // Over the socket too: an error frame to the guest only.
     let mut ws = app.ws(&w.guest.access_token, &[]).await;
     ws.send_message(chat, "/этап Переговоры", "g1").await;
@@ -193,7 +196,7 @@ async fn an_unknown_stage_answers_only_the_issuer(backend: Backend) {
     r.expect_error(422, "unknown_stage");
     let r = command(app, &w.bob, chat, "/frobnicate", None).await;
     r.expect_error(422, "unknown_command");
-    assert!(r.body["error"]["usage"].as_str().expect("usage").contains("/task"));
+    assert!(r.body["error"]["usage"].as_str().expect("usage").contains("/задача"));
     command(app, &w.bob, chat, "/remind someday call", None).await.expect_error(422, "bad_date");
     command(app, &w.bob, chat, "/task call !someday", None).await.expect_error(422, "bad_priority");
     command(app, &w.bob, chat, "/task call @nobody", None).await.expect_error(422, "unknown_person");
