@@ -158,7 +158,12 @@ pub struct BoardEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BoardChange {
     /// The deal is on this board, as it is now (created, edited, moved here or within).
-    DealUpserted { deal: Box<crate::crm::deal::Deal> },
+    DealUpserted {
+        deal: Box<crate::crm::deal::Deal>,
+        /// Its open tasks, for the card (absent in events stored before cards had them).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tasks: Option<crate::crm::task::DealTaskSummary>,
+    },
     /// The deal left this board (moved to another pipeline, archived, deleted).
     DealRemoved { deal_id: Uuid },
     /// Stages were added, renamed, reordered or deleted: reload the board.

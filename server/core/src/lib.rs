@@ -5,6 +5,7 @@
 pub mod attachment;
 pub mod chat;
 pub mod clock;
+pub mod commands;
 pub mod crm;
 pub mod error;
 pub mod event;

@@ -7,6 +7,7 @@ mod attachments;
 mod boards;
 mod chats;
 mod clients;
+mod commands;
 mod crm_rows;
 mod custom_fields;
 mod deals;

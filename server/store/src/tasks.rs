@@ -336,6 +336,10 @@ macro_rules! impl_task_store {
                     let id = f.arg(Arg::Id(e.id));
                     f.and(format!("t.entity_kind = {k} and t.entity_id = {id}"));
                 }
+                if !filter.deals.is_empty() {
+                    let list = in_list(&mut f, filter.deals.iter().map(|id| Arg::Id(*id)));
+                    f.and(format!("t.entity_kind = 'deal' and t.entity_id in ({list})"));
+                }
                 if let Some(p) = filter.parent {
                     let p = f.arg(Arg::Id(p));
                     f.and(format!("t.parent_id = {p}"));

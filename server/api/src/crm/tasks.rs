@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::crm::deals;
+use crate::crm::{board, deals};
 use crate::messaging::system;
 use crate::state::AppState;
 
@@ -284,6 +284,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Ta
     let reminders = reminder_rows(&task, &input.reminders)?;
     let created = entry(&task, actor, "created", serde_json::Value::Null, json!({"title": task.title}));
     state.store.create_task(&task, &reminders, &[created]).await?;
+    board::task_changed(state, None, &task).await;
     tell_deal(state, actor, &task, false).await?;
     Ok(task)
 }
@@ -448,6 +449,7 @@ async fn finish(state: &AppState, actor: &User, done: &Task) -> Result<Option<Ta
         json!({"title": next.title, "previous": done.id}),
     );
     state.store.create_task(&next, &reminders, &[created]).await?;
+    board::task_changed(state, None, &next).await;
     Ok(Some(next))
 }
 
@@ -500,6 +502,7 @@ async fn save(
             other => other.into(),
         },
     )?;
+    board::task_changed(state, Some(before), &after).await;
     Ok(after)
 }
 

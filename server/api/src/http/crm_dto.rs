@@ -3,6 +3,7 @@
 use artel_core::crm::deal::Deal;
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::pipeline::{Pipeline, Stage, StageKind};
+use artel_core::crm::task::{DealTaskSummary, NextTask};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -82,6 +83,24 @@ pub struct DealDto {
     pub stage_entered_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub archived_at: Option<DateTime<Utc>>,
+    /// On board cards (`/pipelines/{id}/board` and live board events): the
+    /// deal's open or in-progress tasks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_tasks: Option<i64>,
+    /// On board cards: the open task due first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_task: Option<NextTask>,
+}
+
+impl DealDto {
+    /// The card with its tasks.
+    pub fn with_tasks(mut self, tasks: Option<DealTaskSummary>) -> Self {
+        if let Some(t) = tasks {
+            self.open_tasks = Some(t.open_tasks);
+            self.next_task = t.next_task;
+        }
+        self
+    }
 }
 
 impl From<&Deal> for DealDto {
@@ -110,6 +129,8 @@ impl From<&Deal> for DealDto {
             stage_entered_at: d.stage_entered_at,
             closed_at: d.closed_at,
             archived_at: d.archived_at,
+            open_tasks: None,
+            next_task: None,
         }
     }
 }

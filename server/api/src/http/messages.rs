@@ -1,10 +1,12 @@
 //! Messages over REST: send, history, threads, the event log for gap filling,
 //! edit (with history), delete, reactions, pins, "read by".
 
+use artel_core::commands::{self, Line};
 use artel_core::message::{HistoryPage, Message, MessageId};
 use artel_core::{permissions, Error, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -111,29 +113,40 @@ async fn with_reactions(
 }
 
 /// Sends a message. 201 for a new message, 200 when `client_msg_id` named one
-/// that was already sent.
+/// that was already sent. A body starting with `/` is a slash-command: it is run
+/// instead of posted and answered 200 with its result (a retry with the same
+/// `client_msg_id` gets the same result without running again), or 4xx with
+/// the error and a `usage` line; `//text` posts the literal text `/text`.
 #[utoipa::path(post, path = "/chats/{id}/messages", tag = "messages", security(("bearer" = [])),
     request_body = SendMessage, params(("id" = Uuid, Path, description = "Chat id")),
-    responses((status = 201, body = MessageDto), (status = 200, body = MessageDto),
+    responses((status = 201, body = MessageDto), (status = 200, body = crate::http::commands::SendOutcome),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+              (status = 422, body = crate::commands::reply::CommandErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(chat_id): Path<Uuid>,
     Json(req): Json<SendMessage>,
-) -> ApiResult<(StatusCode, Json<MessageDto>)> {
+) -> ApiResult<Response> {
     load_chat(&state, &auth.user, chat_id).await?;
-    let input = SendInput {
+    let mut input = SendInput {
         chat_id,
         body: req.body,
         client_msg_id: req.client_msg_id,
         thread_root_id: req.thread_root_id,
         attachment_ids: req.attachment_ids,
     };
+    match commands::classify(&input.body) {
+        Line::Command(line) => {
+            let line = line.to_string();
+            return Ok(crate::http::commands::run_from_send(&state, &auth, &input, &line).await);
+        }
+        Line::Literal(text) => input.body = text.to_string(),
+        Line::Text => {}
+    }
     let appended = send_message(&state, &auth.user, input).await?;
     let status = if appended.event.is_some() { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(MessageDto::new(&appended.message))))
+    Ok((status, Json(MessageDto::new(&appended.message))).into_response())
 }
 
 /// A page of a chat's top-level messages, ascending by seq.

@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod auth;
 pub mod chats;
+pub mod commands;
 pub mod companies;
 pub mod contacts;
 pub mod crm_dto;
@@ -115,6 +116,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(timelines::contact))
         .routes(routes!(timelines::company))
         .routes(routes!(timelines::task))
+        .routes(routes!(commands::list))
+        .routes(routes!(commands::complete_line))
+        .routes(routes!(commands::undo_command))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
         .split_for_parts()

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "crm", description = "Pipelines, stages, deals, their history"),
         (name = "tasks", description = "Tasks: my tasks by due date, subtasks, recurrence, reminders, history"),
         (name = "clients", description = "Contacts and companies: duplicates, history, CSV import and export"),
+        (name = "commands", description = "Slash-commands: the list, autocomplete, undo (run one by sending it as a message)"),
     )
 )]
 pub struct ApiDoc;

@@ -368,6 +368,8 @@ pub async fn board(
     filter.tag = q.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
     filter.text = q.text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     let deals = state.store.list_deals(ws, &filter).await?;
+    let ids: Vec<Uuid> = deals.iter().map(|d| d.id).collect();
+    let mut tasks = crate::crm::board::tasks_of_many(&state, ws, &ids).await?;
     let columns = stages
         .iter()
         .map(|stage| {
@@ -384,7 +386,10 @@ pub async fn board(
                     .into_iter()
                     .map(|(c, a)| MoneySum { currency: c.to_string(), amount_minor: a })
                     .collect(),
-                deals: in_stage.into_iter().map(DealDto::from).collect(),
+                deals: in_stage
+                    .into_iter()
+                    .map(|d| DealDto::from(d).with_tasks(Some(tasks.remove(&d.id).unwrap_or_default())))
+                    .collect(),
             }
         })
         .collect();

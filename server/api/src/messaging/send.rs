@@ -151,7 +151,7 @@ async fn check_attachments(
     Ok(())
 }
 
-fn validate_client_msg_id(key: &str) -> Result<()> {
+pub fn validate_client_msg_id(key: &str) -> Result<()> {
     let ok = !key.is_empty()
         && key.chars().count() <= MAX_CLIENT_MSG_ID_CHARS
         && key.chars().all(|c| c.is_ascii_graphic());

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use artel_core::chat::ChatId;
+use artel_core::commands::{self, Line};
 use artel_core::event::{Audience, BoardChange, ChatChange, Envelope, Ephemeral, Presence};
 use artel_core::message::Appended;
 use artel_core::Error;
@@ -160,7 +161,7 @@ async fn close_with(sink: &mut Sink, code: u16, reason: &str) -> Result<(), axum
 }
 
 fn error_frame(code: &str, message: &str, r#ref: Option<&str>) -> Utf8Bytes {
-    ServerFrame::Error { code, message, r#ref }.to_text().into()
+    ServerFrame::Error { code, message, r#ref, usage: None }.to_text().into()
 }
 
 impl Conn {
@@ -453,7 +454,7 @@ impl Conn {
             return Ok(());
         }
         let visible = match &event.change {
-            BoardChange::DealUpserted { deal } => deal.visible_to(&self.auth.user, self.deal_visibility),
+            BoardChange::DealUpserted { deal, .. } => deal.visible_to(&self.auth.user, self.deal_visibility),
             _ => true,
         };
         self.write(if visible { live.full.clone() } else { live.hidden.clone() }).await?;
@@ -569,7 +570,16 @@ async fn send_loop(
     mut rx: mpsc::Receiver<(String, SendInput)>,
     out: mpsc::Sender<Outbound>,
 ) {
-    while let Some((client_msg_id, input)) = rx.recv().await {
+    while let Some((client_msg_id, mut input)) = rx.recv().await {
+        match commands::classify(&input.body) {
+            Line::Command(line) => {
+                let frame = command_frame(&state, &auth, &input, line, &client_msg_id).await;
+                let _ = out.send(Outbound::Frame(frame)).await;
+                continue;
+            }
+            Line::Literal(text) => input.body = text.to_string(),
+            Line::Text => {}
+        }
         let pending = match prepare(&state, &auth.user, input).await {
             Ok(Prepared::Existing(message)) => Ok(Err(Appended { message, event: None })),
             Ok(Prepared::New(message)) => state.committer.enqueue(message).await.map(Ok),
@@ -591,6 +601,35 @@ async fn send_loop(
                 let _ = out.send(Outbound::Frame(ack_frame(&client_msg_id, Err(e)))).await;
             }
         }
+    }
+}
+
+/// Runs a slash-command typed on this socket: `command_result` on success,
+/// `error` (with `ref` and `usage`) when refused; both to this socket only.
+async fn command_frame(
+    state: &AppState,
+    auth: &AuthUser,
+    input: &SendInput,
+    line: &str,
+    client_msg_id: &str,
+) -> Utf8Bytes {
+    let result = match crate::http::commands::check_send(input) {
+        Err(e) => Err(crate::commands::CommandFailure::plain(e)),
+        Ok(()) => match crate::commands::Ctx::load(state, &auth.user, input.chat_id).await {
+            Err(e) => Err(crate::commands::CommandFailure::plain(e)),
+            Ok(ctx) => crate::commands::run(state, &ctx, line, Some(client_msg_id)).await,
+        },
+    };
+    match result {
+        Ok(result) => ServerFrame::CommandResult { client_msg_id, result: &result }.to_text().into(),
+        Err(f) => ServerFrame::Error {
+            code: f.error.code,
+            message: &f.error.message,
+            r#ref: Some(client_msg_id),
+            usage: f.usage.as_deref(),
+        }
+        .to_text()
+        .into(),
     }
 }
 

@@ -87,10 +87,18 @@ pub enum ServerFrame<'a> {
         chat_id: Uuid,
         last_seq: i64,
     },
+    /// A slash-command sent as `send` ran: its result, for this socket only.
+    CommandResult {
+        client_msg_id: &'a str,
+        result: &'a serde_json::Value,
+    },
     Error {
         code: &'a str,
         message: &'a str,
         r#ref: Option<&'a str>,
+        /// For a refused slash-command: how to write it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        usage: Option<&'a str>,
     },
     Pong,
 }

@@ -62,8 +62,10 @@ impl LiveBoardEvent {
             Utf8Bytes::from(ServerFrame::BoardEvent(&dto).to_text())
         };
         let (full, hidden) = match &event.change {
-            BoardChange::DealUpserted { deal } => (
-                frame(BoardChangeDto::DealUpserted { deal: Box::new(DealDto::from(deal.as_ref())) }),
+            BoardChange::DealUpserted { deal, tasks } => (
+                frame(BoardChangeDto::DealUpserted {
+                    deal: Box::new(DealDto::from(deal.as_ref()).with_tasks(tasks.clone())),
+                }),
                 frame(BoardChangeDto::DealHidden { deal_id: deal.id }),
             ),
             BoardChange::DealRemoved { deal_id } => {

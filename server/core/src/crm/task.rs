@@ -133,6 +133,45 @@ impl Task {
     }
 }
 
+/// What a deal's card shows of its tasks: how many are open and which is next.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DealTaskSummary {
+    /// Open or in-progress tasks of the deal.
+    pub open_tasks: i64,
+    /// The open task due first (undated ones last).
+    pub next_task: Option<NextTask>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NextTask {
+    pub id: Uuid,
+    pub title: String,
+    pub due_at: Option<DateTime<Utc>>,
+    pub due_has_time: bool,
+}
+
+/// The summary of a deal's tasks (any statuses may be given; only active ones count).
+pub fn summarise<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> DealTaskSummary {
+    let active: Vec<&Task> = tasks.into_iter().filter(|t| t.status.is_active()).collect();
+    let next = active.iter().min_by(|a, b| {
+        (a.due_at.is_none(), a.due_at, a.created_at, a.id).cmp(&(
+            b.due_at.is_none(),
+            b.due_at,
+            b.created_at,
+            b.id,
+        ))
+    });
+    DealTaskSummary {
+        open_tasks: i64::try_from(active.len()).unwrap_or(i64::MAX),
+        next_task: next.map(|t| NextTask {
+            id: t.id,
+            title: t.title.clone(),
+            due_at: t.due_at,
+            due_has_time: t.due_has_time,
+        }),
+    }
+}
+
 /// A reminder: at `remind_at`, `user_id` is told about the task, once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskReminder {

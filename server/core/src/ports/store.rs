@@ -221,6 +221,7 @@ pub trait Store:
     + crate::ports::crm::EntityChatStore
     + crate::ports::crm::BoardStore
     + crate::ports::tasks::TaskStore
+    + crate::ports::commands::CommandStore
     + Send
     + Sync
 {

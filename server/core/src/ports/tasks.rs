@@ -41,6 +41,8 @@ pub struct TaskFilter {
     pub creator: Option<UserId>,
     pub entity: Option<EntityRef>,
     pub parent: Option<TaskId>,
+    /// Tasks of any of these deals (for board cards); no limit on deals when empty.
+    pub deals: Vec<Uuid>,
     /// Any of these statuses; all when empty.
     pub statuses: Vec<TaskStatus>,
     /// Due at or after.

@@ -1,0 +1,77 @@
+//! `/assign @person`: the person becomes the owner of the chat's deal, or the
+//! assignee of the chat's task.
+
+use artel_core::commands::assign::AssignCommand;
+use artel_core::commands::CommandName;
+use artel_core::crm::deal::DealPatch;
+use artel_core::crm::entity::{EntityKind, EntityRef};
+use serde_json::json;
+
+use crate::commands::apply::say;
+use crate::commands::apply::task::deal_chat_of;
+use crate::commands::reply::CommandFailure;
+use crate::commands::undo::Undo;
+use crate::commands::{resolve, Applied, Ctx, Outcome};
+use crate::crm::{deals, tasks};
+use crate::http::crm_dto::DealDto;
+use crate::http::tasks::TaskDto;
+use crate::state::AppState;
+
+pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
+    let u = &ctx.user;
+    let person = resolve::person(state, u, &c.person, CommandName::Assign).await?;
+    match ctx.entity() {
+        Some(EntityRef { kind: EntityKind::Deal, id }) => {
+            let (deal, _) = deals::visible(state, u, id).await?;
+            let patch = DealPatch { owner_id: Some(person.id), ..DealPatch::default() };
+            let after = deals::update(state, u, deal.id, deal.version, patch).await?;
+            let text = say(
+                u,
+                format!("👤 {} made {} responsible for «{}»", u.name, person.name, after.title),
+                format!("👤 {} назначил(а) ответственным за «{}»: {}", u.name, after.title, person.name),
+            );
+            Ok(Applied {
+                // The deal's chat heard of it from the deal service.
+                post: (after.chat_id != Some(ctx.chat.id)).then(|| text.clone()),
+                text,
+                data: json!({ "deal": DealDto::from(&after) }),
+                undo: (deal.owner_id != after.owner_id).then_some(Undo::DealOwner {
+                    deal_id: after.id,
+                    version: after.version,
+                    owner_id: deal.owner_id,
+                }),
+            })
+        }
+        Some(EntityRef { kind: EntityKind::Task, id }) => {
+            let task = tasks::visible(state, u, id).await?;
+            let patch = tasks::TaskPatch { assignees: Some(vec![person.id]), ..tasks::TaskPatch::default() };
+            let (after, _) = tasks::update(state, u, task.id, task.version, patch).await?;
+            let text = say(
+                u,
+                format!("👤 {} assigned «{}» to {}", u.name, after.title, person.name),
+                format!("👤 {} назначил(а) исполнителем задачи «{}»: {}", u.name, after.title, person.name),
+            );
+            let deal_chat = deal_chat_of(state, &after).await;
+            Ok(Applied {
+                post: (deal_chat != Some(ctx.chat.id)).then(|| text.clone()),
+                text,
+                data: json!({ "task": TaskDto::from(&after) }),
+                undo: (task.assignees != after.assignees).then_some(Undo::TaskAssignees {
+                    task_id: after.id,
+                    version: after.version,
+                    assignees: task.assignees.clone(),
+                }),
+            })
+        }
+        _ => Err(CommandFailure::coded(
+            "no_target",
+            say(
+                u,
+                "nothing to assign here: use /assign in a deal's or a task's chat".into(),
+                "здесь некого назначать: /назначить работает в чате сделки или задачи".into(),
+            ),
+            CommandName::Assign,
+            u.language,
+        )),
+    }
+}
