@@ -220,6 +220,9 @@ pub trait Store:
     + crate::ports::crm::EntityChatStore
     + crate::ports::crm::BoardStore
     + crate::ports::tasks::TaskStore
+    + crate::ports::automation::JobStore
+    + crate::ports::automation::IntegrationStore
+    + crate::ports::automation::RuleStore
     + Send
     + Sync
 {
