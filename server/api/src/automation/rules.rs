@@ -60,7 +60,10 @@ async fn queue_entered(state: &AppState, deal: &Deal, depth: u8) -> Result<(), S
             record(state, r, deal.id, json!({"skipped": "depth_limit", "depth": depth})).await?;
             continue;
         }
-        let key = format!("rule:{}:enter:{}:{}", r.id, deal.id, deal.stage_entered_at.timestamp_micros());
+        // The depth is part of the occurrence: a chain can bring a deal back
+        // within the same microsecond (and does, under a test clock).
+        let key =
+            format!("rule:{}:enter:{}:{}:{depth}", r.id, deal.id, deal.stage_entered_at.timestamp_micros());
         queue(state, r, deal.id, deal.stage_entered_at, None, depth, key).await?;
     }
     Ok(())
