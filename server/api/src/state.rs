@@ -26,6 +26,8 @@ pub struct AppState {
     pub committer: Committer,
     /// Attachment files, in the data dir.
     pub files: Arc<FileStore>,
+    /// Job leases, webhook cache, hook rate limits (per node).
+    pub automation: Arc<crate::automation::Automation>,
 }
 
 /// Runtime settings, already validated and in the units the code uses.
@@ -100,8 +102,10 @@ impl AppState {
             hub,
             committer,
             files,
+            automation: Arc::default(),
         };
         crate::crm::reminders::start(state.clone());
+        crate::automation::start(&state).await.context("starting automation")?;
         Ok(state)
     }
 

@@ -3,6 +3,7 @@
 //! database code lives here, so every rule can be tested without either.
 
 pub mod attachment;
+pub mod automation;
 pub mod chat;
 pub mod clock;
 pub mod commands;

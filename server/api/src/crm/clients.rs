@@ -638,6 +638,9 @@ pub async fn create<T: ClientRecord>(state: &AppState, actor: &User, patch: Clie
     let record = T::build(Uuid::now_v7(), actor, now, fields);
     let created = created_entry(&record, actor, now)?;
     T::insert(&*state.store, &record, &[created]).await?;
+    if T::KIND == EntityKind::Contact {
+        crate::automation::events::contact_created(state, actor.workspace_id, &record).await;
+    }
     let duplicates = duplicates_of(state, actor, &record).await?;
     Ok(Saved { record, duplicates })
 }

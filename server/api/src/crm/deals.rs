@@ -238,6 +238,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
     );
     state.store.create_deal(&deal, &[created]).await?;
     board::deal_changed(state, None, &deal).await;
+    crate::automation::events::deal_created(state, &deal).await;
     if let Some(chat) = deal.chat_id {
         system::post(state, actor, chat, texts::deal_created(actor, &deal.title, &stage.name)).await?;
     }
@@ -245,6 +246,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
         // Created straight into a won or lost stage: its chat starts archived.
         deal_chat::sync(state, actor, &deal, &deal, true).await?;
     }
+    crate::automation::rules::on_stage_entered(state, &deal, 0).await;
     Ok(deal)
 }
 
@@ -301,7 +303,7 @@ pub async fn update(
         after.custom =
             custom_fields::check(state, actor, EntityKind::Deal, &before.custom, Some(values)).await?;
     }
-    save(state, actor, &before, after, None).await
+    save(state, actor, &before, after, None, 0).await
 }
 
 /// Moves the card to a stage (of any pipeline of the workspace) and to `index`
@@ -313,6 +315,20 @@ pub async fn move_to(
     expected_version: i64,
     stage_id: StageId,
     index: Option<usize>,
+) -> Result<Deal> {
+    move_to_at_depth(state, actor, id, expected_version, stage_id, index, 0).await
+}
+
+/// `move_to` for a move that stage automation makes at `depth` (rules triggered
+/// by it run one level deeper; past the limit none run).
+pub async fn move_to_at_depth(
+    state: &AppState,
+    actor: &User,
+    id: DealId,
+    expected_version: i64,
+    stage_id: StageId,
+    index: Option<usize>,
+    depth: u8,
 ) -> Result<Deal> {
     can_edit(actor)?;
     let (before, _) = visible(state, actor, id).await?;
@@ -327,7 +343,7 @@ pub async fn move_to(
     };
     after.pipeline_id = target.pipeline_id;
     after.stage_id = target.id;
-    save(state, actor, &before, after, from.map(|f| (f, target))).await
+    save(state, actor, &before, after, from.map(|f| (f, target)), depth).await
 }
 
 /// Archives or restores a deal.
@@ -346,7 +362,7 @@ pub async fn set_archived(
     }
     let mut after = before.clone();
     after.archived_at = archived.then(|| state.clock.now());
-    let deal = save(state, actor, &before, after, None).await?;
+    let deal = save(state, actor, &before, after, None, 0).await?;
     if let Some(chat) = deal.chat_id {
         system::post(state, actor, chat, texts::deal_archived(actor, archived)).await?;
     }
@@ -402,6 +418,7 @@ async fn save(
     before: &Deal,
     mut after: Deal,
     moved: Option<(Stage, Stage)>,
+    depth: u8,
 ) -> Result<Deal> {
     let now = state.clock.now();
     after.version = before.version + 1;
@@ -434,6 +451,10 @@ async fn save(
         }
         let closed = after.closed_at.is_some();
         deal_chat::sync(state, actor, before, &after, closed).await?;
+    }
+    if let Some((from, to)) = &moved {
+        crate::automation::events::deal_moved(state, &after, from, to).await;
+        crate::automation::rules::on_stage_entered(state, &after, depth).await;
     }
     Ok(after)
 }

@@ -286,6 +286,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Ta
     state.store.create_task(&task, &reminders, &[created]).await?;
     board::task_changed(state, None, &task).await;
     tell_deal(state, actor, &task, false).await?;
+    crate::automation::events::task(state, "task.created", &task).await;
     Ok(task)
 }
 
@@ -406,6 +407,7 @@ pub async fn reopen(state: &AppState, actor: &User, id: TaskId, expected_version
 /// reminders at the same offsets).
 async fn finish(state: &AppState, actor: &User, done: &Task) -> Result<Option<Task>> {
     tell_deal(state, actor, done, true).await?;
+    crate::automation::events::task(state, "task.done", done).await;
     let (Some(recurrence), Some(due_at)) = (done.recurrence, done.due_at) else { return Ok(None) };
     let zone_owner = done.assignees.first().copied().unwrap_or(done.creator_id);
     let tz = match state.store.get_user(done.workspace_id, zone_owner).await {

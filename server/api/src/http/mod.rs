@@ -13,15 +13,18 @@ pub mod custom_fields;
 pub mod deals;
 pub mod dto;
 pub mod health;
+pub mod hooks;
 pub mod invites;
 pub mod me;
 pub mod messages;
 pub mod openapi;
 pub mod pipelines;
+pub mod rules;
 pub mod setup;
 pub mod tasks;
 pub mod timelines;
 pub mod users;
+pub mod webhooks;
 pub mod workspace;
 
 use axum::Router;
@@ -119,6 +122,16 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(commands::list))
         .routes(routes!(commands::complete_line))
         .routes(routes!(commands::undo_command))
+        .routes(routes!(webhooks::get_settings, webhooks::put_settings))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(hooks::create, hooks::list))
+        .routes(routes!(hooks::revoke))
+        .routes(routes!(hooks::incoming))
+        .routes(routes!(hooks::lead))
+        .routes(routes!(rules::list, rules::create))
+        .routes(routes!(rules::update, rules::delete))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
         .split_for_parts()

@@ -222,6 +222,9 @@ pub trait Store:
     + crate::ports::crm::BoardStore
     + crate::ports::tasks::TaskStore
     + crate::ports::commands::CommandStore
+    + crate::ports::automation::JobStore
+    + crate::ports::automation::IntegrationStore
+    + crate::ports::automation::RuleStore
     + Send
     + Sync
 {

@@ -1,0 +1,83 @@
+//! Automation and integrations: the durable job worker, outgoing webhooks,
+//! incoming hooks (chat messages, website leads) and stage automation rules.
+
+pub mod events;
+pub mod hooks;
+pub mod jobs;
+pub mod outbound;
+pub mod rules;
+pub mod webhooks;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use artel_core::automation::webhook::Webhook;
+use artel_core::workspace::WorkspaceId;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+/// How long a node trusts its copy of a workspace's webhook list.
+const WEBHOOK_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Calls per incoming hook per minute, per node.
+pub const HOOK_CALLS_PER_MINUTE: u32 = 60;
+
+/// Per-node automation state.
+pub struct Automation {
+    /// This node's name as a job lease owner.
+    pub node_id: Uuid,
+    webhooks: Mutex<HashMap<WorkspaceId, (Instant, Arc<Vec<Webhook>>)>>,
+    hook_calls: Mutex<HashMap<Uuid, (Instant, u32)>>,
+}
+
+impl Default for Automation {
+    fn default() -> Self {
+        Self {
+            node_id: Uuid::now_v7(),
+            webhooks: Mutex::new(HashMap::new()),
+            hook_calls: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Automation {
+    pub fn cached_webhooks(&self, workspace: WorkspaceId) -> Option<Arc<Vec<Webhook>>> {
+        let map = self.webhooks.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&workspace).filter(|(at, _)| at.elapsed() < WEBHOOK_CACHE_TTL).map(|(_, list)| list.clone())
+    }
+
+    pub fn cache_webhooks(&self, workspace: WorkspaceId, list: Arc<Vec<Webhook>>) {
+        let mut map = self.webhooks.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (at, _)| at.elapsed() < WEBHOOK_CACHE_TTL);
+        }
+        map.insert(workspace, (Instant::now(), list));
+    }
+
+    pub fn invalidate_webhooks(&self, workspace: WorkspaceId) {
+        self.webhooks.lock().unwrap_or_else(|p| p.into_inner()).remove(&workspace);
+    }
+
+    /// Counts a call to a hook; false when it is over its budget for the minute.
+    pub fn allow_hook_call(&self, hook: Uuid) -> bool {
+        let mut map = self.hook_calls.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (start, _)| start.elapsed() < Duration::from_secs(60));
+        }
+        let entry = map.entry(hook).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= Duration::from_secs(60) {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+        entry.1 <= HOOK_CALLS_PER_MINUTE
+    }
+}
+
+/// Starts the job worker and the bus follower that feeds `message.created`.
+pub async fn start(state: &AppState) -> anyhow::Result<()> {
+    let subscription = state.bus.subscribe().await?;
+    webhooks::follow_bus(state.clone(), subscription);
+    jobs::start(state.clone());
+    Ok(())
+}
