@@ -12,6 +12,7 @@ import { useI18n } from '../i18n';
 import { Dialog } from '../ui/Dialog';
 import { ErrorText, Field } from '../ui/Field';
 import { errorMessage } from '../ui/errors';
+import { Icon } from '../ui/Icon';
 
 export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher: () => void }) {
   const t = useI18n();
@@ -59,7 +60,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
           <NavLink to={{ name: 'search', q: '' }} glyph="⌕" label={t.t('nav.search')} active={route.name === 'search'} />
         </ul>
         {chats.isPending && <div className="skeleton" style={{ margin: '16px' }} />}
-        {section(
+        {(channels.length > 0 || !isGuest) && section(
           t.t('nav.channels'),
           channels,
           !isGuest && (
@@ -76,7 +77,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
           {session.user.name}
         </span>
         <a className={'btn btn-ghost btn-icon'} href="/settings" onClick={(e) => go(e, { name: 'settings' })} aria-label={t.t('nav.settings')} title={t.t('nav.settings')}>
-          ⚙
+          <Icon name="gear" />
         </a>
         <button type="button" className="btn btn-ghost btn-icon" onClick={() => void api.logout()} title={t.t('auth.signOut')}>
           {t.t('auth.signOut')}
@@ -120,7 +121,7 @@ function ChatLink({ summary, active, name }: { summary: ChatSummary; me: string;
       data-chat-id={summary.chat.id}
     >
       <span className="glyph" aria-hidden="true">
-        {chatGlyph(summary.chat)}
+        {summary.chat.is_private && summary.chat.kind === 'channel' && !summary.chat.entity ? <Icon name="lock" size={14} /> : chatGlyph(summary.chat)}
       </span>
       <span className="name">{name}</span>
       {mentions > 0 ? (

@@ -38,7 +38,7 @@ export function Toasts() {
     return () => clearTimeout(timer);
   }, [value]);
   return (
-    <div role="status" aria-live="polite">
+    <div className="toast-region" role="status" aria-live="polite">
       {value && <div className="toast">{value.text}</div>}
     </div>
   );

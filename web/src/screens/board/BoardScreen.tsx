@@ -26,6 +26,7 @@ import { useI18n } from '../../i18n';
 import { applyBoardChange, findDeal, moveLocally, type BoardFilter } from '../../state/board';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
+import { Icon } from '../../ui/Icon';
 
 export default function BoardScreen({ pipelineId }: { pipelineId?: string }) {
   const t = useI18n();
@@ -205,9 +206,16 @@ function Column({ col, users, pipelineId, quickCreate }: { col: BoardColumn; use
 }
 
 function SortableCard({ deal, users }: { deal: Deal; users: Map<string, User> | undefined }) {
-  const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({ id: deal.id });
+  const t = useI18n();
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id: deal.id });
+  // The whole card drags with a pointer; the keyboard drags through the grip
+  // button (so the card's link stays a plain link and nothing nests in a button).
+  const { onKeyDown, ...pointer } = (listeners ?? {}) as Record<string, (e: unknown) => void>;
   return (
-    <div ref={setNodeRef} style={{ transform: CSS.Transform.toString(transform), transition }} {...attributes} {...listeners} className={`deal-card${isDragging ? ' dragging' : ''}`} data-deal-id={deal.id}>
+    <div ref={setNodeRef} style={{ transform: CSS.Transform.toString(transform), transition }} {...pointer} className={`deal-card${isDragging ? ' dragging' : ''}`} data-deal-id={deal.id}>
+      <button type="button" className="grip" ref={setActivatorNodeRef} {...attributes} onKeyDown={onKeyDown} aria-label={`${t.t('board.move')}: ${deal.title}`}>
+        <Icon name="grip" />
+      </button>
       <CardInner deal={deal} users={users} />
     </div>
   );

@@ -16,7 +16,7 @@ import { MessageItem } from './MessageItem';
 import { ThreadPanel } from './ThreadPanel';
 import { markRead, useChatMessages, useSend } from './useChatMessages';
 
-export function ChatScreen({ chatId, jumpTo }: { chatId: string; jumpTo?: number }) {
+export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpTo?: number; embedded?: boolean }) {
   const t = useI18n();
   const qc = useQueryClient();
   const me = api.session()?.user.id ?? '';
@@ -111,6 +111,13 @@ export function ChatScreen({ chatId, jumpTo }: { chatId: string; jumpTo?: number
     return () => window.removeEventListener('keydown', onKey);
   }, [editing, thread]);
 
+  if (!summary && chatQuery.isError) {
+    return (
+      <div className="empty" role="alert">
+        {t.t('chat.noAccess')}
+      </div>
+    );
+  }
   const name = chat ? chatName(chat, me, users.data) : '…';
   const typers = typingIn(chatId, me).map((u) => userName(users.data, u));
   const entityRoute: Route | null = chat?.entity
@@ -128,7 +135,7 @@ export function ChatScreen({ chatId, jumpTo }: { chatId: string; jumpTo?: number
       <section className="chat-main" aria-label={name}>
         <header className="page-head">
           <span aria-hidden="true">{chat ? chatGlyph(chat) : ''}</span>
-          <h1>{name}</h1>
+          {embedded ? <h2>{name}</h2> : <h1>{name}</h1>}
           {chat?.description && <span className="sub">{chat.description}</span>}
           <span className="spacer" />
           {entityRoute && (

@@ -5,6 +5,7 @@ import type { User } from '@api';
 import { api, realtime } from '../../app/session';
 import { useI18n } from '../../i18n';
 import { errorMessage } from '../../ui/errors';
+import { Icon } from '../../ui/Icon';
 
 interface Props {
   chatId: string;
@@ -141,7 +142,7 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
       )}
       <div className="composer-box">
         <button type="button" className="btn btn-ghost btn-icon" aria-label={t.t('chat.attach')} title={t.t('chat.attach')} disabled={busy} onClick={() => fileInput.current?.click()}>
-          📎
+          <Icon name="clip" />
         </button>
         <input ref={fileInput} type="file" multiple hidden onChange={(e) => void onFiles(e.target.files)} />
         <textarea

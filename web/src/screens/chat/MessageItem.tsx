@@ -6,6 +6,7 @@ import { api } from '../../app/session';
 import { initials, userName } from '../../app/names';
 import { useI18n } from '../../i18n';
 import type { LocalMessage } from '../../state/messages';
+import { Icon } from '../../ui/Icon';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '👀', '✅'];
 
@@ -122,16 +123,16 @@ export const MessageItem = memo(function MessageItem({
           ))}
           {!inThread && onOpenThread && (
             <button type="button" className="btn btn-ghost btn-icon" onClick={() => onOpenThread(m.id)} aria-label={t.t('chat.reply')} title={t.t('chat.reply')}>
-              ↩
+              <Icon name="reply" />
             </button>
           )}
           {mine && (
             <>
               <button type="button" className="btn btn-ghost btn-icon" onClick={() => onEdit(m.id)} aria-label={t.t('common.edit')} title={t.t('common.edit')}>
-                ✎
+                <Icon name="edit" />
               </button>
               <button type="button" className="btn btn-ghost btn-icon" onClick={remove} aria-label={t.t('common.delete')} title={t.t('common.delete')}>
-                🗑
+                <Icon name="trash" />
               </button>
             </>
           )}
@@ -202,7 +203,7 @@ function AttachmentView({ a }: { a: Attachment }) {
   if (isImage && url) return <img src={url} alt={a.filename} loading="lazy" />;
   return (
     <button type="button" className="file-chip btn" onClick={() => void download()}>
-      📎 {a.filename} <span className="muted">({Math.max(1, Math.round(a.size_bytes / 1024))} KB)</span>
+      <Icon name="clip" /> {a.filename} <span className="muted">({Math.max(1, Math.round(a.size_bytes / 1024))} KB)</span>
     </button>
   );
 }

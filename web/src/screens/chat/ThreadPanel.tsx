@@ -10,6 +10,7 @@ import { emptyList, mergePage, type LocalMessage, type MessageList } from '../..
 import { Composer } from './Composer';
 import { MessageItem } from './MessageItem';
 import { useSend } from './useChatMessages';
+import { Icon } from '../../ui/Icon';
 
 export function ThreadPanel({ chatId, rootId, root, onClose }: { chatId: string; rootId: string; root?: LocalMessage; onClose: () => void }) {
   const t = useI18n();
@@ -30,7 +31,7 @@ export function ThreadPanel({ chatId, rootId, root, onClose }: { chatId: string;
         <h2>{t.t('chat.thread')}</h2>
         <span className="spacer" />
         <button type="button" className="btn btn-ghost" onClick={onClose} aria-label={t.t('common.close')}>
-          ✕
+          <Icon name="close" />
         </button>
       </header>
       <div className="messages" role="log" aria-label={t.t('chat.thread')}>

@@ -121,7 +121,7 @@ export function RecordLayout({ head, children, chatId, onOpenChat }: { head: Rea
         <div className="record-info">{children}</div>
         <section className="chat-main" aria-label={t.t('card.chat')} style={{ display: 'flex', flexDirection: 'column', minHeight: 0 }}>
           {chatId ? (
-            <ChatScreen key={chatId} chatId={chatId} />
+            <ChatScreen key={chatId} chatId={chatId} embedded />
           ) : (
             <div className="empty">
               <button type="button" className="btn btn-primary" onClick={onOpenChat}>
