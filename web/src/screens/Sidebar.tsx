@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { unwrap, type ChatSummary, type Session } from '@api';
 import { api } from '../app/session';
-import { keys } from '../app/live';
+import { keys, presenceOf, useEphemeral } from '../app/live';
 import { useChats, useUsers } from '../app/data';
 import { chatGlyph, chatName } from '../app/names';
 import { navigate, pathOf, useRoute, type Route } from '../app/router';
@@ -107,8 +107,11 @@ function NavLink({ to, glyph, label, active }: { to: Route; glyph: string; label
   );
 }
 
-function ChatLink({ summary, active, name }: { summary: ChatSummary; me: string; active: boolean; name: string }) {
+function ChatLink({ summary, me, active, name }: { summary: ChatSummary; me: string; active: boolean; name: string }) {
   const t = useI18n();
+  useEphemeral();
+  const other = summary.chat.kind === 'direct' ? summary.chat.direct_user_ids?.find((u) => u !== me) : undefined;
+  const presence = other ? presenceOf(other) : null;
   const unread = active ? 0 : summary.unread_count;
   const mentions = active ? 0 : summary.mention_count;
   const to: Route = { name: 'chat', chatId: summary.chat.id };
@@ -124,6 +127,7 @@ function ChatLink({ summary, active, name }: { summary: ChatSummary; me: string;
         {summary.chat.is_private && summary.chat.kind === 'channel' && !summary.chat.entity ? <Icon name="lock" size={14} /> : chatGlyph(summary.chat)}
       </span>
       <span className="name">{name}</span>
+      {presence && <span className={`presence presence-${presence}`} role="img" aria-label={t.t(`presence.${presence}`)} />}
       {mentions > 0 ? (
         <span className="badge badge-mention" aria-label={t.tn('nav.mentions', mentions)}>
           {mentions}

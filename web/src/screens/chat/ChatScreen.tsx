@@ -138,7 +138,7 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
           {embedded ? <h2>{name}</h2> : <h1>{name}</h1>}
           {chat?.description && <span className="sub">{chat.description}</span>}
           <span className="spacer" />
-          {entityRoute && (
+          {entityRoute && !embedded && (
             <a className="btn" href={pathOf(entityRoute)} onClick={(e) => (e.preventDefault(), navigate(entityRoute))}>
               {t.t('chat.openRecord')} →
             </a>

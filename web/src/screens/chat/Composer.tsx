@@ -22,6 +22,10 @@ interface Upload {
   preview: string | null;
 }
 
+// TODO(commands): slash-command autocomplete with inline results and errors, once
+// the server's command endpoint (being built on another branch) is documented in
+// the OpenAPI document; "/…" is sent as an ordinary message until then.
+
 /** Turns "@Name" of people picked from the suggestions into the server's <@id> form. */
 export function encodeMentions(body: string, picked: Map<string, string>): string {
   let out = body;

@@ -19,6 +19,22 @@ export function show(v: unknown, t: Translator): string {
   return String(v);
 }
 
+const FIELDS = ['stage_id', 'amount_minor', 'owner_id', 'title', 'name', 'tags', 'status', 'due_at'] as const;
+
+/** One history entry in words: known fields by their label, people by name. */
+function describe(h: History, users: Map<string, User> | undefined, t: Translator): string {
+  const who = h.actor_id ? userName(users, h.actor_id) : t.t('chat.system');
+  if (h.field === 'created') return t.t('card.createdBy', { who });
+  const known = (FIELDS as readonly string[]).includes(h.field);
+  const value = (v: unknown) => (h.field === 'owner_id' && typeof v === 'string' ? userName(users, v) : show(v, t));
+  return t.t('card.changed', {
+    who,
+    field: known ? t.t(`field.${h.field}` as 'field.title') : h.field,
+    old: value(h.old),
+    new: value(h.new),
+  });
+}
+
 export function Timeline({ items, users }: { items: History[]; users: Map<string, User> | undefined }) {
   const t = useI18n();
   if (items.length === 0) return <p className="muted">{t.t('common.empty')}</p>;
@@ -27,12 +43,7 @@ export function Timeline({ items, users }: { items: History[]; users: Map<string
       {items.map((h) => (
         <li key={h.id}>
           <time dateTime={h.at}>{t.dateTime(h.at)}</time>
-          {t.t('card.changed', {
-            who: h.actor_id ? userName(users, h.actor_id) : t.t('chat.system'),
-            field: h.field,
-            old: show(h.old, t),
-            new: show(h.new, t),
-          })}
+          {describe(h, users, t)}
         </li>
       ))}
     </ol>
