@@ -19,6 +19,7 @@ pub mod pipelines;
 pub mod setup;
 pub mod tasks;
 pub mod users;
+pub mod web_ui;
 pub mod workspace;
 
 use axum::Router;
