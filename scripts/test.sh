@@ -110,3 +110,37 @@ else
   say "cargo-nextest not installed; running all tests with cargo test"
   cargo test --workspace
 fi
+
+# --- Web client (web/): unit tests, build, end-to-end in real Chromium ------------
+# Needs Node.js 20+ with npm and a Chromium; installs them with apt when missing
+# (as root) and says so. The e2e run starts target/debug/artel on a temp data dir
+# and a free port and drives it with playwright-core; screenshots land in
+# web/e2e/artifacts/. Set ARTEL_SKIP_WEB_TESTS=1 to skip this section.
+if [ "${ARTEL_SKIP_WEB_TESTS:-0}" = 1 ]; then
+  say "skipping the web client tests (ARTEL_SKIP_WEB_TESTS=1)"
+else
+  node_ok() { command -v node >/dev/null && node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; }
+  if ! node_ok || ! command -v npm >/dev/null; then
+    say "Node.js 20.19+ with npm not found; installing nodejs and npm with apt (needs root)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    node_ok || { say "Node.js $(node --version 2>/dev/null) is too old for the web client (needs 20.19+)"; exit 1; }
+  fi
+  CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ ! -x "$CHROMIUM" ]; then
+    say "Chromium not found at $CHROMIUM; installing chromium with apt (needs root)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  export CHROMIUM_PATH="$CHROMIUM"
+  say "web: installing locked dependencies (npm ci)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  say "web: unit tests (vitest)"
+  (cd web && npx vitest run)
+  say "web: type check and production build"
+  (cd web && npm run build --silent)
+  say "web: end-to-end tests in Chromium against target/debug/artel"
+  cargo build -p artel --quiet
+  ARTEL_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/artel"
+  (cd web && ARTEL_BIN="$ARTEL_BIN" node e2e/run.mjs)
+fi

@@ -132,6 +132,10 @@ pub struct ServeConfig {
     /// (comma-separated, e.g. https://chat.example.com).
     #[arg(long, env = "ARTEL_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Directory of the built web client (index.html and assets/). Unset: web/dist
+    /// when it exists (scripts/run.sh builds it), else the API is served alone.
+    #[arg(long, env = "ARTEL_WEB_DIR")]
+    pub web_dir: Option<std::path::PathBuf>,
     /// Argon2id memory cost in KiB (OWASP: 19456). Raising it rehashes passwords at next sign-in.
     #[arg(long, env = "ARTEL_ARGON2_MEMORY_KIB", default_value_t = 19_456, hide = true)]
     pub argon2_memory_kib: u32,
@@ -156,6 +160,7 @@ impl Default for ServeConfig {
             redis_url: None,
             redis_channel: "artel:events".to_string(),
             allowed_origins: Vec::new(),
+            web_dir: None,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
         }

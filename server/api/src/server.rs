@@ -38,10 +38,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes));
-    Router::new()
-        .nest("/api/v1", api)
-        .fallback(error::route_not_found)
-        .with_state(state)
+    let app = Router::new().nest("/api/v1", api);
+    // The web client answers every path the API does not (see http/web_ui.rs).
+    let app = match state.settings.web_dir.clone() {
+        Some(dir) => app.fallback_service(axum::routing::any(http::web_ui::serve).with_state(dir)),
+        None => app.fallback(error::route_not_found),
+    };
+    app.with_state(state)
         .layer(CatchPanicLayer::custom(error::panic_response))
         // Outermost first: give every request an id, log it, echo it back.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -83,6 +86,13 @@ pub async fn run_with(
     let addr = listener.local_addr()?;
     let store = state.store.clone();
     tracing::info!(%addr, database = store.engine(), "artel is listening");
+    match &state.settings.web_dir {
+        Some(dir) => tracing::info!(dir = %dir.display(), "serving the web client"),
+        None => tracing::warn!(
+            "no web client built (web/dist is missing): serving the API only; \
+             scripts/run.sh builds it, or set --web-dir / ARTEL_WEB_DIR"
+        ),
+    }
     let app = router(state);
     // Real-time frames are small: do not let Nagle hold them back.
     let listener = listener.tap_io(|tcp| {

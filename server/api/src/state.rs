@@ -43,6 +43,8 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     pub public_url: Option<String>,
     pub allowed_origins: Vec<String>,
+    /// The built web client to serve, if any.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -68,6 +70,7 @@ impl Settings {
                 .map(|o| o.trim().trim_end_matches('/').to_string())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            web_dir: crate::http::web_ui::resolve_dir(c.web_dir.as_deref()),
         })
     }
 }

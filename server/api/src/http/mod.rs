@@ -25,6 +25,7 @@ pub mod tasks;
 pub mod timelines;
 pub mod users;
 pub mod webhooks;
+pub mod web_ui;
 pub mod workspace;
 
 use axum::Router;

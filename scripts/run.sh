@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs Artel with its web client: `./scripts/run.sh [serve flags…]`.
+#
+# Builds web/ first when web/dist is missing or older than the client's sources
+# (npm ci + npm run build; needs Node.js 20+ and npm), then starts the server
+# with `cargo run --release -- serve "$@"`, which serves the built client at
+# http://127.0.0.1:8080 next to the API. Set ARTEL_SKIP_WEB_BUILD=1 to skip the
+# client build (the server then serves whatever web/dist holds, or the API alone).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[run.sh]\033[0m %s\n' "$*"; }
+
+web_stale() {
+  [ -f web/dist/index.html ] || return 0
+  # Anything in the client's sources newer than the built index means rebuild.
+  [ -n "$(find web/src web/index.html web/package.json web/package-lock.json web/vite.config.ts \
+    -newer web/dist/index.html -print -quit 2>/dev/null)" ]
+}
+
+if [ "${ARTEL_SKIP_WEB_BUILD:-0}" != 1 ] && web_stale; then
+  if ! command -v npm >/dev/null; then
+    say "npm not found: install Node.js 20+ to build the web client (or set ARTEL_SKIP_WEB_BUILD=1)"
+    exit 1
+  fi
+  say "building the web client (web/dist is missing or older than its sources)"
+  if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    (cd web && npm ci --no-audit --no-fund)
+  fi
+  (cd web && npm run build)
+fi
+
+exec cargo run --release -p artel -- serve "$@"

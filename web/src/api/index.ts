@@ -1,0 +1,19 @@
+// The shared client: import from here (web/ as `@api`, mobile/ through the same alias).
+export * from './client';
+export * from './ws';
+export * from './types';
+export type { paths, components } from './schema';
+
+import { unwrap, type ApiClient } from './client';
+import { RealtimeClient, type RealtimeOptions } from './ws';
+
+/** A realtime client wired to a REST client: its tokens and its event log for gap fills. */
+export function createRealtime(api: ApiClient, extra: Partial<RealtimeOptions> = {}): RealtimeClient {
+  return new RealtimeClient({
+    getToken: api.accessToken,
+    refreshToken: async () => (await api.refresh())?.accessToken ?? null,
+    fetchEvents: (chatId, after) =>
+      unwrap(api.http.GET('/chats/{id}/events', { params: { path: { id: chatId }, query: { after } } })),
+    ...extra,
+  });
+}

@@ -1,0 +1,92 @@
+// Convenient names for the generated OpenAPI types, plus the WebSocket frames
+// (the OpenAPI document describes REST only; frames mirror server/api/src/ws/frames.rs).
+import type { components } from './schema';
+
+type S = components['schemas'];
+export type User = S['UserDto'];
+export type Workspace = S['WorkspaceDto'];
+export type TokenResponse = S['TokenResponse'];
+export type Me = S['MeResponse'];
+export type Chat = S['ChatDto'];
+export type ChatSummary = S['ChatSummaryDto'];
+export type Message = S['MessageDto'];
+export type ChatEvent = S['ChatEventDto'];
+export type Change = S['ChangeDto'];
+export type Attachment = S['AttachmentDto'];
+export type Member = S['MemberDto'];
+export type Pipeline = S['PipelineDto'];
+export type Stage = S['StageDto'];
+export type Board = S['BoardDto'];
+export type BoardColumn = S['BoardColumn'];
+export type Deal = S['DealDto'];
+export type Contact = S['ContactDto'];
+export type Company = S['CompanyDto'];
+export type Task = S['TaskDto'];
+export type MyTasks = S['MyTasks'];
+export type History = S['HistoryDto'];
+export type TimelineItem = S['TimelineItem'];
+export type Invite = S['InviteDto'];
+export type InvitePreview = S['InvitePreview'];
+export type Role = S['Role'];
+export type Language = S['Language'];
+export type EntityRef = S['EntityRef'];
+export type EntityKind = S['EntityKind'];
+export type ErrorBody = S['ErrorBody'];
+export type PresenceStatus = 'online' | 'away' | 'offline';
+
+/** Frames the server sends on /api/v1/ws. */
+export type ServerFrame =
+  | {
+      type: 'ready';
+      user_id: string;
+      session_id: string;
+      chats: { chat_id: string; last_seq: number }[];
+      heartbeat_secs: number;
+    }
+  | ({ type: 'event' } & ChatEvent)
+  | ({ type: 'board_event' } & BoardEvent)
+  | { type: 'watching'; pipeline_id: string; last_seq: number }
+  | { type: 'ephemeral'; event: Ephemeral }
+  | { type: 'ack'; client_msg_id: string; message: Message }
+  | { type: 'resync'; chat_id: string; last_seq: number }
+  | { type: 'error'; code: string; message: string; ref?: string | null }
+  | { type: 'pong' };
+
+export interface BoardEvent {
+  pipeline_id: string;
+  seq: number;
+  created_at: string;
+  change: BoardChange;
+}
+
+export type BoardChange =
+  | { type: 'deal_upserted'; deal: Deal }
+  | { type: 'deal_hidden'; deal_id: string }
+  | { type: 'deal_removed'; deal_id: string }
+  | { type: 'stages_changed' };
+
+export type Ephemeral =
+  | { type: 'typing'; chat_id: string; user_id: string }
+  | { type: 'presence'; user_id: string; status: PresenceStatus }
+  | { type: 'read_up_to'; chat_id: string; user_id: string; seq: number }
+  | { type: 'joined_chat'; chat_id: string; user_id: string }
+  | { type: 'signed_out'; user_id: string; session_id: string | null }
+  | { type: 'task_reminder'; task_id: string; title: string; due_at: string | null };
+
+/** Frames a client sends. */
+export type ClientFrame =
+  | { type: 'auth'; token: string; cursors: Record<string, number> }
+  | {
+      type: 'send';
+      chat_id: string;
+      body: string;
+      client_msg_id: string;
+      thread_root_id?: string | null;
+      attachment_ids?: string[];
+    }
+  | { type: 'typing'; chat_id: string }
+  | { type: 'read'; chat_id: string; seq: number }
+  | { type: 'ping' }
+  | { type: 'watch_board'; pipeline_id: string; cursor?: number | null }
+  | { type: 'unwatch_board'; pipeline_id: string }
+  | { type: 'presence'; status: 'online' | 'away' };

@@ -1,0 +1,172 @@
+// Feeds the socket's events into TanStack Query's cache, so every screen that
+// shows a chat, its list entry or a thread updates live, and holds the
+// short-lived state the server does not store (typing, presence).
+import { useSyncExternalStore } from 'react';
+import type { QueryClient } from '@tanstack/react-query';
+import type { ChatEvent, ChatSummary, Ephemeral, PresenceStatus } from '@api';
+import { applyEvent, type MessageList } from '../state/messages';
+import { realtime } from './session';
+
+export const keys = {
+  chats: ['chats'] as const,
+  users: ['users'] as const,
+  messages: (chatId: string) => ['messages', chatId] as const,
+  thread: (rootId: string) => ['thread', rootId] as const,
+  pipelines: ['pipelines'] as const,
+  board: (pipelineId: string) => ['board', pipelineId] as const,
+  myTasks: ['tasks', 'mine'] as const,
+};
+
+/** The chat the user is looking at (its messages count as read). */
+let activeChat: string | null = null;
+export function setActiveChat(id: string | null) {
+  activeChat = id;
+}
+
+type Typing = Map<string, Map<string, number>>;
+let typing: Typing = new Map();
+const presence = new Map<string, PresenceStatus>();
+const ephemeralListeners = new Set<() => void>();
+let ephemeralVersion = 0;
+function bump() {
+  ephemeralVersion += 1;
+  ephemeralListeners.forEach((l) => l());
+}
+
+export function useEphemeral(): number {
+  return useSyncExternalStore(
+    (l) => {
+      ephemeralListeners.add(l);
+      return () => ephemeralListeners.delete(l);
+    },
+    () => ephemeralVersion,
+  );
+}
+
+export function typingIn(chatId: string, me: string, now = Date.now()): string[] {
+  const m = typing.get(chatId);
+  if (!m) return [];
+  return [...m.entries()].filter(([u, until]) => u !== me && until > now).map(([u]) => u);
+}
+
+export function presenceOf(userId: string): PresenceStatus {
+  return presence.get(userId) ?? 'offline';
+}
+
+export function setPresence(entries: { user_id: string; status: string }[]) {
+  for (const e of entries) presence.set(e.user_id, e.status as PresenceStatus);
+  bump();
+}
+
+export function connectLive(qc: QueryClient, me: () => string | undefined): () => void {
+  const offs = [
+    realtime.on('event', (e) => onEvent(qc, e, me())),
+    realtime.on('resync', (chatId) => {
+      void qc.invalidateQueries({ queryKey: keys.messages(chatId) });
+      void qc.invalidateQueries({ queryKey: keys.chats });
+    }),
+    realtime.on('ready', () => {
+      void qc.invalidateQueries({ queryKey: keys.chats });
+    }),
+    realtime.on('ephemeral', (e) => onEphemeral(qc, e, me())),
+  ];
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    let changed = false;
+    const next: Typing = new Map();
+    for (const [chat, m] of typing) {
+      const live = new Map([...m].filter(([, until]) => until > now));
+      if (live.size !== m.size) changed = true;
+      if (live.size) next.set(chat, live);
+    }
+    if (changed) {
+      typing = next;
+      bump();
+    }
+  }, 1000);
+  return () => {
+    offs.forEach((o) => o());
+    clearInterval(sweep);
+  };
+}
+
+function onEvent(qc: QueryClient, e: ChatEvent, me: string | undefined) {
+  qc.setQueryData<MessageList>(keys.messages(e.chat_id), (l) => (l ? applyEvent(l, e, null) : l));
+  const c = e.change;
+  if (c.type === 'message_created' && c.message.thread_root_id) {
+    qc.setQueryData<MessageList>(keys.thread(c.message.thread_root_id), (l) =>
+      l ? applyEvent(l, e, c.message.thread_root_id ?? null) : l,
+    );
+  } else if (c.type !== 'message_created') {
+    // Edits, deletions and reactions may concern a reply in an open thread.
+    for (const q of qc.getQueryCache().findAll({ queryKey: ['thread'] })) {
+      const root = q.queryKey[1] as string;
+      qc.setQueryData<MessageList>(keys.thread(root), (l) => (l ? applyEvent(l, e, root) : l));
+    }
+  }
+  if (c.type === 'message_created') {
+    // A message ends the author's typing notice.
+    if (c.message.author_id && typing.get(e.chat_id)?.delete(c.message.author_id)) bump();
+    const known = qc.getQueryData<ChatSummary[]>(keys.chats);
+    if (known && !known.some((s) => s.chat.id === e.chat_id)) {
+      void qc.invalidateQueries({ queryKey: keys.chats });
+      return;
+    }
+    qc.setQueryData<ChatSummary[]>(keys.chats, (list) =>
+      list
+        ?.map((s) => {
+          if (s.chat.id !== e.chat_id) return s;
+          const mine = c.message.author_id === me;
+          const topLevel = !c.message.thread_root_id;
+          const counts = !mine && topLevel && activeChat !== e.chat_id;
+          const mentioned = counts && (c.message.mentions.includes(me ?? '') || c.message.mentions_all);
+          return {
+            ...s,
+            chat: { ...s.chat, last_seq: e.seq, last_activity_at: e.created_at },
+            last_message: topLevel ? c.message : s.last_message,
+            unread_count: s.unread_count + (counts ? 1 : 0),
+            mention_count: s.mention_count + (mentioned ? 1 : 0),
+          };
+        })
+        .sort((a, b) => (a.chat.last_activity_at < b.chat.last_activity_at ? 1 : -1)),
+    );
+  } else if (c.type === 'chat_updated' || c.type === 'member_added' || c.type === 'member_removed') {
+    void qc.invalidateQueries({ queryKey: keys.chats });
+  }
+}
+
+function onEphemeral(qc: QueryClient, e: Ephemeral, me: string | undefined) {
+  switch (e.type) {
+    case 'typing': {
+      const m = typing.get(e.chat_id) ?? new Map<string, number>();
+      m.set(e.user_id, Date.now() + 5000);
+      typing.set(e.chat_id, m);
+      bump();
+      break;
+    }
+    case 'presence':
+      presence.set(e.user_id, e.status);
+      bump();
+      break;
+    case 'read_up_to':
+      if (e.user_id === me) {
+        qc.setQueryData<ChatSummary[]>(keys.chats, (list) =>
+          list?.map((s) =>
+            s.chat.id === e.chat_id && e.seq >= s.last_read_seq
+              ? { ...s, last_read_seq: e.seq, unread_count: 0, mention_count: 0 }
+              : s,
+          ),
+        );
+      }
+      break;
+    case 'joined_chat':
+      void qc.invalidateQueries({ queryKey: keys.chats });
+      break;
+    case 'task_reminder':
+      void qc.invalidateQueries({ queryKey: keys.myTasks });
+      window.dispatchEvent(new CustomEvent('artel:reminder', { detail: e }));
+      break;
+    default:
+      break;
+  }
+}

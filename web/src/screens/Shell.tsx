@@ -1,0 +1,175 @@
+// The signed-in frame: sidebar, the routed screen, the quick switcher, the
+// connection banner; starts the socket and feeds it into the query cache.
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { unwrap, type ConnectionStatus, type Session } from '@api';
+import { api, realtime } from '../app/session';
+import { connectLive, setPresence } from '../app/live';
+import { navigate, useRoute } from '../app/router';
+import { useI18n } from '../i18n';
+import { usePrefs } from '../app/prefs';
+import { Sidebar } from './Sidebar';
+import { Switcher } from './Switcher';
+import { ChatScreen } from './chat/ChatScreen';
+import { Toasts, toast } from '../ui/Toast';
+
+// Screens away from the chat load on demand, keeping the first bundle small.
+const BoardScreen = lazy(() => import('./board/BoardScreen'));
+const DealScreen = lazy(() => import('./records/DealScreen'));
+const ContactScreen = lazy(() => import('./records/ContactScreen'));
+const ContactsScreen = lazy(() => import('./records/ContactsScreen'));
+const TasksScreen = lazy(() => import('./tasks/TasksScreen'));
+const SettingsScreen = lazy(() => import('./settings/SettingsScreen'));
+const SearchScreen = lazy(() => import('./search/SearchScreen'));
+
+export function Shell({ session }: { session: Session }) {
+  const t = useI18n();
+  const qc = useQueryClient();
+  const route = useRoute();
+  const { setLang, lang } = usePrefs();
+  const [status, setStatus] = useState<ConnectionStatus>(realtime.status);
+  const [switcher, setSwitcher] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
+
+  // The account's language wins over the browser's once signed in.
+  useEffect(() => {
+    if (session.user.language !== lang) setLang(session.user.language);
+    // Only on sign-in: later changes go through the settings screen.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [session.user.id]);
+
+  useEffect(() => {
+    const off = connectLive(qc, () => api.session()?.user.id);
+    const offStatus = realtime.on('status', (s) => {
+      setStatus(s);
+      if (s === 'open') toast.dismissOffline();
+    });
+    const offOut = realtime.on('signedOut', () => {
+      void api.logout().catch(() => undefined);
+      qc.clear();
+    });
+    const offReady = realtime.on('ready', () => {
+      void unwrap(api.http.GET('/presence')).then(setPresence, () => undefined);
+    });
+    realtime.start();
+    const online = () => realtime.reconnectNow();
+    const visible = () => realtime.presence(document.hidden ? 'away' : 'online');
+    window.addEventListener('online', online);
+    document.addEventListener('visibilitychange', visible);
+    const reminder = (e: Event) => {
+      const d = (e as CustomEvent<{ title: string }>).detail;
+      toast.show(t.t('tasks.reminder', { title: d.title }));
+    };
+    window.addEventListener('artel:reminder', reminder);
+    return () => {
+      off();
+      offStatus();
+      offOut();
+      offReady();
+      window.removeEventListener('online', online);
+      document.removeEventListener('visibilitychange', visible);
+      window.removeEventListener('artel:reminder', reminder);
+      realtime.stop();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [qc]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setSwitcher(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  useEffect(() => setMenuOpen(false), [route]);
+
+  let screen;
+  switch (route.name) {
+    case 'chat':
+      screen = <ChatScreen key={route.chatId} chatId={route.chatId} jumpTo={route.seq} />;
+      break;
+    case 'board':
+      screen = <BoardScreen pipelineId={route.pipelineId} />;
+      break;
+    case 'deal':
+      screen = <DealScreen key={route.id} id={route.id} />;
+      break;
+    case 'contact':
+      screen = <ContactScreen key={route.id} kind="contact" id={route.id} />;
+      break;
+    case 'company':
+      screen = <ContactScreen key={route.id} kind="company" id={route.id} />;
+      break;
+    case 'contacts':
+      screen = <ContactsScreen tab={route.tab} />;
+      break;
+    case 'tasks':
+      screen = <TasksScreen />;
+      break;
+    case 'settings':
+      screen = <SettingsScreen />;
+      break;
+    case 'search':
+      screen = <SearchScreen q={route.q} />;
+      break;
+    default:
+      screen = <HomeRedirect />;
+  }
+
+  const offline = status === 'reconnecting';
+  return (
+    <div className={`shell${menuOpen ? ' menu-open' : ''}`}>
+      <a className="skip-link" href="#main">
+        {t.t('app.skip')}
+      </a>
+      <Sidebar session={session} onSwitcher={() => setSwitcher(true)} />
+      <main className="main" id="main" tabIndex={-1}>
+        <button type="button" className="btn btn-ghost menu-toggle" aria-label="Menu" aria-expanded={menuOpen} onClick={() => setMenuOpen(!menuOpen)}>
+          ☰
+        </button>
+        {offline && (
+          <div className="banner" role="status">
+            {t.t('app.offline')}
+          </div>
+        )}
+        <Suspense fallback={<Skeleton />}>{screen}</Suspense>
+      </main>
+      {switcher && <Switcher me={session.user.id} onClose={() => setSwitcher(false)} />}
+      <Toasts />
+    </div>
+  );
+}
+
+function HomeRedirect() {
+  const t = useI18n();
+  const qc = useQueryClient();
+  useEffect(() => {
+    // Open the most recently active chat, if any.
+    void qc
+      .fetchQuery({ queryKey: ['chats'], queryFn: () => unwrap(api.http.GET('/chats')) })
+      .then((list) => {
+        const first = list[0];
+        if (first) navigate({ name: 'chat', chatId: first.chat.id }, { replace: true });
+      })
+      .catch(() => undefined);
+  }, [qc]);
+  return (
+    <div className="empty">
+      <p>{t.t('chat.select')}</p>
+    </div>
+  );
+}
+
+export function Skeleton() {
+  return (
+    <div className="page-body" aria-busy="true">
+      <div className="skeleton" style={{ width: '40%' }} />
+      <div className="skeleton" style={{ width: '70%' }} />
+      <div className="skeleton" style={{ width: '55%' }} />
+    </div>
+  );
+}

@@ -1,0 +1,283 @@
+// The deal board of one pipeline: a column per stage with count and sums, cards
+// dragged between and within columns (mouse, touch or keyboard), live updates
+// from everyone else through the socket's board watch, filters, quick create.
+import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  DndContext,
+  DragOverlay,
+  KeyboardSensor,
+  PointerSensor,
+  closestCorners,
+  useDroppable,
+  useSensor,
+  useSensors,
+  type DragEndEvent,
+  type DragStartEvent,
+} from '@dnd-kit/core';
+import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
+import { CSS } from '@dnd-kit/utilities';
+import { ApiError, unwrap, type Board, type BoardColumn, type Deal, type User } from '@api';
+import { api, realtime } from '../../app/session';
+import { usePipelines, useUsers } from '../../app/data';
+import { userName } from '../../app/names';
+import { navigate, pathOf } from '../../app/router';
+import { useI18n } from '../../i18n';
+import { applyBoardChange, findDeal, moveLocally, type BoardFilter } from '../../state/board';
+import { toast } from '../../ui/Toast';
+import { errorMessage } from '../../ui/errors';
+import { Icon } from '../../ui/Icon';
+
+export default function BoardScreen({ pipelineId }: { pipelineId?: string }) {
+  const t = useI18n();
+  const pipelines = usePipelines();
+  const id = pipelineId ?? pipelines.data?.[0]?.id;
+  if (pipelines.isPending) return <div className="page-body skeleton" style={{ height: 200 }} />;
+  if (!id) return <div className="empty">{t.t('board.empty')}</div>;
+  return <PipelineBoard key={id} pipelineId={id} />;
+}
+
+function PipelineBoard({ pipelineId }: { pipelineId: string }) {
+  const t = useI18n();
+  const qc = useQueryClient();
+  const me = api.session()?.user.id ?? '';
+  const pipelines = usePipelines();
+  const users = useUsers();
+  const [ownerId, setOwnerId] = useState('');
+  const [textInput, setTextInput] = useState('');
+  const [text, setText] = useState('');
+  useEffect(() => {
+    const h = setTimeout(() => setText(textInput.trim()), 300);
+    return () => clearTimeout(h);
+  }, [textInput]);
+  const filter: BoardFilter = useMemo(() => ({ ownerId: ownerId || undefined, text: text || undefined }), [ownerId, text]);
+  const key = useMemo(() => ['board', pipelineId, filter] as const, [pipelineId, filter]);
+  const query = useQuery({
+    queryKey: key,
+    queryFn: () =>
+      unwrap(
+        api.http.GET('/pipelines/{id}/board', {
+          params: { path: { id: pipelineId }, query: { owner_id: filter.ownerId, text: filter.text } },
+        }),
+      ),
+    staleTime: Infinity,
+  });
+  const board = query.data;
+  const setBoard = useCallback((f: (b: Board) => Board | null) => {
+    const cur = qc.getQueryData<Board>(key);
+    if (!cur) return;
+    const next = f(cur);
+    if (next) qc.setQueryData(key, next);
+    else void qc.invalidateQueries({ queryKey: key });
+  }, [qc, key]);
+
+  // Live: follow this pipeline's board for as long as it is open.
+  useEffect(() => {
+    realtime.watchBoard(pipelineId);
+    const offEvent = realtime.on('board', (e) => {
+      if (e.pipeline_id === pipelineId) setBoard((b) => applyBoardChange(b, e.change, filter));
+    });
+    const offResync = realtime.on('boardResync', (p) => {
+      if (p === pipelineId) void qc.invalidateQueries({ queryKey: ['board', pipelineId] });
+    });
+    return () => {
+      offEvent();
+      offResync();
+      realtime.unwatchBoard(pipelineId);
+    };
+  }, [pipelineId, filter, setBoard, qc]);
+
+  const sensors = useSensors(
+    useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
+    useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
+  );
+  const [dragging, setDragging] = useState<Deal | null>(null);
+
+  const onDragStart = (e: DragStartEvent) => setDragging(board ? findDeal(board, String(e.active.id)) ?? null : null);
+  const onDragEnd = async (e: DragEndEvent) => {
+    setDragging(null);
+    if (!board || !e.over) return;
+    const dealId = String(e.active.id);
+    const deal = findDeal(board, dealId);
+    if (!deal) return;
+    const overId = String(e.over.id);
+    let stageId: string;
+    let index: number;
+    if (overId.startsWith('col:')) {
+      stageId = overId.slice(4);
+      const col = board.columns.find((c) => c.stage.id === stageId);
+      index = col ? col.deals.filter((d) => d.id !== dealId).length : 0;
+    } else {
+      const col = board.columns.find((c) => c.deals.some((d) => d.id === overId));
+      if (!col) return;
+      stageId = col.stage.id;
+      index = col.deals.findIndex((d) => d.id === overId);
+    }
+    const from = board.columns.find((c) => c.deals.some((d) => d.id === dealId));
+    if (from?.stage.id === stageId && from.deals.findIndex((d) => d.id === dealId) === index) return;
+    setBoard((b) => moveLocally(b, dealId, stageId, index));
+    try {
+      const moved = await unwrap(
+        api.http.POST('/deals/{id}/move', { params: { path: { id: dealId } }, body: { version: deal.version, stage_id: stageId, index } }),
+      );
+      setBoard((b) => replaceDeal(b, moved));
+    } catch (err) {
+      toast.show(err instanceof ApiError && err.status === 409 ? t.t('board.conflict') : errorMessage(err, t));
+      void qc.invalidateQueries({ queryKey: key });
+    }
+  };
+
+  const pipelineName = pipelines.data?.find((p) => p.id === pipelineId)?.name ?? '';
+  return (
+    <>
+      <header className="page-head">
+        <h1>{t.t('board.title')}</h1>
+        {pipelines.data && pipelines.data.length > 1 ? (
+          <select className="select" style={{ width: 'auto' }} aria-label={t.t('board.pipeline')} value={pipelineId} onChange={(e) => navigate({ name: 'board', pipelineId: e.target.value })}>
+            {pipelines.data.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <span className="sub">{pipelineName}</span>
+        )}
+      </header>
+      <div className="board-filters" role="search">
+        <input className="input" type="search" aria-label={t.t('board.filterText')} placeholder={t.t('board.filterText')} value={textInput} onChange={(e) => setTextInput(e.target.value)} />
+        <select className="select" aria-label={t.t('board.filterOwner')} value={ownerId} onChange={(e) => setOwnerId(e.target.value)}>
+          <option value="">{t.t('board.anyOwner')}</option>
+          <option value={me}>{t.t('board.mine')}</option>
+          {[...(users.data?.values() ?? [])]
+            .filter((u) => u.id !== me && u.role !== 'guest')
+            .map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.name}
+              </option>
+            ))}
+        </select>
+      </div>
+      {query.isPending && <div className="page-body skeleton" style={{ height: 240 }} />}
+      {board && (
+        <DndContext sensors={sensors} collisionDetection={closestCorners} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
+          <div className="board" aria-label={pipelineName}>
+            {board.columns.map((col, i) => (
+              <Column key={col.stage.id} col={col} users={users.data} pipelineId={pipelineId} quickCreate={i === 0} />
+            ))}
+          </div>
+          <DragOverlay>{dragging && <CardBody deal={dragging} users={users.data} overlay />}</DragOverlay>
+        </DndContext>
+      )}
+    </>
+  );
+}
+
+function replaceDeal(b: Board, deal: Deal): Board {
+  return { ...b, columns: b.columns.map((c) => ({ ...c, deals: c.deals.map((d) => (d.id === deal.id ? deal : d)) })) };
+}
+
+function Column({ col, users, pipelineId, quickCreate }: { col: BoardColumn; users: Map<string, User> | undefined; pipelineId: string; quickCreate: boolean }) {
+  const t = useI18n();
+  const { setNodeRef, isOver } = useDroppable({ id: `col:${col.stage.id}` });
+  const headingId = `stage-${col.stage.id}`;
+  return (
+    <section className={`column${isOver ? ' over' : ''}`} style={{ ['--stage-color' as string]: col.stage.color }} aria-labelledby={headingId} data-stage-id={col.stage.id}>
+      <div className="column-head">
+        <h2 id={headingId}>{col.stage.name}</h2>
+        <div className="sums">
+          <span data-testid="count">{t.tn('board.count', col.count)}</span>
+          {col.sums.map((s) => (
+            <span key={s.currency}> · {t.money(s.amount_minor, s.currency)}</span>
+          ))}
+        </div>
+      </div>
+      {quickCreate && <QuickCreate pipelineId={pipelineId} stageId={col.stage.id} />}
+      <SortableContext items={col.deals.map((d) => d.id)} strategy={verticalListSortingStrategy}>
+        <div className="column-body" ref={setNodeRef}>
+          {col.deals.map((d) => (
+            <SortableCard key={d.id} deal={d} users={users} />
+          ))}
+          {col.deals.length === 0 && <p className="hint" style={{ textAlign: 'center' }}>{t.t('board.empty')}</p>}
+        </div>
+      </SortableContext>
+    </section>
+  );
+}
+
+function SortableCard({ deal, users }: { deal: Deal; users: Map<string, User> | undefined }) {
+  const t = useI18n();
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id: deal.id });
+  // The whole card drags with a pointer; the keyboard drags through the grip
+  // button (so the card's link stays a plain link and nothing nests in a button).
+  const { onKeyDown, ...pointer } = (listeners ?? {}) as Record<string, (e: unknown) => void>;
+  return (
+    <div ref={setNodeRef} style={{ transform: CSS.Transform.toString(transform), transition }} {...pointer} className={`deal-card${isDragging ? ' dragging' : ''}`} data-deal-id={deal.id}>
+      <button type="button" className="grip" ref={setActivatorNodeRef} {...attributes} onKeyDown={onKeyDown} aria-label={`${t.t('board.move')}: ${deal.title}`}>
+        <Icon name="grip" />
+      </button>
+      <CardInner deal={deal} users={users} />
+    </div>
+  );
+}
+
+function CardBody({ deal, users, overlay }: { deal: Deal; users: Map<string, User> | undefined; overlay?: boolean }) {
+  return (
+    <div className={`deal-card${overlay ? ' overlay-card' : ''}`}>
+      <CardInner deal={deal} users={users} />
+    </div>
+  );
+}
+
+function CardInner({ deal, users }: { deal: Deal; users: Map<string, User> | undefined }) {
+  const t = useI18n();
+  const to = { name: 'deal' as const, id: deal.id };
+  return (
+    <>
+      <a href={pathOf(to)} onClick={(e) => (e.preventDefault(), navigate(to))}>
+        {deal.title}
+      </a>
+      <div className="amount">{t.money(deal.amount_minor, deal.currency)}</div>
+      <div className="hint">{userName(users, deal.owner_id)}</div>
+    </>
+  );
+}
+
+function QuickCreate({ pipelineId, stageId }: { pipelineId: string; stageId: string }) {
+  const t = useI18n();
+  const qc = useQueryClient();
+  const [title, setTitle] = useState('');
+  const [amount, setAmount] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!title.trim()) return;
+    const major = Number(amount.replace(/\s/g, '').replace(',', '.'));
+    try {
+      await unwrap(
+        api.http.POST('/deals', {
+          body: {
+            title: title.trim(),
+            pipeline_id: pipelineId,
+            stage_id: stageId,
+            amount_minor: Number.isFinite(major) && amount ? Math.round(major * 100) : null,
+          },
+        }),
+      );
+      setTitle('');
+      setAmount('');
+      // The board event adds the card; refetch in case this board is not watched yet.
+      void qc.invalidateQueries({ queryKey: ['board', pipelineId] });
+    } catch (err) {
+      toast.show(errorMessage(err, t));
+    }
+  };
+  return (
+    <form className="quick-create" onSubmit={submit} aria-label={t.t('board.quickCreate')}>
+      <input className="input" aria-label={t.t('board.dealTitle')} placeholder={t.t('board.quickCreate')} value={title} onChange={(e) => setTitle(e.target.value)} />
+      <input className="input" style={{ width: 90 }} inputMode="decimal" aria-label={t.t('board.amount')} placeholder={t.t('board.amount')} value={amount} onChange={(e) => setAmount(e.target.value)} />
+      <button className="btn" type="submit" aria-label={t.t('common.create')}>
+        +
+      </button>
+    </form>
+  );
+}

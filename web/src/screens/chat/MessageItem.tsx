@@ -1,0 +1,209 @@
+// One message: author, time, sanitised HTML (rendered by the server), files,
+// reactions, thread summary, and the hover/focus actions.
+import { memo, useEffect, useState, type KeyboardEvent } from 'react';
+import { unwrap, type Attachment, type User } from '@api';
+import { api } from '../../app/session';
+import { initials, userName } from '../../app/names';
+import { useI18n } from '../../i18n';
+import type { LocalMessage } from '../../state/messages';
+import { Icon } from '../../ui/Icon';
+
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '👀', '✅'];
+
+interface Props {
+  message: LocalMessage;
+  compact: boolean;
+  me: string;
+  users: Map<string, User> | undefined;
+  editing: boolean;
+  highlight?: boolean;
+  inThread?: boolean;
+  onEdit: (id: string | null) => void;
+  onOpenThread?: (id: string) => void;
+  onRetry?: (m: LocalMessage) => void;
+}
+
+export const MessageItem = memo(function MessageItem({
+  message: m,
+  compact,
+  me,
+  users,
+  editing,
+  highlight,
+  inThread,
+  onEdit,
+  onOpenThread,
+  onRetry,
+}: Props) {
+  const t = useI18n();
+  const author = m.kind === 'user' ? userName(users, m.author_id) : t.t('chat.system');
+  const mine = m.author_id === me;
+  const deleted = Boolean(m.deleted_at);
+  const classes = ['msg'];
+  if (compact) classes.push('compact');
+  if (m.local) classes.push(m.local);
+  if (m.kind !== 'user') classes.push('system');
+  if (highlight) classes.push('highlight');
+
+  const react = (emoji: string) => {
+    const has = m.reactions.some((g) => g.emoji === emoji && g.user_ids.includes(me));
+    const opts = { params: { path: { id: m.id, emoji } } };
+    void (has ? api.http.DELETE('/messages/{id}/reactions/{emoji}', opts) : api.http.PUT('/messages/{id}/reactions/{emoji}', opts));
+  };
+  const remove = () => {
+    if (confirm(t.t('common.delete') + '?')) void api.http.DELETE('/messages/{id}', { params: { path: { id: m.id } } });
+  };
+
+  return (
+    <article className={classes.join(' ')} data-seq={m.local ? undefined : m.seq} aria-label={`${author}, ${t.time(m.created_at)}`}>
+      <div className="avatar" aria-hidden="true">
+        {initials(author)}
+      </div>
+      <div style={{ minWidth: 0 }}>
+        {!compact && (
+          <div className="msg-head">
+            <strong>{author}</strong>
+            <time dateTime={m.created_at}>{t.time(m.created_at)}</time>
+          </div>
+        )}
+        {editing ? (
+          <EditBox message={m} onDone={() => onEdit(null)} />
+        ) : deleted ? (
+          <div className="msg-body muted">{t.t('chat.deleted')}</div>
+        ) : m.local ? (
+          <div className="msg-body">{m.body}</div>
+        ) : (
+          <div className="msg-body" dangerouslySetInnerHTML={{ __html: m.html }} />
+        )}
+        {m.edited_at && !deleted && <span className="msg-meta">({t.t('chat.edited')})</span>}
+        {m.local === 'pending' && <span className="msg-meta"> {t.t('chat.pending')}</span>}
+        {m.local === 'failed' && (
+          <span className="msg-meta error-text">
+            {t.t('chat.failed')}{' '}
+            <button type="button" className="btn btn-ghost btn-icon" onClick={() => onRetry?.(m)}>
+              {t.t('common.retry')}
+            </button>
+          </span>
+        )}
+        {m.attachments.length > 0 && (
+          <div className="attachments">
+            {m.attachments.map((a) => (
+              <AttachmentView key={a.id} a={a} />
+            ))}
+          </div>
+        )}
+        {m.reactions.length > 0 && (
+          <div className="reactions">
+            {m.reactions.map((g) => (
+              <button
+                key={g.emoji}
+                type="button"
+                className={`reaction${g.user_ids.includes(me) ? ' mine' : ''}`}
+                aria-pressed={g.user_ids.includes(me)}
+                title={g.user_ids.map((u) => userName(users, u)).join(', ')}
+                onClick={() => react(g.emoji)}
+              >
+                {g.emoji} {g.count}
+              </button>
+            ))}
+          </div>
+        )}
+        {!inThread && m.reply_count > 0 && (
+          <button type="button" className="thread-link" onClick={() => onOpenThread?.(m.id)}>
+            {t.tn('chat.replies', m.reply_count)}
+          </button>
+        )}
+      </div>
+      {!m.local && !deleted && m.kind === 'user' && (
+        <div className="msg-actions" role="toolbar" aria-label={t.t('chat.react')}>
+          {QUICK_REACTIONS.slice(0, 3).map((e) => (
+            <button key={e} type="button" className="btn btn-ghost btn-icon" aria-label={`${t.t('chat.react')} ${e}`} onClick={() => react(e)}>
+              {e}
+            </button>
+          ))}
+          {!inThread && onOpenThread && (
+            <button type="button" className="btn btn-ghost btn-icon" onClick={() => onOpenThread(m.id)} aria-label={t.t('chat.reply')} title={t.t('chat.reply')}>
+              <Icon name="reply" />
+            </button>
+          )}
+          {mine && (
+            <>
+              <button type="button" className="btn btn-ghost btn-icon" onClick={() => onEdit(m.id)} aria-label={t.t('common.edit')} title={t.t('common.edit')}>
+                <Icon name="edit" />
+              </button>
+              <button type="button" className="btn btn-ghost btn-icon" onClick={remove} aria-label={t.t('common.delete')} title={t.t('common.delete')}>
+                <Icon name="trash" />
+              </button>
+            </>
+          )}
+        </div>
+      )}
+    </article>
+  );
+});
+
+function EditBox({ message, onDone }: { message: LocalMessage; onDone: () => void }) {
+  const t = useI18n();
+  const [body, setBody] = useState(message.body);
+  const save = async () => {
+    if (body.trim() && body !== message.body) {
+      await unwrap(api.http.PATCH('/messages/{id}', { params: { path: { id: message.id } }, body: { body } })).catch(() => undefined);
+    }
+    onDone();
+  };
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      onDone();
+    } else if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      void save();
+    }
+  };
+  return (
+    <div>
+      <textarea className="textarea" autoFocus aria-label={t.t('common.edit')} value={body} onChange={(e) => setBody(e.target.value)} onKeyDown={onKey} rows={2} />
+      <span className="hint">{t.t('chat.editHint')}</span>
+    </div>
+  );
+}
+
+/** Files are served to chat members with the bearer token, so images load via fetch. */
+function AttachmentView({ a }: { a: Attachment }) {
+  const isImage = /^image\/(png|jpeg|gif|webp)$/.test(a.content_type);
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    if (!isImage) return;
+    let revoked = false;
+    let objectUrl: string | null = null;
+    void (async () => {
+      const token = await api.accessToken();
+      const res = await fetch(a.url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      if (!res.ok || revoked) return;
+      objectUrl = URL.createObjectURL(await res.blob());
+      setUrl(objectUrl);
+    })().catch(() => undefined);
+    return () => {
+      revoked = true;
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+    };
+  }, [a.url, isImage]);
+  const download = async () => {
+    const token = await api.accessToken();
+    const res = await fetch(a.url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    if (!res.ok) return;
+    const href = URL.createObjectURL(await res.blob());
+    const link = document.createElement('a');
+    link.href = href;
+    link.download = a.filename;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(href), 1000);
+  };
+  if (isImage && url) return <img src={url} alt={a.filename} loading="lazy" />;
+  return (
+    <button type="button" className="file-chip btn" onClick={() => void download()}>
+      <Icon name="clip" /> {a.filename} <span className="muted">({Math.max(1, Math.round(a.size_bytes / 1024))} KB)</span>
+    </button>
+  );
+}

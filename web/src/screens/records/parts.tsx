@@ -1,0 +1,147 @@
+// Pieces shared by the deal, contact and company cards: the history timeline,
+// the record's tasks and its bound chat beside the fields.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { unwrap, type EntityKind, type History, type Task, type User } from '@api';
+import { api } from '../../app/session';
+import { keys } from '../../app/live';
+import { useUsers } from '../../app/data';
+import { userName } from '../../app/names';
+import { useI18n, type Translator } from '../../i18n';
+import { ChatScreen } from '../chat/ChatScreen';
+import { toast } from '../../ui/Toast';
+import { errorMessage } from '../../ui/errors';
+
+export function show(v: unknown, t: Translator): string {
+  if (v === null || v === undefined || v === '') return t.t('common.none');
+  if (Array.isArray(v)) return v.map((x) => show(x, t)).join(', ') || t.t('common.none');
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+const FIELDS = ['stage_id', 'amount_minor', 'owner_id', 'title', 'name', 'tags', 'status', 'due_at'] as const;
+
+/** One history entry in words: known fields by their label, people by name. */
+function describe(h: History, users: Map<string, User> | undefined, t: Translator): string {
+  const who = h.actor_id ? userName(users, h.actor_id) : t.t('chat.system');
+  if (h.field === 'created') return t.t('card.createdBy', { who });
+  const known = (FIELDS as readonly string[]).includes(h.field);
+  const value = (v: unknown) => (h.field === 'owner_id' && typeof v === 'string' ? userName(users, v) : show(v, t));
+  return t.t('card.changed', {
+    who,
+    field: known ? t.t(`field.${h.field}` as 'field.title') : h.field,
+    old: value(h.old),
+    new: value(h.new),
+  });
+}
+
+export function Timeline({ items, users }: { items: History[]; users: Map<string, User> | undefined }) {
+  const t = useI18n();
+  if (items.length === 0) return <p className="muted">{t.t('common.empty')}</p>;
+  return (
+    <ol className="timeline">
+      {items.map((h) => (
+        <li key={h.id}>
+          <time dateTime={h.at}>{t.dateTime(h.at)}</time>
+          {describe(h, users, t)}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function EntityTasks({ kind, id }: { kind: EntityKind; id: string }) {
+  const t = useI18n();
+  const qc = useQueryClient();
+  const [title, setTitle] = useState('');
+  const key = ['tasks', 'entity', kind, id];
+  const tasks = useQuery({
+    queryKey: key,
+    queryFn: () => unwrap(api.http.GET('/tasks', { params: { query: { view: 'entity', entity_kind: kind, entity_id: id } } })),
+  });
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!title.trim()) return;
+    try {
+      await unwrap(api.http.POST('/tasks', { body: { title: title.trim(), entity_kind: kind, entity_id: id, reminders: [] } }));
+      setTitle('');
+      void qc.invalidateQueries({ queryKey: key });
+      void qc.invalidateQueries({ queryKey: keys.myTasks });
+    } catch (err) {
+      toast.show(errorMessage(err, t));
+    }
+  };
+  return (
+    <section className="section">
+      <h2>{t.t('card.tasks')}</h2>
+      <TaskList tasks={tasks.data ?? []} onChanged={() => void qc.invalidateQueries({ queryKey: key })} />
+      <form className="row" style={{ marginTop: 8 }} onSubmit={add}>
+        <input className="input" aria-label={t.t('tasks.taskTitle')} placeholder={t.t('tasks.new')} value={title} onChange={(e) => setTitle(e.target.value)} />
+        <button className="btn" type="submit">
+          {t.t('common.create')}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+export function TaskList({ tasks, onChanged }: { tasks: Task[]; onChanged: () => void }) {
+  const t = useI18n();
+  const users = useUsers();
+  const qc = useQueryClient();
+  const complete = async (task: Task) => {
+    try {
+      await unwrap(api.http.POST('/tasks/{id}/complete', { params: { path: { id: task.id } }, body: { version: task.version } }));
+      toast.show(t.t('tasks.completed'));
+      onChanged();
+      void qc.invalidateQueries({ queryKey: keys.myTasks });
+    } catch (err) {
+      toast.show(errorMessage(err, t));
+    }
+  };
+  if (tasks.length === 0) return <p className="muted">{t.t('common.empty')}</p>;
+  return (
+    <ul className="list">
+      {tasks.map((task) => {
+        const done = task.status === 'done';
+        const overdue = !done && task.due_at && Date.parse(task.due_at) < Date.now();
+        return (
+          <li key={task.id} data-task-id={task.id}>
+            <input type="checkbox" checked={done} disabled={done} aria-label={`${t.t('tasks.complete')}: ${task.title}`} onChange={() => void complete(task)} />
+            <span style={{ flex: 1, textDecoration: done ? 'line-through' : undefined }}>{task.title}</span>
+            {task.assignees.length > 0 && <span className="hint">{task.assignees.map((a) => userName(users.data, a)).join(', ')}</span>}
+            {task.due_at && (
+              <time className={overdue ? 'overdue' : 'muted'} dateTime={task.due_at}>
+                {task.due_has_time ? t.dateTime(task.due_at) : t.date(task.due_at, { day: 'numeric', month: 'short' })}
+              </time>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** Fields and history on the left, the record's chat on the right. */
+export function RecordLayout({ head, children, chatId, onOpenChat }: { head: ReactNode; children: ReactNode; chatId: string | null | undefined; onOpenChat?: () => void }) {
+  const t = useI18n();
+  return (
+    <>
+      <header className="page-head">{head}</header>
+      <div className="record">
+        <div className="record-info">{children}</div>
+        <section className="chat-main" aria-label={t.t('card.chat')} style={{ display: 'flex', flexDirection: 'column', minHeight: 0 }}>
+          {chatId ? (
+            <ChatScreen key={chatId} chatId={chatId} embedded />
+          ) : (
+            <div className="empty">
+              <button type="button" className="btn btn-primary" onClick={onOpenChat}>
+                {t.t('card.openChat')}
+              </button>
+            </div>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}
