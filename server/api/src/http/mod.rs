@@ -24,8 +24,8 @@ pub mod setup;
 pub mod tasks;
 pub mod timelines;
 pub mod users;
-pub mod webhooks;
 pub mod web_ui;
+pub mod webhooks;
 pub mod workspace;
 
 use axum::Router;
