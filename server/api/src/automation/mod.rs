@@ -23,11 +23,14 @@ const WEBHOOK_CACHE_TTL: Duration = Duration::from_secs(5);
 /// Calls per incoming hook per minute, per node.
 pub const HOOK_CALLS_PER_MINUTE: u32 = 60;
 
+/// A workspace's webhook list as fetched, with when.
+type CachedWebhooks = (Instant, Arc<Vec<Webhook>>);
+
 /// Per-node automation state.
 pub struct Automation {
     /// This node's name as a job lease owner.
     pub node_id: Uuid,
-    webhooks: Mutex<HashMap<WorkspaceId, (Instant, Arc<Vec<Webhook>>)>>,
+    webhooks: Mutex<HashMap<WorkspaceId, CachedWebhooks>>,
     hook_calls: Mutex<HashMap<Uuid, (Instant, u32)>>,
 }
 

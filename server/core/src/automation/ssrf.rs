@@ -50,7 +50,7 @@ mod tests {
     use super::*;
 
     fn public(s: &str) -> bool {
-        is_public(s.parse().unwrap())
+        is_public(s.parse().expect("an IP address"))
     }
 
     #[test]
