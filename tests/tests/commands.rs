@@ -386,7 +386,7 @@ async fn autocomplete(backend: Backend) {
     assert_eq!(s, 404, "a guest outside the deal chat");
     let (s, b) = complete(tok.clone(), chat.to_string(), format!("/task {}", "x".repeat(3000))).await;
     assert_eq!((s, b["error"]["code"].as_str()), (422, Some("invalid_input")));
-    let r = app.get(&format!("/commands/complete?chat_id=nope&line=%2F"), &tok).await;
+    let r = app.get("/commands/complete?chat_id=nope&line=%2F", &tok).await;
     r.expect_error(400, "invalid_query");
 
     // The list for /help, in my language.
