@@ -41,6 +41,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied ({engine})");
             Ok(())
         }
+        Command::Reindex(search) => crate::search::reindex::run_cli(&cli.data, &search).await,
         Command::Admin(AdminCommand::CreateOwner(args)) => admin::create_owner(&cli.data, args).await,
         Command::Admin(AdminCommand::RotateJwtKey) => {
             if cli.data.jwt_secret.is_some() {

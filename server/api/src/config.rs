@@ -33,6 +33,8 @@ pub enum Command {
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Rebuild the search index from the database (with a progress bar).
+    Reindex(SearchConfig),
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +144,23 @@ pub struct ServeConfig {
     /// Argon2id iterations (OWASP: 2).
     #[arg(long, env = "ARTEL_ARGON2_ITERATIONS", default_value_t = 2, hide = true)]
     pub argon2_iterations: u32,
+    #[command(flatten)]
+    pub search: SearchConfig,
+}
+
+/// Where the search index lives: Meilisearch when `MEILI_URL` is set, else an
+/// embedded index in the data directory.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SearchConfig {
+    /// Meilisearch URL (cluster mode), e.g. http://meili:7700. Unset: embedded index in <data-dir>/search.
+    #[arg(long, env = "MEILI_URL")]
+    pub meili_url: Option<String>,
+    /// Meilisearch API key (the master key or an admin key).
+    #[arg(long, env = "ARTEL_MEILI_KEY", hide_env_values = true)]
+    pub meili_key: Option<Secret>,
+    /// Meilisearch index name (one per Artel cluster).
+    #[arg(long, env = "ARTEL_MEILI_INDEX", default_value = "artel")]
+    pub meili_index: String,
 }
 
 impl Default for ServeConfig {
@@ -163,6 +182,7 @@ impl Default for ServeConfig {
             web_dir: None,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
+            search: SearchConfig { meili_index: "artel".into(), ..SearchConfig::default() },
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub files: Arc<FileStore>,
     /// Job leases, webhook cache, hook rate limits (per node).
     pub automation: Arc<crate::automation::Automation>,
+    /// The search backend and its indexer's flags.
+    pub search: Arc<crate::search::Search>,
 }
 
 /// Runtime settings, already validated and in the units the code uses.
@@ -95,6 +97,14 @@ impl AppState {
             let files = files.clone();
             async move { files.sweep_temp().await }
         });
+        let search = Arc::new(crate::search::Search::open(data, &serve.search).await?);
+        if serve.redis_url.is_some() && serve.search.meili_url.is_none() {
+            tracing::warn!(
+                "cluster mode with the embedded search index: each node's index only sees what \
+                 that node drains; set MEILI_URL so the nodes share one index"
+            );
+        }
+        crate::search::indexer::start(store.clone(), search.clone());
         let state = Self {
             store,
             clock,
@@ -106,6 +116,7 @@ impl AppState {
             committer,
             files,
             automation: Arc::default(),
+            search,
         };
         crate::crm::reminders::start(state.clone());
         crate::automation::start(&state).await.context("starting automation")?;

@@ -13,6 +13,7 @@ pub mod event;
 pub mod invite;
 pub mod message;
 pub mod permissions;
+pub mod search;
 pub mod ports;
 pub mod session;
 pub mod user;

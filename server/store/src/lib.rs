@@ -23,6 +23,7 @@ mod messages;
 mod pipelines;
 mod rows;
 mod rules;
+mod search;
 mod sessions;
 mod tasks;
 mod users;

@@ -19,14 +19,14 @@ use crate::history::Table;
 use crate::rows::prefixed;
 use crate::{PostgresStore, SqliteStore};
 
-const TASK_COLUMNS: &str = "id, workspace_id, title, description, creator_id, assignees, due_at, \
+pub(crate) const TASK_COLUMNS: &str = "id, workspace_id, title, description, creator_id, assignees, due_at, \
      due_has_time, priority, status, kind, entity_kind, entity_id, parent_id, recurrence, recurrence_day, \
      version, created_at, updated_at, completed_at";
 
 const REMINDER_COLUMNS: &str = "id, task_id, workspace_id, user_id, remind_at, fired_at";
 
 #[derive(sqlx::FromRow)]
-struct TaskRow {
+pub(crate) struct TaskRow {
     id: Uuid,
     workspace_id: Uuid,
     title: String,

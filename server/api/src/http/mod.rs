@@ -20,6 +20,7 @@ pub mod messages;
 pub mod openapi;
 pub mod pipelines;
 pub mod rules;
+pub mod search;
 pub mod setup;
 pub mod tasks;
 pub mod timelines;
@@ -135,5 +136,6 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(rules::update, rules::delete))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
+        .routes(routes!(search::search))
         .split_for_parts()
 }
