@@ -93,6 +93,7 @@ pub async fn run_with(
              scripts/run.sh builds it, or set --web-dir / ARTEL_WEB_DIR"
         ),
     }
+    let search = state.search.clone();
     let app = router(state);
     // Real-time frames are small: do not let Nagle hold them back.
     let listener = listener.tap_io(|tcp| {
@@ -103,6 +104,7 @@ pub async fn run_with(
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
+    search.stop();
     // Give the pool a moment to finish what the drained requests started.
     let _ = tokio::time::timeout(Duration::from_secs(5), store.close()).await;
     tracing::info!("artel stopped");

@@ -5,6 +5,7 @@
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use artel_core::search::{
     DealScope, IndexHit, IndexHits, IndexQuery, SearchDoc, SearchError, SearchIndex, SearchKind, SearchResult,
@@ -24,6 +25,8 @@ use crate::analysis::{self, PLAIN, STEMMED};
 
 /// Writer heap: small, the machine is shared with the database.
 const WRITER_HEAP_BYTES: usize = 64 * 1024 * 1024;
+/// A writer unused this long is closed (merges finished, lock released).
+const WRITER_IDLE: Duration = Duration::from_secs(2);
 /// Shortest typed prefix expanded over the dictionary (one letter would match half of it).
 const MIN_PREFIX_CHARS: usize = 2;
 
@@ -80,7 +83,10 @@ pub struct EmbeddedSearch {
 
 struct Inner {
     index: Index,
-    writer: Mutex<IndexWriter<TantivyDocument>>,
+    /// Opened on the first write and closed after `WRITER_IDLE` without one,
+    /// so the directory lock is free whenever nothing is being written (a
+    /// restarted server or `artel reindex` can take it over).
+    writer: Mutex<Option<(IndexWriter<TantivyDocument>, Instant)>>,
     reader: IndexReader,
     f: Fields,
     dir: Option<PathBuf>,
@@ -125,9 +131,18 @@ impl EmbeddedSearch {
     fn with_index(index: Index, f: Fields, dir: Option<PathBuf>) -> SearchResult<Self> {
         index.tokenizers().register(STEMMED, analysis::stemmed_analyzer());
         index.tokenizers().register(PLAIN, analysis::plain_analyzer());
-        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES).map_err(err)?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
-        Ok(Self { inner: Arc::new(Inner { index, writer: Mutex::new(writer), reader, f, dir }) })
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(err)?;
+        let inner = Arc::new(Inner { index, writer: Mutex::new(None), reader, f, dir });
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("search-writer-idle".into())
+            .spawn(move || loop {
+                std::thread::sleep(WRITER_IDLE / 2);
+                let Some(inner) = weak.upgrade() else { return };
+                inner.close_if_idle();
+            })
+            .map_err(err)?;
+        Ok(Self { inner })
     }
 }
 
@@ -170,8 +185,38 @@ impl Inner {
         Ok(doc)
     }
 
+    fn lock_writer(&self) -> SearchResult<std::sync::MutexGuard<'_, Option<(IndexWriter<TantivyDocument>, Instant)>>> {
+        let mut guard = self.writer.lock().map_err(|_| SearchError::Backend("index writer poisoned".into()))?;
+        if guard.is_none() {
+            let w = self.index.writer_with_num_threads(1, WRITER_HEAP_BYTES).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => {
+                    SearchError::Unavailable(format!("search index is locked by another writer: {e}"))
+                }
+                other => err(other),
+            })?;
+            *guard = Some((w, Instant::now()));
+        }
+        Ok(guard)
+    }
+
+    fn close_if_idle(&self) {
+        let Ok(mut guard) = self.writer.lock() else { return };
+        if guard.as_ref().is_some_and(|(_, used)| used.elapsed() >= WRITER_IDLE) {
+            if let Some((w, _)) = guard.take() {
+                // Let running merges finish so segments do not pile up.
+                if let Err(e) = w.wait_merging_threads() {
+                    tracing::warn!(error = %e, "search index: merge on close failed");
+                }
+            }
+        }
+    }
+
     fn apply(&self, docs: &[SearchDoc], deleted: &[(SearchKind, Uuid)]) -> SearchResult<()> {
-        let mut writer = self.writer.lock().map_err(|_| SearchError::Backend("index writer poisoned".into()))?;
+        let mut guard = self.lock_writer()?;
+        let Some((writer, used)) = guard.as_mut() else {
+            return Err(SearchError::Backend("no index writer".into()));
+        };
+        *used = Instant::now();
         for (kind, id) in deleted {
             writer.delete_term(Term::from_field_text(self.f.uid, &uid(*kind, *id)));
         }
@@ -180,15 +225,18 @@ impl Inner {
             writer.add_document(self.document(d)?).map_err(err)?;
         }
         writer.commit().map_err(err)?;
-        drop(writer);
+        drop(guard);
         self.reader.reload().map_err(err)
     }
 
     fn clear(&self) -> SearchResult<()> {
-        let mut writer = self.writer.lock().map_err(|_| SearchError::Backend("index writer poisoned".into()))?;
+        let mut guard = self.lock_writer()?;
+        let Some((writer, _)) = guard.as_mut() else {
+            return Err(SearchError::Backend("no index writer".into()));
+        };
         writer.delete_all_documents().map_err(err)?;
         writer.commit().map_err(err)?;
-        drop(writer);
+        drop(guard);
         self.reader.reload().map_err(err)
     }
 

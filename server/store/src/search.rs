@@ -3,7 +3,8 @@
 
 use artel_core::crm::client::{Company, Contact};
 use artel_core::crm::deal::Deal;
-use artel_core::crm::task::{EntityKind, Task};
+use artel_core::crm::entity::EntityKind;
+use artel_core::crm::task::Task;
 use artel_core::ports::search::{OutboxEntry, SearchSourceStore};
 use artel_core::search::{keys, SearchDoc, SearchKind};
 use artel_core::{StoreError, StoreResult};
@@ -305,6 +306,16 @@ macro_rules! impl_search_source {
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn release_search_lease(&self, name: &str, owner: Uuid) -> StoreResult<()> {
+                sqlx::query("delete from search_lease where name = $1 and owner = $2")
+                    .bind(name)
+                    .bind(owner)
+                    .execute(&self.write)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
             }
 
             async fn search_docs(&self, kind: SearchKind, ids: &[Uuid]) -> StoreResult<Vec<SearchDoc>> {

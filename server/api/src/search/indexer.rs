@@ -20,7 +20,7 @@ use super::Search;
 const BATCH: i64 = 1000;
 /// How often an idle indexer looks for new notes.
 const IDLE_POLL: Duration = Duration::from_millis(50);
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// The drain lease: held this long, renewed well before it runs out.
 const LEASE: chrono::Duration = chrono::Duration::seconds(15);
 const LEASE_RENEW: chrono::Duration = chrono::Duration::seconds(5);
@@ -41,6 +41,12 @@ async fn run(store: Arc<dyn Store>, search: Arc<Search>) {
     let mut backoff = Duration::from_millis(100);
     let mut lease_renewed: Option<chrono::DateTime<Utc>> = None;
     loop {
+        if search.stopped.load(Ordering::SeqCst) {
+            if let Err(e) = store.release_search_lease(LEASE_NAME, node).await {
+                tracing::debug!(error = %e, "search: releasing the indexer lease");
+            }
+            return;
+        }
         // Leases use wall-clock time whatever clock the app runs on.
         let now = Utc::now();
         if lease_renewed.is_none_or(|at| now - at > LEASE_RENEW) {

@@ -24,6 +24,8 @@ pub struct Search {
     /// Indexing paused (maintenance, tests): the indexer behaves exactly as
     /// during a backend outage — it retries and nothing is lost.
     pub suspended: AtomicBool,
+    /// The server stopped: the indexer finishes its round and exits.
+    pub stopped: AtomicBool,
     /// The embedded index was created empty at start-up: rebuild it first.
     pub(crate) needs_rebuild: bool,
 }
@@ -56,6 +58,7 @@ impl Search {
             index,
             reindexing: AtomicBool::new(false),
             suspended: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             needs_rebuild,
         })
     }
@@ -69,6 +72,11 @@ impl Search {
             return Ok(true);
         }
         Ok(store.search_outbox_pending().await? > 0)
+    }
+
+    /// Stops the indexer (server shutdown).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
     }
 
     /// Pauses or resumes indexing.

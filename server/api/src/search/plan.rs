@@ -13,7 +13,7 @@ use artel_core::ports::crm::DealFilter;
 use artel_core::search::query::ParsedQuery;
 use artel_core::search::{DealScope, IndexFilter, IndexQuery, SearchKind, SearchSort};
 use artel_core::user::{Role, User};
-use artel_core::workspace::DealVisibility;
+use artel_core::crm::deal::DealVisibility;
 use chrono::{NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 

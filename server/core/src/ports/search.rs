@@ -35,6 +35,8 @@ pub trait SearchSourceStore: Send + Sync {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Gives the lease up (clean shutdown), if `owner` holds it.
+    async fn release_search_lease(&self, name: &str, owner: Uuid) -> StoreResult<()>;
     /// The current documents of these objects; objects that are gone, deleted
     /// or archived are simply missing (the indexer removes them).
     async fn search_docs(&self, kind: SearchKind, ids: &[Uuid]) -> StoreResult<Vec<SearchDoc>>;

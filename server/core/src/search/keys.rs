@@ -48,7 +48,7 @@ pub fn extract(text: &str) -> Vec<String> {
     }
     // Phones: maximal runs of phone characters holding enough digits.
     let mut run = String::new();
-    let mut flush = |run: &mut String, keys: &mut Vec<String>| {
+    let flush = |run: &mut String, keys: &mut Vec<String>| {
         if let Some(k) = phone_key(run) {
             keys.push(k);
         }
