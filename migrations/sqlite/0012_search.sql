@@ -77,7 +77,7 @@ end;
 
 -- What exists already goes into the index too (upgrades of a running server).
 insert into search_outbox (workspace_id, kind, entity_id)
-    select workspace_id, 'message', id from messages where deleted_at is null;
+    select workspace_id, 'message', id from messages where deleted_at is null and kind <> 'system';
 insert into search_outbox (workspace_id, kind, entity_id)
     select workspace_id, 'deal', id from deals where archived_at is null;
 insert into search_outbox (workspace_id, kind, entity_id)

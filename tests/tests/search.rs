@@ -46,6 +46,8 @@ async fn chat(app: &TestApp, by: &Session, name: &str, members: &[&Session]) -> 
 }
 
 async fn send(app: &TestApp, by: &Session, chat: Uuid, body: &str) -> Uuid {
+    // Each message a second after the previous one, so "newest" has one order.
+    app.clock.advance(chrono::Duration::seconds(1));
     let r = app.post(&format!("/chats/{chat}/messages"), tok(by), json!({"body": body})).await;
     r.expect(201);
     id(&r.body)
@@ -159,7 +161,7 @@ async fn morphology_prefix_phones_and_emails(backend: Backend) {
     let contact = id(&r.body);
     finds(app, &w.bob, "+7 916 765 43 21", "contact", &[contact]).await;
     finds(app, &w.bob, "Ivan@Client.RU", "contact", &[contact]).await;
-    let body = finds(app, &w.bob, "петрова", "contact", &[contact]).await;
+    let body = finds(app, &w.bob, "ПЕТРОВ", "contact", &[contact]).await;
     let hit = &group(&body, "contact")["hits"][0];
     assert_eq!(hit["title"], "Иван Петров");
     assert_eq!(hit["entity"], json!({"kind": "contact", "id": contact}));
@@ -177,6 +179,7 @@ async fn operators(backend: Backend) {
     let by_owner = send(app, &w.owner, sales, "отчёт по продажам").await;
     let by_bob = send(app, &w.bob, sales, "отчёт готов https://example.com/report").await;
     let elsewhere = send(app, &w.bob, other, "отчёт в другом чате").await;
+    app.clock.advance(chrono::Duration::seconds(1));
     let reply = app
         .post(
             &format!("/chats/{sales}/messages"),
@@ -198,6 +201,7 @@ async fn operators(backend: Backend) {
         .expect("upload");
     assert_eq!(up.status().as_u16(), 201);
     let up: Value = up.json().await.expect("json");
+    app.clock.advance(chrono::Duration::seconds(1));
     let with_file = app
         .post(
             &format!("/chats/{sales}/messages"),
@@ -239,7 +243,7 @@ async fn operators(backend: Backend) {
         .post(
             "/tasks",
             tok(&w.owner),
-            json!({"title": "Отчёт заказчику", "assignees": [w.bob.user_id], "entity": {"kind": "deal", "id": deal}}),
+            json!({"title": "Отчёт заказчику", "assignees": [w.bob.user_id], "entity_kind": "deal", "entity_id": deal}),
         )
         .await;
     r.expect(201);
@@ -431,11 +435,12 @@ async fn reindex_rebuilds_from_the_database(backend: Backend) {
     let r = app.post("/deals", tok(&w.owner), json!({"title": "Накладная сделка"})).await;
     r.expect(201);
     let deal = id(&r.body);
-    let body = settled_where(app, &w.owner, &[("q", "накладная"), ("kinds", "message"), ("limit", "50")], |b| {
+    let body = settled_where(app, &w.owner, &[("q", "накладная in:#c"), ("limit", "50")], |b| {
         hits(b, "message").len() == 30
     })
     .await;
     assert_eq!(group(&body, "message")["total"], 30);
+    finds(app, &w.owner, "накладная", "deal", &[deal]).await;
 
     // Lose the index, then rebuild it the way `artel reindex` does.
     app.state.search.index.clear().await.expect("clear");
@@ -447,8 +452,9 @@ async fn reindex_rebuilds_from_the_database(backend: Backend) {
         .expect("rebuild");
     assert!(total >= 31, "{total}");
     assert!(!progress.is_empty());
-    let body = settled_where(app, &w.owner, &[("q", "накладная"), ("limit", "50")], |b| {
-        hits(b, "message").len() == 30 && hits(b, "deal") == vec![deal]
+    finds(app, &w.owner, "накладная", "deal", &[deal]).await;
+    let body = settled_where(app, &w.owner, &[("q", "накладная in:#c"), ("limit", "50")], |b| {
+        hits(b, "message").len() == 30
     })
     .await;
     let mut got = hits(&body, "message");

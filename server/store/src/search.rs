@@ -180,7 +180,10 @@ fn task_doc(t: Task) -> Option<SearchDoc> {
 /// The select for a kind: its columns, table and "live" condition.
 fn source(kind: SearchKind) -> (String, &'static str, &'static str) {
     match kind {
-        SearchKind::Message => (MESSAGE_DOC_COLUMNS.to_string(), "messages m", "m.deleted_at is null"),
+        // System notices ("X created a task") are not worth finding: the records are.
+        SearchKind::Message => {
+            (MESSAGE_DOC_COLUMNS.to_string(), "messages m", "m.deleted_at is null and m.kind <> 'system'")
+        }
         SearchKind::Deal => (DEAL_COLUMNS.to_string(), "deals m", "m.archived_at is null"),
         SearchKind::Contact => (CONTACT_COLUMNS.to_string(), "contacts m", "m.archived_at is null"),
         SearchKind::Company => (COMPANY_COLUMNS.to_string(), "companies m", "m.archived_at is null"),
