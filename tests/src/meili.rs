@@ -18,8 +18,7 @@ pub struct MeiliServer {
 pub const SKIPPED: &str = "SKIPPED: Meilisearch tests (no MEILI_URL, no meilisearch on PATH)";
 
 fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(bin).is_file()))
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(bin).is_file()))
 }
 
 impl MeiliServer {
@@ -53,7 +52,12 @@ impl MeiliServer {
             assert!(Instant::now() < deadline, "meilisearch did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(Self { url: format!("http://127.0.0.1:{port}"), key: Some(key), child: Some(child), _dir: Some(dir) })
+        Some(Self {
+            url: format!("http://127.0.0.1:{port}"),
+            key: Some(key),
+            child: Some(child),
+            _dir: Some(dir),
+        })
     }
 }
 

@@ -39,7 +39,11 @@ async fn world(backend: Backend) -> World {
 async fn chat(app: &TestApp, by: &Session, name: &str, members: &[&Session]) -> Uuid {
     let ids: Vec<Uuid> = members.iter().map(|s| s.user_id).collect();
     let r = app
-        .post("/chats", tok(by), json!({"kind": "group", "name": name, "is_private": true, "member_ids": ids}))
+        .post(
+            "/chats",
+            tok(by),
+            json!({"kind": "group", "name": name, "is_private": true, "member_ids": ids}),
+        )
         .await;
     r.expect(201);
     id(&r.body)
@@ -68,7 +72,12 @@ async fn search_raw(app: &TestApp, who: &Session, params: &[(&str, &str)]) -> (u
 }
 
 /// Polls until the index has caught up and `done` holds for the answer.
-async fn settled_where(app: &TestApp, who: &Session, params: &[(&str, &str)], done: impl Fn(&Value) -> bool) -> Value {
+async fn settled_where(
+    app: &TestApp,
+    who: &Session,
+    params: &[(&str, &str)],
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, body) = search_raw(app, who, params).await;
@@ -144,7 +153,14 @@ async fn morphology_prefix_phones_and_emails(backend: Backend) {
     finds(app, &w.bob, "week", "message", &[m]).await;
     finds(app, &w.bob, "подписаны дог", "message", &[b]).await;
     // Phones and e-mails in any common format.
-    for q in ["+79161234567", "8 916 123 45 67", "8(916)123-45-67", "9161234567", "ivan.petrov@example.ru", "IVAN.PETROV@EXAMPLE.RU"] {
+    for q in [
+        "+79161234567",
+        "8 916 123 45 67",
+        "8(916)123-45-67",
+        "9161234567",
+        "ivan.petrov@example.ru",
+        "IVAN.PETROV@EXAMPLE.RU",
+    ] {
         finds(app, &w.bob, q, "message", &[p]).await;
     }
 
@@ -234,7 +250,9 @@ async fn operators(backend: Backend) {
     finds(app, &w.bob, "отчёт in:#nowhere", "message", &[]).await;
 
     // deal:"name" and stage:name.
-    let r = app.post("/deals", tok(&w.owner), json!({"title": "Насосы для Акме", "participants": [w.bob.user_id]})).await;
+    let r = app
+        .post("/deals", tok(&w.owner), json!({"title": "Насосы для Акме", "participants": [w.bob.user_id]}))
+        .await;
     r.expect(201);
     let deal = id(&r.body);
     let deal_chat: Uuid = r.body["chat_id"].as_str().expect("deal chat").parse().expect("uuid");
@@ -261,9 +279,12 @@ async fn operators(backend: Backend) {
     finds(app, &w.bob, &format!("насосы stage:\"{second_stage}\""), "deal", &[]).await;
 
     // Sorting and paging of one kind.
-    let body = settled_where(app, &w.bob, &[("q", "отчёт"), ("kinds", "message"), ("sort", "newest"), ("limit", "2")], |b| {
-        hits(b, "message").len() == 2
-    })
+    let body = settled_where(
+        app,
+        &w.bob,
+        &[("q", "отчёт"), ("kinds", "message"), ("sort", "newest"), ("limit", "2")],
+        |b| hits(b, "message").len() == 2,
+    )
     .await;
     let g = group(&body, "message");
     assert_eq!(g["total"], 6, "{body}");
@@ -272,9 +293,12 @@ async fn operators(backend: Backend) {
     let mut seen = hits(&body, "message");
     let mut cursor = Some(cursor);
     while let Some(c) = cursor {
-        let (status, page) =
-            search_raw(app, &w.bob, &[("q", "отчёт"), ("kinds", "message"), ("sort", "newest"), ("limit", "2"), ("cursor", &c)])
-                .await;
+        let (status, page) = search_raw(
+            app,
+            &w.bob,
+            &[("q", "отчёт"), ("kinds", "message"), ("sort", "newest"), ("limit", "2"), ("cursor", &c)],
+        )
+        .await;
         assert_eq!(status, 200, "{page}");
         seen.extend(hits(&page, "message"));
         cursor = page["groups"][0]["next_cursor"].as_str().map(str::to_string);
@@ -306,7 +330,9 @@ async fn permissions(backend: Backend) {
     finds(app, &w.bob, "бюджет in:#secret", "message", &[]).await;
 
     // A removed member stops finding the chat's messages at once.
-    app.call("DELETE", &format!("/chats/{team}/members/{}", carol.user_id), tok(&w.owner), None).await.expect(204);
+    app.call("DELETE", &format!("/chats/{team}/members/{}", carol.user_id), tok(&w.owner), None)
+        .await
+        .expect(204);
     finds(app, &carol, "бюджет", "message", &[in_secret]).await;
 
     // Guests: only their chats, no clients, no deals they are not on.
@@ -327,7 +353,8 @@ async fn permissions(backend: Backend) {
 
     // Another workspace sees none of it, whatever it asks for.
     let other = app.create_workspace("Other", "other", "boss@other.test").await;
-    for q in ["бюджет", "бюджет in:#team", "бюджет from:@owner", "бюджетный", "deal:Бюджетная"] {
+    for q in ["бюджет", "бюджет in:#team", "бюджет from:@owner", "бюджетный", "deal:Бюджетная"]
+    {
         let body = settled(app, &other, q).await;
         assert_eq!(body["groups"], json!([]), "{q}: {body}");
     }
@@ -342,9 +369,14 @@ async fn deleted_and_edited_messages(backend: Backend) {
     finds(app, &w.bob, "черновик", "message", &[gone]).await;
     finds(app, &w.bob, "старый", "message", &[edited]).await;
     app.call("DELETE", &format!("/messages/{gone}"), tok(&w.owner), None).await.expect(204);
-    app.call("PATCH", &format!("/messages/{edited}"), tok(&w.owner), Some(json!({"body": "новый текст про акт"})))
-        .await
-        .expect(200);
+    app.call(
+        "PATCH",
+        &format!("/messages/{edited}"),
+        tok(&w.owner),
+        Some(json!({"body": "новый текст про акт"})),
+    )
+    .await
+    .expect(200);
     finds(app, &w.bob, "черновик", "message", &[]).await;
     finds(app, &w.bob, "старый", "message", &[]).await;
     let body = finds(app, &w.bob, "новый акт", "message", &[edited]).await;
@@ -386,7 +418,19 @@ async fn bad_input(backend: Backend) {
     }
     // Treated as text, never an error.
     let max = "я".repeat(500);
-    for q in ["\"unbalanced", "a\"b\"c\"", "-", "from:", "in:#", "deal:\"", "::::", "-\"\"", "has:", max.as_str(), "<script>"] {
+    for q in [
+        "\"unbalanced",
+        "a\"b\"c\"",
+        "-",
+        "from:",
+        "in:#",
+        "deal:\"",
+        "::::",
+        "-\"\"",
+        "has:",
+        max.as_str(),
+        "<script>",
+    ] {
         let (status, body) = search_raw(app, &w.bob, &[("q", q)]).await;
         assert_eq!(status, 200, "{q}: {body}");
     }
@@ -447,9 +491,11 @@ async fn reindex_rebuilds_from_the_database(backend: Backend) {
     let body = settled(app, &w.owner, "накладная").await;
     assert_eq!(body["groups"], json!([]), "{body}");
     let mut progress = Vec::new();
-    let total = artel::search::reindex::rebuild(&app.state.store, &app.state.search, |kind, n| progress.push((kind, n)))
-        .await
-        .expect("rebuild");
+    let total = artel::search::reindex::rebuild(&app.state.store, &app.state.search, |kind, n| {
+        progress.push((kind, n))
+    })
+    .await
+    .expect("rebuild");
     assert!(total >= 31, "{total}");
     assert!(!progress.is_empty());
     finds(app, &w.owner, "накладная", "deal", &[deal]).await;

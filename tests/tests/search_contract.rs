@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use artel_core::search::{DealScope, IndexFilter, IndexQuery, SearchDoc, SearchIndex, SearchKind, SearchSort};
+use artel_core::search::{
+    DealScope, IndexFilter, IndexQuery, SearchDoc, SearchIndex, SearchKind, SearchSort,
+};
 use artel_search::{EmbeddedSearch, MeiliSearch};
 use artel_tests::meili::{MeiliServer, SKIPPED};
 use chrono::{TimeZone, Utc};
@@ -204,8 +206,12 @@ async fn meilisearch() {
         eprintln!("{SKIPPED}");
         return;
     };
-    let index = MeiliSearch::connect(&server.url, server.key.clone(), &format!("artel_test_{}", Uuid::now_v7().simple()))
-        .await
-        .expect("connect to meilisearch");
+    let index = MeiliSearch::connect(
+        &server.url,
+        server.key.clone(),
+        &format!("artel_test_{}", Uuid::now_v7().simple()),
+    )
+    .await
+    .expect("connect to meilisearch");
     story(Arc::new(index)).await;
 }

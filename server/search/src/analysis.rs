@@ -33,7 +33,8 @@ fn fold(word: &str) -> Cow<'_, str> {
 /// The stem of one lower-cased word, in its own language.
 pub fn stem_word(word: &str) -> String {
     let word = fold(word);
-    let stemmer = if cyrillic(&word) { Stemmer::new(Algorithm::Russian) } else { Stemmer::new(Algorithm::English) };
+    let stemmer =
+        if cyrillic(&word) { Stemmer::new(Algorithm::Russian) } else { Stemmer::new(Algorithm::English) };
     stemmer.stem(&word).into_owned()
 }
 

@@ -8,13 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use artel_core::search::{
-    DealScope, IndexHit, IndexHits, IndexQuery, SearchDoc, SearchError, SearchIndex, SearchKind, SearchResult,
-    SearchSort,
+    DealScope, IndexHit, IndexHits, IndexQuery, SearchDoc, SearchError, SearchIndex, SearchKind,
+    SearchResult, SearchSort,
 };
 use async_trait::async_trait;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery};
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
@@ -115,7 +117,8 @@ impl EmbeddedSearch {
                 tracing::warn!(error = %e, dir = %dir.display(), "search index unreadable; recreating it");
                 std::fs::remove_dir_all(dir).map_err(err)?;
                 std::fs::create_dir_all(dir).map_err(err)?;
-                let index = Index::open_or_create(MmapDirectory::open(dir).map_err(err)?, schema).map_err(err)?;
+                let index =
+                    Index::open_or_create(MmapDirectory::open(dir).map_err(err)?, schema).map_err(err)?;
                 return Ok((Self::with_index(index, f, Some(dir.to_path_buf()))?, true));
             }
         };
@@ -131,7 +134,8 @@ impl EmbeddedSearch {
     fn with_index(index: Index, f: Fields, dir: Option<PathBuf>) -> SearchResult<Self> {
         index.tokenizers().register(STEMMED, analysis::stemmed_analyzer());
         index.tokenizers().register(PLAIN, analysis::plain_analyzer());
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(err)?;
+        let reader =
+            index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(err)?;
         let inner = Arc::new(Inner { index, writer: Mutex::new(None), reader, f, dir });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -185,8 +189,11 @@ impl Inner {
         Ok(doc)
     }
 
-    fn lock_writer(&self) -> SearchResult<std::sync::MutexGuard<'_, Option<(IndexWriter<TantivyDocument>, Instant)>>> {
-        let mut guard = self.writer.lock().map_err(|_| SearchError::Backend("index writer poisoned".into()))?;
+    fn lock_writer(
+        &self,
+    ) -> SearchResult<std::sync::MutexGuard<'_, Option<(IndexWriter<TantivyDocument>, Instant)>>> {
+        let mut guard =
+            self.writer.lock().map_err(|_| SearchError::Backend("index writer poisoned".into()))?;
         if guard.is_none() {
             let w = self.index.writer_with_num_threads(1, WRITER_HEAP_BYTES).map_err(|e| match e {
                 tantivy::TantivyError::LockFailure(..) => {
@@ -253,10 +260,7 @@ impl Inner {
     }
 
     fn stem_term(&self, stem: &str) -> Box<dyn Query> {
-        Box::new(TermQuery::new(
-            Term::from_field_text(self.f.content, stem),
-            IndexRecordOption::WithFreqs,
-        ))
+        Box::new(TermQuery::new(Term::from_field_text(self.f.content, stem), IndexRecordOption::WithFreqs))
     }
 
     /// The query, or `None` when a filter can match nothing (empty id list).
@@ -349,7 +353,8 @@ impl Inner {
             }
         }
         if let Some((user, scope)) = &fl.restrict_to {
-            let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, self.term(f.people, &user.to_string()))];
+            let mut any: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Should, self.term(f.people, &user.to_string()))];
             match scope {
                 DealScope::None => {}
                 DealScope::Any => any.push((Occur::Should, self.term(f.flags, "deal"))),

@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use artel_core::search::{
-    DealScope, IndexHit, IndexHits, IndexQuery, SearchDoc, SearchError, SearchIndex, SearchKind, SearchResult,
-    SearchSort,
+    DealScope, IndexHit, IndexHits, IndexQuery, SearchDoc, SearchError, SearchIndex, SearchKind,
+    SearchResult, SearchSort,
 };
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -66,7 +66,8 @@ impl MeiliSearch {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| SearchError::Backend(e.to_string()))?;
-        let me = Self { http, url: url.trim_end_matches('/').to_string(), key: key.map(Key), index: index.into() };
+        let me =
+            Self { http, url: url.trim_end_matches('/').to_string(), key: key.map(Key), index: index.into() };
         me.configure().await?;
         Ok(me)
     }
@@ -124,7 +125,10 @@ impl MeiliSearch {
 
     async fn configure(&self) -> SearchResult<()> {
         let t = self
-            .send(self.req(reqwest::Method::POST, "/indexes").json(&json!({"uid": self.index, "primaryKey": "uid"})))
+            .send(
+                self.req(reqwest::Method::POST, "/indexes")
+                    .json(&json!({"uid": self.index, "primaryKey": "uid"})),
+            )
             .await?;
         self.wait(&t).await?;
         let settings = json!({
@@ -141,14 +145,22 @@ impl MeiliSearch {
             "pagination": {"maxTotalHits": 10000}
         });
         let t = self
-            .send(self.req(reqwest::Method::PATCH, &format!("/indexes/{}/settings", self.index)).json(&settings))
+            .send(
+                self.req(reqwest::Method::PATCH, &format!("/indexes/{}/settings", self.index))
+                    .json(&settings),
+            )
             .await?;
         self.wait(&t).await
     }
 
     fn document(d: &SearchDoc) -> SearchResult<Value> {
         let mut flags = Vec::new();
-        for (on, flag) in [(d.has_file, "file"), (d.has_link, "link"), (d.is_thread, "thread"), (d.deal_id.is_some(), "deal")] {
+        for (on, flag) in [
+            (d.has_file, "file"),
+            (d.has_link, "link"),
+            (d.is_thread, "thread"),
+            (d.deal_id.is_some(), "deal"),
+        ] {
             if on {
                 flags.push(flag);
             }
@@ -180,9 +192,12 @@ impl MeiliSearch {
             format!("kind = {}", quoted(q.kind.as_str())),
         ];
         let fl = &q.filter;
-        for (ids, attr) in
-            [(&fl.chat_ids, "chat_id"), (&fl.author_ids, "author_id"), (&fl.deal_ids, "deal_id"), (&fl.stage_ids, "stage_id")]
-        {
+        for (ids, attr) in [
+            (&fl.chat_ids, "chat_id"),
+            (&fl.author_ids, "author_id"),
+            (&fl.deal_ids, "deal_id"),
+            (&fl.stage_ids, "stage_id"),
+        ] {
             if let Some(ids) = ids {
                 if ids.is_empty() {
                     return None;
@@ -244,8 +259,11 @@ impl SearchIndex for MeiliSearch {
             let ids: Vec<String> = deleted.iter().map(|(k, id)| uid(*k, *id)).collect();
             let t = self
                 .send(
-                    self.req(reqwest::Method::POST, &format!("/indexes/{}/documents/delete-batch", self.index))
-                        .json(&ids),
+                    self.req(
+                        reqwest::Method::POST,
+                        &format!("/indexes/{}/documents/delete-batch", self.index),
+                    )
+                    .json(&ids),
                 )
                 .await?;
             self.wait(&t).await?;
@@ -253,7 +271,10 @@ impl SearchIndex for MeiliSearch {
         if !docs.is_empty() {
             let body = docs.iter().map(Self::document).collect::<SearchResult<Vec<_>>>()?;
             let t = self
-                .send(self.req(reqwest::Method::POST, &format!("/indexes/{}/documents", self.index)).json(&body))
+                .send(
+                    self.req(reqwest::Method::POST, &format!("/indexes/{}/documents", self.index))
+                        .json(&body),
+                )
                 .await?;
             self.wait(&t).await?;
         }
@@ -289,7 +310,9 @@ impl SearchIndex for MeiliSearch {
     }
 
     async fn clear(&self) -> SearchResult<()> {
-        let t = self.send(self.req(reqwest::Method::DELETE, &format!("/indexes/{}/documents", self.index))).await?;
+        let t = self
+            .send(self.req(reqwest::Method::DELETE, &format!("/indexes/{}/documents", self.index)))
+            .await?;
         self.wait(&t).await
     }
 }

@@ -84,9 +84,7 @@ fn message_doc(r: MessageDocRow) -> SearchDoc {
 fn custom_text(custom: &Map<String, Value>) -> impl Iterator<Item = String> + '_ {
     custom.values().filter_map(|v| match v {
         Value::String(s) => Some(s.clone()),
-        Value::Array(items) => {
-            Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
-        }
+        Value::Array(items) => Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")),
         _ => None,
     })
 }
@@ -100,9 +98,7 @@ fn deal_doc(deal: Deal) -> Option<SearchDoc> {
         return None;
     }
     let mut d = blank(SearchKind::Deal, deal.id, deal.workspace_id, deal.updated_at);
-    d.text = join(
-        deal.tags.iter().cloned().chain(deal.loss_reason.clone()).chain(custom_text(&deal.custom)),
-    );
+    d.text = join(deal.tags.iter().cloned().chain(deal.loss_reason.clone()).chain(custom_text(&deal.custom)));
     d.keys = keys::extract(&d.text);
     d.title = deal.title;
     d.chat_id = deal.chat_id;

@@ -104,7 +104,11 @@ fn search_error(e: SearchError) -> ApiError {
     match e {
         SearchError::Unavailable(cause) => {
             tracing::warn!(%cause, "search backend unavailable");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "search_unavailable", "search is unavailable; try again shortly")
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "search_unavailable",
+                "search is unavailable; try again shortly",
+            )
         }
         SearchError::Backend(cause) => {
             tracing::error!(%cause, "search backend failed");
@@ -189,7 +193,9 @@ pub async fn search(
                         chat_titles.insert(chat_id, t);
                     }
                     match chat_titles.get(&chat_id) {
-                        Some((t, e)) => (t.clone(), e.as_ref().map(|e| HitEntity { kind: e.kind.clone(), id: e.id })),
+                        Some((t, e)) => {
+                            (t.clone(), e.as_ref().map(|e| HitEntity { kind: e.kind.clone(), id: e.id }))
+                        }
                         None => continue,
                     }
                 }
@@ -210,8 +216,8 @@ pub async fn search(
             });
         }
         let next = offset + n;
-        let next_cursor =
-            (kinds.len() == 1 && (next as u64) < found.total && next <= MAX_OFFSET).then(|| encode_cursor(next));
+        let next_cursor = (kinds.len() == 1 && (next as u64) < found.total && next <= MAX_OFFSET)
+            .then(|| encode_cursor(next));
         groups.push(SearchGroup { kind: q.kind, total: found.total, next_cursor, hits });
     }
     Ok(Json(SearchResponse { catching_up, groups }))

@@ -9,11 +9,11 @@
 
 use std::collections::BTreeSet;
 
+use artel_core::crm::deal::DealVisibility;
 use artel_core::ports::crm::DealFilter;
 use artel_core::search::query::ParsedQuery;
 use artel_core::search::{DealScope, IndexFilter, IndexQuery, SearchKind, SearchSort};
 use artel_core::user::{Role, User};
-use artel_core::crm::deal::DealVisibility;
 use chrono::{NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
@@ -43,7 +43,12 @@ struct Scope {
     task_restrict: Option<(Uuid, DealScope)>,
 }
 
-async fn visible_deals(state: &AppState, user: &User, visibility: DealVisibility, text: Option<&str>) -> ApiResult<Vec<artel_core::crm::deal::Deal>> {
+async fn visible_deals(
+    state: &AppState,
+    user: &User,
+    visibility: DealVisibility,
+    text: Option<&str>,
+) -> ApiResult<Vec<artel_core::crm::deal::Deal>> {
     let mut filter = DealFilter::for_viewer(user, visibility);
     filter.text = text.map(str::to_string);
     filter.include_archived = true;
@@ -63,7 +68,9 @@ async fn scope(state: &AppState, user: &User, q: &ParsedQuery) -> ApiResult<Scop
         for typed in &q.in_chats {
             let typed = norm(typed);
             ids.extend(
-                mine.iter().filter(|s| s.chat.name.as_deref().is_some_and(|n| norm(n) == typed)).map(|s| s.chat.id),
+                mine.iter()
+                    .filter(|s| s.chat.name.as_deref().is_some_and(|n| norm(n) == typed))
+                    .map(|s| s.chat.id),
             );
         }
         Some(ids.into_iter().collect())
@@ -195,7 +202,11 @@ pub async fn plan(
                 if q.message_only() || s.stages.is_some() {
                     continue;
                 }
-                IndexFilter { deal_ids: s.deals.clone(), restrict_to: s.task_restrict.clone(), ..base.clone() }
+                IndexFilter {
+                    deal_ids: s.deals.clone(),
+                    restrict_to: s.task_restrict.clone(),
+                    ..base.clone()
+                }
             }
             SearchKind::Contact | SearchKind::Company => {
                 if user.role == Role::Guest || q.message_only() || s.stages.is_some() || s.deals.is_some() {

@@ -46,7 +46,10 @@ pub async fn rebuild(
 }
 
 /// `artel reindex`: rebuilds with a progress bar per kind.
-pub async fn run_cli(data: &crate::config::DataConfig, config: &crate::config::SearchConfig) -> anyhow::Result<()> {
+pub async fn run_cli(
+    data: &crate::config::DataConfig,
+    config: &crate::config::SearchConfig,
+) -> anyhow::Result<()> {
     use indicatif::{ProgressBar, ProgressStyle};
     let store = artel_store::connect(&data.store_config()).await?;
     let search = Search::open(data, config).await.map_err(|e| {

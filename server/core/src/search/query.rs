@@ -82,7 +82,12 @@ fn lex(input: &str) -> Vec<Piece> {
         while j < chars.len() && chars[j].is_ascii_alphabetic() {
             j += 1;
         }
-        if j > start && j < chars.len() && chars[j] == ':' && j + 1 < chars.len() && !chars[j + 1].is_whitespace() {
+        if j > start
+            && j < chars.len()
+            && chars[j] == ':'
+            && j + 1 < chars.len()
+            && !chars[j + 1].is_whitespace()
+        {
             op = Some(chars[start..j].iter().collect::<String>().to_ascii_lowercase());
             i = j + 1;
         }
@@ -235,7 +240,8 @@ pub fn parse(input: &str) -> Result<ParsedQuery, QueryError> {
     }
     // The prefix applies only to a trailing plain word.
     if q.prefix_last {
-        let last_is_word = text.last().is_some_and(|(neg, v, quoted)| !neg && !quoted && q.words.last() == Some(v));
+        let last_is_word =
+            text.last().is_some_and(|(neg, v, quoted)| !neg && !quoted && q.words.last() == Some(v));
         q.prefix_last = last_is_word;
     }
     Ok(q)
@@ -255,7 +261,9 @@ mod tests {
 
     #[test]
     fn operators_are_parsed() {
-        let q = p(r#"договор from:@anna in:#sales deal:"Pumps for Acme" stage:won has:file has:link is:thread before:2026-12-01 after:2026-01-02 "точная фраза" -спам"#);
+        let q = p(
+            r#"договор from:@anna in:#sales deal:"Pumps for Acme" stage:won has:file has:link is:thread before:2026-12-01 after:2026-01-02 "точная фраза" -спам"#,
+        );
         assert_eq!(q.words, vec!["договор"]);
         assert_eq!(q.from, vec!["anna"]);
         assert_eq!(q.in_chats, vec!["sales"]);
