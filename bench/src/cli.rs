@@ -27,6 +27,34 @@ pub enum Mode {
     Sends(SendsArgs),
     /// N authenticated idle sockets; server memory per idle socket.
     Idle(IdleArgs),
+    /// Search on N generated messages (in-process server on a fresh data dir):
+    /// reindex time, index size, query latency, send → searchable.
+    Search(SearchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SearchArgs {
+    /// Messages to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub messages: u64,
+    /// Chats they are spread over.
+    #[arg(long, default_value_t = 200)]
+    pub chats: usize,
+    /// Members besides the owner (every chat has all of them).
+    #[arg(long, default_value_t = 5)]
+    pub people: usize,
+    /// Timed runs of each query.
+    #[arg(long, default_value_t = 200)]
+    pub repeats: usize,
+    /// Sends timed until searchable.
+    #[arg(long, default_value_t = 50)]
+    pub probes: usize,
+    /// Data dir (default: a temporary one, removed afterwards).
+    #[arg(long)]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Postgres URL (default: SQLite in the data dir).
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 /// Where the server is and how the run gets an owner account.

@@ -8,6 +8,7 @@ mod idle;
 mod load;
 mod proc;
 mod recv;
+mod search;
 mod sends;
 mod setup;
 mod stats;
@@ -27,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
             Mode::Load(a) => load::run(a).await,
             Mode::Sends(a) => sends::run(a).await,
             Mode::Idle(a) => idle::run(a).await,
+            Mode::Search(a) => search::run(a).await,
         }
     };
     match tokio::time::timeout(std::time::Duration::from_secs(3600), run).await {

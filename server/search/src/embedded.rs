@@ -83,12 +83,15 @@ pub struct EmbeddedSearch {
     inner: Arc<Inner>,
 }
 
+/// The writer while one is open, and when it was last used.
+type OpenWriter = Option<(IndexWriter<TantivyDocument>, Instant)>;
+
 struct Inner {
     index: Index,
     /// Opened on the first write and closed after `WRITER_IDLE` without one,
     /// so the directory lock is free whenever nothing is being written (a
     /// restarted server or `artel reindex` can take it over).
-    writer: Mutex<Option<(IndexWriter<TantivyDocument>, Instant)>>,
+    writer: Mutex<OpenWriter>,
     reader: IndexReader,
     f: Fields,
     dir: Option<PathBuf>,
@@ -189,9 +192,7 @@ impl Inner {
         Ok(doc)
     }
 
-    fn lock_writer(
-        &self,
-    ) -> SearchResult<std::sync::MutexGuard<'_, Option<(IndexWriter<TantivyDocument>, Instant)>>> {
+    fn lock_writer(&self) -> SearchResult<std::sync::MutexGuard<'_, OpenWriter>> {
         let mut guard =
             self.writer.lock().map_err(|_| SearchError::Backend("index writer poisoned".into()))?;
         if guard.is_none() {

@@ -188,9 +188,8 @@ pub async fn search(
             let (title, entity) = match doc.kind {
                 SearchKind::Message => {
                     let Some(chat_id) = doc.chat_id else { continue };
-                    if !chat_titles.contains_key(&chat_id) {
-                        let t = chat_title(&state, user, chat_id).await?;
-                        chat_titles.insert(chat_id, t);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = chat_titles.entry(chat_id) {
+                        slot.insert(chat_title(&state, user, chat_id).await?);
                     }
                     match chat_titles.get(&chat_id) {
                         Some((t, e)) => {
