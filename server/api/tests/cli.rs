@@ -120,3 +120,42 @@ fn bad_database_url_is_a_clear_error() {
     assert!(err.contains("DATABASE_URL must start with"), "{err}");
     assert!(!err.contains("hunter2"), "secrets must not be printed: {err}");
 }
+
+#[test]
+fn reindex_rebuilds_the_search_index_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = artel(dir.path())
+        .args(["admin", "create-owner", "--workspace", "Acme", "--slug", "acme"])
+        .args(["--email", "boss@acme.test", "--name", "Boss", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(b"a long enough password\n").expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = artel(dir.path()).arg("reindex").output().expect("run reindex");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("reindexed") && stdout.contains("index"), "{stdout}");
+    assert!(dir.path().join("search").join("meta.json").exists());
+}
+
+#[test]
+fn unreachable_meilisearch_is_a_clear_error_without_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = artel(dir.path())
+        .env("MEILI_URL", format!("http://127.0.0.1:{}", free_port()))
+        .env("ARTEL_MEILI_KEY", "hunter2-meili-key")
+        .arg("reindex")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Meilisearch"), "{err}");
+    assert!(!err.contains("hunter2"), "the key must not be printed: {err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"));
+}
