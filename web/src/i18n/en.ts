@@ -173,4 +173,8 @@ export const en: Record<StringKey, string> = {
   'role.member': 'member',
   'role.guest': 'guest',
   'search.todo': 'Search arrives when the server gets its search API.',
+  'commands.title': "Commands",
+  'commands.onlyYou': "only you see this",
+  'commands.undo': "Undo",
+  'commands.usage': "Usage:",
 };

@@ -171,6 +171,10 @@ export const ru = {
   'role.member': 'сотрудник',
   'role.guest': 'гость',
   'search.todo': 'Поиск появится, когда сервер получит поисковый API.',
+  'commands.title': "Команды",
+  'commands.onlyYou': "видно только вам",
+  'commands.undo': "Отменить",
+  'commands.usage': "Как писать:",
 } as const;
 
 export type StringKey = keyof typeof ru;
