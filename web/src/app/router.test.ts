@@ -9,6 +9,7 @@ describe('router', () => {
       { name: 'chat', chatId: 'c-1', seq: 42 },
       { name: 'board' },
       { name: 'board', pipelineId: 'p' },
+      { name: 'pipelineEdit', pipelineId: 'p' },
       { name: 'deal', id: 'd' },
       { name: 'contacts', tab: 'contacts' },
       { name: 'contacts', tab: 'companies' },

@@ -5,6 +5,7 @@ export type Route =
   | { name: 'home' }
   | { name: 'chat'; chatId: string; seq?: number }
   | { name: 'board'; pipelineId?: string }
+  | { name: 'pipelineEdit'; pipelineId: string }
   | { name: 'deal'; id: string }
   | { name: 'contacts'; tab: 'contacts' | 'companies' }
   | { name: 'contact'; id: string }
@@ -18,7 +19,7 @@ export type Route =
 export function parseRoute(pathname: string, search = ''): Route {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const q = new URLSearchParams(search);
-  const [a, b] = parts;
+  const [a, b, c] = parts;
   switch (a) {
     case undefined:
       return { name: 'home' };
@@ -29,6 +30,7 @@ export function parseRoute(pathname: string, search = ''): Route {
       }
       return { name: 'home' };
     case 'board':
+      if (b && c === 'edit') return { name: 'pipelineEdit', pipelineId: b };
       return b ? { name: 'board', pipelineId: b } : { name: 'board' };
     case 'deals':
       return b ? { name: 'deal', id: b } : { name: 'board' };
@@ -59,6 +61,8 @@ export function pathOf(route: Route): string {
       return `/chats/${e(route.chatId)}${route.seq ? `?seq=${route.seq}` : ''}`;
     case 'board':
       return route.pipelineId ? `/board/${e(route.pipelineId)}` : '/board';
+    case 'pipelineEdit':
+      return `/board/${e(route.pipelineId)}/edit`;
     case 'deal':
       return `/deals/${e(route.id)}`;
     case 'contacts':

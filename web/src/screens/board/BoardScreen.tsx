@@ -41,6 +41,8 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
   const t = useI18n();
   const qc = useQueryClient();
   const me = api.session()?.user.id ?? '';
+  const role = api.session()?.user.role;
+  const isAdmin = role === 'owner' || role === 'admin';
   const pipelines = usePipelines();
   const users = useUsers();
   const [ownerId, setOwnerId] = useState('');
@@ -142,6 +144,12 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
           </select>
         ) : (
           <span className="sub">{pipelineName}</span>
+        )}
+        <span className="spacer" />
+        {isAdmin && (
+          <a className="btn" href={pathOf({ name: 'pipelineEdit', pipelineId })} onClick={(e) => (e.preventDefault(), navigate({ name: 'pipelineEdit', pipelineId }))}>
+            {t.t('pipeline.edit')}
+          </a>
         )}
       </header>
       <div className="board-filters" role="search">
