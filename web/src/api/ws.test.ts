@@ -164,6 +164,35 @@ describe('realtime client', () => {
     rt.stop();
   });
 
+  it('names the chats it had no cursor for on ready, so the app refetches what it loaded before', async () => {
+    vi.useFakeTimers();
+    const { rt } = client({ minDelayMs: 10 });
+    const readies: string[][] = [];
+    rt.on('ready', (_c, seeded) => readies.push(seeded));
+    rt.start();
+    await vi.advanceTimersByTimeAsync(0);
+    let s = FakeSocket.last();
+    s.open();
+    s.frame({ type: 'ready', user_id: 'u', session_id: 's', chats: [{ chat_id: 'c1', last_seq: 5 }], heartbeat_secs: 20 });
+    s.drop();
+    await vi.advanceTimersByTimeAsync(10);
+    s = FakeSocket.last();
+    s.open();
+    // c1 resumes from its cursor (replayed); c2 is new to this client.
+    s.frame({
+      type: 'ready',
+      user_id: 'u',
+      session_id: 's',
+      chats: [
+        { chat_id: 'c1', last_seq: 7 },
+        { chat_id: 'c2', last_seq: 3 },
+      ],
+      heartbeat_secs: 20,
+    });
+    expect(readies).toEqual([['c1'], ['c2']]);
+    rt.stop();
+  });
+
   it('re-sends unacknowledged messages after a reconnect and resolves on ack', async () => {
     vi.useFakeTimers();
     const { rt } = client({ minDelayMs: 10 });

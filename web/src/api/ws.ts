@@ -10,7 +10,13 @@ export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' |
 
 export interface RealtimeEvents {
   status: (status: ConnectionStatus) => void;
-  ready: (chats: { chat_id: string; last_seq: number }[]) => void;
+  /**
+   * Authenticated. `seeded` are the chats this client had no cursor for: the
+   * server will not replay them, so anything the app loaded for them before
+   * this moment (history fetched over REST while the socket was connecting,
+   * or during an outage before the first ready) may be behind: refetch it.
+   */
+  ready: (chats: { chat_id: string; last_seq: number }[], seeded: string[]) => void;
   /** A chat event, exactly once per seq and in seq order per chat. */
   event: (event: ChatEvent) => void;
   /** Too much was missed in a chat: refetch its history. */
@@ -350,11 +356,15 @@ export class RealtimeClient {
     this.readyValue = true;
     // Chats we held a cursor for are replayed by the server from that cursor;
     // the others start at their latest seq.
+    const seeded: string[] = [];
     for (const c of chats) {
-      if (!this.cursors.has(c.chat_id)) this.cursors.set(c.chat_id, c.last_seq);
+      if (!this.cursors.has(c.chat_id)) {
+        this.cursors.set(c.chat_id, c.last_seq);
+        seeded.push(c.chat_id);
+      }
     }
     this.setStatus('open');
-    this.emit('ready', chats);
+    this.emit('ready', chats, seeded);
     for (const [pipeline_id, cursor] of this.boards) {
       this.write({ type: 'watch_board', pipeline_id, ...(cursor != null ? { cursor } : {}) });
     }

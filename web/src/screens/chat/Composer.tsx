@@ -62,7 +62,13 @@ function useCommandSuggestions(chatId: string, line: string): Suggestion[] {
     staleTime: 10_000,
     placeholderData: (prev) => prev,
   });
-  return on && isCommandLine(line) ? (q.data ?? []) : [];
+  if (!on || !isCommandLine(line)) return [];
+  const items = q.data ?? [];
+  // While the next answer is on its way, the last one still fits only if it
+  // completes the same word (it starts where the word being typed starts).
+  if (!q.isPlaceholderData) return items;
+  const wordStart = Array.from(line).length - Array.from(/\S*$/u.exec(line)?.[0] ?? '').length;
+  return items.filter((s) => s.replace_from === wordStart);
 }
 
 /** Turns "@Name" of people picked from the suggestions into the server's <@id> form. */
