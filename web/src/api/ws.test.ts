@@ -236,6 +236,46 @@ describe('realtime client', () => {
     expect(rt.status).toBe('closed');
   });
 
+  it('keeps the session while a token cannot be had (offline, server restarting) and reconnects later', async () => {
+    vi.useFakeTimers();
+    let online = false;
+    const getToken = vi.fn(async () => (online ? 'tok' : null));
+    const refreshToken = vi.fn(async () => (online ? 'tok2' : null));
+    const { rt } = client({ getToken, refreshToken, hasSession: () => true, minDelayMs: 100, maxDelayMs: 400 });
+    const out = vi.fn();
+    rt.on('signedOut', out);
+    rt.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // The access token expired and the refresh cannot reach the server: no socket, no sign-out.
+    expect(FakeSocket.all).toHaveLength(0);
+    expect(rt.status).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(out).not.toHaveBeenCalled();
+    online = true;
+    await vi.advanceTimersByTimeAsync(400);
+    const s = FakeSocket.last();
+    s.open();
+    expect(s.sent[0]).toMatchObject({ type: 'auth', token: 'tok' });
+    // Refused, and the refresh fails for want of a server: retry, still signed in.
+    online = false;
+    s.drop(4401);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshToken).toHaveBeenCalledTimes(1);
+    expect(out).not.toHaveBeenCalled();
+    expect(rt.status).toBe('reconnecting');
+    rt.stop();
+  });
+
+  it('signs out when no token can be had and no session is held', async () => {
+    const { rt } = client({ getToken: async () => null, hasSession: () => false });
+    const out = vi.fn();
+    rt.on('signedOut', out);
+    rt.start();
+    await flush();
+    expect(out).toHaveBeenCalledTimes(1);
+    expect(rt.status).toBe('closed');
+  });
+
   it('drops board events it already has and asks for a reload after a hole', async () => {
     const { rt } = client();
     const seen: number[] = [];

@@ -37,6 +37,13 @@ export interface RealtimeOptions {
   getToken: () => Promise<string | null>;
   /** Forces a refresh after the server refused the token. */
   refreshToken: () => Promise<string | null>;
+  /**
+   * Whether a session is still held. When a token cannot be had but the session
+   * is still there (offline, or the server restarting, while the access token
+   * expired), the client keeps retrying instead of signing out. Without it, no
+   * token means signed out.
+   */
+  hasSession?: () => boolean;
   /** Reads a chat's events after `after` (GET /chats/{id}/events), for filling gaps. */
   fetchEvents: (chatId: string, after: number) => Promise<ChatEvent[]>;
   WebSocket?: typeof WebSocket;
@@ -205,10 +212,11 @@ export class RealtimeClient {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.setStatus(this.attempt === 0 && this.statusValue === 'idle' ? 'connecting' : 'reconnecting');
-    const token = await this.opts.getToken();
+    const token = await this.opts.getToken().catch(() => null);
     if (this.stopped) return;
     if (!token) {
-      this.signedOut();
+      if (this.opts.hasSession?.()) this.scheduleReconnect();
+      else this.signedOut();
       return;
     }
     const Ctor = this.opts.WebSocket ?? globalThis.WebSocket;
@@ -253,14 +261,17 @@ export class RealtimeClient {
       return;
     }
     if (code === CLOSE_UNAUTHORIZED) {
-      // The token was refused: one refresh, then a sign-out if that fails too.
+      // The token was refused: one refresh, then a sign-out if a fresh token is
+      // refused too. A refresh that cannot reach the server says nothing about
+      // the session: keep it and try again later.
       if (this.authRetried) {
         this.signedOut();
         return;
       }
-      this.authRetried = true;
-      const fresh = await this.opts.refreshToken();
-      if (!fresh) {
+      const fresh = await this.opts.refreshToken().catch(() => null);
+      if (this.stopped) return;
+      if (fresh) this.authRetried = true;
+      else if (!this.opts.hasSession?.()) {
         this.signedOut();
         return;
       }
@@ -277,7 +288,9 @@ export class RealtimeClient {
     if (this.stopped) return;
     this.setStatus('reconnecting');
     const min = this.opts.minDelayMs ?? 500;
-    const max = this.opts.maxDelayMs ?? 30_000;
+    // 10 s at most: a restarted server is found again soon, and the jitter
+    // below still spreads the clients out.
+    const max = this.opts.maxDelayMs ?? 10_000;
     const random = this.opts.random ?? Math.random;
     const ceiling = Math.min(max, min * 2 ** this.attempt);
     // "Equal jitter": never less than half the ceiling, so a server restart is not
