@@ -16,6 +16,7 @@ describe('router', () => {
       { name: 'contact', id: 'x' },
       { name: 'company', id: 'y' },
       { name: 'tasks' },
+      { name: 'tasks', taskId: 't-1' },
       { name: 'settings' },
       { name: 'search', q: 'договор Иванов' },
       { name: 'invite', token: 'tok' },

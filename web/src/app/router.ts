@@ -10,7 +10,7 @@ export type Route =
   | { name: 'contacts'; tab: 'contacts' | 'companies' }
   | { name: 'contact'; id: string }
   | { name: 'company'; id: string }
-  | { name: 'tasks' }
+  | { name: 'tasks'; taskId?: string }
   | { name: 'settings' }
   | { name: 'search'; q: string }
   | { name: 'invite'; token: string }
@@ -39,7 +39,7 @@ export function parseRoute(pathname: string, search = ''): Route {
     case 'companies':
       return b ? { name: 'company', id: b } : { name: 'contacts', tab: 'companies' };
     case 'tasks':
-      return { name: 'tasks' };
+      return q.get('task') ? { name: 'tasks', taskId: q.get('task') ?? '' } : { name: 'tasks' };
     case 'settings':
       return { name: 'settings' };
     case 'search':
@@ -72,7 +72,7 @@ export function pathOf(route: Route): string {
     case 'company':
       return `/companies/${e(route.id)}`;
     case 'tasks':
-      return '/tasks';
+      return route.taskId ? `/tasks?task=${e(route.taskId)}` : '/tasks';
     case 'settings':
       return '/settings';
     case 'search':

@@ -112,7 +112,7 @@ export function Shell({ session }: { session: Session }) {
       screen = <ContactsScreen tab={route.tab} />;
       break;
     case 'tasks':
-      screen = <TasksScreen />;
+      screen = <TasksScreen taskId={route.taskId} />;
       break;
     case 'settings':
       screen = <SettingsScreen />;

@@ -45,5 +45,6 @@ describe('where a hit leads', () => {
     expect(hitRoute({ ...base, kind: 'deal', id: 'd', chat_id: null, seq: null })).toEqual({ name: 'deal', id: 'd' });
     expect(hitRoute({ ...base, kind: 'company', id: 'co' })).toEqual({ name: 'company', id: 'co' });
     expect(hitRoute({ ...base, chat_id: null })).toBeNull();
+    expect(hitRoute({ ...base, kind: 'task', id: 't1' })).toEqual({ name: 'tasks', taskId: 't1' });
   });
 });

@@ -55,7 +55,7 @@ export function hitRoute(hit: SearchHit): Route | null {
     case 'company':
       return { name: 'company', id: hit.id };
     case 'task':
-      return { name: 'tasks' };
+      return { name: 'tasks', taskId: hit.id };
   }
   return null;
 }
@@ -66,7 +66,7 @@ export function entityRoute(e: SearchHit['entity']): Route | null {
   if (e.kind === 'deal') return { name: 'deal', id: e.id };
   if (e.kind === 'contact') return { name: 'contact', id: e.id };
   if (e.kind === 'company') return { name: 'company', id: e.id };
-  if (e.kind === 'task') return { name: 'tasks' };
+  if (e.kind === 'task') return { name: 'tasks', taskId: e.id };
   return null;
 }
 

@@ -82,8 +82,10 @@ function TaskForm({ task, onClose, onChanged }: { task: Task; onClose: () => voi
     if (ok) onClose();
   };
 
-  const pending = (task.reminders ?? []).filter((r) => !r.fired_at);
-  const fired = (task.reminders ?? []).filter((r) => r.fired_at);
+  // One row per moment: the server keeps a reminder per moment and person.
+  const byTime = <T extends { remind_at: string }>(list: T[]) => [...new Map(list.map((r) => [r.remind_at, r])).values()];
+  const pending = byTime((task.reminders ?? []).filter((r) => !r.fired_at));
+  const fired = byTime((task.reminders ?? []).filter((r) => r.fired_at));
   const setReminders = (list: string[], done: string) => void patch({ reminders: list }, done);
 
   const activeUsers = [...(users.data?.values() ?? [])].filter((u) => !u.deactivated_at || task.assignees.includes(u.id));
@@ -169,7 +171,7 @@ function TaskForm({ task, onClose, onChanged }: { task: Task; onClose: () => voi
                 className="btn btn-ghost"
                 aria-label={`${t.t('task.removeReminder')}: ${t.dateTime(r.remind_at)}`}
                 disabled={busy}
-                onClick={() => setReminders(pending.filter((x) => x.id !== r.id).map((x) => x.remind_at), t.t('task.reminderRemoved'))}
+                onClick={() => setReminders(pending.filter((x) => x.remind_at !== r.remind_at).map((x) => x.remind_at), t.t('task.reminderRemoved'))}
               >
                 {t.t('common.delete')}
               </button>
