@@ -217,6 +217,22 @@ describe('realtime client', () => {
     rt.stop();
   });
 
+  it('settles a slash-command sent over the socket with its result or its usage', async () => {
+    const { rt } = client();
+    rt.start();
+    const s = await connectReady([]);
+    const results: [string, string][] = [];
+    rt.on('command', (id, r) => results.push([id, r.text]));
+    const ran = rt.send({ chat_id: 'c1', body: '/task call', client_msg_id: 'k1' });
+    s.frame({ type: 'command_result', client_msg_id: 'k1', result: { id: 'r1', command: 'task', text: 'Task created', data: {} } });
+    await expect(ran).rejects.toMatchObject({ code: 'command_ran', message: 'Task created' });
+    expect(results).toEqual([['k1', 'Task created']]);
+    const refused = rt.send({ chat_id: 'c1', body: '/task call !someday', client_msg_id: 'k2' });
+    s.frame({ type: 'error', code: 'bad_priority', message: 'No such priority', ref: 'k2', usage: '/task <text>' });
+    await expect(refused).rejects.toMatchObject({ code: 'bad_priority', usage: '/task <text>' });
+    rt.stop();
+  });
+
   it('refreshes the token once on 4401 and signs out on 4403', async () => {
     const refreshToken = vi.fn(async () => 'tok2');
     const { rt } = client({ refreshToken, minDelayMs: 1 });

@@ -4,7 +4,7 @@
 // reconnects with jittered exponential backoff, drops duplicates, fills gaps from
 // the chat's event log, and re-sends unacknowledged messages (the server keys
 // them by client_msg_id, so a re-send never makes a second message).
-import type { BoardEvent, ChatEvent, ClientFrame, Ephemeral, Message, ServerFrame } from './types';
+import type { BoardEvent, ChatEvent, ClientFrame, CommandResult, Ephemeral, Message, ServerFrame } from './types';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -25,6 +25,12 @@ export interface RealtimeEvents {
   /** The board's stream cannot continue from our cursor: refetch the board. */
   boardResync: (pipelineId: string) => void;
   ephemeral: (event: Ephemeral) => void;
+  /**
+   * A slash-command sent with `send` ran (for this socket only). Its send
+   * settles with a `SendError` of code `command_ran`: no message was posted
+   * for the line itself.
+   */
+  command: (clientMsgId: string, result: CommandResult) => void;
   /** An error frame not tied to a send. */
   error: (code: string, message: string) => void;
   signedOut: () => void;
@@ -64,6 +70,8 @@ export class SendError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** For a refused slash-command: how to write it. */
+    readonly usage?: string,
   ) {
     super(message);
     this.name = 'SendError';
@@ -84,7 +92,7 @@ export class RealtimeClient {
   /** Per chat, the chain that keeps deliveries (and gap fills) in order. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly listeners = Object.fromEntries(
-    ['status', 'ready', 'event', 'resync', 'board', 'boardResync', 'ephemeral', 'error', 'signedOut'].map(
+    ['status', 'ready', 'event', 'resync', 'board', 'boardResync', 'ephemeral', 'command', 'error', 'signedOut'].map(
       (k) => [k, new Set()],
     ),
   ) as unknown as Listeners;
@@ -348,11 +356,18 @@ export class RealtimeClient {
         }
         break;
       }
+      case 'command_result': {
+        const p = this.pending.get(frame.client_msg_id);
+        this.pending.delete(frame.client_msg_id);
+        this.emit('command', frame.client_msg_id, frame.result);
+        p?.reject(new SendError('command_ran', frame.result.text));
+        break;
+      }
       case 'error': {
         const p = frame.ref ? this.pending.get(frame.ref) : undefined;
         if (p && frame.ref) {
           this.pending.delete(frame.ref);
-          p.reject(new SendError(frame.code, frame.message));
+          p.reject(new SendError(frame.code, frame.message, frame.usage));
         } else {
           this.emit('error', frame.code, frame.message);
         }
