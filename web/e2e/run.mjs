@@ -362,6 +362,8 @@ try {
   });
 
   await step('pipeline editor: admins add, rename, reorder and delete stages; a stage with deals cannot be deleted', async () => {
+    await B.goto(`${base}/board/${ids.pipeline}`);
+    await B.locator('.deal-card').first().waitFor();
     await A.goto(`${base}/board/${ids.pipeline}`);
     await A.getByRole('link', { name: 'Настроить воронку' }).click();
     await A.getByRole('heading', { name: 'Воронка и этапы' }).waitFor();
@@ -369,6 +371,8 @@ try {
     await A.getByRole('button', { name: 'Добавить этап' }).click();
     const nameBox = A.getByLabel('Название этапа: Пилот');
     await nameBox.waitFor();
+    // A manager's open board gets the new column live.
+    await B.locator('.column h2', { hasText: 'Пилот' }).waitFor({ timeout: 10_000 });
     await nameBox.fill('Пилотный проект');
     await nameBox.press('Enter');
     await A.getByLabel('Название этапа: Пилотный проект').waitFor();
