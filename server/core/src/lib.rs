@@ -4,6 +4,7 @@
 
 pub mod attachment;
 pub mod automation;
+pub mod bot;
 pub mod chat;
 pub mod clock;
 pub mod commands;

@@ -5,6 +5,7 @@
 
 mod attachments;
 mod boards;
+mod bots;
 mod chats;
 mod clients;
 mod commands;

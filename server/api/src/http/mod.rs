@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod bots;
 pub mod chats;
 pub mod commands;
 pub mod companies;
@@ -133,6 +134,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(hooks::lead))
         .routes(routes!(rules::list, rules::create))
         .routes(routes!(rules::update, rules::delete))
+        .routes(routes!(bots::list, bots::create))
+        .routes(routes!(bots::rename))
+        .routes(routes!(bots::list_tokens, bots::create_token))
+        .routes(routes!(bots::revoke_token))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
         .split_for_parts()

@@ -2,6 +2,7 @@
 //! implementation per backend, and one contract test suite that all of them pass.
 
 pub mod automation;
+pub mod bots;
 pub mod bus;
 pub mod commands;
 pub mod crm;
