@@ -65,5 +65,17 @@ async fn notify(state: &AppState, reminder: &TaskReminder) -> Result<bool, Store
     if let Err(e) = state.bus.publish(&envelope).await {
         tracing::warn!(error = %e, reminder = %reminder.id, "could not publish a task reminder");
     }
+    let body = artel_core::push::plain_excerpt(&task.description, &|_| None);
+    if let Some(n) = crate::push::planner::record_notification(
+        reminder.workspace_id,
+        reminder.user_id,
+        None,
+        artel_core::push::PushKind::TaskReminder,
+        &task.title,
+        &body,
+        task.id,
+    ) {
+        state.push.notify(n);
+    }
     Ok(true)
 }

@@ -19,6 +19,7 @@ pub mod me;
 pub mod messages;
 pub mod openapi;
 pub mod pipelines;
+pub mod push;
 pub mod rules;
 pub mod setup;
 pub mod tasks;
@@ -135,5 +136,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(rules::update, rules::delete))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
+        .routes(routes!(push::key))
+        .routes(routes!(push::subscribe, push::list))
+        .routes(routes!(push::unsubscribe))
+        .routes(routes!(push::get_settings, push::put_settings))
+        .routes(routes!(push::mute))
         .split_for_parts()
 }

@@ -5,5 +5,6 @@ pub mod automation;
 pub mod bus;
 pub mod commands;
 pub mod crm;
+pub mod push;
 pub mod store;
 pub mod tasks;

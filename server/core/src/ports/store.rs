@@ -225,6 +225,7 @@ pub trait Store:
     + crate::ports::automation::JobStore
     + crate::ports::automation::IntegrationStore
     + crate::ports::automation::RuleStore
+    + crate::ports::push::PushStore
     + Send
     + Sync
 {
