@@ -95,7 +95,9 @@ def main():
     # VAPID (RFC 8292) with py-vapid: signature under k, then the claims.
     authorization = headers["authorization"]
     assert authorization.startswith("vapid "), authorization
-    if not py_vapid.Vapid02.verify(authorization):
+    # py-vapid splits the header at its last space, so it wants no space after
+    # the comma; RFC 8292 allows one (web-push sends "t=…, k=…"): normalise.
+    if not py_vapid.Vapid02.verify(authorization.replace(", ", ",")):
         sys.exit("py-vapid: the VAPID signature does not verify")
     params = dict(p.strip().split("=", 1) for p in authorization[len("vapid "):].split(","))
     claims = json.loads(unb64u(params["t"].split(".")[1]))

@@ -192,7 +192,7 @@ async fn direct_messages_push_encrypted_and_signed(backend: Backend) {
     let p = &got[0].payload;
     assert_eq!(p["kind"], "direct");
     assert_eq!(p["title"], "Olga Owner");
-    assert_eq!(p["body"], "Привет , Боб! See the deal now");
+    assert_eq!(p["body"], "Привет, Боб! See the deal now");
     assert_eq!(p["url"], format!("/m/chats/{chat}"));
     assert_eq!(p["tag"], format!("chat:{chat}"));
     assert_eq!(p["count"], 1);

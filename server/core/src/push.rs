@@ -303,7 +303,7 @@ pub fn message_recipients(
     out
 }
 
-/// Markdown → short plain text: mentions become "@", markup characters go,
+/// Markdown → short plain text: mentions become "@name", markup characters go,
 /// whitespace collapses, and the result is cut to `MAX_BODY_CHARS`.
 pub fn plain_excerpt(markdown: &str, names: &dyn Fn(Uuid) -> Option<String>) -> String {
     let mut text = String::with_capacity(markdown.len().min(1024));
@@ -337,11 +337,9 @@ pub fn plain_excerpt(markdown: &str, names: &dyn Fn(Uuid) -> Option<String>) -> 
                 continue;
             }
         }
-        if matches!(c, '*' | '_' | '`' | '~' | '#' | '>' | '[' | ']' | '|') {
+        if c.is_control() {
             out.push(' ');
-        } else if c.is_control() {
-            out.push(' ');
-        } else {
+        } else if !matches!(c, '*' | '_' | '`' | '~' | '#' | '>' | '[' | ']' | '|') {
             out.push(c);
         }
         i += 1;

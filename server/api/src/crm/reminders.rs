@@ -60,7 +60,7 @@ async fn notify(state: &AppState, reminder: &TaskReminder) -> Result<bool, Store
     let envelope = Envelope::ephemeral(
         reminder.workspace_id,
         Audience::Users { user_ids: vec![reminder.user_id] },
-        Ephemeral::TaskReminder { task_id: task.id, title: task.title, due_at: task.due_at },
+        Ephemeral::TaskReminder { task_id: task.id, title: task.title.clone(), due_at: task.due_at },
     );
     if let Err(e) = state.bus.publish(&envelope).await {
         tracing::warn!(error = %e, reminder = %reminder.id, "could not publish a task reminder");

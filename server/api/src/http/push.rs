@@ -35,10 +35,8 @@ pub struct SubscriptionKeys {
 pub struct NewSubscription {
     pub endpoint: String,
     pub keys: SubscriptionKeys,
-    /// Ignored (browsers send it; push services expire subscriptions themselves).
-    #[serde(default, rename = "expirationTime")]
-    #[allow(dead_code)]
-    pub expiration_time: Option<serde_json::Value>,
+    /// A label for the device, at most 100 characters. Other fields browsers
+    /// send (`expirationTime`) are ignored.
     pub device: Option<String>,
 }
 
