@@ -126,7 +126,13 @@ impl PushService {
 
     /// Scripts the next replies for a subscription.
     pub fn script(&self, keys: &BrowserKeys, replies: &[Reply]) {
-        self.inner.lock().expect("lock").script.entry(keys.id.clone()).or_default().extend(replies.iter().copied());
+        self.inner
+            .lock()
+            .expect("lock")
+            .script
+            .entry(keys.id.clone())
+            .or_default()
+            .extend(replies.iter().copied());
     }
 
     pub fn delivered(&self) -> Vec<Delivered> {
@@ -257,7 +263,9 @@ fn check_vapid(headers: &HeaderMap, origin: &str) -> Check<(String, Value)> {
     }
     let (Some(t), Some(k)) = (t, k) else { return bad(unauthorized, "t or k missing") };
     let Ok(key_bytes) = URL_SAFE_NO_PAD.decode(&k) else { return bad(unauthorized, "k is not base64url") };
-    let Ok(key) = VerifyingKey::from_sec1_bytes(&key_bytes) else { return bad(unauthorized, "k is not a P-256 key") };
+    let Ok(key) = VerifyingKey::from_sec1_bytes(&key_bytes) else {
+        return bad(unauthorized, "k is not a P-256 key");
+    };
     let parts: Vec<&str> = t.split('.').collect();
     if parts.len() != 3 {
         return bad(unauthorized, "t is not a JWT");
@@ -270,8 +278,12 @@ fn check_vapid(headers: &HeaderMap, origin: &str) -> Check<(String, Value)> {
     if header["alg"] != "ES256" {
         return bad(unauthorized, format!("alg is {}", header["alg"]));
     }
-    let Ok(sig_bytes) = URL_SAFE_NO_PAD.decode(parts[2]) else { return bad(unauthorized, "bad signature encoding") };
-    let Ok(sig) = Signature::from_slice(&sig_bytes) else { return bad(unauthorized, "signature is not r||s") };
+    let Ok(sig_bytes) = URL_SAFE_NO_PAD.decode(parts[2]) else {
+        return bad(unauthorized, "bad signature encoding");
+    };
+    let Ok(sig) = Signature::from_slice(&sig_bytes) else {
+        return bad(unauthorized, "signature is not r||s");
+    };
     if key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig).is_err() {
         return bad(unauthorized, "signature does not verify");
     }

@@ -9,9 +9,9 @@
 
 use std::time::{Duration, Instant};
 
+use artel::config::ServeConfig;
 use artel_tests::push_service::{BrowserKeys, PushService, Reply};
 use artel_tests::{on_every_backend, test_serve_config, Backend, Session, TestApp};
-use artel::config::ServeConfig;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -90,7 +90,7 @@ async fn api_key_subscriptions_settings_and_mute(backend: Backend) {
     let key = r.body["public_key"].as_str().expect("key").to_string();
     let raw = URL_SAFE_NO_PAD.decode(&key).expect("base64url");
     assert_eq!((raw.len(), raw[0]), (65, 4));
-    app.call("GET", "/push/key", None, None).await.expect_error(401, "unauthorized");
+    app.call("GET", "/push/key", None, None).await.expect_error(401, "unauthenticated");
 
     // Subscribe (201), again with fresh keys (200, same row), list, delete.
     let keys = service.new_subscription();
@@ -113,12 +113,22 @@ async fn api_key_subscriptions_settings_and_mute(backend: Backend) {
     let bad = [
         (json!({"endpoint": "http://push.example.com/x", "keys": body["keys"]}), "endpoint"),
         (json!({"endpoint": "https://10.1.2.3/x", "keys": body["keys"]}), "endpoint"),
-        (json!({"endpoint": "https://localhost/x", "keys": body["keys"]}), "endpoint"),
+        (json!({"endpoint": "https://192.168.1.10/x", "keys": body["keys"]}), "endpoint"),
+        (json!({"endpoint": "https://[fd00::1]/x", "keys": body["keys"]}), "endpoint"),
         (json!({"endpoint": "ftp://push.example.com/x", "keys": body["keys"]}), "endpoint"),
         (json!({"endpoint": "not a url", "keys": body["keys"]}), "endpoint"),
-        (json!({"endpoint": body["endpoint"], "keys": {"p256dh": "AAAA", "auth": body["keys"]["auth"]}}), "keys.p256dh"),
-        (json!({"endpoint": body["endpoint"], "keys": {"p256dh": "!!!", "auth": body["keys"]["auth"]}}), "keys.p256dh"),
-        (json!({"endpoint": body["endpoint"], "keys": {"p256dh": body["keys"]["p256dh"], "auth": "AAAA"}}), "keys.auth"),
+        (
+            json!({"endpoint": body["endpoint"], "keys": {"p256dh": "AAAA", "auth": body["keys"]["auth"]}}),
+            "keys.p256dh",
+        ),
+        (
+            json!({"endpoint": body["endpoint"], "keys": {"p256dh": "!!!", "auth": body["keys"]["auth"]}}),
+            "keys.p256dh",
+        ),
+        (
+            json!({"endpoint": body["endpoint"], "keys": {"p256dh": body["keys"]["p256dh"], "auth": "AAAA"}}),
+            "keys.auth",
+        ),
         (json!({"endpoint": body["endpoint"], "keys": body["keys"], "device": "x".repeat(101)}), "device"),
     ];
     for (b, field) in bad {
@@ -128,16 +138,23 @@ async fn api_key_subscriptions_settings_and_mute(backend: Backend) {
     }
     let r = app.post("/push/subscriptions", tok(&bob), json!({"endpoint": body["endpoint"]})).await;
     r.expect(422);
-    let r = app.call_raw("POST", "/push/subscriptions", tok(&bob), Some("application/json"), b"{".to_vec()).await;
+    let r =
+        app.call_raw("POST", "/push/subscriptions", tok(&bob), Some("application/json"), b"{".to_vec()).await;
     r.expect(400);
 
     // Someone else's subscription, or one in another workspace: 404.
-    app.call("DELETE", &format!("/push/subscriptions/{id}"), tok(&owner), None).await.expect_error(404, "not_found");
+    app.call("DELETE", &format!("/push/subscriptions/{id}"), tok(&owner), None)
+        .await
+        .expect_error(404, "not_found");
     let other = app.create_workspace("Other", "other", "boss@other.test").await;
-    app.call("DELETE", &format!("/push/subscriptions/{id}"), tok(&other), None).await.expect_error(404, "not_found");
+    app.call("DELETE", &format!("/push/subscriptions/{id}"), tok(&other), None)
+        .await
+        .expect_error(404, "not_found");
     app.call("DELETE", "/push/subscriptions/not-a-uuid", tok(&bob), None).await.expect(400);
     app.call("DELETE", &format!("/push/subscriptions/{id}"), tok(&bob), None).await.expect(204);
-    app.call("DELETE", &format!("/push/subscriptions/{id}"), tok(&bob), None).await.expect_error(404, "not_found");
+    app.call("DELETE", &format!("/push/subscriptions/{id}"), tok(&bob), None)
+        .await
+        .expect_error(404, "not_found");
 
     // Settings: defaults, replace, read back, bad input.
     let r = app.get("/me/notifications", &bob.access_token).await;
@@ -187,7 +204,8 @@ async fn direct_messages_push_encrypted_and_signed(backend: Backend) {
     let bob_phone = subscribe(&app, &bob, &service).await;
     let owner_phone = subscribe(&app, &owner, &service).await;
     let chat = direct(&app, &owner, &bob).await;
-    send(&app, &owner, &chat, json!({"body": "**Привет**, Боб! See [the deal](https://x.test/d) `now`"})).await;
+    send(&app, &owner, &chat, json!({"body": "**Привет**, Боб! See [the deal](https://x.test/d) `now`"}))
+        .await;
     let got = service.wait_for(&bob_phone, 1, 10).await;
     let p = &got[0].payload;
     assert_eq!(p["kind"], "direct");
@@ -202,7 +220,10 @@ async fn direct_messages_push_encrypted_and_signed(backend: Backend) {
     assert_eq!(got[0].vapid_key, key.as_str().expect("key"));
     assert_eq!(got[0].claims["aud"], format!("http://{}", service.addr));
     assert!(got[0].ttl.parse::<u64>().expect("ttl") > 0);
-    assert_eq!(got[0].topic.as_deref(), Some(Uuid::parse_str(&chat).expect("uuid").simple().to_string().as_str()));
+    assert_eq!(
+        got[0].topic.as_deref(),
+        Some(Uuid::parse_str(&chat).expect("uuid").simple().to_string().as_str())
+    );
     // Never to the author.
     settle().await;
     assert!(service.delivered_to(&owner_phone).is_empty());
@@ -293,8 +314,11 @@ async fn tasks_deals_and_reminders(backend: Backend) {
     let got = service.wait_for(&bob_phone, 2, 10).await;
     assert_eq!(got[1].payload["kind"], "task_reminder");
     assert_eq!(got[1].payload["url"], format!("/m/tasks/{task}"));
+    // Access tokens expired meanwhile.
+    let owner = app.login("owner@acme.test", None).await;
     // A deal given to bob at creation, then one reassigned to him.
-    let r = app.post("/deals", tok(&owner), json!({"title": "Насосы для Acme", "owner_id": bob.user_id})).await;
+    let r =
+        app.post("/deals", tok(&owner), json!({"title": "Насосы для Acme", "owner_id": bob.user_id})).await;
     r.expect(201);
     let deal = r.body["id"].as_str().expect("id").to_string();
     let got = service.wait_for(&bob_phone, 3, 10).await;
@@ -352,12 +376,16 @@ async fn focus_mute_dnd_and_switches_suppress(backend: Backend) {
     service.wait_for(&bob_phone, 2, 10).await;
 
     // Muted: nothing; unmuted: again.
-    app.call("PUT", &format!("/chats/{chat}/mute"), tok(&bob), Some(json!({"muted": true}))).await.expect(200);
+    app.call("PUT", &format!("/chats/{chat}/mute"), tok(&bob), Some(json!({"muted": true})))
+        .await
+        .expect(200);
     next_window(&app);
     send(&app, &owner, &chat, json!({"body": "muted"})).await;
     settle().await;
     assert_eq!(service.delivered_to(&bob_phone).len(), 2);
-    app.call("PUT", &format!("/chats/{chat}/mute"), tok(&bob), Some(json!({"muted": false}))).await.expect(200);
+    app.call("PUT", &format!("/chats/{chat}/mute"), tok(&bob), Some(json!({"muted": false})))
+        .await
+        .expect(200);
 
     // Do-not-disturb, read in bob's time zone: 09:00 UTC is 18:00 in Tokyo.
     app.call("PATCH", "/me", tok(&bob), Some(json!({"time_zone": "Asia/Tokyo"}))).await.expect(200);
@@ -418,7 +446,10 @@ async fn gone_is_pruned_and_failures_retried(backend: Backend) {
     send(&app, &owner, &chat, json!({"body": "hello?"})).await;
     service.wait_for_attempts(&bob_phone, 1, 10).await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !app.get("/push/subscriptions", &bob.access_token).await.body["items"].as_array().expect("items").is_empty()
+    while !app.get("/push/subscriptions", &bob.access_token).await.body["items"]
+        .as_array()
+        .expect("items")
+        .is_empty()
     {
         assert!(Instant::now() < deadline, "gone subscription not pruned");
         tokio::time::sleep(Duration::from_millis(100)).await;

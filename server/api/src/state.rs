@@ -147,7 +147,8 @@ fn open_push(
     );
     anyhow::ensure!(serve.push_timeout_secs >= 1, "push timeout must be at least 1 s");
     let timeout = std::time::Duration::from_secs(serve.push_timeout_secs);
-    let sender = Arc::new(artel_push::WebPushSender::new(keys, subject, timeout, serve.push_allow_http_loopback));
+    let sender =
+        Arc::new(artel_push::WebPushSender::new(keys, subject, timeout, serve.push_allow_http_loopback));
     let settings = crate::push::PushSettings {
         collapse: Duration::seconds(i64::try_from(serve.push_collapse_secs).context("push collapse window")?),
         timeout,

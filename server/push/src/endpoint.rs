@@ -21,7 +21,11 @@ pub enum ResolveError {
 fn loopback_literal(url: &Url) -> bool {
     let host = url.host_str().unwrap_or("");
     host.eq_ignore_ascii_case("localhost")
-        || host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Parses and checks an endpoint's shape (scheme, host, no credentials, no
@@ -75,7 +79,10 @@ pub async fn resolve(url: &Url, allow_http_loopback: bool) -> Result<SocketAddr,
     let loopback_ok = allow_http_loopback && addrs.iter().all(|a| a.ip().is_loopback());
     if !loopback_ok {
         if let Some(bad) = addrs.iter().find(|a| !ssrf::is_public(a.ip())) {
-            return Err(ResolveError::Refused(format!("{host} resolves to a non-public address ({})", bad.ip())));
+            return Err(ResolveError::Refused(format!(
+                "{host} resolves to a non-public address ({})",
+                bad.ip()
+            )));
         }
     }
     Ok(first)

@@ -73,14 +73,22 @@ impl PushSender for WebPushSender {
         self.keys.public_key()
     }
 
-    async fn send(&self, target: PushTarget<'_>, payload: &[u8], ttl_secs: u32, topic: Option<&str>) -> SendOutcome {
+    async fn send(
+        &self,
+        target: PushTarget<'_>,
+        payload: &[u8],
+        ttl_secs: u32,
+        topic: Option<&str>,
+    ) -> SendOutcome {
         let url = match endpoint::parse(target.endpoint, self.allow_http_loopback) {
             Ok(u) => u,
             Err(e) => return SendOutcome::Rejected { status: None, error: e },
         };
         let addr = match endpoint::resolve(&url, self.allow_http_loopback).await {
             Ok(a) => a,
-            Err(endpoint::ResolveError::Refused(e)) => return SendOutcome::Rejected { status: None, error: e },
+            Err(endpoint::ResolveError::Refused(e)) => {
+                return SendOutcome::Rejected { status: None, error: e }
+            }
             Err(endpoint::ResolveError::Unresolvable(e)) => {
                 return SendOutcome::Retry { status: None, error: e, retry_after: None }
             }
@@ -102,7 +110,9 @@ impl PushSender for WebPushSender {
         }
         let client = match builder.build() {
             Ok(c) => c,
-            Err(e) => return SendOutcome::Retry { status: None, error: format!("client: {e}"), retry_after: None },
+            Err(e) => {
+                return SendOutcome::Retry { status: None, error: format!("client: {e}"), retry_after: None }
+            }
         };
         let mut req = client.post(url.clone()).body(body);
         for (name, value) in &parts.headers {
@@ -141,9 +151,11 @@ pub fn classify(status: u16, retry_after: Option<Duration>) -> SendOutcome {
     match status {
         200..=299 => SendOutcome::Delivered { status },
         404 | 410 => SendOutcome::Gone { status },
-        429 | 500..=599 => {
-            SendOutcome::Retry { status: Some(status), error: format!("push service answered {status}"), retry_after }
-        }
+        429 | 500..=599 => SendOutcome::Retry {
+            status: Some(status),
+            error: format!("push service answered {status}"),
+            retry_after,
+        },
         _ => SendOutcome::Rejected { status: Some(status), error: format!("push service answered {status}") },
     }
 }

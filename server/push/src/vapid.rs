@@ -43,7 +43,9 @@ impl VapidKeys {
         }
         let path = data_dir.join(KEY_FILE);
         match std::fs::read_to_string(&path) {
-            Ok(text) => return Self::from_private(&text).with_context(|| format!("reading {}", path.display())),
+            Ok(text) => {
+                return Self::from_private(&text).with_context(|| format!("reading {}", path.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         }
@@ -65,7 +67,8 @@ impl VapidKeys {
             }
             // Another process sharing the data dir won the race: use its key.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                let text =
+                    std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
                 Self::from_private(&text)
             }
             Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),

@@ -223,6 +223,9 @@ pub async fn mute(
 ) -> ApiResult<Json<MuteDto>> {
     let (_, member) = load_chat(&state, &auth.user, id).await?;
     artel_core::permissions::can_read_chat(member.as_ref())?;
-    state.store.set_chat_muted(auth.user.workspace_id, id, auth.user.id, req.muted, state.clock.now()).await?;
+    state
+        .store
+        .set_chat_muted(auth.user.workspace_id, id, auth.user.id, req.muted, state.clock.now())
+        .await?;
     Ok(Json(MuteDto { chat_id: id, muted: req.muted }))
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use artel_core::chat::ChatKind;
 use artel_core::event::{ChatChange, ChatEvent};
-use artel_core::push::{self as rules, Notification, PushKind, QueuedPush, QueueStatus};
+use artel_core::push::{self as rules, Notification, PushKind, QueueStatus, QueuedPush};
 use artel_core::{Clock, Store, StoreError};
 use tokio::sync::mpsc;
 use uuid::Uuid;

@@ -42,7 +42,11 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, push: Arc<Push>) 
 }
 
 /// Sends every due delivery this node can claim; returns how many it handled.
-pub async fn run_due(store: &Arc<dyn Store>, clock: &Arc<dyn Clock>, push: &Arc<Push>) -> Result<usize, StoreError> {
+pub async fn run_due(
+    store: &Arc<dyn Store>,
+    clock: &Arc<dyn Clock>,
+    push: &Arc<Push>,
+) -> Result<usize, StoreError> {
     let now = clock.now();
     let lease = chrono::Duration::from_std(push.settings.timeout).unwrap_or(chrono::Duration::seconds(60))
         + chrono::Duration::seconds(30);
@@ -61,7 +65,12 @@ pub async fn run_due(store: &Arc<dyn Store>, clock: &Arc<dyn Clock>, push: &Arc<
     Ok(count)
 }
 
-async fn deliver(store: &Arc<dyn Store>, clock: &Arc<dyn Clock>, push: &Push, row: &QueuedPush) -> Result<(), StoreError> {
+async fn deliver(
+    store: &Arc<dyn Store>,
+    clock: &Arc<dyn Clock>,
+    push: &Push,
+    row: &QueuedPush,
+) -> Result<(), StoreError> {
     let node = push.node_id;
     let subscription = store
         .list_subscriptions(row.workspace_id, row.user_id)
@@ -85,7 +94,12 @@ async fn deliver(store: &Arc<dyn Store>, clock: &Arc<dyn Clock>, push: &Push, ro
     };
     let bytes = serde_json::to_vec(&payload).map_err(|e| StoreError::Backend(e.to_string()))?;
     // Topic: the push service keeps only the newest undelivered message per topic.
-    let topic = row.tag.split(':').nth(1).and_then(|id| id.parse::<uuid::Uuid>().ok()).map(|u| u.simple().to_string());
+    let topic = row
+        .tag
+        .split(':')
+        .nth(1)
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        .map(|u| u.simple().to_string());
     let target = PushTarget { endpoint: &sub.endpoint, p256dh: &sub.p256dh, auth: &sub.auth };
     // The sender has its own timeout; this one also bounds DNS and encryption.
     let outcome = match tokio::time::timeout(

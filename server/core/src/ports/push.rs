@@ -40,8 +40,13 @@ pub trait PushSender: Send + Sync {
     /// The VAPID public key, base64url (uncompressed P-256 point, no padding).
     fn public_key(&self) -> String;
     /// Encrypts `payload` (aes128gcm) for the target, signs with VAPID and POSTs it.
-    async fn send(&self, target: PushTarget<'_>, payload: &[u8], ttl_secs: u32, topic: Option<&str>)
-        -> SendOutcome;
+    async fn send(
+        &self,
+        target: PushTarget<'_>,
+        payload: &[u8],
+        ttl_secs: u32,
+        topic: Option<&str>,
+    ) -> SendOutcome;
 }
 
 #[async_trait]
@@ -51,13 +56,21 @@ pub trait PushStore: Send + Sync {
     /// moves to this user (a new row, `true`).
     async fn upsert_subscription(&self, sub: &PushSubscription) -> StoreResult<(PushSubscription, bool)>;
     /// The user's subscriptions, oldest first.
-    async fn list_subscriptions(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<PushSubscription>>;
+    async fn list_subscriptions(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> StoreResult<Vec<PushSubscription>>;
     /// Deletes one of the user's subscriptions; `NotFound` otherwise.
     async fn delete_subscription(&self, workspace: WorkspaceId, user: UserId, id: Uuid) -> StoreResult<()>;
     /// Deletes a subscription the push service called gone (with its queue rows).
     async fn prune_subscription(&self, id: Uuid) -> StoreResult<()>;
     /// The user's notification settings (defaults when never set).
-    async fn notification_settings(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<NotificationSettings>;
+    async fn notification_settings(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> StoreResult<NotificationSettings>;
     /// Replaces the user's notification settings.
     async fn set_notification_settings(
         &self,
@@ -87,7 +100,12 @@ pub trait PushStore: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Users with a live socket showing the chat at `now`.
-    async fn focused_users(&self, workspace: WorkspaceId, chat: ChatId, now: DateTime<Utc>) -> StoreResult<Vec<UserId>>;
+    async fn focused_users(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<UserId>>;
     /// The root's author and everyone who replied in the thread.
     async fn thread_participants(&self, workspace: WorkspaceId, root: Uuid) -> StoreResult<Vec<UserId>>;
     /// Queues a delivery; when a pending one with the same subscription and tag
@@ -117,8 +135,14 @@ pub trait PushStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// Gives a claimed delivery up.
-    async fn fail_push(&self, id: Uuid, owner: Uuid, status: Option<u16>, error: &str, now: DateTime<Utc>)
-        -> StoreResult<bool>;
+    async fn fail_push(
+        &self,
+        id: Uuid,
+        owner: Uuid,
+        status: Option<u16>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// The user's deliveries, oldest first (diagnostics and tests).
     async fn list_pushes(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<QueuedPush>>;
     /// Number of chats in which the user has unread messages (the badge).
