@@ -159,3 +159,22 @@ pub fn classify(status: u16, retry_after: Option<Duration>) -> SendOutcome {
         _ => SendOutcome::Rejected { status: Some(status), error: format!("push service answered {status}") },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_map_to_outcomes() {
+        assert_eq!(classify(201, None), SendOutcome::Delivered { status: 201 });
+        assert_eq!(classify(410, None), SendOutcome::Gone { status: 410 });
+        assert_eq!(classify(404, None), SendOutcome::Gone { status: 404 });
+        let wait = Some(Duration::from_secs(30));
+        assert!(
+            matches!(classify(429, wait), SendOutcome::Retry { status: Some(429), retry_after, .. } if retry_after == wait)
+        );
+        assert!(matches!(classify(503, None), SendOutcome::Retry { status: Some(503), .. }));
+        assert!(matches!(classify(400, None), SendOutcome::Rejected { status: Some(400), .. }));
+        assert!(matches!(classify(413, None), SendOutcome::Rejected { .. }));
+    }
+}

@@ -17,6 +17,10 @@ use crate::push::Push;
 
 /// Deliveries claimed per tick at most.
 const BATCH: i64 = 64;
+/// How often old queue rows are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// Deliveries being sent at once by this node at most.
+const MAX_IN_FLIGHT: usize = 256;
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// First retry after this long; each further one waits twice as long (≤ 1 h).
@@ -27,41 +31,49 @@ const TTL_SECS: u32 = 24 * 3600;
 pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, push: Arc<Push>) {
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks: u64 = 0;
+    // Deliveries in flight across ticks: a hanging push service holds only its
+    // own slots (each bounded by the timeout), never the whole worker.
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut prune_at = tokio::time::Instant::now() + PRUNE_EVERY;
     loop {
         tick.tick().await;
-        ticks += 1;
-        if let Err(e) = run_due(&store, &clock, &push).await {
-            tracing::debug!(error = %e, "push tick failed");
+        while in_flight.try_join_next().is_some() {}
+        let free = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+        if free > 0 {
+            if let Err(e) = claim_into(&store, &clock, &push, free, &mut in_flight).await {
+                tracing::debug!(error = %e, "push tick failed");
+            }
         }
-        if ticks % 3000 == 0 {
-            // About every 10 minutes: forget old deliveries and dead focus rows.
+        if tokio::time::Instant::now() >= prune_at {
+            // Forget old deliveries and dead focus rows.
+            prune_at += PRUNE_EVERY;
             let _ = store.prune_pushes(clock.now() - chrono::Duration::days(1)).await;
         }
     }
 }
 
-/// Sends every due delivery this node can claim; returns how many it handled.
-pub async fn run_due(
+/// Claims up to `limit` due deliveries and starts sending them.
+async fn claim_into(
     store: &Arc<dyn Store>,
     clock: &Arc<dyn Clock>,
     push: &Arc<Push>,
+    limit: usize,
+    in_flight: &mut tokio::task::JoinSet<()>,
 ) -> Result<usize, StoreError> {
     let now = clock.now();
     let lease = chrono::Duration::from_std(push.settings.timeout).unwrap_or(chrono::Duration::seconds(60))
         + chrono::Duration::seconds(30);
-    let claimed = store.claim_pushes(push.node_id, now, now + lease, BATCH).await?;
+    let limit = i64::try_from(limit).unwrap_or(BATCH).min(BATCH);
+    let claimed = store.claim_pushes(push.node_id, now, now + lease, limit).await?;
     let count = claimed.len();
-    let mut tasks = tokio::task::JoinSet::new();
     for row in claimed {
         let (store, clock, push) = (store.clone(), clock.clone(), push.clone());
-        tasks.spawn(async move {
+        in_flight.spawn(async move {
             if let Err(e) = deliver(&store, &clock, &push, &row).await {
                 tracing::warn!(error = %e, push = %row.id, "push delivery bookkeeping failed");
             }
         });
     }
-    while tasks.join_next().await.is_some() {}
     Ok(count)
 }
 
@@ -114,6 +126,9 @@ async fn deliver(
     let now = clock.now();
     match outcome {
         SendOutcome::Delivered { status } => {
+            // From the first notification queued to the push service's answer.
+            let delay_ms = (now - row.created_at).num_milliseconds();
+            tracing::debug!(push = %row.id, status, delay_ms, count = row.count, "push delivered");
             store.finish_push(row.id, node, status, now).await?;
         }
         SendOutcome::Gone { status } => {
