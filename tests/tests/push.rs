@@ -204,9 +204,11 @@ async fn direct_messages_push_encrypted_and_signed(backend: Backend) {
     let bob_phone = subscribe(&app, &bob, &service).await;
     let owner_phone = subscribe(&app, &owner, &service).await;
     let chat = direct(&app, &owner, &bob).await;
+    let sent = Instant::now();
     send(&app, &owner, &chat, json!({"body": "**Привет**, Боб! See [the deal](https://x.test/d) `now`"}))
         .await;
     let got = service.wait_for(&bob_phone, 1, 10).await;
+    eprintln!("send → decrypted at the push service: {:?}", sent.elapsed());
     let p = &got[0].payload;
     assert_eq!(p["kind"], "direct");
     assert_eq!(p["title"], "Olga Owner");

@@ -132,6 +132,13 @@ fn open_push(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Arc<crate::push::Push>> {
+    let cluster = data.database_url.as_ref().is_some_and(|u| u.expose().starts_with("postgres"));
+    if cluster && serve.vapid_private_key.is_none() {
+        tracing::warn!(
+            "no ARTEL_VAPID_PRIVATE_KEY on PostgreSQL: using this node's own key from its data dir; \
+             set the same key on every node or pushes sent by other nodes are rejected"
+        );
+    }
     let keys = artel_push::VapidKeys::load_or_create(
         &data.data_dir,
         serve.vapid_private_key.as_ref().map(|s| s.expose()),
