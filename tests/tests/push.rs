@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use artel::config::ServeConfig;
+use artel_core::Clock;
 use artel_tests::push_service::{BrowserKeys, PushService, Reply};
 use artel_tests::{on_every_backend, test_serve_config, Backend, Session, TestApp};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -528,7 +529,63 @@ async fn queued_pushes_survive_a_restart(backend: Backend) {
     assert_eq!(got[0].vapid_key, key.as_str().expect("key"));
 }
 
+/// Two nodes racing for the same due delivery: exactly one claims it; once its
+/// lease runs out (that node died), another may take it over; a burst folds
+/// into the pending row.
+async fn a_delivery_is_claimed_by_one_node(backend: Backend) {
+    use artel_core::ports::push::PushStore;
+    use artel_core::push::{PushKind, QueueStatus, QueuedPush};
+    let World { app, service, bob, .. } = world(backend).await;
+    subscribe(&app, &bob, &service).await;
+    let store = app.state.store.clone();
+    let sub = store.list_subscriptions(bob.workspace_id, bob.user_id).await.expect("subs")[0].clone();
+    // Due in an hour, so this server's own worker (at the test clock's "now") leaves it alone.
+    let later = app.clock.now() + chrono::Duration::hours(1);
+    let row = |body: &str| QueuedPush {
+        id: Uuid::now_v7(),
+        workspace_id: bob.workspace_id,
+        user_id: bob.user_id,
+        subscription_id: sub.id,
+        tag: "task:x".into(),
+        kind: PushKind::TaskReminder,
+        title: "t".into(),
+        body: body.into(),
+        url: "/m/tasks/x".into(),
+        count: 1,
+        status: QueueStatus::Pending,
+        run_at: later,
+        attempts: 0,
+        last_status: None,
+        last_error: None,
+        created_at: app.clock.now(),
+        sent_at: None,
+    };
+    store.enqueue_push(&row("one")).await.expect("enqueue");
+    store.enqueue_push(&row("two")).await.expect("enqueue");
+    let pushes = store.list_pushes(bob.workspace_id, bob.user_id).await.expect("list");
+    assert_eq!(pushes.len(), 1, "folded into one pending row");
+    assert_eq!((pushes[0].count, pushes[0].body.as_str()), (2, "two"));
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let lease = later + chrono::Duration::seconds(30);
+    let (ca, cb) =
+        tokio::join!(store.claim_pushes(a, later, lease, 10), store.claim_pushes(b, later, lease, 10));
+    let (ca, cb) = (ca.expect("claim a"), cb.expect("claim b"));
+    assert_eq!(ca.len() + cb.len(), 1, "claimed twice: {ca:?} {cb:?}");
+    let (winner, loser) = if ca.is_empty() { (b, a) } else { (a, b) };
+    // Within the lease nobody else gets it; after it, the other node does.
+    assert!(store.claim_pushes(loser, later, lease, 10).await.expect("claim").is_empty());
+    let after = lease + chrono::Duration::seconds(1);
+    let taken =
+        store.claim_pushes(loser, after, after + chrono::Duration::seconds(30), 10).await.expect("claim");
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].attempts, 2);
+    // The first node's late answer no longer counts.
+    assert!(!store.finish_push(taken[0].id, winner, 201, after).await.expect("finish"));
+    assert!(store.finish_push(taken[0].id, loser, 201, after).await.expect("finish"));
+}
+
 on_every_backend!(
+    a_delivery_is_claimed_by_one_node,
     api_key_subscriptions_settings_and_mute,
     direct_messages_push_encrypted_and_signed,
     mentions_all_and_threads,
