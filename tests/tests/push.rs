@@ -533,7 +533,6 @@ async fn queued_pushes_survive_a_restart(backend: Backend) {
 /// lease runs out (that node died), another may take it over; a burst folds
 /// into the pending row.
 async fn a_delivery_is_claimed_by_one_node(backend: Backend) {
-    use artel_core::ports::push::PushStore;
     use artel_core::push::{PushKind, QueueStatus, QueuedPush};
     let World { app, service, bob, .. } = world(backend).await;
     subscribe(&app, &bob, &service).await;

@@ -47,6 +47,8 @@ pub struct Push {
     pub settings: PushSettings,
     pub node_id: Uuid,
     plans: mpsc::UnboundedSender<Plan>,
+    /// The planner wakes the worker when it queued something due now.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl Push {
@@ -58,8 +60,9 @@ impl Push {
         settings: PushSettings,
     ) -> Arc<Self> {
         let (plans, rx) = mpsc::unbounded_channel();
-        let push = Arc::new(Self { sender, settings, node_id: Uuid::now_v7(), plans });
-        tokio::spawn(planner::run(store.clone(), clock.clone(), push.settings.clone(), rx));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let push = Arc::new(Self { sender, settings, node_id: Uuid::now_v7(), plans, wake: wake.clone() });
+        tokio::spawn(planner::run(store.clone(), clock.clone(), push.settings.clone(), rx, wake));
         tokio::spawn(worker::run(store, clock, push.clone()));
         push
     }
@@ -70,6 +73,10 @@ impl Push {
     }
 
     /// Queues a CRM notification; never waits.
+    pub(crate) fn woken(&self) -> tokio::sync::futures::Notified<'_> {
+        self.wake.notified()
+    }
+
     pub fn notify(&self, notification: Notification) {
         let _ = self.plans.send(Plan::Notify(Box::new(notification)));
     }

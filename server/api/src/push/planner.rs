@@ -23,6 +23,7 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     settings: PushSettings,
     mut rx: mpsc::UnboundedReceiver<Plan>,
+    wake: Arc<tokio::sync::Notify>,
 ) {
     while let Some(plan) = rx.recv().await {
         let result = match plan {
@@ -40,6 +41,8 @@ pub async fn run(
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not plan pushes");
         }
+        // Deliveries due now go out without waiting for the worker's next tick.
+        wake.notify_one();
     }
 }
 

@@ -1,4 +1,5 @@
-//! The delivery worker: every tick it claims due deliveries (a lease per row, so
+//! The delivery worker: every tick (or at once when the planner queued
+//! something) it claims due deliveries (a lease per row, so
 //! one node sends each), sends them concurrently, each bounded by the push
 //! timeout, and records the outcome: sent; gone (404/410: the subscription is
 //! deleted with its queue); retry later with exponential backoff (429, 5xx,
@@ -36,7 +37,10 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, push: Arc<Push>) 
     let mut in_flight = tokio::task::JoinSet::new();
     let mut prune_at = tokio::time::Instant::now() + PRUNE_EVERY;
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = push.woken() => {}
+        }
         while in_flight.try_join_next().is_some() {}
         let free = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
         if free > 0 {
