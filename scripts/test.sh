@@ -97,6 +97,15 @@ else
 fi
 export ARTEL_TEST_REDIS_URL="$REDIS_URL_T"
 
+# --- OpenSSL headers (Web Push) --------------------------------------------------
+# artel-push encrypts payloads with the `ece` crate, which builds against OpenSSL:
+# it needs libssl-dev and pkg-config at compile time.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  say "OpenSSL headers or pkg-config missing (needed by Web Push encryption); installing libssl-dev and pkg-config with apt (needs root)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config >/dev/null
+fi
+
 # --- Checks and tests ----------------------------------------------------------
 say "checking formatting (cargo fmt --check)"
 cargo fmt --all -- --check

@@ -3,6 +3,7 @@
 //! Postgres database, with a manual clock, and talks to it over HTTP.
 
 pub mod db;
+pub mod push_service;
 pub mod receiver;
 pub mod redis_server;
 pub mod ws_client;

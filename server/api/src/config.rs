@@ -142,6 +142,24 @@ pub struct ServeConfig {
     /// Argon2id iterations (OWASP: 2).
     #[arg(long, env = "ARTEL_ARGON2_ITERATIONS", default_value_t = 2, hide = true)]
     pub argon2_iterations: u32,
+    /// Web Push VAPID private key (base64url P-256 scalar). Unset: generated on
+    /// first start and kept in the data directory. Set the same on every node.
+    #[arg(long, env = "ARTEL_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<Secret>,
+    /// VAPID contact (`mailto:` or `https:` URL) push services may use to reach
+    /// the operator. Unset: the public URL, else mailto:admin@localhost.
+    #[arg(long, env = "ARTEL_VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+    /// Longest a push service may take to accept one push, in seconds.
+    #[arg(long, env = "ARTEL_PUSH_TIMEOUT_SECS", default_value_t = 10)]
+    pub push_timeout_secs: u64,
+    /// Pushes about one chat to one device are at most one per this many seconds;
+    /// what arrives meanwhile is sent as one push with a count.
+    #[arg(long, env = "ARTEL_PUSH_COLLAPSE_SECS", default_value_t = 10)]
+    pub push_collapse_secs: u64,
+    /// Accept plain-http push endpoints on loopback addresses (tests only).
+    #[arg(long, env = "ARTEL_PUSH_ALLOW_HTTP_LOOPBACK", default_value_t = false, hide = true)]
+    pub push_allow_http_loopback: bool,
 }
 
 impl Default for ServeConfig {
@@ -163,6 +181,11 @@ impl Default for ServeConfig {
             web_dir: None,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
+            vapid_private_key: None,
+            vapid_subject: None,
+            push_timeout_secs: 10,
+            push_collapse_secs: 10,
+            push_allow_http_loopback: false,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod invite;
 pub mod message;
 pub mod permissions;
 pub mod ports;
+pub mod push;
 pub mod session;
 pub mod user;
 pub mod validate;

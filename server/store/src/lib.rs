@@ -22,6 +22,7 @@ mod jobs;
 mod login_attempts;
 mod messages;
 mod pipelines;
+mod push;
 mod rows;
 mod rules;
 mod sessions;

@@ -20,6 +20,7 @@ pub mod me;
 pub mod messages;
 pub mod openapi;
 pub mod pipelines;
+pub mod push;
 pub mod rules;
 pub mod setup;
 pub mod tasks;
@@ -140,5 +141,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(bots::revoke_token))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
+        .routes(routes!(push::key))
+        .routes(routes!(push::subscribe, push::list))
+        .routes(routes!(push::unsubscribe))
+        .routes(routes!(push::get_settings, push::put_settings))
+        .routes(routes!(push::mute))
         .split_for_parts()
 }

@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tasks", description = "Tasks: my tasks by due date, subtasks, recurrence, reminders, history"),
         (name = "clients", description = "Contacts and companies: duplicates, history, CSV import and export"),
         (name = "commands", description = "Slash-commands: the list, autocomplete, undo (run one by sending it as a message)"),
+        (name = "push", description = "Web Push: the VAPID key, my subscriptions, notification settings, chat mutes"),
     )
 )]
 pub struct ApiDoc;

@@ -6,5 +6,6 @@ pub mod bots;
 pub mod bus;
 pub mod commands;
 pub mod crm;
+pub mod push;
 pub mod store;
 pub mod tasks;

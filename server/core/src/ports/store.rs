@@ -226,6 +226,7 @@ pub trait Store:
     + crate::ports::automation::IntegrationStore
     + crate::ports::automation::RuleStore
     + crate::ports::bots::BotStore
+    + crate::ports::push::PushStore
     + Send
     + Sync
 {
