@@ -42,6 +42,7 @@ export default defineConfig({
       { find: /^@api$/, replacement: web('api') + '/index.ts' },
       { find: /^@api\//, replacement: web('api') + '/' },
       { find: /^@i18n$/, replacement: web('i18n') + '/index.tsx' },
+      { find: /^@state\//, replacement: web('state') + '/' },
       // Shared sources under web/ resolve their packages from here, so mobile/
       // builds without web/node_modules and with one copy of React.
       { find: /^openapi-fetch$/, replacement: own('openapi-fetch') },

@@ -17,3 +17,4 @@ export function createRealtime(api: ApiClient, extra: Partial<RealtimeOptions> =
     ...extra,
   });
 }
+export * from './contracts';
