@@ -23,6 +23,10 @@ function precompress(): Plugin {
         readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
           e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
         );
+      // Every built asset, lazy chunks included: the service worker caches them
+      // all on install, so screens never opened online still open offline.
+      const assets = readdirSync(join(outDir, 'assets')).filter((f) => !f.endsWith('.gz'));
+      writeFileSync(join(outDir, 'shell.json'), JSON.stringify(assets.map((f) => `/m/assets/${f}`)));
       for (const file of walk(outDir)) {
         if (!/\.(js|css|html|svg|json|webmanifest)$/.test(file)) continue;
         writeFileSync(`${file}.gz`, gzipSync(readFileSync(file), { level: 9 }));

@@ -22,7 +22,12 @@ async function cacheShell() {
   if (!res.ok) throw new Error(`shell: ${res.status}`);
   const html = await res.clone().text();
   // Everything the page loads from /m/assets/ is part of the shell.
-  const assets = [...new Set(html.match(/\/m\/assets\/[^"'\s>]+/g) ?? [])];
+  const named = html.match(/\/m\/assets\/[^"'\s>]+/g) ?? [];
+  // The build lists every asset (lazy screens too) in shell.json.
+  const listed = await fetch('/m/shell.json', { cache: 'no-cache' })
+    .then((r) => (r.ok ? r.json() : []))
+    .catch(() => []);
+  const assets = [...new Set([...named, ...(Array.isArray(listed) ? listed : [])])];
   await cache.put(ROOT, res);
   await cache.addAll([...assets, ...STATIC]);
 }
