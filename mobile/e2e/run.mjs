@@ -9,6 +9,7 @@
 //
 //   ARTEL_BIN      server binary (default ../target/debug/artel)
 //   CHROMIUM_PATH  browser (default /usr/bin/chromium)
+//   ARTEL_E2E_URL  test a server already running there instead (needs a fresh one)
 import { spawn } from 'node:child_process';
 import { createECDH, createHmac, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
@@ -46,6 +47,7 @@ function freePort() {
 }
 
 async function startServer() {
+  if (process.env.ARTEL_E2E_URL) return { proc: null, base: process.env.ARTEL_E2E_URL.replace(/\/$/, '') };
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: cargo build -p artel first`);
   if (!existsSync(join(mobile, 'dist/index.html'))) throw new Error('no mobile/dist: npm run build first');
   const port = await freePort();
@@ -354,7 +356,7 @@ try {
     }
     await A.getByRole('status').filter({ hasText: 'Нет сети' }).waitFor();
     await A.getByRole('button', { name: 'Задачи' }).click();
-    await A.locator(`[data-task-id="${ids.task}"]`).getByRole('button', { name: 'Завершить' }).click();
+    await A.locator(`[data-task-id="${ids.task}"]`).getByRole('button', { name: 'Выполнить' }).click();
     await A.locator(`[data-task-id="${ids.task}"] [data-outbox-state]`).waitFor();
     await go(A, `/m/deals/${ids.deal}`);
     await A.getByRole('radio', { name: stages[1].name }).check();

@@ -62,7 +62,7 @@ sw.addEventListener('fetch', (event) => {
 /** @param {Request} req */
 async function cacheFirst(req) {
   const cache = await caches.open(SHELL);
-  const hit = await cache.match(req);
+  const hit = await cache.match(req, { ignoreVary: true });
   if (hit) return hit;
   const res = await fetch(req);
   if (res.ok) await cache.put(req, res.clone());
@@ -79,7 +79,7 @@ async function page(req) {
     }
     return res;
   } catch {
-    return (await cache.match(ROOT)) ?? new Response('offline', { status: 503 });
+    return (await cache.match(ROOT, { ignoreVary: true })) ?? new Response('offline', { status: 503 });
   }
 }
 
@@ -91,7 +91,7 @@ async function networkFirst(req) {
     if (res.ok) await cache.put(req, res.clone());
     return res;
   } catch {
-    return (await cache.match(req)) ?? new Response('offline', { status: 503 });
+    return (await cache.match(req, { ignoreVary: true })) ?? new Response('offline', { status: 503 });
   }
 }
 

@@ -231,7 +231,7 @@ function TabBar({ route }: { route: Route }) {
   const m = useM();
   const { session } = useApp();
   const tabs: { r: Route; label: string; icon: string; active: boolean }[] = [
-    { r: { name: 'chats' }, label: m('nav.chats'), icon: '💬', active: route.name === 'chats' || route.name === 'chat' },
+    { r: { name: 'chats' }, label: m('nav.chats'), icon: '✉', active: route.name === 'chats' || route.name === 'chat' },
     { r: { name: 'tasks' }, label: m('nav.tasks'), icon: '✓', active: route.name === 'tasks' },
     { r: { name: 'search', q: '' }, label: m('nav.search'), icon: '⌕', active: route.name === 'search' },
     { r: { name: 'settings' }, label: m('nav.settings'), icon: '⚙', active: route.name === 'settings' },
