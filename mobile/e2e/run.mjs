@@ -400,7 +400,7 @@ try {
     assert(d.stage_id === stages[1].id, 'deal moved');
   });
 
-  await step('a stage move made offline on a stale version fails with the reason; retry is offered', async () => {
+  await step('a stage move made offline on a stale version fails with the reason; retry moves it on the current version', async () => {
     await go(A, `/m/deals/${ids.deal}`);
     await A.locator('[data-testid=deal-stage]', { hasText: stages[1].name }).waitFor();
     await ctxA.setOffline(true);
@@ -414,10 +414,16 @@ try {
     await failed.waitFor({ timeout: 15_000 });
     const text = await failed.innerText();
     assert(text.includes('изменил кто-то другой') && text.includes(stages[0].name), `clear reason: ${text}`);
-    await failed.getByRole('button', { name: 'Повторить' }).waitFor();
+    // The card now shows where the deal really is.
+    await A.locator('[data-testid=deal-stage]', { hasText: stages[0].name }).waitFor({ timeout: 10_000 });
     await check(A, 'm11-conflict-pixel7');
     const after = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
     assert(after.stage_id === stages[0].id, 'the stale move did not land');
+    // Retry moves it on the current version.
+    await failed.getByRole('button', { name: 'Повторить' }).click();
+    await A.locator('[data-outbox-state=sent]').waitFor({ timeout: 10_000 });
+    const retried = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
+    assert(retried.stage_id === stages[2].id, 'the retried move landed');
   });
 
   await step('search screen (server search when present)', async () => {

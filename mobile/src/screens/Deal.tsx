@@ -23,7 +23,13 @@ export function DealScreen({ id }: { id: string }) {
   const pipeline = d ? pipelines.data?.find((p) => p.id === d.pipeline_id) : undefined;
   // A move that went through brings the deal's new version and stage.
   const sent = move?.state === 'sent' ? (move.result as Deal | undefined) : undefined;
-  const { set } = deal;
+  const { set, reload } = deal;
+  // A refused move means the card is stale: show where the deal really is.
+  const failed = move?.state === 'failed';
+  useEffect(() => {
+    if (failed) reload();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [failed]);
   useEffect(() => {
     if (sent && typeof sent === 'object' && 'version' in sent) set((old) => (old && old.version >= sent.version ? old : sent));
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -57,7 +63,19 @@ export function DealScreen({ id }: { id: string }) {
             <dt>{m('deal.stage')}</dt>
             <dd data-testid="deal-stage">{stageNames.get(shownStage ?? '') ?? '…'}</dd>
           </dl>
-          {move && <OutboxState item={move} />}
+          {move && (
+            <OutboxState
+              item={move}
+              onRetry={() => {
+                // Retried on the deal as it is now (the old version would only conflict again).
+                if (move.payload.kind !== 'move_deal' || !d) return;
+                const { stage_id, stage_name } = move.payload;
+                void outbox
+                  .discard(move.id)
+                  .then(() => outbox.add({ kind: 'move_deal', deal_id: d.id, stage_id, version: d.version, stage_name }));
+              }}
+            />
+          )}
           {d.chat_id && (
             <button type="button" className="chip" onClick={() => navigate({ name: 'chat', chatId: d.chat_id! })}>
               {m('deal.openChat')}

@@ -29,7 +29,8 @@ export function chatName(chat: Chat, me: string, users: Map<string, User>): stri
 }
 
 /** An outbox item's state in words, with retry/remove when it failed. */
-export function OutboxState({ item }: { item: OutboxItem }) {
+/** `onRetry` replaces the plain re-send (e.g. a stage move retried on the deal's current version). */
+export function OutboxState({ item, onRetry }: { item: OutboxItem; onRetry?: () => void }) {
   const m = useM();
   const { outbox } = useApp();
   const label = m(`out.${item.state}`);
@@ -39,7 +40,7 @@ export function OutboxState({ item }: { item: OutboxItem }) {
       {item.state === 'failed' && (
         <>
           {item.error && <span className="out-reason">: {item.error}</span>}{' '}
-          <button type="button" className="link" onClick={() => void outbox.retry(item.id)}>
+          <button type="button" className="link" onClick={() => (onRetry ? onRetry() : void outbox.retry(item.id))}>
             {m('out.retry')}
           </button>{' '}
           <button type="button" className="link" onClick={() => void outbox.discard(item.id)}>
