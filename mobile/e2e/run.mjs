@@ -56,7 +56,8 @@ async function startServer() {
     bin,
     ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--mobile-dir', join(mobile, 'dist')],
     {
-      env: { ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1' },
+      // The push step's local push service speaks plain HTTP on loopback.
+      env: { ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1', ARTEL_PUSH_ALLOW_HTTP_LOOPBACK: 'true' },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
