@@ -41,8 +41,10 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new().nest("/api/v1", api);
     // The web client answers every path the API does not (see http/web_ui.rs).
     // The mobile client answers under /m/ (see http/web_ui.rs).
-    let clients =
-        http::web_ui::Clients { web: state.settings.web_dir.clone(), mobile: state.settings.mobile_dir.clone() };
+    let clients = http::web_ui::Clients {
+        web: state.settings.web_dir.clone(),
+        mobile: state.settings.mobile_dir.clone(),
+    };
     let app = if clients.web.is_some() || clients.mobile.is_some() {
         app.fallback_service(axum::routing::any(http::web_ui::serve).with_state(clients))
     } else {
