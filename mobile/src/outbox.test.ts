@@ -139,6 +139,16 @@ describe('outbox', () => {
     expect(box.list()).toHaveLength(2);
   });
 
+  it('clear forgets every item', async () => {
+    const db = await freshDb();
+    const box = new Outbox({ store: idbOutboxStore(db), sender: { send: async () => ({ ok: false, retry: true, reason: 'x' }) } });
+    await box.add(msg('a'));
+    await box.add(msg('b'));
+    await box.clear();
+    expect(box.list()).toEqual([]);
+    expect(await db.getAll('outbox')).toEqual([]);
+  });
+
   it('notifies listeners of every state change', async () => {
     const { sender } = scripted(() => ({ ok: true }));
     const box = new Outbox({ store: memoryOutboxStore(), sender });

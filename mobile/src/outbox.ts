@@ -133,6 +133,16 @@ export class Outbox {
     this.notify();
   }
 
+  /** Forgets everything (sign-out: another account must not send this one's queue). */
+  async clear(): Promise<void> {
+    await this.load();
+    this.items = [];
+    await this.flushing?.catch(() => {});
+    for (const item of await this.opts.store.all()) await this.opts.store.delete(item.seq);
+    this.items = [];
+    this.notify();
+  }
+
   /**
    * Sends every pending item in order. Stops at the first one the server cannot
    * be reached for (the rest wait behind it); a refused one is marked failed and
@@ -165,7 +175,7 @@ export class Outbox {
       if (fresh && fresh.state !== item.state) Object.assign(item, fresh);
     }
     for (const item of this.items.slice()) {
-      if (item.state !== 'pending') continue;
+      if (item.state !== 'pending' || !this.items.includes(item)) continue;
       await this.update(item, { state: 'sending', attempts: item.attempts + 1 });
       let outcome: SendOutcome;
       try {
@@ -197,6 +207,8 @@ export class Outbox {
   }
 
   private async update(item: OutboxItem, patch: Partial<OutboxItem>): Promise<void> {
+    // Discarded or cleared meanwhile: do not bring it back.
+    if (!this.items.includes(item)) return;
     Object.assign(item, patch);
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) delete (item as unknown as Record<string, unknown>)[k];

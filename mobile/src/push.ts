@@ -8,7 +8,8 @@ export type PushState = 'unsupported' | 'server-off' | 'denied' | 'off' | 'on';
 const SUB_ID = 'artel.push.subscription';
 
 export function pushSupported(): boolean {
-  return 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
+  // Service workers (and so push) need HTTPS, or localhost.
+  return window.isSecureContext && 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
 }
 
 /** base64url (no padding) → bytes, for applicationServerKey. */

@@ -27,6 +27,13 @@ export function ChatList() {
       if (timer) clearTimeout(timer);
     };
   }, [rt, reload]);
+  // The app icon's badge: how many chats have something unread.
+  const unreadChats = (chats.data ?? []).filter((c) => c.unread_count > 0).length;
+  useEffect(() => {
+    if (chats.data === undefined || chats.stale) return;
+    const nav = navigator as Navigator & { setAppBadge?: (n: number) => Promise<void>; clearAppBadge?: () => Promise<void> };
+    void (unreadChats > 0 ? nav.setAppBadge?.(unreadChats) : nav.clearAppBadge?.())?.catch(() => {});
+  }, [unreadChats, chats.data, chats.stale]);
   const me = session.user.id;
   const list = (chats.data ?? [])
     .filter((c) => !c.chat.archived_at)

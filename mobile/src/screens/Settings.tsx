@@ -9,7 +9,7 @@ import { useM, type MKey } from '../strings';
 import { Header } from './common';
 
 export function Settings({ setLang }: { setLang: (l: Lang) => void }) {
-  const { api, session, cache } = useApp();
+  const { api, session, cache, outbox } = useApp();
   const { t, lang } = useI18n();
   const m = useM();
   return (
@@ -34,6 +34,7 @@ export function Settings({ setLang }: { setLang: (l: Lang) => void }) {
           type="button"
           onClick={() => {
             void cache.clear();
+            void outbox.clear();
             void api.logout();
           }}
         >
