@@ -244,6 +244,8 @@ try {
   ids.deal = deal.id;
   const task = await api(base, ownerToken, 'POST', '/tasks', { title: 'Позвонить клиенту', assignees: [ids.owner], due_at: new Date(Date.now() + 3600_000).toISOString() });
   ids.task = task.id;
+  const later = await api(base, ownerToken, 'POST', '/tasks', { title: 'Отправить КП', assignees: [ids.owner], due_at: new Date(Date.now() + 1800_000).toISOString() });
+  ids.later = later.id;
 
   await step('sign in on a Pixel 7 (Russian UI): chat list with unread badges', async () => {
     await api(base, memberToken, 'POST', `/chats/${ids.general}/messages`, { body: 'Доброе утро', client_msg_id: 'seed-1' });
@@ -333,10 +335,18 @@ try {
     await box.fill('');
   });
 
-  await step('my tasks, the deal card and settings render (Pixel 7)', async () => {
+  await step('my tasks (snooze to tomorrow), the deal card and settings (Pixel 7)', async () => {
     await A.getByRole('button', { name: 'Задачи' }).click();
     await A.locator(`[data-task-id="${ids.task}"]`).waitFor();
     await check(A, 'm07-tasks-pixel7');
+    // Snooze to tomorrow 9:00.
+    const row = A.locator(`[data-task-id="${ids.later}"]`);
+    await row.getByRole('button', { name: 'Отложить' }).click();
+    await row.getByRole('button', { name: 'На завтра 9:00' }).click();
+    await until(async () => {
+      const x = await api(base, ownerToken, 'GET', `/tasks/${ids.later}`);
+      return Date.parse(x.due_at) - Date.now() > 12 * 3600_000;
+    }, 'the task snoozed to tomorrow');
     await go(A, `/m/deals/${ids.deal}`);
     await A.getByRole('heading', { name: 'Поставка труб' }).waitFor();
     await A.getByRole('radio', { name: stages[0].name }).waitFor();
