@@ -453,6 +453,7 @@ try {
   await step('push: a push through a local push service shows a notification whose click opens the chat', async () => {
     const key = await fetch(`${base}/api/v1/push/key`, { headers: { authorization: `Bearer ${memberToken}` } });
     if (key.status !== 200) throw skip('SKIPPED: push e2e (server has no /api/v1/push/key)');
+    await ctxB.grantPermissions(['notifications'], { origin: base });
     pushService = await startPushService();
     const ua = createECDH('prime256v1');
     ua.generateKeys();
@@ -480,10 +481,13 @@ try {
     await cdp.send('ServiceWorker.enable');
     const reg = await until(() => regs.find((r) => r.scopeURL === `${base}/m/` && !r.isDeleted), 'the worker registration');
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data: JSON.stringify(payload) });
-    const shown = await until(
-      () => B.evaluate(async (tag) => (await (await navigator.serviceWorker.ready).getNotifications({ tag })).map((n) => n.title), payload.tag),
-      'the notification',
-    );
+    const shown = await until(async () => {
+      const titles = await B.evaluate(
+        async (tag) => (await (await navigator.serviceWorker.ready).getNotifications({ tag })).map((n) => n.title),
+        payload.tag,
+      );
+      return titles.length > 0 && titles;
+    }, 'the notification');
     assert(shown.length === 1, `one notification: ${shown}`);
     await B.evaluate(async (tag) => (await navigator.serviceWorker.ready).active.postMessage({ type: 'notificationclick', tag }), payload.tag);
     await B.waitForURL(`${base}${payload.url}`, { timeout: 10_000 });
