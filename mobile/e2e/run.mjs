@@ -450,7 +450,7 @@ try {
     await check(B, 'm12-search-iphone14');
   });
 
-  await step('push: a push through a local push service shows a notification whose click opens the chat', async () => {
+  await step('push: a push through a local push service shows a notification whose click opens the chat; notification settings save', async () => {
     const key = await fetch(`${base}/api/v1/push/key`, { headers: { authorization: `Bearer ${memberToken}` } });
     if (key.status !== 200) throw skip('SKIPPED: push e2e (server has no /api/v1/push/key)');
     await ctxB.grantPermissions(['notifications'], { origin: base });
@@ -493,6 +493,16 @@ try {
     await B.waitForURL(`${base}${payload.url}`, { timeout: 10_000 });
     await B.locator('.msg-body', { hasText: 'Срочно: счёт' }).waitFor();
     await cdp.detach();
+    // Notification settings from the phone reach the server.
+    await B.getByRole('button', { name: 'Settings' }).click();
+    await B.getByRole('checkbox', { name: 'Hide message text' }).check();
+    await B.getByRole('checkbox', { name: 'Task reminders' }).uncheck();
+    const prefs = await until(async () => {
+      const x = await api(base, memberToken, 'GET', '/me/notifications');
+      return x.hide_text && x.kinds.task_reminder === false && x;
+    }, 'the settings saved');
+    assert(prefs.kinds.direct === true, 'other kinds untouched');
+    await check(B, 'm13-notifications-iphone14');
   });
 } catch (e) {
   results.push({ name: 'harness', ok: false, error: e });
