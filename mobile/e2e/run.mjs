@@ -432,9 +432,9 @@ try {
     assert(after.stage_id === stages[0].id, 'the stale move did not land');
     // Retry moves it on the current version.
     await failed.getByRole('button', { name: 'Повторить' }).click();
+    await until(async () => (await api(base, ownerToken, 'GET', `/deals/${ids.deal}`)).stage_id === stages[2].id, 'the retried move landed');
+    await A.locator('[data-testid=deal-stage]', { hasText: stages[2].name }).waitFor({ timeout: 10_000 });
     await A.locator('[data-outbox-state=sent]').waitFor({ timeout: 10_000 });
-    const retried = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
-    assert(retried.stage_id === stages[2].id, 'the retried move landed');
   });
 
   await step('search screen (server search when present)', async () => {
