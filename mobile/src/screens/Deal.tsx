@@ -71,8 +71,8 @@ export function DealScreen({ id }: { id: string }) {
                 if (move.payload.kind !== 'move_deal' || !d) return;
                 const { stage_id, stage_name } = move.payload;
                 void outbox
-                  .discard(move.id)
-                  .then(() => outbox.add({ kind: 'move_deal', deal_id: d.id, stage_id, version: d.version, stage_name }));
+                  .add({ kind: 'move_deal', deal_id: d.id, stage_id, version: d.version, stage_name })
+                  .then(() => outbox.discard(move.id));
               }}
             />
           )}
