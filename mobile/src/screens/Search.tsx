@@ -1,7 +1,7 @@
 // Search (the server's /search contract): messages, deals, contacts, companies
 // and tasks in one list, with highlighted snippets.
 import { Fragment, useEffect, useState, type ReactNode } from 'react';
-import { ApiError, search, type SearchHit, type SearchResults } from '@api';
+import { ApiError, search, type SearchHit, type SearchResponse } from '@api';
 import { useI18n } from '@i18n';
 import { useApp } from '../context';
 import { navigate } from '../router';
@@ -31,7 +31,7 @@ export function SearchScreen({ q }: { q: string }) {
   const { t, dateTime } = useI18n();
   const m = useM();
   const [text, setText] = useState(q);
-  const [results, setResults] = useState<SearchResults | null>(null);
+  const [results, setResults] = useState<SearchResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const query = text.trim();

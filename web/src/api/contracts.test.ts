@@ -1,8 +1,8 @@
-// The hand-typed calls of CONTRACTS.md: URLs and bodies as agreed, bearer auth,
+// The hand-typed Web Push and command-completion calls: URLs and bodies as agreed, bearer auth,
 // errors as ApiError, "no push on this server" as null.
 import { describe, expect, it } from 'vitest';
 import { createApiClient, memorySessionStore, ApiError, type Session } from './client';
-import { applySuggestion, completeCommand, push, search } from './contracts';
+import { applySuggestion, completeCommand, push } from './contracts';
 
 const session = {
   accessToken: 'tok',
@@ -32,23 +32,6 @@ const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 describe('contract calls', () => {
-  it('search builds the agreed query string', async () => {
-    const { api, seen } = client(() => json(200, { catching_up: false, groups: [] }));
-    await search(api, { q: 'договор "Иванов"', kinds: ['message', 'deal'], sort: 'newest', limit: 10 });
-    const url = new URL(seen[0]!.url);
-    expect(url.pathname).toBe('/api/v1/search');
-    expect(url.searchParams.get('q')).toBe('договор "Иванов"');
-    expect(url.searchParams.get('kinds')).toBe('message,deal');
-    expect(url.searchParams.get('sort')).toBe('newest');
-    expect(url.searchParams.get('limit')).toBe('10');
-    expect(seen[0]!.auth).toBe('Bearer tok');
-  });
-
-  it('a 400 becomes an ApiError with the server code', async () => {
-    const { api } = client(() => json(400, { error: { code: 'invalid_query', message: 'q is empty' } }));
-    await expect(search(api, { q: ' ' })).rejects.toMatchObject({ status: 400, code: 'invalid_query' });
-  });
-
   it('push: key, subscribe, settings, unsubscribe, mute', async () => {
     const { api, seen } = client((req) => {
       const path = new URL(req.url).pathname;

@@ -1,6 +1,6 @@
 // Calls agreed between the server's branches (CONTRACTS.md) whose types are not
 // in the generated OpenAPI schema yet: Web Push, notification settings, chat
-// mute, search, and slash-command completion. Typed by hand; once the server's
+// mute, and slash-command completion (search is in search.ts). Typed by hand; once the server's
 // OpenAPI snapshot has them, `npm run gen:api` makes these replaceable by
 // `api.http` calls.
 import { ApiError, type ApiClient } from './client';
@@ -89,51 +89,6 @@ export const push = {
   mute: (api: ApiClient, chatId: string, muted: boolean) =>
     call<unknown>(api, 'PUT', `/chats/${encodeURIComponent(chatId)}/mute`, { muted }),
 };
-
-// --- Search ---------------------------------------------------------------
-
-export type SearchKind = 'message' | 'deal' | 'contact' | 'company' | 'task';
-
-export interface SearchHit {
-  kind: SearchKind;
-  id: string;
-  title: string;
-  /** HTML: everything escaped except <mark></mark>. */
-  snippet: string;
-  at: string;
-  chat_id: string | null;
-  seq: number | null;
-  entity: { kind: string; id: string } | null;
-}
-
-export interface SearchGroup {
-  kind: SearchKind;
-  total: number;
-  next_cursor: string | null;
-  hits: SearchHit[];
-}
-
-export interface SearchResults {
-  catching_up: boolean;
-  groups: SearchGroup[];
-}
-
-export interface SearchQuery {
-  q: string;
-  kinds?: SearchKind[];
-  sort?: 'relevance' | 'newest';
-  limit?: number;
-  cursor?: string;
-}
-
-export function search(api: ApiClient, query: SearchQuery): Promise<SearchResults> {
-  const p = new URLSearchParams({ q: query.q });
-  if (query.kinds?.length) p.set('kinds', query.kinds.join(','));
-  if (query.sort) p.set('sort', query.sort);
-  if (query.limit) p.set('limit', String(query.limit));
-  if (query.cursor) p.set('cursor', query.cursor);
-  return call<SearchResults>(api, 'GET', `/search?${p}`);
-}
 
 // --- Slash commands ---------------------------------------------------------
 
