@@ -92,15 +92,15 @@ pub async fn run_with(
     let addr = listener.local_addr()?;
     let store = state.store.clone();
     tracing::info!(%addr, database = store.engine(), "artel is listening");
+    if let Some(dir) = &state.settings.mobile_dir {
+        tracing::info!(dir = %dir.display(), "serving the mobile client at /m/");
+    }
     match &state.settings.web_dir {
         Some(dir) => tracing::info!(dir = %dir.display(), "serving the web client"),
         None => tracing::warn!(
             "no web client built (web/dist is missing): serving the API only; \
              scripts/run.sh builds it, or set --web-dir / ARTEL_WEB_DIR"
         ),
-    }
-    if let Some(dir) = &state.settings.mobile_dir {
-        tracing::info!(dir = %dir.display(), "serving the mobile client at /m/");
     }
     let app = router(state);
     // Real-time frames are small: do not let Nagle hold them back.
