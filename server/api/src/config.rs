@@ -136,6 +136,10 @@ pub struct ServeConfig {
     /// when it exists (scripts/run.sh builds it), else the API is served alone.
     #[arg(long, env = "ARTEL_WEB_DIR")]
     pub web_dir: Option<std::path::PathBuf>,
+    /// Directory of the built mobile client (PWA), served under /m/. Unset:
+    /// mobile/dist when it has index.html (scripts/run.sh builds it).
+    #[arg(long, env = "ARTEL_MOBILE_DIR")]
+    pub mobile_dir: Option<std::path::PathBuf>,
     /// Argon2id memory cost in KiB (OWASP: 19456). Raising it rehashes passwords at next sign-in.
     #[arg(long, env = "ARTEL_ARGON2_MEMORY_KIB", default_value_t = 19_456, hide = true)]
     pub argon2_memory_kib: u32,
@@ -179,6 +183,7 @@ impl Default for ServeConfig {
             redis_channel: "artel:events".to_string(),
             allowed_origins: Vec::new(),
             web_dir: None,
+            mobile_dir: None,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             vapid_private_key: None,

@@ -49,6 +49,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// The built web client to serve, if any.
     pub web_dir: Option<std::path::PathBuf>,
+    /// The built mobile client (served under /m/), if any.
+    pub mobile_dir: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -75,6 +77,7 @@ impl Settings {
                 .filter(|o| !o.is_empty())
                 .collect(),
             web_dir: crate::http::web_ui::resolve_dir(c.web_dir.as_deref()),
+            mobile_dir: crate::http::web_ui::resolve_dir_or(c.mobile_dir.as_deref(), "mobile/dist"),
         })
     }
 }

@@ -19,3 +19,4 @@ export function createRealtime(api: ApiClient, extra: Partial<RealtimeOptions> =
   });
 }
 export * from './search';
+export * from './contracts';

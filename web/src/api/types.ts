@@ -91,4 +91,7 @@ export type ClientFrame =
   | { type: 'ping' }
   | { type: 'watch_board'; pipeline_id: string; cursor?: number | null }
   | { type: 'unwatch_board'; pipeline_id: string }
-  | { type: 'presence'; status: 'online' | 'away' };
+  | { type: 'presence'; status: 'online' | 'away' }
+  /** A chat being looked at in a visible client: no pushes for it (Web Push contract). */
+  | { type: 'focus'; chat_id: string }
+  | { type: 'blur' };

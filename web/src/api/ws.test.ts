@@ -312,3 +312,22 @@ describe('realtime client', () => {
     expect(reloads).toEqual(['p1']);
   });
 });
+
+describe('focus (Web Push: no pushes for the chat on screen)', () => {
+  it('sends focus and blur, and focus again after a reconnect', async () => {
+    const { rt } = client({ minDelayMs: 1, maxDelayMs: 1 });
+    rt.focus('c1'); // before the socket is ready: remembered, not sent
+    rt.start();
+    const s = await connectReady();
+    expect(s.sent.filter((f) => f.type === 'focus')).toEqual([{ type: 'focus', chat_id: 'c1' }]);
+    rt.focus(null);
+    expect(s.sent.at(-1)).toEqual({ type: 'blur' });
+    rt.focus('c2');
+    s.drop();
+    await new Promise((r) => setTimeout(r, 10));
+    const s2 = await connectReady();
+    expect(s2).not.toBe(s);
+    expect(s2.sent.filter((f) => f.type === 'focus')).toEqual([{ type: 'focus', chat_id: 'c2' }]);
+    rt.stop();
+  });
+});

@@ -103,6 +103,7 @@ export class RealtimeClient {
   private authRetried = false;
   private stopped = true;
   private readyValue = false;
+  private focused: string | null = null;
 
   constructor(private readonly opts: RealtimeOptions) {}
 
@@ -182,6 +183,12 @@ export class RealtimeClient {
 
   presence(status: 'online' | 'away'): void {
     if (this.readyValue) this.write({ type: 'presence', status });
+  }
+
+  /** Says which chat is on screen (null: none, or the page is hidden); kept across reconnects. */
+  focus(chatId: string | null): void {
+    this.focused = chatId;
+    if (this.readyValue) this.write(chatId ? { type: 'focus', chat_id: chatId } : { type: 'blur' });
   }
 
   /** Follows a board live; after a reconnect the watch resumes from its cursor. */
@@ -397,6 +404,7 @@ export class RealtimeClient {
       this.write({ type: 'watch_board', pipeline_id, ...(cursor != null ? { cursor } : {}) });
     }
     for (const p of this.pending.values()) this.write(p.frame);
+    if (this.focused) this.write({ type: 'focus', chat_id: this.focused });
     // Browsers cannot see protocol pings: an application ping proves the link
     // alive, and silence for three periods means it is dead.
     const period = Math.max(5, heartbeatSecs) * 1000;
