@@ -50,6 +50,9 @@ pub mod close {
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
     pub const SIGNED_OUT: u16 = 4403;
     pub const TOO_BIG: u16 = 1009;
+    /// A fault of ours (database unreachable while signing in): retry later, the
+    /// session is still good.
+    pub const INTERNAL: u16 = 1011;
 }
 
 type Sink = SplitSink<WebSocket, Message>;
@@ -139,6 +142,15 @@ async fn authenticate_first_frame(
     };
     match authenticate(state, &token).await {
         Ok(auth) => Some((auth, cursors)),
+        Err(Error::Internal(detail)) => {
+            // Not the client's fault: it must keep its session and retry, not sign out.
+            tracing::error!(error = %detail, "socket sign-in failed");
+            let _ = sink
+                .send(Message::Text(error_frame("internal", "internal error, retry shortly", None)))
+                .await;
+            let _ = close_with(sink, close::INTERNAL, "internal").await;
+            None
+        }
         Err(e) => {
             let code = match &e {
                 Error::Unauthorized { code, .. } => *code,
