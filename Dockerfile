@@ -5,7 +5,7 @@ COPY . .
 RUN cargo build --release -p artel && cp target/release/artel /artel
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/* \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl libssl3 && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /data artel && mkdir -p /data/uploads && chown artel /data /data/uploads
 COPY --from=build /artel /usr/local/bin/artel
 USER artel

@@ -6,6 +6,7 @@
 # with `cargo run --release -- serve "$@"`, which serves the built client at
 # http://127.0.0.1:8080 next to the API. Set ARTEL_SKIP_WEB_BUILD=1 to skip the
 # client build (the server then serves whatever web/dist holds, or the API alone).
+# The mobile client (mobile/, a PWA) is built the same way and served at /m/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,25 @@ if [ "${ARTEL_SKIP_WEB_BUILD:-0}" != 1 ] && web_stale; then
     (cd web && npm ci --no-audit --no-fund)
   fi
   (cd web && npm run build)
+fi
+
+# The mobile client (PWA, served at /m/) the same way.
+mobile_stale() {
+  [ -f mobile/dist/index.html ] || return 0
+  [ -n "$(find mobile/src mobile/public mobile/index.html mobile/package.json mobile/package-lock.json \
+    mobile/vite.config.ts web/src/api web/src/i18n web/src/state -newer mobile/dist/index.html -print -quit 2>/dev/null)" ]
+}
+
+if [ "${ARTEL_SKIP_WEB_BUILD:-0}" != 1 ] && mobile_stale; then
+  if ! command -v npm >/dev/null; then
+    say "npm not found: install Node.js 20+ to build the mobile client (or set ARTEL_SKIP_WEB_BUILD=1)"
+    exit 1
+  fi
+  say "building the mobile client (mobile/dist is missing or older than its sources)"
+  if [ ! -d mobile/node_modules ] || [ mobile/package-lock.json -nt mobile/node_modules/.package-lock.json ]; then
+    (cd mobile && npm ci --no-audit --no-fund)
+  fi
+  (cd mobile && npm run build)
 fi
 
 exec cargo run --release -p artel -- serve "$@"

@@ -97,6 +97,15 @@ else
 fi
 export ARTEL_TEST_REDIS_URL="$REDIS_URL_T"
 
+# --- OpenSSL headers (Web Push) --------------------------------------------------
+# artel-push encrypts payloads with the `ece` crate, which builds against OpenSSL:
+# it needs libssl-dev and pkg-config at compile time.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  say "OpenSSL headers or pkg-config missing (needed by Web Push encryption); installing libssl-dev and pkg-config with apt (needs root)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config >/dev/null
+fi
+
 # --- Checks and tests ----------------------------------------------------------
 say "checking formatting (cargo fmt --check)"
 cargo fmt --all -- --check
@@ -143,4 +152,28 @@ else
   cargo build -p artel --quiet
   ARTEL_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/artel"
   (cd web && ARTEL_BIN="$ARTEL_BIN" node e2e/run.mjs)
+fi
+
+# --- Mobile client (mobile/, the PWA at /m/): unit tests, build, e2e -----------
+# Same needs as the web section (Node.js 20.19+, npm, Chromium). The e2e run
+# emulates a Pixel 7 and an iPhone 14 against target/debug/artel serving
+# mobile/dist; screenshots land in mobile/e2e/artifacts/. The push step runs
+# when the server has GET /api/v1/push/key and says SKIPPED otherwise.
+# Set ARTEL_SKIP_MOBILE_TESTS=1 to skip this section.
+if [ "${ARTEL_SKIP_MOBILE_TESTS:-0}" = 1 ]; then
+  say "skipping the mobile client tests (ARTEL_SKIP_MOBILE_TESTS=1)"
+else
+  command -v npm >/dev/null || { say "npm not found: install Node.js 20.19+ for the mobile client tests"; exit 1; }
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || { say "Chromium not found at ${CHROMIUM_PATH:-/usr/bin/chromium}"; exit 1; }
+  export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  say "mobile: installing locked dependencies (npm ci)"
+  (cd mobile && npm ci --no-audit --no-fund --loglevel=error)
+  say "mobile: unit tests (vitest)"
+  (cd mobile && npx vitest run)
+  say "mobile: type check and production build"
+  (cd mobile && npm run build --silent)
+  say "mobile: end-to-end tests in Chromium (phone emulation) against target/debug/artel"
+  cargo build -p artel --quiet
+  ARTEL_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/artel"
+  (cd mobile && ARTEL_BIN="$ARTEL_BIN" node e2e/run.mjs)
 fi

@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod meili;
+pub mod push_service;
 pub mod receiver;
 pub mod redis_server;
 pub mod ws_client;

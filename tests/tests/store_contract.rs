@@ -40,6 +40,7 @@ fn user(ws: &Workspace, email: &str, role: Role) -> User {
         created_at: t0(),
         updated_at: t0(),
         deactivated_at: None,
+        bot: false,
     }
 }
 

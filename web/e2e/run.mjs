@@ -75,10 +75,17 @@ async function api(base, token, method, path, body) {
   return json;
 }
 
+/** A step returns this when what it tests is absent from the server (said plainly, not counted). */
+const SKIP = Symbol('skip');
+
 async function step(name, f) {
   const started = Date.now();
   try {
-    await f();
+    const outcome = await f();
+    if (outcome === SKIP) {
+      results.push({ name, ok: true, skipped: true });
+      return;
+    }
     results.push({ name, ok: true });
     console.log(`  ok   ${name} (${Date.now() - started} ms)`);
   } catch (e) {
@@ -246,6 +253,53 @@ try {
     await A.locator('article.msg', { hasText: 'исправлено' }).locator('.reaction', { hasText: '👍 1' }).waitFor({ timeout: 10_000 });
   });
 
+  await step('slash-commands: suggestions while typing, keyboard picks, inline result and error for the issuer only', async () => {
+    await B.goto(`${base}/chats/${ids.general}`);
+    const box = B.getByRole('textbox', { name: /Message/ });
+    await box.click();
+    const list = B.getByRole('listbox', { name: 'Commands' });
+    await box.pressSequentially('/');
+    await list.waitFor();
+    assert((await list.getByRole('option').count()) >= 5, 'every command offered after "/"');
+    await box.press('Escape');
+    await list.waitFor({ state: 'hidden' });
+    await box.pressSequentially('ta');
+    // Best first: once the answer for "/ta" is in, /task leads the list.
+    await list.getByRole('option').first().filter({ hasText: '/task' }).waitFor();
+    await check(B, '12-commands');
+    await box.press('Tab');
+    await B.waitForFunction(() => document.activeElement?.value === '/task ');
+    await box.pressSequentially('Prepare the offer tomorrow 11:00 @Ан');
+    await list.getByRole('option', { name: /Анна Петрова/ }).waitFor();
+    await box.press('ArrowDown');
+    await box.press('ArrowUp');
+    await box.press('Enter'); // takes the person
+    await B.waitForFunction(() => document.activeElement?.value === '/task Prepare the offer tomorrow 11:00 @Анна Петрова ');
+    await box.press('Enter'); // runs the command
+    const outcome = B.getByTestId('command-outcome');
+    await outcome.filter({ hasText: 'Prepare the offer' }).waitFor({ timeout: 10_000 });
+    assert((await outcome.getAttribute('role')) === 'status', 'a result is a status');
+    assert((await box.inputValue()) === '', 'the box is cleared after a command ran');
+    const mine = await api(base, ownerToken, 'GET', '/tasks/mine');
+    const all = [...mine.overdue, ...mine.today, ...mine.upcoming, ...mine.no_due_date];
+    const made = all.find((t) => t.title.startsWith('Prepare the offer'));
+    assert(made, 'the task is assigned to Anna');
+    await api(base, ownerToken, 'POST', `/tasks/${made.id}/complete`, { version: made.version });
+    // The command line is not a message in the chat; the owner's screen shows no command result.
+    assert((await A.getByTestId('command-outcome').count()) === 0, 'the other user sees no command outcome');
+    // A refusal: inline, as an alert, with the usage line; the line stays for fixing.
+    await box.fill('/task call !someday');
+    await box.press('Escape');
+    await box.press('Enter');
+    const failed = B.locator('[data-testid=command-outcome][role=alert]');
+    await failed.waitFor({ timeout: 10_000 });
+    await failed.getByText('/task <text>').waitFor();
+    assert((await box.inputValue()) === '/task call !someday', 'the refused line is kept');
+    await box.press('Escape');
+    await failed.waitFor({ state: 'hidden' });
+    await box.fill('');
+  });
+
   await step('a guest cannot see a private channel', async () => {
     await signIn(G, base, guest.email, guest.password);
     await G.locator(`a[data-chat-id="${ids.guests}"]`).waitFor();
@@ -288,6 +342,7 @@ try {
     await B.locator(`[data-stage-id="${s2.id}"] [data-testid=count]`).filter({ hasText: '1 deal' }).waitFor();
     const stored = await api(base, ownerToken, 'GET', `/deals/${deal.id}`);
     assert(stored.stage_id === s2.id, 'the move was saved');
+    ids.dealStage = s2.id;
   });
 
   await step('quick create adds a card live on the other board', async () => {
@@ -306,6 +361,47 @@ try {
     await check(A, '08-deal');
   });
 
+  await step('pipeline editor: admins add, rename, reorder and delete stages; a stage with deals cannot be deleted', async () => {
+    await B.goto(`${base}/board/${ids.pipeline}`);
+    await B.locator('.deal-card').first().waitFor();
+    await A.goto(`${base}/board/${ids.pipeline}`);
+    await A.getByRole('link', { name: 'Настроить воронку' }).click();
+    await A.getByRole('heading', { name: 'Воронка и этапы' }).waitFor();
+    await A.getByLabel('Новый этап', { exact: true }).fill('Пилот');
+    await A.getByRole('button', { name: 'Добавить этап' }).click();
+    const nameBox = A.getByLabel('Название этапа: Пилот');
+    await nameBox.waitFor();
+    // A manager's open board gets the new column live.
+    await B.locator('.column h2', { hasText: 'Пилот' }).waitFor({ timeout: 10_000 });
+    await nameBox.fill('Пилотный проект');
+    await nameBox.press('Enter');
+    await A.getByLabel('Название этапа: Пилотный проект').waitFor();
+    await A.getByRole('button', { name: 'Выше: Пилотный проект' }).click();
+    await A.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('.stage-list li input[aria-label^="Название этапа"]')].map((i) => i.value);
+      return rows.length > 2 && rows[rows.length - 2] === 'Пилотный проект';
+    });
+    let p = (await api(base, ownerToken, 'GET', '/pipelines')).find((x) => x.id === ids.pipeline);
+    const names = p.stages.sort((a, b) => a.position - b.position).map((s) => s.name);
+    assert(names[names.length - 2] === 'Пилотный проект', `moved up one place: ${names.join(', ')}`);
+    await check(A, '13-pipeline-editor');
+    // The stage holding "Поставка станков" cannot go: the server's words are shown.
+    const busy = p.stages.find((s) => s.id === ids.dealStage);
+    await A.getByRole('button', { name: `Удалить: ${busy.name}` }).click();
+    await A.getByTestId('pipeline-error').filter({ hasText: 'move the deals out of this stage first' }).waitFor();
+    await A.getByRole('button', { name: 'Удалить: Пилотный проект' }).click();
+    await A.getByLabel('Название этапа: Пилотный проект').waitFor({ state: 'detached' });
+    p = (await api(base, ownerToken, 'GET', '/pipelines')).find((x) => x.id === ids.pipeline);
+    assert(!p.stages.some((s) => s.name === 'Пилотный проект'), 'the empty stage was deleted');
+    assert(p.stages.some((s) => s.id === ids.dealStage), 'the stage with deals stayed');
+    // Not for members: no button on the board, and the page says so.
+    await B.goto(`${base}/board/${ids.pipeline}`);
+    await B.locator('.deal-card').first().waitFor();
+    assert((await B.getByRole('link', { name: 'Edit pipeline' }).count()) === 0, 'members get no editor link');
+    await B.goto(`${base}/board/${ids.pipeline}/edit`);
+    await B.getByRole('alert').filter({ hasText: 'Only admins edit pipelines' }).waitFor();
+  });
+
   await step('my tasks: create and complete', async () => {
     await A.goto(`${base}/tasks`);
     await A.getByLabel('Что сделать').fill('Позвонить клиенту');
@@ -316,6 +412,61 @@ try {
     await check(A, '09-tasks');
     await A.getByLabel('Выполнить: Позвонить клиенту').click();
     await A.getByText('Задачи нет — отличная работа!').or(A.getByText('Задач нет — отличная работа!')).waitFor();
+  });
+
+  await step('tasks: edit a task, add and complete a subtask, add a reminder', async () => {
+    await A.goto(`${base}/tasks`);
+    await A.getByLabel('Что сделать').fill('Подготовить КП');
+    await A.getByRole('button', { name: 'Создать' }).click();
+    await A.getByRole('button', { name: 'Подготовить КП', exact: true }).click();
+    const dialog = A.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'Подготовить КП' }).waitFor();
+    await dialog.getByLabel('Что сделать').fill('Подготовить КП для Ромашки');
+    await dialog.getByLabel('Описание').fill('Цены из прайса ноября');
+    await dialog.getByLabel('Приоритет').selectOption('high');
+    await dialog.getByRole('button', { name: 'Сохранить' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await A.getByRole('button', { name: 'Подготовить КП для Ромашки' }).click();
+    await dialog.getByRole('heading', { name: 'Подготовить КП для Ромашки' }).waitFor();
+    await dialog.getByLabel('Новая подзадача').fill('Собрать цены');
+    await dialog.getByRole('button', { name: 'Добавить подзадачу' }).click();
+    await dialog.getByLabel('Выполнить: Собрать цены').click();
+    await dialog.getByLabel('Вернуть в работу: Собрать цены').waitFor();
+    await dialog.getByText('1/1').waitFor();
+    await dialog.getByRole('button', { name: 'Напомнить' }).click();
+    await dialog.getByRole('button', { name: /^Убрать напоминание/ }).waitFor();
+    await check(A, '14-task-dialog');
+    const mine = await api(base, ownerToken, 'GET', '/tasks/mine');
+    const task = [...mine.overdue, ...mine.today, ...mine.upcoming, ...mine.no_due_date].find((t) => t.title === 'Подготовить КП для Ромашки');
+    assert(task, 'the edited task is in my list');
+    const full = await api(base, ownerToken, 'GET', `/tasks/${task.id}`);
+    assert(full.description === 'Цены из прайса ноября' && full.priority === 'high', 'fields saved');
+    assert(full.reminders.filter((r) => !r.fired_at).length === 1, 'one reminder set');
+    const subs = await api(base, ownerToken, 'GET', `/tasks/${task.id}/subtasks`);
+    assert(subs.length === 1 && subs[0].status === 'done', 'the subtask is done');
+    await A.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  await step('search finds a message and jumps to it', async () => {
+    const probe = await fetch(`${base}/api/v1/search?q=x`, { headers: { authorization: `Bearer ${ownerToken}` } });
+    if (probe.status !== 200) {
+      // The page still says so plainly rather than showing an empty result.
+      await A.goto(`${base}/search?q=${encodeURIComponent('команда')}`);
+      await A.getByRole('alert').filter({ hasText: 'Поиск на этом сервере пока недоступен' }).waitFor();
+      console.log('  SKIPPED: search e2e (server has no /api/v1/search)');
+      return SKIP;
+    }
+    await A.goto(`${base}/search`);
+    await A.getByRole('searchbox', { name: 'Поиск' }).fill('команда');
+    await A.getByRole('searchbox', { name: 'Поиск' }).press('Enter');
+    const group = A.locator('.search-group[data-kind=message]');
+    await group.waitFor({ timeout: 15_000 });
+    await group.locator('.snippet mark').first().waitFor();
+    await check(A, '15-search');
+    await group.locator('.search-hit a').first().click();
+    await A.waitForURL(/\/chats\/.+\?seq=\d+/);
+    await A.locator('article.msg.highlight').waitFor();
   });
 
   await step('settings: profile and admin invitations', async () => {
@@ -337,25 +488,30 @@ try {
   });
 
   if (server) await step('the client reconnects after the server restarts and shows what it missed', async () => {
+    await A.goto(`${base}/chats/${ids.general}`);
     await B.goto(`${base}/chats/${ids.general}`);
     await B.locator('.msg-body').first().waitFor();
-    await A.goto(`${base}/chats/${ids.general}`);
+    // Killed right after the history shows, often before B's socket is ready:
+    // the client must still catch up (it refetches chats it had no cursor for).
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     await B.getByRole('status').filter({ hasText: 'No connection' }).waitFor({ timeout: 15_000 });
     const port = new URL(base).port;
     server = spawn(bin, ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--web-dir', join(web, 'dist')], {
-      env: { ...process.env, RUST_LOG: 'warn' },
+      env: { ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    for (let i = 0; i < 100; i++) {
+    // A loaded machine may take a while to start a debug build: wait up to a minute.
+    let healthy = false;
+    for (let i = 0; i < 300 && !healthy; i++) {
       try {
-        if ((await fetch(`${base}/api/v1/health`)).ok) break;
+        healthy = (await fetch(`${base}/api/v1/health`)).ok;
       } catch {
         /* starting */
       }
-      await new Promise((r) => setTimeout(r, 200));
+      if (!healthy) await new Promise((r) => setTimeout(r, 200));
     }
+    assert(healthy, 'the restarted server became healthy');
     // Sent through the API while B is still reconnecting: B must show it once back.
     const token = (await A.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).accessToken;
     const missed = `missed while away ${Date.now()}`;
@@ -375,14 +531,12 @@ try {
 if (axeFindings.length) console.log(`axe findings:\n  ${axeFindings.join('\n  ')}`);
 // Steps known to fail on main, tracked in issue 7: they still run and are
 // reported loudly, but do not fail the run. Remove a name once it passes.
-const KNOWN_FAILING = new Set([
-  'a guest cannot see a private channel', // axe: switcher listbox/listitem roles on the guest screen
-  'the client reconnects after the server restarts and shows what it missed', // session lost on restart
-]);
-const passed = results.filter((r) => r.ok).length;
+const KNOWN_FAILING = new Set([]);
+const skipped = results.filter((r) => r.skipped).length;
+const passed = results.filter((r) => r.ok && !r.skipped).length;
 const known = results.filter((r) => !r.ok && KNOWN_FAILING.has(r.name));
-const failed = results.length - passed - known.length;
+const failed = results.length - passed - skipped - known.length;
 for (const r of known) console.log(`  KNOWN FAILING (issue 7, not counted): ${r.name}`);
 console.log(`screenshots: ${artifacts}`);
-console.log(`${passed} passed, ${failed} failed, ${known.length} known failing`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped, ${known.length} known failing`);
 process.exit(failed ? 1 : 0);

@@ -138,12 +138,34 @@ pub struct ServeConfig {
     /// when it exists (scripts/run.sh builds it), else the API is served alone.
     #[arg(long, env = "ARTEL_WEB_DIR")]
     pub web_dir: Option<std::path::PathBuf>,
+    /// Directory of the built mobile client (PWA), served under /m/. Unset:
+    /// mobile/dist when it has index.html (scripts/run.sh builds it).
+    #[arg(long, env = "ARTEL_MOBILE_DIR")]
+    pub mobile_dir: Option<std::path::PathBuf>,
     /// Argon2id memory cost in KiB (OWASP: 19456). Raising it rehashes passwords at next sign-in.
     #[arg(long, env = "ARTEL_ARGON2_MEMORY_KIB", default_value_t = 19_456, hide = true)]
     pub argon2_memory_kib: u32,
     /// Argon2id iterations (OWASP: 2).
     #[arg(long, env = "ARTEL_ARGON2_ITERATIONS", default_value_t = 2, hide = true)]
     pub argon2_iterations: u32,
+    /// Web Push VAPID private key (base64url P-256 scalar). Unset: generated on
+    /// first start and kept in the data directory. Set the same on every node.
+    #[arg(long, env = "ARTEL_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<Secret>,
+    /// VAPID contact (`mailto:` or `https:` URL) push services may use to reach
+    /// the operator. Unset: the public URL, else mailto:admin@localhost.
+    #[arg(long, env = "ARTEL_VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+    /// Longest a push service may take to accept one push, in seconds.
+    #[arg(long, env = "ARTEL_PUSH_TIMEOUT_SECS", default_value_t = 10)]
+    pub push_timeout_secs: u64,
+    /// Pushes about one chat to one device are at most one per this many seconds;
+    /// what arrives meanwhile is sent as one push with a count.
+    #[arg(long, env = "ARTEL_PUSH_COLLAPSE_SECS", default_value_t = 10)]
+    pub push_collapse_secs: u64,
+    /// Accept plain-http push endpoints on loopback addresses (tests only).
+    #[arg(long, env = "ARTEL_PUSH_ALLOW_HTTP_LOOPBACK", default_value_t = false, hide = true)]
+    pub push_allow_http_loopback: bool,
     #[command(flatten)]
     pub search: SearchConfig,
 }
@@ -180,8 +202,14 @@ impl Default for ServeConfig {
             redis_channel: "artel:events".to_string(),
             allowed_origins: Vec::new(),
             web_dir: None,
+            mobile_dir: None,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
+            vapid_private_key: None,
+            vapid_subject: None,
+            push_timeout_secs: 10,
+            push_collapse_secs: 10,
+            push_allow_http_loopback: false,
             search: SearchConfig { meili_index: "artel".into(), ..SearchConfig::default() },
         }
     }

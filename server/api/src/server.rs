@@ -40,9 +40,15 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes));
     let app = Router::new().nest("/api/v1", api);
     // The web client answers every path the API does not (see http/web_ui.rs).
-    let app = match state.settings.web_dir.clone() {
-        Some(dir) => app.fallback_service(axum::routing::any(http::web_ui::serve).with_state(dir)),
-        None => app.fallback(error::route_not_found),
+    // The mobile client answers under /m/ (see http/web_ui.rs).
+    let clients = http::web_ui::Clients {
+        web: state.settings.web_dir.clone(),
+        mobile: state.settings.mobile_dir.clone(),
+    };
+    let app = if clients.web.is_some() || clients.mobile.is_some() {
+        app.fallback_service(axum::routing::any(http::web_ui::serve).with_state(clients))
+    } else {
+        app.fallback(error::route_not_found)
     };
     app.with_state(state)
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -86,6 +92,9 @@ pub async fn run_with(
     let addr = listener.local_addr()?;
     let store = state.store.clone();
     tracing::info!(%addr, database = store.engine(), "artel is listening");
+    if let Some(dir) = &state.settings.mobile_dir {
+        tracing::info!(dir = %dir.display(), "serving the mobile client at /m/");
+    }
     match &state.settings.web_dir {
         Some(dir) => tracing::info!(dir = %dir.display(), "serving the web client"),
         None => tracing::warn!(

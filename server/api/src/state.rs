@@ -30,6 +30,10 @@ pub struct AppState {
     pub automation: Arc<crate::automation::Automation>,
     /// The search backend and its indexer's flags.
     pub search: Arc<crate::search::Search>,
+    /// Web Push: the sender, the planner's queue, the delivery worker.
+    pub push: Arc<crate::push::Push>,
+    /// Plain-http loopback push endpoints are accepted (tests).
+    pub push_allow_http_loopback: bool,
 }
 
 /// Runtime settings, already validated and in the units the code uses.
@@ -47,6 +51,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// The built web client to serve, if any.
     pub web_dir: Option<std::path::PathBuf>,
+    /// The built mobile client (served under /m/), if any.
+    pub mobile_dir: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -73,6 +79,7 @@ impl Settings {
                 .filter(|o| !o.is_empty())
                 .collect(),
             web_dir: crate::http::web_ui::resolve_dir(c.web_dir.as_deref()),
+            mobile_dir: crate::http::web_ui::resolve_dir_or(c.mobile_dir.as_deref(), "mobile/dist"),
         })
     }
 }
@@ -91,7 +98,8 @@ impl AppState {
         let hub = Arc::new(Hub::default());
         tokio::spawn(hub.clone().run(bus.subscribe().await.context("subscribing to the bus")?));
         tokio::spawn(hub.clone().run_presence(bus.clone()));
-        let committer = Committer::start(store.clone(), bus.clone());
+        let push = open_push(data, serve, store.clone(), clock.clone())?;
+        let committer = Committer::start(store.clone(), bus.clone(), push.message_tap());
         let files = Arc::new(FileStore::new(&data.data_dir));
         tokio::spawn({
             let files = files.clone();
@@ -117,6 +125,8 @@ impl AppState {
             files,
             automation: Arc::default(),
             search,
+            push,
+            push_allow_http_loopback: serve.push_allow_http_loopback,
         };
         crate::crm::reminders::start(state.clone());
         crate::automation::start(&state).await.context("starting automation")?;
@@ -127,4 +137,42 @@ impl AppState {
     pub async fn open_default(data: &DataConfig, serve: &ServeConfig) -> anyhow::Result<Self> {
         Self::open(data, serve, Arc::new(SystemClock)).await
     }
+}
+
+/// Loads (or creates) the VAPID key and starts the push planner and worker.
+fn open_push(
+    data: &DataConfig,
+    serve: &ServeConfig,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<crate::push::Push>> {
+    let cluster = data.database_url.as_ref().is_some_and(|u| u.expose().starts_with("postgres"));
+    if cluster && serve.vapid_private_key.is_none() {
+        tracing::warn!(
+            "no ARTEL_VAPID_PRIVATE_KEY on PostgreSQL: using this node's own key from its data dir; \
+             set the same key on every node or pushes sent by other nodes are rejected"
+        );
+    }
+    let keys = artel_push::VapidKeys::load_or_create(
+        &data.data_dir,
+        serve.vapid_private_key.as_ref().map(|s| s.expose()),
+    )?;
+    let subject = serve
+        .vapid_subject
+        .clone()
+        .or_else(|| serve.public_url.clone().filter(|u| u.starts_with("https://")))
+        .unwrap_or_else(|| "mailto:admin@localhost".to_string());
+    anyhow::ensure!(
+        subject.starts_with("mailto:") || subject.starts_with("https://"),
+        "ARTEL_VAPID_SUBJECT must be a mailto: or https: URL"
+    );
+    anyhow::ensure!(serve.push_timeout_secs >= 1, "push timeout must be at least 1 s");
+    let timeout = std::time::Duration::from_secs(serve.push_timeout_secs);
+    let sender =
+        Arc::new(artel_push::WebPushSender::new(keys, subject, timeout, serve.push_allow_http_loopback));
+    let settings = crate::push::PushSettings {
+        collapse: Duration::seconds(i64::try_from(serve.push_collapse_secs).context("push collapse window")?),
+        timeout,
+    };
+    Ok(crate::push::Push::start(store, clock, sender, settings))
 }

@@ -4,6 +4,7 @@
 
 pub mod attachment;
 pub mod automation;
+pub mod bot;
 pub mod chat;
 pub mod clock;
 pub mod commands;
@@ -14,6 +15,7 @@ pub mod invite;
 pub mod message;
 pub mod permissions;
 pub mod ports;
+pub mod push;
 pub mod search;
 pub mod session;
 pub mod user;

@@ -44,6 +44,9 @@ pub fn can_manage_user(actor: &User, target: &User) -> Result<()> {
 /// Changing `target`'s role to `new_role`.
 pub fn can_change_role(actor: &User, target: &User, new_role: Role) -> Result<()> {
     can_manage_user(actor, target)?;
+    if target.bot && new_role.is_admin() {
+        return Err(Error::forbidden("a bot can be a member or a guest"));
+    }
     if actor.role != Role::Owner && new_role.rank() >= actor.role.rank() {
         return Err(Error::forbidden("only an owner can grant admin or owner"));
     }
@@ -150,6 +153,7 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
             deactivated_at: None,
+            bot: false,
         }
     }
 

@@ -109,6 +109,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// A bot account: no password, signs in only with API tokens (see `bot`).
+    pub bot: bool,
 }
 
 impl User {

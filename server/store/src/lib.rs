@@ -5,6 +5,7 @@
 
 mod attachments;
 mod boards;
+mod bots;
 mod chats;
 mod clients;
 mod commands;
@@ -21,6 +22,7 @@ mod jobs;
 mod login_attempts;
 mod messages;
 mod pipelines;
+mod push;
 mod rows;
 mod rules;
 mod search;

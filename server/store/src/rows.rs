@@ -48,7 +48,7 @@ impl TryFrom<WorkspaceRow> for Workspace {
 }
 
 pub(crate) const USER_COLUMNS: &str = "id, workspace_id, email, name, role, time_zone, language, \
-     password_hash, created_at, updated_at, deactivated_at";
+     password_hash, created_at, updated_at, deactivated_at, bot";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -63,6 +63,7 @@ pub(crate) struct UserRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     deactivated_at: Option<DateTime<Utc>>,
+    bot: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -80,6 +81,7 @@ impl TryFrom<UserRow> for User {
             created_at: r.created_at,
             updated_at: r.updated_at,
             deactivated_at: r.deactivated_at,
+            bot: r.bot,
         })
     }
 }

@@ -12,8 +12,8 @@ use crate::rows::{users, UserRow, USER_COLUMNS};
 use crate::{PostgresStore, SqliteStore};
 
 pub(crate) const INSERT_USER: &str = "insert into users (id, workspace_id, email, name, role, \
-     time_zone, language, password_hash, created_at, updated_at, deactivated_at) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+     time_zone, language, password_hash, created_at, updated_at, deactivated_at, bot) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 /// Binds a `User` to `INSERT_USER`'s parameters (used by workspace creation and
 /// invite acceptance too, inside their transactions).
@@ -32,6 +32,7 @@ macro_rules! bind_user {
             .bind(u.created_at)
             .bind(u.updated_at)
             .bind(u.deactivated_at)
+            .bind(u.bot)
     }};
 }
 pub(crate) use bind_user;

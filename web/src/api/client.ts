@@ -204,6 +204,8 @@ export function createApiClient(options: ApiClientOptions) {
   return {
     http,
     baseUrl,
+    /** fetch with the bearer token and refresh, for calls the generated types do not have yet. */
+    authFetch,
     session: () => store.load(),
     accessToken,
     refresh: () => refresh(store.load()?.accessToken ?? null),

@@ -12,8 +12,11 @@ export function createRealtime(api: ApiClient, extra: Partial<RealtimeOptions> =
   return new RealtimeClient({
     getToken: api.accessToken,
     refreshToken: async () => (await api.refresh())?.accessToken ?? null,
+    hasSession: () => api.session() !== null,
     fetchEvents: (chatId, after) =>
       unwrap(api.http.GET('/chats/{id}/events', { params: { path: { id: chatId }, query: { after } } })),
     ...extra,
   });
 }
+export * from './search';
+export * from './contracts';

@@ -893,7 +893,10 @@ export interface paths {
         put?: never;
         /**
          * Sends a message. 201 for a new message, 200 when `client_msg_id` named one
-         *     that was already sent.
+         *     that was already sent. A body starting with `/` is a slash-command: it is run
+         *     instead of posted and answered 200 with its result (a retry with the same
+         *     `client_msg_id` gets the same result without running again), or 4xx with
+         *     the error and a `usage` line; `//text` posts the literal text `/text`.
          */
         post: {
             parameters: {
@@ -916,7 +919,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["MessageDto"];
+                        "application/json": components["schemas"]["SendOutcome"];
                     };
                 };
                 201: {
@@ -948,7 +951,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["ErrorBody"];
+                        "application/json": components["schemas"]["CommandErrorBody"];
                     };
                 };
             };
@@ -1237,6 +1240,165 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every command with its usage, in my language. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommandInfo"][];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/commands/{id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undoes one of my commands (the undo action on its result), within 5 minutes
+         *     and only while the record is as the command left it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The command's id (`id` of its result) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommandResultDto"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/commands/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suggestions for a partially typed command line: commands, people, stages,
+         *     pipelines, deals and priorities that fit, ranked.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The chat the line is typed in (its deal's stages come first). */
+                    chat_id: string;
+                    /** @description The line so far, starting with `/`; at most 2000 characters. */
+                    line: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Completions"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1648,6 +1810,63 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/companies/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The company's history merged with its chat's messages, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..=200, default 50. */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Company id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TimelineItem"][];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2246,6 +2465,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/contacts/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The contact's history merged with its chat's messages, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..=200, default 50. */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Contact id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TimelineItem"][];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/contacts/duplicates": {
         parameters: {
             query?: never;
@@ -2427,6 +2703,204 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/custom-fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's custom field definitions, by kind then position. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only the fields of this kind. */
+                    entity?: components["schemas"]["EntityKind"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomFieldDto"][];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Defines a custom field (admins). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateCustomField"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomFieldDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/custom-fields/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a definition (admins). Records keep their values until their next
+         *     edit; they are no longer shown as fields.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Field id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Edits a definition (admins): label, options, multiple, required, position. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Field id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateCustomField"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomFieldDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/deals": {
@@ -2971,6 +3445,367 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hooks: admins see all of the workspace's, others the ones they made. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HookDto"][];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Creates an incoming hook. Chat hooks: the chat's owners and admins (and
+         *     workspace admins); lead hooks: workspace admins.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateHook"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedHook"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes a hook: its URL stops working at once (admins, or whoever made it). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/in/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Posts a message into the hook's chat, as a bot. The secret URL is the credential. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["IncomingMessage"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PostedMessage"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hooks/lead/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A website form (JSON or `application/x-www-form-urlencoded`: name, phone,
+         *     email, company, message, utm_*) becomes a contact (reused when the phone or
+         *     e-mail is known) and a deal in the first stage, with the form in its chat.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            /** @description JSON object or form-encoded fields */
+            requestBody: {
+                content: {
+                    "text/plain": string;
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CapturedLead"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integrations/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's integration settings (admins). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IntegrationSettingsDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        /** Changes the workspace's integration settings (admins). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["IntegrationSettingsDto"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IntegrationSettingsDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -4213,6 +5048,218 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipelines/{id}/stages/{stage_id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A stage's automation rules (admins). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    stage_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleDto"][];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Adds a rule to a stage (admins). Triggers: deal_entered_stage,
+         *     deal_idle_in_stage {days}, deal_task_overdue. Actions: create_task, post_message,
+         *     set_owner, move_to_stage, call_webhook.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    stage_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateRule"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{id}/stages/{stage_id}/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes a rule (admins); its queued runs are skipped. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    rule_id: string;
+                    stage_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Changes a rule (admins); it then acts as the admin who changed it. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    rule_id: string;
+                    stage_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateRule"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/presence": {
         parameters: {
             query?: never;
@@ -4900,6 +5947,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tasks/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's history merged with its chat's messages, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..=200, default 50. */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Task id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TimelineItem"][];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tasks/mine": {
         parameters: {
             query?: never;
@@ -5174,6 +6270,284 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's webhooks (admins; secrets are never shown again). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDto"][];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Subscribes a URL to events (admins). The target must be a public address
+         *     unless the workspace allows private targets.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateWebhook"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedWebhook"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook (admins). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Deletes a webhook and its log; queued deliveries are dropped (admins). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Changes a webhook's name, URL, events or pauses it (admins). */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateWebhook"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's delivery log, newest first (admins). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..=200, default 50. */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeliveryDto"][];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspace": {
         parameters: {
             query?: never;
@@ -5305,8 +6679,47 @@ export interface components {
             time_zone?: string | null;
             token: string;
         };
+        Action: {
+            assignee: components["schemas"]["Assignee"];
+            /**
+             * Format: int32
+             * @description Due this many hours after the run (none: no due date).
+             */
+            due_in_hours?: number | null;
+            title: string;
+            /** @enum {string} */
+            type: "create_task";
+        } | {
+            text: string;
+            /** @enum {string} */
+            type: "post_message";
+        } | {
+            /** @enum {string} */
+            type: "set_owner";
+            /** Format: uuid */
+            user_id: string;
+        } | {
+            /** Format: uuid */
+            stage_id: string;
+            /** @enum {string} */
+            type: "move_to_stage";
+        } | {
+            /** @enum {string} */
+            type: "call_webhook";
+            url: string;
+        };
         AddMember: {
             role?: null | components["schemas"]["MemberRole"];
+            /** Format: uuid */
+            user_id: string;
+        };
+        /** @description Who gets a task a rule creates. */
+        Assignee: {
+            /** @enum {string} */
+            type: "deal_owner";
+        } | {
+            /** @enum {string} */
+            type: "user";
             /** Format: uuid */
             user_id: string;
         };
@@ -5333,6 +6746,14 @@ export interface components {
         BoardDto: {
             columns: components["schemas"]["BoardColumn"][];
             pipeline: components["schemas"]["PipelineDto"];
+        };
+        CapturedLead: {
+            /** Format: uuid */
+            contact_id: string;
+            /** @description An existing contact had this phone or e-mail and was used. */
+            contact_reused: boolean;
+            /** Format: uuid */
+            deal_id: string;
         };
         /** @description A chat change as clients see it. */
         ChangeDto: {
@@ -5459,6 +6880,50 @@ export interface components {
             /** @description Any format. */
             phones?: string[];
         };
+        /** @description The error body of a refused command: the usual error plus `usage`. */
+        CommandErrorBody: {
+            error: components["schemas"]["CommandErrorDetail"];
+        };
+        CommandErrorDetail: {
+            code: string;
+            field?: string | null;
+            message: string;
+            /** @description How to write the command. */
+            usage?: string | null;
+        };
+        CommandInfo: {
+            about: string;
+            /** @description Every spelling that works. */
+            aliases: string[];
+            name: components["schemas"]["CommandName"];
+            usage: string;
+            /** @description The name in the user's language, as typed after `/`. */
+            word: string;
+        };
+        /** @enum {string} */
+        CommandName: "task" | "move" | "deal" | "assign" | "done" | "remind" | "client" | "stages" | "help" | "undo";
+        /** @description What a command did, for the issuer. */
+        CommandResultDto: {
+            command: components["schemas"]["CommandName"];
+            /**
+             * @description The record created or changed (`task`, `deal`), or what was asked for
+             *     (`stages`, `client`, `commands`).
+             */
+            data: Record<string, never>;
+            /**
+             * Format: uuid
+             * @description The run: `POST /commands/{id}/undo` reverts it.
+             */
+            id: string;
+            message?: null | components["schemas"]["MessageDto"];
+            /** @description What happened, in the issuer's language. */
+            text: string;
+            /**
+             * Format: date-time
+             * @description Until when it can be undone; absent when there is nothing to undo.
+             */
+            undo_until?: string | null;
+        };
         CompanyDto: {
             address?: string | null;
             /** Format: date-time */
@@ -5467,6 +6932,8 @@ export interface components {
             created_at: string;
             /** Format: uuid */
             created_by: string;
+            /** @description Custom field values by key (see `/custom-fields`). */
+            custom: Record<string, never>;
             emails: string[];
             /** Format: uuid */
             id: string;
@@ -5498,6 +6965,10 @@ export interface components {
             next?: null | components["schemas"]["TaskDto"];
             task: components["schemas"]["TaskDto"];
         };
+        Completions: {
+            /** @description Best first. */
+            items: components["schemas"]["Suggestion"][];
+        };
         ContactDto: {
             address?: string | null;
             /** Format: date-time */
@@ -5508,6 +6979,8 @@ export interface components {
             created_at: string;
             /** Format: uuid */
             created_by: string;
+            /** @description Custom field values by key (see `/custom-fields`). */
+            custom: Record<string, never>;
             emails: string[];
             /** Format: uuid */
             id: string;
@@ -5546,6 +7019,8 @@ export interface components {
         };
         CreateCompany: {
             address?: string | null;
+            /** @description Custom field values by key. */
+            custom?: Record<string, never>;
             emails?: string[];
             name: string;
             notes?: string | null;
@@ -5564,6 +7039,8 @@ export interface components {
             address?: string | null;
             /** Format: uuid */
             company_id?: string | null;
+            /** @description Custom field values by key. */
+            custom?: Record<string, never>;
             emails?: string[];
             name: string;
             notes?: string | null;
@@ -5578,6 +7055,23 @@ export interface components {
             source?: string | null;
             tags?: string[];
         };
+        CreateCustomField: {
+            entity: components["schemas"]["EntityKind"];
+            /** @description a-z, 0-9 and `_`, starting with a letter; fixed once created. */
+            key: string;
+            /** @description Fixed once created. */
+            kind: components["schemas"]["FieldKind"];
+            label: string;
+            multiple?: boolean;
+            /** @description Required for list fields, refused for the others. */
+            options?: string[];
+            /**
+             * Format: int64
+             * @description After the existing fields when omitted.
+             */
+            position?: number | null;
+            required?: boolean;
+        };
         CreateDeal: {
             /**
              * Format: int64
@@ -5590,6 +7084,8 @@ export interface components {
             contact_id?: string | null;
             /** @description ISO 4217; the workspace default when omitted. */
             currency?: string | null;
+            /** @description Custom field values by key (see `/custom-fields`). */
+            custom?: Record<string, never>;
             /** Format: date */
             expected_close_date?: string | null;
             /**
@@ -5611,12 +7107,47 @@ export interface components {
             tags?: string[];
             title: string;
         };
+        CreatedHook: {
+            hook: components["schemas"]["HookDto"];
+            /** @description The secret; shown only now. */
+            token: string;
+            /** @description Where to POST (relative when no public URL is configured). */
+            url: string;
+        };
         CreatedInvite: {
             invite: components["schemas"]["InviteDto"];
             /** @description The secret; shown only now. */
             token: string;
             /** @description Link to send to the invitee (relative when no public URL is configured). */
             url: string;
+        };
+        CreatedWebhook: {
+            /**
+             * @description Signing secret, shown only now. Each delivery carries
+             *     `X-Artel-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<unix>.<body>">`.
+             */
+            secret: string;
+            webhook: components["schemas"]["WebhookDto"];
+        };
+        CreateHook: {
+            /**
+             * Format: uuid
+             * @description The chat an incoming hook posts into.
+             */
+            chat_id?: string | null;
+            /** @description incoming: posts into `chat_id`; lead: website form → contact + deal. */
+            kind: components["schemas"]["HookKind"];
+            name: string;
+            /**
+             * Format: uuid
+             * @description The rep who gets the leads (default: the creator).
+             */
+            owner_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The pipeline whose first stage a lead's deal starts in (default: the first pipeline).
+             */
+            pipeline_id?: string | null;
         };
         CreateInvite: {
             /** @description If given, only this address can accept. */
@@ -5632,6 +7163,12 @@ export interface components {
             name: string;
             /** @description Stages left to right; the usual sales stages (in my language) when omitted. */
             stages?: components["schemas"]["NewStage"][] | null;
+        };
+        CreateRule: {
+            action: components["schemas"]["Action"];
+            /** @description Default true. */
+            active?: boolean | null;
+            trigger: components["schemas"]["Trigger"];
         };
         CreateTask: {
             /** @description Me when omitted; `[]` for nobody. */
@@ -5654,6 +7191,34 @@ export interface components {
             reminders?: string[];
             title: string;
         };
+        CreateWebhook: {
+            /**
+             * @description Any of: message.created, deal.created, deal.moved, deal.won, deal.lost,
+             *     task.created, task.done, contact.created.
+             */
+            events: string[];
+            name: string;
+            url: string;
+        };
+        CustomFieldDto: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description deal, contact or company. */
+            entity: components["schemas"]["EntityKind"];
+            /** Format: uuid */
+            id: string;
+            /** @description Key of the value in the record's `custom` object. */
+            key: string;
+            kind: components["schemas"]["FieldKind"];
+            label: string;
+            /** @description A list field holding several choices. */
+            multiple: boolean;
+            /** @description Choices of a list field. */
+            options: string[];
+            /** Format: int64 */
+            position: number;
+            required: boolean;
+        };
         DealDto: {
             /** Format: int64 */
             amount_minor: number;
@@ -5675,11 +7240,20 @@ export interface components {
             /** Format: uuid */
             created_by: string;
             currency: string;
+            /** @description Custom field values by key (see `/custom-fields`). */
+            custom: Record<string, never>;
             /** Format: date */
             expected_close_date?: string | null;
             /** Format: uuid */
             id: string;
             loss_reason?: string | null;
+            next_task?: null | components["schemas"]["NextTask"];
+            /**
+             * Format: int64
+             * @description On board cards (`/pipelines/{id}/board` and live board events): the
+             *     deal's open or in-progress tasks.
+             */
+            open_tasks?: number | null;
             /** Format: uuid */
             owner_id: string;
             participants: string[];
@@ -5708,6 +7282,27 @@ export interface components {
         DealVisibility: "all" | "own";
         /** @enum {string} */
         Delimiter: ";" | ",";
+        DeliveryDto: {
+            /**
+             * Format: int64
+             * @description 1 for the first try, then one more per retry.
+             */
+            attempt: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            duration_ms: number;
+            error?: string | null;
+            event: string;
+            /** Format: uuid */
+            event_id: string;
+            /** Format: uuid */
+            id: string;
+            /** @description delivered, failed (retried while attempts remain) or refused (SSRF rules). */
+            outcome: string;
+            /** Format: int64 */
+            response_code?: number | null;
+        };
         EditDto: {
             body: string;
             /**
@@ -5738,6 +7333,8 @@ export interface components {
             /** @description Human-readable explanation. */
             message: string;
         };
+        /** @enum {string} */
+        FieldKind: "text" | "number" | "money" | "date" | "list" | "user" | "link";
         /**
          * Format: binary
          * @description Raw file bytes.
@@ -5759,6 +7356,26 @@ export interface components {
             new: Record<string, never>;
             old: Record<string, never>;
         };
+        HookDto: {
+            /** Format: uuid */
+            chat_id?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by?: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["HookKind"];
+            name: string;
+            /** Format: uuid */
+            owner_id?: string | null;
+            /** Format: uuid */
+            pipeline_id?: string | null;
+            /** Format: date-time */
+            revoked_at?: string | null;
+        };
+        /** @enum {string} */
+        HookKind: "incoming" | "lead";
         ImportCounts: {
             /** @description Companies created for the `company` column of contacts. */
             companies_created: number;
@@ -5789,6 +7406,17 @@ export interface components {
                 [key: string]: string;
             } | null;
             on_duplicate?: components["schemas"]["OnDuplicate"];
+        };
+        IncomingMessage: {
+            /** @description Markdown text, 1–10,000 characters. */
+            text: string;
+        };
+        IntegrationSettingsDto: {
+            /**
+             * @description Let webhooks and automation call loopback and private-network addresses
+             *     (a receiver on your own network). Off by default: such targets are refused.
+             */
+            allow_private_targets: boolean;
         };
         InviteDto: {
             /** Format: date-time */
@@ -5924,6 +7552,14 @@ export interface components {
              */
             position?: number | null;
         };
+        NextTask: {
+            /** Format: date-time */
+            due_at?: string | null;
+            due_has_time: boolean;
+            /** Format: uuid */
+            id: string;
+            title: string;
+        };
         /** @enum {string} */
         OnDuplicate: "skip" | "create";
         OpenDirect: {
@@ -5959,6 +7595,10 @@ export interface components {
         PipelineUpdate: {
             archived?: boolean | null;
             name?: string | null;
+        };
+        PostedMessage: {
+            /** Format: uuid */
+            message_id: string;
         };
         PresenceDto: {
             /** @description "online" or "away". */
@@ -6016,6 +7656,23 @@ export interface components {
         };
         /** @enum {string} */
         RowStatus: "imported" | "skipped" | "error";
+        RuleDto: {
+            action: components["schemas"]["Action"];
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            pipeline_id: string;
+            /** Format: uuid */
+            stage_id: string;
+            trigger: components["schemas"]["Trigger"];
+            /** Format: date-time */
+            updated_at: string;
+        };
         /**
          * @description A saved company and the other companies sharing a phone, an e-mail or the name
          *     with it (a warning: saving never fails because of them).
@@ -6046,6 +7703,11 @@ export interface components {
              */
             thread_root_id?: string | null;
         };
+        /**
+         * @description What `POST /chats/{id}/messages` answers with 200: a retried message, or a
+         *     slash-command's result (it has `command`).
+         */
+        SendOutcome: components["schemas"]["MessageDto"] | components["schemas"]["CommandResultDto"];
         SessionDto: {
             /** Format: date-time */
             created_at: string;
@@ -6101,6 +7763,19 @@ export interface components {
             kind?: null | components["schemas"]["StageKind"];
             name?: string | null;
         };
+        Suggestion: {
+            /** @description More about it (a command's usage, a person's e-mail). */
+            detail?: string | null;
+            /** @description The text to put in place of the line from `replace_from` on. */
+            insert: string;
+            kind: components["schemas"]["SuggestionKind"];
+            /** @description What to show in the list. */
+            label: string;
+            /** @description Character offset in the line where `insert` goes. */
+            replace_from: number;
+        };
+        /** @enum {string} */
+        SuggestionKind: "command" | "person" | "stage" | "pipeline" | "deal" | "priority";
         TaskDto: {
             assignees: string[];
             /** Format: date-time */
@@ -6176,8 +7851,22 @@ export interface components {
             user: components["schemas"]["UserDto"];
             workspace: components["schemas"]["WorkspaceDto"];
         };
+        Trigger: {
+            /** @enum {string} */
+            type: "deal_entered_stage";
+        } | {
+            /** Format: int32 */
+            days: number;
+            /** @enum {string} */
+            type: "deal_idle_in_stage";
+        } | {
+            /** @enum {string} */
+            type: "deal_task_overdue";
+        };
         UpdateCompany: {
             address?: string | null;
+            /** @description Custom values to change by key; `null` clears one, keys not sent stay. */
+            custom?: Record<string, never> | null;
             emails?: string[] | null;
             name?: string | null;
             notes?: string | null;
@@ -6193,6 +7882,8 @@ export interface components {
             address?: string | null;
             /** Format: uuid */
             company_id?: string | null;
+            /** @description Custom values to change by key; `null` clears one, keys not sent stay. */
+            custom?: Record<string, never> | null;
             emails?: string[] | null;
             name?: string | null;
             notes?: string | null;
@@ -6204,6 +7895,14 @@ export interface components {
             source?: string | null;
             tags?: string[] | null;
         };
+        UpdateCustomField: {
+            label?: string | null;
+            multiple?: boolean | null;
+            options?: string[] | null;
+            /** Format: int64 */
+            position?: number | null;
+            required?: boolean | null;
+        };
         UpdateDeal: {
             /** Format: int64 */
             amount_minor?: number | null;
@@ -6212,6 +7911,8 @@ export interface components {
             /** Format: uuid */
             contact_id?: string | null;
             currency?: string | null;
+            /** @description Custom values to change by key; `null` clears one, keys not sent stay. */
+            custom?: Record<string, never> | null;
             /** Format: date */
             expected_close_date?: string | null;
             loss_reason?: string | null;
@@ -6225,6 +7926,11 @@ export interface components {
              * @description The version the change is based on.
              */
             version: number;
+        };
+        UpdateRule: {
+            action?: null | components["schemas"]["Action"];
+            active?: boolean | null;
+            trigger?: null | components["schemas"]["Trigger"];
         };
         UpdateTask: {
             assignees?: string[] | null;
@@ -6245,6 +7951,12 @@ export interface components {
              * @description The version the change is based on.
              */
             version: number;
+        };
+        UpdateWebhook: {
+            active?: boolean | null;
+            events?: string[] | null;
+            name?: string | null;
+            url?: string | null;
         };
         UserDto: {
             /** Format: date-time */
@@ -6268,6 +7980,20 @@ export interface components {
         VersionOnly: {
             /** Format: int64 */
             version: number;
+        };
+        WebhookDto: {
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by?: string | null;
+            events: string[];
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
         };
         WorkspaceDto: {
             /** Format: date-time */

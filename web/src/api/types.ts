@@ -33,6 +33,7 @@ export type EntityRef = S['EntityRef'];
 export type EntityKind = S['EntityKind'];
 export type ErrorBody = S['ErrorBody'];
 export type PresenceStatus = 'online' | 'away' | 'offline';
+export type CommandResult = S['CommandResultDto'];
 
 /** Frames the server sends on /api/v1/ws. */
 export type ServerFrame =
@@ -48,8 +49,9 @@ export type ServerFrame =
   | { type: 'watching'; pipeline_id: string; last_seq: number }
   | { type: 'ephemeral'; event: Ephemeral }
   | { type: 'ack'; client_msg_id: string; message: Message }
+  | { type: 'command_result'; client_msg_id: string; result: S['CommandResultDto'] }
   | { type: 'resync'; chat_id: string; last_seq: number }
-  | { type: 'error'; code: string; message: string; ref?: string | null }
+  | { type: 'error'; code: string; message: string; ref?: string | null; usage?: string }
   | { type: 'pong' };
 
 export interface BoardEvent {
@@ -89,4 +91,7 @@ export type ClientFrame =
   | { type: 'ping' }
   | { type: 'watch_board'; pipeline_id: string; cursor?: number | null }
   | { type: 'unwatch_board'; pipeline_id: string }
-  | { type: 'presence'; status: 'online' | 'away' };
+  | { type: 'presence'; status: 'online' | 'away' }
+  /** A chat being looked at in a visible client: no pushes for it (Web Push contract). */
+  | { type: 'focus'; chat_id: string }
+  | { type: 'blur' };

@@ -164,6 +164,35 @@ describe('realtime client', () => {
     rt.stop();
   });
 
+  it('names the chats it had no cursor for on ready, so the app refetches what it loaded before', async () => {
+    vi.useFakeTimers();
+    const { rt } = client({ minDelayMs: 10 });
+    const readies: string[][] = [];
+    rt.on('ready', (_c, seeded) => readies.push(seeded));
+    rt.start();
+    await vi.advanceTimersByTimeAsync(0);
+    let s = FakeSocket.last();
+    s.open();
+    s.frame({ type: 'ready', user_id: 'u', session_id: 's', chats: [{ chat_id: 'c1', last_seq: 5 }], heartbeat_secs: 20 });
+    s.drop();
+    await vi.advanceTimersByTimeAsync(10);
+    s = FakeSocket.last();
+    s.open();
+    // c1 resumes from its cursor (replayed); c2 is new to this client.
+    s.frame({
+      type: 'ready',
+      user_id: 'u',
+      session_id: 's',
+      chats: [
+        { chat_id: 'c1', last_seq: 7 },
+        { chat_id: 'c2', last_seq: 3 },
+      ],
+      heartbeat_secs: 20,
+    });
+    expect(readies).toEqual([['c1'], ['c2']]);
+    rt.stop();
+  });
+
   it('re-sends unacknowledged messages after a reconnect and resolves on ack', async () => {
     vi.useFakeTimers();
     const { rt } = client({ minDelayMs: 10 });
@@ -188,6 +217,22 @@ describe('realtime client', () => {
     rt.stop();
   });
 
+  it('settles a slash-command sent over the socket with its result or its usage', async () => {
+    const { rt } = client();
+    rt.start();
+    const s = await connectReady([]);
+    const results: [string, string][] = [];
+    rt.on('command', (id, r) => results.push([id, r.text]));
+    const ran = rt.send({ chat_id: 'c1', body: '/task call', client_msg_id: 'k1' });
+    s.frame({ type: 'command_result', client_msg_id: 'k1', result: { id: 'r1', command: 'task', text: 'Task created', data: {} } });
+    await expect(ran).rejects.toMatchObject({ code: 'command_ran', message: 'Task created' });
+    expect(results).toEqual([['k1', 'Task created']]);
+    const refused = rt.send({ chat_id: 'c1', body: '/task call !someday', client_msg_id: 'k2' });
+    s.frame({ type: 'error', code: 'bad_priority', message: 'No such priority', ref: 'k2', usage: '/task <text>' });
+    await expect(refused).rejects.toMatchObject({ code: 'bad_priority', usage: '/task <text>' });
+    rt.stop();
+  });
+
   it('refreshes the token once on 4401 and signs out on 4403', async () => {
     const refreshToken = vi.fn(async () => 'tok2');
     const { rt } = client({ refreshToken, minDelayMs: 1 });
@@ -202,6 +247,46 @@ describe('realtime client', () => {
     expect(FakeSocket.all).toHaveLength(2);
     await connectReady();
     FakeSocket.last().drop(4403);
+    await flush();
+    expect(out).toHaveBeenCalledTimes(1);
+    expect(rt.status).toBe('closed');
+  });
+
+  it('keeps the session while a token cannot be had (offline, server restarting) and reconnects later', async () => {
+    vi.useFakeTimers();
+    let online = false;
+    const getToken = vi.fn(async () => (online ? 'tok' : null));
+    const refreshToken = vi.fn(async () => (online ? 'tok2' : null));
+    const { rt } = client({ getToken, refreshToken, hasSession: () => true, minDelayMs: 100, maxDelayMs: 400 });
+    const out = vi.fn();
+    rt.on('signedOut', out);
+    rt.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // The access token expired and the refresh cannot reach the server: no socket, no sign-out.
+    expect(FakeSocket.all).toHaveLength(0);
+    expect(rt.status).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(out).not.toHaveBeenCalled();
+    online = true;
+    await vi.advanceTimersByTimeAsync(400);
+    const s = FakeSocket.last();
+    s.open();
+    expect(s.sent[0]).toMatchObject({ type: 'auth', token: 'tok' });
+    // Refused, and the refresh fails for want of a server: retry, still signed in.
+    online = false;
+    s.drop(4401);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(refreshToken).toHaveBeenCalledTimes(1);
+    expect(out).not.toHaveBeenCalled();
+    expect(rt.status).toBe('reconnecting');
+    rt.stop();
+  });
+
+  it('signs out when no token can be had and no session is held', async () => {
+    const { rt } = client({ getToken: async () => null, hasSession: () => false });
+    const out = vi.fn();
+    rt.on('signedOut', out);
+    rt.start();
     await flush();
     expect(out).toHaveBeenCalledTimes(1);
     expect(rt.status).toBe('closed');
@@ -225,5 +310,24 @@ describe('realtime client', () => {
     s.frame({ ...ev(15), pipeline_id: 'unwatched' });
     expect(seen).toEqual([11]);
     expect(reloads).toEqual(['p1']);
+  });
+});
+
+describe('focus (Web Push: no pushes for the chat on screen)', () => {
+  it('sends focus and blur, and focus again after a reconnect', async () => {
+    const { rt } = client({ minDelayMs: 1, maxDelayMs: 1 });
+    rt.focus('c1'); // before the socket is ready: remembered, not sent
+    rt.start();
+    const s = await connectReady();
+    expect(s.sent.filter((f) => f.type === 'focus')).toEqual([{ type: 'focus', chat_id: 'c1' }]);
+    rt.focus(null);
+    expect(s.sent.at(-1)).toEqual({ type: 'blur' });
+    rt.focus('c2');
+    s.drop();
+    await new Promise((r) => setTimeout(r, 10));
+    const s2 = await connectReady();
+    expect(s2).not.toBe(s);
+    expect(s2.sent.filter((f) => f.type === 'focus')).toEqual([{ type: 'focus', chat_id: 'c2' }]);
+    rt.stop();
   });
 });

@@ -4,13 +4,19 @@
 // reconnects with jittered exponential backoff, drops duplicates, fills gaps from
 // the chat's event log, and re-sends unacknowledged messages (the server keys
 // them by client_msg_id, so a re-send never makes a second message).
-import type { BoardEvent, ChatEvent, ClientFrame, Ephemeral, Message, ServerFrame } from './types';
+import type { BoardEvent, ChatEvent, ClientFrame, CommandResult, Ephemeral, Message, ServerFrame } from './types';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface RealtimeEvents {
   status: (status: ConnectionStatus) => void;
-  ready: (chats: { chat_id: string; last_seq: number }[]) => void;
+  /**
+   * Authenticated. `seeded` are the chats this client had no cursor for: the
+   * server will not replay them, so anything the app loaded for them before
+   * this moment (history fetched over REST while the socket was connecting,
+   * or during an outage before the first ready) may be behind: refetch it.
+   */
+  ready: (chats: { chat_id: string; last_seq: number }[], seeded: string[]) => void;
   /** A chat event, exactly once per seq and in seq order per chat. */
   event: (event: ChatEvent) => void;
   /** Too much was missed in a chat: refetch its history. */
@@ -19,6 +25,12 @@ export interface RealtimeEvents {
   /** The board's stream cannot continue from our cursor: refetch the board. */
   boardResync: (pipelineId: string) => void;
   ephemeral: (event: Ephemeral) => void;
+  /**
+   * A slash-command sent with `send` ran (for this socket only). Its send
+   * settles with a `SendError` of code `command_ran`: no message was posted
+   * for the line itself.
+   */
+  command: (clientMsgId: string, result: CommandResult) => void;
   /** An error frame not tied to a send. */
   error: (code: string, message: string) => void;
   signedOut: () => void;
@@ -31,6 +43,13 @@ export interface RealtimeOptions {
   getToken: () => Promise<string | null>;
   /** Forces a refresh after the server refused the token. */
   refreshToken: () => Promise<string | null>;
+  /**
+   * Whether a session is still held. When a token cannot be had but the session
+   * is still there (offline, or the server restarting, while the access token
+   * expired), the client keeps retrying instead of signing out. Without it, no
+   * token means signed out.
+   */
+  hasSession?: () => boolean;
   /** Reads a chat's events after `after` (GET /chats/{id}/events), for filling gaps. */
   fetchEvents: (chatId: string, after: number) => Promise<ChatEvent[]>;
   WebSocket?: typeof WebSocket;
@@ -51,6 +70,8 @@ export class SendError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** For a refused slash-command: how to write it. */
+    readonly usage?: string,
   ) {
     super(message);
     this.name = 'SendError';
@@ -71,7 +92,7 @@ export class RealtimeClient {
   /** Per chat, the chain that keeps deliveries (and gap fills) in order. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly listeners = Object.fromEntries(
-    ['status', 'ready', 'event', 'resync', 'board', 'boardResync', 'ephemeral', 'error', 'signedOut'].map(
+    ['status', 'ready', 'event', 'resync', 'board', 'boardResync', 'ephemeral', 'command', 'error', 'signedOut'].map(
       (k) => [k, new Set()],
     ),
   ) as unknown as Listeners;
@@ -82,6 +103,7 @@ export class RealtimeClient {
   private authRetried = false;
   private stopped = true;
   private readyValue = false;
+  private focused: string | null = null;
 
   constructor(private readonly opts: RealtimeOptions) {}
 
@@ -163,6 +185,12 @@ export class RealtimeClient {
     if (this.readyValue) this.write({ type: 'presence', status });
   }
 
+  /** Says which chat is on screen (null: none, or the page is hidden); kept across reconnects. */
+  focus(chatId: string | null): void {
+    this.focused = chatId;
+    if (this.readyValue) this.write(chatId ? { type: 'focus', chat_id: chatId } : { type: 'blur' });
+  }
+
   /** Follows a board live; after a reconnect the watch resumes from its cursor. */
   watchBoard(pipelineId: string): void {
     if (!this.boards.has(pipelineId)) this.boards.set(pipelineId, null);
@@ -199,10 +227,11 @@ export class RealtimeClient {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.setStatus(this.attempt === 0 && this.statusValue === 'idle' ? 'connecting' : 'reconnecting');
-    const token = await this.opts.getToken();
+    const token = await this.opts.getToken().catch(() => null);
     if (this.stopped) return;
     if (!token) {
-      this.signedOut();
+      if (this.opts.hasSession?.()) this.scheduleReconnect();
+      else this.signedOut();
       return;
     }
     const Ctor = this.opts.WebSocket ?? globalThis.WebSocket;
@@ -247,14 +276,17 @@ export class RealtimeClient {
       return;
     }
     if (code === CLOSE_UNAUTHORIZED) {
-      // The token was refused: one refresh, then a sign-out if that fails too.
+      // The token was refused: one refresh, then a sign-out if a fresh token is
+      // refused too. A refresh that cannot reach the server says nothing about
+      // the session: keep it and try again later.
       if (this.authRetried) {
         this.signedOut();
         return;
       }
-      this.authRetried = true;
-      const fresh = await this.opts.refreshToken();
-      if (!fresh) {
+      const fresh = await this.opts.refreshToken().catch(() => null);
+      if (this.stopped) return;
+      if (fresh) this.authRetried = true;
+      else if (!this.opts.hasSession?.()) {
         this.signedOut();
         return;
       }
@@ -271,7 +303,9 @@ export class RealtimeClient {
     if (this.stopped) return;
     this.setStatus('reconnecting');
     const min = this.opts.minDelayMs ?? 500;
-    const max = this.opts.maxDelayMs ?? 30_000;
+    // 10 s at most: a restarted server is found again soon, and the jitter
+    // below still spreads the clients out.
+    const max = this.opts.maxDelayMs ?? 10_000;
     const random = this.opts.random ?? Math.random;
     const ceiling = Math.min(max, min * 2 ** this.attempt);
     // "Equal jitter": never less than half the ceiling, so a server restart is not
@@ -329,11 +363,18 @@ export class RealtimeClient {
         }
         break;
       }
+      case 'command_result': {
+        const p = this.pending.get(frame.client_msg_id);
+        this.pending.delete(frame.client_msg_id);
+        this.emit('command', frame.client_msg_id, frame.result);
+        p?.reject(new SendError('command_ran', frame.result.text));
+        break;
+      }
       case 'error': {
         const p = frame.ref ? this.pending.get(frame.ref) : undefined;
         if (p && frame.ref) {
           this.pending.delete(frame.ref);
-          p.reject(new SendError(frame.code, frame.message));
+          p.reject(new SendError(frame.code, frame.message, frame.usage));
         } else {
           this.emit('error', frame.code, frame.message);
         }
@@ -350,15 +391,20 @@ export class RealtimeClient {
     this.readyValue = true;
     // Chats we held a cursor for are replayed by the server from that cursor;
     // the others start at their latest seq.
+    const seeded: string[] = [];
     for (const c of chats) {
-      if (!this.cursors.has(c.chat_id)) this.cursors.set(c.chat_id, c.last_seq);
+      if (!this.cursors.has(c.chat_id)) {
+        this.cursors.set(c.chat_id, c.last_seq);
+        seeded.push(c.chat_id);
+      }
     }
     this.setStatus('open');
-    this.emit('ready', chats);
+    this.emit('ready', chats, seeded);
     for (const [pipeline_id, cursor] of this.boards) {
       this.write({ type: 'watch_board', pipeline_id, ...(cursor != null ? { cursor } : {}) });
     }
     for (const p of this.pending.values()) this.write(p.frame);
+    if (this.focused) this.write({ type: 'focus', chat_id: this.focused });
     // Browsers cannot see protocol pings: an application ping proves the link
     // alive, and silence for three periods means it is dead.
     const period = Math.max(5, heartbeatSecs) * 1000;

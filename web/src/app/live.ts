@@ -65,8 +65,14 @@ export function connectLive(qc: QueryClient, me: () => string | undefined): () =
       void qc.invalidateQueries({ queryKey: keys.messages(chatId) });
       void qc.invalidateQueries({ queryKey: keys.chats });
     }),
-    realtime.on('ready', () => {
+    realtime.on('ready', (_chats, seeded) => {
       void qc.invalidateQueries({ queryKey: keys.chats });
+      // History loaded before the socket had a cursor for the chat may miss
+      // what was sent meanwhile (the server replays only from a cursor).
+      for (const chatId of seeded) {
+        if (qc.getQueryState(keys.messages(chatId))) void qc.invalidateQueries({ queryKey: keys.messages(chatId) });
+      }
+      if (seeded.length) void qc.invalidateQueries({ queryKey: ['thread'] });
     }),
     realtime.on('ephemeral', (e) => onEphemeral(qc, e, me())),
   ];

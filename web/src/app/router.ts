@@ -5,11 +5,12 @@ export type Route =
   | { name: 'home' }
   | { name: 'chat'; chatId: string; seq?: number }
   | { name: 'board'; pipelineId?: string }
+  | { name: 'pipelineEdit'; pipelineId: string }
   | { name: 'deal'; id: string }
   | { name: 'contacts'; tab: 'contacts' | 'companies' }
   | { name: 'contact'; id: string }
   | { name: 'company'; id: string }
-  | { name: 'tasks' }
+  | { name: 'tasks'; taskId?: string }
   | { name: 'settings' }
   | { name: 'search'; q: string }
   | { name: 'invite'; token: string }
@@ -18,7 +19,7 @@ export type Route =
 export function parseRoute(pathname: string, search = ''): Route {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const q = new URLSearchParams(search);
-  const [a, b] = parts;
+  const [a, b, c] = parts;
   switch (a) {
     case undefined:
       return { name: 'home' };
@@ -29,6 +30,7 @@ export function parseRoute(pathname: string, search = ''): Route {
       }
       return { name: 'home' };
     case 'board':
+      if (b && c === 'edit') return { name: 'pipelineEdit', pipelineId: b };
       return b ? { name: 'board', pipelineId: b } : { name: 'board' };
     case 'deals':
       return b ? { name: 'deal', id: b } : { name: 'board' };
@@ -37,7 +39,7 @@ export function parseRoute(pathname: string, search = ''): Route {
     case 'companies':
       return b ? { name: 'company', id: b } : { name: 'contacts', tab: 'companies' };
     case 'tasks':
-      return { name: 'tasks' };
+      return q.get('task') ? { name: 'tasks', taskId: q.get('task') ?? '' } : { name: 'tasks' };
     case 'settings':
       return { name: 'settings' };
     case 'search':
@@ -59,6 +61,8 @@ export function pathOf(route: Route): string {
       return `/chats/${e(route.chatId)}${route.seq ? `?seq=${route.seq}` : ''}`;
     case 'board':
       return route.pipelineId ? `/board/${e(route.pipelineId)}` : '/board';
+    case 'pipelineEdit':
+      return `/board/${e(route.pipelineId)}/edit`;
     case 'deal':
       return `/deals/${e(route.id)}`;
     case 'contacts':
@@ -68,7 +72,7 @@ export function pathOf(route: Route): string {
     case 'company':
       return `/companies/${e(route.id)}`;
     case 'tasks':
-      return '/tasks';
+      return route.taskId ? `/tasks?task=${e(route.taskId)}` : '/tasks';
     case 'settings':
       return '/settings';
     case 'search':

@@ -21,6 +21,7 @@ const ContactsScreen = lazy(() => import('./records/ContactsScreen'));
 const TasksScreen = lazy(() => import('./tasks/TasksScreen'));
 const SettingsScreen = lazy(() => import('./settings/SettingsScreen'));
 const SearchScreen = lazy(() => import('./search/SearchScreen'));
+const PipelineEditor = lazy(() => import('./board/PipelineEditor'));
 
 export function Shell({ session }: { session: Session }) {
   const t = useI18n();
@@ -95,6 +96,9 @@ export function Shell({ session }: { session: Session }) {
     case 'board':
       screen = <BoardScreen pipelineId={route.pipelineId} />;
       break;
+    case 'pipelineEdit':
+      screen = <PipelineEditor key={route.pipelineId} pipelineId={route.pipelineId} />;
+      break;
     case 'deal':
       screen = <DealScreen key={route.id} id={route.id} />;
       break;
@@ -108,7 +112,7 @@ export function Shell({ session }: { session: Session }) {
       screen = <ContactsScreen tab={route.tab} />;
       break;
     case 'tasks':
-      screen = <TasksScreen />;
+      screen = <TasksScreen taskId={route.taskId} />;
       break;
     case 'settings':
       screen = <SettingsScreen />;

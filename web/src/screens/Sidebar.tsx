@@ -54,7 +54,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
       </button>
       <nav aria-label={t.t('app.name')}>
         <ul style={{ listStyle: 'none', margin: 0, padding: 0 }}>
-          {!isGuest && <NavLink to={{ name: 'board' }} glyph="▦" label={t.t('nav.board')} active={route.name === 'board' || route.name === 'deal'} />}
+          {!isGuest && <NavLink to={{ name: 'board' }} glyph="▦" label={t.t('nav.board')} active={route.name === 'board' || route.name === 'pipelineEdit' || route.name === 'deal'} />}
           <NavLink to={{ name: 'tasks' }} glyph="✓" label={t.t('nav.tasks')} active={route.name === 'tasks'} />
           {!isGuest && <NavLink to={{ name: 'contacts', tab: 'contacts' }} glyph="◎" label={t.t('nav.contacts')} active={route.name === 'contacts' || route.name === 'contact' || route.name === 'company'} />}
           <NavLink to={{ name: 'search', q: '' }} glyph="⌕" label={t.t('nav.search')} active={route.name === 'search'} />

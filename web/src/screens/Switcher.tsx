@@ -82,7 +82,7 @@ export function Switcher({ me, onClose }: { me: string; onClose: () => void }) {
       <input
         className="input"
         role="combobox"
-        aria-expanded="true"
+        aria-expanded={items.length > 0}
         aria-controls="switcher-list"
         aria-activedescendant={items[sel] ? `sw-${items[sel].key}` : undefined}
         aria-label={t.t('switcher.placeholder')}
@@ -105,15 +105,21 @@ export function Switcher({ me, onClose }: { me: string; onClose: () => void }) {
           }
         }}
       />
-      <ul className="switcher-list" id="switcher-list" role="listbox" aria-label={t.t('switcher.title')}>
-        {items.slice(0, 50).map((i, n) => (
-          <li key={i.key} id={`sw-${i.key}`} role="option" aria-selected={n === sel} onMouseEnter={() => setSel(n)} onClick={() => void choose(i)}>
-            <span aria-hidden="true">{i.glyph}</span>
-            {i.label}
-          </li>
-        ))}
-        {items.length === 0 && <li className="muted">{t.t('switcher.none')}</li>}
-      </ul>
+      {/* A listbox may own only options: "nothing found" is a status line beside it. */}
+      {items.length > 0 ? (
+        <ul className="switcher-list" id="switcher-list" role="listbox" aria-label={t.t('switcher.title')}>
+          {items.slice(0, 50).map((i, n) => (
+            <li key={i.key} id={`sw-${i.key}`} role="option" aria-selected={n === sel} onMouseEnter={() => setSel(n)} onClick={() => void choose(i)}>
+              <span aria-hidden="true">{i.glyph}</span>
+              {i.label}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="switcher-list muted" role="status">
+          {t.t('switcher.none')}
+        </p>
+      )}
     </Dialog>
   );
 }

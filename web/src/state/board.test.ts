@@ -19,6 +19,7 @@ function deal(id: string, stage: string, position: number, amount = 1000, curren
     created_at: '',
     updated_at: '',
     stage_entered_at: '',
+    custom: {},
   } as Deal;
 }
 function board(): Board {

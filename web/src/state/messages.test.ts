@@ -107,3 +107,12 @@ describe('message list', () => {
     ]);
   });
 });
+
+describe('dropLocal', () => {
+  it('removes only the pending copy with that key', async () => {
+    const { dropLocal, pendingMessage, upsert, emptyList } = await import('./messages');
+    let l = upsert(emptyList, pendingMessage({ chatId: 'c', authorId: 'u', body: '/task x', clientMsgId: 'k1', threadRootId: null }));
+    l = upsert(l, pendingMessage({ chatId: 'c', authorId: 'u', body: 'hi', clientMsgId: 'k2', threadRootId: null }));
+    expect(dropLocal(l, 'k1').items.map((m) => m.client_msg_id)).toEqual(['k2']);
+  });
+});

@@ -151,6 +151,11 @@ export function setLocal(list: MessageList, clientMsgId: string, local: LocalSta
   };
 }
 
+/** Drops a pending copy (a slash-command line that ran instead of being posted). */
+export function dropLocal(list: MessageList, clientMsgId: string): MessageList {
+  return { ...list, items: list.items.filter((m) => !(m.local && m.client_msg_id === clientMsgId)) };
+}
+
 export type Row =
   | { kind: 'day'; key: string; label: string }
   | { kind: 'unread'; key: string }

@@ -2,10 +2,13 @@
 //! account are checked on every request, so "sign out everywhere" and deactivation
 //! take effect at once rather than when the access token expires.
 
+use std::sync::Arc;
+
+use artel_core::bot::ApiToken;
 use artel_core::session::SessionId;
 use artel_core::user::User;
 use artel_core::Error;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -15,7 +18,10 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user: User,
+    /// The session; for a bot, the id of its API token.
     pub session_id: SessionId,
+    /// Set when a bot signed in with an API token: its scopes limit what it may do.
+    pub token: Option<Arc<ApiToken>>,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -33,12 +39,22 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| {
                 Error::unauthorized("invalid_token", "expected 'Authorization: Bearer <token>'")
             })?;
+        if super::bot_tokens::is_bot_token(token) {
+            let route = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
+            return super::bot_tokens::authenticate(state, token, &parts.method, route)
+                .await
+                .map_err(Into::into);
+        }
         authenticate(state, token).await.map_err(Into::into)
     }
 }
 
 /// Checks an access token and the session and account behind it.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, Error> {
+    if super::bot_tokens::is_bot_token(token) {
+        // Sockets carry people's sessions; bots use the REST API.
+        return Err(Error::unauthorized("bot_token_not_supported", "API tokens work with the REST API only"));
+    }
     let now = state.clock.now();
     let claims = state.keys.verify(token, now)?;
     let session = state.store.get_session(claims.sid).await.map_err(|e| match e {
@@ -62,5 +78,5 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, Err
     if !user.is_active() {
         return Err(Error::unauthorized("account_deactivated", "this account has been deactivated"));
     }
-    Ok(AuthUser { user, session_id: session.id })
+    Ok(AuthUser { user, session_id: session.id, token: None })
 }

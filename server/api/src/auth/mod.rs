@@ -1,6 +1,7 @@
 //! Authentication: password hashing, JWT access tokens, opaque rotating refresh
 //! tokens, the `AuthUser` extractor and sign-in rate limiting.
 
+pub mod bot_tokens;
 pub mod extractor;
 pub mod jwt;
 pub mod password;

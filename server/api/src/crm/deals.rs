@@ -239,6 +239,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
     state.store.create_deal(&deal, &[created]).await?;
     board::deal_changed(state, None, &deal).await;
     crate::automation::events::deal_created(state, &deal).await;
+    push_assigned(state, actor, &deal);
     if let Some(chat) = deal.chat_id {
         system::post(state, actor, chat, texts::deal_created(actor, &deal.title, &stage.name)).await?;
     }
@@ -446,6 +447,7 @@ async fn save(
             system::post(state, actor, chat, texts::deal_moved(actor, &from.name, &to.name)).await?;
         }
         if before.owner_id != after.owner_id {
+            push_assigned(state, actor, &after);
             let owner = state.store.get_user(after.workspace_id, after.owner_id).await?;
             system::post(state, actor, chat, texts::deal_owner_changed(actor, &owner.name)).await?;
         }
@@ -457,4 +459,20 @@ async fn save(
         crate::automation::rules::on_stage_entered(state, &after, depth).await;
     }
     Ok(after)
+}
+
+/// Pushes "this deal is yours now" to its owner (unless they did it).
+fn push_assigned(state: &AppState, actor: &User, deal: &Deal) {
+    let n = crate::push::planner::record_notification(
+        deal.workspace_id,
+        deal.owner_id,
+        Some(actor.id),
+        artel_core::push::PushKind::DealAssigned,
+        &deal.title,
+        &actor.name,
+        deal.id,
+    );
+    if let Some(n) = n {
+        state.push.notify(n);
+    }
 }

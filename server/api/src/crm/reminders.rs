@@ -60,10 +60,22 @@ async fn notify(state: &AppState, reminder: &TaskReminder) -> Result<bool, Store
     let envelope = Envelope::ephemeral(
         reminder.workspace_id,
         Audience::Users { user_ids: vec![reminder.user_id] },
-        Ephemeral::TaskReminder { task_id: task.id, title: task.title, due_at: task.due_at },
+        Ephemeral::TaskReminder { task_id: task.id, title: task.title.clone(), due_at: task.due_at },
     );
     if let Err(e) = state.bus.publish(&envelope).await {
         tracing::warn!(error = %e, reminder = %reminder.id, "could not publish a task reminder");
+    }
+    let body = artel_core::push::plain_excerpt(&task.description, &|_| None);
+    if let Some(n) = crate::push::planner::record_notification(
+        reminder.workspace_id,
+        reminder.user_id,
+        None,
+        artel_core::push::PushKind::TaskReminder,
+        &task.title,
+        &body,
+        task.id,
+    ) {
+        state.push.notify(n);
     }
     Ok(true)
 }

@@ -287,7 +287,26 @@ pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Ta
     board::task_changed(state, None, &task).await;
     tell_deal(state, actor, &task, false).await?;
     crate::automation::events::task(state, "task.created", &task).await;
+    push_assigned(state, actor, &task, &[]);
     Ok(task)
+}
+
+/// Pushes "assigned to you" to the task's new assignees (not to the actor).
+fn push_assigned(state: &AppState, actor: &User, task: &Task, before: &[UserId]) {
+    for user in task.assignees.iter().filter(|u| !before.contains(u)) {
+        let n = crate::push::planner::record_notification(
+            task.workspace_id,
+            *user,
+            Some(actor.id),
+            artel_core::push::PushKind::TaskAssigned,
+            &task.title,
+            &actor.name,
+            task.id,
+        );
+        if let Some(n) = n {
+            state.push.notify(n);
+        }
+    }
 }
 
 /// Applies an edit based on `expected_version`. Setting the status to done
@@ -359,6 +378,7 @@ pub async fn update(
         None => None,
     };
     let task = save(state, actor, &before, after, reminders).await?;
+    push_assigned(state, actor, &task, &before.assignees);
     let next = if completing { finish(state, actor, &task).await? } else { None };
     Ok((task, next))
 }

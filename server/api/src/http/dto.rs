@@ -21,6 +21,8 @@ pub struct UserDto {
     pub created_at: DateTime<Utc>,
     /// Set when the account was deactivated; deactivated users cannot sign in.
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// A bot account (acts through API tokens).
+    pub bot: bool,
 }
 
 impl From<&User> for UserDto {
@@ -34,6 +36,7 @@ impl From<&User> for UserDto {
             language: u.language,
             created_at: u.created_at,
             deactivated_at: u.deactivated_at,
+            bot: u.bot,
         }
     }
 }

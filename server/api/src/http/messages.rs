@@ -138,6 +138,7 @@ pub async fn send(
     };
     match commands::classify(&input.body) {
         Line::Command(line) => {
+            crate::auth::bot_tokens::require(&auth, artel_core::bot::Scope::CommandsRun)?;
             let line = line.to_string();
             return Ok(crate::http::commands::run_from_send(&state, &auth, &input, &line).await);
         }

@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod bots;
 pub mod chats;
 pub mod commands;
 pub mod companies;
@@ -19,6 +20,7 @@ pub mod me;
 pub mod messages;
 pub mod openapi;
 pub mod pipelines;
+pub mod push;
 pub mod rules;
 pub mod search;
 pub mod setup;
@@ -134,8 +136,17 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(hooks::lead))
         .routes(routes!(rules::list, rules::create))
         .routes(routes!(rules::update, rules::delete))
+        .routes(routes!(bots::list, bots::create))
+        .routes(routes!(bots::rename))
+        .routes(routes!(bots::list_tokens, bots::create_token))
+        .routes(routes!(bots::revoke_token))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(crate::ws::presence))
         .routes(routes!(search::search))
+        .routes(routes!(push::key))
+        .routes(routes!(push::subscribe, push::list))
+        .routes(routes!(push::unsubscribe))
+        .routes(routes!(push::get_settings, push::put_settings))
+        .routes(routes!(push::mute))
         .split_for_parts()
 }

@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "clients", description = "Contacts and companies: duplicates, history, CSV import and export"),
         (name = "commands", description = "Slash-commands: the list, autocomplete, undo (run one by sending it as a message)"),
         (name = "search", description = "Search over messages and CRM records, permission-filtered"),
+        (name = "push", description = "Web Push: the VAPID key, my subscriptions, notification settings, chat mutes"),
     )
 )]
 pub struct ApiDoc;

@@ -115,5 +115,6 @@ pub async fn new_user(state: &AppState, n: NewUser<'_>) -> artel_core::Result<Us
         created_at: now,
         updated_at: now,
         deactivated_at: None,
+        bot: false,
     })
 }

@@ -1,8 +1,9 @@
 //! Serves the built web client (web/dist) next to the API, so one `artel serve`
-//! gives a working UI. Hashed assets are cached for a year; index.html is
-//! revalidated every time (it names the current assets). Any other path that is
-//! not a file gets index.html, so the client's own routes survive a reload.
-//! Nothing under /api is ever answered with the client.
+//! gives a working UI, and the mobile client (mobile/dist, a PWA) under /m/.
+//! Hashed assets are cached for a year; index.html, the service worker and the
+//! manifest are revalidated every time (they name the current assets). Any other
+//! path that is not a file gets the client's index.html, so its own routes
+//! survive a reload. Nothing under /api is ever answered with a client.
 
 use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -10,23 +11,38 @@ use std::time::UNIX_EPOCH;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error;
 
-/// Where the built client lives; `None` when there is none to serve.
+/// Where the mobile client is mounted; also its service worker's scope.
+const MOBILE_PREFIX: &str = "/m/";
+
+/// The built clients to serve; either may be missing.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub web: Option<PathBuf>,
+    pub mobile: Option<PathBuf>,
+}
+
+/// Where the built web client lives; `None` when there is none to serve.
 pub fn resolve_dir(configured: Option<&Path>) -> Option<PathBuf> {
+    resolve_dir_or(configured, "web/dist")
+}
+
+/// The configured dir, or `default` when it holds an index.html.
+pub fn resolve_dir_or(configured: Option<&Path>, default: &str) -> Option<PathBuf> {
     match configured {
         Some(dir) => Some(dir.to_path_buf()),
         None => {
-            let default = PathBuf::from("web/dist");
+            let default = PathBuf::from(default);
             default.join("index.html").is_file().then_some(default)
         }
     }
 }
 
-/// The fallback handler: a file of the client, or index.html, or a JSON 404 under /api.
-pub async fn serve(State(dir): State<PathBuf>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+/// The fallback handler: a file of a client, or its index.html, or a JSON 404 under /api.
+pub async fn serve(State(clients): State<Clients>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
         return error::route_not_found().await.into_response();
@@ -34,18 +50,39 @@ pub async fn serve(State(dir): State<PathBuf>, method: Method, uri: Uri, headers
     if method != Method::GET && method != Method::HEAD {
         return error::method_not_allowed().await.into_response();
     }
+    if let Some(dir) = &clients.mobile {
+        if path == "/m" {
+            return Redirect::permanent(MOBILE_PREFIX).into_response();
+        }
+        if let Some(rest) = path.strip_prefix("/m/") {
+            return serve_from(dir, rest, &headers, &method, true).await;
+        }
+    }
+    match &clients.web {
+        Some(dir) => serve_from(dir, path, &headers, &method, false).await,
+        None => error::route_not_found().await.into_response(),
+    }
+}
+
+/// `path` (relative to the client's mount point) from `dir`, or its index.html.
+async fn serve_from(dir: &Path, path: &str, headers: &HeaderMap, method: &Method, mobile: bool) -> Response {
     let Some(rel) = safe_relative(path) else {
         return error::route_not_found().await.into_response();
     };
     let candidate = dir.join(&rel);
     if !rel.as_os_str().is_empty() && candidate.is_file() {
-        return file(&candidate, &headers, &method, rel.starts_with("assets")).await;
+        let mut resp = file(&candidate, headers, method, rel.starts_with("assets")).await;
+        // The worker lives at /m/sw.js and controls exactly /m/.
+        if mobile && rel.as_os_str() == "sw.js" {
+            resp.headers_mut().insert("service-worker-allowed", HeaderValue::from_static(MOBILE_PREFIX));
+        }
+        return resp;
     }
     // A missing file with an extension is a real 404 (an old asset), not a route.
     if rel.extension().is_some() {
         return error::route_not_found().await.into_response();
     }
-    file(&dir.join("index.html"), &headers, &method, false).await
+    file(&dir.join("index.html"), headers, method, false).await
 }
 
 /// The request path as a relative path inside the client dir, or `None` when it

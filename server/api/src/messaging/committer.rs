@@ -33,10 +33,12 @@ pub struct Committer {
 }
 
 impl Committer {
-    pub fn start(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
+    /// `push` hears of every committed message (it only queues work for the push
+    /// planner, so it never slows commits or publishing).
+    pub fn start(store: Arc<dyn Store>, bus: Arc<dyn Bus>, push: crate::push::MessageTap) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let (events, events_rx) = mpsc::unbounded_channel();
-        tokio::spawn(publish_loop(bus, events_rx));
+        tokio::spawn(publish_loop(bus, events_rx, push));
         tokio::spawn(commit_loop(store, rx, events.clone()));
         Self { jobs, events }
     }
@@ -140,8 +142,20 @@ async fn append_one(store: &Arc<dyn Store>, message: &NewMessage) -> Result<Appe
     }
 }
 
-async fn publish_loop(bus: Arc<dyn Bus>, mut rx: mpsc::UnboundedReceiver<Vec<Envelope>>) {
+async fn publish_loop(
+    bus: Arc<dyn Bus>,
+    mut rx: mpsc::UnboundedReceiver<Vec<Envelope>>,
+    push: crate::push::MessageTap,
+) {
     while let Some(events) = rx.recv().await {
+        let committed: Vec<ChatEvent> = events
+            .iter()
+            .filter_map(|e| match &e.payload {
+                artel_core::event::Payload::Chat { event } => Some(event.clone()),
+                _ => None,
+            })
+            .collect();
+        push.committed(&committed);
         for event in events {
             if let Err(e) = bus.publish(&event).await {
                 // Receivers notice the gap with the next event and read it from the store.

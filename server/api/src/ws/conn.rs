@@ -50,6 +50,9 @@ pub mod close {
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
     pub const SIGNED_OUT: u16 = 4403;
     pub const TOO_BIG: u16 = 1009;
+    /// A fault of ours (database unreachable while signing in): retry later, the
+    /// session is still good.
+    pub const INTERNAL: u16 = 1011;
 }
 
 type Sink = SplitSink<WebSocket, Message>;
@@ -71,6 +74,10 @@ struct Conn {
     typing_at: HashMap<ChatId, Instant>,
     tokens: f64,
     tokens_at: Instant,
+    /// The chat this socket has in view (`focus` frame), for push suppression.
+    focus: Option<ChatId>,
+    /// This socket's key in the shared focus table.
+    focus_key: Uuid,
 }
 
 pub async fn serve(socket: WebSocket, state: AppState) {
@@ -95,6 +102,8 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         typing_at: HashMap::new(),
         tokens: FRAME_BURST,
         tokens_at: Instant::now(),
+        focus: None,
+        focus_key: Uuid::now_v7(),
     };
     if let Err(e) = conn.start(client_cursors).await {
         tracing::warn!(error = %e, "socket start failed");
@@ -104,6 +113,7 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     conn.set_presence(Presence::Online).await;
     let overflow = registration.overflow.clone();
     conn.run(stream, rx, overflow).await;
+    conn.set_focus(None).await;
     conn.set_presence(Presence::Offline).await;
     drop(registration);
 }
@@ -132,6 +142,15 @@ async fn authenticate_first_frame(
     };
     match authenticate(state, &token).await {
         Ok(auth) => Some((auth, cursors)),
+        Err(Error::Internal(detail)) => {
+            // Not the client's fault: it must keep its session and retry, not sign out.
+            tracing::error!(error = %detail, "socket sign-in failed");
+            let _ = sink
+                .send(Message::Text(error_frame("internal", "internal error, retry shortly", None)))
+                .await;
+            let _ = close_with(sink, close::INTERNAL, "internal").await;
+            None
+        }
         Err(e) => {
             let code = match &e {
                 Error::Unauthorized { code, .. } => *code,
@@ -264,6 +283,9 @@ impl Conn {
                         let _ = self.close(close::HEARTBEAT_TIMEOUT, "no heartbeat").await;
                         break;
                     }
+                    if self.focus.is_some() {
+                        self.set_focus(self.focus).await;
+                    }
                     self.sink.send(Message::Ping(Default::default())).await.map_err(|e| Error::Internal(e.to_string()))
                 }
             };
@@ -293,6 +315,21 @@ impl Conn {
         let delta = self.state.hub.presence.delta(&change);
         if let Err(e) = self.state.bus.publish(&delta).await {
             tracing::debug!(error = %e, "presence change not published");
+        }
+    }
+
+    /// Records (or refreshes, or clears) the chat in view, shared by all nodes
+    /// through the store with a short expiry, so a node that dies cannot keep
+    /// suppressing someone's pushes.
+    async fn set_focus(&mut self, chat: Option<ChatId>) {
+        if chat.is_none() && self.focus.is_none() {
+            return;
+        }
+        self.focus = chat;
+        let expires = self.state.clock.now() + crate::push::FOCUS_TTL;
+        let (ws, user) = (self.auth.user.workspace_id, self.auth.user.id);
+        if let Err(e) = self.state.store.set_focus(self.focus_key, ws, user, chat, expires).await {
+            tracing::debug!(error = %e, "focus not recorded");
         }
     }
 
@@ -518,6 +555,19 @@ impl Conn {
                         .write(error_frame("rate_limited", "too many sends in flight", Some(&client_msg_id)))
                         .await;
                 }
+                Ok(())
+            }
+            ClientFrame::Focus { chat_id } => {
+                if !self.cursors.contains_key(&chat_id) {
+                    return self
+                        .write(error_frame("forbidden", "you are not a member of this chat", None))
+                        .await;
+                }
+                self.set_focus(Some(chat_id)).await;
+                Ok(())
+            }
+            ClientFrame::Blur => {
+                self.set_focus(None).await;
                 Ok(())
             }
             ClientFrame::Typing { chat_id } => {

@@ -44,6 +44,10 @@ pub enum ClientFrame {
     UnwatchBoard { pipeline_id: Uuid },
     /// "online" or "away" (e.g. the tab is hidden); offline is leaving.
     Presence { status: ClientPresence },
+    /// This visible client shows the chat: no pushes about it for this user.
+    Focus { chat_id: Uuid },
+    /// No chat in view any more (tab hidden, screen left).
+    Blur,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

@@ -226,6 +226,8 @@ pub trait Store:
     + crate::ports::automation::IntegrationStore
     + crate::ports::automation::RuleStore
     + crate::ports::search::SearchSourceStore
+    + crate::ports::bots::BotStore
+    + crate::ports::push::PushStore
     + Send
     + Sync
 {

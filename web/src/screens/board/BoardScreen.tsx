@@ -20,6 +20,7 @@ import { CSS } from '@dnd-kit/utilities';
 import { ApiError, unwrap, type Board, type BoardColumn, type Deal, type User } from '@api';
 import { api, realtime } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
+import { keys } from '../../app/live';
 import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
 import { useI18n } from '../../i18n';
@@ -41,6 +42,8 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
   const t = useI18n();
   const qc = useQueryClient();
   const me = api.session()?.user.id ?? '';
+  const role = api.session()?.user.role;
+  const isAdmin = role === 'owner' || role === 'admin';
   const pipelines = usePipelines();
   const users = useUsers();
   const [ownerId, setOwnerId] = useState('');
@@ -75,7 +78,10 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
   useEffect(() => {
     realtime.watchBoard(pipelineId);
     const offEvent = realtime.on('board', (e) => {
-      if (e.pipeline_id === pipelineId) setBoard((b) => applyBoardChange(b, e.change, filter));
+      if (e.pipeline_id !== pipelineId) return;
+      // Stages renamed, added or reordered in the editor: the pipeline list too.
+      if (e.change.type === 'stages_changed') void qc.invalidateQueries({ queryKey: keys.pipelines });
+      setBoard((b) => applyBoardChange(b, e.change, filter));
     });
     const offResync = realtime.on('boardResync', (p) => {
       if (p === pipelineId) void qc.invalidateQueries({ queryKey: ['board', pipelineId] });
@@ -142,6 +148,12 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
           </select>
         ) : (
           <span className="sub">{pipelineName}</span>
+        )}
+        <span className="spacer" />
+        {isAdmin && (
+          <a className="btn" href={pathOf({ name: 'pipelineEdit', pipelineId })} onClick={(e) => (e.preventDefault(), navigate({ name: 'pipelineEdit', pipelineId }))}>
+            {t.t('pipeline.edit')}
+          </a>
         )}
       </header>
       <div className="board-filters" role="search">

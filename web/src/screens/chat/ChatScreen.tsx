@@ -127,7 +127,7 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
         ? { name: 'contact', id: chat.entity.id }
         : chat.entity.kind === 'company'
           ? { name: 'company', id: chat.entity.id }
-          : { name: 'tasks' }
+          : { name: 'tasks', taskId: chat.entity.id }
     : null;
 
   return (

@@ -1,11 +1,24 @@
 // The message box: Enter sends, Shift+Enter breaks the line, Up edits my last
 // message, @ suggests people (sent as <@id>), files upload with a preview.
-import { useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
+// A line starting with "/" is a slash-command: the server suggests as it is
+// typed, and the command runs over REST so its result (or its refusal with the
+// usage line) is shown here, to the issuer only.
+import { useEffect, useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import type { User } from '@api';
-import { api, realtime } from '../../app/session';
+import { api, newClientId, realtime } from '../../app/session';
 import { useI18n } from '../../i18n';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
+import {
+  applySuggestion,
+  commandFailure,
+  enterPicks,
+  isCommandLine,
+  type CommandFailure,
+  type CommandResult,
+  type Suggestion,
+} from '../../state/commands';
 
 interface Props {
   chatId: string;
@@ -22,9 +35,41 @@ interface Upload {
   preview: string | null;
 }
 
-// TODO(commands): slash-command autocomplete with inline results and errors, once
-// the server's command endpoint (being built on another branch) is documented in
-// the OpenAPI document; "/…" is sent as an ordinary message until then.
+/** What the last command said, shown above the box until dismissed. */
+type Outcome = { ok: true; line: string; result: CommandResult } | { ok: false; line: string; failure: CommandFailure };
+
+/** The line typed so far, settled for a moment (no request per keystroke). */
+function useSettled(value: string, ms: number): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const id = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(id);
+  }, [value, ms]);
+  return settled;
+}
+
+/** Server suggestions for a command line (none for other text). */
+function useCommandSuggestions(chatId: string, line: string): Suggestion[] {
+  const settled = useSettled(line, 80);
+  const on = isCommandLine(settled) && settled.length <= 2000;
+  const q = useQuery({
+    queryKey: ['complete', chatId, settled],
+    queryFn: async () => {
+      const r = await api.http.GET('/commands/complete', { params: { query: { chat_id: chatId, line: settled } } });
+      return r.data?.items ?? [];
+    },
+    enabled: on,
+    staleTime: 10_000,
+    placeholderData: (prev) => prev,
+  });
+  if (!on || !isCommandLine(line)) return [];
+  const items = q.data ?? [];
+  // While the next answer is on its way, the last one still fits only if it
+  // completes the same word (it starts where the word being typed starts).
+  if (!q.isPlaceholderData) return items;
+  const wordStart = Array.from(line).length - Array.from(/\S*$/u.exec(line)?.[0] ?? '').length;
+  return items.filter((s) => s.replace_from === wordStart);
+}
 
 /** Turns "@Name" of people picked from the suggestions into the server's <@id> form. */
 export function encodeMentions(body: string, picked: Map<string, string>): string {
@@ -40,17 +85,22 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [suggest, setSuggest] = useState(0);
+  const [dismissed, setDismissed] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [undoing, setUndoing] = useState(false);
   const picked = useRef(new Map<string, string>());
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const mention = /(?:^|\s)@([\p{L}\p{N}_.-]*)$/u.exec(text.slice(0, box.current?.selectionStart ?? text.length));
+  const commandItems = useCommandSuggestions(chatId, text.slice(0, box.current?.selectionStart ?? text.length));
+  const commandOpen = commandItems.length > 0 && dismissed !== text;
   const candidates = useMemo(() => {
-    if (!mention || !users) return [];
+    if (!mention || !users || isCommandLine(text)) return [];
     const q = (mention[1] ?? '').toLowerCase();
     return [...users.values()].filter((u) => !u.deactivated_at && u.name.toLowerCase().includes(q)).slice(0, 6);
-  }, [mention, users]);
+  }, [mention, users, text]);
 
   const pick = (u: User) => {
     if (!mention) return;
@@ -61,7 +111,60 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
     box.current?.focus();
   };
 
+  const pickCommand = (s: Suggestion) => {
+    const at = box.current?.selectionStart ?? text.length;
+    const applied = applySuggestion(text.slice(0, at), s);
+    if (applied.mention) picked.current.set(applied.mention.name, applied.mention.id);
+    const next = applied.text + text.slice(at);
+    setText(next);
+    setSuggest(0);
+    requestAnimationFrame(() => {
+      box.current?.focus();
+      box.current?.setSelectionRange(applied.text.length, applied.text.length);
+    });
+  };
+
+  /** Runs a command over REST: the answer is for me only, shown inline. */
+  const runCommand = async (line: string) => {
+    setBusy(true);
+    setOutcome(null);
+    try {
+      const r = await api.http.POST('/chats/{id}/messages', {
+        params: { path: { id: chatId } },
+        body: { body: line, client_msg_id: newClientId() },
+      });
+      if (r.response.ok && r.data && 'command' in r.data) {
+        setOutcome({ ok: true, line, result: r.data as CommandResult });
+        setText('');
+        picked.current.clear();
+      } else if (r.response.ok) {
+        setText(''); // sent as an ordinary message ("//…")
+      } else {
+        setOutcome({ ok: false, line, failure: commandFailure(r.response.status, r.error) });
+      }
+    } catch (err) {
+      setOutcome({ ok: false, line, failure: { code: 'network', message: errorMessage(err, t) } });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const undo = async (id: string) => {
+    setUndoing(true);
+    try {
+      const r = await api.http.POST('/commands/{id}/undo', { params: { path: { id } } });
+      if (r.response.ok && r.data) setOutcome({ ok: true, line: '/undo', result: r.data });
+      else setOutcome({ ok: false, line: '/undo', failure: commandFailure(r.response.status, r.error) });
+    } finally {
+      setUndoing(false);
+    }
+  };
+
   const submit = async () => {
+    if (isCommandLine(text.trim()) && uploads.length === 0) {
+      await runCommand(encodeMentions(text.trim(), picked.current));
+      return;
+    }
     const body = encodeMentions(text.trim(), picked.current);
     if (!body && uploads.length === 0) return;
     const ids = uploads.map((u) => u.id);
@@ -73,6 +176,31 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
   };
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (commandOpen) {
+      const n = commandItems.length;
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        setSuggest((s) => (Math.min(s, n - 1) + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+        return;
+      }
+      const current = commandItems[Math.min(suggest, n - 1)];
+      if (e.key === 'Tab' || (e.key === 'Enter' && !e.shiftKey && enterPicks(text, current))) {
+        e.preventDefault();
+        if (current) pickCommand(current);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        setDismissed(text);
+        return;
+      }
+    } else if (e.key === 'Escape' && outcome) {
+      e.preventDefault();
+      e.stopPropagation();
+      setOutcome(null);
+      return;
+    }
     if (candidates.length > 0) {
       if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
         e.preventDefault();
@@ -97,6 +225,7 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
 
   const onChange = (e: ChangeEvent<HTMLTextAreaElement>) => {
     setText(e.target.value);
+    setSuggest(0);
     const now = Date.now();
     if (now - lastTyping.current > 3000 && e.target.value) {
       lastTyping.current = now;
@@ -121,8 +250,56 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
     }
   };
 
+  const active = commandOpen ? Math.min(suggest, commandItems.length - 1) : -1;
+  const listId = `cmd-${chatId}`;
   return (
     <div className="composer">
+      {outcome && (
+        <div className={`command-outcome${outcome.ok ? '' : ' failed'}`} role={outcome.ok ? 'status' : 'alert'} data-testid="command-outcome">
+          <div className="command-line">
+            <code>{outcome.line}</code>
+            <span className="hint">{t.t('commands.onlyYou')}</span>
+            <span className="spacer" />
+            {outcome.ok && outcome.result.undo_until && new Date(outcome.result.undo_until).getTime() > Date.now() && (
+              <button type="button" className="btn btn-ghost" disabled={undoing} onClick={() => void undo(outcome.result.id)}>
+                {t.t('commands.undo')}
+              </button>
+            )}
+            <button type="button" className="btn btn-ghost btn-icon" aria-label={t.t('common.close')} onClick={() => setOutcome(null)}>
+              ×
+            </button>
+          </div>
+          {outcome.ok ? (
+            <p className="command-text">{outcome.result.text}</p>
+          ) : (
+            <>
+              <p className="command-text error-text">{outcome.failure.message}</p>
+              {outcome.failure.usage && (
+                <p className="hint">
+                  {t.t('commands.usage')} <code>{outcome.failure.usage}</code>
+                </p>
+              )}
+            </>
+          )}
+        </div>
+      )}
+      {commandOpen && (
+        <ul className="switcher-list command-list" id={listId} role="listbox" aria-label={t.t('commands.title')}>
+          {commandItems.map((s, i) => (
+            <li
+              key={`${s.kind}:${s.insert}`}
+              id={`${listId}-${i}`}
+              role="option"
+              aria-selected={i === active}
+              onMouseEnter={() => setSuggest(i)}
+              onMouseDown={(e) => (e.preventDefault(), pickCommand(s))}
+            >
+              <span className="command-label">{s.label}</span>
+              {s.detail && <span className="hint">{s.detail}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
       {candidates.length > 0 && (
         <ul className="switcher-list" role="listbox" aria-label="@">
           {candidates.map((u, i) => (
@@ -156,6 +333,9 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
           autoFocus={autoFocus}
           placeholder={placeholder}
           aria-label={placeholder}
+          aria-autocomplete={commandOpen ? 'list' : undefined}
+          aria-controls={commandOpen ? listId : undefined}
+          aria-activedescendant={commandOpen && active >= 0 ? `${listId}-${active}` : undefined}
           onChange={onChange}
           onKeyDown={onKey}
           onPaste={(e) => {

@@ -5,7 +5,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { SendError, unwrap, type ChatSummary, type Message } from '@api';
 import { api, newClientId, realtime } from '../../app/session';
 import { keys } from '../../app/live';
-import { emptyList, mergePage, pendingMessage, setLocal, upsert, type MessageList } from '../../state/messages';
+import { dropLocal, emptyList, mergePage, pendingMessage, setLocal, upsert, type MessageList } from '../../state/messages';
 
 const PAGE = 50;
 
@@ -70,7 +70,9 @@ export function useSend(chatId: string, threadRootId: string | null) {
         });
         qc.setQueryData<MessageList>(key, (l) => upsert(l ?? emptyList, m));
       } catch (e) {
-        qc.setQueryData<MessageList>(key, (l) => (l ? setLocal(l, clientMsgId, 'failed') : l));
+        // A command line sent over the socket ran: nothing was posted for it.
+        const ran = e instanceof SendError && e.code === 'command_ran';
+        qc.setQueryData<MessageList>(key, (l) => (l ? (ran ? dropLocal(l, clientMsgId) : setLocal(l, clientMsgId, 'failed')) : l));
         if (!(e instanceof SendError)) throw e;
       }
     },

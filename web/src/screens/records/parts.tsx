@@ -1,7 +1,7 @@
 // Pieces shared by the deal, contact and company cards: the history timeline,
 // the record's tasks and its bound chat beside the fields.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useState, type FormEvent, type ReactNode } from 'react';
 import { unwrap, type EntityKind, type History, type Task, type User } from '@api';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
@@ -11,6 +11,8 @@ import { useI18n, type Translator } from '../../i18n';
 import { ChatScreen } from '../chat/ChatScreen';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
+
+const TaskDialog = lazy(() => import('../tasks/TaskDialog').then((m) => ({ default: m.TaskDialog })));
 
 export function show(v: unknown, t: Translator): string {
   if (v === null || v === undefined || v === '') return t.t('common.none');
@@ -89,6 +91,8 @@ export function TaskList({ tasks, onChanged }: { tasks: Task[]; onChanged: () =>
   const t = useI18n();
   const users = useUsers();
   const qc = useQueryClient();
+  const [open, setOpen] = useState<string | null>(null);
+  const close = useCallback(() => setOpen(null), []);
   const complete = async (task: Task) => {
     try {
       await unwrap(api.http.POST('/tasks/{id}/complete', { params: { path: { id: task.id } }, body: { version: task.version } }));
@@ -99,8 +103,15 @@ export function TaskList({ tasks, onChanged }: { tasks: Task[]; onChanged: () =>
       toast.show(errorMessage(err, t));
     }
   };
-  if (tasks.length === 0) return <p className="muted">{t.t('common.empty')}</p>;
+  const dialog = open && (
+    <Suspense fallback={null}>
+      <TaskDialog id={open} onClose={close} onChanged={onChanged} />
+    </Suspense>
+  );
+  if (tasks.length === 0) return <>{dialog || <p className="muted">{t.t('common.empty')}</p>}</>;
   return (
+    <>
+    {dialog}
     <ul className="list">
       {tasks.map((task) => {
         const done = task.status === 'done';
@@ -108,7 +119,9 @@ export function TaskList({ tasks, onChanged }: { tasks: Task[]; onChanged: () =>
         return (
           <li key={task.id} data-task-id={task.id}>
             <input type="checkbox" checked={done} disabled={done} aria-label={`${t.t('tasks.complete')}: ${task.title}`} onChange={() => void complete(task)} />
-            <span style={{ flex: 1, textDecoration: done ? 'line-through' : undefined }}>{task.title}</span>
+            <button type="button" className="task-title" style={{ textDecoration: done ? 'line-through' : undefined }} onClick={() => setOpen(task.id)}>
+              {task.title}
+            </button>
             {task.assignees.length > 0 && <span className="hint">{task.assignees.map((a) => userName(users.data, a)).join(', ')}</span>}
             {task.due_at && (
               <time className={overdue ? 'overdue' : 'muted'} dateTime={task.due_at}>
@@ -119,6 +132,7 @@ export function TaskList({ tasks, onChanged }: { tasks: Task[]; onChanged: () =>
         );
       })}
     </ul>
+    </>
   );
 }
 

@@ -1,5 +1,5 @@
 // My tasks: overdue, today, upcoming and undated, with create and complete.
-import { useState, type FormEvent } from 'react';
+import { lazy, Suspense, useCallback, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { unwrap, type Task } from '@api';
 import { api } from '../../app/session';
@@ -8,14 +8,19 @@ import { useI18n, type Key } from '../../i18n';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { TaskList } from '../records/parts';
+import { navigate } from '../../app/router';
 
-export default function TasksScreen() {
+const TaskDialog = lazy(() => import('./TaskDialog').then((m) => ({ default: m.TaskDialog })));
+
+/** `taskId` (from /tasks?task=…, e.g. a search hit or a task chat) opens that task. */
+export default function TasksScreen({ taskId }: { taskId?: string }) {
   const t = useI18n();
   const qc = useQueryClient();
   const mine = useQuery({ queryKey: keys.myTasks, queryFn: () => unwrap(api.http.GET('/tasks/mine')) });
   const [title, setTitle] = useState('');
   const [due, setDue] = useState('');
   const refresh = () => void qc.invalidateQueries({ queryKey: keys.myTasks });
+  const closeTask = useCallback(() => navigate({ name: 'tasks' }, { replace: true }), []);
   const create = async (e: FormEvent) => {
     e.preventDefault();
     if (!title.trim()) return;
@@ -64,6 +69,11 @@ export default function TasksScreen() {
         {group('tasks.today', d?.today)}
         {group('tasks.upcoming', d?.upcoming)}
         {group('tasks.noDue', d?.no_due_date)}
+        {taskId && (
+          <Suspense fallback={null}>
+            <TaskDialog id={taskId} onClose={closeTask} onChanged={refresh} />
+          </Suspense>
+        )}
       </div>
     </>
   );

@@ -1,0 +1,78 @@
+// Sends outbox items over REST. Each kind is idempotent: a message by its
+// client_msg_id (the server returns the first one again); a completion or stage
+// move answered 409 is checked against the record, so one that already landed
+// (its answer lost on a bad network) counts as sent, and a real conflict fails
+// with the reason.
+import { ApiError, unwrap, type ApiClient, type Deal, type Task } from '@api';
+import type { OutboxItem, SendOutcome, Sender } from './outbox';
+
+export interface SenderTexts {
+  conflictDeal: (stage: string | null) => string;
+  conflictTask: string;
+  offline: string;
+}
+
+export function apiSender(api: ApiClient, texts: SenderTexts, stageName?: (id: string) => string | null): Sender {
+  return {
+    async send(item: OutboxItem): Promise<SendOutcome> {
+      const p = item.payload;
+      try {
+        switch (p.kind) {
+          case 'message': {
+            const result = await unwrap(
+              api.http.POST('/chats/{id}/messages', {
+                params: { path: { id: p.chat_id } },
+                body: { body: p.body, client_msg_id: item.id, thread_root_id: p.thread_root_id ?? null },
+              }),
+            );
+            return { ok: true, result };
+          }
+          case 'complete_task': {
+            try {
+              const result = await unwrap(
+                api.http.POST('/tasks/{id}/complete', {
+                  params: { path: { id: p.task_id } },
+                  body: { version: p.version },
+                }),
+              );
+              return { ok: true, result: result.task };
+            } catch (e) {
+              if (!(e instanceof ApiError) || e.status !== 409) throw e;
+              const task: Task = await unwrap(api.http.GET('/tasks/{id}', { params: { path: { id: p.task_id } } }));
+              if (task.status === 'done') return { ok: true, result: task };
+              return { ok: false, retry: false, reason: texts.conflictTask };
+            }
+          }
+          case 'move_deal': {
+            try {
+              const result = await unwrap(
+                api.http.POST('/deals/{id}/move', {
+                  params: { path: { id: p.deal_id } },
+                  body: { stage_id: p.stage_id, version: p.version },
+                }),
+              );
+              return { ok: true, result };
+            } catch (e) {
+              if (!(e instanceof ApiError) || e.status !== 409) throw e;
+              const deal: Deal = await unwrap(api.http.GET('/deals/{id}', { params: { path: { id: p.deal_id } } }));
+              if (deal.stage_id === p.stage_id) return { ok: true, result: deal };
+              return { ok: false, retry: false, reason: texts.conflictDeal(stageName?.(deal.stage_id) ?? null) };
+            }
+          }
+        }
+      } catch (e) {
+        return outcomeOf(e, texts.offline);
+      }
+    },
+  };
+}
+
+/** Network trouble, 5xx and 429 are worth another try; other 4xx are final. */
+export function outcomeOf(e: unknown, offline: string): SendOutcome {
+  if (e instanceof ApiError) {
+    if (e.status === 0) return { ok: false, retry: true, reason: offline };
+    if (e.status >= 500 || e.status === 429 || e.status === 408) return { ok: false, retry: true, reason: e.message };
+    return { ok: false, retry: false, reason: e.message };
+  }
+  return { ok: false, retry: true, reason: offline };
+}
