@@ -107,6 +107,28 @@ if ! pkg-config --exists openssl 2>/dev/null; then
 fi
 
 # --- Checks and tests ----------------------------------------------------------
+# On CI every build is a cold one-off: incremental caches only cost disk there.
+if [ "${CI:-}" = true ] && [ -z "${CARGO_INCREMENTAL:-}" ]; then
+  export CARGO_INCREMENTAL=0
+  say "CI: incremental compilation off (saves disk on a one-off build)"
+fi
+
+# The server binary the e2e runs start: the one the Rust test run just built
+# (server/api's CLI tests need it). `cargo build -p artel` would resolve the
+# dependencies' features for that one package, unlike the workspace test build,
+# and so compile most of the dependency tree a second time (minutes and
+# gigabytes); asking for the same test build again is a no-op when fresh.
+artel_bin() {
+  local bin
+  bin="$(cd "${CARGO_TARGET_DIR:-target}" 2>/dev/null && pwd)/debug/artel"
+  if [ ! -x "$bin" ]; then
+    say "building the server binary (cargo test --workspace --no-run)" >&2
+    cargo test --workspace --no-run --quiet >&2
+    bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/artel"
+  fi
+  printf '%s\n' "$bin"
+}
+
 say "checking formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 say "linting (cargo clippy, warnings are errors)"
@@ -149,8 +171,7 @@ else
   say "web: type check and production build"
   (cd web && npm run build --silent)
   say "web: end-to-end tests in Chromium against target/debug/artel"
-  cargo build -p artel --quiet
-  ARTEL_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/artel"
+  ARTEL_BIN="$(artel_bin)"
   (cd web && ARTEL_BIN="$ARTEL_BIN" node e2e/run.mjs)
 fi
 
@@ -173,7 +194,6 @@ else
   say "mobile: type check and production build"
   (cd mobile && npm run build --silent)
   say "mobile: end-to-end tests in Chromium (phone emulation) against target/debug/artel"
-  cargo build -p artel --quiet
-  ARTEL_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/artel"
+  ARTEL_BIN="$(artel_bin)"
   (cd mobile && ARTEL_BIN="$ARTEL_BIN" node e2e/run.mjs)
 fi

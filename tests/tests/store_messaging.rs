@@ -303,6 +303,14 @@ async fn members_join_leave_and_change_roles(backend: Backend) {
     assert_eq!(listed[2], boris.id, "by join time");
     assert!(listed[..2].contains(&owner.id) && listed[..2].contains(&anna.id));
     assert_eq!(store.member_chat_ids(ws.id, boris.id).await.unwrap(), vec![chat.id]);
+    assert_eq!(
+        store.member_chat_names(ws.id, boris.id).await.unwrap(),
+        vec![(chat.id, "general".to_string())]
+    );
+    assert!(
+        store.member_chat_names(other_ws.id, boris.id).await.unwrap().is_empty(),
+        "scoped to the workspace"
+    );
 
     let m = store.set_member_role(ws.id, chat.id, boris.id, MemberRole::Member).await.unwrap();
     assert_eq!(m.role, MemberRole::Member);
@@ -314,6 +322,10 @@ async fn members_join_leave_and_change_roles(backend: Backend) {
     assert!(store.get_member(ws.id, chat.id, boris.id).await.unwrap().is_none());
     assert!(store.member_chat_ids(ws.id, boris.id).await.unwrap().is_empty());
     assert!(store.list_my_chats(ws.id, boris.id).await.unwrap().is_empty());
+    assert!(
+        store.member_chat_names(ws.id, boris.id).await.unwrap().is_empty(),
+        "a removed member's chats are gone"
+    );
     assert!(store.remove_member(ws.id, chat.id, boris.id, None, at(8)).await.unwrap().is_none());
     assert!(matches!(
         store.set_member_role(ws.id, chat.id, boris.id, MemberRole::Admin).await,

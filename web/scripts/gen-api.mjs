@@ -20,16 +20,8 @@ async function loadDocument() {
 }
 
 const doc = await loadDocument();
-// The server's operationIds repeat across resources (`get`, `list`, `update`…),
-// which the generator's validator rejects; the client addresses operations by
-// path and method, so they are dropped here rather than trusted.
-for (const item of Object.values(doc.paths)) {
-  for (const op of Object.values(item)) {
-    if (op && typeof op === 'object') delete op.operationId;
-  }
-}
-// A schema referenced but not listed in components (a server-side omission, e.g.
-// TaskView) would fail the whole generation: type it as unknown and say so.
+// A schema referenced but not listed in components (a server-side omission)
+// would fail the whole generation: type it as unknown and say so loudly.
 const known = new Set(Object.keys(doc.components?.schemas ?? {}));
 function patchRefs(node) {
   if (Array.isArray(node)) return node.forEach(patchRefs);

@@ -58,7 +58,7 @@ pub async fn run_from_send(state: &AppState, auth: &AuthUser, input: &SendInput,
 }
 
 /// Every command with its usage, in my language.
-#[utoipa::path(get, path = "/commands", tag = "commands", security(("bearer" = [])),
+#[utoipa::path(get, path = "/commands", operation_id = "list_commands", tag = "commands", security(("bearer" = [])),
     responses((status = 200, body = Vec<CommandInfo>), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(auth: AuthUser) -> Json<Vec<CommandInfo>> {
     Json(complete::command_list(auth.user.language, None::<CommandName>))

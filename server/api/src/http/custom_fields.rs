@@ -91,7 +91,7 @@ pub struct CustomFieldQuery {
 }
 
 /// The workspace's custom field definitions, by kind then position.
-#[utoipa::path(get, path = "/custom-fields", tag = "crm", security(("bearer" = [])), params(CustomFieldQuery),
+#[utoipa::path(get, path = "/custom-fields", operation_id = "list_custom_fields", tag = "crm", security(("bearer" = [])), params(CustomFieldQuery),
     responses((status = 200, body = Vec<CustomFieldDto>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -103,7 +103,7 @@ pub async fn list(
 }
 
 /// Defines a custom field (admins).
-#[utoipa::path(post, path = "/custom-fields", tag = "crm", security(("bearer" = [])), request_body = CreateCustomField,
+#[utoipa::path(post, path = "/custom-fields", operation_id = "create_custom_field", tag = "crm", security(("bearer" = [])), request_body = CreateCustomField,
     responses((status = 201, body = CustomFieldDto), (status = 403, body = crate::error::ErrorBody),
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
@@ -130,7 +130,7 @@ pub async fn create(
 }
 
 /// Edits a definition (admins): label, options, multiple, required, position.
-#[utoipa::path(patch, path = "/custom-fields/{id}", tag = "crm", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/custom-fields/{id}", operation_id = "update_custom_field", tag = "crm", security(("bearer" = [])),
     request_body = UpdateCustomField, params(("id" = Uuid, Path, description = "Field id")),
     responses((status = 200, body = CustomFieldDto), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
@@ -153,7 +153,7 @@ pub async fn update(
 
 /// Deletes a definition (admins). Records keep their values until their next
 /// edit; they are no longer shown as fields.
-#[utoipa::path(delete, path = "/custom-fields/{id}", tag = "crm", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/custom-fields/{id}", operation_id = "delete_custom_field", tag = "crm", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Field id")),
     responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(

@@ -117,7 +117,7 @@ pub struct PageQuery {
 }
 
 /// Creates a deal (and its chat).
-#[utoipa::path(post, path = "/deals", tag = "crm", security(("bearer" = [])), request_body = CreateDeal,
+#[utoipa::path(post, path = "/deals", operation_id = "create_deal", tag = "crm", security(("bearer" = [])), request_body = CreateDeal,
     responses((status = 201, body = DealDto), (status = 403, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
@@ -148,7 +148,7 @@ pub async fn create(
 }
 
 /// Deals I may see, filtered.
-#[utoipa::path(get, path = "/deals", tag = "crm", security(("bearer" = [])), params(DealQuery),
+#[utoipa::path(get, path = "/deals", operation_id = "list_deals", tag = "crm", security(("bearer" = [])), params(DealQuery),
     responses((status = 200, body = Vec<DealDto>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -178,7 +178,7 @@ pub async fn list(
 }
 
 /// One deal.
-#[utoipa::path(get, path = "/deals/{id}", tag = "crm", security(("bearer" = [])),
+#[utoipa::path(get, path = "/deals/{id}", operation_id = "get_deal", tag = "crm", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Deal id")),
     responses((status = 200, body = DealDto), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
@@ -191,7 +191,7 @@ pub async fn get(
 }
 
 /// Edits a deal; `version` must be the current one (409 otherwise).
-#[utoipa::path(patch, path = "/deals/{id}", tag = "crm", security(("bearer" = [])), request_body = UpdateDeal,
+#[utoipa::path(patch, path = "/deals/{id}", operation_id = "update_deal", tag = "crm", security(("bearer" = [])), request_body = UpdateDeal,
     params(("id" = Uuid, Path, description = "Deal id")),
     responses((status = 200, body = DealDto), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
@@ -265,7 +265,7 @@ pub async fn restore(
 }
 
 /// Deletes a deal for good (admins). Its chat stays, archived, for the record.
-#[utoipa::path(delete, path = "/deals/{id}", tag = "crm", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/deals/{id}", operation_id = "delete_deal", tag = "crm", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Deal id")),
     responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
@@ -294,7 +294,7 @@ pub async fn delete(
 }
 
 /// The deal's change history, newest first.
-#[utoipa::path(get, path = "/deals/{id}/history", tag = "crm", security(("bearer" = [])),
+#[utoipa::path(get, path = "/deals/{id}/history", operation_id = "deal_history", tag = "crm", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Deal id"), PageQuery),
     responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn history(

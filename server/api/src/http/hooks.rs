@@ -76,7 +76,7 @@ pub struct CreateHook {
 
 /// Creates an incoming hook. Chat hooks: the chat's owners and admins (and
 /// workspace admins); lead hooks: workspace admins.
-#[utoipa::path(post, path = "/hooks", tag = "integrations", security(("bearer" = [])), request_body = CreateHook,
+#[utoipa::path(post, path = "/hooks", operation_id = "create_hook", tag = "integrations", security(("bearer" = [])), request_body = CreateHook,
     responses((status = 201, body = CreatedHook), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
@@ -159,7 +159,7 @@ pub async fn create(
 }
 
 /// Hooks: admins see all of the workspace's, others the ones they made.
-#[utoipa::path(get, path = "/hooks", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/hooks", operation_id = "list_hooks", tag = "integrations", security(("bearer" = [])),
     responses((status = 200, body = Vec<HookDto>), (status = 403, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Vec<HookDto>>> {
     if auth.user.role == Role::Guest {

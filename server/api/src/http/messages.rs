@@ -151,7 +151,7 @@ pub async fn send(
 }
 
 /// A page of a chat's top-level messages, ascending by seq.
-#[utoipa::path(get, path = "/chats/{id}/messages", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(get, path = "/chats/{id}/messages", operation_id = "chat_history", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Chat id"), HistoryQuery),
     responses((status = 200, body = Vec<MessageDto>), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]
@@ -257,7 +257,7 @@ pub async fn edits(
 
 /// Deletes a message (its author, the chat's admins, or workspace admins); a
 /// tombstone stays in its place.
-#[utoipa::path(delete, path = "/messages/{id}", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/messages/{id}", operation_id = "delete_message", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Message id")),
     responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(

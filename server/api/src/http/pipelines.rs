@@ -167,7 +167,7 @@ async fn create(
 }
 
 /// Pipelines of the workspace with their stages.
-#[utoipa::path(get, path = "/pipelines", tag = "crm", security(("bearer" = [])),
+#[utoipa::path(get, path = "/pipelines", operation_id = "list_pipelines", tag = "crm", security(("bearer" = [])),
     responses((status = 200, body = Vec<PipelineDto>)))]
 pub async fn list(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Vec<PipelineDto>>> {
     let ws = auth.user.workspace_id;
@@ -198,7 +198,7 @@ pub async fn create_pipeline(
 }
 
 /// One pipeline with its stages.
-#[utoipa::path(get, path = "/pipelines/{id}", tag = "crm", security(("bearer" = [])),
+#[utoipa::path(get, path = "/pipelines/{id}", operation_id = "get_pipeline", tag = "crm", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Pipeline id")),
     responses((status = 200, body = PipelineDto), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
@@ -213,7 +213,7 @@ pub async fn get(
 }
 
 /// Renames, archives or restores a pipeline (admins).
-#[utoipa::path(patch, path = "/pipelines/{id}", tag = "crm", security(("bearer" = [])), request_body = PipelineUpdate,
+#[utoipa::path(patch, path = "/pipelines/{id}", operation_id = "update_pipeline", tag = "crm", security(("bearer" = [])), request_body = PipelineUpdate,
     params(("id" = Uuid, Path, description = "Pipeline id")),
     responses((status = 200, body = PipelineDto), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]

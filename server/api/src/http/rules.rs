@@ -125,7 +125,7 @@ async fn check_action(state: &AppState, user: &User, stage: &Stage, action: &Act
 }
 
 /// A stage's automation rules (admins).
-#[utoipa::path(get, path = "/pipelines/{id}/stages/{stage_id}/rules", tag = "automation",
+#[utoipa::path(get, path = "/pipelines/{id}/stages/{stage_id}/rules", operation_id = "list_stage_rules", tag = "automation",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("stage_id" = Uuid, Path)),
     responses((status = 200, body = Vec<RuleDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
@@ -142,7 +142,7 @@ pub async fn list(
 /// Adds a rule to a stage (admins). Triggers: deal_entered_stage,
 /// deal_idle_in_stage {days}, deal_task_overdue. Actions: create_task, post_message,
 /// set_owner, move_to_stage, call_webhook.
-#[utoipa::path(post, path = "/pipelines/{id}/stages/{stage_id}/rules", tag = "automation",
+#[utoipa::path(post, path = "/pipelines/{id}/stages/{stage_id}/rules", operation_id = "create_stage_rule", tag = "automation",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("stage_id" = Uuid, Path)), request_body = CreateRule,
     responses((status = 201, body = RuleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
@@ -193,7 +193,7 @@ async fn rule_of(
 }
 
 /// Changes a rule (admins); it then acts as the admin who changed it.
-#[utoipa::path(patch, path = "/pipelines/{id}/stages/{stage_id}/rules/{rule_id}", tag = "automation",
+#[utoipa::path(patch, path = "/pipelines/{id}/stages/{stage_id}/rules/{rule_id}", operation_id = "update_stage_rule", tag = "automation",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("stage_id" = Uuid, Path), ("rule_id" = Uuid, Path)),
     request_body = UpdateRule,
     responses((status = 200, body = RuleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -224,7 +224,7 @@ pub async fn update(
 }
 
 /// Deletes a rule (admins); its queued runs are skipped.
-#[utoipa::path(delete, path = "/pipelines/{id}/stages/{stage_id}/rules/{rule_id}", tag = "automation",
+#[utoipa::path(delete, path = "/pipelines/{id}/stages/{stage_id}/rules/{rule_id}", operation_id = "delete_stage_rule", tag = "automation",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("stage_id" = Uuid, Path), ("rule_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(

@@ -187,6 +187,7 @@ pub enum TaskView {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskQuery {
+    #[param(inline)]
     pub view: Option<TaskView>,
     pub entity_kind: Option<EntityKind>,
     pub entity_id: Option<Uuid>,
@@ -233,7 +234,7 @@ fn completed(task: &Task, next: Option<&Task>) -> CompletedTask {
 }
 
 /// Creates a task.
-#[utoipa::path(post, path = "/tasks", tag = "tasks", security(("bearer" = [])), request_body = CreateTask,
+#[utoipa::path(post, path = "/tasks", operation_id = "create_task", tag = "tasks", security(("bearer" = [])), request_body = CreateTask,
     responses((status = 201, body = TaskDto), (status = 403, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
@@ -263,7 +264,7 @@ pub async fn create(
 
 /// Tasks I may see: assigned to me (`view=my`), created by me (`view=created`),
 /// of a record (`view=entity`), or all, filtered.
-#[utoipa::path(get, path = "/tasks", tag = "tasks", security(("bearer" = [])), params(TaskQuery),
+#[utoipa::path(get, path = "/tasks", operation_id = "list_tasks", tag = "tasks", security(("bearer" = [])), params(TaskQuery),
     responses((status = 200, body = Vec<TaskDto>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -328,7 +329,7 @@ pub async fn mine(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Js
 }
 
 /// One task, with its reminders.
-#[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/tasks/{id}", operation_id = "get_task", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Task id")),
     responses((status = 200, body = TaskDto), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get(
@@ -341,7 +342,7 @@ pub async fn get(
 }
 
 /// Edits a task; `version` must be the current one (409 otherwise).
-#[utoipa::path(patch, path = "/tasks/{id}", tag = "tasks", security(("bearer" = [])), request_body = UpdateTask,
+#[utoipa::path(patch, path = "/tasks/{id}", operation_id = "update_task", tag = "tasks", security(("bearer" = [])), request_body = UpdateTask,
     params(("id" = Uuid, Path, description = "Task id")),
     responses((status = 200, body = TaskDto), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
@@ -424,7 +425,7 @@ pub async fn subtasks(
 }
 
 /// The task's change history, newest first.
-#[utoipa::path(get, path = "/tasks/{id}/history", tag = "tasks", security(("bearer" = [])),
+#[utoipa::path(get, path = "/tasks/{id}/history", operation_id = "task_history", tag = "tasks", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Task id"), TaskPageQuery),
     responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn history(

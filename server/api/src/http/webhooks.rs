@@ -128,7 +128,7 @@ async fn checked_url(state: &AppState, user: &User, raw: &str) -> Result<String,
 
 /// Subscribes a URL to events (admins). The target must be a public address
 /// unless the workspace allows private targets.
-#[utoipa::path(post, path = "/webhooks", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/webhooks", operation_id = "create_webhook", tag = "integrations", security(("bearer" = [])),
     request_body = CreateWebhook,
     responses((status = 201, body = CreatedWebhook), (status = 403, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
@@ -165,7 +165,7 @@ pub async fn create(
 }
 
 /// The workspace's webhooks (admins; secrets are never shown again).
-#[utoipa::path(get, path = "/webhooks", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/webhooks", operation_id = "list_webhooks", tag = "integrations", security(("bearer" = [])),
     responses((status = 200, body = Vec<WebhookDto>), (status = 403, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Vec<WebhookDto>>> {
     admin(&auth.user)?;
@@ -174,7 +174,7 @@ pub async fn list(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Js
 }
 
 /// One webhook (admins).
-#[utoipa::path(get, path = "/webhooks/{id}", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/webhooks/{id}", operation_id = "get_webhook", tag = "integrations", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = WebhookDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -188,7 +188,7 @@ pub async fn get(
 }
 
 /// Changes a webhook's name, URL, events or pauses it (admins).
-#[utoipa::path(patch, path = "/webhooks/{id}", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/webhooks/{id}", operation_id = "update_webhook", tag = "integrations", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = UpdateWebhook,
     responses((status = 200, body = WebhookDto), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -220,7 +220,7 @@ pub async fn update(
 }
 
 /// Deletes a webhook and its log; queued deliveries are dropped (admins).
-#[utoipa::path(delete, path = "/webhooks/{id}", tag = "integrations", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/webhooks/{id}", operation_id = "delete_webhook", tag = "integrations", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(

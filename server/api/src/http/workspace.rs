@@ -48,7 +48,7 @@ fn dto(w: &artel_core::workspace::Workspace) -> WorkspaceSettingsDto {
 }
 
 /// My workspace and its settings.
-#[utoipa::path(get, path = "/workspace", tag = "workspace", security(("bearer" = [])),
+#[utoipa::path(get, path = "/workspace", operation_id = "get_workspace_settings", tag = "workspace", security(("bearer" = [])),
     responses((status = 200, body = WorkspaceSettingsDto)))]
 pub async fn get(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<WorkspaceSettingsDto>> {
     let w = state.store.get_workspace(auth.user.workspace_id).await?;
@@ -56,7 +56,7 @@ pub async fn get(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Jso
 }
 
 /// Changes the workspace's name or settings (owners and admins).
-#[utoipa::path(patch, path = "/workspace", tag = "workspace", security(("bearer" = [])), request_body = WorkspacePatch,
+#[utoipa::path(patch, path = "/workspace", operation_id = "update_workspace_settings", tag = "workspace", security(("bearer" = [])), request_body = WorkspacePatch,
     responses((status = 200, body = WorkspaceSettingsDto), (status = 403, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(

@@ -63,15 +63,11 @@ async fn scope(state: &AppState, user: &User, q: &ParsedQuery) -> ApiResult<Scop
     let in_chats = if q.in_chats.is_empty() {
         None
     } else {
-        let mine = state.store.list_my_chats(user.workspace_id, user.id).await?;
+        let mine = state.store.member_chat_names(user.workspace_id, user.id).await?;
         let mut ids = BTreeSet::new();
         for typed in &q.in_chats {
             let typed = norm(typed);
-            ids.extend(
-                mine.iter()
-                    .filter(|s| s.chat.name.as_deref().is_some_and(|n| norm(n) == typed))
-                    .map(|s| s.chat.id),
-            );
+            ids.extend(mine.iter().filter(|(_, name)| norm(name) == typed).map(|(id, _)| *id));
         }
         Some(ids.into_iter().collect())
     };

@@ -267,6 +267,13 @@ pub trait ChatStore: Send + Sync {
     async fn list_my_chats(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatSummary>>;
     /// Ids of the chats the user is a member of (for the socket's audience checks).
     async fn member_chat_ids(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatId>>;
+    /// Ids and names of the user's named chats (`in:#chat` resolution: one scan
+    /// of memberships, none of the unread counting `list_my_chats` does).
+    async fn member_chat_names(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> StoreResult<Vec<(ChatId, String)>>;
     /// The user's membership in the chat, if any.
     async fn get_member(
         &self,
