@@ -284,9 +284,16 @@ try {
     const all = [...mine.overdue, ...mine.today, ...mine.upcoming, ...mine.no_due_date];
     const made = all.find((t) => t.title.startsWith('Prepare the offer'));
     assert(made, 'the task is assigned to Anna');
-    await api(base, ownerToken, 'POST', `/tasks/${made.id}/complete`, { version: made.version });
     // The command line is not a message in the chat; the owner's screen shows no command result.
     assert((await A.getByTestId('command-outcome').count()) === 0, 'the other user sees no command outcome');
+    // The assignee finds it in her own list, in her browser, and completes it there.
+    const chatOfA = A.url();
+    await A.goto(`${base}/tasks`);
+    const doneBox = A.getByLabel(`Выполнить: ${made.title}`);
+    await doneBox.waitFor();
+    await doneBox.click();
+    await doneBox.waitFor({ state: 'detached' });
+    await A.goto(chatOfA);
     // A refusal: inline, as an alert, with the usage line; the line stays for fixing.
     await box.fill('/task call !someday');
     await box.press('Escape');
