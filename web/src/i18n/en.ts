@@ -101,6 +101,7 @@ export const en: Record<StringKey, string> = {
   'board.count#few': '{count} deals',
   'board.count': '{count} deals',
   'board.empty': 'No deals',
+  'board.more': 'Show more ({count})',
   'board.move': 'Move',
   'board.moved': 'Deal moved',
   'board.conflict': 'The deal changed meanwhile — board reloaded',

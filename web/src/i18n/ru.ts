@@ -99,6 +99,7 @@ export const ru = {
   'board.count#few': '{count} сделки',
   'board.count': '{count} сделок',
   'board.empty': 'Нет сделок',
+  'board.more': 'Показать ещё ({count})',
   'board.move': 'Переместить',
   'board.moved': 'Сделка перемещена',
   'board.conflict': 'Сделку успели изменить — доска обновлена',

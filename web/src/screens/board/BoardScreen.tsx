@@ -1,7 +1,7 @@
 // The deal board of one pipeline: a column per stage with count and sums, cards
 // dragged between and within columns (mouse, touch or keyboard), live updates
 // from everyone else through the socket's board watch, filters, quick create.
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   DndContext,
@@ -193,6 +193,7 @@ function Column({ col, users, pipelineId, quickCreate }: { col: BoardColumn; use
   const t = useI18n();
   const { setNodeRef, isOver } = useDroppable({ id: `col:${col.stage.id}` });
   const headingId = `stage-${col.stage.id}`;
+  const { shown, hidden, showMore, moreRef } = useCardWindow(col.deals);
   return (
     <section className={`column${isOver ? ' over' : ''}`} style={{ ['--stage-color' as string]: col.stage.color }} aria-labelledby={headingId} data-stage-id={col.stage.id}>
       <div className="column-head">
@@ -205,16 +206,49 @@ function Column({ col, users, pipelineId, quickCreate }: { col: BoardColumn; use
         </div>
       </div>
       {quickCreate && <QuickCreate pipelineId={pipelineId} stageId={col.stage.id} />}
-      <SortableContext items={col.deals.map((d) => d.id)} strategy={verticalListSortingStrategy}>
+      <SortableContext items={shown.map((d) => d.id)} strategy={verticalListSortingStrategy}>
         <div className="column-body" ref={setNodeRef}>
-          {col.deals.map((d) => (
+          {shown.map((d) => (
             <SortableCard key={d.id} deal={d} users={users} />
           ))}
           {col.deals.length === 0 && <p className="hint" style={{ textAlign: 'center' }}>{t.t('board.empty')}</p>}
+          {hidden > 0 && (
+            <button type="button" className="btn btn-ghost more-cards" ref={moreRef} onClick={showMore}>
+              {t.t('board.more', { count: hidden })}
+            </button>
+          )}
         </div>
       </SortableContext>
     </section>
   );
+}
+
+/** Cards a column renders at first, and adds each time its end scrolls into view. */
+export const CARD_PAGE = 50;
+
+/**
+ * A big column (hundreds of deals) renders its first cards only and grows by a
+ * page when the "show more" button at its end scrolls into view (or is
+ * pressed), so a board of thousands of deals opens and drags as fast as a small
+ * one. Sortable lists with variable-height cards and cross-column drops do not
+ * virtualise cleanly; growing a window keeps the DOM small where people look.
+ */
+function useCardWindow(deals: Deal[]) {
+  const [limit, setLimit] = useState(CARD_PAGE);
+  const moreRef = useRef<HTMLButtonElement | null>(null);
+  const showMore = useCallback(() => setLimit((l) => l + CARD_PAGE), []);
+  const hidden = Math.max(0, deals.length - limit);
+  useEffect(() => {
+    const el = moreRef.current;
+    if (!el || hidden === 0 || typeof IntersectionObserver === 'undefined') return;
+    const seen = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) showMore();
+    });
+    seen.observe(el);
+    return () => seen.disconnect();
+  }, [hidden, showMore]);
+  const shown = useMemo(() => (hidden > 0 ? deals.slice(0, limit) : deals), [deals, hidden, limit]);
+  return { shown, hidden, showMore, moreRef };
 }
 
 function SortableCard({ deal, users }: { deal: Deal; users: Map<string, User> | undefined }) {
