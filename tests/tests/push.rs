@@ -566,21 +566,42 @@ async fn a_delivery_is_claimed_by_one_node(backend: Backend) {
     assert_eq!((pushes[0].count, pushes[0].body.as_str()), (2, "two"));
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     let lease = later + chrono::Duration::seconds(30);
-    let (ca, cb) =
-        tokio::join!(store.claim_pushes(a, later, lease, 10), store.claim_pushes(b, later, lease, 10));
+    let (ca, cb) = tokio::join!(
+        store.claim_pushes(a, later, lease, later, 10),
+        store.claim_pushes(b, later, lease, later, 10)
+    );
     let (ca, cb) = (ca.expect("claim a"), cb.expect("claim b"));
     assert_eq!(ca.len() + cb.len(), 1, "claimed twice: {ca:?} {cb:?}");
     let (winner, loser) = if ca.is_empty() { (b, a) } else { (a, b) };
     // Within the lease nobody else gets it; after it, the other node does.
-    assert!(store.claim_pushes(loser, later, lease, 10).await.expect("claim").is_empty());
+    assert!(store.claim_pushes(loser, later, lease, later, 10).await.expect("claim").is_empty());
     let after = lease + chrono::Duration::seconds(1);
-    let taken =
-        store.claim_pushes(loser, after, after + chrono::Duration::seconds(30), 10).await.expect("claim");
+    let taken = store
+        .claim_pushes(loser, after, after + chrono::Duration::seconds(30), after, 10)
+        .await
+        .expect("claim");
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].attempts, 2);
     // The first node's late answer no longer counts.
     assert!(!store.finish_push(taken[0].id, winner, 201, after).await.expect("finish"));
     assert!(store.finish_push(taken[0].id, loser, 201, after).await.expect("finish"));
+
+    // Queued while that push was going out (the planner saw no push yet): it waits
+    // for the end of the collapse window instead of going out right behind it.
+    let mut third = row("three");
+    third.run_at = after;
+    store.enqueue_push(&third).await.expect("enqueue");
+    let window = chrono::Duration::seconds(10);
+    let soon = after + chrono::Duration::seconds(1);
+    let lease_of = |t| t + chrono::Duration::seconds(30);
+    assert!(
+        store.claim_pushes(winner, soon, lease_of(soon), soon - window, 10).await.expect("claim").is_empty(),
+        "a second push inside the window"
+    );
+    let next = after + window + chrono::Duration::seconds(1);
+    let due = store.claim_pushes(winner, next, lease_of(next), next - window, 10).await.expect("claim");
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].body, "three");
 }
 
 on_every_backend!(

@@ -19,6 +19,11 @@ use uuid::Uuid;
 use crate::errors::{backend, not_found};
 use crate::{PostgresStore, SqliteStore};
 
+/// A pending delivery is due only outside its collapse window: no other push of
+/// the same subscription and tag went out after the window's start (`$3`).
+const OUTSIDE_WINDOW: &str = "not exists (select 1 from push_queue o \
+     where o.subscription_id = push_queue.subscription_id and o.tag = push_queue.tag \
+     and o.id <> push_queue.id and o.sent_at > $3)";
 const SUB_COLUMNS: &str = "id, workspace_id, user_id, endpoint, p256dh, auth, device, created_at, updated_at";
 const QUEUE_COLUMNS: &str = "id, workspace_id, user_id, subscription_id, tag, kind, payload, count, status, \
      run_at, attempts, last_status, last_error, created_at, sent_at";
@@ -415,14 +420,16 @@ macro_rules! impl_push_store {
                 owner: Uuid,
                 now: DateTime<Utc>,
                 lease_until: DateTime<Utc>,
+                window_start: DateTime<Utc>,
                 limit: i64,
             ) -> StoreResult<Vec<QueuedPush>> {
-                let ids: Vec<Uuid> = sqlx::query_scalar(
-                    "select id from push_queue where (status = 'pending' and run_at <= $1) \
-                     or (status = 'sending' and lease_until < $1) order by run_at, id limit $2",
-                )
+                let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
+                    "select id from push_queue where (status = 'pending' and run_at <= $1 and {OUTSIDE_WINDOW}) \
+                     or (status = 'sending' and lease_until < $1) order by run_at, id limit $2"
+                ))
                 .bind(now)
                 .bind(limit.max(1))
+                .bind(window_start)
                 .fetch_all(&self.write)
                 .await
                 .map_err(backend)?;
@@ -431,13 +438,16 @@ macro_rules! impl_push_store {
                     let row: Option<QueueRow> = sqlx::query_as(&format!(
                         "update push_queue set status = 'sending', lease_owner = $2, lease_until = $3, \
                          attempts = attempts + 1, sent_at = $4, updated_at = $4 where id = $1 \
-                         and ((status = 'pending' and run_at <= $4) or (status = 'sending' and lease_until < $4)) \
-                         returning {QUEUE_COLUMNS}"
+                         and ((status = 'pending' and run_at <= $4 and {OUTSIDE_WINDOW}) \
+                           or (status = 'sending' and lease_until < $4)) \
+                         returning {QUEUE_COLUMNS}",
+                        OUTSIDE_WINDOW = OUTSIDE_WINDOW.replace("$3", "$5")
                     ))
                     .bind(id)
                     .bind(owner)
                     .bind(lease_until)
                     .bind(now)
+                    .bind(window_start)
                     .fetch_optional(&self.write)
                     .await
                     .map_err(backend)?;

@@ -68,7 +68,8 @@ async fn claim_into(
     let lease = chrono::Duration::from_std(push.settings.timeout).unwrap_or(chrono::Duration::seconds(60))
         + chrono::Duration::seconds(30);
     let limit = i64::try_from(limit).unwrap_or(BATCH).min(BATCH);
-    let claimed = store.claim_pushes(push.node_id, now, now + lease, limit).await?;
+    let claimed =
+        store.claim_pushes(push.node_id, now, now + lease, now - push.settings.collapse, limit).await?;
     let count = claimed.len();
     for row in claimed {
         let (store, clock, push) = (store.clone(), clock.clone(), push.clone());

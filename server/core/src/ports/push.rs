@@ -114,12 +114,16 @@ pub trait PushStore: Send + Sync {
     /// When a push with this tag last went out to the subscription (collapse window).
     async fn last_push_at(&self, subscription: Uuid, tag: &str) -> StoreResult<Option<DateTime<Utc>>>;
     /// Claims up to `limit` due deliveries (pending and due, or sending with an
-    /// expired lease) for `owner` until `lease_until`; one claimer per row.
+    /// expired lease) for `owner` until `lease_until`; one claimer per row. A
+    /// pending one waits while another push of its subscription and tag went out
+    /// after `window_start` (the collapse window), so a delivery queued just as
+    /// the previous one was being claimed still folds into the next window.
     async fn claim_pushes(
         &self,
         owner: Uuid,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
+        window_start: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<QueuedPush>>;
     /// Marks a claimed delivery sent.
