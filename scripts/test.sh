@@ -134,6 +134,19 @@ cargo fmt --all -- --check
 say "linting (cargo clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# --- Meilisearch (optional) ------------------------------------------------------
+# No registry packages it, so it is never installed here; the Meilisearch search
+# tests run when MEILI_URL is set or a `meilisearch` binary is on PATH. Each
+# such test also prints SKIPPED itself, but nextest hides a passing test's output,
+# so say it here once, plainly.
+if [ -n "${MEILI_URL:-}" ]; then
+  say "Meilisearch: MEILI_URL is set; the Meilisearch search tests run against it"
+elif command -v meilisearch >/dev/null; then
+  say "Meilisearch: $(command -v meilisearch) ($(meilisearch --version 2>/dev/null | head -1)); the Meilisearch search tests start it"
+else
+  say "SKIPPED: Meilisearch tests (no MEILI_URL, no meilisearch on PATH): those tests pass without running; see README, Search"
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
   say "running all tests with cargo-nextest (SQLite and Postgres backends)"
   cargo nextest run --workspace --profile ci --no-tests=fail
