@@ -217,9 +217,52 @@ async fn task_changes_reach_the_card(backend: Backend) {
     assert_eq!(card["next_task"], f["change"]["deal"]["next_task"]);
 }
 
+/// Refused changes (unknown stage, another workspace's stage, bad amount or
+/// currency, a stale version) write nothing, so no board event either: the next
+/// good move is the very next seq.
+async fn refused_changes_leave_no_board_event(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let other = app.create_workspace("Beta", "beta", "owner@beta.test").await;
+    let (pipeline, stages) = first_pipeline(&app, &owner).await;
+    let (_, foreign) = first_pipeline(&app, &other).await;
+    let deal = create_deal(&app, &owner, "Стойкая").await;
+    let mut ws = app.ws(&owner.access_token, &[]).await;
+    ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline})).await;
+    let start = ws.next_where(|f| f["type"] == "watching").await["last_seq"].as_i64().unwrap();
+    let d = deal["id"].as_str().unwrap();
+    let token = Some(owner.access_token.as_str());
+
+    for (path, body, field) in [
+        (format!("/deals/{d}/move"), json!({"version": 1, "stage_id": Uuid::now_v7()}), "stage_id"),
+        (format!("/deals/{d}/move"), json!({"version": 1, "stage_id": foreign[1]}), "stage_id"),
+        (format!("/deals/{d}"), json!({"version": 1, "amount_minor": -100}), "amount_minor"),
+        (format!("/deals/{d}"), json!({"version": 1, "currency": "XYZ"}), "currency"),
+    ] {
+        let r =
+            app.call(if path.ends_with("move") { "POST" } else { "PATCH" }, &path, token, Some(body)).await;
+        r.expect_error(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], field, "{}", r.body);
+    }
+    let r = app.post(&format!("/deals/{d}/move"), token, json!({"version": 7, "stage_id": stages[1]})).await;
+    r.expect_error(409, "stale_version");
+    assert!(
+        ws.try_next(Duration::from_millis(300)).await.is_none_or(|f| !is_board(&f)),
+        "no event for a refusal"
+    );
+
+    app.post(&format!("/deals/{d}/move"), token, json!({"version": 1, "stage_id": stages[1]}))
+        .await
+        .expect(200);
+    let f = ws.next_where(is_board).await;
+    assert_eq!(f["seq"], start + 1, "nothing was logged in between");
+    assert_eq!(f["change"]["deal"]["version"], 2);
+}
+
 on_every_backend!(
     watcher_sees_cards_move_in_order,
     task_changes_reach_the_card,
+    refused_changes_leave_no_board_event,
     hidden_deals_arrive_as_ids_only,
     watcher_resumes_from_cursor,
     unknown_and_foreign_boards_are_not_found,
