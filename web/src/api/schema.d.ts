@@ -263,6 +263,312 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/bots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's bots. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserDto"][];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Creates a bot user (no password; it signs in with API tokens). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateBot"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bots/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Renames a bot. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Bot (user) id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RenameBot"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/bots/{id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bot's tokens, newest first, revoked ones included. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Bot (user) id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiTokenDto"][];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Issues a token for a bot. The secret is in this answer only. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Bot (user) id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateApiToken"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedApiToken"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bots/{id}/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes a token at once (idempotent). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Bot (user) id */
+                    id: string;
+                    /** @description Token id */
+                    token_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/chats": {
         parameters: {
             query?: never;
@@ -956,6 +1262,64 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chats/{id}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Mutes or unmutes a chat for me: no pushes about it (members only). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Chat id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MuteRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MuteDto"];
+                    };
+                };
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1714,8 +2078,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description RFC 3339: entries before this time (the `at` of the last one seen). */
+                    /**
+                     * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                     *     moment is skipped too.
+                     */
                     before?: string;
+                    /** @description The id of the last item seen; needs `before`. */
+                    before_id?: string;
                     /** @description 1..=200, default 50. */
                     limit?: number;
                 };
@@ -1827,6 +2196,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /**
+                     * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                     *     moment is skipped too.
+                     */
+                    before?: string;
+                    /** @description The id of the last item seen; needs `before`. */
+                    before_id?: string;
                     /** @description 1..=200, default 50. */
                     limit?: number;
                 };
@@ -2363,8 +2739,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description RFC 3339: entries before this time (the `at` of the last one seen). */
+                    /**
+                     * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                     *     moment is skipped too.
+                     */
                     before?: string;
+                    /** @description The id of the last item seen; needs `before`. */
+                    before_id?: string;
                     /** @description 1..=200, default 50. */
                     limit?: number;
                 };
@@ -2476,6 +2857,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /**
+                     * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                     *     moment is skipped too.
+                     */
+                    before?: string;
+                    /** @description The id of the last item seen; needs `before`. */
+                    before_id?: string;
                     /** @description 1..=200, default 50. */
                     limit?: number;
                 };
@@ -3206,6 +3594,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /**
+                     * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                     *     moment is skipped too.
+                     */
+                    before?: string;
+                    /** @description The id of the last item seen; needs `before`. */
+                    before_id?: string;
                     /** @description 1..=200, default 50. */
                     limit?: number;
                 };
@@ -3227,6 +3622,14 @@ export interface paths {
                     };
                 };
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3379,6 +3782,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /**
+                     * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                     *     moment is skipped too.
+                     */
+                    before?: string;
+                    /** @description The id of the last item seen; needs `before`. */
+                    before_id?: string;
                     /** @description 1..=200, default 50. */
                     limit?: number;
                 };
@@ -3400,6 +3810,14 @@ export interface paths {
                     };
                 };
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4145,6 +4563,72 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My notification settings. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationSettingsDto"];
+                    };
+                };
+            };
+        };
+        /** Replaces my notification settings. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsDto"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotificationSettingsDto"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/me/password": {
@@ -5303,6 +5787,167 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/push/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's VAPID public key, for `pushManager.subscribe`. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PushKeyDto"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My push subscriptions. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubscriptionList"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Registers this device's push subscription (201), or refreshes it (200). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewSubscription"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubscriptionDto"];
+                    };
+                };
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SubscriptionDto"];
+                    };
+                };
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/push/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes one of my subscriptions (someone else's is 404). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Subscription id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ready": {
         parameters: {
             query?: never;
@@ -5326,6 +5971,79 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Readiness"];
+                    };
+                };
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Searches messages and records. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `next_cursor` of a previous answer (one kind only). */
+                    cursor?: string;
+                    /** @description Comma-separated: message,deal,contact,company,task (default all). */
+                    kinds?: string;
+                    /** @description 1..=50 per kind, default 20. */
+                    limit?: number;
+                    /**
+                     * @description 1..=500 characters. Operators: from:@user in:#chat deal:"name" stage:name has:file
+                     *     has:link before:YYYY-MM-DD after:YYYY-MM-DD is:thread "phrase" -word.
+                     */
+                    q?: string;
+                    /** @description relevance (default) or newest. */
+                    sort?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SearchResponse"];
+                    };
+                };
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 503: {
@@ -5802,6 +6520,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /**
+                     * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                     *     moment is skipped too.
+                     */
+                    before?: string;
+                    /** @description The id of the last item seen; needs `before`. */
+                    before_id?: string;
                     /** @description 1..=200, default 50. */
                     limit?: number;
                 };
@@ -5823,6 +6548,14 @@ export interface paths {
                     };
                 };
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5958,6 +6691,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /**
+                     * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                     *     moment is skipped too.
+                     */
+                    before?: string;
+                    /** @description The id of the last item seen; needs `before`. */
+                    before_id?: string;
                     /** @description 1..=200, default 50. */
                     limit?: number;
                 };
@@ -6713,6 +7453,23 @@ export interface components {
             /** Format: uuid */
             user_id: string;
         };
+        /** @description A token as listed: never the secret. */
+        ApiTokenDto: {
+            /** Format: uuid */
+            bot_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            scopes: components["schemas"]["Scope"][];
+        };
         /** @description Who gets a task a rule creates. */
         Assignee: {
             /** @enum {string} */
@@ -7008,6 +7765,15 @@ export interface components {
              */
             total: number;
         };
+        CreateApiToken: {
+            /** @description What the token is for ("CRM sync", "Zapier"); shown in the list. */
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+        };
+        CreateBot: {
+            name: string;
+            role?: null | components["schemas"]["Role"];
+        };
         CreateChat: {
             description?: string;
             /** @description Channels only; groups are always private. */
@@ -7071,6 +7837,10 @@ export interface components {
              */
             position?: number | null;
             required?: boolean;
+        };
+        CreatedApiToken: components["schemas"]["ApiTokenDto"] & {
+            /** @description The secret, shown only now: `Authorization: Bearer <secret>`. */
+            secret: string;
         };
         CreateDeal: {
             /**
@@ -7303,6 +8073,11 @@ export interface components {
             /** Format: int64 */
             response_code?: number | null;
         };
+        DndDto: {
+            /** @description "HH:MM" in my time zone. */
+            from: string;
+            to: string;
+        };
         EditDto: {
             body: string;
             /**
@@ -7356,6 +8131,12 @@ export interface components {
             new: Record<string, never>;
             old: Record<string, never>;
         };
+        HitEntity: {
+            /** Format: uuid */
+            id: string;
+            /** @description deal, contact, company or task. */
+            kind: string;
+        };
         HookDto: {
             /** Format: uuid */
             chat_id?: string | null;
@@ -7398,9 +8179,12 @@ export interface components {
             /**
              * @description CSV header → field: name, phone, phones, email, emails, position (contacts),
              *     website (companies), company (contacts: linked by name, created if new),
-             *     address, tags, owner_email, source, notes. Unmapped columns are ignored.
-             *     When omitted, headers named like the fields (as the export writes them,
-             *     `owner` for owner_email) are used.
+             *     address, tags, owner_email, source, notes, or `custom.<key>` for a custom
+             *     field (values as the export writes them: money "1500.50 RUB", dates
+             *     YYYY-MM-DD or DD.MM.YYYY, list options comma-separated, users by e-mail;
+             *     checked like a REST write, required fields included). Unmapped columns are
+             *     ignored. When omitted, headers named like the fields (as the export writes
+             *     them, `owner` for owner_email) are used.
              */
             mapping?: {
                 [key: string]: string;
@@ -7439,6 +8223,15 @@ export interface components {
         };
         InviteTokenRequest: {
             token: string;
+        };
+        /** @description Per-kind switches; all on by default. */
+        KindSwitches: {
+            deal_assigned: boolean;
+            direct: boolean;
+            mention: boolean;
+            task_assigned: boolean;
+            task_reminder: boolean;
+            thread: boolean;
         };
         /**
          * @description Interface language. Russian and English are first-class.
@@ -7533,6 +8326,14 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        MuteDto: {
+            /** Format: uuid */
+            chat_id: string;
+            muted: boolean;
+        };
+        MuteRequest: {
+            muted: boolean;
+        };
         MyTasks: {
             no_due_date: components["schemas"]["TaskDto"][];
             overdue: components["schemas"]["TaskDto"][];
@@ -7552,6 +8353,16 @@ export interface components {
              */
             position?: number | null;
         };
+        /** @description The browser's `PushSubscription.toJSON()`, plus an optional device label. */
+        NewSubscription: {
+            /**
+             * @description A label for the device, at most 100 characters. Other fields browsers
+             *     send (`expirationTime`) are ignored.
+             */
+            device?: string | null;
+            endpoint: string;
+            keys: components["schemas"]["SubscriptionKeys"];
+        };
         NextTask: {
             /** Format: date-time */
             due_at?: string | null;
@@ -7559,6 +8370,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             title: string;
+        };
+        NotificationSettingsDto: {
+            dnd?: null | components["schemas"]["DndDto"];
+            /** @description Send pushes without the message text. */
+            hide_text: boolean;
+            kinds: components["schemas"]["KindSwitches"];
         };
         /** @enum {string} */
         OnDuplicate: "skip" | "create";
@@ -7612,6 +8429,10 @@ export interface components {
             /** @description IANA time zone, e.g. "Europe/Moscow". */
             time_zone?: string | null;
         };
+        PushKeyDto: {
+            /** @description base64url, uncompressed P-256 point, no padding (the applicationServerKey). */
+            public_key: string;
+        };
         ReactionGroup: {
             count: number;
             emoji: string;
@@ -7637,6 +8458,9 @@ export interface components {
             remind_at: string;
             /** Format: uuid */
             user_id: string;
+        };
+        RenameBot: {
+            name: string;
         };
         /**
          * @description A user's role in their workspace, from most to least powerful.
@@ -7686,6 +8510,55 @@ export interface components {
          */
         SavedContact: components["schemas"]["ContactDto"] & {
             duplicates: components["schemas"]["ContactDuplicate"][];
+        };
+        /**
+         * @description What a token may do. Every request a token makes must fall under one of its
+         *     scopes; anything not listed (admin endpoints, sessions, invites, bots) is closed.
+         * @enum {string}
+         */
+        Scope: "messages:read" | "messages:write" | "commands:run" | "crm:read" | "crm:write";
+        SearchGroup: {
+            hits: components["schemas"]["SearchHit"][];
+            kind: components["schemas"]["SearchKind"];
+            next_cursor?: string | null;
+            /**
+             * Format: int64
+             * @description Hits of this kind the searcher may see (may be an estimate).
+             */
+            total: number;
+        };
+        SearchHit: {
+            /**
+             * Format: date-time
+             * @description Message time, or the record's last change.
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description Messages: the chat and position to jump to.
+             */
+            chat_id?: string | null;
+            entity?: null | components["schemas"]["HitEntity"];
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["SearchKind"];
+            /** Format: int64 */
+            seq?: number | null;
+            /** @description HTML: everything escaped except `<mark>`…`</mark>` around matched words. */
+            snippet: string;
+            /** @description The chat's name for messages; the record's name otherwise. */
+            title: string;
+        };
+        /**
+         * @description What a hit is.
+         * @enum {string}
+         */
+        SearchKind: "message" | "deal" | "contact" | "company" | "task";
+        SearchResponse: {
+            /** @description True while the indexer is behind the database. */
+            catching_up: boolean;
+            /** @description Kinds with hits, in the order message, deal, contact, company, task. */
+            groups: components["schemas"]["SearchGroup"][];
         };
         SendMessage: {
             /**
@@ -7762,6 +8635,23 @@ export interface components {
             color?: string | null;
             kind?: null | components["schemas"]["StageKind"];
             name?: string | null;
+        };
+        SubscriptionDto: {
+            /** Format: date-time */
+            created_at: string;
+            device?: string | null;
+            endpoint: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SubscriptionKeys: {
+            auth: string;
+            p256dh: string;
+        };
+        SubscriptionList: {
+            items: components["schemas"]["SubscriptionDto"][];
         };
         Suggestion: {
             /** @description More about it (a command's usage, a person's e-mail). */
@@ -7959,6 +8849,8 @@ export interface components {
             url?: string | null;
         };
         UserDto: {
+            /** @description A bot account (acts through API tokens). */
+            bot: boolean;
             /** Format: date-time */
             created_at: string;
             /**
