@@ -507,11 +507,11 @@ async fn history_and_timelines_page_by_cursor(backend: Backend) {
         .as_array()
         .expect("array")
         .iter()
-        .map(|e| id(e))
+        .map(id)
         .collect();
     assert_eq!(all.len(), 8, "created + 5 + 2");
     for limit in [1, 2, 3] {
-        assert_eq!(page_through(app, &w.bob, &history, limit, |e| id(e)).await, all, "limit {limit}");
+        assert_eq!(page_through(app, &w.bob, &history, limit, id).await, all, "limit {limit}");
     }
 
     let change_or_message = |i: &Value| -> String {
@@ -559,9 +559,9 @@ async fn history_and_timelines_page_by_cursor(backend: Backend) {
         .as_array()
         .expect("array")
         .iter()
-        .map(|e| id(e))
+        .map(id)
         .collect();
-    assert_eq!(page_through(app, &w.bob, &path, 1, |e| id(e)).await, all);
+    assert_eq!(page_through(app, &w.bob, &path, 1, id).await, all);
     let path = format!("/deals/{}/timeline", id(&deal));
     let all: Vec<String> = app
         .get(&format!("{path}?limit=200"), &w.bob.access_token)
@@ -591,10 +591,10 @@ async fn history_and_timelines_page_by_cursor(backend: Backend) {
         .as_array()
         .expect("array")
         .iter()
-        .map(|e| id(e))
+        .map(id)
         .collect();
     assert_eq!(all.len(), 3);
-    assert_eq!(page_through(app, &w.bob, &path, 1, |e| id(e)).await, all);
+    assert_eq!(page_through(app, &w.bob, &path, 1, id).await, all);
 
     // A cursor id without its time is refused naming the field.
     let r = app.get(&format!("{history}?before_id={}", all[0]), &w.bob.access_token).await;
