@@ -174,6 +174,24 @@ async fn two_nodes_deliver_in_order_and_heal_lost_publishes() {
     .await;
     let card = bob_ws.next_where(|f| f["type"] == "board_event").await;
     assert_eq!(card["change"]["deal"]["title"], "Cluster deal");
+    // A manager watching on B sees a card moved on A within the same second.
+    let deal_id = card["change"]["deal"]["id"].as_str().unwrap().to_string();
+    let target_stage = pipelines[0]["stages"][2]["id"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    a.post(
+        &format!("/deals/{deal_id}/move"),
+        Some(&owner_token),
+        json!({"version": 1, "stage_id": target_stage}),
+    )
+    .await;
+    let moved = bob_ws
+        .next_where(|f| {
+            f["type"] == "board_event" && f["change"]["deal"]["stage_id"] == target_stage.as_str()
+        })
+        .await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "the move took {took:?} to reach the other node");
+    assert_eq!(moved["seq"], card["seq"].as_i64().unwrap() + 1, "gap-free across nodes");
     // The deal's own chat appeared for bob too; skip its events below.
     let deal_chat = card["change"]["deal"]["chat_id"].as_str().unwrap().to_string();
     while let Some(f) = bob_ws.try_next(Duration::from_millis(300)).await {

@@ -397,8 +397,62 @@ async fn autocomplete(backend: Backend) {
     app.call("GET", "/commands", None, None).await.expect(401);
 }
 
+/// `/assign` in a contact's or company's chat makes the person its owner, tells
+/// the chat, and can be undone unless the owner changed again since.
+async fn assign_on_clients(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let r = app.post("/contacts", Some(&w.owner.access_token), json!({"name": "Пётр"})).await;
+    r.expect(201);
+    let contact = uuid(&r.body["id"]);
+    let r = app
+        .post("/chats/entity", Some(&w.owner.access_token), json!({"kind": "contact", "id": contact}))
+        .await;
+    let chat = uuid(&r.body["id"]);
+    let before = last_seq(app, &w.owner, chat).await;
+
+    let r = command(app, &w.owner, chat, "/назначить @bob", None).await;
+    r.expect(200);
+    assert_eq!(r.body["data"]["contact"]["owner_id"], json!(w.bob.user_id), "{}", r.body);
+    let c = app.get(&format!("/contacts/{contact}"), &w.owner.access_token).await;
+    assert_eq!(c.body["owner_id"], json!(w.bob.user_id));
+    assert!(last_seq(app, &w.owner, chat).await > before, "the chat hears of it");
+    let h = app.get(&format!("/contacts/{contact}/history"), &w.owner.access_token).await;
+    assert_eq!(h.body[0]["field"], "owner_id", "{}", h.body);
+    command(app, &w.owner, chat, "/отменить", None).await.expect(200);
+    let c = app.get(&format!("/contacts/{contact}"), &w.owner.access_token).await;
+    assert_eq!(c.body["owner_id"], json!(w.owner.user_id), "undone");
+
+    // Undo is refused once someone else changed the owner.
+    command(app, &w.owner, chat, "/assign bob", None).await.expect(200);
+    app.call(
+        "PATCH",
+        &format!("/contacts/{contact}"),
+        Some(&w.bob.access_token),
+        Some(json!({"owner_id": w.owner.user_id})),
+    )
+    .await
+    .expect(200);
+    command(app, &w.owner, chat, "/undo", None).await.expect_error(409, "changed_since");
+    let c = app.get(&format!("/contacts/{contact}"), &w.owner.access_token).await;
+    assert_eq!(c.body["owner_id"], json!(w.owner.user_id), "Bob's change is kept");
+
+    // Companies alike; a guest cannot own a client, and nothing changes.
+    let r = app.post("/companies", Some(&w.bob.access_token), json!({"name": "Ромашка"})).await;
+    let company = uuid(&r.body["id"]);
+    let r =
+        app.post("/chats/entity", Some(&w.bob.access_token), json!({"kind": "company", "id": company})).await;
+    let chat = uuid(&r.body["id"]);
+    let r = command(app, &w.bob, chat, "/assign @guest", None).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = command(app, &w.bob, chat, "/assign @owner", None).await;
+    r.expect(200);
+    assert_eq!(r.body["data"]["company"]["owner_id"], json!(w.owner.user_id), "{}", r.body);
+}
+
 on_every_backend!(
     task_over_ws_in_a_deal_chat,
+    assign_on_clients,
     a_guest_cannot_move,
     an_unknown_stage_answers_only_the_issuer,
     russian_and_english_commands_and_undo,

@@ -43,6 +43,8 @@ async fn watcher_sees_cards_move_in_order(backend: Backend) {
     assert_eq!(created["change"]["type"], "deal_upserted");
     assert_eq!(created["change"]["deal"]["title"], "Поставка труб");
 
+    // The move reaches the watcher within the same second.
+    let started = std::time::Instant::now();
     let r = app
         .post(
             &format!("/deals/{}/move", deal["id"].as_str().unwrap()),
@@ -52,6 +54,8 @@ async fn watcher_sees_cards_move_in_order(backend: Backend) {
         .await;
     r.expect(200);
     let moved = ws.next_where(is_board).await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "the move took {took:?} to reach the board");
     assert_eq!(moved["seq"], start + 2, "gap-free");
     assert_eq!(moved["change"]["deal"]["stage_id"], stages[2].to_string());
 
@@ -160,8 +164,105 @@ async fn unknown_and_foreign_boards_are_not_found(backend: Backend) {
     assert_eq!(ws.next_where(|f| f["type"] == "error").await["code"], "bad_frame");
 }
 
+/// A task of a deal changes its card: the board event logged with the task write
+/// carries the open-task count and the next task as they are after it.
+async fn task_changes_reach_the_card(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let (pipeline, _) = first_pipeline(&app, &owner).await;
+    let deal = create_deal(&app, &owner, "Карточка").await;
+    let mut ws = app.ws(&owner.access_token, &[]).await;
+    ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline})).await;
+    let start = ws.next_where(|f| f["type"] == "watching").await["last_seq"].as_i64().unwrap();
+
+    let task = |title: &str, due: &str| json!({"title": title, "entity_kind": "deal", "entity_id": deal["id"], "due_at": due});
+    let r = app.post("/tasks", Some(&owner.access_token), task("Позвонить", "2026-12-05T10:00:00Z")).await;
+    r.expect(201);
+    let call = r.body.clone();
+    let f = ws.next_where(is_board).await;
+    assert_eq!(f["seq"], start + 1);
+    assert_eq!(f["change"]["deal"]["open_tasks"], 1, "{f}");
+    assert_eq!(f["change"]["deal"]["next_task"]["title"], "Позвонить");
+
+    let r = app.post("/tasks", Some(&owner.access_token), task("Отправить КП", "2026-12-04T10:00:00Z")).await;
+    r.expect(201);
+    let f = ws.next_where(is_board).await;
+    assert_eq!(f["seq"], start + 2);
+    assert_eq!(f["change"]["deal"]["open_tasks"], 2);
+    assert_eq!(f["change"]["deal"]["next_task"]["title"], "Отправить КП", "the earlier one is next");
+
+    let r = app
+        .post(
+            &format!("/tasks/{}/complete", call["id"].as_str().unwrap()),
+            Some(&owner.access_token),
+            json!({"version": call["version"]}),
+        )
+        .await;
+    r.expect(200);
+    let f = ws.next_where(is_board).await;
+    assert_eq!(f["seq"], start + 3, "gap-free");
+    assert_eq!(f["change"]["deal"]["open_tasks"], 1, "the completed task is gone from the card: {f}");
+    // What the socket got is what the board says now.
+    let r = app.get(&format!("/pipelines/{pipeline}/board"), &owner.access_token).await;
+    r.expect(200);
+    let card = r.body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["deals"].as_array().unwrap().iter())
+        .find(|d| d["id"] == deal["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(card["open_tasks"], f["change"]["deal"]["open_tasks"]);
+    assert_eq!(card["next_task"], f["change"]["deal"]["next_task"]);
+}
+
+/// Refused changes (unknown stage, another workspace's stage, bad amount or
+/// currency, a stale version) write nothing, so no board event either: the next
+/// good move is the very next seq.
+async fn refused_changes_leave_no_board_event(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let other = app.create_workspace("Beta", "beta", "owner@beta.test").await;
+    let (pipeline, stages) = first_pipeline(&app, &owner).await;
+    let (_, foreign) = first_pipeline(&app, &other).await;
+    let deal = create_deal(&app, &owner, "Стойкая").await;
+    let mut ws = app.ws(&owner.access_token, &[]).await;
+    ws.send_json(json!({"type": "watch_board", "pipeline_id": pipeline})).await;
+    let start = ws.next_where(|f| f["type"] == "watching").await["last_seq"].as_i64().unwrap();
+    let d = deal["id"].as_str().unwrap();
+    let token = Some(owner.access_token.as_str());
+
+    for (path, body, field) in [
+        (format!("/deals/{d}/move"), json!({"version": 1, "stage_id": Uuid::now_v7()}), "stage_id"),
+        (format!("/deals/{d}/move"), json!({"version": 1, "stage_id": foreign[1]}), "stage_id"),
+        (format!("/deals/{d}"), json!({"version": 1, "amount_minor": -100}), "amount_minor"),
+        (format!("/deals/{d}"), json!({"version": 1, "currency": "XYZ"}), "currency"),
+    ] {
+        let r =
+            app.call(if path.ends_with("move") { "POST" } else { "PATCH" }, &path, token, Some(body)).await;
+        r.expect_error(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], field, "{}", r.body);
+    }
+    let r = app.post(&format!("/deals/{d}/move"), token, json!({"version": 7, "stage_id": stages[1]})).await;
+    r.expect_error(409, "stale_version");
+    assert!(
+        ws.try_next(Duration::from_millis(300)).await.is_none_or(|f| !is_board(&f)),
+        "no event for a refusal"
+    );
+
+    app.post(&format!("/deals/{d}/move"), token, json!({"version": 1, "stage_id": stages[1]}))
+        .await
+        .expect(200);
+    let f = ws.next_where(is_board).await;
+    assert_eq!(f["seq"], start + 1, "nothing was logged in between");
+    assert_eq!(f["change"]["deal"]["version"], 2);
+}
+
 on_every_backend!(
     watcher_sees_cards_move_in_order,
+    task_changes_reach_the_card,
+    refused_changes_leave_no_board_event,
     hidden_deals_arrive_as_ids_only,
     watcher_resumes_from_cursor,
     unknown_and_foreign_boards_are_not_found,

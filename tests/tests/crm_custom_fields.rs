@@ -3,7 +3,9 @@
 //! checked (422 naming `custom.<key>`, nothing written), normalised and recorded
 //! in history; members and guests may not define fields; another workspace sees
 //! none of them. Timelines of contacts, companies and tasks merge history with the
-//! record's chat; task chats open on demand.
+//! record's chat; task chats open on demand. CSV export writes a column per
+//! definition and import reads them back, checked like REST writes, the per-row
+//! report naming the field. History and timelines page by an `(at, id)` cursor.
 
 use artel_tests::{on_every_backend, Backend, Resp, Session, TestApp};
 use serde_json::{json, Value};
@@ -294,9 +296,318 @@ async fn timelines_of_clients_and_tasks(backend: Backend) {
         .expect_error(400, "invalid_query");
 }
 
+/// A CSV download as text.
+async fn export(app: &TestApp, by: &Session, path: &str) -> String {
+    let resp = app.http.get(app.url(path)).bearer_auth(&by.access_token).send().await.expect("request");
+    assert_eq!(resp.status().as_u16(), 200);
+    String::from_utf8(resp.bytes().await.expect("body").to_vec()).expect("utf-8")
+}
+
+async fn contact_fields(w: &World) {
+    for body in [
+        json!({"entity": "contact", "key": "budget", "label": "Бюджет", "kind": "money"}),
+        json!({"entity": "contact", "key": "source", "label": "Источник", "kind": "list", "options": ["Сайт", "Звонок"]}),
+        json!({"entity": "contact", "key": "channels", "label": "Каналы", "kind": "list",
+               "options": ["Почта", "Телефон"], "multiple": true}),
+        json!({"entity": "contact", "key": "signed_on", "label": "Договор", "kind": "date"}),
+        json!({"entity": "contact", "key": "manager", "label": "Менеджер", "kind": "user"}),
+        json!({"entity": "contact", "key": "score", "label": "Балл", "kind": "number"}),
+        json!({"entity": "contact", "key": "site", "label": "Сайт", "kind": "link"}),
+        json!({"entity": "contact", "key": "note", "label": "Заметка", "kind": "text"}),
+    ] {
+        define(w, body).await;
+    }
+}
+
+async fn csv_export_and_import_carry_custom_fields(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    contact_fields(&w).await;
+    let custom = json!({"budget": {"amount_minor": 150_050, "currency": "RUB"}, "source": "Звонок",
+                        "channels": ["Телефон", "Почта"], "signed_on": "2026-12-01",
+                        "manager": w.bob.user_id.to_string(), "score": 7.5,
+                        "site": "https://romashka.example/", "note": "=не формула"});
+    let r = app.post("/contacts", tok(&w.bob), json!({"name": "Пётр", "custom": custom})).await;
+    r.expect(201);
+    let original = r.body["custom"].clone();
+
+    // Export: one column per definition, in the definitions' order, values as
+    // people type them (users by e-mail, formulas guarded).
+    let text = export(app, &w.bob, "/contacts/export.csv").await;
+    let header = text.lines().next().expect("header");
+    assert!(
+        header.ends_with(
+            ";created_at;custom.budget;custom.source;custom.channels;custom.signed_on;custom.manager;\
+             custom.score;custom.site;custom.note"
+        ),
+        "{header}"
+    );
+    let row = text.lines().nth(1).expect("row");
+    for cell in
+        ["1500.50 RUB", ";Звонок;", "Телефон, Почта", "2026-12-01", "bob@acme.test", ";7.5;", "'=не формула"]
+    {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+
+    // The export reads back as it was (its own headers, no mapping).
+    let r = app.post("/contacts/import", tok(&w.bob), json!({"csv": text})).await;
+    r.expect(200);
+    assert_eq!(r.body["counts"]["imported"], 1, "{}", r.body);
+    let copy = r.body["rows"][0]["id"].as_str().expect("id").to_string();
+    let r = app.get(&format!("/contacts/{copy}"), &w.bob.access_token).await;
+    assert_eq!(r.body["custom"], original);
+
+    // Mapped columns of a hand-made file: each bad value is reported naming its field.
+    let csv = "Имя;Бюджет;Источник;Дата;Менеджер;Балл;Каналы\n\
+               Анна;1 200,50 rub;сайт;01.12.2026;BOB@acme.test;7,5;почта, телефон\n\
+               Борис;сто RUB;;;;;\n\
+               Вера;;Радио;;;;\n\
+               Глеб;;;31.02.2026;;;\n\
+               Дина;;;;nobody@acme.test;;\n\
+               Егор;;;;;много;\n\
+               Жанна;;;;;;Факс\n\
+               Зоя;-5 RUB;;;;;\n";
+    let mapping = json!({"Имя": "name", "Бюджет": "custom.budget", "Источник": "custom.source",
+                         "Дата": "custom.signed_on", "Менеджер": "custom.manager", "Балл": "custom.score",
+                         "Каналы": "custom.channels"});
+    let r = app
+        .post("/contacts/import", tok(&w.bob), json!({"csv": csv, "mapping": mapping, "delimiter": ";"}))
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["counts"]["imported"], 1, "{}", r.body);
+    assert_eq!(r.body["counts"]["errors"], 7, "{}", r.body);
+    let rows = r.body["rows"].as_array().expect("rows");
+    let expected = [
+        "",
+        "custom.budget:",
+        "custom.source:",
+        "custom.signed_on:",
+        "custom.manager:",
+        "custom.score:",
+        "custom.channels:",
+        "custom.budget:",
+    ];
+    for (row, field) in rows.iter().zip(expected) {
+        if field.is_empty() {
+            assert_eq!(row["status"], "imported", "{row}");
+        } else {
+            assert_eq!(row["status"], "error", "{row}");
+            assert!(row["reason"].as_str().expect("reason").starts_with(field), "{field}: {row}");
+        }
+    }
+    let anna = rows[0]["id"].as_str().expect("id");
+    let r = app.get(&format!("/contacts/{anna}"), &w.bob.access_token).await;
+    assert_eq!(
+        r.body["custom"],
+        json!({"budget": {"amount_minor": 120_050, "currency": "RUB"}, "source": "Сайт", "signed_on": "2026-12-01",
+               "manager": w.bob.user_id.to_string(), "score": 7.5, "channels": ["Почта", "Телефон"]})
+    );
+
+    // A mapping to a field that is not defined for contacts is refused whole.
+    let r = app
+        .post(
+            "/contacts/import",
+            tok(&w.bob),
+            json!({"csv": "n;x\nA;1\n", "mapping": {"n": "name", "x": "custom.inn"}}),
+        )
+        .await;
+    invalid_field(&r, "mapping");
+    assert_eq!(app.get("/contacts", &w.bob.access_token).await.body["total"], 3, "nothing written");
+
+    // Required fields bind imports as they bind REST: a row without it is an error.
+    define(
+        &w,
+        json!({"entity": "contact", "key": "region", "label": "Регион", "kind": "text", "required": true}),
+    )
+    .await;
+    let r = app
+        .post("/contacts/import", tok(&w.bob), json!({"csv": "name;custom.region\nИра;Москва\nКира;\n"}))
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["counts"]["imported"], 1, "{}", r.body);
+    assert_eq!(r.body["rows"][1]["status"], "error");
+    assert!(r.body["rows"][1]["reason"].as_str().expect("reason").starts_with("custom.region: is required"));
+
+    // Companies alike, with their own definitions.
+    define(&w, json!({"entity": "company", "key": "inn", "label": "ИНН", "kind": "text"})).await;
+    let r = app
+        .post("/companies/import", tok(&w.bob),
+              json!({"csv": "Название,ИНН\nАльфа,7707083893\n", "mapping": {"Название": "name", "ИНН": "custom.inn"}}))
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["counts"]["imported"], 1, "{}", r.body);
+    let text = export(app, &w.bob, "/companies/export.csv?delimiter=comma").await;
+    assert!(text.lines().next().expect("header").ends_with(",created_at,custom.inn"), "{text}");
+    assert!(text.lines().nth(1).expect("row").ends_with(",7707083893"), "{text}");
+    let r = app.post("/companies/import", tok(&w.bob), json!({"csv": "name,custom.budget\nБета,1\n"})).await;
+    r.expect(200);
+    assert_eq!(r.body["counts"]["imported"], 1, "a contact's field is no company column: {}", r.body);
+}
+
+/// Follows `before`/`before_id` from page to page and returns every item's id.
+async fn page_through(
+    app: &TestApp,
+    by: &Session,
+    path: &str,
+    limit: usize,
+    id_of: fn(&Value) -> String,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut query = String::new();
+    loop {
+        let r = app.get(&format!("{path}?limit={limit}{query}"), &by.access_token).await;
+        r.expect(200);
+        let items = r.body.as_array().expect("array").clone();
+        out.extend(items.iter().map(id_of));
+        if items.len() < limit {
+            return out;
+        }
+        let last = items.last().expect("item");
+        let at = last["at"].as_str().expect("at").replace('+', "%2B");
+        query = format!("&before={at}&before_id={}", id_of(last));
+        assert!(out.len() < 100, "paging does not end: {out:?}");
+    }
+}
+
+async fn history_and_timelines_page_by_cursor(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    // One edit of several fields writes entries sharing one moment; a page may end between them.
+    let r = app.post("/contacts", tok(&w.bob), json!({"name": "Пётр"})).await;
+    let contact = id(&r.body);
+    app.call(
+        "PATCH",
+        &format!("/contacts/{contact}"),
+        tok(&w.bob),
+        Some(json!({"position": "CEO", "address": "Москва", "source": "сайт", "notes": "x", "tags": ["a"]})),
+    )
+    .await
+    .expect(200);
+    let r = app.post("/chats/entity", tok(&w.bob), json!({"kind": "contact", "id": contact})).await;
+    let chat = id(&r.body);
+    for i in 0..3 {
+        app.post(&format!("/chats/{chat}/messages"), tok(&w.bob), json!({"body": format!("m{i}")}))
+            .await
+            .expect(201);
+    }
+    app.call(
+        "PATCH",
+        &format!("/contacts/{contact}"),
+        tok(&w.bob),
+        Some(json!({"position": "CTO", "tags": ["b"]})),
+    )
+    .await
+    .expect(200);
+
+    let history = format!("/contacts/{contact}/history");
+    let all: Vec<String> = app
+        .get(&format!("{history}?limit=200"), &w.bob.access_token)
+        .await
+        .body
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(all.len(), 8, "created + 5 + 2");
+    for limit in [1, 2, 3] {
+        assert_eq!(page_through(app, &w.bob, &history, limit, id).await, all, "limit {limit}");
+    }
+
+    let change_or_message = |i: &Value| -> String {
+        if i["type"] == "change" {
+            id(&i["change"])
+        } else {
+            id(&i["message"])
+        }
+    };
+    let timeline = format!("/contacts/{contact}/timeline");
+    let everything: Vec<String> = app
+        .get(&format!("{timeline}?limit=200"), &w.bob.access_token)
+        .await
+        .body
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(change_or_message)
+        .collect();
+    assert!(everything.len() >= 11, "8 changes and 3 messages at least: {everything:?}");
+    for limit in [1, 2, 5] {
+        assert_eq!(
+            page_through(app, &w.bob, &timeline, limit, change_or_message).await,
+            everything,
+            "limit {limit}"
+        );
+    }
+
+    // Deals and tasks page the same way.
+    let r = app.post("/deals", tok(&w.bob), json!({"title": "Сделка"})).await;
+    let deal = r.body.clone();
+    app.call(
+        "PATCH",
+        &format!("/deals/{}", id(&deal)),
+        tok(&w.bob),
+        Some(json!({"version": 1, "title": "Сделка 2", "amount_minor": 5, "tags": ["x"]})),
+    )
+    .await
+    .expect(200);
+    let path = format!("/deals/{}/history", id(&deal));
+    let all: Vec<String> = app
+        .get(&format!("{path}?limit=200"), &w.bob.access_token)
+        .await
+        .body
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(page_through(app, &w.bob, &path, 1, id).await, all);
+    let path = format!("/deals/{}/timeline", id(&deal));
+    let all: Vec<String> = app
+        .get(&format!("{path}?limit=200"), &w.bob.access_token)
+        .await
+        .body
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(change_or_message)
+        .collect();
+    assert_eq!(page_through(app, &w.bob, &path, 2, change_or_message).await, all);
+    let r = app.post("/tasks", tok(&w.bob), json!({"title": "Позвонить"})).await;
+    let task = id(&r.body);
+    app.call(
+        "PATCH",
+        &format!("/tasks/{task}"),
+        tok(&w.bob),
+        Some(json!({"version": 1, "title": "Перезвонить", "priority": "high"})),
+    )
+    .await
+    .expect(200);
+    let path = format!("/tasks/{task}/history");
+    let all: Vec<String> = app
+        .get(&format!("{path}?limit=200"), &w.bob.access_token)
+        .await
+        .body
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(all.len(), 3);
+    assert_eq!(page_through(app, &w.bob, &path, 1, id).await, all);
+
+    // A cursor id without its time is refused naming the field.
+    let r = app.get(&format!("{history}?before_id={}", all[0]), &w.bob.access_token).await;
+    invalid_field(&r, "before");
+    let r = app.get(&format!("{timeline}?before=yesterday"), &w.bob.access_token).await;
+    r.expect_error(400, "invalid_query");
+}
+
 on_every_backend!(
     defines_fields_and_checks_deal_values,
     required_fields_and_definition_edits,
     bad_definitions_and_who_may_define,
     timelines_of_clients_and_tasks,
+    csv_export_and_import_carry_custom_fields,
+    history_and_timelines_page_by_cursor,
 );

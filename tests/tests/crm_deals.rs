@@ -890,26 +890,30 @@ async fn bad_deal_input_is_refused_without_side_effects(backend: Backend) {
         (json!({"title": "T", "company_id": nobody}), Some("company_id")),
         (json!({"title": "T", "tags": [""]}), Some("tags")),
         (json!({"title": "T", "tags": ["x".repeat(51)]}), Some("tags")),
-        (json!({"title": "T", "amount_minor": 10.5}), None),
-        (json!({"title": "T", "amount_minor": "100"}), None),
-        (json!({"title": "T", "amount_minor": 1e30}), None),
-        (json!({"title": "T", "expected_close_date": "31.12.2026"}), None),
-        (json!({"title": "T", "participants": ["not-a-uuid"]}), None),
-        (json!({"title": 5}), None),
+    ];
+    // Values of the wrong type: 422 `invalid_body`, still naming the field.
+    let mistyped: Vec<(Value, Option<&str>)> = vec![
+        (json!({"title": "T", "amount_minor": 10.5}), Some("amount_minor")),
+        (json!({"title": "T", "amount_minor": "100"}), Some("amount_minor")),
+        (json!({"title": "T", "amount_minor": 1e30}), Some("amount_minor")),
+        (json!({"title": "T", "expected_close_date": "31.12.2026"}), Some("expected_close_date")),
+        (json!({"title": "T", "expected_close_date": "2026-02-30"}), Some("expected_close_date")),
+        (json!({"title": "T", "participants": ["not-a-uuid"]}), Some("participants[0]")),
+        (json!({"title": "T", "stage_id": "stage-2"}), Some("stage_id")),
+        (json!({"title": 5}), Some("title")),
         (json!({"amount_minor": 100}), None),
-        (json!({"title": "T", "version": 1}), None),
+        // An unknown field is named too.
+        (json!({"title": "T", "version": 1}), Some("version")),
     ];
     for (body, field) in cases {
         let r = app.post("/deals", tok(&w.owner), body.clone()).await;
-        match field {
-            Some(f) => {
-                r.expect_error(422, "invalid_input");
-                assert_eq!(r.body["error"]["field"], f, "{body}");
-            }
-            None => {
-                r.expect_error(422, "invalid_body");
-            }
-        }
+        r.expect_error(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], json!(field), "{body}");
+    }
+    for (body, field) in mistyped {
+        let r = app.post("/deals", tok(&w.owner), body.clone()).await;
+        r.expect_error(422, "invalid_body");
+        assert_eq!(r.body["error"]["field"], json!(field), "{body}: {}", r.body);
     }
     assert_eq!(deal_count(app, &w.owner).await, deals_before, "no deal from a refused request");
     assert_eq!(chat_count(app, &w.owner).await, chats_before, "no orphan deal chat");
@@ -1052,6 +1056,7 @@ async fn deal_fields_are_edited_and_validated(backend: Backend) {
         (json!({"loss_reason": "x".repeat(501)}), Some("loss_reason")),
         (json!({"amount_minor": 1.5}), None),
         (json!({"amount_minor": "5"}), None),
+        (json!({"expected_close_date": "завтра"}), None),
         (json!({"stage_id": nobody}), None),
     ];
     for (changes, field) in cases {
@@ -1063,6 +1068,11 @@ async fn deal_fields_are_edited_and_validated(backend: Backend) {
             }
             None => {
                 r.expect_error(422, "invalid_body");
+                // A mistyped value is named too (moving is its own endpoint, not a field).
+                if changes.get("stage_id").is_none() {
+                    let key = changes.as_object().and_then(|o| o.keys().next()).cloned().unwrap_or_default();
+                    assert_eq!(r.body["error"]["field"], json!(key), "{changes}: {}", r.body);
+                }
             }
         }
     }

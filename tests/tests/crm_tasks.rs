@@ -607,16 +607,18 @@ async fn bad_input_is_rejected(backend: Backend) {
     let app = TestApp::start(backend).await;
     let owner = app.setup_owner().await;
     let token = Some(owner.access_token.as_str());
-    for body in [
-        json!({"title": "x", "priority": "critical"}),
-        json!({"title": "x", "kind": "fax"}),
-        json!({"title": "x", "recurrence": "yearly", "due_at": "2026-12-01"}),
-        json!({"title": "x", "unknown": 1}),
-        json!({"title": "x", "reminders": ["soon"]}),
-        json!({}),
+    for (body, named) in [
+        (json!({"title": "x", "priority": "critical"}), "priority"),
+        (json!({"title": "x", "kind": "fax"}), "kind"),
+        (json!({"title": "x", "recurrence": "yearly", "due_at": "2026-12-01"}), "recurrence"),
+        (json!({"title": "x", "reminders": ["soon"]}), "reminders"),
+        (json!({"title": "x", "unknown": 1}), ""),
+        (json!({}), ""),
     ] {
         let r = app.post("/tasks", token, body.clone()).await;
         assert_eq!(r.status, 422, "{body}: {}", r.body);
+        // A mistyped value is named, like any other bad input.
+        assert!(field(&r).starts_with(named), "{body}: {}", r.body);
     }
     for (body, want) in [
         (json!({"title": "x", "due_at": "tomorrow"}), "due_at"),
@@ -631,6 +633,8 @@ async fn bad_input_is_rejected(backend: Backend) {
         r.expect_error(422, "invalid_input");
         assert_eq!(field(&r), want, "{body}");
     }
+    let r = app.get("/tasks?view=created", &owner.access_token).await;
+    assert_eq!(r.body, json!([]), "no task from a refused request");
     let r = app.call_raw("POST", "/tasks", token, Some("application/json"), b"{\"title\": ".to_vec()).await;
     assert_eq!(r.status, 400, "{}", r.body);
     let r = app.get("/tasks/not-a-uuid", &owner.access_token).await;

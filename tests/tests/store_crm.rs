@@ -9,8 +9,9 @@ use artel_core::chat::{Chat, ChatKind, ChatMember, MemberRole};
 use artel_core::crm::client::{phones, Company, Contact};
 use artel_core::crm::deal::Deal;
 use artel_core::crm::entity::{EntityKind, EntityRef};
-use artel_core::crm::history::HistoryEntry;
+use artel_core::crm::history::{HistoryCursor, HistoryEntry};
 use artel_core::crm::pipeline::{Pipeline, Stage, StageKind};
+use artel_core::event::{BoardAppend, BoardChange};
 use artel_core::ports::crm::{ClientFilter, ClientSort, DealFilter};
 use artel_core::user::{Language, Role, User};
 use artel_core::workspace::Workspace;
@@ -137,7 +138,7 @@ fn deal_value(stage: &Stage, owner: &User, title: &str, position: i64) -> Deal {
 }
 
 async fn put_deal(store: &Arc<dyn Store>, deal: Deal) -> Deal {
-    store.create_deal(&deal, &[]).await.expect("create deal");
+    store.create_deal(&deal, &[], &[]).await.expect("create deal");
     deal
 }
 
@@ -364,7 +365,7 @@ async fn pipelines_and_stages(backend: Backend) {
     let d = Deal { archived_at: Some(at(9)), ..deal_value(&stages[1], &owner, "Parked", 0) };
     put_deal(&store, d.clone()).await;
     assert_err(store.delete_stage(ws.id, stages[1].id).await, StoreError::Conflict("stage has deals"));
-    store.delete_deal(ws.id, d.id).await.unwrap();
+    store.delete_deal(ws.id, d.id, &[], Utc::now()).await.unwrap();
     for s in &now[1..] {
         store.delete_stage(ws.id, s.id).await.unwrap();
     }
@@ -405,33 +406,33 @@ async fn deals_round_trip_and_versions(backend: Backend) {
     };
     let created =
         entry(&ws, deal_ref(&deal), Some(&owner), t0(), "created", Value::Null, json!({"title": deal.title}));
-    store.create_deal(&deal, std::slice::from_ref(&created)).await.unwrap();
+    store.create_deal(&deal, std::slice::from_ref(&created), &[]).await.unwrap();
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), deal, "round trip is exact");
     assert_eq!(store.list_history(ws.id, deal_ref(&deal), None, 10).await.unwrap(), vec![created.clone()]);
-    assert_err(store.create_deal(&deal, &[]).await, StoreError::Conflict("deal"));
+    assert_err(store.create_deal(&deal, &[], &[]).await, StoreError::Conflict("deal"));
 
     // References must exist in the workspace; the stage must be the pipeline's.
     let bad = Deal { id: Uuid::now_v7(), stage_id: stages2[0].id, ..deal.clone() };
     assert_err(
-        store.create_deal(&bad, &[]).await,
+        store.create_deal(&bad, &[], &[]).await,
         StoreError::Invalid { field: "stage_id", reason: "is not a stage of the deal's pipeline" },
     );
     let bad = Deal { id: Uuid::now_v7(), stage_id: Uuid::now_v7(), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[]).await, StoreError::NotFound("stage"));
+    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("stage"));
     let bad = Deal { id: Uuid::now_v7(), participants: vec![other_owner.id], ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[]).await, StoreError::NotFound("user"));
+    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("user"));
     let bad = Deal { id: Uuid::now_v7(), owner_id: other_owner.id, ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[]).await, StoreError::NotFound("user"));
+    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("user"));
     let bad = Deal { id: Uuid::now_v7(), contact_id: Some(Uuid::now_v7()), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[]).await, StoreError::NotFound("contact"));
+    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("contact"));
     let bad = Deal { id: Uuid::now_v7(), company_id: Some(Uuid::now_v7()), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[]).await, StoreError::NotFound("company"));
+    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("company"));
     let bad = Deal { id: Uuid::now_v7(), chat_id: Some(Uuid::now_v7()), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[]).await, StoreError::NotFound("chat"));
+    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("chat"));
     let foreign_actor =
         entry(&ws, deal_ref(&deal), Some(&other_owner), t0(), "created", Value::Null, Value::Null);
     let bad = Deal { id: Uuid::now_v7(), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[foreign_actor]).await, StoreError::NotFound("user"));
+    assert_err(store.create_deal(&bad, &[foreign_actor], &[]).await, StoreError::NotFound("user"));
     assert_err(store.get_deal(ws.id, bad.id).await, StoreError::NotFound("deal"));
     assert_eq!(
         store.list_deals(ws.id, &all_deals()).await.unwrap().len(),
@@ -464,16 +465,16 @@ async fn deals_round_trip_and_versions(backend: Backend) {
         json!(stages[0].id),
         json!(stages2[2].id),
     );
-    store.update_deal(&moved, 1, std::slice::from_ref(&change)).await.unwrap();
+    store.update_deal(&moved, 1, std::slice::from_ref(&change), &[]).await.unwrap();
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), moved);
     assert_eq!(store.list_history(ws.id, deal_ref(&deal), None, 10).await.unwrap(), vec![change, created]);
     let stale = Deal { title: "Lost update".into(), version: 2, ..deal.clone() };
-    assert_err(store.update_deal(&stale, 1, &[]).await, StoreError::Conflict("deal version"));
+    assert_err(store.update_deal(&stale, 1, &[], &[]).await, StoreError::Conflict("deal version"));
     let unknown = Deal { id: Uuid::now_v7(), version: 2, ..deal.clone() };
-    assert_err(store.update_deal(&unknown, 1, &[]).await, StoreError::NotFound("deal"));
+    assert_err(store.update_deal(&unknown, 1, &[], &[]).await, StoreError::NotFound("deal"));
     let bad = Deal { version: 3, stage_id: stages[0].id, ..moved.clone() };
     assert_err(
-        store.update_deal(&bad, 2, &[]).await,
+        store.update_deal(&bad, 2, &[], &[]).await,
         StoreError::Invalid { field: "stage_id", reason: "is not a stage of the deal's pipeline" },
     );
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), moved, "refused updates change nothing");
@@ -492,12 +493,12 @@ async fn deals_round_trip_and_versions(backend: Backend) {
     for i in 0..4 {
         let store = store.clone();
         let d = Deal { title: format!("Racer {i}"), version: 3, ..moved.clone() };
-        tasks.push(tokio::spawn(async move { store.update_deal(&d, 2, &[]).await }));
+        tasks.push(tokio::spawn(async move { store.update_deal(&d, 2, &[], &[]).await }));
     }
     let mut wins = 0;
     for t in tasks {
         match t.await.unwrap() {
-            Ok(()) => wins += 1,
+            Ok(_) => wins += 1,
             Err(StoreError::Conflict("deal version")) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
@@ -506,10 +507,10 @@ async fn deals_round_trip_and_versions(backend: Backend) {
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap().version, 3);
 
     // Delete removes the deal and its history.
-    store.delete_deal(ws.id, deal.id).await.unwrap();
+    store.delete_deal(ws.id, deal.id, &[], Utc::now()).await.unwrap();
     assert_err(store.get_deal(ws.id, deal.id).await, StoreError::NotFound("deal"));
     assert!(store.list_history(ws.id, deal_ref(&deal), None, 10).await.unwrap().is_empty());
-    assert_err(store.delete_deal(ws.id, deal.id).await, StoreError::NotFound("deal"));
+    assert_err(store.delete_deal(ws.id, deal.id, &[], Utc::now()).await, StoreError::NotFound("deal"));
     let _ = p;
 }
 
@@ -1178,10 +1179,23 @@ async fn history_pages_newest_first(backend: Backend) {
     );
     assert_eq!(store.list_history(ws.id, thing, None, 2).await.unwrap(), vec![e4.clone(), e3.clone()]);
     assert_eq!(store.list_history(ws.id, thing, None, 0).await.unwrap().len(), 4, "no limit");
-    // `before` is exclusive.
-    assert_eq!(store.list_history(ws.id, thing, Some(at(3)), 10).await.unwrap(), vec![e3, e2, e1.clone()]);
-    assert_eq!(store.list_history(ws.id, thing, Some(at(2)), 10).await.unwrap(), vec![e1]);
-    assert!(store.list_history(ws.id, thing, Some(at(1)), 10).await.unwrap().is_empty());
+    // A bare time bound is exclusive.
+    let time = |t| Some(HistoryCursor { at: t, id: None });
+    assert_eq!(
+        store.list_history(ws.id, thing, time(at(3)), 10).await.unwrap(),
+        vec![e3.clone(), e2.clone(), e1.clone()]
+    );
+    assert_eq!(store.list_history(ws.id, thing, time(at(2)), 10).await.unwrap(), vec![e1.clone()]);
+    assert!(store.list_history(ws.id, thing, time(at(1)), 10).await.unwrap().is_empty());
+    // An `(at, id)` cursor continues right after the last entry seen, even when
+    // the page ends between two entries of the same moment (e3 | e2).
+    let after = |e: &HistoryEntry| Some(HistoryCursor { at: e.at, id: Some(e.id) });
+    let first = store.list_history(ws.id, thing, None, 2).await.unwrap();
+    assert_eq!(first, vec![e4.clone(), e3.clone()]);
+    let second = store.list_history(ws.id, thing, after(&first[1]), 2).await.unwrap();
+    assert_eq!(second, vec![e2.clone(), e1.clone()], "nothing skipped at the page boundary");
+    assert!(store.list_history(ws.id, thing, after(&second[1]), 2).await.unwrap().is_empty());
+    assert_eq!(store.list_history(ws.id, thing, after(&e4), 1).await.unwrap(), vec![e3.clone()]);
     assert_eq!(store.list_history(ws.id, other, None, 10).await.unwrap(), vec![noise]);
 
     // Actors must be the workspace's; a failed append writes nothing.
@@ -1318,12 +1332,12 @@ async fn workspaces_are_isolated(backend: Backend) {
     assert_err(store.delete_stage(b.id, s[3].id).await, StoreError::NotFound("stage"));
     let b_deal =
         Deal { workspace_id: b.id, id: Uuid::now_v7(), ..deal_value(&s[0], &b_owner, "Into A's stage", 0) };
-    assert_err(store.create_deal(&b_deal, &[]).await, StoreError::NotFound("stage"));
+    assert_err(store.create_deal(&b_deal, &[], &[]).await, StoreError::NotFound("stage"));
     let hijack =
         Deal { workspace_id: b.id, owner_id: b_owner.id, created_by: b_owner.id, version: 2, ..deal.clone() };
-    assert_err(store.update_deal(&hijack, 1, &[]).await, StoreError::NotFound("deal"));
+    assert_err(store.update_deal(&hijack, 1, &[], &[]).await, StoreError::NotFound("deal"));
     assert_err(store.set_positions(b.id, &[(deal.id, 99)]).await, StoreError::NotFound("deal"));
-    assert_err(store.delete_deal(b.id, deal.id).await, StoreError::NotFound("deal"));
+    assert_err(store.delete_deal(b.id, deal.id, &[], Utc::now()).await, StoreError::NotFound("deal"));
     let c_hijack =
         Contact { workspace_id: b.id, created_by: b_owner.id, name: "Hacked".into(), ..contact.clone() };
     assert_err(store.update_contact(&c_hijack, &[]).await, StoreError::NotFound("contact"));
@@ -1339,7 +1353,7 @@ async fn workspaces_are_isolated(backend: Backend) {
         let (_, bs) = board(&store, &b, "B sales", 0).await;
         Deal { contact_id: Some(contact.id), ..deal_value(&bs[0], &b_owner, "B deal", 0) }
     };
-    assert_err(store.create_deal(&b_deal2, &[]).await, StoreError::NotFound("contact"));
+    assert_err(store.create_deal(&b_deal2, &[], &[]).await, StoreError::NotFound("contact"));
     assert_err(store.import_clients(&[b_contact], &[], &[]).await, StoreError::NotFound("company"));
 
     // A is exactly as it was.
@@ -1350,6 +1364,109 @@ async fn workspaces_are_isolated(backend: Backend) {
     assert_eq!(store.get_company(a.id, company.id).await.unwrap(), company);
     assert_eq!(store.list_history(a.id, deal_ref(&deal), None, 10).await.unwrap(), vec![h]);
     assert_eq!(store.find_contact_duplicates(a.id, &[e164("+7 916 000 00 01")], &[]).await.unwrap().len(), 1);
+}
+
+/// Board events are written in the transaction of the change they describe: a
+/// committed change always has its event, a failed one leaves neither.
+async fn board_events_commit_with_their_change(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let (p, stages) = board(&store, &ws, "Sales", 0).await;
+    let (p2, stages2) = board(&store, &ws, "Partners", 1).await;
+    let upsert = |d: &Deal| BoardAppend {
+        pipeline_id: d.pipeline_id,
+        change: BoardChange::DealUpserted { deal: Box::new(d.clone()), tasks: None },
+    };
+    let seqs = |events: &[artel_core::event::BoardEvent]| {
+        events.iter().map(|e| (e.pipeline_id, e.seq)).collect::<Vec<_>>()
+    };
+
+    // Created with its event: the store hands back what it logged.
+    let deal = deal_value(&stages[0], &owner, "Atomic", 0);
+    let events = store.create_deal(&deal, &[], &[upsert(&deal)]).await.unwrap();
+    assert_eq!(seqs(&events), vec![(p.id, 1)]);
+    assert_eq!(events[0].change, upsert(&deal).change);
+    assert_eq!(store.board_events_since(ws.id, p.id, 0, 10).await.unwrap(), events);
+
+    // The same id again: no deal, no event.
+    assert_err(store.create_deal(&deal, &[], &[upsert(&deal)]).await, StoreError::Conflict("deal"));
+    assert_eq!(store.board_last_seq(ws.id, p.id).await.unwrap(), 1);
+
+    // An event that cannot be logged takes the deal and its history down with it,
+    // and undoes the seq already taken on the other board of the same write.
+    let lost = deal_value(&stages[0], &owner, "Never", 1);
+    let created = entry(&ws, deal_ref(&lost), Some(&owner), t0(), "created", Value::Null, json!({}));
+    let nowhere = BoardAppend { pipeline_id: Uuid::now_v7(), change: BoardChange::StagesChanged };
+    assert_err(
+        store.create_deal(&lost, &[created], &[upsert(&lost), nowhere.clone()]).await,
+        StoreError::NotFound("pipeline"),
+    );
+    assert_err(store.get_deal(ws.id, lost.id).await, StoreError::NotFound("deal"));
+    assert!(store.list_history(ws.id, deal_ref(&lost), None, 0).await.unwrap().is_empty());
+    assert_eq!(store.board_last_seq(ws.id, p.id).await.unwrap(), 1);
+    assert_eq!(store.board_events_since(ws.id, p.id, 0, 10).await.unwrap().len(), 1);
+
+    // A stale or invalid update logs nothing.
+    let moved = Deal { version: 2, stage_id: stages[1].id, ..deal.clone() };
+    assert_err(
+        store.update_deal(&moved, 7, &[], &[upsert(&moved)]).await,
+        StoreError::Conflict("deal version"),
+    );
+    let wrong = Deal { version: 2, stage_id: stages2[0].id, ..deal.clone() };
+    assert!(matches!(
+        store.update_deal(&wrong, 1, &[], &[upsert(&wrong)]).await,
+        Err(StoreError::Invalid { field: "stage_id", .. })
+    ));
+    let change = entry(&ws, deal_ref(&deal), Some(&owner), at(1), "title", json!("Atomic"), json!("x"));
+    assert_err(
+        store.update_deal(&moved, 1, std::slice::from_ref(&change), &[upsert(&moved), nowhere.clone()]).await,
+        StoreError::NotFound("pipeline"),
+    );
+    assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), deal, "rolled back");
+    assert!(!store.list_history(ws.id, deal_ref(&deal), None, 0).await.unwrap().contains(&change));
+    assert_eq!(store.board_last_seq(ws.id, p.id).await.unwrap(), 1);
+
+    // Moving to another pipeline logs on both boards at once.
+    let across = Deal { version: 2, pipeline_id: p2.id, stage_id: stages2[0].id, ..deal.clone() };
+    let removed = BoardAppend { pipeline_id: p.id, change: BoardChange::DealRemoved { deal_id: deal.id } };
+    let mut events = store.update_deal(&across, 1, &[], &[removed, upsert(&across)]).await.unwrap();
+    events.sort_by_key(|e| e.pipeline_id);
+    assert_eq!(seqs(&events), vec![(p.id, 2), (p2.id, 1)]);
+    assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), across);
+
+    // Deleting: an unknown deal logs nothing; a deleted one logs its removal.
+    let gone = BoardAppend { pipeline_id: p2.id, change: BoardChange::DealRemoved { deal_id: deal.id } };
+    assert_err(
+        store.delete_deal(ws.id, Uuid::now_v7(), std::slice::from_ref(&gone), at(5)).await,
+        StoreError::NotFound("deal"),
+    );
+    assert_eq!(store.board_last_seq(ws.id, p2.id).await.unwrap(), 1);
+    let events = store.delete_deal(ws.id, deal.id, &[gone], at(5)).await.unwrap();
+    assert_eq!(seqs(&events), vec![(p2.id, 2)]);
+    assert_eq!(events[0].created_at, at(5));
+
+    // Another workspace's board cannot be written through this one's deal.
+    let (other_ws, _) = seeded(&store, "other").await;
+    let (theirs, _) = board(&store, &other_ws, "Theirs", 0).await;
+    let sneaky = deal_value(&stages[0], &owner, "Sneaky", 2);
+    let foreign = BoardAppend { pipeline_id: theirs.id, change: BoardChange::StagesChanged };
+    assert_err(store.create_deal(&sneaky, &[], &[foreign]).await, StoreError::NotFound("pipeline"));
+    assert_eq!(store.board_last_seq(other_ws.id, theirs.id).await.unwrap(), 0);
+    assert_err(store.get_deal(ws.id, sneaky.id).await, StoreError::NotFound("deal"));
+
+    // Concurrent writes to one board still number it without gaps or repeats.
+    let mut writers = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let d = deal_value(&stages[1], &owner, &format!("Rush {i}"), 100 + i);
+        let append = upsert(&d);
+        writers.push(tokio::spawn(async move { store.create_deal(&d, &[], &[append]).await }));
+    }
+    for w in writers {
+        assert_eq!(w.await.unwrap().unwrap().len(), 1);
+    }
+    let log = store.board_events_since(ws.id, p.id, 0, 100).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<i64>>());
 }
 
 on_every_backend!(
@@ -1363,4 +1480,5 @@ on_every_backend!(
     history_pages_newest_first,
     chats_bound_to_records,
     workspaces_are_isolated,
+    board_events_commit_with_their_change,
 );

@@ -17,7 +17,8 @@ use crate::state::AppState;
 
 /// JSON body extractor and responder. The body is parsed in two steps so the
 /// answer says what was wrong: not JSON at all → 400 `malformed_json`; JSON of the
-/// wrong shape (unknown, missing or mistyped fields) → 422 `invalid_body`.
+/// wrong shape (unknown, missing or mistyped fields) → 422 `invalid_body`, with
+/// `field` naming the mistyped one.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
@@ -51,12 +52,20 @@ where
         })?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|_| ApiError::bad_request("malformed_json", "request body is not valid JSON"))?;
-        let parsed = serde_json::from_value(value).map_err(|e| {
-            ApiError::new(
+        // The path of the value at fault ("amount_minor", "participants[0]") becomes
+        // the error's `field`, so a mistyped field (a fractional amount, a date that
+        // does not parse) is named like any other invalid input.
+        let parsed = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let mut err = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_body",
-                format!("request body does not match: {e}"),
-            )
+                format!("request body does not match: {}", e.inner()),
+            );
+            if path != "." {
+                err.field = Some(path);
+            }
+            err
         })?;
         Ok(Json(parsed))
     }

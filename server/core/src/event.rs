@@ -154,6 +154,14 @@ pub struct BoardEvent {
     pub change: BoardChange,
 }
 
+/// A board change to log in the same transaction as the write that causes it,
+/// so a committed change always has its board event (and a failed one has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardAppend {
+    pub pipeline_id: Uuid,
+    pub change: BoardChange,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BoardChange {

@@ -1,9 +1,12 @@
 //! `BoardStore`: each pipeline's board has a gap-free event log, numbered like a
 //! chat's (`pipelines.last_seq`, bumped with `update … returning` in the same
-//! transaction as the insert, so numbers are never skipped or reused).
+//! transaction as the insert, so numbers are never skipped or reused). Deal and
+//! task writes append their board changes in their own transaction through
+//! `append_board_tx`: no committed change lacks its event, no event outlives a
+//! rolled-back change.
 
 use artel_core::crm::pipeline::PipelineId;
-use artel_core::event::{BoardChange, BoardEvent};
+use artel_core::event::{BoardAppend, BoardChange, BoardEvent};
 use artel_core::ports::crm::BoardStore;
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
@@ -15,7 +18,60 @@ use crate::errors::backend;
 use crate::{PostgresStore, SqliteStore};
 
 macro_rules! impl_board_store {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// Appends board changes inside the caller's transaction, so the board log
+            /// commits or rolls back with the change it describes. Pipelines are bumped
+            /// in id order: two writes touching the same two boards (a deal moved A→B
+            /// while another goes B→A) then lock their rows in the same order and
+            /// cannot deadlock on Postgres.
+            pub(crate) async fn append_board_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                workspace: WorkspaceId,
+                appends: &[BoardAppend],
+                now: DateTime<Utc>,
+            ) -> StoreResult<Vec<BoardEvent>> {
+                let mut order: Vec<&BoardAppend> = appends.iter().collect();
+                // Stable: changes to one board keep the order the caller gave them.
+                order.sort_by_key(|a| a.pipeline_id);
+                let mut events = Vec::with_capacity(appends.len());
+                for BoardAppend { pipeline_id: pipeline, change } in order {
+                    let seq: Option<i64> = sqlx::query_scalar(
+                        "update pipelines set last_seq = last_seq + 1 where id = $1 and workspace_id = $2 \
+                         returning last_seq",
+                    )
+                    .bind(pipeline)
+                    .bind(workspace)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                    let seq = seq.ok_or(StoreError::NotFound("pipeline"))?;
+                    sqlx::query(
+                        "insert into board_events (pipeline_id, seq, workspace_id, payload, created_at) \
+                         values ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(pipeline)
+                    .bind(seq)
+                    .bind(workspace)
+                    .bind(Json(change))
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                    events.push(BoardEvent {
+                        workspace_id: workspace,
+                        pipeline_id: *pipeline,
+                        seq,
+                        created_at: now,
+                        change: change.clone(),
+                    });
+                }
+                // Callers publish in seq order per board.
+                events.sort_by_key(|e| (e.pipeline_id, e.seq));
+                Ok(events)
+            }
+        }
+
         #[async_trait]
         impl BoardStore for $store {
             async fn append_board_event(
@@ -26,37 +82,10 @@ macro_rules! impl_board_store {
                 now: DateTime<Utc>,
             ) -> StoreResult<BoardEvent> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
-                let seq: Option<i64> = sqlx::query_scalar(
-                    "update pipelines set last_seq = last_seq + 1 where id = $1 and workspace_id = $2 \
-                     returning last_seq",
-                )
-                .bind(pipeline)
-                .bind(workspace)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-                let seq = seq.ok_or(StoreError::NotFound("pipeline"))?;
-                let event = BoardEvent {
-                    workspace_id: workspace,
-                    pipeline_id: pipeline,
-                    seq,
-                    created_at: now,
-                    change: change.clone(),
-                };
-                sqlx::query(
-                    "insert into board_events (pipeline_id, seq, workspace_id, payload, created_at) \
-                     values ($1, $2, $3, $4, $5)",
-                )
-                .bind(pipeline)
-                .bind(seq)
-                .bind(workspace)
-                .bind(Json(change))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+                let append = BoardAppend { pipeline_id: pipeline, change: change.clone() };
+                let mut events = Self::append_board_tx(&mut tx, workspace, &[append], now).await?;
                 tx.commit().await.map_err(backend)?;
-                Ok(event)
+                events.pop().ok_or_else(|| StoreError::Backend("board append returned no event".into()))
             }
 
             async fn board_events_since(
@@ -103,5 +132,5 @@ macro_rules! impl_board_store {
     };
 }
 
-impl_board_store!(SqliteStore);
-impl_board_store!(PostgresStore);
+impl_board_store!(SqliteStore, sqlx::Sqlite);
+impl_board_store!(PostgresStore, sqlx::Postgres);

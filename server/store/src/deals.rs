@@ -6,6 +6,7 @@ use artel_core::crm::deal::{Deal, DealId};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::pipeline::StageId;
+use artel_core::event::{BoardAppend, BoardEvent};
 use artel_core::ports::crm::{DealFilter, DealStore};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
@@ -86,7 +87,12 @@ macro_rules! impl_deal_store {
 
         #[async_trait]
         impl DealStore for $store {
-            async fn create_deal(&self, deal: &Deal, history: &[HistoryEntry]) -> StoreResult<()> {
+            async fn create_deal(
+                &self,
+                deal: &Deal,
+                history: &[HistoryEntry],
+                board: &[BoardAppend],
+            ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
                 Self::check_deal_refs(&mut tx, deal).await?;
                 sqlx::query(
@@ -127,8 +133,9 @@ macro_rules! impl_deal_store {
                 .map_err(on_unique("deal"))?;
                 Self::write_deal_links(&mut tx, deal).await?;
                 Self::insert_history(&mut tx, Some(deal.workspace_id), history).await?;
+                let events = Self::append_board_tx(&mut tx, deal.workspace_id, board, deal.updated_at).await?;
                 tx.commit().await.map_err(backend)?;
-                Ok(())
+                Ok(events)
             }
 
             async fn get_deal(&self, workspace: WorkspaceId, id: DealId) -> StoreResult<Deal> {
@@ -147,7 +154,8 @@ macro_rules! impl_deal_store {
                 deal: &Deal,
                 expected_version: i64,
                 history: &[HistoryEntry],
-            ) -> StoreResult<()> {
+                board: &[BoardAppend],
+            ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
                 let stored: Option<i64> =
                     sqlx::query_scalar("select version from deals where workspace_id = $1 and id = $2")
@@ -215,8 +223,9 @@ macro_rules! impl_deal_store {
                 }
                 Self::write_deal_links(&mut tx, deal).await?;
                 Self::insert_history(&mut tx, Some(deal.workspace_id), history).await?;
+                let events = Self::append_board_tx(&mut tx, deal.workspace_id, board, deal.updated_at).await?;
                 tx.commit().await.map_err(backend)?;
-                Ok(())
+                Ok(events)
             }
 
             async fn list_deals(&self, workspace: WorkspaceId, filter: &DealFilter) -> StoreResult<Vec<Deal>> {
@@ -322,7 +331,13 @@ macro_rules! impl_deal_store {
                 Ok(())
             }
 
-            async fn delete_deal(&self, workspace: WorkspaceId, id: DealId) -> StoreResult<()> {
+            async fn delete_deal(
+                &self,
+                workspace: WorkspaceId,
+                id: DealId,
+                board: &[BoardAppend],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
                 let done = sqlx::query("delete from deals where workspace_id = $1 and id = $2")
                     .bind(workspace)
@@ -334,8 +349,9 @@ macro_rules! impl_deal_store {
                     return Err(StoreError::NotFound("deal"));
                 }
                 Self::delete_history(&mut tx, workspace, EntityRef { kind: EntityKind::Deal, id }).await?;
+                let events = Self::append_board_tx(&mut tx, workspace, board, now).await?;
                 tx.commit().await.map_err(backend)?;
-                Ok(())
+                Ok(events)
             }
         }
     };

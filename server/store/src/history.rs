@@ -5,12 +5,11 @@
 use std::collections::BTreeSet;
 
 use artel_core::crm::entity::EntityRef;
-use artel_core::crm::history::HistoryEntry;
+use artel_core::crm::history::{HistoryCursor, HistoryEntry};
 use artel_core::ports::crm::{EntityChatStore, HistoryStore};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -139,7 +138,7 @@ macro_rules! impl_history_store {
                 &self,
                 workspace: WorkspaceId,
                 entity: EntityRef,
-                before: Option<DateTime<Utc>>,
+                before: Option<HistoryCursor>,
                 limit: i64,
             ) -> StoreResult<Vec<HistoryEntry>> {
                 let mut f = Filter::default();
@@ -147,9 +146,18 @@ macro_rules! impl_history_store {
                 let kind = f.arg(Arg::Text(entity.kind.as_str().to_string()));
                 let id = f.arg(Arg::Id(entity.id));
                 f.and(format!("workspace_id = {ws} and entity_kind = {kind} and entity_id = {id}"));
-                if let Some(before) = before {
-                    let b = f.arg(Arg::Time(before));
-                    f.and(format!("at < {b}"));
+                match before {
+                    Some(HistoryCursor { at, id: Some(id) }) => {
+                        let b = f.arg(Arg::Time(at));
+                        let b2 = f.arg(Arg::Time(at));
+                        let i = f.arg(Arg::Id(id));
+                        f.and(format!("(at < {b} or (at = {b2} and id < {i}))"));
+                    }
+                    Some(HistoryCursor { at, id: None }) => {
+                        let b = f.arg(Arg::Time(at));
+                        f.and(format!("at < {b}"));
+                    }
+                    None => {}
                 }
                 let page = f.page(limit, 0);
                 let sql = format!(

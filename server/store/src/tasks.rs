@@ -5,6 +5,7 @@
 use artel_core::crm::entity::EntityRef;
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::task::{Task, TaskId, TaskReminder};
+use artel_core::event::{BoardAppend, BoardEvent};
 use artel_core::ports::tasks::{DealTasks, TaskFilter, TaskStore};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
@@ -182,7 +183,8 @@ macro_rules! impl_task_store {
                 task: &Task,
                 reminders: &[TaskReminder],
                 history: &[HistoryEntry],
-            ) -> StoreResult<()> {
+                board: &[BoardAppend],
+            ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
                 Self::check_task_refs(&mut tx, task).await?;
                 sqlx::query(
@@ -218,8 +220,9 @@ macro_rules! impl_task_store {
                 Self::write_assignees(&mut tx, task).await?;
                 Self::insert_reminders(&mut tx, task, reminders).await?;
                 Self::insert_history(&mut tx, Some(task.workspace_id), history).await?;
+                let events = Self::append_board_tx(&mut tx, task.workspace_id, board, task.updated_at).await?;
                 tx.commit().await.map_err(backend)?;
-                Ok(())
+                Ok(events)
             }
 
             async fn get_task(&self, workspace: WorkspaceId, id: TaskId) -> StoreResult<Task> {
@@ -239,7 +242,8 @@ macro_rules! impl_task_store {
                 expected_version: i64,
                 reminders: Option<&[TaskReminder]>,
                 history: &[HistoryEntry],
-            ) -> StoreResult<()> {
+                board: &[BoardAppend],
+            ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
                 Self::check_task_refs(&mut tx, task).await?;
                 let done = sqlx::query(
@@ -295,8 +299,9 @@ macro_rules! impl_task_store {
                     Self::insert_reminders(&mut tx, task, reminders).await?;
                 }
                 Self::insert_history(&mut tx, Some(task.workspace_id), history).await?;
+                let events = Self::append_board_tx(&mut tx, task.workspace_id, board, task.updated_at).await?;
                 tx.commit().await.map_err(backend)?;
-                Ok(())
+                Ok(events)
             }
 
             async fn list_tasks(&self, workspace: WorkspaceId, filter: &TaskFilter) -> StoreResult<Vec<Task>> {

@@ -2708,9 +2708,12 @@ export interface components {
             /**
              * @description CSV header → field: name, phone, phones, email, emails, position (contacts),
              *     website (companies), company (contacts: linked by name, created if new),
-             *     address, tags, owner_email, source, notes. Unmapped columns are ignored.
-             *     When omitted, headers named like the fields (as the export writes them,
-             *     `owner` for owner_email) are used.
+             *     address, tags, owner_email, source, notes, or `custom.<key>` for a custom
+             *     field (values as the export writes them: money "1500.50 RUB", dates
+             *     YYYY-MM-DD or DD.MM.YYYY, list options comma-separated, users by e-mail;
+             *     checked like a REST write, required fields included). Unmapped columns are
+             *     ignored. When omitted, headers named like the fields (as the export writes
+             *     them, `owner` for owner_email) are used.
              */
             mapping?: {
                 [key: string]: string;
@@ -5008,8 +5011,13 @@ export interface operations {
     company_history: {
         parameters: {
             query?: {
-                /** @description RFC 3339: entries before this time (the `at` of the last one seen). */
+                /**
+                 * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                 *     moment is skipped too.
+                 */
                 before?: string;
+                /** @description The id of the last item seen; needs `before`. */
+                before_id?: string;
                 /** @description 1..=200, default 50. */
                 limit?: number;
             };
@@ -5089,6 +5097,13 @@ export interface operations {
     company_timeline: {
         parameters: {
             query?: {
+                /**
+                 * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                 *     moment is skipped too.
+                 */
+                before?: string;
+                /** @description The id of the last item seen; needs `before`. */
+                before_id?: string;
                 /** @description 1..=200, default 50. */
                 limit?: number;
             };
@@ -5504,8 +5519,13 @@ export interface operations {
     contact_history: {
         parameters: {
             query?: {
-                /** @description RFC 3339: entries before this time (the `at` of the last one seen). */
+                /**
+                 * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                 *     moment is skipped too.
+                 */
                 before?: string;
+                /** @description The id of the last item seen; needs `before`. */
+                before_id?: string;
                 /** @description 1..=200, default 50. */
                 limit?: number;
             };
@@ -5585,6 +5605,13 @@ export interface operations {
     contact_timeline: {
         parameters: {
             query?: {
+                /**
+                 * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                 *     moment is skipped too.
+                 */
+                before?: string;
+                /** @description The id of the last item seen; needs `before`. */
+                before_id?: string;
                 /** @description 1..=200, default 50. */
                 limit?: number;
             };
@@ -6157,6 +6184,13 @@ export interface operations {
     deal_history: {
         parameters: {
             query?: {
+                /**
+                 * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                 *     moment is skipped too.
+                 */
+                before?: string;
+                /** @description The id of the last item seen; needs `before`. */
+                before_id?: string;
                 /** @description 1..=200, default 50. */
                 limit?: number;
             };
@@ -6178,6 +6212,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6282,6 +6324,13 @@ export interface operations {
     timeline: {
         parameters: {
             query?: {
+                /**
+                 * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                 *     moment is skipped too.
+                 */
+                before?: string;
+                /** @description The id of the last item seen; needs `before`. */
+                before_id?: string;
                 /** @description 1..=200, default 50. */
                 limit?: number;
             };
@@ -6303,6 +6352,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8345,6 +8402,13 @@ export interface operations {
     task_history: {
         parameters: {
             query?: {
+                /**
+                 * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                 *     moment is skipped too.
+                 */
+                before?: string;
+                /** @description The id of the last item seen; needs `before`. */
+                before_id?: string;
                 /** @description 1..=200, default 50. */
                 limit?: number;
             };
@@ -8366,6 +8430,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8453,6 +8525,13 @@ export interface operations {
     task_timeline: {
         parameters: {
             query?: {
+                /**
+                 * @description RFC 3339: the `at` of the last item seen. Alone, every item at that
+                 *     moment is skipped too.
+                 */
+                before?: string;
+                /** @description The id of the last item seen; needs `before`. */
+                before_id?: string;
                 /** @description 1..=200, default 50. */
                 limit?: number;
             };

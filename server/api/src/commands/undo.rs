@@ -4,7 +4,9 @@
 //! record since, the undo is refused (409) rather than overwrite their change.
 
 use artel_core::commands::CommandName;
+use artel_core::crm::client::{Company, Contact};
 use artel_core::crm::deal::DealPatch;
+use artel_core::crm::entity::EntityKind;
 use artel_core::crm::task::TaskStatus;
 use artel_core::ports::commands::CommandRun;
 use artel_core::user::User;
@@ -16,6 +18,7 @@ use uuid::Uuid;
 use crate::commands::apply::say;
 use crate::commands::reply::CommandFailure;
 use crate::commands::{undo_window, Applied, Ctx, Outcome};
+use crate::crm::clients::{self, ClientPatch, ClientRecord};
 use crate::crm::{deals, tasks};
 use crate::state::AppState;
 
@@ -33,6 +36,10 @@ pub enum Undo {
     DealOwner { deal_id: Uuid, version: i64, owner_id: Uuid },
     /// `/assign` on a task: the previous assignees.
     TaskAssignees { task_id: Uuid, version: i64, assignees: Vec<Uuid> },
+    /// `/assign` on a contact or company: the previous owner, unless the owner
+    /// was changed again since (clients carry no version; the owner is all the
+    /// undo writes, so it is all it checks).
+    ClientOwner { kind: EntityKind, id: Uuid, owner_id: Uuid, previous: Option<Uuid> },
     /// `/done`: reopen, and cancel the next occurrence it spawned.
     Reopen { task_id: Uuid, version: i64, next_task: Option<(Uuid, i64)> },
 }
@@ -155,6 +162,11 @@ async fn apply(state: &AppState, user: &User, undo: &Undo) -> artel_core::Result
             let (task, _) = tasks::update(state, user, *task_id, *version, patch).await?;
             Ok(json!({ "task_id": task.id, "assignees": task.assignees }))
         }
+        Undo::ClientOwner { kind, id, owner_id, previous } => match kind {
+            EntityKind::Contact => client_owner::<Contact>(state, user, *id, *owner_id, *previous).await,
+            EntityKind::Company => client_owner::<Company>(state, user, *id, *owner_id, *previous).await,
+            other => Err(Error::Internal(format!("a client owner undo for a {other}"))),
+        },
         Undo::Reopen { task_id, version, next_task } => {
             let task = tasks::reopen(state, user, *task_id, *version).await?;
             if let Some((next, next_version)) = next_task {
@@ -165,4 +177,22 @@ async fn apply(state: &AppState, user: &User, undo: &Undo) -> artel_core::Result
             Ok(json!({ "task_id": task.id, "status": task.status }))
         }
     }
+}
+
+/// Puts a client's previous owner back if the owner is still the one the
+/// command set.
+async fn client_owner<T: ClientRecord>(
+    state: &AppState,
+    user: &User,
+    id: Uuid,
+    set: Uuid,
+    previous: Option<Uuid>,
+) -> artel_core::Result<serde_json::Value> {
+    let current: T = clients::get(state, user, id).await?;
+    if current.fields().owner_id != Some(set) {
+        return Err(Error::conflict("stale_version", "the owner was changed since"));
+    }
+    let patch = ClientPatch { owner_id: Some(previous), ..ClientPatch::default() };
+    let after = clients::update::<T>(state, user, id, patch).await?.record;
+    Ok(json!({ "id": after.id(), "kind": T::KIND, "owner_id": after.fields().owner_id }))
 }

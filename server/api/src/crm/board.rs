@@ -1,18 +1,17 @@
-//! Board notifications: after a deal or a pipeline's stages change, the change is
-//! appended to the pipeline's board log and published, so every watcher's board
-//! updates live, in order, on every node.
-//!
-//! The log is written right after the change, not in its transaction: if the
-//! process dies in between, watchers miss that one update until they reload the
-//! board, but the deal itself is never wrong. (Writing both in one transaction is
-//! the next step once the deal store takes a board change.)
+//! Board notifications: a deal or task write logs the board changes it causes
+//! (the card as it now is, or its removal) in its own transaction — the use case
+//! builds them with `deal_changes` / `task_changes` and hands them to the store —
+//! then publishes the logged events, so every watcher's board updates live, in
+//! order, on every node, and a crash between commit and publish loses nothing:
+//! watchers catch up from the log. Stage edits (a "reload" hint) still log right
+//! after their change.
 
 use artel_core::crm::deal::Deal;
 use std::collections::HashMap;
 
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::task::{summarise, DealTaskSummary, Task, TaskStatus};
-use artel_core::event::BoardChange;
+use artel_core::event::{BoardAppend, BoardChange, BoardEvent};
 use artel_core::ports::tasks::TaskFilter;
 use uuid::Uuid;
 
@@ -23,6 +22,13 @@ pub async fn record(state: &AppState, workspace: Uuid, pipeline: Uuid, change: B
     match state.store.append_board_event(workspace, pipeline, &change, state.clock.now()).await {
         Ok(event) => state.committer.publish_board(event),
         Err(e) => tracing::warn!(error = %e, %pipeline, "could not record a board change"),
+    }
+}
+
+/// Publishes board events a write has committed.
+pub fn publish(state: &AppState, events: Vec<BoardEvent>) {
+    for event in events {
+        state.committer.publish_board(event);
     }
 }
 
@@ -44,9 +50,11 @@ pub async fn tasks_of(state: &AppState, deal: &Deal) -> DealTaskSummary {
     }
 }
 
-/// A task of a deal was created or changed: the deal's card (open tasks, next
-/// task) changes on every board. Both deals when the task moved between them.
-pub async fn task_changed(state: &AppState, before: Option<&Task>, after: &Task) {
+/// The board changes a task write causes: a task of a deal changes the deal's
+/// card (open tasks, next task) — both deals' cards when the task moved between
+/// them. The summary is computed with `after` in place of the stored task, since
+/// the write has not happened yet.
+pub async fn task_changes(state: &AppState, before: Option<&Task>, after: &Task) -> Vec<BoardAppend> {
     let mut deals: Vec<Uuid> = Vec::new();
     for t in before.into_iter().chain(std::iter::once(after)) {
         if let Some(EntityRef { kind: EntityKind::Deal, id }) = t.entity {
@@ -55,12 +63,42 @@ pub async fn task_changed(state: &AppState, before: Option<&Task>, after: &Task)
             }
         }
     }
+    let mut out = Vec::new();
     for id in deals {
-        match state.store.get_deal(after.workspace_id, id).await {
-            Ok(deal) => deal_changed(state, Some(&deal), &deal).await,
-            Err(e) => tracing::debug!(error = %e, deal = %id, "no card to update for a task"),
+        let deal = match state.store.get_deal(after.workspace_id, id).await {
+            Ok(deal) => deal,
+            Err(e) => {
+                tracing::debug!(error = %e, deal = %id, "no card to update for a task");
+                continue;
+            }
+        };
+        if deal.archived_at.is_some() {
+            continue; // not on any board
         }
+        let filter = TaskFilter {
+            deals: vec![deal.id],
+            statuses: vec![TaskStatus::Open, TaskStatus::InProgress],
+            limit: 0,
+            ..TaskFilter::default()
+        };
+        let mut tasks = match state.store.list_tasks(deal.workspace_id, &filter).await {
+            Ok(tasks) => tasks,
+            Err(e) => {
+                tracing::warn!(error = %e, deal = %deal.id, "could not read a deal's tasks for its card");
+                continue;
+            }
+        };
+        tasks.retain(|t| t.id != after.id);
+        if after.entity == Some(EntityRef { kind: EntityKind::Deal, id: deal.id }) {
+            tasks.push(after.clone());
+        }
+        let summary = summarise(&tasks);
+        out.push(BoardAppend {
+            pipeline_id: deal.pipeline_id,
+            change: BoardChange::DealUpserted { deal: Box::new(deal), tasks: Some(summary) },
+        });
     }
+    out
 }
 
 /// Task summaries of many deals at once (the board).
@@ -86,21 +124,25 @@ pub async fn tasks_of_many(
     Ok(by_deal.into_iter().map(|(id, tasks)| (id, summarise(&tasks))).collect())
 }
 
-/// The board changes one deal write causes.
-pub async fn deal_changed(state: &AppState, before: Option<&Deal>, after: &Deal) {
-    let ws = after.workspace_id;
+/// The board changes one deal write causes, to log with it.
+pub async fn deal_changes(state: &AppState, before: Option<&Deal>, after: &Deal) -> Vec<BoardAppend> {
+    let mut out = Vec::new();
     if let Some(b) = before {
         if b.pipeline_id != after.pipeline_id && b.archived_at.is_none() {
-            record(state, ws, b.pipeline_id, BoardChange::DealRemoved { deal_id: b.id }).await;
+            out.push(BoardAppend {
+                pipeline_id: b.pipeline_id,
+                change: BoardChange::DealRemoved { deal_id: b.id },
+            });
         }
     }
     let change = if after.archived_at.is_some() {
         if before.is_some_and(|b| b.archived_at.is_some()) {
-            return;
+            return out;
         }
         BoardChange::DealRemoved { deal_id: after.id }
     } else {
         BoardChange::DealUpserted { deal: Box::new(after.clone()), tasks: Some(tasks_of(state, after).await) }
     };
-    record(state, ws, after.pipeline_id, change).await;
+    out.push(BoardAppend { pipeline_id: after.pipeline_id, change });
+    out
 }

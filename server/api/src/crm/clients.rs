@@ -5,7 +5,7 @@
 
 use artel_core::crm::client::{self, Company, CompanyId, Contact, Phone, MAX_NOTES_CHARS};
 use artel_core::crm::entity::{EntityKind, EntityRef};
-use artel_core::crm::history::{diff, HistoryEntry};
+use artel_core::crm::history::{diff, HistoryCursor, HistoryEntry};
 use artel_core::ports::crm::{ClientFilter, ClientSort};
 use artel_core::user::{Role, User, UserId};
 use artel_core::workspace::WorkspaceId;
@@ -719,7 +719,7 @@ pub async fn history<T: ClientRecord>(
     state: &AppState,
     actor: &User,
     id: Uuid,
-    before: Option<DateTime<Utc>>,
+    before: Option<HistoryCursor>,
     limit: i64,
 ) -> Result<Vec<HistoryEntry>> {
     let _: T = get(state, actor, id).await?;

@@ -1,12 +1,15 @@
 //! Clients in and out as CSV. Export is made for Excel: UTF-8 with a BOM (so
-//! Cyrillic opens right), `;` or `,`, RFC 4180 quoting. Import maps the file's
-//! columns to fields, checks every row like the API does, reports each row, and
+//! Cyrillic opens right), `;` or `,`, RFC 4180 quoting, and one `custom.<key>`
+//! column per custom field definition. Import maps the file's columns to fields
+//! (custom ones too), checks every row like the API does, reports each row, and
 //! writes everything it accepts in one store call: it never half-applies.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use artel_core::crm::client::Company;
+use artel_core::crm::custom_field::{self, FieldDef, FieldKind};
+use artel_core::crm::custom_text;
 use artel_core::crm::entity::EntityKind;
 use artel_core::ports::crm::ClientFilter;
 use artel_core::user::User;
@@ -68,9 +71,12 @@ pub struct ImportRequest {
     pub delimiter: Option<Delimiter>,
     /// CSV header → field: name, phone, phones, email, emails, position (contacts),
     /// website (companies), company (contacts: linked by name, created if new),
-    /// address, tags, owner_email, source, notes. Unmapped columns are ignored.
-    /// When omitted, headers named like the fields (as the export writes them,
-    /// `owner` for owner_email) are used.
+    /// address, tags, owner_email, source, notes, or `custom.<key>` for a custom
+    /// field (values as the export writes them: money "1500.50 RUB", dates
+    /// YYYY-MM-DD or DD.MM.YYYY, list options comma-separated, users by e-mail;
+    /// checked like a REST write, required fields included). Unmapped columns are
+    /// ignored. When omitted, headers named like the fields (as the export writes
+    /// them, `owner` for owner_email) are used.
     pub mapping: Option<BTreeMap<String, String>>,
     /// Check and report, write nothing.
     #[serde(default)]
@@ -159,6 +165,20 @@ fn text_cell(s: &str) -> String {
     }
 }
 
+/// A custom value as a cell: users by e-mail (as the owner column), the rest in
+/// the text form the import reads back.
+fn custom_cell(def: &FieldDef, value: Option<&serde_json::Value>, emails: &HashMap<Uuid, String>) -> String {
+    let Some(value) = value else { return String::new() };
+    if def.kind == FieldKind::User {
+        if let Some(email) =
+            value.as_str().and_then(|s| s.parse::<Uuid>().ok()).and_then(|id| emails.get(&id))
+        {
+            return text_cell(email);
+        }
+    }
+    text_cell(&custom_text::to_text(def, value))
+}
+
 fn csv_failed(e: impl fmt::Display) -> Error {
     Error::Internal(format!("writing CSV: {e}"))
 }
@@ -180,7 +200,10 @@ pub async fn export<T: ClientRecord>(
         .terminator(csv::Terminator::CRLF)
         .from_writer("\u{feff}".as_bytes().to_vec());
     let cols = columns(T::KIND);
-    w.write_record(cols).map_err(csv_failed)?;
+    let defs = state.store.list_custom_fields(ws, Some(T::KIND)).await?;
+    let header: Vec<String> =
+        cols.iter().map(|c| c.to_string()).chain(defs.iter().map(|d| format!("custom.{}", d.key))).collect();
+    w.write_record(&header).map_err(csv_failed)?;
     filter.limit = EXPORT_PAGE;
     filter.offset = 0;
     loop {
@@ -217,6 +240,7 @@ pub async fn export<T: ClientRecord>(
                     "notes" => text_cell(&f.notes),
                     _ => record.created_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 })
+                .chain(defs.iter().map(|d| custom_cell(d, f.custom.get(&d.key), &owners)))
                 .collect();
             w.write_record(&row).map_err(csv_failed)?;
         }
@@ -247,6 +271,8 @@ enum Target {
     OwnerEmail,
     Source,
     Notes,
+    /// The custom field at this index of the kind's definitions.
+    Custom(usize),
 }
 
 const TARGETS: &[(&str, Target)] = &[
@@ -270,8 +296,11 @@ impl Target {
         TARGETS.iter().find(|(n, _)| *n == s).map(|(_, t)| *t)
     }
 
-    fn as_str(self) -> &'static str {
-        TARGETS.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("")
+    fn name(self, defs: &[FieldDef]) -> String {
+        match self {
+            Target::Custom(i) => defs.get(i).map(|d| format!("custom.{}", d.key)).unwrap_or_default(),
+            _ => TARGETS.iter().find(|(_, t)| *t == self).map(|(n, _)| n.to_string()).unwrap_or_default(),
+        }
     }
 
     fn applies(self, kind: EntityKind) -> bool {
@@ -302,23 +331,40 @@ fn valid_fields(kind: EntityKind) -> String {
     TARGETS.iter().filter(|(_, t)| t.applies(kind)).map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
 }
 
+/// A `custom.<key>` name as the custom field it names.
+fn custom_target(name: &str, defs: &[FieldDef]) -> Option<Target> {
+    let key = name.strip_prefix("custom.")?;
+    defs.iter().position(|d| d.key == key).map(Target::Custom)
+}
+
 /// The (column index, field) pairs to read, in column order.
 fn resolve_mapping(
     kind: EntityKind,
     headers: &[String],
     mapping: Option<&BTreeMap<String, String>>,
+    defs: &[FieldDef],
 ) -> artel_core::Result<Vec<(usize, Target)>> {
     let invalid = |m: String| Error::invalid("mapping", m);
     let mut cols: Vec<(usize, Target)> = Vec::new();
     match mapping {
         Some(m) => {
             for (header, field) in m {
-                let target = Target::parse(field.trim()).filter(|t| t.applies(kind)).ok_or_else(|| {
-                    invalid(format!(
-                        "column {header:?}: unknown field {field:?} for a {kind}; the fields are {}",
-                        valid_fields(kind)
-                    ))
-                })?;
+                let field_name = field.trim();
+                let target = if field_name.starts_with("custom.") {
+                    custom_target(field_name, defs).ok_or_else(|| {
+                        invalid(format!(
+                            "column {header:?}: {field_name:?} is not a custom field of a {kind}"
+                        ))
+                    })?
+                } else {
+                    Target::parse(field_name).filter(|t| t.applies(kind)).ok_or_else(|| {
+                        invalid(format!(
+                            "column {header:?}: unknown field {field:?} for a {kind}; the fields are {}, \
+                             or custom.<key> for a custom field",
+                            valid_fields(kind)
+                        ))
+                    })?
+                };
                 let at: Vec<usize> = headers
                     .iter()
                     .enumerate()
@@ -335,7 +381,11 @@ fn resolve_mapping(
         None => {
             for (i, h) in headers.iter().enumerate() {
                 let key = h.to_lowercase();
-                let target = if key == "owner" { Some(Target::OwnerEmail) } else { Target::parse(&key) };
+                let target = if key == "owner" {
+                    Some(Target::OwnerEmail)
+                } else {
+                    Target::parse(&key).or_else(|| custom_target(&key, defs))
+                };
                 if let Some(t) = target.filter(|t| t.applies(kind)) {
                     if t.repeatable() || !cols.iter().any(|(_, c)| *c == t) {
                         cols.push((i, t));
@@ -346,7 +396,7 @@ fn resolve_mapping(
     }
     for (_, t) in &cols {
         if !t.repeatable() && cols.iter().filter(|(_, c)| c == t).count() > 1 {
-            return Err(invalid(format!("several columns are mapped to {}", t.as_str())));
+            return Err(invalid(format!("several columns are mapped to {}", t.name(defs))));
         }
     }
     if !cols.iter().any(|(_, t)| *t == Target::Name) {
@@ -420,15 +470,41 @@ fn reason(e: Error) -> String {
     }
 }
 
-/// Reads one row into checked fields; `Ok(None)` for a row with no values.
-fn parse_row(
-    cols: &[(usize, Target)],
+/// What every row is read against, loaded once per import.
+struct RowContext<'a> {
+    cols: &'a [(usize, Target)],
+    /// Columns of the header row.
     width: usize,
-    record: &csv::StringRecord,
-    region: &str,
-    owners: &HashMap<String, Uuid>,
-    actor: &User,
-) -> Result<Option<Parsed>, String> {
+    region: &'a str,
+    /// Who may own a client, by lower-cased e-mail.
+    owners: &'a HashMap<String, Uuid>,
+    /// Active users (guests too: a user field may name anyone active, as over
+    /// REST), by lower-cased e-mail.
+    people: &'a HashMap<String, Uuid>,
+    defs: &'a [FieldDef],
+    actor: &'a User,
+}
+
+/// A custom cell as the value a REST write would carry; users are given by
+/// e-mail (or id).
+fn custom_raw(
+    def: &FieldDef,
+    text: &str,
+    people: &HashMap<String, Uuid>,
+) -> Result<serde_json::Value, String> {
+    let field = format!("custom.{}", def.key);
+    if def.kind == FieldKind::User && text.parse::<Uuid>().is_err() {
+        return people
+            .get(&text.to_lowercase())
+            .map(|id| serde_json::Value::String(id.to_string()))
+            .ok_or_else(|| format!("{field}: no active user of this workspace has the e-mail {text:?}"));
+    }
+    custom_text::from_text(def, text).map_err(|why| format!("{field}: {why}"))
+}
+
+/// Reads one row into checked fields; `Ok(None)` for a row with no values.
+fn parse_row(ctx: &RowContext<'_>, record: &csv::StringRecord) -> Result<Option<Parsed>, String> {
+    let RowContext { cols, width, region, owners, people, defs, actor } = *ctx;
     if record.iter().all(|c| c.trim().is_empty()) {
         return Ok(None);
     }
@@ -440,6 +516,7 @@ fn parse_row(
     let (mut phones, mut emails, mut tags) = (Vec::new(), Vec::new(), Vec::new());
     let mut patch = ClientPatch::default();
     let (mut owner_email, mut company) = (None, None);
+    let mut custom = serde_json::Map::new();
     for (i, target) in cols {
         let v = cell(record.get(*i).unwrap_or(""));
         if v.is_empty() {
@@ -460,6 +537,11 @@ fn parse_row(
             Target::Source => patch.source = one(),
             Target::OwnerEmail => owner_email = Some(v),
             Target::Company => company = Some(v),
+            Target::Custom(d) => {
+                if let Some(def) = defs.get(*d) {
+                    custom.insert(def.key.clone(), custom_raw(def, v, people)?);
+                }
+            }
         }
     }
     if name.is_empty() {
@@ -478,6 +560,15 @@ fn parse_row(
         })?;
         fields.owner_id = Some(*id);
     }
+    // Checked as a REST create checks them: required fields must have a value
+    // in the row, whether or not the file maps a column to them.
+    let checked = custom_field::apply(defs, &serde_json::Map::new(), &custom).map_err(reason)?;
+    for (field, user) in checked.users {
+        if !people.values().any(|id| *id == user) {
+            return Err(format!("{field}: is not an active user of this workspace"));
+        }
+    }
+    fields.custom = checked.values;
     let company = company
         .map(|c| clients::name(c).map_err(|e| reason(e).replacen("name", "company", 1)))
         .transpose()?;
@@ -575,7 +666,8 @@ pub async fn import<T: ClientRecord>(
     if headers.iter().all(String::is_empty) {
         return Err(Error::invalid("csv", "the file has no header row").into());
     }
-    let cols = resolve_mapping(T::KIND, &headers, req.mapping.as_ref())?;
+    let defs = state.store.list_custom_fields(actor.workspace_id, Some(T::KIND)).await?;
+    let cols = resolve_mapping(T::KIND, &headers, req.mapping.as_ref(), &defs)?;
     let mut records = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         if i >= MAX_IMPORT_ROWS {
@@ -589,19 +681,22 @@ pub async fn import<T: ClientRecord>(
     }
 
     let region = clients::phone_region(state, actor).await?;
-    let owners: HashMap<String, Uuid> = state
-        .store
-        .list_users(actor.workspace_id)
-        .await?
-        .into_iter()
-        .filter(clients::may_own)
-        .map(|u| (u.email.to_lowercase(), u.id))
-        .collect();
-    let rows: Vec<(usize, Result<Option<Parsed>, String>)> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (i + 1, parse_row(&cols, headers.len(), r, &region, &owners, actor)))
-        .collect();
+    let users = state.store.list_users(actor.workspace_id).await?;
+    let owners: HashMap<String, Uuid> =
+        users.iter().filter(|u| clients::may_own(u)).map(|u| (u.email.to_lowercase(), u.id)).collect();
+    let people: HashMap<String, Uuid> =
+        users.iter().filter(|u| u.is_active()).map(|u| (u.email.to_lowercase(), u.id)).collect();
+    let ctx = RowContext {
+        cols: &cols,
+        width: headers.len(),
+        region: &region,
+        owners: &owners,
+        people: &people,
+        defs: &defs,
+        actor,
+    };
+    let rows: Vec<(usize, Result<Option<Parsed>, String>)> =
+        records.iter().enumerate().map(|(i, r)| (i + 1, parse_row(&ctx, r))).collect();
     let existing = existing_keys::<T>(state, actor, &rows).await?;
     let mut companies = if T::KIND == EntityKind::Contact {
         existing_companies(state, actor, &rows).await?
@@ -687,15 +782,19 @@ mod tests {
     #[test]
     fn mapping_is_checked_and_defaults_to_export_headers() {
         let h = headers(&["name", "phones", "owner", "created_at", "website"]);
-        let cols = resolve_mapping(EntityKind::Contact, &h, None).ok().unwrap_or_default();
+        let cols = resolve_mapping(EntityKind::Contact, &h, None, &[]).ok().unwrap_or_default();
         assert_eq!(cols, vec![(0, Target::Name), (1, Target::Phones), (2, Target::OwnerEmail)]);
 
         let h = headers(&["Имя", "Телефон"]);
         let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
             pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
         };
-        let ok =
-            resolve_mapping(EntityKind::Contact, &h, Some(&map(&[("Имя", "name"), ("Телефон", "phone")])));
+        let ok = resolve_mapping(
+            EntityKind::Contact,
+            &h,
+            Some(&map(&[("Имя", "name"), ("Телефон", "phone")])),
+            &[],
+        );
         assert!(ok.is_ok());
         for bad in [
             map(&[("Имя", "name"), ("Телефон", "fax")]),
@@ -703,7 +802,7 @@ mod tests {
             map(&[("Телефон", "phone")]),
             map(&[("Имя", "name"), ("Телефон", "website")]),
         ] {
-            let r = resolve_mapping(EntityKind::Contact, &h, Some(&bad));
+            let r = resolve_mapping(EntityKind::Contact, &h, Some(&bad), &[]);
             assert!(matches!(r, Err(Error::Invalid { field, .. }) if field == "mapping"), "{bad:?}");
         }
     }

@@ -236,8 +236,9 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
         serde_json::Value::Null,
         json!({"title": deal.title, "stage_id": stage.id}),
     );
-    state.store.create_deal(&deal, &[created]).await?;
-    board::deal_changed(state, None, &deal).await;
+    let changes = board::deal_changes(state, None, &deal).await;
+    let events = state.store.create_deal(&deal, &[created], &changes).await?;
+    board::publish(state, events);
     crate::automation::events::deal_created(state, &deal).await;
     push_assigned(state, actor, &deal);
     if let Some(chat) = deal.chat_id {
@@ -437,11 +438,15 @@ async fn save(
         &serde_json::to_value(&after).map_err(|e| Error::Internal(e.to_string()))?,
         &[NOT_HISTORY, &["stage_entered_at", "closed_at"]].concat(),
     );
-    state.store.update_deal(&after, before.version, &history).await.map_err(|e| match e {
-        StoreError::Conflict(_) => Error::conflict("stale_version", "the deal changed meanwhile; reload it"),
-        other => other.into(),
-    })?;
-    board::deal_changed(state, Some(before), &after).await;
+    let changes = board::deal_changes(state, Some(before), &after).await;
+    let events =
+        state.store.update_deal(&after, before.version, &history, &changes).await.map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                Error::conflict("stale_version", "the deal changed meanwhile; reload it")
+            }
+            other => other.into(),
+        })?;
+    board::publish(state, events);
     if let Some(chat) = after.chat_id {
         if let Some((from, to)) = &moved {
             system::post(state, actor, chat, texts::deal_moved(actor, &from.name, &to.name)).await?;

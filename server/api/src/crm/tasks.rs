@@ -283,8 +283,9 @@ pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Ta
     };
     let reminders = reminder_rows(&task, &input.reminders)?;
     let created = entry(&task, actor, "created", serde_json::Value::Null, json!({"title": task.title}));
-    state.store.create_task(&task, &reminders, &[created]).await?;
-    board::task_changed(state, None, &task).await;
+    let changes = board::task_changes(state, None, &task).await;
+    let events = state.store.create_task(&task, &reminders, &[created], &changes).await?;
+    board::publish(state, events);
     tell_deal(state, actor, &task, false).await?;
     crate::automation::events::task(state, "task.created", &task).await;
     push_assigned(state, actor, &task, &[]);
@@ -470,8 +471,9 @@ async fn finish(state: &AppState, actor: &User, done: &Task) -> Result<Option<Ta
         serde_json::Value::Null,
         json!({"title": next.title, "previous": done.id}),
     );
-    state.store.create_task(&next, &reminders, &[created]).await?;
-    board::task_changed(state, None, &next).await;
+    let changes = board::task_changes(state, None, &next).await;
+    let events = state.store.create_task(&next, &reminders, &[created], &changes).await?;
+    board::publish(state, events);
     Ok(Some(next))
 }
 
@@ -516,15 +518,18 @@ async fn save(
             history.push(entry(&after, actor, "reminders", json!(old), json!(new)));
         }
     }
-    state.store.update_task(&after, before.version, reminders.as_deref(), &history).await.map_err(
-        |e| match e {
+    let changes = board::task_changes(state, Some(before), &after).await;
+    let events = state
+        .store
+        .update_task(&after, before.version, reminders.as_deref(), &history, &changes)
+        .await
+        .map_err(|e| match e {
             StoreError::Conflict(_) => {
                 Error::conflict("stale_version", "the task changed meanwhile; reload it")
             }
             other => other.into(),
-        },
-    )?;
-    board::task_changed(state, Some(before), &after).await;
+        })?;
+    board::publish(state, events);
     Ok(after)
 }
 

@@ -21,8 +21,8 @@ use crate::crm::csv_io::{self, Delimiter, ImportReport, ImportRequest};
 use crate::error::ApiResult;
 use crate::extract::double_option;
 use crate::extract::{Json, Path, Query};
-use crate::http::contacts::{csv_response, CheckDuplicates, HistoryQuery};
-use crate::http::crm_dto::HistoryDto;
+use crate::http::contacts::{csv_response, CheckDuplicates};
+use crate::http::crm_dto::{HistoryDto, HistoryQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -357,8 +357,7 @@ pub async fn history(
     Path(id): Path<Uuid>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<HistoryDto>>> {
-    let entries =
-        clients::history::<Company>(&state, &auth.user, id, q.before, clients::limit(q.limit)?).await?;
+    let entries = clients::history::<Company>(&state, &auth.user, id, q.cursor()?, q.limit()?).await?;
     Ok(Json(entries.iter().map(HistoryDto::from).collect()))
 }
 

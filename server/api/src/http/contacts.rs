@@ -20,7 +20,7 @@ use crate::crm::csv_io::{self, Delimiter, ImportReport, ImportRequest};
 use crate::error::ApiResult;
 use crate::extract::double_option;
 use crate::extract::{Json, Path, Query};
-use crate::http::crm_dto::HistoryDto;
+use crate::http::crm_dto::{HistoryDto, HistoryQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -218,16 +218,6 @@ pub struct ContactExportQuery {
     pub sort: Option<SortParam>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct HistoryQuery {
-    /// 1..=200, default 50.
-    pub limit: Option<i64>,
-    /// RFC 3339: entries before this time (the `at` of the last one seen).
-    pub before: Option<DateTime<Utc>>,
-}
-
 /// The body of a CSV download.
 pub fn csv_response(bytes: Vec<u8>, filename: &str) -> Response {
     (
@@ -397,8 +387,7 @@ pub async fn history(
     Path(id): Path<Uuid>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<HistoryDto>>> {
-    let entries =
-        clients::history::<Contact>(&state, &auth.user, id, q.before, clients::limit(q.limit)?).await?;
+    let entries = clients::history::<Contact>(&state, &auth.user, id, q.cursor()?, q.limit()?).await?;
     Ok(Json(entries.iter().map(HistoryDto::from).collect()))
 }
 

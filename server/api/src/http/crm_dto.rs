@@ -1,12 +1,12 @@
 //! Wire shapes of the CRM: pipelines, stages, deals, history.
 
 use artel_core::crm::deal::Deal;
-use artel_core::crm::history::HistoryEntry;
+use artel_core::crm::history::{HistoryCursor, HistoryEntry};
 use artel_core::crm::pipeline::{Pipeline, Stage, StageKind};
 use artel_core::crm::task::{DealTaskSummary, NextTask};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -187,4 +187,39 @@ impl From<&HistoryEntry> for HistoryDto {
 pub enum TimelineItem {
     Change { at: DateTime<Utc>, change: HistoryDto },
     Message { at: DateTime<Utc>, message: crate::messaging::wire::MessageDto },
+}
+
+/// Paging of a record's history or timeline, newest first. To get the next page
+/// pass the `at` and `id` of the last item received (for a timeline message, its
+/// `at` and the message id): the page continues right after that item, so items
+/// sharing one `at` (one edit writes several entries) are never skipped.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// 1..=200, default 50.
+    pub limit: Option<i64>,
+    /// RFC 3339: the `at` of the last item seen. Alone, every item at that
+    /// moment is skipped too.
+    pub before: Option<DateTime<Utc>>,
+    /// The id of the last item seen; needs `before`.
+    pub before_id: Option<Uuid>,
+}
+
+impl HistoryQuery {
+    /// The cursor this query names, if any.
+    pub fn cursor(&self) -> artel_core::Result<Option<HistoryCursor>> {
+        match (self.before, self.before_id) {
+            (Some(at), id) => Ok(Some(HistoryCursor { at, id })),
+            (None, None) => Ok(None),
+            (None, Some(_)) => {
+                Err(artel_core::Error::invalid("before", "before_id needs before (the item's at)"))
+            }
+        }
+    }
+
+    /// The page size, 1..=200 (50 by default).
+    pub fn limit(&self) -> artel_core::Result<i64> {
+        crate::extract::page_limit(self.limit, 50)
+    }
 }

@@ -16,7 +16,7 @@ use crate::auth::AuthUser;
 use crate::crm::deals::{self, NewDeal};
 use crate::error::ApiResult;
 use crate::extract::{double_option, page_limit, Json, Path, Query};
-use crate::http::crm_dto::{DealDto, HistoryDto, TimelineItem};
+use crate::http::crm_dto::{DealDto, HistoryDto, HistoryQuery, TimelineItem};
 use crate::http::timelines;
 use crate::state::AppState;
 
@@ -106,14 +106,6 @@ pub struct DealQuery {
     /// 1..=200, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// 1..=200, default 50.
-    pub limit: Option<i64>,
 }
 
 /// Creates a deal (and its chat).
@@ -277,11 +269,13 @@ pub async fn delete(
     if !auth.user.role.is_admin() {
         return Err(Error::forbidden("only admins delete deals; archive it instead").into());
     }
-    state.store.delete_deal(auth.user.workspace_id, id).await?;
+    let mut changes = Vec::new();
     if deal.archived_at.is_none() {
         let change = artel_core::event::BoardChange::DealRemoved { deal_id: deal.id };
-        crate::crm::board::record(&state, deal.workspace_id, deal.pipeline_id, change).await;
+        changes.push(artel_core::event::BoardAppend { pipeline_id: deal.pipeline_id, change });
     }
+    let events = state.store.delete_deal(auth.user.workspace_id, id, &changes, state.clock.now()).await?;
+    crate::crm::board::publish(&state, events);
     if let Some(chat) = deal.chat_id {
         let now = state.clock.now();
         let patch =
@@ -295,35 +289,37 @@ pub async fn delete(
 
 /// The deal's change history, newest first.
 #[utoipa::path(get, path = "/deals/{id}/history", operation_id = "deal_history", tag = "crm", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Deal id"), PageQuery),
-    responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = Uuid, Path, description = "Deal id"), HistoryQuery),
+    responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<Uuid>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<HistoryDto>>> {
+    let (cursor, limit) = (q.cursor()?, q.limit()?);
     deals::visible(&state, &auth.user, id).await?;
     let entity = EntityRef { kind: EntityKind::Deal, id };
-    let entries =
-        state.store.list_history(auth.user.workspace_id, entity, None, page_limit(q.limit, 50)?).await?;
+    let entries = state.store.list_history(auth.user.workspace_id, entity, cursor, limit).await?;
     Ok(Json(entries.iter().map(HistoryDto::from).collect()))
 }
 
 /// The deal's history merged with its chat's messages, newest first.
 #[utoipa::path(get, path = "/deals/{id}/timeline", tag = "crm", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Deal id"), PageQuery),
-    responses((status = 200, body = Vec<TimelineItem>), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = Uuid, Path, description = "Deal id"), HistoryQuery),
+    responses((status = 200, body = Vec<TimelineItem>), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn timeline(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<Uuid>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<TimelineItem>>> {
+    let (cursor, limit) = (q.cursor()?, q.limit()?);
     let (deal, _) = deals::visible(&state, &auth.user, id).await?;
     let entity = EntityRef { kind: EntityKind::Deal, id };
     let items =
-        timelines::merged(&state, auth.user.workspace_id, entity, deal.chat_id, page_limit(q.limit, 50)?)
-            .await?;
+        timelines::merged(&state, auth.user.workspace_id, entity, deal.chat_id, cursor, limit).await?;
     Ok(Json(items))
 }

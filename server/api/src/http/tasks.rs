@@ -18,7 +18,7 @@ use crate::auth::AuthUser;
 use crate::crm::tasks::{self, NewTask, TaskPatch};
 use crate::error::ApiResult;
 use crate::extract::{double_option, page_limit, Json, Path, Query};
-use crate::http::crm_dto::HistoryDto;
+use crate::http::crm_dto::{HistoryDto, HistoryQuery};
 use crate::state::AppState;
 
 /// Active tasks "my tasks" looks at.
@@ -426,17 +426,18 @@ pub async fn subtasks(
 
 /// The task's change history, newest first.
 #[utoipa::path(get, path = "/tasks/{id}/history", operation_id = "task_history", tag = "tasks", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Task id"), TaskPageQuery),
-    responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = Uuid, Path, description = "Task id"), HistoryQuery),
+    responses((status = 200, body = Vec<HistoryDto>), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<Uuid>,
-    Query(q): Query<TaskPageQuery>,
+    Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<HistoryDto>>> {
+    let (cursor, limit) = (q.cursor()?, q.limit()?);
     tasks::visible(&state, &auth.user, id).await?;
     let entity = EntityRef { kind: EntityKind::Task, id };
-    let entries =
-        state.store.list_history(auth.user.workspace_id, entity, None, page_limit(q.limit, 50)?).await?;
+    let entries = state.store.list_history(auth.user.workspace_id, entity, cursor, limit).await?;
     Ok(Json(entries.iter().map(HistoryDto::from).collect()))
 }

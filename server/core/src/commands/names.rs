@@ -72,8 +72,8 @@ pub const SPECS: &[Spec] = &[
         aliases: &[],
         usage_en: "/assign @person",
         usage_ru: "/назначить @кто",
-        about_en: "Make someone responsible for this chat's deal or task",
-        about_ru: "Назначить ответственного за сделку или задачу этого чата",
+        about_en: "Make someone responsible for this chat's deal, task, contact or company",
+        about_ru: "Назначить ответственного за сделку, задачу, контакт или компанию этого чата",
     },
     Spec {
         name: CommandName::Done,

@@ -26,6 +26,17 @@ pub struct HistoryEntry {
     pub new: Value,
 }
 
+/// Where a page of history ends: the `(at, id)` of its last (oldest) entry. The
+/// next page holds the entries strictly before it in `(at desc, id desc)` order.
+/// Time alone is not enough: one edit writes several entries with the same `at`,
+/// and a page boundary between them would skip the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryCursor {
+    pub at: DateTime<Utc>,
+    /// `None`: every entry at `at` is excluded too (a bare time bound).
+    pub id: Option<Uuid>,
+}
+
 /// Builds the entries for the fields that differ between two JSON renderings of a
 /// record (top-level keys, and `custom.*` one level down). Keys in `skip` (ids,
 /// timestamps, version) are never recorded.

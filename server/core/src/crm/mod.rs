@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod custom_field;
+pub mod custom_text;
 pub mod deal;
 pub mod entity;
 pub mod history;

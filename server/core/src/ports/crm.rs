@@ -12,8 +12,9 @@ use crate::crm::custom_field::{CustomFieldId, FieldDef};
 use crate::crm::deal::DealVisibility;
 use crate::crm::deal::{Deal, DealId};
 use crate::crm::entity::{EntityKind, EntityRef};
-use crate::crm::history::HistoryEntry;
+use crate::crm::history::{HistoryCursor, HistoryEntry};
 use crate::crm::pipeline::{Pipeline, PipelineId, Stage, StageId, StageKind};
+use crate::event::{BoardAppend, BoardEvent};
 use crate::ports::store::StoreResult;
 use crate::user::{Role, User, UserId};
 use crate::workspace::WorkspaceId;
@@ -105,19 +106,27 @@ impl DealFilter {
 /// Deals.
 #[async_trait]
 pub trait DealStore: Send + Sync {
-    /// Inserts a deal and its history entries.
-    async fn create_deal(&self, deal: &Deal, history: &[HistoryEntry]) -> StoreResult<()>;
+    /// Inserts a deal, its history entries and its board changes (one transaction);
+    /// returns the board events as logged, to publish.
+    async fn create_deal(
+        &self,
+        deal: &Deal,
+        history: &[HistoryEntry],
+        board: &[BoardAppend],
+    ) -> StoreResult<Vec<BoardEvent>>;
     /// Reads a deal.
     async fn get_deal(&self, workspace: WorkspaceId, id: DealId) -> StoreResult<Deal>;
     /// Replaces the deal's row with `deal` (whose `version` is already the new one)
     /// if the stored version is still `expected_version`, and writes the history
-    /// entries; `Conflict("deal version")` if someone changed it meanwhile.
+    /// entries and board changes; `Conflict("deal version")` if someone changed it
+    /// meanwhile (then nothing is written).
     async fn update_deal(
         &self,
         deal: &Deal,
         expected_version: i64,
         history: &[HistoryEntry],
-    ) -> StoreResult<()>;
+        board: &[BoardAppend],
+    ) -> StoreResult<Vec<BoardEvent>>;
     /// Deals matching the filter: by stage position, then card position, then id.
     async fn list_deals(&self, workspace: WorkspaceId, filter: &DealFilter) -> StoreResult<Vec<Deal>>;
     /// `(deal id, position)` of the unarchived cards in a stage, ascending.
@@ -129,8 +138,14 @@ pub trait DealStore: Send + Sync {
     /// Rewrites card positions (used to make room in a crowded column). Does not
     /// bump versions: order within a column is not part of a deal's content.
     async fn set_positions(&self, workspace: WorkspaceId, positions: &[(DealId, i64)]) -> StoreResult<()>;
-    /// Deletes a deal and its history (admins; irreversible).
-    async fn delete_deal(&self, workspace: WorkspaceId, id: DealId) -> StoreResult<()>;
+    /// Deletes a deal and its history (admins; irreversible), logging the board changes.
+    async fn delete_deal(
+        &self,
+        workspace: WorkspaceId,
+        id: DealId,
+        board: &[BoardAppend],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<BoardEvent>>;
 }
 
 /// Which clients to list.
@@ -238,12 +253,13 @@ pub trait CustomFieldStore: Send + Sync {
 pub trait HistoryStore: Send + Sync {
     /// Appends entries (for changes not made through the record stores above).
     async fn append_history(&self, entries: &[HistoryEntry]) -> StoreResult<()>;
-    /// A record's history, newest first, entries before `before` when given.
+    /// A record's history, newest first (`at` desc, then `id` desc), only the
+    /// entries after the cursor in that order when one is given.
     async fn list_history(
         &self,
         workspace: WorkspaceId,
         entity: EntityRef,
-        before: Option<DateTime<Utc>>,
+        before: Option<HistoryCursor>,
         limit: i64,
     ) -> StoreResult<Vec<HistoryEntry>>;
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::crm::entity::EntityRef;
 use crate::crm::history::HistoryEntry;
 use crate::crm::task::{Task, TaskId, TaskReminder, TaskStatus};
+use crate::event::{BoardAppend, BoardEvent};
 use crate::ports::store::StoreResult;
 use crate::user::UserId;
 use crate::workspace::WorkspaceId;
@@ -55,25 +56,29 @@ pub struct TaskFilter {
 
 #[async_trait]
 pub trait TaskStore: Send + Sync {
-    /// Inserts a task, its reminders and its history entries.
+    /// Inserts a task, its reminders, its history entries and the board changes it
+    /// causes (its deal's card), in one transaction; returns the board events.
     async fn create_task(
         &self,
         task: &Task,
         reminders: &[TaskReminder],
         history: &[HistoryEntry],
-    ) -> StoreResult<()>;
+        board: &[BoardAppend],
+    ) -> StoreResult<Vec<BoardEvent>>;
     /// Reads a task.
     async fn get_task(&self, workspace: WorkspaceId, id: TaskId) -> StoreResult<Task>;
     /// Replaces the task's row with `task` (version already the new one) if the
     /// stored version is still `expected_version` (`Conflict("task version")`
-    /// otherwise); replaces its unfired reminders when `reminders` is given.
+    /// otherwise); replaces its unfired reminders when `reminders` is given; logs
+    /// the board changes in the same transaction.
     async fn update_task(
         &self,
         task: &Task,
         expected_version: i64,
         reminders: Option<&[TaskReminder]>,
         history: &[HistoryEntry],
-    ) -> StoreResult<()>;
+        board: &[BoardAppend],
+    ) -> StoreResult<Vec<BoardEvent>>;
     /// Tasks matching the filter, by due moment (none last), then id.
     async fn list_tasks(&self, workspace: WorkspaceId, filter: &TaskFilter) -> StoreResult<Vec<Task>>;
     /// A task's reminders, by time.

@@ -1,8 +1,9 @@
-//! `/assign @person`: the person becomes the owner of the chat's deal, or the
-//! assignee of the chat's task.
+//! `/assign @person`: the person becomes the owner of the chat's deal, contact
+//! or company, or the assignee of the chat's task.
 
 use artel_core::commands::assign::AssignCommand;
 use artel_core::commands::CommandName;
+use artel_core::crm::client::{Company, Contact};
 use artel_core::crm::deal::DealPatch;
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use serde_json::json;
@@ -12,7 +13,10 @@ use crate::commands::apply::task::deal_chat_of;
 use crate::commands::reply::CommandFailure;
 use crate::commands::undo::Undo;
 use crate::commands::{resolve, Applied, Ctx, Outcome};
+use crate::crm::clients::{self, ClientPatch, ClientRecord};
 use crate::crm::{deals, tasks};
+use crate::http::companies::CompanyDto;
+use crate::http::contacts::ContactDto;
 use crate::http::crm_dto::DealDto;
 use crate::http::tasks::TaskDto;
 use crate::state::AppState;
@@ -63,15 +67,76 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
                 }),
             })
         }
+        Some(EntityRef { kind: EntityKind::Contact, id }) => {
+            let (after, undo) = client_owner::<Contact>(state, ctx, id, person.id).await?;
+            Ok(client_applied(
+                ctx,
+                &person.name,
+                &after.name,
+                json!({ "contact": ContactDto::from(&after) }),
+                undo,
+            ))
+        }
+        Some(EntityRef { kind: EntityKind::Company, id }) => {
+            let (after, undo) = client_owner::<Company>(state, ctx, id, person.id).await?;
+            Ok(client_applied(
+                ctx,
+                &person.name,
+                &after.name,
+                json!({ "company": CompanyDto::from(&after) }),
+                undo,
+            ))
+        }
         _ => Err(CommandFailure::coded(
             "no_target",
             say(
                 u,
-                "nothing to assign here: use /assign in a deal's or a task's chat".into(),
-                "здесь некого назначать: /назначить работает в чате сделки или задачи".into(),
+                "nothing to assign here: use /assign in the chat of a deal, task, contact or company".into(),
+                "здесь некого назначать: /назначить работает в чате сделки, задачи, контакта или компании"
+                    .into(),
             ),
             CommandName::Assign,
             u.language,
         )),
     }
+}
+
+/// Makes `owner` the client's responsible person through the same service as
+/// the REST API (who may own a client, history, duplicates untouched); the
+/// undo puts the previous owner back.
+async fn client_owner<T: ClientRecord>(
+    state: &AppState,
+    ctx: &Ctx,
+    id: uuid::Uuid,
+    owner: uuid::Uuid,
+) -> Result<(T, Option<Undo>), CommandFailure> {
+    let u = &ctx.user;
+    let before: T = clients::get(state, u, id).await?;
+    let patch = ClientPatch { owner_id: Some(Some(owner)), ..ClientPatch::default() };
+    let after = clients::update::<T>(state, u, id, patch).await?.record;
+    let previous = before.fields().owner_id;
+    let undo = (previous != after.fields().owner_id).then_some(Undo::ClientOwner {
+        kind: T::KIND,
+        id,
+        owner_id: owner,
+        previous,
+    });
+    Ok((after, undo))
+}
+
+fn client_applied(
+    ctx: &Ctx,
+    person: &str,
+    client: &str,
+    data: serde_json::Value,
+    undo: Option<Undo>,
+) -> Applied {
+    let u = &ctx.user;
+    let text = say(
+        u,
+        format!("👤 {} made {person} responsible for «{client}»", u.name),
+        format!("👤 {} назначил(а) ответственным за «{client}»: {person}", u.name),
+    );
+    // The client service posts nothing in the chat: this is everyone's notice.
+    Applied { post: Some(text.clone()), text, data, undo }
 }
