@@ -120,12 +120,10 @@ fi
 # gigabytes); asking for the same test build again is a no-op when fresh.
 artel_bin() {
   local bin
-  bin="$(cd "${CARGO_TARGET_DIR:-target}" 2>/dev/null && pwd)/debug/artel"
-  if [ ! -x "$bin" ]; then
-    say "building the server binary (cargo test --workspace --no-run)" >&2
-    cargo test --workspace --no-run --quiet >&2
-    bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/artel"
-  fi
+  # Fresh after the test run, so a no-op then; builds it if anything is stale.
+  cargo test --workspace --no-run --quiet >&2
+  bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/artel"
+  [ -x "$bin" ] || { say "no $bin after the workspace test build" >&2; exit 1; }
   printf '%s\n' "$bin"
 }
 

@@ -442,6 +442,29 @@ async fn csv_export_and_import_carry_custom_fields(backend: Backend) {
     let r = app.post("/companies/import", tok(&w.bob), json!({"csv": "name,custom.budget\nБета,1\n"})).await;
     r.expect(200);
     assert_eq!(r.body["counts"]["imported"], 1, "a contact's field is no company column: {}", r.body);
+
+    // A contact's company column creates companies only as `POST /companies` would:
+    // with a required company field and no way to fill it, that row is refused.
+    define(&w, json!({"entity": "company", "key": "kpp", "label": "КПП", "kind": "text", "required": true}))
+        .await;
+    let companies_before = app.get("/companies", &w.bob.access_token).await.body["total"].clone();
+    let r = app
+        .post(
+            "/contacts/import",
+            tok(&w.bob),
+            json!({"csv": "name;company;custom.region\nЛена;Новая фирма;Тверь\nОля;Альфа;Тверь\n"}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.body["rows"][0]["status"], "error", "{}", r.body);
+    let why = r.body["rows"][0]["reason"].as_str().expect("reason");
+    assert!(why.contains("Новая фирма") && why.contains("custom.kpp"), "{why}");
+    assert_eq!(r.body["rows"][1]["status"], "imported", "an existing company is linked: {}", r.body);
+    assert_eq!(
+        app.get("/companies", &w.bob.access_token).await.body["total"],
+        companies_before,
+        "none created"
+    );
 }
 
 /// Follows `before`/`before_id` from page to page and returns every item's id.

@@ -317,7 +317,7 @@ macro_rules! impl_chat_store {
             async fn member_chat_names(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<(ChatId, String)>> {
                 sqlx::query_as(
                     "select c.id, c.name from chat_members m join chats c on c.id = m.chat_id \
-                     where m.workspace_id = $1 and m.user_id = $2 and c.name is not null",
+                     where m.workspace_id = $1 and m.user_id = $2 and c.workspace_id = $1 and c.name is not null",
                 )
                 .bind(workspace)
                 .bind(user)

@@ -185,6 +185,25 @@ macro_rules! impl_history_store {
                 .await
                 .map_err(backend)
             }
+
+            async fn last_seq_at_or_before(
+                &self,
+                workspace: WorkspaceId,
+                chat: Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> StoreResult<Option<i64>> {
+                let seq: Option<Option<i64>> = sqlx::query_scalar(
+                    "select max(seq) from messages where workspace_id = $1 and chat_id = $2 \
+                     and thread_root_id is null and created_at <= $3",
+                )
+                .bind(workspace)
+                .bind(chat)
+                .bind(at)
+                .fetch_optional(&self.read)
+                .await
+                .map_err(backend)?;
+                Ok(seq.flatten())
+            }
         }
     };
 }

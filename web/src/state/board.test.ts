@@ -59,4 +59,15 @@ describe('board', () => {
     expect(summary(b)[0]).toBe('s1::0:');
     expect(applyBoardChange(b, { type: 'stages_changed' }, {})).toBeNull();
   });
+
+  it('never lets an older version of a card move it back', () => {
+    let b = applyBoardChange(board(), { type: 'deal_upserted', deal: { ...deal('a', 's2', 1), version: 3 } }, {})!;
+    expect(summary(b)[1]).toBe('s2:a:1:1000RUB');
+    // Built from a read of version 2 (before the move), logged after it.
+    const stale = applyBoardChange(b, { type: 'deal_upserted', deal: { ...deal('a', 's1', 1), version: 2 } }, {})!;
+    expect(summary(stale)).toEqual(summary(b));
+    // The same version again (a task change on the card) still applies.
+    b = applyBoardChange(b, { type: 'deal_upserted', deal: { ...deal('a', 's2', 1), version: 3, title: 'renamed' } }, {})!;
+    expect(b.columns[1]!.deals[0]!.title).toBe('renamed');
+  });
 });

@@ -58,11 +58,16 @@ export function place(board: Board, deal: Deal, index?: number): Board {
 /** Applies a live change; `null` means "reload the board" (its stages changed). */
 export function applyBoardChange(board: Board, change: BoardChange, filter: BoardFilter): Board | null {
   switch (change.type) {
-    case 'deal_upserted':
+    case 'deal_upserted': {
+      // An event built from an older read of the deal (a task saved while the
+      // card moved) must not move the card back: versions only grow.
+      const shown = findDeal(board, change.deal.id);
+      if (shown && shown.version > change.deal.version) return board;
       if (change.deal.pipeline_id !== board.pipeline.id || !matches(change.deal, filter)) {
         return without(board, change.deal.id);
       }
       return place(board, change.deal);
+    }
     case 'deal_hidden':
     case 'deal_removed':
       return without(board, change.deal_id);

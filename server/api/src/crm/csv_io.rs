@@ -667,6 +667,9 @@ pub async fn import<T: ClientRecord>(
         return Err(Error::invalid("csv", "the file has no header row").into());
     }
     let defs = state.store.list_custom_fields(actor.workspace_id, Some(T::KIND)).await?;
+    // A contact's `company` column may create companies: they get checked like a
+    // `POST /companies` with no custom values (so a required one refuses the row).
+    let company_defs = state.store.list_custom_fields(actor.workspace_id, Some(EntityKind::Company)).await?;
     let cols = resolve_mapping(T::KIND, &headers, req.mapping.as_ref(), &defs)?;
     let mut records = Vec::new();
     for (i, rec) in reader.records().enumerate() {
@@ -743,6 +746,16 @@ pub async fn import<T: ClientRecord>(
             let id = match companies.get(&key) {
                 Some(id) => *id,
                 None => {
+                    let empty = serde_json::Map::new();
+                    if let Err(e) = custom_field::apply(&company_defs, &empty, &empty) {
+                        counts.errors += 1;
+                        let why = format!(
+                            "company: {name:?} does not exist, and a new company needs {}",
+                            reason(e)
+                        );
+                        report.push(line(RowStatus::Error, Some(why), None));
+                        continue;
+                    }
                     let fields = Fields { name, owner_id: p.fields.owner_id, ..Fields::default() };
                     let company = Company::build(Uuid::now_v7(), actor, now, fields);
                     history.push(clients::created_entry(&company, actor, now)?);

@@ -62,6 +62,9 @@ fn after_cursor(cursor: Option<HistoryCursor>, at: DateTime<Utc>, id: Uuid) -> b
     }
 }
 
+/// Pages one timeline request may read from its chat.
+const MAX_PAGES: usize = 8;
+
 /// Up to `limit` newest top-level messages of the chat past the cursor. Messages
 /// are stored in `seq` order, which follows their commit time, so this walks
 /// back page by page until it has `limit` messages past the cursor; past the
@@ -75,13 +78,21 @@ async fn messages_before(
 ) -> artel_core::Result<Vec<artel_core::message::Message>> {
     let wanted = usize::try_from(limit).unwrap_or(50);
     let mut out = Vec::new();
-    let mut page = HistoryPage::Latest;
-    // The walk is bounded by the chat's length; `limit` is at most 200, so a
-    // deep cursor costs a few more queries, never an unbounded read at once.
-    loop {
-        let batch = state.store.history(workspace, chat, None, page, limit.max(1)).await?;
+    // Jump to the cursor's time first (one indexed max), so a deep cursor costs a
+    // page or two, not a walk from the newest message back.
+    let mut page = match before {
+        None => HistoryPage::Latest,
+        Some(c) => match state.store.last_seq_at_or_before(workspace, chat, c.at).await? {
+            Some(seq) => HistoryPage::Before(seq + 1),
+            None => return Ok(out),
+        },
+    };
+    // Pages never smaller than 50, and a bounded number of them: seq order and
+    // commit time agree but for messages committed in the same instant.
+    for _ in 0..MAX_PAGES {
+        let batch = state.store.history(workspace, chat, None, page, limit.max(50)).await?;
         let Some(oldest) = batch.first().map(|m| m.seq) else { break };
-        let full = i64::try_from(batch.len()).unwrap_or(i64::MAX) >= limit.max(1);
+        let full = i64::try_from(batch.len()).unwrap_or(i64::MAX) >= limit.max(50);
         // `history` pages ascend by seq: newest last.
         for m in batch.into_iter().rev() {
             if out.len() >= wanted {
@@ -116,7 +127,7 @@ async fn of_entity(
     operation_id = "contact_timeline",
     params(("id" = Uuid, Path, description = "Contact id"), HistoryQuery),
     responses((status = 200, body = Vec<TimelineItem>), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn contact(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -132,7 +143,7 @@ pub async fn contact(
     operation_id = "company_timeline",
     params(("id" = Uuid, Path, description = "Company id"), HistoryQuery),
     responses((status = 200, body = Vec<TimelineItem>), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn company(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -147,7 +158,8 @@ pub async fn company(
 #[utoipa::path(get, path = "/tasks/{id}/timeline", tag = "tasks", security(("bearer" = [])),
     operation_id = "task_timeline",
     params(("id" = Uuid, Path, description = "Task id"), HistoryQuery),
-    responses((status = 200, body = Vec<TimelineItem>), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Vec<TimelineItem>), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn task(
     State(state): State<AppState>,
     auth: AuthUser,

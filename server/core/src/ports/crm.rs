@@ -269,6 +269,14 @@ pub trait HistoryStore: Send + Sync {
 pub trait EntityChatStore: Send + Sync {
     /// The chat bound to this record, if any.
     async fn chat_for_entity(&self, workspace: WorkspaceId, entity: EntityRef) -> StoreResult<Option<Uuid>>;
+    /// The highest `seq` of the chat's top-level messages created at or before
+    /// `at`: where a timeline page past a time cursor starts reading.
+    async fn last_seq_at_or_before(
+        &self,
+        workspace: WorkspaceId,
+        chat: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<i64>>;
 }
 
 /// The boards' event logs: one gap-free sequence per pipeline.

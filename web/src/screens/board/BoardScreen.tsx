@@ -98,6 +98,10 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
   const [dragging, setDragging] = useState<Deal | null>(null);
+  // How many cards each column shows (see useCardWindow), by stage id.
+  const [limits, setLimits] = useState<Record<string, number>>({});
+  const limitOf = (stageId: string) => limits[stageId] ?? CARD_PAGE;
+  const showMore = useCallback((stageId: string) => setLimits((l) => ({ ...l, [stageId]: (l[stageId] ?? CARD_PAGE) + CARD_PAGE })), []);
 
   const onDragStart = (e: DragStartEvent) => setDragging(board ? findDeal(board, String(e.active.id)) ?? null : null);
   const onDragEnd = async (e: DragEndEvent) => {
@@ -112,7 +116,9 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     if (overId.startsWith('col:')) {
       stageId = overId.slice(4);
       const col = board.columns.find((c) => c.stage.id === stageId);
-      index = col ? col.deals.filter((d) => d.id !== dealId).length : 0;
+      // Dropped on the column itself: after its last card on screen (a big
+      // column shows only its first cards; a card dropped there stays in view).
+      index = col ? Math.min(col.deals.filter((d) => d.id !== dealId).length, limitOf(stageId)) : 0;
     } else {
       const col = board.columns.find((c) => c.deals.some((d) => d.id === overId));
       if (!col) return;
@@ -175,7 +181,7 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
         <DndContext sensors={sensors} collisionDetection={closestCorners} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
           <div className="board" aria-label={pipelineName}>
             {board.columns.map((col, i) => (
-              <Column key={col.stage.id} col={col} users={users.data} pipelineId={pipelineId} quickCreate={i === 0} />
+              <Column key={col.stage.id} col={col} users={users.data} pipelineId={pipelineId} quickCreate={i === 0} limit={limitOf(col.stage.id)} onMore={showMore} />
             ))}
           </div>
           <DragOverlay>{dragging && <CardBody deal={dragging} users={users.data} overlay />}</DragOverlay>
@@ -189,11 +195,27 @@ function replaceDeal(b: Board, deal: Deal): Board {
   return { ...b, columns: b.columns.map((c) => ({ ...c, deals: c.deals.map((d) => (d.id === deal.id ? deal : d)) })) };
 }
 
-function Column({ col, users, pipelineId, quickCreate }: { col: BoardColumn; users: Map<string, User> | undefined; pipelineId: string; quickCreate: boolean }) {
+function Column({
+  col,
+  users,
+  pipelineId,
+  quickCreate,
+  limit,
+  onMore,
+}: {
+  col: BoardColumn;
+  users: Map<string, User> | undefined;
+  pipelineId: string;
+  quickCreate: boolean;
+  limit: number;
+  onMore: (stageId: string) => void;
+}) {
   const t = useI18n();
   const { setNodeRef, isOver } = useDroppable({ id: `col:${col.stage.id}` });
   const headingId = `stage-${col.stage.id}`;
-  const { shown, hidden, showMore, moreRef } = useCardWindow(col.deals);
+  const stageId = col.stage.id;
+  const more = useCallback(() => onMore(stageId), [onMore, stageId]);
+  const { shown, hidden, showMore, moreRef } = useCardWindow(col.deals, limit, more);
   return (
     <section className={`column${isOver ? ' over' : ''}`} style={{ ['--stage-color' as string]: col.stage.color }} aria-labelledby={headingId} data-stage-id={col.stage.id}>
       <div className="column-head">
@@ -233,10 +255,8 @@ export const CARD_PAGE = 50;
  * one. Sortable lists with variable-height cards and cross-column drops do not
  * virtualise cleanly; growing a window keeps the DOM small where people look.
  */
-function useCardWindow(deals: Deal[]) {
-  const [limit, setLimit] = useState(CARD_PAGE);
+function useCardWindow(deals: Deal[], limit: number, showMore: () => void) {
   const moreRef = useRef<HTMLButtonElement | null>(null);
-  const showMore = useCallback(() => setLimit((l) => l + CARD_PAGE), []);
   const hidden = Math.max(0, deals.length - limit);
   useEffect(() => {
     const el = moreRef.current;
