@@ -20,6 +20,32 @@ use crate::{PostgresStore, SqliteStore};
 macro_rules! impl_board_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Locks the pipeline rows a deal or task write will append to, in id
+            /// order, first thing in its transaction. The write's own rows then take
+            /// their locks (a deal's foreign key share-locks its stage) after the
+            /// pipelines, the order `delete_stage` uses too (pipeline, then stage),
+            /// so the two cannot deadlock on Postgres.
+            pub(crate) async fn lock_boards_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                workspace: WorkspaceId,
+                appends: &[BoardAppend],
+            ) -> StoreResult<()> {
+                let mut pipelines: Vec<PipelineId> = appends.iter().map(|a| a.pipeline_id).collect();
+                pipelines.sort();
+                pipelines.dedup();
+                for pipeline in pipelines {
+                    sqlx::query(
+                        "update pipelines set last_seq = last_seq where id = $1 and workspace_id = $2",
+                    )
+                    .bind(pipeline)
+                    .bind(workspace)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                }
+                Ok(())
+            }
+
             /// Appends board changes inside the caller's transaction, so the board log
             /// commits or rolls back with the change it describes. Pipelines are bumped
             /// in id order: two writes touching the same two boards (a deal moved A→B

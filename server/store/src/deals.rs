@@ -94,6 +94,7 @@ macro_rules! impl_deal_store {
                 board: &[BoardAppend],
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
+                Self::lock_boards_tx(&mut tx, deal.workspace_id, board).await?;
                 Self::check_deal_refs(&mut tx, deal).await?;
                 sqlx::query(
                     "insert into deals (id, workspace_id, title, title_lower, amount_minor, currency, \
@@ -157,6 +158,7 @@ macro_rules! impl_deal_store {
                 board: &[BoardAppend],
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
+                Self::lock_boards_tx(&mut tx, deal.workspace_id, board).await?;
                 let stored: Option<i64> =
                     sqlx::query_scalar("select version from deals where workspace_id = $1 and id = $2")
                         .bind(deal.workspace_id)
@@ -339,6 +341,7 @@ macro_rules! impl_deal_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
+                Self::lock_boards_tx(&mut tx, workspace, board).await?;
                 let done = sqlx::query("delete from deals where workspace_id = $1 and id = $2")
                     .bind(workspace)
                     .bind(id)

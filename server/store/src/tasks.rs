@@ -186,6 +186,7 @@ macro_rules! impl_task_store {
                 board: &[BoardAppend],
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
+                Self::lock_boards_tx(&mut tx, task.workspace_id, board).await?;
                 Self::check_task_refs(&mut tx, task).await?;
                 sqlx::query(
                     "insert into tasks (id, workspace_id, title, description, creator_id, assignees, due_at, \
@@ -245,6 +246,7 @@ macro_rules! impl_task_store {
                 board: &[BoardAppend],
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut tx = self.write.begin().await.map_err(backend)?;
+                Self::lock_boards_tx(&mut tx, task.workspace_id, board).await?;
                 Self::check_task_refs(&mut tx, task).await?;
                 let done = sqlx::query(
                     "update tasks set title = $4, description = $5, assignees = $6, due_at = $7, \
