@@ -51,11 +51,11 @@ struct ChatTake {
 }
 
 /// What becomes of one message of the batch.
-enum Slot {
+enum Slot<'a> {
     /// Written now; index into the batch's new messages.
     New(usize),
     /// Its key names a message committed before.
-    Committed(Message),
+    Committed(&'a Message),
     /// Its key repeats that of an earlier message of this batch (index into the new messages).
     Repeat(usize),
 }
@@ -96,7 +96,7 @@ macro_rules! impl_append {
                 for item in batch {
                     if let Some(key) = key_of(item) {
                         if let Some(message) = committed.get(&(key.0, key.1.to_string())) {
-                            slots.push(Slot::Committed(message.clone()));
+                            slots.push(Slot::Committed(message));
                             continue;
                         }
                         if let Some(first) = first_with_key.get(&key) {
@@ -147,7 +147,7 @@ macro_rules! impl_append {
                     .into_iter()
                     .map(|slot| match slot {
                         Slot::New(i) => Appended { message: fresh[i].1.clone(), event: events[i].take() },
-                        Slot::Committed(message) => Appended { message, event: None },
+                        Slot::Committed(message) => Appended { message: message.clone(), event: None },
                         Slot::Repeat(i) => Appended { message: fresh[i].1.clone(), event: None },
                     })
                     .collect();
