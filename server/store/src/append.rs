@@ -248,14 +248,19 @@ macro_rules! impl_append {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 fresh: &[(&NewMessage, Message)],
             ) -> StoreResult<()> {
-                for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+                // Rows go in idempotency-key order, whatever their seqs: two batches
+                // in flight at once (on one node or two) that share keys then wait on
+                // each other's keys in the same order and cannot deadlock.
+                let mut rows: Vec<&Message> = fresh.iter().map(|(_, m)| m).collect();
+                rows.sort_by(|a, b| (a.author_id, &a.client_msg_id).cmp(&(b.author_id, &b.client_msg_id)));
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let sql = format!(
                         "insert into messages (id, workspace_id, chat_id, seq, author_id, kind, body, \
                          thread_root_id, client_msg_id, mentions, mentions_all, created_at) values {}",
                         value_rows(chunk.len(), 12)
                     );
                     let mut query = sqlx::query(&sql);
-                    for (_, m) in chunk {
+                    for m in chunk {
                         query = query
                             .bind(m.id)
                             .bind(m.workspace_id)
