@@ -147,9 +147,10 @@ async fn two_nodes_deliver_in_order_and_heal_lost_publishes() {
     owner_ws
         .next_where(|f| {
             f["type"] == "ephemeral"
-                && f["event"]["type"] == "presence"
-                && f["event"]["user_id"] == bob_id.as_str()
-                && f["event"]["status"] == "online"
+                && f["event"]["type"] == "presence_changes"
+                && f["event"]["entries"].as_array().is_some_and(|entries| {
+                    entries.iter().any(|e| e["user_id"] == bob_id.as_str() && e["status"] == "online")
+                })
         })
         .await;
 

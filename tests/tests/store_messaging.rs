@@ -479,6 +479,85 @@ async fn append_is_idempotent_per_author_key(backend: Backend) {
     assert_ne!(out[0].message.id, out[1].message.id);
 }
 
+/// What a send is checked against comes in one read: the chat, the author's
+/// membership and the author's earlier message with the key (wherever it went).
+async fn send_context_reads_chat_membership_and_key(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let (_other_ws, stranger) = seeded(&store, "other").await;
+    let anna = add_user(&store, &ws, "anna").await;
+    let chat = channel(&store, &ws, &owner, "general", &[&anna]).await;
+    let other = channel(&store, &ws, &owner, "other", &[]).await;
+
+    let ctx = store.send_context(ws.id, chat.id, anna.id, None).await.unwrap();
+    assert_eq!(ctx.chat.map(|c| c.id), Some(chat.id));
+    assert!(ctx.member.is_some());
+    assert_eq!(ctx.member, store.get_member(ws.id, chat.id, anna.id).await.unwrap());
+    assert!(ctx.existing.is_none());
+    let ctx = store.send_context(ws.id, other.id, anna.id, Some("k1")).await.unwrap();
+    assert!(ctx.chat.is_some() && ctx.member.is_none() && ctx.existing.is_none(), "not a member");
+
+    let keyed = NewMessage { client_msg_id: Some("k1".into()), ..msg(&chat, Some(&anna), "hi") };
+    let sent = send(&store, keyed).await;
+    for target in [chat.id, other.id, Uuid::now_v7()] {
+        let ctx = store.send_context(ws.id, target, anna.id, Some("k1")).await.unwrap();
+        assert_eq!(ctx.existing.as_ref(), Some(&sent), "the key is found from any chat id");
+    }
+    assert!(store.send_context(ws.id, chat.id, owner.id, Some("k1")).await.unwrap().existing.is_none());
+    store.remove_member(ws.id, chat.id, anna.id, Some(owner.id), at(3)).await.unwrap();
+    assert!(store.send_context(ws.id, chat.id, anna.id, None).await.unwrap().member.is_none(), "removed");
+    let ctx = store.send_context(stranger.workspace_id, chat.id, stranger.id, None).await.unwrap();
+    assert!(ctx.chat.is_none() && ctx.member.is_none(), "another workspace's chat is not found");
+}
+
+/// One batch over more chats and messages than one statement takes, with a
+/// thread root and its reply and mentions: every message gets its chat's next
+/// seq in batch order, the reply counts, the chats' activity moves forward.
+async fn one_batch_spans_many_chats_threads_and_mentions(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let anna = add_user(&store, &ws, "anna").await;
+    let mut chats = Vec::new();
+    for i in 0..150 {
+        chats.push(channel(&store, &ws, &owner, &format!("c{i}"), &[&anna]).await);
+    }
+    let root = msg(&chats[0], Some(&owner), "root");
+    let reply = NewMessage {
+        thread_root_id: Some(root.id),
+        created_at: at(700),
+        ..msg(&chats[0], Some(&anna), "reply")
+    };
+    let mut batch = vec![root.clone(), reply];
+    for (i, c) in chats.iter().enumerate() {
+        batch.push(NewMessage {
+            created_at: at(i as i64),
+            client_msg_id: Some(format!("k{i}")),
+            mentions: vec![owner.id],
+            ..msg(c, Some(&anna), "a")
+        });
+        batch.push(msg(c, Some(&owner), "b"));
+    }
+    let out = store.append_messages(&batch).await.unwrap();
+    assert_eq!(out.len(), batch.len());
+    for (a, m) in out.iter().zip(&batch) {
+        assert_eq!(a.message.id, m.id);
+        assert_eq!(a.event.as_ref().map(|e| e.seq), Some(a.message.seq));
+    }
+    assert_eq!(out[..4].iter().map(|a| a.message.seq).collect::<Vec<_>>(), vec![2, 3, 4, 5]);
+    let first = store.get_chat(ws.id, chats[0].id).await.unwrap();
+    assert_eq!((first.last_seq, first.last_activity_at), (5, at(700)));
+    for (i, c) in chats.iter().enumerate().skip(1) {
+        let stored = store.get_chat(ws.id, c.id).await.unwrap();
+        assert_eq!((stored.last_seq, stored.last_activity_at), (3, at(i as i64)));
+        assert_eq!(seqs(&store.events_since(ws.id, c.id, 0, 10).await.unwrap()), vec![1, 2, 3]);
+    }
+    let root_now = store.get_message(ws.id, root.id).await.unwrap();
+    assert_eq!((root_now.reply_count, root_now.last_reply_at), (1, Some(at(700))));
+    let mine = store.list_my_chats(ws.id, owner.id).await.unwrap();
+    assert_eq!(mine.len(), 150);
+    assert!(mine.iter().all(|s| s.mention_count == 1), "each chat has one message mentioning me");
+}
+
 async fn concurrent_appends_get_every_seq_once(backend: Backend) {
     let (store, _db) = open(backend).await;
     let (ws, owner) = seeded(&store, "acme").await;
@@ -1211,6 +1290,8 @@ on_every_backend!(
     members_join_leave_and_change_roles,
     seq_is_gap_free_across_mixed_events,
     append_is_idempotent_per_author_key,
+    send_context_reads_chat_membership_and_key,
+    one_batch_spans_many_chats_threads_and_mentions,
     concurrent_appends_get_every_seq_once,
     concurrent_writers_across_chats_do_not_deadlock,
     unread_and_mention_counts,

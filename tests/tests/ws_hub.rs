@@ -81,10 +81,10 @@ async fn connect(app: &TestApp) -> WsClient {
     WsClient { socket, ready: Value::Null }
 }
 
-/// Presence notices are workspace-wide and come and go with sockets; tests about
+/// Presence digests are workspace-wide and come and go with sockets; tests about
 /// chats look past them.
 fn is_presence(f: &Value) -> bool {
-    f["type"] == "ephemeral" && f["event"]["type"] == "presence"
+    f["type"] == "ephemeral" && f["event"]["type"] == "presence_changes"
 }
 
 /// The next frame that is not a presence notice.

@@ -74,12 +74,15 @@ async fn presence_follows_sockets(backend: Backend) {
     let owner = app.setup_owner().await;
     let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
     let mut watcher = app.ws(&owner.access_token, &[]).await;
+    // Changes come in digests (one frame a second per workspace); each step below
+    // waits for its digest, so every status shows up in one.
     let is_presence = |user: uuid::Uuid, status: &'static str| {
         move |f: &serde_json::Value| {
             f["type"] == "ephemeral"
-                && f["event"]["type"] == "presence"
-                && f["event"]["user_id"] == user.to_string()
-                && f["event"]["status"] == status
+                && f["event"]["type"] == "presence_changes"
+                && f["event"]["entries"].as_array().is_some_and(|entries| {
+                    entries.iter().any(|e| e["user_id"] == user.to_string() && e["status"] == status)
+                })
         }
     };
     let mut bob_ws = app.ws(&bob.access_token, &[]).await;

@@ -98,6 +98,7 @@ impl AppState {
         let hub = Arc::new(Hub::default());
         tokio::spawn(hub.clone().run(bus.subscribe().await.context("subscribing to the bus")?));
         tokio::spawn(hub.clone().run_presence(bus.clone()));
+        tokio::spawn(hub.clone().run_presence_digests());
         let push = open_push(data, serve, store.clone(), clock.clone())?;
         let committer = Committer::start(store.clone(), bus.clone(), push.message_tap());
         let files = Arc::new(FileStore::new(&data.data_dir));

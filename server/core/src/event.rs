@@ -53,9 +53,10 @@ pub enum Ephemeral {
         chat_id: ChatId,
         user_id: UserId,
     },
-    Presence {
-        user_id: UserId,
-        status: Presence,
+    /// Users whose status changed since the last such frame, each once with the
+    /// latest status (sent at most once a second per workspace).
+    PresenceChanges {
+        entries: Vec<PresenceEntry>,
     },
     ReadUpTo {
         chat_id: ChatId,

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::attachment::{AttachmentId, AttachmentInfo};
-use crate::chat::ChatId;
+use crate::chat::{Chat, ChatId, ChatMember};
 use crate::user::UserId;
 use crate::workspace::WorkspaceId;
 
@@ -115,6 +115,17 @@ pub struct Appended {
     /// earlier message of the same author: that message is returned and nothing
     /// new was written.
     pub event: Option<crate::event::ChatEvent>,
+}
+
+/// What checking a send needs, read in one query (`MessageStore::send_context`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendContext {
+    /// The author's earlier message with the send's `client_msg_id`, if any.
+    pub existing: Option<Message>,
+    /// The chat, if it is in the workspace.
+    pub chat: Option<Chat>,
+    /// The author's membership of that chat.
+    pub member: Option<ChatMember>,
 }
 
 /// A reaction: one emoji by one user on one message.

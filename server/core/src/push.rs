@@ -268,6 +268,19 @@ pub fn deal_tag(deal: Uuid) -> String {
     format!("deal:{deal}")
 }
 
+/// Whether a message can notify anybody in a chat of this kind, known before
+/// reading the members: direct chats notify the other person, other chats only
+/// the mentioned (or everyone, with `@all`) and a thread's participants. When
+/// false, `message_recipients` is empty whoever the members are.
+pub fn may_notify(message: &Message, chat_kind: ChatKind) -> bool {
+    matches!(message.kind, MessageKind::User | MessageKind::Bot)
+        && message.deleted_at.is_none()
+        && (chat_kind == ChatKind::Direct
+            || message.mentions_all
+            || !message.mentions.is_empty()
+            || message.thread_root_id.is_some())
+}
+
 /// Who gets a push for a new chat message, and why: (user, kind) for every
 /// member except the author. Direct chats notify the other person; a mention of
 /// the user (or `@all`/`@here`, as the messaging code counts them) notifies as
@@ -393,6 +406,47 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).single().expect("time");
         assert!(s.in_dnd("Europe/Moscow", now));
         assert!(!s.in_dnd("UTC", now));
+    }
+
+    #[test]
+    fn no_recipients_when_a_message_may_not_notify() {
+        let (author, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let plain = Message {
+            id: Uuid::now_v7(),
+            workspace_id: Uuid::now_v7(),
+            chat_id: Uuid::now_v7(),
+            seq: 1,
+            author_id: Some(author),
+            kind: MessageKind::User,
+            body: "hi".into(),
+            thread_root_id: None,
+            client_msg_id: None,
+            mentions: Vec::new(),
+            mentions_all: false,
+            created_at: Utc::now(),
+            edited_at: None,
+            deleted_at: None,
+            pinned_at: None,
+            reply_count: 0,
+            last_reply_at: None,
+            attachments: Vec::new(),
+        };
+        let mentioned = Message { mentions: vec![other], ..plain.clone() };
+        let reply = Message { thread_root_id: Some(Uuid::now_v7()), ..plain.clone() };
+        let system = Message { kind: MessageKind::System, ..mentioned.clone() };
+        let cases = [
+            (&plain, ChatKind::Group, false),
+            (&plain, ChatKind::Channel, false),
+            (&plain, ChatKind::Direct, true),
+            (&mentioned, ChatKind::Group, true),
+            (&reply, ChatKind::Channel, true),
+            (&system, ChatKind::Direct, false),
+        ];
+        for (message, kind, may) in cases {
+            assert_eq!(may_notify(message, kind), may, "{kind:?}");
+            let recipients = message_recipients(message, kind, &[author, other], &[other]);
+            assert_eq!(!recipients.is_empty(), may, "{kind:?}");
+        }
     }
 
     #[test]

@@ -42,24 +42,6 @@ macro_rules! impl_event_log {
                 .ok_or(StoreError::NotFound("chat"))
             }
 
-            /// Locks the chat row without taking a seq; returns its current `last_seq`.
-            pub(crate) async fn lock_chat(
-                tx: &mut sqlx::Transaction<'_, $db>,
-                workspace: WorkspaceId,
-                chat: ChatId,
-            ) -> StoreResult<i64> {
-                sqlx::query_scalar(
-                    "update chats set last_seq = last_seq where id = $1 and workspace_id = $2 \
-                     returning last_seq",
-                )
-                .bind(chat)
-                .bind(workspace)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(backend)?
-                .ok_or(StoreError::NotFound("chat"))
-            }
-
             /// Takes the next seq of the chat the message is in; `NotFound("message")`
             /// if the message is not in the workspace.
             pub(crate) async fn bump_seq_for_message(

@@ -3,6 +3,7 @@
 //! operation inside a macro and stamped out for each engine, so the two can only
 //! differ where the schema files say so (blob vs uuid, text vs timestamptz).
 
+mod append;
 mod attachments;
 mod boards;
 mod bots;

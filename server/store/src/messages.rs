@@ -2,11 +2,9 @@
 //! reactions and pins, and reading the chat event log. Every change appends its
 //! event in the same transaction (see `events.rs` for seq and lock order).
 
-use std::collections::BTreeMap;
-
-use artel_core::chat::ChatId;
+use artel_core::chat::{Chat, ChatId, ChatMember};
 use artel_core::event::{ChatChange, ChatEvent};
-use artel_core::message::{Appended, HistoryPage, Message, MessageId, NewMessage, Reaction};
+use artel_core::message::{Appended, HistoryPage, Message, MessageId, NewMessage, Reaction, SendContext};
 use artel_core::ports::store::MessageStore;
 use artel_core::user::UserId;
 use artel_core::workspace::WorkspaceId;
@@ -16,8 +14,10 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::errors::{backend, not_found, on_unique};
-use crate::rows::{messages, EventRow, MessageRow, ReactionRow, MESSAGE_COLUMNS};
+use crate::errors::{backend, not_found};
+use crate::rows::{
+    messages, prefixed, EventRow, MessageRow, ReactionRow, SendContextRow, CHAT_COLUMNS, MESSAGE_COLUMNS,
+};
 use crate::{PostgresStore, SqliteStore};
 
 /// Placeholder lists longer than this are split (SQLite caps bound parameters).
@@ -39,13 +39,6 @@ impl Range {
     fn new(condition: &'static str, pivot: i64, descending: bool) -> Self {
         Self { condition, pivot, descending }
     }
-}
-
-/// Per-chat bookkeeping inside one `append_messages` transaction.
-struct ChatCursor {
-    last_seq: i64,
-    /// Latest `created_at` among the batch's new messages in this chat.
-    activity: Option<DateTime<Utc>>,
 }
 
 macro_rules! impl_message_store {
@@ -149,135 +142,59 @@ macro_rules! impl_message_store {
         #[async_trait]
         impl MessageStore for $store {
             async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
-                if batch.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut tx = self.write.begin().await.map_err(backend)?;
-                // Lock every chat of the batch first, in one global order, so two
-                // batches touching the same chats cannot deadlock.
-                let mut cursors: BTreeMap<(ChatId, WorkspaceId), ChatCursor> = BTreeMap::new();
-                for item in batch {
-                    cursors.entry((item.chat_id, item.workspace_id)).or_insert(ChatCursor { last_seq: 0, activity: None });
-                }
-                for ((chat, workspace), cursor) in cursors.iter_mut() {
-                    cursor.last_seq = Self::lock_chat(&mut tx, *workspace, *chat).await?;
-                }
-                let find_sql = format!(
-                    "select {MESSAGE_COLUMNS} from messages \
-                     where workspace_id = $1 and author_id = $2 and client_msg_id = $3"
+                self.append_batch(batch).await
+            }
+
+            async fn send_context(
+                &self,
+                workspace: WorkspaceId,
+                chat: ChatId,
+                author: UserId,
+                client_msg_id: Option<&str>,
+            ) -> StoreResult<SendContext> {
+                // One read instead of three: on SQLite each statement is a hand-off to
+                // a reader thread, and sends are the hottest path there is.
+                let sql = format!(
+                    "select {}, m.role as member_role, m.joined_at as member_joined_at, \
+                     m.last_read_seq as member_last_read_seq, x.id as existing_id \
+                     from chats c \
+                     left join chat_members m on m.chat_id = c.id and m.user_id = $3 and m.workspace_id = $1 \
+                     left join messages x on x.author_id = $3 and x.client_msg_id = $4 and x.workspace_id = $1 \
+                     where c.workspace_id = $1 and c.id = $2",
+                    prefixed(CHAT_COLUMNS, "c")
                 );
-                let mut out = Vec::with_capacity(batch.len());
-                for item in batch {
-                    if let (Some(author), Some(key)) = (item.author_id, item.client_msg_id.as_deref()) {
-                        // Sees this transaction's own inserts: a key repeated in the batch
-                        // yields the first message.
-                        let existing: Option<MessageRow> = sqlx::query_as(&find_sql)
-                            .bind(item.workspace_id)
-                            .bind(author)
-                            .bind(key)
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(backend)?;
-                        if let Some(row) = existing {
-                            let mut message: Message = row.try_into()?;
-                            Self::fill_attachments(&mut tx, item.workspace_id, std::slice::from_mut(&mut message))
-                                .await?;
-                            out.push(Appended { message, event: None });
-                            continue;
-                        }
-                    }
-                    if let Some(root) = item.thread_root_id {
-                        let done = sqlx::query(
-                            "update messages set reply_count = reply_count + 1, \
-                             last_reply_at = case when last_reply_at is null or last_reply_at < $4 \
-                               then $4 else last_reply_at end \
-                             where id = $1 and chat_id = $2 and workspace_id = $3 and thread_root_id is null",
-                        )
-                        .bind(root)
-                        .bind(item.chat_id)
-                        .bind(item.workspace_id)
-                        .bind(item.created_at)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                        if done.rows_affected() == 0 {
-                            return Err(StoreError::NotFound("message"));
-                        }
-                    }
-                    let cursor = cursors.get_mut(&(item.chat_id, item.workspace_id)).expect("locked above");
-                    cursor.last_seq += 1;
-                    cursor.activity = Some(cursor.activity.map_or(item.created_at, |a| a.max(item.created_at)));
-                    let mut message = Message {
-                        id: item.id,
-                        workspace_id: item.workspace_id,
-                        chat_id: item.chat_id,
-                        seq: cursor.last_seq,
-                        author_id: item.author_id,
-                        kind: item.kind,
-                        body: item.body.clone(),
-                        thread_root_id: item.thread_root_id,
-                        client_msg_id: item.client_msg_id.clone(),
-                        mentions: item.mentions.clone(),
-                        mentions_all: item.mentions_all,
-                        created_at: item.created_at,
-                        edited_at: None,
-                        deleted_at: None,
-                        pinned_at: None,
-                        reply_count: 0,
-                        last_reply_at: None,
-                        attachments: Vec::new(),
-                    };
-                    sqlx::query(
-                        "insert into messages (id, workspace_id, chat_id, seq, author_id, kind, body, \
-                         thread_root_id, client_msg_id, mentions, mentions_all, created_at) \
-                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    )
-                    .bind(message.id)
-                    .bind(message.workspace_id)
-                    .bind(message.chat_id)
-                    .bind(message.seq)
-                    .bind(message.author_id)
-                    .bind(message.kind.as_str())
-                    .bind(&message.body)
-                    .bind(message.thread_root_id)
-                    .bind(message.client_msg_id.as_deref())
-                    .bind(Json(&message.mentions))
-                    .bind(message.mentions_all)
-                    .bind(message.created_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(on_unique("message"))?;
-                    Self::insert_mentions(&mut tx, message.id, message.chat_id, &message.mentions).await?;
-                    message.attachments = Self::link_attachments(&mut tx, item).await?;
-                    let event = Self::record_event(
-                        &mut tx,
-                        message.workspace_id,
-                        message.chat_id,
-                        message.seq,
-                        message.created_at,
-                        ChatChange::MessageCreated { message: message.clone() },
-                        Some(message.id),
-                    )
-                    .await?;
-                    out.push(Appended { message, event: Some(event) });
-                }
-                for ((chat, workspace), cursor) in &cursors {
-                    let Some(activity) = cursor.activity else { continue };
-                    sqlx::query(
-                        "update chats set last_seq = $3, \
-                         last_activity_at = case when last_activity_at < $4 then $4 else last_activity_at end \
-                         where id = $1 and workspace_id = $2",
-                    )
-                    .bind(*chat)
-                    .bind(*workspace)
-                    .bind(cursor.last_seq)
-                    .bind(activity)
-                    .execute(&mut *tx)
+                let row: Option<SendContextRow> = sqlx::query_as(&sql)
+                    .bind(workspace)
+                    .bind(chat)
+                    .bind(author)
+                    .bind(client_msg_id)
+                    .fetch_optional(&self.read)
                     .await
                     .map_err(backend)?;
-                }
-                tx.commit().await.map_err(on_unique("message"))?;
-                Ok(out)
+                let Some(row) = row else {
+                    // No such chat here; a retry may still name a message sent to another chat.
+                    let existing = match client_msg_id {
+                        Some(key) => self.find_by_client_msg_id(workspace, author, key).await?,
+                        None => None,
+                    };
+                    return Ok(SendContext { existing, chat: None, member: None });
+                };
+                let chat: Chat = row.chat.try_into()?;
+                let member = match (row.member_role, row.member_joined_at, row.member_last_read_seq) {
+                    (Some(role), Some(joined_at), Some(last_read_seq)) => Some(ChatMember {
+                        chat_id: chat.id,
+                        user_id: author,
+                        role: role.parse().map_err(StoreError::Backend)?,
+                        joined_at,
+                        last_read_seq,
+                    }),
+                    _ => None,
+                };
+                let existing = match row.existing_id {
+                    Some(id) => Some(self.get_message(workspace, id).await?),
+                    None => None,
+                };
+                Ok(SendContext { existing, chat: Some(chat), member })
             }
 
             async fn get_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message> {

@@ -251,6 +251,19 @@ pub(crate) struct MyChatRow {
     pub(crate) member_last_read_seq: i64,
 }
 
+/// A chat with what a send by one author needs next to it: the author's
+/// membership (all `None` if not a member) and the id of the author's message
+/// with the send's `client_msg_id`, if any.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SendContextRow {
+    #[sqlx(flatten)]
+    pub(crate) chat: ChatRow,
+    pub(crate) member_role: Option<String>,
+    pub(crate) member_joined_at: Option<DateTime<Utc>>,
+    pub(crate) member_last_read_seq: Option<i64>,
+    pub(crate) existing_id: Option<Uuid>,
+}
+
 pub(crate) const MESSAGE_COLUMNS: &str = "id, workspace_id, chat_id, seq, author_id, kind, body, \
      thread_root_id, client_msg_id, mentions, mentions_all, created_at, edited_at, deleted_at, pinned_at, \
      reply_count, last_reply_at";

@@ -69,7 +69,7 @@ export type BoardChange =
 
 export type Ephemeral =
   | { type: 'typing'; chat_id: string; user_id: string }
-  | { type: 'presence'; user_id: string; status: PresenceStatus }
+  | { type: 'presence_changes'; entries: { user_id: string; status: PresenceStatus }[] }
   | { type: 'read_up_to'; chat_id: string; user_id: string; seq: number }
   | { type: 'joined_chat'; chat_id: string; user_id: string }
   | { type: 'signed_out'; user_id: string; session_id: string | null }

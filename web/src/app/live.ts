@@ -150,9 +150,9 @@ function onEphemeral(qc: QueryClient, e: Ephemeral, me: string | undefined) {
       bump();
       break;
     }
-    case 'presence':
-      presence.set(e.user_id, e.status);
-      bump();
+    case 'presence_changes':
+      // A digest of who changed since the last one (at most one a second).
+      setPresence(e.entries);
       break;
     case 'read_up_to':
       if (e.user_id === me) {

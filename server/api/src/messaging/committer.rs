@@ -3,20 +3,28 @@
 //! each sender. An ack therefore always means "committed", while the number of
 //! commits (and fsyncs) per second stays far below the number of messages.
 //!
+//! On Postgres up to `PIPELINE` batches of disjoint chats commit at once, which
+//! hides the round trips of one transaction behind the others.
+//!
 //! Committed events go to a second task that publishes them on the bus in commit
 //! order, so a slow bus never delays commits or acks.
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
+use artel_core::chat::ChatId;
 use artel_core::event::{BoardEvent, ChatEvent, Envelope};
 use artel_core::message::{Appended, NewMessage};
 use artel_core::{Bus, Error, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
 /// Most messages committed in one transaction.
 const MAX_BATCH: usize = 256;
 /// Sends waiting for a commit; senders wait (back-pressure) when it is full.
 const QUEUE: usize = 8192;
+/// Most transactions in flight at once (Postgres), each on its own connection.
+const PIPELINE: usize = 4;
 
 struct Job {
     message: NewMessage,
@@ -39,7 +47,11 @@ impl Committer {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let (events, events_rx) = mpsc::unbounded_channel();
         tokio::spawn(publish_loop(bus, events_rx, push));
-        tokio::spawn(commit_loop(store, rx, events.clone()));
+        // Postgres spends most of a batch waiting on round trips, so batches of
+        // different chats overlap there; SQLite has one writer connection, where a
+        // second batch would only queue for it.
+        let pipeline = if store.engine() == "postgres" { PIPELINE } else { 1 };
+        tokio::spawn(commit_loop(store, rx, events.clone(), pipeline));
         Self { jobs, events }
     }
 
@@ -80,47 +92,116 @@ impl Committer {
     }
 }
 
+/// Receives sends and starts batches: up to `pipeline` transactions at once, no
+/// two of them touching the same chat. A send whose chat is in a running batch
+/// waits (with every later send to that chat behind it), so each chat's messages
+/// still commit, and take their seqs, in the order they were queued.
 async fn commit_loop(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<Job>,
     events: mpsc::UnboundedSender<Vec<Envelope>>,
+    pipeline: usize,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    let mut running: JoinSet<()> = JoinSet::new();
+    let mut chats_of: HashMap<tokio::task::Id, Vec<ChatId>> = HashMap::new();
+    let mut busy: HashSet<ChatId> = HashSet::new();
+    let mut waiting: VecDeque<Job> = VecDeque::new();
+    let mut open = true;
+    loop {
+        while running.len() < pipeline {
+            let batch = next_batch(&mut waiting, &busy);
+            if batch.is_empty() {
+                break;
+            }
+            let mut chats: Vec<ChatId> = batch.iter().map(|j| j.message.chat_id).collect();
+            chats.sort_unstable();
+            chats.dedup();
+            busy.extend(chats.iter().copied());
+            let task = running.spawn(commit_batch(store.clone(), batch, events.clone()));
+            chats_of.insert(task.id(), chats);
+        }
+        if !open && running.is_empty() && waiting.is_empty() {
+            return;
+        }
+        tokio::select! {
+            Some(done) = running.join_next_with_id(), if !running.is_empty() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(e) => {
+                        tracing::error!(error = %e, "a group commit task failed");
+                        e.id()
+                    }
+                };
+                for chat in chats_of.remove(&id).unwrap_or_default() {
+                    busy.remove(&chat);
+                }
+            }
+            job = rx.recv(), if open && waiting.len() < QUEUE => match job {
+                Some(job) => {
+                    waiting.push_back(job);
+                    while waiting.len() < QUEUE {
+                        match rx.try_recv() {
+                            Ok(job) => waiting.push_back(job),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                None => open = false,
+            },
+        }
+    }
+}
+
+/// Takes up to `MAX_BATCH` waiting sends, in queue order, whose chats are not in
+/// a running batch; a send left waiting holds back later sends to its chat.
+fn next_batch(waiting: &mut VecDeque<Job>, busy: &HashSet<ChatId>) -> Vec<Job> {
+    let mut batch = Vec::new();
+    let mut held = VecDeque::new();
+    while let Some(job) = waiting.pop_front() {
+        if batch.len() < MAX_BATCH && !busy.contains(&job.message.chat_id) {
+            batch.push(job);
+        } else {
+            held.push_back(job);
+        }
+    }
+    *waiting = held;
+    batch
+}
+
+/// Commits one batch as one transaction and answers its senders; the events go
+/// to the publisher before the batch's chats are released for the next batch.
+async fn commit_batch(
+    store: Arc<dyn Store>,
+    mut batch: Vec<Job>,
+    events: mpsc::UnboundedSender<Vec<Envelope>>,
+) {
+    let messages: Vec<NewMessage> = batch.iter().map(|j| j.message.clone()).collect();
+    match store.append_messages(&messages).await {
+        Ok(results) => {
+            let committed: Vec<ChatEvent> = results.iter().filter_map(|a| a.event.clone()).collect();
+            let _ = events.send(committed.into_iter().map(Envelope::chat).collect());
+            for (job, result) in batch.drain(..).zip(results) {
+                let _ = job.reply.send(Ok(result));
             }
         }
-        let messages: Vec<NewMessage> = batch.iter().map(|j| j.message.clone()).collect();
-        match store.append_messages(&messages).await {
-            Ok(results) => {
-                let committed: Vec<ChatEvent> = results.iter().filter_map(|a| a.event.clone()).collect();
-                let _ = events.send(committed.into_iter().map(Envelope::chat).collect());
-                for (job, result) in batch.drain(..).zip(results) {
-                    let _ = job.reply.send(Ok(result));
+        Err(StoreError::Conflict(_) | StoreError::Invalid { .. } | StoreError::NotFound(_)) => {
+            // Another node (or a concurrent batch) inserted one of these
+            // client_msg_ids meanwhile, or one message broke a rule only the
+            // commit can check (e.g. its attachment was sent by a concurrent
+            // request): the whole transaction rolled back. Commit one by one
+            // instead, so only that message fails.
+            for job in batch.drain(..) {
+                let result = append_one(&store, &job.message).await;
+                if let Ok(Appended { event: Some(e), .. }) = &result {
+                    let _ = events.send(vec![Envelope::chat(e.clone())]);
                 }
+                let _ = job.reply.send(result);
             }
-            Err(StoreError::Conflict(_) | StoreError::Invalid { .. } | StoreError::NotFound(_)) => {
-                // Another node inserted one of these client_msg_ids meanwhile, or one
-                // message broke a rule only the commit can check (e.g. its attachment
-                // was sent by a concurrent request): the whole transaction rolled
-                // back. Commit one by one instead, so only that message fails.
-                for job in batch.drain(..) {
-                    let result = append_one(&store, &job.message).await;
-                    if let Ok(Appended { event: Some(e), .. }) = &result {
-                        let _ = events.send(vec![Envelope::chat(e.clone())]);
-                    }
-                    let _ = job.reply.send(result);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, size = batch.len(), "group commit failed");
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(Error::Internal("could not store the message".into())));
-                }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, size = batch.len(), "group commit failed");
+            for job in batch.drain(..) {
+                let _ = job.reply.send(Err(Error::Internal("could not store the message".into())));
             }
         }
     }

@@ -46,22 +46,23 @@ pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Resul
     let ws = author.workspace_id;
     if let Some(key) = input.client_msg_id.as_deref() {
         validate_client_msg_id(key)?;
-        if let Some(existing) = state.store.find_by_client_msg_id(ws, author.id, key).await? {
-            // A retry must name the same chat; the same key in another chat is a
-            // client bug that must not be acked as if the message had gone there.
-            if existing.chat_id != input.chat_id {
-                return Err(Error::conflict(
-                    "client_msg_id_reused",
-                    "this client_msg_id was used in another chat",
-                ));
-            }
-            return Ok(Prepared::Existing(existing));
+    }
+    let context =
+        state.store.send_context(ws, input.chat_id, author.id, input.client_msg_id.as_deref()).await?;
+    if let Some(existing) = context.existing {
+        // A retry must name the same chat; the same key in another chat is a
+        // client bug that must not be acked as if the message had gone there.
+        if existing.chat_id != input.chat_id {
+            return Err(Error::conflict(
+                "client_msg_id_reused",
+                "this client_msg_id was used in another chat",
+            ));
         }
+        return Ok(Prepared::Existing(existing));
     }
     validate_body(&input.body, !input.attachment_ids.is_empty())?;
-    let chat = state.store.get_chat(ws, input.chat_id).await.map_err(chat_not_found)?;
-    let member = state.store.get_member(ws, chat.id, author.id).await?;
-    permissions::can_post(&chat, member.as_ref())?;
+    let chat = context.chat.ok_or(Error::NotFound("chat"))?;
+    permissions::can_post(&chat, context.member.as_ref())?;
     if let Some(root_id) = input.thread_root_id {
         let root = state.store.get_message(ws, root_id).await.map_err(|e| match e {
             StoreError::NotFound(_) => Error::invalid("thread_root_id", "no such message in this chat"),

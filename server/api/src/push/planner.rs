@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use artel_core::chat::ChatKind;
+use artel_core::chat::{ChatId, ChatKind};
 use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::push::{self as rules, Notification, PushKind, QueueStatus, QueuedPush};
 use artel_core::{Clock, Store, StoreError};
@@ -18,6 +18,9 @@ use uuid::Uuid;
 
 use crate::push::{Plan, PushSettings};
 
+/// Chat kinds remembered by the planner before it starts over (bounds memory).
+const MAX_KNOWN_KINDS: usize = 100_000;
+
 pub async fn run(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -25,12 +28,18 @@ pub async fn run(
     mut rx: mpsc::UnboundedReceiver<Plan>,
     wake: Arc<tokio::sync::Notify>,
 ) {
+    // A chat's kind never changes, and most messages (no mention, no thread, not
+    // direct) notify nobody: knowing the kind spares them every read.
+    let mut kinds: HashMap<ChatId, ChatKind> = HashMap::new();
     while let Some(plan) = rx.recv().await {
         let result = match plan {
             Plan::Messages(events) => {
                 let mut result = Ok(());
+                if kinds.len() > MAX_KNOWN_KINDS {
+                    kinds.clear();
+                }
                 for event in events {
-                    if let Err(e) = plan_message(&store, &clock, &settings, &event).await {
+                    if let Err(e) = plan_message(&store, &clock, &settings, &mut kinds, &event).await {
                         result = Err(e);
                     }
                 }
@@ -50,11 +59,30 @@ async fn plan_message(
     store: &Arc<dyn Store>,
     clock: &Arc<dyn Clock>,
     settings: &PushSettings,
+    kinds: &mut HashMap<ChatId, ChatKind>,
     event: &ChatEvent,
 ) -> Result<(), StoreError> {
     let ChatChange::MessageCreated { message } = &event.change else { return Ok(()) };
     let ws = message.workspace_id;
-    let chat = store.get_chat(ws, message.chat_id).await?;
+    let mut read = None;
+    let kind = match kinds.get(&message.chat_id) {
+        Some(kind) => *kind,
+        None => {
+            let chat = store.get_chat(ws, message.chat_id).await?;
+            kinds.insert(chat.id, chat.kind);
+            let kind = chat.kind;
+            read = Some(chat);
+            kind
+        }
+    };
+    if !rules::may_notify(message, kind) {
+        return Ok(());
+    }
+    // Read now (not from the cache): the title shows the chat's current name.
+    let chat = match read {
+        Some(chat) => chat,
+        None => store.get_chat(ws, message.chat_id).await?,
+    };
     let members: Vec<Uuid> = store.list_members(ws, chat.id).await?.iter().map(|m| m.user_id).collect();
     let participants = match message.thread_root_id {
         Some(root) => store.thread_participants(ws, root).await?,

@@ -21,6 +21,7 @@ use crate::http::crm_dto::DealDto;
 use crate::messaging::wire::ChatEventDto;
 use crate::ws::frames::{BoardChangeDto, BoardEventDto, ServerFrame};
 use crate::ws::presence::PresenceTracker;
+use crate::ws::presence_digest::{PresenceDigest, DIGEST_EVERY};
 
 pub type ConnId = u64;
 
@@ -114,6 +115,7 @@ pub struct Hub {
     registry: RwLock<Registry>,
     next_id: AtomicU64,
     pub presence: PresenceTracker,
+    presence_digest: PresenceDigest,
 }
 
 /// A socket's registration; unregisters on drop.
@@ -205,10 +207,23 @@ impl Hub {
         }
     }
 
-    /// Tells this node's sockets in the workspace that a user's status changed.
+    /// Tells this node's sockets in the workspace that a user's status changed,
+    /// with the next digest (see `presence_digest.rs`).
     pub fn notify_presence(&self, workspace: WorkspaceId, user: UserId, status: artel_core::event::Presence) {
-        let event = Ephemeral::Presence { user_id: user, status };
-        self.dispatch(Envelope::ephemeral(workspace, Audience::Workspace, event));
+        self.presence_digest.record(workspace, user, status);
+    }
+
+    /// Sends the gathered presence changes to this node's sockets, one frame per
+    /// workspace every `DIGEST_EVERY`.
+    pub async fn run_presence_digests(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(DIGEST_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for (workspace, event) in self.presence_digest.drain() {
+                self.dispatch(Envelope::ephemeral(workspace, Audience::Workspace, event));
+            }
+        }
     }
 
     fn dispatch(&self, envelope: Envelope) {

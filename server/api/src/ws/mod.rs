@@ -5,6 +5,7 @@ pub mod conn;
 pub mod frames;
 pub mod hub;
 pub mod presence;
+pub mod presence_digest;
 
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};

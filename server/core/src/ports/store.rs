@@ -12,7 +12,7 @@ use crate::attachment::{Attachment, AttachmentId};
 use crate::chat::{Chat, ChatId, ChatMember, ChatPatch, ChatSummary, MemberRole};
 use crate::event::ChatEvent;
 use crate::invite::{Invite, InviteId};
-use crate::message::{Appended, HistoryPage, Message, MessageId, NewMessage, Reaction};
+use crate::message::{Appended, HistoryPage, Message, MessageId, NewMessage, Reaction, SendContext};
 use crate::session::{RefreshToken, RotateOutcome, Session, SessionId};
 use crate::user::{ProfileUpdate, Role, User, UserId};
 use crate::workspace::{Workspace, WorkspaceId, WorkspaceSettings};
@@ -341,6 +341,15 @@ pub trait MessageStore: Send + Sync {
     /// Messages carry their attachments wherever they are read (history, threads,
     /// pins, events, `get_message`); deleting a message deletes its attachments.
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>>;
+    /// Everything a send is checked against, in one read: the chat, the author's
+    /// membership of it and the author's message with `client_msg_id` (if given).
+    async fn send_context(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        author: UserId,
+        client_msg_id: Option<&str>,
+    ) -> StoreResult<SendContext>;
     /// Reads a message of the workspace.
     async fn get_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message>;
     /// The author's message with this idempotency key, if any.

@@ -1,0 +1,405 @@
+//! Group commit of new messages (`MessageStore::append_messages`) in a fixed number
+//! of statements per batch instead of several per message. On SQLite every
+//! statement is a hand-off to the connection's worker thread, on Postgres a network
+//! round trip, and the single write transaction is held across all of them, so the
+//! statement count per batch is what bounds durable sends per second.
+//!
+//! A batch runs: lock its chats (one statement, chat rows first as `events.rs`
+//! requires), look up its idempotency keys (one), insert the messages, their
+//! mentions and their events (one multi-row insert each), then set every chat's
+//! `last_seq` and `last_activity_at` (one). Thread replies and attachments, which
+//! few messages have, keep a statement per message.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use artel_core::chat::ChatId;
+use artel_core::event::{ChatChange, ChatEvent};
+use artel_core::message::{Appended, Message, MessageId, NewMessage};
+use artel_core::user::UserId;
+use artel_core::workspace::WorkspaceId;
+use artel_core::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+
+use crate::errors::{backend, on_unique};
+use crate::messages::IN_CHUNK;
+use crate::rows::{prefixed, MessageRow, MESSAGE_COLUMNS};
+use crate::{PostgresStore, SqliteStore};
+
+/// Rows per multi-row statement. A message row binds 12 parameters; SQLite allows
+/// 32,766 and Postgres 65,535 per statement.
+const ROWS_PER_STATEMENT: usize = 128;
+
+/// `($1, $2, …), (…), …`: `rows` tuples of `columns` numbered parameters.
+fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A chat the batch writes to.
+struct ChatTake {
+    workspace: WorkspaceId,
+    /// `last_seq` when locked, then advanced by each new message.
+    last_seq: i64,
+    /// Latest `created_at` among the batch's new messages in this chat.
+    activity: Option<DateTime<Utc>>,
+}
+
+/// What becomes of one message of the batch.
+enum Slot<'a> {
+    /// Written now; index into the batch's new messages.
+    New(usize),
+    /// Its key names a message committed before.
+    Committed(&'a Message),
+    /// Its key repeats that of an earlier message of this batch (index into the new messages).
+    Repeat(usize),
+}
+
+/// The idempotency key of a message, if it has one.
+fn key_of(item: &NewMessage) -> Option<(UserId, &str)> {
+    Some((item.author_id?, item.client_msg_id.as_deref()?))
+}
+
+macro_rules! impl_append {
+    ($store:ty, $db:ty, $lock_chats:literal) => {
+        impl $store {
+            /// The whole of `append_messages`, in one transaction.
+            pub(crate) async fn append_batch(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut chats: BTreeMap<ChatId, ChatTake> = BTreeMap::new();
+                for item in batch {
+                    let take = chats.entry(item.chat_id).or_insert(ChatTake {
+                        workspace: item.workspace_id,
+                        last_seq: 0,
+                        activity: None,
+                    });
+                    // A chat id named with another workspace is not found there.
+                    if take.workspace != item.workspace_id {
+                        return Err(StoreError::NotFound("chat"));
+                    }
+                }
+                Self::lock_chats(&mut tx, &mut chats).await?;
+                let committed = Self::committed_keys(&mut tx, batch).await?;
+
+                // Slots in batch order; seqs in batch order within each chat.
+                let mut slots = Vec::with_capacity(batch.len());
+                let mut fresh: Vec<(&NewMessage, Message)> = Vec::with_capacity(batch.len());
+                let mut first_with_key: HashMap<(UserId, &str), usize> = HashMap::new();
+                for item in batch {
+                    if let Some(key) = key_of(item) {
+                        if let Some(message) = committed.get(&(key.0, key.1.to_string())) {
+                            slots.push(Slot::Committed(message));
+                            continue;
+                        }
+                        if let Some(first) = first_with_key.get(&key) {
+                            slots.push(Slot::Repeat(*first));
+                            continue;
+                        }
+                        first_with_key.insert(key, fresh.len());
+                    }
+                    let take = chats.get_mut(&item.chat_id).ok_or(StoreError::NotFound("chat"))?;
+                    take.last_seq += 1;
+                    take.activity = Some(take.activity.map_or(item.created_at, |a| a.max(item.created_at)));
+                    slots.push(Slot::New(fresh.len()));
+                    fresh.push((item, Self::message_of(item, take.last_seq)));
+                }
+
+                // Replies count on their roots before the insert, so a missing root is
+                // `NotFound("message")` rather than a foreign-key failure; replies to a
+                // root written by this same batch count after it.
+                let written: HashSet<MessageId> = fresh.iter().map(|(item, _)| item.id).collect();
+                let in_batch = |item: &NewMessage| item.thread_root_id.is_some_and(|r| written.contains(&r));
+                for (item, _) in fresh.iter().filter(|(item, _)| !in_batch(item)) {
+                    Self::count_reply(&mut tx, item).await?;
+                }
+                Self::insert_messages(&mut tx, &fresh).await?;
+                for (item, _) in fresh.iter().filter(|(item, _)| in_batch(item)) {
+                    Self::count_reply(&mut tx, item).await?;
+                }
+                Self::insert_batch_mentions(&mut tx, &fresh).await?;
+                for (item, message) in fresh.iter_mut() {
+                    message.attachments = Self::link_attachments(&mut tx, item).await?;
+                }
+                let events: Vec<ChatEvent> = fresh
+                    .iter()
+                    .map(|(_, m)| ChatEvent {
+                        workspace_id: m.workspace_id,
+                        chat_id: m.chat_id,
+                        seq: m.seq,
+                        created_at: m.created_at,
+                        change: ChatChange::MessageCreated { message: m.clone() },
+                    })
+                    .collect();
+                Self::insert_events(&mut tx, &events).await?;
+                Self::advance_chats(&mut tx, &chats).await?;
+                tx.commit().await.map_err(on_unique("message"))?;
+
+                let mut events = events.into_iter().map(Some).collect::<Vec<_>>();
+                let out = slots
+                    .into_iter()
+                    .map(|slot| match slot {
+                        Slot::New(i) => Appended { message: fresh[i].1.clone(), event: events[i].take() },
+                        Slot::Committed(message) => Appended { message: message.clone(), event: None },
+                        Slot::Repeat(i) => Appended { message: fresh[i].1.clone(), event: None },
+                    })
+                    .collect();
+                Ok(out)
+            }
+
+            /// The stored form of a new message with its seq (attachments are linked later).
+            fn message_of(item: &NewMessage, seq: i64) -> Message {
+                Message {
+                    id: item.id,
+                    workspace_id: item.workspace_id,
+                    chat_id: item.chat_id,
+                    seq,
+                    author_id: item.author_id,
+                    kind: item.kind,
+                    body: item.body.clone(),
+                    thread_root_id: item.thread_root_id,
+                    client_msg_id: item.client_msg_id.clone(),
+                    mentions: item.mentions.clone(),
+                    mentions_all: item.mentions_all,
+                    created_at: item.created_at,
+                    edited_at: None,
+                    deleted_at: None,
+                    pinned_at: None,
+                    reply_count: 0,
+                    last_reply_at: None,
+                    attachments: Vec::new(),
+                }
+            }
+
+            /// Locks the batch's chats in id order and reads their `last_seq`;
+            /// `NotFound("chat")` if one is not in its workspace.
+            async fn lock_chats(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                chats: &mut BTreeMap<ChatId, ChatTake>,
+            ) -> StoreResult<()> {
+                let ids: Vec<ChatId> = chats.keys().copied().collect();
+                for chunk in ids.chunks(IN_CHUNK) {
+                    let sql = $lock_chats.replace("{ids}", &crate::messages::placeholders(1, chunk.len()));
+                    let mut query = sqlx::query_as::<_, (ChatId, WorkspaceId, i64)>(&sql);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    let rows = query.fetch_all(&mut **tx).await.map_err(backend)?;
+                    if rows.len() != chunk.len() {
+                        return Err(StoreError::NotFound("chat"));
+                    }
+                    for (id, workspace, last_seq) in rows {
+                        match chats.get_mut(&id) {
+                            Some(take) if take.workspace == workspace => take.last_seq = last_seq,
+                            _ => return Err(StoreError::NotFound("chat")),
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            /// Messages already committed under the batch's idempotency keys, by key.
+            /// Run under the chat locks and in the write transaction; a concurrent
+            /// writer (another node) that commits the same key meanwhile makes the
+            /// insert fail with `Conflict`, never a second message.
+            async fn committed_keys(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                batch: &[NewMessage],
+            ) -> StoreResult<HashMap<(UserId, String), Message>> {
+                let mut keys: Vec<(UserId, &str)> = batch.iter().filter_map(key_of).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                let mut found = HashMap::new();
+                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                    // A joined list of keys: each row is one probe of the unique
+                    // (author_id, client_msg_id) index on both engines.
+                    let sql = format!(
+                        "with k (author_id, client_msg_id) as (values {}) \
+                         select {} from k join messages m \
+                         on m.author_id = k.author_id and m.client_msg_id = k.client_msg_id",
+                        value_rows(chunk.len(), 2),
+                        prefixed(MESSAGE_COLUMNS, "m"),
+                    );
+                    let mut query = sqlx::query_as::<_, MessageRow>(&sql);
+                    for (author, key) in chunk {
+                        query = query.bind(*author).bind(*key);
+                    }
+                    for row in query.fetch_all(&mut **tx).await.map_err(backend)? {
+                        let mut message: Message = row.try_into()?;
+                        let (Some(author), Some(key)) = (message.author_id, message.client_msg_id.clone()) else {
+                            continue;
+                        };
+                        let workspace = message.workspace_id;
+                        Self::fill_attachments(tx, workspace, std::slice::from_mut(&mut message)).await?;
+                        found.insert((author, key), message);
+                    }
+                }
+                Ok(found)
+            }
+
+            async fn insert_messages(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                fresh: &[(&NewMessage, Message)],
+            ) -> StoreResult<()> {
+                // Rows go in idempotency-key order, whatever their seqs: two batches
+                // in flight at once (on one node or two) that share keys then wait on
+                // each other's keys in the same order and cannot deadlock.
+                let mut rows: Vec<&Message> = fresh.iter().map(|(_, m)| m).collect();
+                rows.sort_by(|a, b| (a.author_id, &a.client_msg_id).cmp(&(b.author_id, &b.client_msg_id)));
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "insert into messages (id, workspace_id, chat_id, seq, author_id, kind, body, \
+                         thread_root_id, client_msg_id, mentions, mentions_all, created_at) values {}",
+                        value_rows(chunk.len(), 12)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for m in chunk {
+                        query = query
+                            .bind(m.id)
+                            .bind(m.workspace_id)
+                            .bind(m.chat_id)
+                            .bind(m.seq)
+                            .bind(m.author_id)
+                            .bind(m.kind.as_str())
+                            .bind(&m.body)
+                            .bind(m.thread_root_id)
+                            .bind(m.client_msg_id.as_deref())
+                            .bind(Json(&m.mentions))
+                            .bind(m.mentions_all)
+                            .bind(m.created_at);
+                    }
+                    query.execute(&mut **tx).await.map_err(on_unique("message"))?;
+                }
+                Ok(())
+            }
+
+            /// A thread reply bumps its root's `reply_count` and `last_reply_at`;
+            /// `NotFound("message")` unless the root is a top-level message of its chat.
+            async fn count_reply(tx: &mut sqlx::Transaction<'_, $db>, item: &NewMessage) -> StoreResult<()> {
+                let Some(root) = item.thread_root_id else { return Ok(()) };
+                let done = sqlx::query(
+                    "update messages set reply_count = reply_count + 1, \
+                     last_reply_at = case when last_reply_at is null or last_reply_at < $4 \
+                       then $4 else last_reply_at end \
+                     where id = $1 and chat_id = $2 and workspace_id = $3 and thread_root_id is null",
+                )
+                .bind(root)
+                .bind(item.chat_id)
+                .bind(item.workspace_id)
+                .bind(item.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("message"));
+                }
+                Ok(())
+            }
+
+            async fn insert_batch_mentions(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                fresh: &[(&NewMessage, Message)],
+            ) -> StoreResult<()> {
+                let rows: Vec<(&Message, &UserId)> =
+                    fresh.iter().flat_map(|(_, m)| m.mentions.iter().map(move |u| (m, u))).collect();
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "insert into message_mentions (message_id, user_id, chat_id) values {} \
+                         on conflict (message_id, user_id) do nothing",
+                        value_rows(chunk.len(), 3)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for (m, user) in chunk {
+                        query = query.bind(m.id).bind(**user).bind(m.chat_id);
+                    }
+                    query.execute(&mut **tx).await.map_err(backend)?;
+                }
+                Ok(())
+            }
+
+            async fn insert_events(tx: &mut sqlx::Transaction<'_, $db>, events: &[ChatEvent]) -> StoreResult<()> {
+                for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "insert into chat_events (chat_id, seq, workspace_id, message_id, payload, created_at) \
+                         values {}",
+                        value_rows(chunk.len(), 6)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for event in chunk {
+                        let message = match &event.change {
+                            ChatChange::MessageCreated { message } => Some(message.id),
+                            _ => None,
+                        };
+                        query = query
+                            .bind(event.chat_id)
+                            .bind(event.seq)
+                            .bind(event.workspace_id)
+                            .bind(message)
+                            .bind(Json(&event.change))
+                            .bind(event.created_at);
+                    }
+                    query.execute(&mut **tx).await.map_err(backend)?;
+                }
+                Ok(())
+            }
+
+            /// Stores each written chat's new `last_seq` and moves its
+            /// `last_activity_at` forward, one statement for all of them.
+            async fn advance_chats(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                chats: &BTreeMap<ChatId, ChatTake>,
+            ) -> StoreResult<()> {
+                let written: Vec<(&ChatId, i64, DateTime<Utc>)> = chats
+                    .iter()
+                    .filter_map(|(id, take)| take.activity.map(|at| (id, take.last_seq, at)))
+                    .collect();
+                for chunk in written.chunks(ROWS_PER_STATEMENT) {
+                    let mut seqs = String::new();
+                    let mut activity = String::new();
+                    let mut ids = Vec::with_capacity(chunk.len());
+                    for i in 0..chunk.len() {
+                        let (id, seq, at) = (3 * i + 1, 3 * i + 2, 3 * i + 3);
+                        seqs.push_str(&format!(" when ${id} then ${seq}"));
+                        activity.push_str(&format!(
+                            " when ${id} then case when last_activity_at < ${at} then ${at} else last_activity_at end"
+                        ));
+                        ids.push(format!("${id}"));
+                    }
+                    let sql = format!(
+                        "update chats set last_seq = case id{seqs} end, \
+                         last_activity_at = case id{activity} end \
+                         where id in ({})",
+                        ids.join(", ")
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for (id, seq, at) in chunk {
+                        query = query.bind(**id).bind(*seq).bind(*at);
+                    }
+                    query.execute(&mut **tx).await.map_err(backend)?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+// SQLite has one writer, so an update that changes nothing takes the write lock at
+// once (a read first would have to upgrade it later). Postgres locks the rows in id
+// order, as every multi-chat writer must, so that two nodes' batches cannot deadlock.
+impl_append!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "update chats set last_seq = last_seq where id in ({ids}) returning id, workspace_id, last_seq"
+);
+impl_append!(
+    PostgresStore,
+    sqlx::Postgres,
+    "select id, workspace_id, last_seq from chats where id in ({ids}) order by id for update"
+);
