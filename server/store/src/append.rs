@@ -22,23 +22,69 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
 use crate::errors::{backend, on_unique};
-use crate::messages::IN_CHUNK;
 use crate::rows::{prefixed, MessageRow, MESSAGE_COLUMNS};
 use crate::{PostgresStore, SqliteStore};
 
-/// Rows per multi-row statement. A message row binds 12 parameters; SQLite allows
-/// 32,766 and Postgres 65,535 per statement.
+/// Rows per multi-row statement (a power of two, see `statements`). A message row
+/// binds 12 parameters; SQLite allows 32,766 and Postgres 65,535 per statement.
 const ROWS_PER_STATEMENT: usize = 128;
 
-/// `($1, $2, …), (…), …`: `rows` tuples of `columns` numbered parameters.
-fn value_rows(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let row: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Splits `items` into statements of at most `ROWS_PER_STATEMENT` rows whose sizes
+/// are powers of two (100 rows go as 64 + 32 + 4). Each distinct row count is a
+/// distinct statement text; with any count from 1 to 128 allowed, the connection's
+/// statement cache (100 entries) kept evicting them and every batch paid to prepare
+/// its big inserts again. Powers of two make 8 texts per statement kind.
+fn statements<T>(items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let take = if rest.len() >= ROWS_PER_STATEMENT {
+            ROWS_PER_STATEMENT
+        } else {
+            1 << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (head, tail) = rest.split_at(take);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+/// How a statement names its parameters. Postgres numbers them (`$1`, `$2`, …).
+/// SQLite gets anonymous `?`s, bound in order of appearance: sqlx looks up every
+/// parameter's name on each execution, and SQLite finds a name by walking the list
+/// of all of them, so a 1,536-parameter insert written with `$n` cost O(n²) per
+/// execution (and again when prepared). Anonymous parameters have no name to find.
+#[derive(Clone, Copy)]
+enum Params {
+    Numbered,
+    Anonymous,
+}
+
+impl Params {
+    /// The placeholder of the `n`th parameter (1-based) in order of appearance.
+    fn at(self, n: usize) -> String {
+        match self {
+            Params::Numbered => format!("${n}"),
+            Params::Anonymous => "?".to_string(),
+        }
+    }
+
+    /// `(p1, p2, …), (…), …`: `rows` tuples of `columns` parameters, bound row by row.
+    fn rows(self, rows: usize, columns: usize) -> String {
+        (0..rows)
+            .map(|r| {
+                let row: Vec<String> = (1..=columns).map(|c| self.at(r * columns + c)).collect();
+                format!("({})", row.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `p1, p2, …` for a list of `count` values.
+    fn list(self, count: usize) -> String {
+        (1..=count).map(|n| self.at(n)).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// A chat the batch writes to.
@@ -66,7 +112,7 @@ fn key_of(item: &NewMessage) -> Option<(UserId, &str)> {
 }
 
 macro_rules! impl_append {
-    ($store:ty, $db:ty, $lock_chats:literal) => {
+    ($store:ty, $db:ty, $params:expr, $lock_chats:literal) => {
         impl $store {
             /// The whole of `append_messages`, in one transaction.
             pub(crate) async fn append_batch(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
@@ -185,8 +231,8 @@ macro_rules! impl_append {
                 chats: &mut BTreeMap<ChatId, ChatTake>,
             ) -> StoreResult<()> {
                 let ids: Vec<ChatId> = chats.keys().copied().collect();
-                for chunk in ids.chunks(IN_CHUNK) {
-                    let sql = $lock_chats.replace("{ids}", &crate::messages::placeholders(1, chunk.len()));
+                for chunk in statements(&ids) {
+                    let sql = $lock_chats.replace("{ids}", &$params.list(chunk.len()));
                     let mut query = sqlx::query_as::<_, (ChatId, WorkspaceId, i64)>(&sql);
                     for id in chunk {
                         query = query.bind(*id);
@@ -217,14 +263,14 @@ macro_rules! impl_append {
                 keys.sort_unstable();
                 keys.dedup();
                 let mut found = HashMap::new();
-                for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                for chunk in statements(&keys) {
                     // A joined list of keys: each row is one probe of the unique
                     // (author_id, client_msg_id) index on both engines.
                     let sql = format!(
                         "with k (author_id, client_msg_id) as (values {}) \
                          select {} from k join messages m \
                          on m.author_id = k.author_id and m.client_msg_id = k.client_msg_id",
-                        value_rows(chunk.len(), 2),
+                        $params.rows(chunk.len(), 2),
                         prefixed(MESSAGE_COLUMNS, "m"),
                     );
                     let mut query = sqlx::query_as::<_, MessageRow>(&sql);
@@ -253,11 +299,11 @@ macro_rules! impl_append {
                 // each other's keys in the same order and cannot deadlock.
                 let mut rows: Vec<&Message> = fresh.iter().map(|(_, m)| m).collect();
                 rows.sort_by(|a, b| (a.author_id, &a.client_msg_id).cmp(&(b.author_id, &b.client_msg_id)));
-                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                for chunk in statements(&rows) {
                     let sql = format!(
                         "insert into messages (id, workspace_id, chat_id, seq, author_id, kind, body, \
                          thread_root_id, client_msg_id, mentions, mentions_all, created_at) values {}",
-                        value_rows(chunk.len(), 12)
+                        $params.rows(chunk.len(), 12)
                     );
                     let mut query = sqlx::query(&sql);
                     for m in chunk {
@@ -309,11 +355,11 @@ macro_rules! impl_append {
             ) -> StoreResult<()> {
                 let rows: Vec<(&Message, &UserId)> =
                     fresh.iter().flat_map(|(_, m)| m.mentions.iter().map(move |u| (m, u))).collect();
-                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                for chunk in statements(&rows) {
                     let sql = format!(
                         "insert into message_mentions (message_id, user_id, chat_id) values {} \
                          on conflict (message_id, user_id) do nothing",
-                        value_rows(chunk.len(), 3)
+                        $params.rows(chunk.len(), 3)
                     );
                     let mut query = sqlx::query(&sql);
                     for (m, user) in chunk {
@@ -325,11 +371,11 @@ macro_rules! impl_append {
             }
 
             async fn insert_events(tx: &mut sqlx::Transaction<'_, $db>, events: &[ChatEvent]) -> StoreResult<()> {
-                for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                for chunk in statements(events) {
                     let sql = format!(
                         "insert into chat_events (chat_id, seq, workspace_id, message_id, payload, created_at) \
                          values {}",
-                        value_rows(chunk.len(), 6)
+                        $params.rows(chunk.len(), 6)
                     );
                     let mut query = sqlx::query(&sql);
                     for event in chunk {
@@ -360,27 +406,36 @@ macro_rules! impl_append {
                     .iter()
                     .filter_map(|(id, take)| take.activity.map(|at| (id, take.last_seq, at)))
                     .collect();
-                for chunk in written.chunks(ROWS_PER_STATEMENT) {
-                    let mut seqs = String::new();
-                    let mut activity = String::new();
-                    let mut ids = Vec::with_capacity(chunk.len());
-                    for i in 0..chunk.len() {
-                        let (id, seq, at) = (3 * i + 1, 3 * i + 2, 3 * i + 3);
-                        seqs.push_str(&format!(" when ${id} then ${seq}"));
-                        activity.push_str(&format!(
-                            " when ${id} then case when last_activity_at < ${at} then ${at} else last_activity_at end"
-                        ));
-                        ids.push(format!("${id}"));
+                for chunk in statements(&written) {
+                    // Every value is bound where it appears (no parameter is reused),
+                    // so the same text works with anonymous parameters.
+                    let mut n = 0;
+                    let mut next = || {
+                        n += 1;
+                        $params.at(n)
+                    };
+                    let mut sql = String::from("update chats set last_seq = case id");
+                    for _ in chunk {
+                        sql.push_str(&format!(" when {} then {}", next(), next()));
                     }
-                    let sql = format!(
-                        "update chats set last_seq = case id{seqs} end, \
-                         last_activity_at = case id{activity} end \
-                         where id in ({})",
-                        ids.join(", ")
-                    );
+                    sql.push_str(" end, last_activity_at = case id");
+                    for _ in chunk {
+                        let (id, at, again) = (next(), next(), next());
+                        sql.push_str(&format!(
+                            " when {id} then case when last_activity_at < {at} then {again} else last_activity_at end"
+                        ));
+                    }
+                    let ids: Vec<String> = chunk.iter().map(|_| next()).collect();
+                    sql.push_str(&format!(" end where id in ({})", ids.join(", ")));
                     let mut query = sqlx::query(&sql);
-                    for (id, seq, at) in chunk {
-                        query = query.bind(**id).bind(*seq).bind(*at);
+                    for (id, seq, _) in chunk {
+                        query = query.bind(**id).bind(*seq);
+                    }
+                    for (id, _, at) in chunk {
+                        query = query.bind(**id).bind(*at).bind(*at);
+                    }
+                    for (id, _, _) in chunk {
+                        query = query.bind(**id);
                     }
                     query.execute(&mut **tx).await.map_err(backend)?;
                 }
@@ -396,10 +451,37 @@ macro_rules! impl_append {
 impl_append!(
     SqliteStore,
     sqlx::Sqlite,
+    Params::Anonymous,
     "update chats set last_seq = last_seq where id in ({ids}) returning id, workspace_id, last_seq"
 );
 impl_append!(
     PostgresStore,
     sqlx::Postgres,
+    Params::Numbered,
     "select id, workspace_id, last_seq from chats where id in ({ids}) order by id for update"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_powers_of_two_in_order() {
+        for n in [0usize, 1, 2, 3, 100, 127, 128, 129, 300] {
+            let items: Vec<usize> = (0..n).collect();
+            let parts = statements(&items);
+            assert_eq!(parts.concat(), items, "n = {n}: every item once, in order");
+            for p in &parts {
+                assert!(p.len().is_power_of_two() && p.len() <= ROWS_PER_STATEMENT, "n = {n}: {}", p.len());
+            }
+        }
+        assert_eq!(statements(&[0u8; 100]).iter().map(|p| p.len()).collect::<Vec<_>>(), vec![64, 32, 4]);
+    }
+
+    #[test]
+    fn anonymous_parameters_have_no_numbers() {
+        assert_eq!(Params::Numbered.rows(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(Params::Anonymous.rows(2, 2), "(?, ?), (?, ?)");
+        assert_eq!(Params::Numbered.list(3), "$1, $2, $3");
+    }
+}

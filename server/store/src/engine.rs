@@ -54,6 +54,9 @@ pub struct PostgresStore {
     pub(crate) write: PgPool,
 }
 
+/// Page cache of the SQLite write connection (readers keep SQLite's default).
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
+
 impl SqliteStore {
     /// Opens (creating if missing) the database file and runs migrations.
     pub async fn open(path: &Path, max_readers: u32) -> StoreResult<Self> {
@@ -64,9 +67,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // The writer's page cache: SQLite's default (2 MiB) held too few index
+        // pages, so group commits re-read them from the OS page by page.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", format!("-{WRITER_CACHE_KIB}")))
             .await
             .map_err(backend)?;
         SQLITE_MIGRATIONS.run(&write).await.map_err(|e| StoreError::Backend(e.to_string()))?;

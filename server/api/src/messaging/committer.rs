@@ -19,8 +19,10 @@ use artel_core::{Bus, Error, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
-/// Most messages committed in one transaction.
-const MAX_BATCH: usize = 256;
+/// Most messages committed in one transaction. A batch's cost is mostly fixed
+/// (a hand-off per statement to the database, each waiting for this task to be
+/// polled again among busy sockets), so under load bigger batches carry more.
+const MAX_BATCH: usize = 1024;
 /// Sends waiting for a commit; senders wait (back-pressure) when it is full.
 const QUEUE: usize = 8192;
 /// Most transactions in flight at once (Postgres), each on its own connection.
@@ -50,8 +52,26 @@ impl Committer {
         // Postgres spends most of a batch waiting on round trips, so batches of
         // different chats overlap there; SQLite has one writer connection, where a
         // second batch would only queue for it.
-        let pipeline = if store.engine() == "postgres" { PIPELINE } else { 1 };
-        tokio::spawn(commit_loop(store, rx, events.clone(), pipeline));
+        if store.engine() == "postgres" {
+            tokio::spawn(commit_loop(store, rx, events.clone(), PIPELINE));
+        } else {
+            // SQLite's one writer runs a batch as a chain of hand-offs to its
+            // connection thread, each waiting for this task to be polled again. On the
+            // shared runtime, busy with every socket, each wait took milliseconds
+            // (a batch of 128 took 80 ms, 15 of them working). A runtime of its own
+            // answers each hand-off at once. (Not for Postgres: its sockets belong to
+            // the runtime that opened them.)
+            let loop_events = events.clone();
+            let started = std::thread::Builder::new().name("artel-committer".into()).spawn(move || {
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt.block_on(commit_loop(store, rx, loop_events, 1)),
+                    Err(e) => tracing::error!(error = %e, "could not start the committer runtime"),
+                }
+            });
+            if let Err(e) = started {
+                tracing::error!(error = %e, "could not start the committer thread");
+            }
+        }
         Self { jobs, events }
     }
 
@@ -176,7 +196,10 @@ async fn commit_batch(
     events: mpsc::UnboundedSender<Vec<Envelope>>,
 ) {
     let messages: Vec<NewMessage> = batch.iter().map(|j| j.message.clone()).collect();
-    match store.append_messages(&messages).await {
+    let started = std::time::Instant::now();
+    let appended = store.append_messages(&messages).await;
+    tracing::debug!(size = messages.len(), ms = started.elapsed().as_secs_f64() * 1e3, "group commit");
+    match appended {
         Ok(results) => {
             let committed: Vec<ChatEvent> = results.iter().filter_map(|a| a.event.clone()).collect();
             let _ = events.send(committed.into_iter().map(Envelope::chat).collect());

@@ -70,7 +70,9 @@ struct Conn {
     cursors: HashMap<ChatId, i64>,
     /// Boards (pipelines) this socket watches, with the last seq delivered.
     boards: HashMap<Uuid, i64>,
-    sends: mpsc::Sender<(String, SendInput)>,
+    /// Boxed: a channel allocates its first block of 32 slots up front, and an
+    /// unboxed send is ~140 bytes, 4 KiB for every socket, idle or not.
+    sends: mpsc::Sender<Box<(String, SendInput)>>,
     typing_at: HashMap<ChatId, Instant>,
     tokens: f64,
     tokens_at: Instant,
@@ -82,7 +84,10 @@ struct Conn {
 
 pub async fn serve(socket: WebSocket, state: AppState) {
     let (mut sink, mut stream) = socket.split();
-    let Some((auth, client_cursors)) = authenticate_first_frame(&state, &mut sink, &mut stream).await else {
+    // Boxed steps that finish before the socket goes idle: their state would
+    // otherwise size every idle socket's task.
+    let Some((auth, client_cursors)) = Box::pin(authenticate_first_frame(&state, &mut sink, &mut stream)).await
+    else {
         return;
     };
     let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
@@ -105,7 +110,7 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         focus: None,
         focus_key: Uuid::now_v7(),
     };
-    if let Err(e) = conn.start(client_cursors).await {
+    if let Err(e) = Box::pin(conn.start(client_cursors)).await {
         tracing::warn!(error = %e, "socket start failed");
         let _ = conn.close(1011, "internal error").await;
         return;
@@ -255,7 +260,9 @@ impl Conn {
                 incoming = stream.next() => {
                     last_heard = Instant::now();
                     match incoming {
-                        Some(Ok(Message::Text(text))) => self.on_text(&text).await,
+                        // Boxed: the handlers of every client frame would otherwise size
+                        // this loop, which every idle socket keeps alive.
+                        Some(Ok(Message::Text(text))) => Box::pin(self.on_text(&text)).await,
                         Some(Ok(Message::Binary(_))) => self.write(error_frame("unsupported_frame", "frames are JSON text", None)).await,
                         Some(Ok(Message::Close(_))) | None => break,
                         Some(Ok(_)) => Ok(()),
@@ -550,7 +557,7 @@ impl Conn {
                     thread_root_id,
                     attachment_ids,
                 };
-                if self.sends.try_send((client_msg_id.clone(), input)).is_err() {
+                if self.sends.try_send(Box::new((client_msg_id.clone(), input))).is_err() {
                     return self
                         .write(error_frame("rate_limited", "too many sends in flight", Some(&client_msg_id)))
                         .await;
@@ -617,20 +624,23 @@ impl Conn {
 async fn send_loop(
     state: AppState,
     auth: AuthUser,
-    mut rx: mpsc::Receiver<(String, SendInput)>,
+    mut rx: mpsc::Receiver<Box<(String, SendInput)>>,
     out: mpsc::Sender<Outbound>,
 ) {
-    while let Some((client_msg_id, mut input)) = rx.recv().await {
+    while let Some(next) = rx.recv().await {
+        let (client_msg_id, mut input) = *next;
         match commands::classify(&input.body) {
             Line::Command(line) => {
-                let frame = command_frame(&state, &auth, &input, line, &client_msg_id).await;
+                // Boxed, like `prepare` below: this task idles at `recv` for the
+                // socket's whole life, and inline they would size it.
+                let frame = Box::pin(command_frame(&state, &auth, &input, line, &client_msg_id)).await;
                 let _ = out.send(Outbound::Frame(frame)).await;
                 continue;
             }
             Line::Literal(text) => input.body = text.to_string(),
             Line::Text => {}
         }
-        let pending = match prepare(&state, &auth.user, input).await {
+        let pending = match Box::pin(prepare(&state, &auth.user, input)).await {
             Ok(Prepared::Existing(message)) => Ok(Err(Appended { message, event: None })),
             Ok(Prepared::New(message)) => state.committer.enqueue(message).await.map(Ok),
             Err(e) => Err(e),
