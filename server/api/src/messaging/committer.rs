@@ -52,26 +52,8 @@ impl Committer {
         // Postgres spends most of a batch waiting on round trips, so batches of
         // different chats overlap there; SQLite has one writer connection, where a
         // second batch would only queue for it.
-        if store.engine() == "postgres" {
-            tokio::spawn(commit_loop(store, rx, events.clone(), PIPELINE));
-        } else {
-            // SQLite's one writer runs a batch as a chain of hand-offs to its
-            // connection thread, each waiting for this task to be polled again. On the
-            // shared runtime, busy with every socket, each wait took milliseconds
-            // (a batch of 128 took 80 ms, 15 of them working). A runtime of its own
-            // answers each hand-off at once. (Not for Postgres: its sockets belong to
-            // the runtime that opened them.)
-            let loop_events = events.clone();
-            let started = std::thread::Builder::new().name("artel-committer".into()).spawn(move || {
-                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(rt) => rt.block_on(commit_loop(store, rx, loop_events, 1)),
-                    Err(e) => tracing::error!(error = %e, "could not start the committer runtime"),
-                }
-            });
-            if let Err(e) = started {
-                tracing::error!(error = %e, "could not start the committer thread");
-            }
-        }
+        let pipeline = if store.engine() == "postgres" { PIPELINE } else { 1 };
+        tokio::spawn(commit_loop(store, rx, events.clone(), pipeline));
         Self { jobs, events }
     }
 

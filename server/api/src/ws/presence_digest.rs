@@ -15,6 +15,10 @@ use artel_core::workspace::WorkspaceId;
 
 /// How often gathered presence changes are sent.
 pub const DIGEST_EVERY: Duration = Duration::from_secs(1);
+/// Most users named in one frame (about 2 KB). A socket's write buffer keeps the
+/// capacity of the largest frame it ever sent: one digest of 500 users (35 KB)
+/// sized the buffer of every idle socket of the workspace.
+pub const MAX_ENTRIES: usize = 32;
 
 /// Presence changes waiting for the next digest, per workspace.
 #[derive(Default)]
@@ -29,18 +33,19 @@ impl PresenceDigest {
         pending.entry(workspace).or_default().insert(user, status);
     }
 
-    /// Takes everything gathered since the last call: one event per workspace,
-    /// its users in id order.
+    /// Takes everything gathered since the last call: per workspace, its users in
+    /// id order, in events of at most `MAX_ENTRIES`.
     pub fn drain(&self) -> Vec<(WorkspaceId, Ephemeral)> {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        pending
-            .into_iter()
-            .map(|(workspace, users)| {
-                let entries =
-                    users.into_iter().map(|(user_id, status)| PresenceEntry { user_id, status }).collect();
-                (workspace, Ephemeral::PresenceChanges { entries })
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (workspace, users) in pending {
+            let entries: Vec<PresenceEntry> =
+                users.into_iter().map(|(user_id, status)| PresenceEntry { user_id, status }).collect();
+            for chunk in entries.chunks(MAX_ENTRIES) {
+                out.push((workspace, Ephemeral::PresenceChanges { entries: chunk.to_vec() }));
+            }
+        }
+        out
     }
 }
 
@@ -48,6 +53,35 @@ impl PresenceDigest {
 mod tests {
     use super::*;
     use uuid::Uuid;
+
+    #[test]
+    fn a_big_digest_is_split_into_small_frames() {
+        let digest = PresenceDigest::default();
+        let w = Uuid::now_v7();
+        let users: Vec<Uuid> = (0..MAX_ENTRIES * 2 + 5).map(|_| Uuid::now_v7()).collect();
+        for u in &users {
+            digest.record(w, *u, Presence::Online);
+        }
+        let out = digest.drain();
+        let sizes: Vec<usize> = out
+            .iter()
+            .map(|(_, e)| match e {
+                Ephemeral::PresenceChanges { entries } => entries.len(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(sizes, vec![MAX_ENTRIES, MAX_ENTRIES, 5]);
+        let named: Vec<Uuid> = out
+            .into_iter()
+            .flat_map(|(_, e)| match e {
+                Ephemeral::PresenceChanges { entries } => entries.into_iter().map(|p| p.user_id).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let mut sorted = users.clone();
+        sorted.sort();
+        assert_eq!(named, sorted, "every user once, in id order");
+    }
 
     #[test]
     fn a_digest_names_each_user_once_with_the_latest_status() {
