@@ -17,8 +17,8 @@ use async_trait::async_trait;
 use tantivy::directory::MmapDirectory;
 use tantivy::fastfield::AliveBitSet;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
-    Scorer, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery, Query, RangeQuery,
+    RegexQuery, Scorer, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
@@ -275,8 +275,10 @@ impl Inner {
     /// id list). `searcher` expands a typed prefix over the dictionary.
     fn build(&self, q: &IndexQuery, searcher: &Searcher) -> SearchResult<Option<Built>> {
         let f = self.f;
-        let mut filters: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, self.term(f.workspace, &q.workspace_id.to_string())), (Occur::Must, self.term(f.kind, q.kind.as_str()))];
+        let mut filters: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, self.term(f.workspace, &q.workspace_id.to_string())),
+            (Occur::Must, self.term(f.kind, q.kind.as_str())),
+        ];
         let mut text: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &q.words {
             for stem in analysis::stems(word) {
@@ -296,13 +298,19 @@ impl Inner {
                         // A few words: each one a term, so the ranking can skip blocks.
                         Some(words) => any.extend(words.iter().map(|w| {
                             let term = Term::from_field_text(f.plain, w);
-                            (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
+                            (
+                                Occur::Should,
+                                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                            )
                         })),
                         None => {
                             // Dictionary words are alphanumeric: nothing to escape.
                             let by_prefix =
                                 RegexQuery::from_pattern(&format!("{last}.*"), f.plain).map_err(err)?;
-                            any.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(by_prefix), 0.5))));
+                            any.push((
+                                Occur::Should,
+                                Box::new(ConstScoreQuery::new(Box::new(by_prefix), 0.5)),
+                            ));
                         }
                     }
                     text.push((Occur::Must, Box::new(BooleanQuery::new(any))));
@@ -433,9 +441,12 @@ impl Inner {
         let filter = built.filter.weight(EnableScoring::disabled_from_searcher(searcher)).map_err(err)?;
         // Text and filters as one query: tantivy's intersection is led by its
         // rarest part, so a narrow filter or a rare word keeps the first pass short.
-        let both = BooleanQuery::new(vec![(Occur::Must, built.text.box_clone()), (Occur::Must, built.filter.box_clone())])
-            .weight(EnableScoring::disabled_from_searcher(searcher))
-            .map_err(err)?;
+        let both = BooleanQuery::new(vec![
+            (Occur::Must, built.text.box_clone()),
+            (Occur::Must, built.filter.box_clone()),
+        ])
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(err)?;
         let mut total = 0u64;
         let mut top = TopK::new(wanted);
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
@@ -492,7 +503,8 @@ impl Inner {
                 // filters of each by seeking.
                 let seen = hits.len() as u64 + 1;
                 total += (seen * u64::from(reader.max_doc())).div_ceil(u64::from(doc) + 1).max(seen);
-                let mut pass = Filter { docs: filter.scorer(reader, 1.0).map_err(err)?, chats: &chats, alive };
+                let mut pass =
+                    Filter { docs: filter.scorer(reader, 1.0).map_err(err)?, chats: &chats, alive };
                 text.for_each_pruning(top.threshold(), reader, &mut |doc, score| {
                     if pass.admits(doc) {
                         top.offer(f64::from(score), ord, doc);
@@ -682,7 +694,18 @@ mod tests {
     use chrono::{TimeZone, Utc};
     use tantivy::collector::{Count, TopDocs};
 
-    const WORDS: &[&str] = &["договор", "договора", "договоров", "счёт", "оплата", "meeting", "meetings", "invoice", "завтра", "доставка"];
+    const WORDS: &[&str] = &[
+        "договор",
+        "договора",
+        "договоров",
+        "счёт",
+        "оплата",
+        "meeting",
+        "meetings",
+        "invoice",
+        "завтра",
+        "доставка",
+    ];
 
     /// A small deterministic generator (no dependency needed for a test).
     struct Lcg(u64);
@@ -701,7 +724,7 @@ mod tests {
             title: String::new(),
             text,
             keys: Vec::new(),
-            at: Utc.timestamp_opt(1_700_000_000 + at, 0).unwrap(),
+            at: Utc.timestamp_opt(1_700_000_000 + at, 0).single().expect("a valid time"),
             chat_id: Some(chat),
             seq: Some(at),
             author_id: None,
@@ -728,7 +751,8 @@ mod tests {
                 .map(|_| {
                     at += 1;
                     let n = 1 + rng.next(12) as usize;
-                    let text: Vec<&str> = (0..n).map(|_| WORDS[rng.next(WORDS.len() as u64) as usize]).collect();
+                    let text: Vec<&str> =
+                        (0..n).map(|_| WORDS[rng.next(WORDS.len() as u64) as usize]).collect();
                     let owner = if rng.next(10) == 0 { other } else { ws };
                     message(owner, chats[rng.next(6) as usize], text.join(" "), at)
                 })
@@ -740,7 +764,13 @@ mod tests {
         (index, ws, chats)
     }
 
-    fn query(ws: Uuid, words: &[&str], prefix: Option<&str>, chats: Option<Vec<Uuid>>, sort: SearchSort) -> IndexQuery {
+    fn query(
+        ws: Uuid,
+        words: &[&str],
+        prefix: Option<&str>,
+        chats: Option<Vec<Uuid>>,
+        sort: SearchSort,
+    ) -> IndexQuery {
         IndexQuery {
             workspace_id: ws,
             kind: SearchKind::Message,
@@ -761,10 +791,8 @@ mod tests {
     fn reference(inner: &Inner, q: &IndexQuery) -> (usize, Vec<f64>) {
         let searcher = inner.reader.searcher();
         let built = inner.build(q, &searcher).expect("build").expect("query");
-        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, built.text),
-            (Occur::Must, Box::new(ConstScoreQuery::new(built.filter, 0.0))),
-        ];
+        let mut all: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, built.text), (Occur::Must, Box::new(ConstScoreQuery::new(built.filter, 0.0)))];
         if let Some(chats) = &q.filter.chat_ids {
             all.push((Occur::Must, Box::new(ConstScoreQuery::new(inner.set(inner.f.chat, chats), 0.0))));
         }
@@ -797,11 +825,16 @@ mod tests {
             }
             for (_, addr) in &ranked {
                 let stored: TantivyDocument = searcher.doc(*addr).expect("doc");
-                let doc: SearchDoc =
-                    serde_json::from_str(stored.get_first(inner.f.doc).and_then(|v| v.as_str()).unwrap()).unwrap();
+                let doc: SearchDoc = serde_json::from_str(
+                    stored.get_first(inner.f.doc).and_then(|v| v.as_str()).expect("stored doc"),
+                )
+                .expect("doc json");
                 assert_eq!(doc.workspace_id, ws, "never another workspace's message");
                 if let Some(allowed) = &q.filter.chat_ids {
-                    assert!(allowed.contains(&doc.chat_id.unwrap()), "never a chat outside the filter");
+                    assert!(
+                        doc.chat_id.is_some_and(|c| allowed.contains(&c)),
+                        "never a chat outside the filter"
+                    );
                 }
             }
         }
@@ -843,8 +876,9 @@ mod tests {
         let index = EmbeddedSearch::in_memory().expect("index");
         let ws = Uuid::now_v7();
         let chat = Uuid::now_v7();
-        let docs: Vec<SearchDoc> =
-            (0..MAX_PREFIX_TERMS as i64 + 8).map(|i| message(ws, chat, format!("word zq{i:03}x"), i)).collect();
+        let docs: Vec<SearchDoc> = (0..MAX_PREFIX_TERMS as i64 + 8)
+            .map(|i| message(ws, chat, format!("word zq{i:03}x"), i))
+            .collect();
         index.inner.apply(&docs, &[]).expect("apply");
         let searcher = index.inner.reader.searcher();
         let q = query(ws, &[], Some("zq"), None, SearchSort::Relevance);

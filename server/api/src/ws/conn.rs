@@ -86,7 +86,8 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     let (mut sink, mut stream) = socket.split();
     // Boxed steps that finish before the socket goes idle: their state would
     // otherwise size every idle socket's task.
-    let Some((auth, client_cursors)) = Box::pin(authenticate_first_frame(&state, &mut sink, &mut stream)).await
+    let Some((auth, client_cursors)) =
+        Box::pin(authenticate_first_frame(&state, &mut sink, &mut stream)).await
     else {
         return;
     };
