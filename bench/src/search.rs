@@ -154,7 +154,7 @@ pub async fn run(a: SearchArgs) -> anyhow::Result<()> {
     let data = DataConfig {
         data_dir: data_dir.clone(),
         database_url: a.database_url.clone().map(artel::config::Secret::new),
-        db_max_connections: 16,
+        db_max_connections: None,
         jwt_secret: None,
     };
     let serve = ServeConfig {

@@ -58,7 +58,7 @@ impl Database {
         DataConfig {
             data_dir: self.data_dir.clone(),
             database_url: self.postgres_url.clone().map(Secret::new),
-            db_max_connections: 8,
+            db_max_connections: Some(8),
             jwt_secret: None,
         }
     }

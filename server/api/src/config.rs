@@ -83,9 +83,10 @@ pub struct DataConfig {
     /// Database URL. Unset: SQLite in the data directory. `postgres://…` for cluster mode.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<Secret>,
-    /// Maximum pooled database connections.
-    #[arg(long, env = "ARTEL_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
-    pub db_max_connections: u32,
+    /// Maximum pooled database connections. Unset: 16 on Postgres; on SQLite,
+    /// read connections = twice the CPU cores (each is a thread doing CPU work).
+    #[arg(long, env = "ARTEL_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
     /// JWT signing secret (at least 32 bytes). Unset: a key generated on first start
     /// and kept in the data directory. Set it on every node of a cluster.
     #[arg(long, env = "ARTEL_JWT_SECRET", hide_env_values = true, global = true)]
