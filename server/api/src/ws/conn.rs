@@ -116,11 +116,11 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         let _ = conn.close(1011, "internal error").await;
         return;
     }
-    conn.set_presence(Presence::Online).await;
+    Box::pin(conn.set_presence(Presence::Online)).await;
     let overflow = registration.overflow.clone();
     conn.run(stream, rx, overflow).await;
-    conn.set_focus(None).await;
-    conn.set_presence(Presence::Offline).await;
+    Box::pin(conn.set_focus(None)).await;
+    Box::pin(conn.set_presence(Presence::Offline)).await;
     drop(registration);
 }
 
@@ -278,7 +278,10 @@ impl Conn {
                     }
                 }
                 out = rx.recv() => match out {
-                    Some(out) => self.on_outbound(out).await,
+                    // Boxed for the same reason as `on_text`: an event's delivery
+                    // (with a gap to fill from the store) is a deep future, and
+                    // this loop is what every idle socket keeps alive.
+                    Some(out) => Box::pin(self.on_outbound(out)).await,
                     None => break,
                 },
                 () = overflow.notified() => {
@@ -292,7 +295,7 @@ impl Conn {
                         break;
                     }
                     if self.focus.is_some() {
-                        self.set_focus(self.focus).await;
+                        Box::pin(self.set_focus(self.focus)).await;
                     }
                     self.sink.send(Message::Ping(Default::default())).await.map_err(|e| Error::Internal(e.to_string()))
                 }
@@ -353,9 +356,11 @@ impl Conn {
         match out {
             Outbound::Chat(live) => self.deliver_in_order(&live).await,
             Outbound::Board(live) => self.deliver_board_in_order(&live).await,
-            Outbound::Frame(text) => self.write(text).await,
+            Outbound::Frame(text) => self.write(Utf8Bytes::clone(&text)).await,
             // Re-checked here: the socket may have left the chat after routing.
-            Outbound::ChatFrame(chat, text) if self.cursors.contains_key(&chat) => self.write(text).await,
+            Outbound::ChatFrame(frame) if self.cursors.contains_key(&frame.0) => {
+                self.write(frame.1.clone()).await
+            }
             Outbound::ChatFrame(..) => Ok(()),
             Outbound::Control(event) => match event.as_ref() {
                 Ephemeral::JoinedChat { chat_id, user_id } if *user_id == self.auth.user.id => {
@@ -629,38 +634,48 @@ async fn send_loop(
     out: mpsc::Sender<Outbound>,
 ) {
     while let Some(next) = rx.recv().await {
-        let (client_msg_id, mut input) = *next;
-        match commands::classify(&input.body) {
-            Line::Command(line) => {
-                // Boxed, like `prepare` below: this task idles at `recv` for the
-                // socket's whole life, and inline they would size it.
-                let frame = Box::pin(command_frame(&state, &auth, &input, line, &client_msg_id)).await;
-                let _ = out.send(Outbound::Frame(frame)).await;
-                continue;
-            }
-            Line::Literal(text) => input.body = text.to_string(),
-            Line::Text => {}
+        // Boxed: this task idles at `recv` for the socket's whole life, and one
+        // send's state inline (checks, the message, the hand-off to the
+        // committer) would size it.
+        Box::pin(send_one(&state, &auth, &out, *next)).await;
+    }
+}
+
+/// Checks one send and queues it for commit; its ack goes out once committed.
+async fn send_one(
+    state: &AppState,
+    auth: &AuthUser,
+    out: &mpsc::Sender<Outbound>,
+    (client_msg_id, mut input): (String, SendInput),
+) {
+    match commands::classify(&input.body) {
+        Line::Command(line) => {
+            let frame = command_frame(state, auth, &input, line, &client_msg_id).await;
+            let _ = out.send(Outbound::frame(frame)).await;
+            return;
         }
-        let pending = match Box::pin(prepare(&state, &auth.user, input)).await {
-            Ok(Prepared::Existing(message)) => Ok(Err(Appended { message, event: None })),
-            Ok(Prepared::New(message)) => state.committer.enqueue(message).await.map(Ok),
-            Err(e) => Err(e),
-        };
-        match pending {
-            Ok(Ok(pending)) => {
-                let out = out.clone();
-                tokio::spawn(async move {
-                    let frame = ack_frame(&client_msg_id, Committer::outcome(pending).await);
-                    // Awaited, not dropped: an ack is a promise to the client.
-                    let _ = out.send(Outbound::Frame(frame)).await;
-                });
-            }
-            Ok(Err(existing)) => {
-                let _ = out.send(Outbound::Frame(ack_frame(&client_msg_id, Ok(existing)))).await;
-            }
-            Err(e) => {
-                let _ = out.send(Outbound::Frame(ack_frame(&client_msg_id, Err(e)))).await;
-            }
+        Line::Literal(text) => input.body = text.to_string(),
+        Line::Text => {}
+    }
+    let pending = match prepare(state, &auth.user, input).await {
+        Ok(Prepared::Existing(message)) => Ok(Err(Appended { message, event: None })),
+        Ok(Prepared::New(message)) => state.committer.enqueue(message).await.map(Ok),
+        Err(e) => Err(e),
+    };
+    match pending {
+        Ok(Ok(pending)) => {
+            let out = out.clone();
+            tokio::spawn(async move {
+                let frame = ack_frame(&client_msg_id, Committer::outcome(pending).await);
+                // Awaited, not dropped: an ack is a promise to the client.
+                let _ = out.send(Outbound::frame(frame)).await;
+            });
+        }
+        Ok(Err(existing)) => {
+            let _ = out.send(Outbound::frame(ack_frame(&client_msg_id, Ok(existing)))).await;
+        }
+        Err(e) => {
+            let _ = out.send(Outbound::frame(ack_frame(&client_msg_id, Err(e)))).await;
         }
     }
 }

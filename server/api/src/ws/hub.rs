@@ -25,20 +25,28 @@ use crate::ws::presence_digest::{PresenceDigest, DIGEST_EVERY};
 
 pub type ConnId = u64;
 
-/// What the dispatcher hands a socket.
+/// What the dispatcher hands a socket. Every variant is one pointer, so the enum
+/// is 16 bytes: a socket's queue allocates its first 32 slots up front, idle or
+/// not (BENCHMARKS.md, memory per idle socket).
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// A chat event with its frame already encoded (once per node, not per socket).
     Chat(Arc<LiveEvent>),
     /// Any other ready-to-send frame.
-    Frame(Utf8Bytes),
+    Frame(Arc<Utf8Bytes>),
     /// An ephemeral frame about a chat (typing, read marks): written only while
     /// the socket still follows that chat.
-    ChatFrame(ChatId, Utf8Bytes),
+    ChatFrame(Arc<(ChatId, Utf8Bytes)>),
     /// For this socket's user: the ephemeral event that needs local handling.
     Control(Arc<Ephemeral>),
     /// A board event, encoded once in both its full and its hidden form.
     Board(Arc<LiveBoardEvent>),
+}
+
+impl Outbound {
+    pub fn frame(text: Utf8Bytes) -> Self {
+        Outbound::Frame(Arc::new(text))
+    }
 }
 
 #[derive(Debug)]
@@ -288,11 +296,11 @@ impl Hub {
                     (Ephemeral::JoinedChat { .. } | Ephemeral::SignedOut { .. }, _) => {
                         Outbound::Control(Arc::new(event))
                     }
-                    (_, Audience::Chat { chat_id }) => Outbound::ChatFrame(
+                    (_, Audience::Chat { chat_id }) => Outbound::ChatFrame(Arc::new((
                         *chat_id,
                         ServerFrame::Ephemeral { event: &event }.to_text().into(),
-                    ),
-                    _ => Outbound::Frame(ServerFrame::Ephemeral { event: &event }.to_text().into()),
+                    ))),
+                    _ => Outbound::frame(ServerFrame::Ephemeral { event: &event }.to_text().into()),
                 };
                 for id in targets {
                     send(&r, id, out.clone());
@@ -331,5 +339,20 @@ fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, HashSet<ConnId>>, k
         if set.is_empty() {
             map.remove(&key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outbound;
+
+    #[test]
+    fn a_queued_frame_is_two_words() {
+        // Every socket's queue allocates 32 slots up front: keep a slot small.
+        assert!(
+            std::mem::size_of::<Outbound>() <= 16,
+            "Outbound is {} bytes",
+            std::mem::size_of::<Outbound>()
+        );
     }
 }

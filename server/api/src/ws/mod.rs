@@ -17,7 +17,9 @@ use crate::state::AppState;
 /// Largest frame a client may send; bigger ones close the socket with 1009.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Initial read buffer per socket (see BENCHMARKS.md, memory per idle socket).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Client frames are small (a send is a few hundred bytes); a bigger one is
+/// read in several steps.
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// Upgrades to a WebSocket. Authentication happens in the first frame, so no
 /// long-lived token ever appears in a URL or an access log.
