@@ -12,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use crate::errors::backend;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -41,11 +42,14 @@ impl std::fmt::Debug for StoreConfig {
 
 /// SQLite in WAL mode. Writes go through a single-connection pool: SQLite allows
 /// one writer at a time anyway, and queuing writers in-process avoids SQLITE_BUSY
-/// when a read transaction would have to upgrade to a write.
+/// when a read transaction would have to upgrade to a write. Neither pool pings a
+/// connection before lending it: each ping is a hand-off to the connection's
+/// thread, and a connection to a local file does not go away while idle.
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(crate) read: SqlitePool,
     pub(crate) write: SqlitePool,
+    checkpointer: Arc<Checkpointer>,
 }
 
 /// PostgreSQL; one pool serves reads and writes.
@@ -57,6 +61,8 @@ pub struct PostgresStore {
 
 /// Page cache of the SQLite write connection (readers keep SQLite's default).
 const WRITER_CACHE_KIB: u32 = 64 * 1024;
+/// A pooled Postgres connection idle this long is pinged before use.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
 /// Default pool size on Postgres: its connections mostly wait on the network.
 const POSTGRES_CONNECTIONS: u32 = 16;
 
@@ -77,32 +83,68 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: every commit syncs the WAL, so an ack survives a power cut,
+            // not only a crash of the process (NORMAL syncs at checkpoints only).
+            // Group commit keeps that to one sync per batch.
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // A WAL that grew during a burst is cut back to this size once reused.
+            .pragma("journal_size_limit", (64 * 1024 * 1024).to_string());
         // The writer's page cache: SQLite's default (2 MiB) held too few index
         // pages, so group commits re-read them from the OS page by page.
+        // Checkpoints are the background task's job (`checkpoint.rs`).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone().pragma("cache_size", format!("-{WRITER_CACHE_KIB}")))
+            .test_before_acquire(false)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                    .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES.to_string()),
+            )
             .await
             .map_err(backend)?;
         SQLITE_MIGRATIONS.run(&write).await.map_err(|e| StoreError::Backend(e.to_string()))?;
         let read = SqlitePoolOptions::new()
             .max_connections(max_readers.max(1))
-            .connect_with(options.read_only(true))
+            .test_before_acquire(false)
+            .connect_with(options.clone().read_only(true))
             .await
             .map_err(backend)?;
-        Ok(Self { read, write })
+        let checkpointer = Arc::new(Checkpointer::start(options));
+        Ok(Self { read, write, checkpointer })
+    }
+}
+
+impl SqliteStore {
+    fn stop_background(&self) {
+        self.checkpointer.stop();
     }
 }
 
 impl PostgresStore {
+    /// Nothing runs in the background on Postgres (it checkpoints itself).
+    fn stop_background(&self) {}
+
     /// Connects and runs migrations (serialised across nodes by sqlx's advisory lock).
     pub async fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url).map_err(backend)?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
+            // sqlx pings a connection when it goes back to the pool; pinging it
+            // again on the way out cost a round trip per query. Only a connection
+            // idle for a while (Postgres or a firewall may have dropped it) is
+            // checked before use.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE_FOR {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
@@ -163,6 +205,7 @@ macro_rules! impl_store {
             }
 
             async fn close(&self) {
+                self.stop_background();
                 self.write.close().await;
                 self.read.close().await;
             }

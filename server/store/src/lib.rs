@@ -7,6 +7,7 @@ mod append;
 mod attachments;
 mod boards;
 mod bots;
+mod checkpoint;
 mod chats;
 mod clients;
 mod commands;
