@@ -7,8 +7,14 @@
 //! every send queued behind it waited too (the p99 of send→ack in rooms of 10,
 //! BENCHMARKS.md section 2). Here a task with its own connection runs a PASSIVE
 //! checkpoint every `EVERY`: PASSIVE never takes the write lock, so commits go on
-//! while it copies and syncs, and copying half a second of WAL at once writes each
-//! hot page (chat rows, index roots) once instead of once per 1,000 pages.
+//! while it copies and syncs, and copying 100 ms of WAL at once writes each hot
+//! page (chat rows, index roots) once per round instead of once per 1,000 pages.
+//!
+//! The WAL starts over only when a checkpoint finished with no commit meanwhile;
+//! under sustained load it keeps growing until the writer's backstop below runs
+//! a checkpoint itself, which copies what came since the last round. Rounds of
+//! 100 ms keep that residue, and the pause it causes, small (every 500 ms left
+//! 20–35 ms pauses every ~2 s at 4,000 messages/s; BENCHMARKS.md section 2).
 //!
 //! The writer keeps a much larger automatic checkpoint (`WRITER_AUTOCHECKPOINT_PAGES`)
 //! as a backstop, so the WAL stays bounded even if this task cannot connect.
@@ -19,8 +25,8 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::oneshot;
 
-/// How often the WAL is copied back into the database file.
-const EVERY: Duration = Duration::from_millis(500);
+/// How often the WAL is copied back into the database file (see above).
+const EVERY: Duration = Duration::from_millis(100);
 /// The writer's own automatic checkpoint threshold (pages of 4 KiB): only reached
 /// when the background checkpoints fall behind or stop.
 pub(crate) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
