@@ -26,28 +26,45 @@ use crate::rows::{prefixed, MessageRow, MESSAGE_COLUMNS};
 use crate::{PostgresStore, SqliteStore};
 
 /// Rows per multi-row statement (a power of two, see `statements`). A message row
-/// binds 12 parameters; SQLite allows 32,766 and Postgres 65,535 per statement.
+/// binds 13 parameters; SQLite allows 32,766 and Postgres 65,535 per statement.
 const ROWS_PER_STATEMENT: usize = 128;
 
-/// Splits `items` into statements of at most `ROWS_PER_STATEMENT` rows whose sizes
-/// are powers of two (100 rows go as 64 + 32 + 4). Each distinct row count is a
-/// distinct statement text; with any count from 1 to 128 allowed, the connection's
-/// statement cache (100 entries) kept evicting them and every batch paid to prepare
-/// its big inserts again. Powers of two make 8 texts per statement kind.
-fn statements<T>(items: &[T]) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    let mut rest = items;
-    while !rest.is_empty() {
-        let take = if rest.len() >= ROWS_PER_STATEMENT {
-            ROWS_PER_STATEMENT
-        } else {
-            1 << (usize::BITS - 1 - rest.len().leading_zeros())
-        };
-        let (head, tail) = rest.split_at(take);
-        out.push(head);
-        rest = tail;
+/// One multi-row statement: its items and the number of rows it is written for.
+struct Chunk<'a, T> {
+    items: &'a [T],
+    /// A power of two ≥ `items.len()`; the rows past the items are padding.
+    rows: usize,
+}
+
+impl<T> Chunk<'_, T> {
+    /// The items, then the last one again for every padding row.
+    fn padded(&self) -> impl Iterator<Item = &T> {
+        let last = self.items.last();
+        self.items.iter().chain(std::iter::repeat_n(last, self.rows - self.items.len()).flatten())
     }
-    out
+
+    /// Each row with whether it is a real one (`false` for padding).
+    fn rows_kept(&self) -> impl Iterator<Item = (&T, bool)> {
+        self.padded().enumerate().map(|(i, item)| (item, i < self.items.len()))
+    }
+}
+
+/// Splits `items` into statements of `ROWS_PER_STATEMENT` rows, the last one padded
+/// up to a power of two (100 rows go as one statement of 128). Each distinct row
+/// count is a distinct statement text: with any count from 1 to 128 the
+/// connection's statement cache (100 entries) kept evicting them and every batch
+/// paid to prepare its big inserts again, so row counts are powers of two, 8 texts
+/// per statement kind. Padding instead of splitting (100 as 64 + 32 + 4) keeps a
+/// batch at one statement per kind: on SQLite each statement is a hand-off to the
+/// writer's thread, on Postgres a round trip, and both wait in line with every
+/// other task, so a batch's statement count is most of its time. Padding rows
+/// repeat the last item; statements either tolerate the repeat (`in` lists) or
+/// filter padding out with a `keep` column (inserts).
+fn statements<T>(items: &[T]) -> Vec<Chunk<'_, T>> {
+    items
+        .chunks(ROWS_PER_STATEMENT)
+        .map(|items| Chunk { items, rows: items.len().next_power_of_two() })
+        .collect()
 }
 
 /// How a statement names its parameters. Postgres numbers them (`$1`, `$2`, …).
@@ -79,6 +96,28 @@ impl Params {
             })
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// `select` of `rows` rows of `columns` values each, plus a last boolean
+    /// parameter per row that says whether to keep it: an insert's source with
+    /// its padding rows filtered out (see `statements`).
+    fn kept_rows(self, rows: usize, columns: usize) -> String {
+        let values = self.rows(rows, columns + 1);
+        match self {
+            // SQLite names the columns of a `values` list column1, column2, …
+            Params::Anonymous => {
+                let cols: Vec<String> = (1..=columns).map(|c| format!("column{c}")).collect();
+                format!("select {} from (values {values}) where column{}", cols.join(", "), columns + 1)
+            }
+            Params::Numbered => {
+                let cols: Vec<String> = (1..=columns).map(|c| format!("c{c}")).collect();
+                format!(
+                    "select {} from (values {values}) as v ({}, keep) where keep",
+                    cols.join(", "),
+                    cols.join(", ")
+                )
+            }
+        }
     }
 
     /// `p1, p2, …` for a list of `count` values.
@@ -115,7 +154,26 @@ macro_rules! impl_append {
     ($store:ty, $db:ty, $params:expr, $lock_chats:literal) => {
         impl $store {
             /// The whole of `append_messages`, in one transaction.
+            ///
+            /// Senders look their idempotency key up before queueing a send
+            /// (`send_context`), so a key committed meanwhile is rare: only a retry
+            /// racing its first attempt. The batch is therefore first written without
+            /// looking its keys up (a statement less per batch); the unique index
+            /// on `(author_id, client_msg_id)` turns such a race into `Conflict`,
+            /// the transaction rolls back, and the batch is written again, this time
+            /// answering those keys with the messages already committed.
             pub(crate) async fn append_batch(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
+                match self.append_batch_once(batch, false).await {
+                    Err(StoreError::Conflict(_)) => self.append_batch_once(batch, true).await,
+                    other => other,
+                }
+            }
+
+            async fn append_batch_once(
+                &self,
+                batch: &[NewMessage],
+                look_up_keys: bool,
+            ) -> StoreResult<Vec<Appended>> {
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -133,7 +191,8 @@ macro_rules! impl_append {
                     }
                 }
                 Self::lock_chats(&mut tx, &mut chats).await?;
-                let committed = Self::committed_keys(&mut tx, batch).await?;
+                let committed =
+                    if look_up_keys { Self::committed_keys(&mut tx, batch).await? } else { HashMap::new() };
 
                 // Slots in batch order; seqs in batch order within each chat.
                 let mut slots = Vec::with_capacity(batch.len());
@@ -232,13 +291,14 @@ macro_rules! impl_append {
             ) -> StoreResult<()> {
                 let ids: Vec<ChatId> = chats.keys().copied().collect();
                 for chunk in statements(&ids) {
-                    let sql = $lock_chats.replace("{ids}", &$params.list(chunk.len()));
+                    // Padding repeats an id, which an `in` list ignores.
+                    let sql = $lock_chats.replace("{ids}", &$params.list(chunk.rows));
                     let mut query = sqlx::query_as::<_, (ChatId, WorkspaceId, i64)>(&sql);
-                    for id in chunk {
+                    for id in chunk.padded() {
                         query = query.bind(*id);
                     }
                     let rows = query.fetch_all(&mut **tx).await.map_err(backend)?;
-                    if rows.len() != chunk.len() {
+                    if rows.len() != chunk.items.len() {
                         return Err(StoreError::NotFound("chat"));
                     }
                     for (id, workspace, last_seq) in rows {
@@ -270,11 +330,11 @@ macro_rules! impl_append {
                         "with k (author_id, client_msg_id) as (values {}) \
                          select {} from k join messages m \
                          on m.author_id = k.author_id and m.client_msg_id = k.client_msg_id",
-                        $params.rows(chunk.len(), 2),
+                        $params.rows(chunk.rows, 2),
                         prefixed(MESSAGE_COLUMNS, "m"),
                     );
                     let mut query = sqlx::query_as::<_, MessageRow>(&sql);
-                    for (author, key) in chunk {
+                    for (author, key) in chunk.padded() {
                         query = query.bind(*author).bind(*key);
                     }
                     for row in query.fetch_all(&mut **tx).await.map_err(backend)? {
@@ -282,6 +342,10 @@ macro_rules! impl_append {
                         let (Some(author), Some(key)) = (message.author_id, message.client_msg_id.clone()) else {
                             continue;
                         };
+                        // A padding row repeats a key: its match comes twice.
+                        if found.contains_key(&(author, key.clone())) {
+                            continue;
+                        }
                         let workspace = message.workspace_id;
                         Self::fill_attachments(tx, workspace, std::slice::from_mut(&mut message)).await?;
                         found.insert((author, key), message);
@@ -302,11 +366,11 @@ macro_rules! impl_append {
                 for chunk in statements(&rows) {
                     let sql = format!(
                         "insert into messages (id, workspace_id, chat_id, seq, author_id, kind, body, \
-                         thread_root_id, client_msg_id, mentions, mentions_all, created_at) values {}",
-                        $params.rows(chunk.len(), 12)
+                         thread_root_id, client_msg_id, mentions, mentions_all, created_at) {}",
+                        $params.kept_rows(chunk.rows, 12)
                     );
                     let mut query = sqlx::query(&sql);
-                    for m in chunk {
+                    for (m, keep) in chunk.rows_kept() {
                         query = query
                             .bind(m.id)
                             .bind(m.workspace_id)
@@ -319,7 +383,8 @@ macro_rules! impl_append {
                             .bind(m.client_msg_id.as_deref())
                             .bind(Json(&m.mentions))
                             .bind(m.mentions_all)
-                            .bind(m.created_at);
+                            .bind(m.created_at)
+                            .bind(keep);
                     }
                     query.execute(&mut **tx).await.map_err(on_unique("message"))?;
                 }
@@ -357,13 +422,13 @@ macro_rules! impl_append {
                     fresh.iter().flat_map(|(_, m)| m.mentions.iter().map(move |u| (m, u))).collect();
                 for chunk in statements(&rows) {
                     let sql = format!(
-                        "insert into message_mentions (message_id, user_id, chat_id) values {} \
+                        "insert into message_mentions (message_id, user_id, chat_id) {} \
                          on conflict (message_id, user_id) do nothing",
-                        $params.rows(chunk.len(), 3)
+                        $params.kept_rows(chunk.rows, 3)
                     );
                     let mut query = sqlx::query(&sql);
-                    for (m, user) in chunk {
-                        query = query.bind(m.id).bind(**user).bind(m.chat_id);
+                    for ((m, user), keep) in chunk.rows_kept() {
+                        query = query.bind(m.id).bind(**user).bind(m.chat_id).bind(keep);
                     }
                     query.execute(&mut **tx).await.map_err(backend)?;
                 }
@@ -373,12 +438,11 @@ macro_rules! impl_append {
             async fn insert_events(tx: &mut sqlx::Transaction<'_, $db>, events: &[ChatEvent]) -> StoreResult<()> {
                 for chunk in statements(events) {
                     let sql = format!(
-                        "insert into chat_events (chat_id, seq, workspace_id, message_id, payload, created_at) \
-                         values {}",
-                        $params.rows(chunk.len(), 6)
+                        "insert into chat_events (chat_id, seq, workspace_id, message_id, payload, created_at) {}",
+                        $params.kept_rows(chunk.rows, 6)
                     );
                     let mut query = sqlx::query(&sql);
-                    for event in chunk {
+                    for (event, keep) in chunk.rows_kept() {
                         let message = match &event.change {
                             ChatChange::MessageCreated { message } => Some(message.id),
                             _ => None,
@@ -389,7 +453,8 @@ macro_rules! impl_append {
                             .bind(event.workspace_id)
                             .bind(message)
                             .bind(Json(&event.change))
-                            .bind(event.created_at);
+                            .bind(event.created_at)
+                            .bind(keep);
                     }
                     query.execute(&mut **tx).await.map_err(backend)?;
                 }
@@ -408,33 +473,35 @@ macro_rules! impl_append {
                     .collect();
                 for chunk in statements(&written) {
                     // Every value is bound where it appears (no parameter is reused),
-                    // so the same text works with anonymous parameters.
+                    // so the same text works with anonymous parameters. A padding
+                    // row repeats the last chat with the same values: a `case` takes
+                    // its first matching arm and `in` ignores the repeat.
                     let mut n = 0;
                     let mut next = || {
                         n += 1;
                         $params.at(n)
                     };
                     let mut sql = String::from("update chats set last_seq = case id");
-                    for _ in chunk {
+                    for _ in 0..chunk.rows {
                         sql.push_str(&format!(" when {} then {}", next(), next()));
                     }
                     sql.push_str(" end, last_activity_at = case id");
-                    for _ in chunk {
+                    for _ in 0..chunk.rows {
                         let (id, at, again) = (next(), next(), next());
                         sql.push_str(&format!(
                             " when {id} then case when last_activity_at < {at} then {again} else last_activity_at end"
                         ));
                     }
-                    let ids: Vec<String> = chunk.iter().map(|_| next()).collect();
+                    let ids: Vec<String> = (0..chunk.rows).map(|_| next()).collect();
                     sql.push_str(&format!(" end where id in ({})", ids.join(", ")));
                     let mut query = sqlx::query(&sql);
-                    for (id, seq, _) in chunk {
+                    for (id, seq, _) in chunk.padded() {
                         query = query.bind(**id).bind(*seq);
                     }
-                    for (id, _, at) in chunk {
+                    for (id, _, at) in chunk.padded() {
                         query = query.bind(**id).bind(*at).bind(*at);
                     }
-                    for (id, _, _) in chunk {
+                    for (id, _, _) in chunk.padded() {
                         query = query.bind(**id);
                     }
                     query.execute(&mut **tx).await.map_err(backend)?;
@@ -466,16 +533,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statements_are_powers_of_two_in_order() {
+    fn statements_are_padded_to_powers_of_two_in_order() {
         for n in [0usize, 1, 2, 3, 100, 127, 128, 129, 300] {
             let items: Vec<usize> = (0..n).collect();
             let parts = statements(&items);
-            assert_eq!(parts.concat(), items, "n = {n}: every item once, in order");
+            let real: Vec<usize> = parts.iter().flat_map(|p| p.items.iter().copied()).collect();
+            assert_eq!(real, items, "n = {n}: every item once, in order");
             for p in &parts {
-                assert!(p.len().is_power_of_two() && p.len() <= ROWS_PER_STATEMENT, "n = {n}: {}", p.len());
+                assert!(p.rows.is_power_of_two() && p.rows <= ROWS_PER_STATEMENT, "n = {n}: {}", p.rows);
+                assert!(
+                    p.rows >= p.items.len() && p.rows < 2 * p.items.len(),
+                    "n = {n}: padded past the next power"
+                );
+                let padded: Vec<usize> = p.padded().copied().collect();
+                assert_eq!(padded.len(), p.rows);
+                assert!(
+                    padded[p.items.len()..].iter().all(|x| x == p.items.last().unwrap()),
+                    "padding repeats the last"
+                );
+                let kept = p.rows_kept().filter(|(_, keep)| *keep).count();
+                assert_eq!(kept, p.items.len(), "only real rows are kept");
             }
         }
-        assert_eq!(statements(&[0u8; 100]).iter().map(|p| p.len()).collect::<Vec<_>>(), vec![64, 32, 4]);
+        let rows: Vec<usize> = statements(&[0u8; 300]).iter().map(|p| p.rows).collect();
+        assert_eq!(rows, vec![128, 128, 64]);
+        assert_eq!(statements(&[0u8; 100]).len(), 1, "100 rows are one statement");
+    }
+
+    #[test]
+    fn kept_rows_filter_padding_on_both_engines() {
+        assert_eq!(
+            Params::Anonymous.kept_rows(2, 2),
+            "select column1, column2 from (values (?, ?, ?), (?, ?, ?)) where column3"
+        );
+        assert_eq!(
+            Params::Numbered.kept_rows(1, 2),
+            "select c1, c2 from (values ($1, $2, $3)) as v (c1, c2, keep) where keep"
+        );
     }
 
     #[test]
