@@ -164,7 +164,10 @@ macro_rules! impl_append {
             /// answering those keys with the messages already committed.
             pub(crate) async fn append_batch(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
                 match self.append_batch_once(batch, false).await {
-                    Err(StoreError::Conflict(_)) => self.append_batch_once(batch, true).await,
+                    Err(StoreError::Conflict(_)) => {
+                        tracing::debug!(size = batch.len(), "a key was committed meanwhile: batch written again");
+                        self.append_batch_once(batch, true).await
+                    }
                     other => other,
                 }
             }
@@ -177,7 +180,10 @@ macro_rules! impl_append {
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
+                // Phase timings for the debug log (`RUST_LOG=artel_store::append=debug`).
+                let started = std::time::Instant::now();
                 let mut tx = self.write.begin().await.map_err(backend)?;
+                let begun = started.elapsed();
                 let mut chats: BTreeMap<ChatId, ChatTake> = BTreeMap::new();
                 for item in batch {
                     let take = chats.entry(item.chat_id).or_insert(ChatTake {
@@ -191,6 +197,7 @@ macro_rules! impl_append {
                     }
                 }
                 Self::lock_chats(&mut tx, &mut chats).await?;
+                let locked = started.elapsed();
                 let committed =
                     if look_up_keys { Self::committed_keys(&mut tx, batch).await? } else { HashMap::new() };
 
@@ -225,7 +232,9 @@ macro_rules! impl_append {
                 for (item, _) in fresh.iter().filter(|(item, _)| !in_batch(item)) {
                     Self::count_reply(&mut tx, item).await?;
                 }
+                let before_insert = started.elapsed();
                 Self::insert_messages(&mut tx, &fresh).await?;
+                let inserted = started.elapsed();
                 for (item, _) in fresh.iter().filter(|(item, _)| in_batch(item)) {
                     Self::count_reply(&mut tx, item).await?;
                 }
@@ -244,8 +253,23 @@ macro_rules! impl_append {
                     })
                     .collect();
                 Self::insert_events(&mut tx, &events).await?;
+                let evented = started.elapsed();
                 Self::advance_chats(&mut tx, &chats).await?;
+                let advanced = started.elapsed();
                 tx.commit().await.map_err(on_unique("message"))?;
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+                tracing::debug!(
+                    size = batch.len(),
+                    chats = chats.len(),
+                    begin = ms(begun),
+                    lock = ms(locked - begun),
+                    keys = ms(before_insert - locked),
+                    messages = ms(inserted - before_insert),
+                    events = ms(evented - inserted),
+                    advance = ms(advanced - evented),
+                    commit = ms(started.elapsed() - advanced),
+                    "append phases (ms)"
+                );
 
                 let mut events = events.into_iter().map(Some).collect::<Vec<_>>();
                 let out = slots
@@ -548,7 +572,7 @@ mod tests {
                 let padded: Vec<usize> = p.padded().copied().collect();
                 assert_eq!(padded.len(), p.rows);
                 assert!(
-                    padded[p.items.len()..].iter().all(|x| x == p.items.last().unwrap()),
+                    padded[p.items.len()..].iter().all(|x| Some(x) == p.items.last()),
                     "padding repeats the last"
                 );
                 let kept = p.rows_kept().filter(|(_, keep)| *keep).count();
