@@ -132,10 +132,10 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url).map_err(backend)?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
-            // sqlx pings a connection when it goes back to the pool; pinging it
-            // again on the way out cost a round trip per query. Only a connection
-            // idle for a while (Postgres or a firewall may have dropped it) is
-            // checked before use.
+            // sqlx already pings a connection when it goes back to the pool;
+            // pinging it again when it is lent out cost a round trip per query.
+            // Only a connection idle for a while (Postgres or a firewall may have
+            // dropped it) is checked before use.
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {
