@@ -100,6 +100,33 @@ async fn one_publisher_keeps_its_order(kind: Kind) {
     }
 }
 
+async fn a_batch_arrives_whole_and_in_order(kind: Kind) {
+    let (a, b) = pair(kind).await;
+    let mut on_a = a.subscribe().await.unwrap();
+    let mut on_b = b.subscribe().await.unwrap();
+    let chat = Uuid::now_v7();
+    // More than one Redis message carries (256), then a single publish and an
+    // empty batch: the order holds across all of them.
+    let batch: Vec<Envelope> = (1..=300).map(|seq| chat_event(chat, seq)).collect();
+    a.publish_all(&batch).await.unwrap();
+    a.publish_all(&[]).await.unwrap();
+    a.publish(&chat_event(chat, 301)).await.unwrap();
+    a.publish_all(&[chat_event(chat, 302)]).await.unwrap();
+    for sub in [&mut on_a, &mut on_b] {
+        for seq in 1..=302 {
+            let got = next(sub).await;
+            match &got.payload {
+                Payload::Chat { event } => assert_eq!(event.seq, seq),
+                other => panic!("unexpected {other:?}"),
+            }
+            if let Some(sent) = batch.get(seq as usize - 1) {
+                assert_eq!(&got, sent, "intact");
+            }
+        }
+        nothing_more(sub).await;
+    }
+}
+
 async fn subscribers_hear_only_later_publishes(kind: Kind) {
     let (a, _b) = pair(kind).await;
     // Delivery is asynchronous (through Redis and back): wait until an earlier
@@ -135,6 +162,7 @@ macro_rules! on_every_bus {
 on_every_bus!(
     every_node_hears_every_publish,
     one_publisher_keeps_its_order,
+    a_batch_arrives_whole_and_in_order,
     subscribers_hear_only_later_publishes,
     kinds_are_named
 );

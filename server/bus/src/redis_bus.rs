@@ -20,6 +20,10 @@ use tokio::sync::broadcast;
 use crate::local::BroadcastSource;
 use crate::LocalBus;
 
+/// Most envelopes carried by one Redis message (`publish_all`): a group commit
+/// of a busy node fits in a few, and no message grows past a few hundred KB.
+const MAX_PER_MESSAGE: usize = 256;
+
 pub struct RedisBus {
     channel: String,
     publisher: ConnectionManager,
@@ -66,6 +70,19 @@ impl Bus for RedisBus {
         Ok(())
     }
 
+    async fn publish_all(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
+        for chunk in envelopes.chunks(MAX_PER_MESSAGE) {
+            if let [one] = chunk {
+                self.publish(one).await?;
+                continue;
+            }
+            let payload = serde_json::to_string(chunk).map_err(|e| BusError::Backend(e.to_string()))?;
+            let mut conn = self.publisher.clone();
+            let _receivers: i64 = conn.publish(&self.channel, payload).await.map_err(backend)?;
+        }
+        Ok(())
+    }
+
     async fn subscribe(&self) -> Result<Subscription, BusError> {
         Ok(Subscription::new(BroadcastSource(self.local.sender().subscribe())))
     }
@@ -96,9 +113,11 @@ async fn listen(
                     let mut messages = pubsub.on_message();
                     while let Some(msg) = messages.next().await {
                         let Ok(payload) = msg.get_payload::<String>() else { continue };
-                        match serde_json::from_str::<Envelope>(&payload) {
-                            Ok(envelope) => {
-                                let _ = out.send(envelope);
+                        match decode(&payload) {
+                            Ok(envelopes) => {
+                                for envelope in envelopes {
+                                    let _ = out.send(envelope);
+                                }
                             }
                             Err(e) => tracing::warn!(error = %e, "ignoring malformed bus message"),
                         }
@@ -111,5 +130,15 @@ async fn listen(
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// A message holds one envelope (`publish`) or an array of them in order
+/// (`publish_all`).
+fn decode(payload: &str) -> Result<Vec<Envelope>, serde_json::Error> {
+    if payload.trim_start().starts_with('[') {
+        serde_json::from_str(payload)
+    } else {
+        serde_json::from_str(payload).map(|one| vec![one])
     }
 }

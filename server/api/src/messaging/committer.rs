@@ -25,6 +25,8 @@ use tokio::task::JoinSet;
 const MAX_BATCH: usize = 1024;
 /// Sends waiting for a commit; senders wait (back-pressure) when it is full.
 const QUEUE: usize = 8192;
+/// Most events the publisher sends to the bus in one call.
+const MAX_PUBLISH: usize = 1024;
 /// Most transactions in flight at once (Postgres), each on its own connection.
 const PIPELINE: usize = 4;
 
@@ -233,7 +235,15 @@ async fn publish_loop(
     mut rx: mpsc::UnboundedReceiver<Vec<Envelope>>,
     push: crate::push::MessageTap,
 ) {
-    while let Some(events) = rx.recv().await {
+    while let Some(mut events) = rx.recv().await {
+        // Whatever else committed meanwhile goes out with it: one bus round trip
+        // for all of it, in commit order.
+        while events.len() < MAX_PUBLISH {
+            match rx.try_recv() {
+                Ok(more) => events.extend(more),
+                Err(_) => break,
+            }
+        }
         let committed: Vec<ChatEvent> = events
             .iter()
             .filter_map(|e| match &e.payload {
@@ -242,11 +252,9 @@ async fn publish_loop(
             })
             .collect();
         push.committed(&committed);
-        for event in events {
-            if let Err(e) = bus.publish(&event).await {
-                // Receivers notice the gap with the next event and read it from the store.
-                tracing::warn!(error = %e, "publishing a chat event failed");
-            }
+        if let Err(e) = bus.publish_all(&events).await {
+            // Receivers notice the gap with the next event and read it from the store.
+            tracing::warn!(error = %e, count = events.len(), "publishing committed events failed");
         }
     }
 }

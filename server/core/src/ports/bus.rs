@@ -20,6 +20,15 @@ pub enum BusError {
 pub trait Bus: Send + Sync {
     /// Publishes to every node, this one included.
     async fn publish(&self, envelope: &Envelope) -> Result<(), BusError>;
+    /// Publishes several envelopes, in order, as one unit where the backend can:
+    /// Redis carries them in one message, so a node publishes a whole group
+    /// commit in one round trip instead of one per event.
+    async fn publish_all(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
+        for envelope in envelopes {
+            self.publish(envelope).await?;
+        }
+        Ok(())
+    }
     /// A new subscription to everything published from now on.
     async fn subscribe(&self) -> Result<Subscription, BusError>;
     /// "local" or "redis", for logs and health output.
