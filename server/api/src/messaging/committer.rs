@@ -4,7 +4,11 @@
 //! commits (and fsyncs) per second stays far below the number of messages.
 //!
 //! On Postgres up to `PIPELINE` batches of disjoint chats commit at once, which
-//! hides the round trips of one transaction behind the others.
+//! hides the round trips of one transaction behind the others, but only when
+//! enough sends wait (`OVERLAP_MIN`): otherwise they gather behind the running
+//! transaction. Small overlapping batches cost Postgres a transaction each, and
+//! between two nodes writing the same chats they queue on each other's row locks
+//! (BENCHMARKS.md, two nodes).
 //!
 //! Committed events go to a second task that publishes them on the bus in commit
 //! order, so a slow bus never delays commits or acks.
@@ -25,6 +29,8 @@ use tokio::task::JoinSet;
 const MAX_BATCH: usize = 1024;
 /// Sends waiting for a commit; senders wait (back-pressure) when it is full.
 const QUEUE: usize = 8192;
+/// Sends that must be waiting before a batch starts while another still runs.
+const OVERLAP_MIN: usize = 16;
 /// Most events the publisher sends to the bus in one call.
 const MAX_PUBLISH: usize = 1024;
 /// Most transactions in flight at once (Postgres), each on its own connection.
@@ -113,6 +119,12 @@ async fn commit_loop(
     let mut open = true;
     loop {
         while running.len() < pipeline {
+            // A second transaction is worth its cost only with enough to carry:
+            // a few sends wait for the running one instead and go in one bigger
+            // batch (fewer transactions, and fewer row-lock waits between nodes).
+            if !running.is_empty() && waiting.len() < OVERLAP_MIN {
+                break;
+            }
             let batch = next_batch(&mut waiting, &busy);
             if batch.is_empty() {
                 break;
