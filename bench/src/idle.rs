@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
@@ -41,7 +41,16 @@ pub async fn run(a: IdleArgs) -> Result<()> {
     let settle = Duration::from_secs_f64(a.settle);
     let n_users = if a.users == 0 { n } else { a.users.min(n) };
     let dialer = Dialer::new(&t.url, n, t.source_addrs).await?;
-    let (users, _rooms) = setup::populate(t, n_users, a.room_size).await?;
+    let (users, rooms) = setup::populate(t, n_users, a.room_size).await?;
+    // Each socket follows the presence of its room-mates, as a client showing the
+    // room's members does (a socket that follows no one gets no presence at all).
+    let mut follows: Vec<Vec<&str>> = vec![Vec::new(); n_users];
+    for room in &rooms {
+        for &m in &room.members {
+            follows[m].extend(room.members.iter().filter(|&&o| o != m).map(|&o| users[o].id.as_str()));
+        }
+    }
+    let sub_of = |i: usize| json!({"type": "presence_sub", "user_ids": follows[i % n_users]}).to_string();
 
     let before = proc::settled_sample(&t.server_pid, settle).await;
     let token_of = |i: usize| users[i % n_users].token.clone();
@@ -53,11 +62,19 @@ pub async fn run(a: IdleArgs) -> Result<()> {
     // (so the server's heartbeat pings are answered) until the run ends.
     let half = n / 2;
     let first = open_all(&dialer, half, t.connect_concurrency, &token_of).await?;
-    let mut holders: Vec<_> =
-        first.into_iter().map(|ws| hold(ws, stop_rx.clone(), traffic.clone())).collect();
+    let mut holders: Vec<_> = first
+        .into_iter()
+        .enumerate()
+        .map(|(i, ws)| hold(ws, sub_of(i), stop_rx.clone(), traffic.clone()))
+        .collect();
     let mid = proc::settled_sample(&t.server_pid, settle).await;
     let second = open_range(&dialer, half, n, t.connect_concurrency, token_of).await?;
-    holders.extend(second.into_iter().map(|ws| hold(ws, stop_rx.clone(), traffic.clone())));
+    holders.extend(
+        second
+            .into_iter()
+            .enumerate()
+            .map(|(i, ws)| hold(ws, sub_of(half + i), stop_rx.clone(), traffic.clone())),
+    );
     let open_secs = started.elapsed().as_secs_f64();
     let after = proc::settled_sample(&t.server_pid, settle).await;
     let tool_after = proc::sample_or_warn(&[std::process::id()]);
@@ -105,7 +122,8 @@ pub async fn run(a: IdleArgs) -> Result<()> {
         println!("close reasons: {}", result["close_reasons"]);
     }
     println!(
-        "idle sockets were sent {frames} frames ({:.1} MiB) after their ready frame",
+        "idle sockets (each following its room-mates' presence) were sent {frames} frames ({:.1} MiB) \
+         after their ready frame",
         bytes as f64 / 1048576.0
     );
     println!(
@@ -142,10 +160,19 @@ impl Traffic {
     }
 }
 
-/// Reads (and so answers pings) until stopped; counts frames and a socket the
-/// server closed.
-fn hold(mut ws: Ws, mut stop: watch::Receiver<bool>, traffic: Arc<Traffic>) -> tokio::task::JoinHandle<()> {
+/// Sends `subscribe`, then reads (and so answers pings) until stopped; counts
+/// frames and a socket the server closed.
+fn hold(
+    mut ws: Ws,
+    subscribe: String,
+    mut stop: watch::Receiver<bool>,
+    traffic: Arc<Traffic>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        if let Err(e) = ws.send(Message::text(subscribe)).await {
+            traffic.ended(format!("error: {e}"));
+            return;
+        }
         loop {
             tokio::select! {
                 _ = stop.changed() => break,

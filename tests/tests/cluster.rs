@@ -141,9 +141,10 @@ async fn two_nodes_deliver_in_order_and_heal_lost_publishes() {
     let chat: Uuid = chat["id"].as_str().unwrap().parse().unwrap();
 
     let mut owner_ws = WsClient::connect(&a.ws, &owner_token, &[]).await;
+    let bob_id = bob["user"]["id"].as_str().unwrap().to_string();
+    owner_ws.send_json(json!({"type": "presence_sub", "user_ids": [bob_id]})).await;
     let mut bob_ws = WsClient::connect(&b.ws, &bob_token, &[]).await;
     // Presence crosses nodes: bob's socket on B shows him online to the owner on A.
-    let bob_id = bob["user"]["id"].as_str().unwrap().to_string();
     owner_ws
         .next_where(|f| {
             f["type"] == "ephemeral"

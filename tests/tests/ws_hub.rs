@@ -81,8 +81,9 @@ async fn connect(app: &TestApp) -> WsClient {
     WsClient { socket, ready: Value::Null }
 }
 
-/// Presence digests are workspace-wide and come and go with sockets; tests about
-/// chats look past them.
+/// Presence reaches only sockets that follow someone (`presence_sub`), which
+/// these tests' sockets do not; they still look past it, so that a test about
+/// chats never depends on presence.
 fn is_presence(f: &Value) -> bool {
     f["type"] == "ephemeral" && f["event"]["type"] == "presence_changes"
 }

@@ -67,26 +67,32 @@ async fn sign_out_closes_sockets(backend: Backend) {
     assert_eq!(laptop_ws.closed().await.code, Some(4403));
 }
 
+fn is_presence_of(user: uuid::Uuid, status: &'static str) -> impl Fn(&serde_json::Value) -> bool {
+    move |f: &serde_json::Value| {
+        f["type"] == "ephemeral"
+            && f["event"]["type"] == "presence_changes"
+            && f["event"]["entries"].as_array().is_some_and(|entries| {
+                entries.iter().any(|e| e["user_id"] == user.to_string() && e["status"] == status)
+            })
+    }
+}
+
 /// Presence: online when a socket connects, away on request, offline when the
-/// last socket leaves; visible live and through GET /presence.
+/// last socket leaves; visible live to sockets that follow the user
+/// (`presence_sub`) and through GET /presence.
 async fn presence_follows_sockets(backend: Backend) {
     let app = TestApp::start(backend).await;
     let owner = app.setup_owner().await;
     let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
     let mut watcher = app.ws(&owner.access_token, &[]).await;
-    // Changes come in digests (one frame a second per workspace); each step below
-    // waits for its digest, so every status shows up in one.
-    let is_presence = |user: uuid::Uuid, status: &'static str| {
-        move |f: &serde_json::Value| {
-            f["type"] == "ephemeral"
-                && f["event"]["type"] == "presence_changes"
-                && f["event"]["entries"].as_array().is_some_and(|entries| {
-                    entries.iter().any(|e| e["user_id"] == user.to_string() && e["status"] == status)
-                })
-        }
-    };
+    watcher.send_json(json!({"type": "presence_sub", "user_ids": [bob.user_id, bob.user_id]})).await;
+    // The answer: bob's status now, named once.
+    let now = watcher.next_where(is_presence_of(bob.user_id, "offline")).await;
+    assert_eq!(now["event"]["entries"].as_array().unwrap().len(), 1, "{now}");
+    // Changes come in digests (one a second); each step below waits for its
+    // digest, so every status shows up in one.
     let mut bob_ws = app.ws(&bob.access_token, &[]).await;
-    watcher.next_where(is_presence(bob.user_id, "online")).await;
+    watcher.next_where(is_presence_of(bob.user_id, "online")).await;
     let listed = app.get("/presence", &owner.access_token).await;
     listed.expect(200);
     assert!(listed
@@ -97,14 +103,14 @@ async fn presence_follows_sockets(backend: Backend) {
         .any(|e| e["user_id"] == bob.user_id.to_string() && e["status"] == "online"));
 
     bob_ws.send_json(json!({"type": "presence", "status": "away"})).await;
-    watcher.next_where(is_presence(bob.user_id, "away")).await;
+    watcher.next_where(is_presence_of(bob.user_id, "away")).await;
     // A second socket that is online wins over the away one.
     let bob_phone = app.ws(&bob.access_token, &[]).await;
-    watcher.next_where(is_presence(bob.user_id, "online")).await;
+    watcher.next_where(is_presence_of(bob.user_id, "online")).await;
     drop(bob_phone);
-    watcher.next_where(is_presence(bob.user_id, "away")).await;
+    watcher.next_where(is_presence_of(bob.user_id, "away")).await;
     drop(bob_ws);
-    watcher.next_where(is_presence(bob.user_id, "offline")).await;
+    watcher.next_where(is_presence_of(bob.user_id, "offline")).await;
     let listed = app.get("/presence", &owner.access_token).await;
     assert!(!listed.body.as_array().unwrap().iter().any(|e| e["user_id"] == bob.user_id.to_string()));
     // A bad status is an error frame, and the socket stays.
@@ -113,4 +119,79 @@ async fn presence_follows_sockets(backend: Backend) {
     assert_eq!(err["code"], "bad_frame");
 }
 
-on_every_backend!(send_and_receive_live, sign_out_closes_sockets, presence_follows_sockets);
+/// A socket hears only about the people it follows; a new `presence_sub`
+/// replaces the old one, an empty one stops them all. Too many users, or ids that
+/// are not ids, are an error frame and change nothing.
+async fn presence_reaches_only_followers(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
+    let carol = app.invite_user(&owner, "member", "carol@acme.test").await;
+    let mut follower = app.ws(&owner.access_token, &[]).await;
+    let mut bystander = app.ws(&carol.access_token, &[]).await;
+    follower.send_json(json!({"type": "presence_sub", "user_ids": [bob.user_id]})).await;
+    follower.next_where(is_presence_of(bob.user_id, "offline")).await;
+
+    // Bad input first: nothing about the subscription changes.
+    let too_many: Vec<uuid::Uuid> = (0..501).map(|_| uuid::Uuid::now_v7()).collect();
+    follower.send_json(json!({"type": "presence_sub", "user_ids": too_many})).await;
+    let err = follower.next_where(|f| f["type"] == "error").await;
+    assert_eq!(err["code"], "bad_frame", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("500"), "{err}");
+    follower.send_json(json!({"type": "presence_sub", "user_ids": ["not-a-uuid"]})).await;
+    let err = follower.next_where(|f| f["type"] == "error").await;
+    assert_eq!(err["code"], "bad_frame", "{err}");
+
+    let bob_ws = app.ws(&bob.access_token, &[]).await;
+    follower.next_where(is_presence_of(bob.user_id, "online")).await;
+    // Carol follows no one: after the digest that told the follower, she has
+    // heard nothing (she gets a pong, and nothing before it).
+    bystander.send_json(json!({"type": "ping"})).await;
+    let first = bystander.next().await;
+    assert_eq!(first["type"], "pong", "carol follows no one, yet got {first}");
+
+    // Follow carol instead of bob: bob's changes stop, carol's status comes.
+    follower.send_json(json!({"type": "presence_sub", "user_ids": [carol.user_id]})).await;
+    let now = follower.next_where(|f| f["event"]["type"] == "presence_changes").await;
+    assert!(is_presence_of(carol.user_id, "online")(&now), "{now}");
+    assert_eq!(now["event"]["entries"].as_array().unwrap().len(), 1, "{now}");
+    drop(bob_ws);
+    drop(bystander);
+    let next = follower.next_where(|f| f["event"]["type"] == "presence_changes").await;
+    assert!(is_presence_of(carol.user_id, "offline")(&next), "only carol's change: {next}");
+    assert_eq!(next["event"]["entries"].as_array().unwrap().len(), 1, "bob's is not sent: {next}");
+
+    // An empty list follows no one.
+    follower.send_json(json!({"type": "presence_sub", "user_ids": []})).await;
+    let _carol_again = app.ws(&carol.access_token, &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    follower.send_json(json!({"type": "ping"})).await;
+    let first = follower.next().await;
+    assert_eq!(first["type"], "pong", "follows no one, yet got {first}");
+}
+
+/// Presence is per workspace: following a user of another workspace shows them
+/// offline, whatever they do there.
+async fn presence_stays_in_its_workspace(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let other = app.create_workspace("Other", "other", "boss@other.test").await;
+    let mut watcher = app.ws(&owner.access_token, &[]).await;
+    watcher.send_json(json!({"type": "presence_sub", "user_ids": [other.user_id]})).await;
+    watcher.next_where(is_presence_of(other.user_id, "offline")).await;
+    let _there = app.ws(&other.access_token, &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    watcher.send_json(json!({"type": "ping"})).await;
+    let first = watcher.next().await;
+    assert_eq!(first["type"], "pong", "another workspace's presence leaked: {first}");
+    let listed = app.get("/presence", &owner.access_token).await;
+    assert!(!listed.body.as_array().unwrap().iter().any(|e| e["user_id"] == other.user_id.to_string()));
+}
+
+on_every_backend!(
+    send_and_receive_live,
+    sign_out_closes_sockets,
+    presence_follows_sockets,
+    presence_reaches_only_followers,
+    presence_stays_in_its_workspace
+);

@@ -37,7 +37,7 @@ pub struct ChatEvent {
     pub change: ChatChange,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Online,
@@ -54,7 +54,8 @@ pub enum Ephemeral {
         user_id: UserId,
     },
     /// Users whose status changed since the last such frame, each once with the
-    /// latest status (sent at most once a second per workspace).
+    /// latest status (sent at most once a second, and only about users the
+    /// socket follows); also the answer to `presence_sub`.
     PresenceChanges {
         entries: Vec<PresenceEntry>,
     },
@@ -90,7 +91,7 @@ pub enum Ephemeral {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PresenceEntry {
     pub user_id: UserId,
     pub status: Presence,

@@ -4,11 +4,12 @@
 //! round trip, and the single write transaction is held across all of them, so the
 //! statement count per batch is what bounds durable sends per second.
 //!
-//! A batch runs: lock its chats (one statement, chat rows first as `events.rs`
-//! requires), look up its idempotency keys (one), insert the messages, their
-//! mentions and their events (one multi-row insert each), then set every chat's
-//! `last_seq` and `last_activity_at` (one). Thread replies and attachments, which
-//! few messages have, keep a statement per message.
+//! A batch runs: lock its chats and move their `last_seq` and `last_activity_at`
+//! on by its messages (one statement, chat rows first as `events.rs` requires),
+//! then insert the messages, their mentions and their events (one multi-row
+//! insert each). Thread replies and attachments, which few messages have, keep a
+//! statement per message. A batch written again after an idempotency-key race
+//! locks first, looks its keys up, and advances the chats last (three statements).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -129,15 +130,17 @@ impl Params {
 /// A chat the batch writes to.
 struct ChatTake {
     workspace: WorkspaceId,
-    /// `last_seq` when locked, then advanced by each new message.
-    last_seq: i64,
+    /// `last_seq` before the batch: the batch's messages take the next ones.
+    base: i64,
+    /// New messages of the batch in this chat.
+    count: i64,
     /// Latest `created_at` among the batch's new messages in this chat.
     activity: Option<DateTime<Utc>>,
 }
 
 /// What becomes of one message of the batch.
 enum Slot<'a> {
-    /// Written now; index into the batch's new messages.
+    /// Written now; index into the batch's new messages (`fresh`).
     New(usize),
     /// Its key names a message committed before.
     Committed(&'a Message),
@@ -150,8 +153,68 @@ fn key_of(item: &NewMessage) -> Option<(UserId, &str)> {
     Some((item.author_id?, item.client_msg_id.as_deref()?))
 }
 
+/// How an `update chats` of a batch moves each chat's `last_seq`.
+#[derive(Clone, Copy)]
+enum Advance {
+    /// To a given value (the rows are locked already).
+    To,
+    /// On by a given count, returning `id, workspace_id, last_seq` (the new one).
+    /// The update locks the rows itself; `ordered_lock` first locks them in id
+    /// order, which two writers of the same chats need so as not to deadlock
+    /// (Postgres; SQLite has one writer).
+    By { ordered_lock: bool },
+}
+
+/// The `update chats` of `rows` chats: `last_seq` as `advance` says, and
+/// `last_activity_at` moved forward to each chat's time (a null time keeps it).
+/// Parameters, in order: the ids (ordered lock only); `(id, seq or count)` per
+/// chat; `(id, time, time)` per chat; the ids again (without the ordered lock).
+/// Every value is bound where it appears (none is reused), so the same text
+/// works with anonymous parameters. A padding row repeats the last chat with the
+/// same values: a `case` takes its first matching arm and `in` ignores the repeat.
+fn advance_sql(params: Params, rows: usize, advance: Advance) -> String {
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        params.at(n)
+    };
+    let ordered_lock = matches!(advance, Advance::By { ordered_lock: true });
+    let mut sql = String::new();
+    if ordered_lock {
+        let ids: Vec<String> = (0..rows).map(|_| next()).collect();
+        sql.push_str(&format!(
+            "with locked as materialized (select id from chats where id in ({}) order by id for update) ",
+            ids.join(", ")
+        ));
+    }
+    sql.push_str(match advance {
+        Advance::To => "update chats set last_seq = case id",
+        Advance::By { .. } => "update chats set last_seq = last_seq + case id",
+    });
+    for _ in 0..rows {
+        sql.push_str(&format!(" when {} then {}", next(), next()));
+    }
+    sql.push_str(" end, last_activity_at = case id");
+    for _ in 0..rows {
+        let (id, at, again) = (next(), next(), next());
+        sql.push_str(&format!(
+            " when {id} then case when last_activity_at < {at} then {again} else last_activity_at end"
+        ));
+    }
+    if ordered_lock {
+        sql.push_str(" end where id in (select id from locked)");
+    } else {
+        let ids: Vec<String> = (0..rows).map(|_| next()).collect();
+        sql.push_str(&format!(" end where id in ({})", ids.join(", ")));
+    }
+    if let Advance::By { .. } = advance {
+        sql.push_str(" returning id, workspace_id, last_seq");
+    }
+    sql
+}
+
 macro_rules! impl_append {
-    ($store:ty, $db:ty, $params:expr, $lock_chats:literal) => {
+    ($store:ty, $db:ty, $params:expr, $lock_chats:literal, $ordered_lock:expr) => {
         impl $store {
             /// The whole of `append_messages`, in one transaction.
             ///
@@ -188,7 +251,8 @@ macro_rules! impl_append {
                 for item in batch {
                     let take = chats.entry(item.chat_id).or_insert(ChatTake {
                         workspace: item.workspace_id,
-                        last_seq: 0,
+                        base: 0,
+                        count: 0,
                         activity: None,
                     });
                     // A chat id named with another workspace is not found there.
@@ -196,14 +260,19 @@ macro_rules! impl_append {
                         return Err(StoreError::NotFound("chat"));
                     }
                 }
-                Self::lock_chats(&mut tx, &mut chats).await?;
-                let locked = started.elapsed();
-                let committed =
-                    if look_up_keys { Self::committed_keys(&mut tx, batch).await? } else { HashMap::new() };
+                // A retry looks its keys up under the chat locks, so it knows its
+                // new messages only afterwards and advances the chats last.
+                let committed = if look_up_keys {
+                    Self::lock_chats(&mut tx, &mut chats).await?;
+                    Self::committed_keys(&mut tx, batch).await?
+                } else {
+                    HashMap::new()
+                };
 
-                // Slots in batch order; seqs in batch order within each chat.
+                // Slots in batch order; each new message's place in its chat, in
+                // batch order (its seq once the chat's base is known).
                 let mut slots = Vec::with_capacity(batch.len());
-                let mut fresh: Vec<(&NewMessage, Message)> = Vec::with_capacity(batch.len());
+                let mut places: Vec<(&NewMessage, i64)> = Vec::with_capacity(batch.len());
                 let mut first_with_key: HashMap<(UserId, &str), usize> = HashMap::new();
                 for item in batch {
                     if let Some(key) = key_of(item) {
@@ -215,14 +284,26 @@ macro_rules! impl_append {
                             slots.push(Slot::Repeat(*first));
                             continue;
                         }
-                        first_with_key.insert(key, fresh.len());
+                        first_with_key.insert(key, places.len());
                     }
                     let take = chats.get_mut(&item.chat_id).ok_or(StoreError::NotFound("chat"))?;
-                    take.last_seq += 1;
+                    take.count += 1;
                     take.activity = Some(take.activity.map_or(item.created_at, |a| a.max(item.created_at)));
-                    slots.push(Slot::New(fresh.len()));
-                    fresh.push((item, Self::message_of(item, take.last_seq)));
+                    slots.push(Slot::New(places.len()));
+                    places.push((item, take.count));
                 }
+                if !look_up_keys {
+                    // The usual case: one statement locks the chats and moves them on.
+                    Self::reserve_seqs(&mut tx, &mut chats).await?;
+                }
+                let locked = started.elapsed();
+                let mut fresh: Vec<(&NewMessage, Message)> = places
+                    .into_iter()
+                    .map(|(item, place)| {
+                        let base = chats.get(&item.chat_id).map_or(0, |t| t.base);
+                        (item, Self::message_of(item, base + place))
+                    })
+                    .collect();
 
                 // Replies count on their roots before the insert, so a missing root is
                 // `NotFound("message")` rather than a foreign-key failure; replies to a
@@ -254,7 +335,9 @@ macro_rules! impl_append {
                     .collect();
                 Self::insert_events(&mut tx, &events).await?;
                 let evented = started.elapsed();
-                Self::advance_chats(&mut tx, &chats).await?;
+                if look_up_keys {
+                    Self::advance_chats(&mut tx, &chats).await?;
+                }
                 let advanced = started.elapsed();
                 tx.commit().await.map_err(on_unique("message"))?;
                 let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
@@ -263,7 +346,7 @@ macro_rules! impl_append {
                     chats = chats.len(),
                     begin = ms(begun),
                     lock = ms(locked - begun),
-                    keys = ms(before_insert - locked),
+                    replies = ms(before_insert - locked),
                     messages = ms(inserted - before_insert),
                     events = ms(evented - inserted),
                     advance = ms(advanced - evented),
@@ -327,7 +410,7 @@ macro_rules! impl_append {
                     }
                     for (id, workspace, last_seq) in rows {
                         match chats.get_mut(&id) {
-                            Some(take) if take.workspace == workspace => take.last_seq = last_seq,
+                            Some(take) if take.workspace == workspace => take.base = last_seq,
                             _ => return Err(StoreError::NotFound("chat")),
                         }
                     }
@@ -485,48 +568,70 @@ macro_rules! impl_append {
                 Ok(())
             }
 
-            /// Stores each written chat's new `last_seq` and moves its
-            /// `last_activity_at` forward, one statement for all of them.
+            /// Locks the batch's chats and moves each one's `last_seq` on by its
+            /// new messages, in one statement, and notes each chat's `base`;
+            /// `NotFound("chat")` if one is not in its workspace (the caller's
+            /// transaction then rolls back).
+            async fn reserve_seqs(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                chats: &mut BTreeMap<ChatId, ChatTake>,
+            ) -> StoreResult<()> {
+                let rows: Vec<(ChatId, i64, Option<DateTime<Utc>>)> =
+                    chats.iter().map(|(id, take)| (*id, take.count, take.activity)).collect();
+                for chunk in statements(&rows) {
+                    let sql = advance_sql($params, chunk.rows, Advance::By { ordered_lock: $ordered_lock });
+                    let mut query = sqlx::query_as::<_, (ChatId, WorkspaceId, i64)>(&sql);
+                    if $ordered_lock {
+                        for (id, _, _) in chunk.padded() {
+                            query = query.bind(*id);
+                        }
+                    }
+                    for (id, count, _) in chunk.padded() {
+                        query = query.bind(*id).bind(*count);
+                    }
+                    for (id, _, at) in chunk.padded() {
+                        query = query.bind(*id).bind(*at).bind(*at);
+                    }
+                    if !$ordered_lock {
+                        for (id, _, _) in chunk.padded() {
+                            query = query.bind(*id);
+                        }
+                    }
+                    let rows = query.fetch_all(&mut **tx).await.map_err(backend)?;
+                    if rows.len() != chunk.items.len() {
+                        return Err(StoreError::NotFound("chat"));
+                    }
+                    for (id, workspace, last_seq) in rows {
+                        match chats.get_mut(&id) {
+                            Some(take) if take.workspace == workspace => take.base = last_seq - take.count,
+                            _ => return Err(StoreError::NotFound("chat")),
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            /// After `lock_chats`: stores each written chat's new `last_seq` and
+            /// moves its `last_activity_at` forward, one statement for all of them.
             async fn advance_chats(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 chats: &BTreeMap<ChatId, ChatTake>,
             ) -> StoreResult<()> {
-                let written: Vec<(&ChatId, i64, DateTime<Utc>)> = chats
+                let written: Vec<(ChatId, i64, DateTime<Utc>)> = chats
                     .iter()
-                    .filter_map(|(id, take)| take.activity.map(|at| (id, take.last_seq, at)))
+                    .filter_map(|(id, take)| take.activity.map(|at| (*id, take.base + take.count, at)))
                     .collect();
                 for chunk in statements(&written) {
-                    // Every value is bound where it appears (no parameter is reused),
-                    // so the same text works with anonymous parameters. A padding
-                    // row repeats the last chat with the same values: a `case` takes
-                    // its first matching arm and `in` ignores the repeat.
-                    let mut n = 0;
-                    let mut next = || {
-                        n += 1;
-                        $params.at(n)
-                    };
-                    let mut sql = String::from("update chats set last_seq = case id");
-                    for _ in 0..chunk.rows {
-                        sql.push_str(&format!(" when {} then {}", next(), next()));
-                    }
-                    sql.push_str(" end, last_activity_at = case id");
-                    for _ in 0..chunk.rows {
-                        let (id, at, again) = (next(), next(), next());
-                        sql.push_str(&format!(
-                            " when {id} then case when last_activity_at < {at} then {again} else last_activity_at end"
-                        ));
-                    }
-                    let ids: Vec<String> = (0..chunk.rows).map(|_| next()).collect();
-                    sql.push_str(&format!(" end where id in ({})", ids.join(", ")));
+                    let sql = advance_sql($params, chunk.rows, Advance::To);
                     let mut query = sqlx::query(&sql);
                     for (id, seq, _) in chunk.padded() {
-                        query = query.bind(**id).bind(*seq);
+                        query = query.bind(*id).bind(*seq);
                     }
                     for (id, _, at) in chunk.padded() {
-                        query = query.bind(**id).bind(*at).bind(*at);
+                        query = query.bind(*id).bind(*at).bind(*at);
                     }
                     for (id, _, _) in chunk.padded() {
-                        query = query.bind(**id);
+                        query = query.bind(*id);
                     }
                     query.execute(&mut **tx).await.map_err(backend)?;
                 }
@@ -543,13 +648,15 @@ impl_append!(
     SqliteStore,
     sqlx::Sqlite,
     Params::Anonymous,
-    "update chats set last_seq = last_seq where id in ({ids}) returning id, workspace_id, last_seq"
+    "update chats set last_seq = last_seq where id in ({ids}) returning id, workspace_id, last_seq",
+    false
 );
 impl_append!(
     PostgresStore,
     sqlx::Postgres,
     Params::Numbered,
-    "select id, workspace_id, last_seq from chats where id in ({ids}) order by id for update"
+    "select id, workspace_id, last_seq from chats where id in ({ids}) order by id for update",
+    true
 );
 
 #[cfg(test)]
@@ -593,6 +700,24 @@ mod tests {
         assert_eq!(
             Params::Numbered.kept_rows(1, 2),
             "select c1, c2 from (values ($1, $2, $3)) as v (c1, c2, keep) where keep"
+        );
+    }
+
+    #[test]
+    fn advance_locks_in_order_only_where_asked() {
+        assert_eq!(
+            advance_sql(Params::Numbered, 1, Advance::By { ordered_lock: true }),
+            "with locked as materialized (select id from chats where id in ($1) order by id for update) \
+             update chats set last_seq = last_seq + case id when $2 then $3 end, \
+             last_activity_at = case id when $4 then case when last_activity_at < $5 then $6 \
+             else last_activity_at end end where id in (select id from locked) \
+             returning id, workspace_id, last_seq"
+        );
+        assert_eq!(
+            advance_sql(Params::Anonymous, 1, Advance::To),
+            "update chats set last_seq = case id when ? then ? end, \
+             last_activity_at = case id when ? then case when last_activity_at < ? then ? \
+             else last_activity_at end end where id in (?)"
         );
     }
 

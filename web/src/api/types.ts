@@ -92,6 +92,8 @@ export type ClientFrame =
   | { type: 'watch_board'; pipeline_id: string; cursor?: number | null }
   | { type: 'unwatch_board'; pipeline_id: string }
   | { type: 'presence'; status: 'online' | 'away' }
+  /** Follow these users' presence (at most 500), and no one else's. */
+  | { type: 'presence_sub'; user_ids: string[] }
   /** A chat being looked at in a visible client: no pushes for it (Web Push contract). */
   | { type: 'focus'; chat_id: string }
   | { type: 'blur' };

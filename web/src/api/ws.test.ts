@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RealtimeClient, SendError } from './ws';
+import { MAX_PRESENCE_SUB, RealtimeClient, SendError } from './ws';
 import type { ChatEvent } from './types';
 
 /** A scripted stand-in for the browser WebSocket: the test plays the server. */
@@ -328,6 +328,37 @@ describe('focus (Web Push: no pushes for the chat on screen)', () => {
     const s2 = await connectReady();
     expect(s2).not.toBe(s);
     expect(s2.sent.filter((f) => f.type === 'focus')).toEqual([{ type: 'focus', chat_id: 'c2' }]);
+    rt.stop();
+  });
+});
+
+describe('presence_sub (follow only the people on screen)', () => {
+  it('sends the set once per change, and again after a reconnect', async () => {
+    const { rt } = client({ minDelayMs: 1, maxDelayMs: 1 });
+    rt.watchPresence(['u2', 'u1', 'u2']); // before the socket is ready: remembered
+    rt.start();
+    const s = await connectReady();
+    const subs = (sock: typeof s) => sock.sent.filter((f) => f.type === 'presence_sub');
+    expect(subs(s)).toEqual([{ type: 'presence_sub', user_ids: ['u1', 'u2'] }]);
+    rt.watchPresence(['u1', 'u2']); // the same set: nothing sent
+    expect(subs(s)).toHaveLength(1);
+    rt.watchPresence(['u3']);
+    expect(subs(s).at(-1)).toEqual({ type: 'presence_sub', user_ids: ['u3'] });
+    s.drop();
+    await new Promise((r) => setTimeout(r, 10));
+    const s2 = await connectReady();
+    expect(s2).not.toBe(s);
+    expect(subs(s2)).toEqual([{ type: 'presence_sub', user_ids: ['u3'] }]);
+    rt.stop();
+  });
+
+  it('never asks for more than the server allows', async () => {
+    const { rt } = client({ minDelayMs: 1, maxDelayMs: 1 });
+    rt.start();
+    const s = await connectReady();
+    rt.watchPresence(Array.from({ length: MAX_PRESENCE_SUB + 20 }, (_, i) => `u${String(i).padStart(4, '0')}`));
+    const sent = s.sent.filter((f) => f.type === 'presence_sub').at(-1) as { user_ids: string[] };
+    expect(sent.user_ids).toHaveLength(MAX_PRESENCE_SUB);
     rt.stop();
   });
 });

@@ -36,6 +36,9 @@ export interface RealtimeEvents {
   signedOut: () => void;
 }
 
+/** Most users one socket follows the presence of (the server's bound). */
+export const MAX_PRESENCE_SUB = 500;
+
 export interface RealtimeOptions {
   /** ws(s)://host/api/v1/ws; by default derived from the page's location. */
   url?: string;
@@ -104,6 +107,8 @@ export class RealtimeClient {
   private stopped = true;
   private readyValue = false;
   private focused: string | null = null;
+  /** Users whose presence this client shows; sent again after every reconnect. */
+  private watched: string[] = [];
 
   constructor(private readonly opts: RealtimeOptions) {}
 
@@ -183,6 +188,17 @@ export class RealtimeClient {
 
   presence(status: 'online' | 'away'): void {
     if (this.readyValue) this.write({ type: 'presence', status });
+  }
+
+  /**
+   * Follows the presence of these users (and no one else's): the server answers
+   * with their statuses, then sends their changes. Kept across reconnects.
+   */
+  watchPresence(userIds: string[]): void {
+    const ids = [...new Set(userIds)].sort().slice(0, MAX_PRESENCE_SUB);
+    if (ids.join() === this.watched.join()) return;
+    this.watched = ids;
+    if (this.readyValue) this.write({ type: 'presence_sub', user_ids: ids });
   }
 
   /** Says which chat is on screen (null: none, or the page is hidden); kept across reconnects. */
@@ -405,6 +421,7 @@ export class RealtimeClient {
     }
     for (const p of this.pending.values()) this.write(p.frame);
     if (this.focused) this.write({ type: 'focus', chat_id: this.focused });
+    if (this.watched.length) this.write({ type: 'presence_sub', user_ids: this.watched });
     // Browsers cannot see protocol pings: an application ping proves the link
     // alive, and silence for three periods means it is dead.
     const period = Math.max(5, heartbeatSecs) * 1000;

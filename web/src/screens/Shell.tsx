@@ -4,7 +4,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { unwrap, type ConnectionStatus, type Session } from '@api';
 import { api, realtime } from '../app/session';
-import { connectLive, setPresence } from '../app/live';
+import { connectLive } from '../app/live';
 import { navigate, useRoute } from '../app/router';
 import { useI18n } from '../i18n';
 import { usePrefs } from '../app/prefs';
@@ -49,9 +49,6 @@ export function Shell({ session }: { session: Session }) {
       void api.logout().catch(() => undefined);
       qc.clear();
     });
-    const offReady = realtime.on('ready', () => {
-      void unwrap(api.http.GET('/presence')).then(setPresence, () => undefined);
-    });
     realtime.start();
     const online = () => realtime.reconnectNow();
     const visible = () => realtime.presence(document.hidden ? 'away' : 'online');
@@ -66,7 +63,6 @@ export function Shell({ session }: { session: Session }) {
       off();
       offStatus();
       offOut();
-      offReady();
       window.removeEventListener('online', online);
       document.removeEventListener('visibilitychange', visible);
       window.removeEventListener('artel:reminder', reminder);

@@ -1,9 +1,9 @@
 // Channels, direct messages and record chats with unread and mention badges,
 // plus the app's sections.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { unwrap, type ChatSummary, type Session } from '@api';
-import { api } from '../app/session';
+import { api, realtime } from '../app/session';
 import { keys, presenceOf, useEphemeral } from '../app/live';
 import { useChats, useUsers } from '../app/data';
 import { chatGlyph, chatName } from '../app/names';
@@ -27,6 +27,15 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
   const records = list.filter((s) => s.chat.entity);
   const activeChat = route.name === 'chat' ? route.chatId : null;
   const isGuest = session.user.role === 'guest';
+  // The sidebar shows the presence of direct-chat partners: follow just them.
+  const partners = directs
+    .filter((s) => s.chat.kind === 'direct')
+    .flatMap((s) => s.chat.direct_user_ids ?? [])
+    .filter((u) => u !== me);
+  const partnerKey = [...new Set(partners)].sort().join(',');
+  useEffect(() => {
+    realtime.watchPresence(partnerKey ? partnerKey.split(',') : []);
+  }, [partnerKey]);
 
   const section = (title: string, items: ChatSummary[], extra?: React.ReactNode) => (
     <section className="nav-section" aria-label={title}>

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use artel_core::chat::ChatId;
 use artel_core::commands::{self, Line};
-use artel_core::event::{Audience, BoardChange, ChatChange, Envelope, Ephemeral, Presence};
+use artel_core::event::{Audience, BoardChange, ChatChange, Envelope, Ephemeral, Presence, PresenceEntry};
 use artel_core::message::Appended;
 use artel_core::Error;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -42,6 +42,9 @@ const FRAMES_PER_SEC: f64 = 30.0;
 const FRAME_BURST: f64 = 60.0;
 /// Typing notices per chat at most this often.
 const TYPING_EVERY: Duration = Duration::from_secs(2);
+/// Most users one socket follows the presence of: a screen shows a few dozen
+/// people; a bound keeps one socket from costing the digest thousands of entries.
+pub const MAX_PRESENCE_SUB: usize = 500;
 
 pub mod close {
     pub const UNAUTHORIZED: u16 = 4401;
@@ -556,6 +559,29 @@ impl Conn {
                     ClientPresence::Away => Presence::Away,
                 };
                 self.set_presence(to).await;
+                Ok(())
+            }
+            ClientFrame::PresenceSub { mut user_ids } => {
+                if user_ids.len() > MAX_PRESENCE_SUB {
+                    let message = format!("presence_sub names at most {MAX_PRESENCE_SUB} users");
+                    return self.write(error_frame("bad_frame", &message, None)).await;
+                }
+                user_ids.sort_unstable();
+                user_ids.dedup();
+                self.state.hub.watch_presence(self.conn_id, &user_ids);
+                // Their statuses now; their changes come with the digests. Users of
+                // other workspaces are never online here: they read as offline.
+                let tracker = &self.state.hub.presence;
+                let now: Vec<PresenceEntry> = user_ids
+                    .iter()
+                    .map(|u| PresenceEntry {
+                        user_id: *u,
+                        status: tracker.effective(self.auth.user.workspace_id, *u),
+                    })
+                    .collect();
+                for event in crate::ws::presence_digest::frames(&now) {
+                    self.write(ServerFrame::Ephemeral { event: &event }.to_text().into()).await?;
+                }
                 Ok(())
             }
             ClientFrame::Send { chat_id, body, client_msg_id, thread_root_id, attachment_ids } => {

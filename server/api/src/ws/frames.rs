@@ -44,6 +44,9 @@ pub enum ClientFrame {
     UnwatchBoard { pipeline_id: Uuid },
     /// "online" or "away" (e.g. the tab is hidden); offline is leaving.
     Presence { status: ClientPresence },
+    /// Follow the presence of these users (at most `MAX_PRESENCE_SUB`), and no
+    /// one else's: answered at once with their statuses, then their changes.
+    PresenceSub { user_ids: Vec<Uuid> },
     /// This visible client shows the chat: no pushes about it for this user.
     Focus { chat_id: Uuid },
     /// No chat in view any more (tab hidden, screen left).

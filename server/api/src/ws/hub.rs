@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 
 use artel_core::chat::ChatId;
 use artel_core::event::{
-    Audience, BoardChange, BoardEvent, ChatChange, ChatEvent, Envelope, Ephemeral, Payload,
+    Audience, BoardChange, BoardEvent, ChatChange, ChatEvent, Envelope, Ephemeral, Payload, PresenceEntry,
 };
 use artel_core::user::UserId;
 use artel_core::workspace::WorkspaceId;
@@ -21,7 +21,7 @@ use crate::http::crm_dto::DealDto;
 use crate::messaging::wire::ChatEventDto;
 use crate::ws::frames::{BoardChangeDto, BoardEventDto, ServerFrame};
 use crate::ws::presence::PresenceTracker;
-use crate::ws::presence_digest::{PresenceDigest, DIGEST_EVERY};
+use crate::ws::presence_digest::{frames as presence_frames, PresenceDigest, DIGEST_EVERY};
 
 pub type ConnId = u64;
 
@@ -108,6 +108,8 @@ struct Conn {
     workspace: WorkspaceId,
     tx: mpsc::Sender<Outbound>,
     overflow: Arc<Notify>,
+    /// The users whose presence this socket follows (`presence_sub`).
+    watching: Vec<UserId>,
 }
 
 #[derive(Default)]
@@ -116,6 +118,8 @@ struct Registry {
     by_chat: HashMap<ChatId, HashSet<ConnId>>,
     by_user: HashMap<UserId, HashSet<ConnId>>,
     by_workspace: HashMap<WorkspaceId, HashSet<ConnId>>,
+    /// Who follows whose presence.
+    watchers: HashMap<(WorkspaceId, UserId), HashSet<ConnId>>,
 }
 
 #[derive(Default)]
@@ -151,7 +155,7 @@ impl Hub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let overflow = Arc::new(Notify::new());
         let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
-        r.conns.insert(id, Conn { user, workspace, tx, overflow: overflow.clone() });
+        r.conns.insert(id, Conn { user, workspace, tx, overflow: overflow.clone(), watching: Vec::new() });
         r.by_user.entry(user).or_default().insert(id);
         r.by_workspace.entry(workspace).or_default().insert(id);
         Registration { id, overflow, hub: self.clone() }
@@ -174,11 +178,28 @@ impl Hub {
         }
     }
 
+    /// The socket now follows the presence of `users` (and no one else's).
+    pub fn watch_presence(&self, conn: ConnId, users: &[UserId]) {
+        let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
+        let Registry { conns, watchers, .. } = &mut *r;
+        let Some(c) = conns.get_mut(&conn) else { return };
+        for user in std::mem::take(&mut c.watching) {
+            remove_from(watchers, (c.workspace, user), conn);
+        }
+        for user in users {
+            watchers.entry((c.workspace, *user)).or_default().insert(conn);
+        }
+        c.watching = users.to_vec();
+    }
+
     fn unregister(&self, conn: ConnId) {
         let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
         let Some(c) = r.conns.remove(&conn) else { return };
         remove_from(&mut r.by_user, c.user, conn);
         remove_from(&mut r.by_workspace, c.workspace, conn);
+        for user in c.watching {
+            remove_from(&mut r.watchers, (c.workspace, user), conn);
+        }
         r.by_chat.retain(|_, set| {
             set.remove(&conn);
             !set.is_empty()
@@ -221,15 +242,39 @@ impl Hub {
         self.presence_digest.record(workspace, user, status);
     }
 
-    /// Sends the gathered presence changes to this node's sockets, one frame per
-    /// workspace every `DIGEST_EVERY`.
+    /// Sends the gathered presence changes to the sockets that follow those
+    /// users, every `DIGEST_EVERY`.
     pub async fn run_presence_digests(self: Arc<Self>) {
         let mut tick = tokio::time::interval(DIGEST_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            for (workspace, event) in self.presence_digest.drain() {
-                self.dispatch(Envelope::ephemeral(workspace, Audience::Workspace, event));
+            for (workspace, changes) in self.presence_digest.drain() {
+                self.deliver_presence(workspace, &changes);
+            }
+        }
+    }
+
+    /// Gives each socket the changes among the users it follows, in the order of
+    /// `changes`, in frames of at most `presence_digest::MAX_ENTRIES`.
+    fn deliver_presence(&self, workspace: WorkspaceId, changes: &[PresenceEntry]) {
+        let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
+        let mut per_conn: HashMap<ConnId, Vec<PresenceEntry>> = HashMap::new();
+        for change in changes {
+            for id in r.watchers.get(&(workspace, change.user_id)).into_iter().flatten() {
+                per_conn.entry(*id).or_default().push(change.clone());
+            }
+        }
+        // Sockets that follow the same people get the same frames: encode once.
+        let mut encoded: HashMap<Vec<PresenceEntry>, Vec<Outbound>> = HashMap::new();
+        for (id, entries) in per_conn {
+            let frames = encoded.entry(entries).or_insert_with_key(|entries| {
+                presence_frames(entries)
+                    .map(|event| Outbound::frame(ServerFrame::Ephemeral { event: &event }.to_text().into()))
+                    .collect()
+            });
+            for frame in frames.iter() {
+                send(&r, id, frame.clone());
             }
         }
     }

@@ -1,9 +1,12 @@
-//! Presence reaches sockets as a digest: at most one `presence_changes` frame per
-//! workspace every `DIGEST_EVERY`, naming each user whose status changed once,
-//! with the latest status. Announcing each change at once to every socket of the
+//! Presence reaches sockets as a digest: every `DIGEST_EVERY`, each socket gets
+//! the changes of the users it follows (`presence_sub`), each user once with the
+//! latest status. Announcing each change at once to every socket of the
 //! workspace cost one frame per socket per change, so a crowd coming online cost
-//! O(users²) frames and overflowed the sockets' queues (BENCHMARKS.md, D). The
-//! full list stays out of hot frames: clients read it from `GET /presence`.
+//! O(users²) frames and overflowed the sockets' queues (BENCHMARKS.md, D); a
+//! workspace-wide digest still cost O(users²) entries (4,000 sockets coming
+//! online: 325,000 frames, 688 MiB). A socket follows the people its screen
+//! shows, so the cost is what is actually shown. The full list stays out of hot
+//! frames: clients read it from `GET /presence`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -33,20 +36,24 @@ impl PresenceDigest {
         pending.entry(workspace).or_default().insert(user, status);
     }
 
-    /// Takes everything gathered since the last call: per workspace, its users in
-    /// id order, in events of at most `MAX_ENTRIES`.
-    pub fn drain(&self) -> Vec<(WorkspaceId, Ephemeral)> {
+    /// Takes everything gathered since the last call: per workspace, its users
+    /// in id order, each with their latest status.
+    pub fn drain(&self) -> Vec<(WorkspaceId, Vec<PresenceEntry>)> {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        let mut out = Vec::new();
-        for (workspace, users) in pending {
-            let entries: Vec<PresenceEntry> =
-                users.into_iter().map(|(user_id, status)| PresenceEntry { user_id, status }).collect();
-            for chunk in entries.chunks(MAX_ENTRIES) {
-                out.push((workspace, Ephemeral::PresenceChanges { entries: chunk.to_vec() }));
-            }
-        }
-        out
+        pending
+            .into_iter()
+            .map(|(workspace, users)| {
+                let entries =
+                    users.into_iter().map(|(user_id, status)| PresenceEntry { user_id, status }).collect();
+                (workspace, entries)
+            })
+            .collect()
     }
+}
+
+/// `entries` as `presence_changes` events of at most `MAX_ENTRIES` each.
+pub fn frames(entries: &[PresenceEntry]) -> impl Iterator<Item = Ephemeral> + '_ {
+    entries.chunks(MAX_ENTRIES).map(|chunk| Ephemeral::PresenceChanges { entries: chunk.to_vec() })
 }
 
 #[cfg(test)]
@@ -63,17 +70,19 @@ mod tests {
             digest.record(w, *u, Presence::Online);
         }
         let out = digest.drain();
-        let sizes: Vec<usize> = out
+        assert_eq!(out.len(), 1, "one workspace");
+        let events: Vec<Ephemeral> = frames(&out[0].1).collect();
+        let sizes: Vec<usize> = events
             .iter()
-            .map(|(_, e)| match e {
+            .map(|e| match e {
                 Ephemeral::PresenceChanges { entries } => entries.len(),
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
         assert_eq!(sizes, vec![MAX_ENTRIES, MAX_ENTRIES, 5]);
-        let named: Vec<Uuid> = out
+        let named: Vec<Uuid> = events
             .into_iter()
-            .flat_map(|(_, e)| match e {
+            .flat_map(|e| match e {
                 Ephemeral::PresenceChanges { entries } => entries.into_iter().map(|p| p.user_id).collect(),
                 _ => Vec::new(),
             })
@@ -102,13 +111,8 @@ mod tests {
             e
         };
         let mut expected = vec![
-            (w1, Ephemeral::PresenceChanges { entries: entries(Presence::Online, Presence::Away) }),
-            (
-                w2,
-                Ephemeral::PresenceChanges {
-                    entries: vec![PresenceEntry { user_id: a, status: Presence::Offline }],
-                },
-            ),
+            (w1, entries(Presence::Online, Presence::Away)),
+            (w2, vec![PresenceEntry { user_id: a, status: Presence::Offline }]),
         ];
         expected.sort_by_key(|(w, _)| *w);
         assert_eq!(out, expected);
