@@ -307,6 +307,22 @@ try {
     await box.fill('');
   });
 
+  await step('presence: a direct-chat partner shows online, then away while their tab is hidden', async () => {
+    const dm = await api(base, ownerToken, 'POST', '/chats/direct', { user_id: ids.member });
+    ids.dm = dm.id;
+    // A's sidebar lists the new chat live, follows B's presence and is told B is online.
+    await A.locator(`a[data-chat-id="${dm.id}"] .presence-online`).waitFor({ timeout: 10_000 });
+    const hidden = (value) =>
+      B.evaluate((v) => {
+        Object.defineProperty(document, 'hidden', { value: v, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, value);
+    await hidden(true);
+    await A.locator(`a[data-chat-id="${dm.id}"] .presence-away`).waitFor({ timeout: 10_000 });
+    await hidden(false);
+    await A.locator(`a[data-chat-id="${dm.id}"] .presence-online`).waitFor({ timeout: 10_000 });
+  });
+
   await step('a guest cannot see a private channel', async () => {
     await signIn(G, base, guest.email, guest.password);
     await G.locator(`a[data-chat-id="${ids.guests}"]`).waitFor();
