@@ -262,7 +262,7 @@ impl Hub {
         let mut per_conn: HashMap<ConnId, Vec<PresenceEntry>> = HashMap::new();
         for change in changes {
             for id in r.watchers.get(&(workspace, change.user_id)).into_iter().flatten() {
-                per_conn.entry(*id).or_default().push(change.clone());
+                per_conn.entry(*id).or_default().push(*change);
             }
         }
         // Sockets that follow the same people get the same frames: encode once.
