@@ -213,6 +213,30 @@ fn advance_sql(params: Params, rows: usize, advance: Advance) -> String {
     sql
 }
 
+/// Notes each chat's `base` from the `(id, workspace, last_seq)` rows a lock
+/// statement returned for `expected` chats; `advanced`: the returned `last_seq`
+/// already counts the batch's messages. `NotFound("chat")` if a chat is missing or
+/// in another workspace.
+fn note_bases(
+    chats: &mut BTreeMap<ChatId, ChatTake>,
+    rows: Vec<(ChatId, WorkspaceId, i64)>,
+    expected: usize,
+    advanced: bool,
+) -> StoreResult<()> {
+    if rows.len() != expected {
+        return Err(StoreError::NotFound("chat"));
+    }
+    for (id, workspace, last_seq) in rows {
+        match chats.get_mut(&id) {
+            Some(take) if take.workspace == workspace => {
+                take.base = if advanced { last_seq - take.count } else { last_seq };
+            }
+            _ => return Err(StoreError::NotFound("chat")),
+        }
+    }
+    Ok(())
+}
+
 macro_rules! impl_append {
     ($store:ty, $db:ty, $params:expr, $lock_chats:literal, $ordered_lock:expr) => {
         impl $store {
@@ -405,15 +429,7 @@ macro_rules! impl_append {
                         query = query.bind(*id);
                     }
                     let rows = query.fetch_all(&mut **tx).await.map_err(backend)?;
-                    if rows.len() != chunk.items.len() {
-                        return Err(StoreError::NotFound("chat"));
-                    }
-                    for (id, workspace, last_seq) in rows {
-                        match chats.get_mut(&id) {
-                            Some(take) if take.workspace == workspace => take.base = last_seq,
-                            _ => return Err(StoreError::NotFound("chat")),
-                        }
-                    }
+                    note_bases(chats, rows, chunk.items.len(), false)?;
                 }
                 Ok(())
             }
@@ -598,15 +614,7 @@ macro_rules! impl_append {
                         }
                     }
                     let rows = query.fetch_all(&mut **tx).await.map_err(backend)?;
-                    if rows.len() != chunk.items.len() {
-                        return Err(StoreError::NotFound("chat"));
-                    }
-                    for (id, workspace, last_seq) in rows {
-                        match chats.get_mut(&id) {
-                            Some(take) if take.workspace == workspace => take.base = last_seq - take.count,
-                            _ => return Err(StoreError::NotFound("chat")),
-                        }
-                    }
+                    note_bases(chats, rows, chunk.items.len(), true)?;
                 }
                 Ok(())
             }
