@@ -767,6 +767,40 @@ async fn sends_are_validated_and_checked(backend: Backend) {
     assert_eq!(history(app, &w.owner, grp, "").await.len(), 1);
 }
 
+/// Sends checked at the same moment are read together (`send_checks.rs`); each
+/// still gets the answer for its own sender, chat and key: members post, a
+/// stranger is refused, unknown and hidden chats are not found, a retry returns
+/// the first message.
+async fn concurrent_sends_are_each_checked_on_their_own(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let public = channel(app, &w.owner, "general", &[&w.bob]).await;
+    let grp = group(app, &w.owner, "private", &[&w.bob]).await;
+    let first = send_with(app, &w.bob, public, json!({"body": "first", "client_msg_id": "again"})).await;
+    first.expect(201);
+
+    const ROUNDS: usize = 20;
+    let mut sends = Vec::new();
+    for i in 0..ROUNDS {
+        sends.push((201, send_with(app, &w.bob, public, json!({"body": format!("bob {i}")}))));
+        sends.push((201, send_with(app, &w.owner, grp, json!({"body": format!("owner {i}")}))));
+        sends.push((403, send_with(app, &w.carol, public, json!({"body": "let me in"}))));
+        sends.push((404, send_with(app, &w.carol, grp, json!({"body": "let me in"}))));
+        sends.push((404, send_with(app, &w.bob, Uuid::now_v7(), json!({"body": "anyone?"}))));
+        sends.push((200, send_with(app, &w.bob, public, json!({"body": "first", "client_msg_id": "again"}))));
+    }
+    let (expected, calls): (Vec<u16>, Vec<_>) = sends.into_iter().unzip();
+    let answers = futures_util::future::join_all(calls).await;
+    for (want, r) in expected.into_iter().zip(&answers) {
+        r.expect(want);
+        if want == 200 {
+            assert_eq!(r.body["id"], first.body["id"], "a retry gets the first message");
+        }
+    }
+    assert_eq!(history(app, &w.bob, public, "limit=100").await.len(), ROUNDS + 1);
+    assert_eq!(history(app, &w.bob, grp, "limit=100").await.len(), ROUNDS);
+}
+
 // ---- History ---------------------------------------------------------------------------
 
 async fn history_pages(backend: Backend) {
@@ -1562,6 +1596,7 @@ on_every_backend!(
     members_are_added_and_removed_by_the_right_people,
     sending_is_idempotent_per_client_msg_id,
     sends_are_validated_and_checked,
+    concurrent_sends_are_each_checked_on_their_own,
     history_pages,
     threads,
     event_log_is_gap_free_and_names_every_change,

@@ -32,6 +32,19 @@ fn tok(s: &Session) -> Option<&str> {
 }
 
 /// Lets the planner and worker run; used before asserting nothing arrived.
+/// Waits (up to 10 s) until the user's queued push shows `n` attempts in the store.
+async fn recorded_attempts(app: &TestApp, user: &Session, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pushes = app.state.store.list_pushes(user.workspace_id, user.user_id).await.expect("list");
+        if pushes.iter().any(|p| p.attempts >= n) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "attempt {n} not recorded: {pushes:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(900)).await;
 }
@@ -465,8 +478,12 @@ async fn gone_is_pruned_and_failures_retried(backend: Backend) {
     service.wait_for_attempts(&carol_phone, 1, 10).await;
     settle().await;
     assert_eq!(service.attempts(&carol_phone), 1, "not retried before the backoff");
+    recorded_attempts(&app, &carol, 1).await;
     app.clock.advance(chrono::Duration::seconds(6));
     service.wait_for_attempts(&carol_phone, 2, 10).await;
+    // The worker records the failure (and its next run) after the service answered:
+    // moving the clock before that would schedule the retry past the new time.
+    recorded_attempts(&app, &carol, 2).await;
     app.clock.advance(chrono::Duration::seconds(11));
     let got = service.wait_for(&carol_phone, 1, 10).await;
     assert_eq!(got[0].payload["body"], "retry me");

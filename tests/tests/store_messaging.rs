@@ -8,7 +8,7 @@ use std::sync::Arc;
 use artel_core::attachment::Attachment;
 use artel_core::chat::{Chat, ChatKind, ChatMember, ChatPatch, MemberRole};
 use artel_core::event::{ChatChange, ChatEvent};
-use artel_core::message::{HistoryPage, Message, MessageKind, NewMessage};
+use artel_core::message::{HistoryPage, Message, MessageKind, NewMessage, SendContextRequest};
 use artel_core::user::{Language, Role, User};
 use artel_core::workspace::Workspace;
 use artel_core::{Store, StoreError};
@@ -1283,6 +1283,124 @@ async fn attachments_link_only_to_their_uploaders_messages(backend: Backend) {
     assert_eq!(store.get_message(ws.id, reply.id).await.unwrap().attachments, vec![d.info()]);
 }
 
+/// `send_contexts` answers every send exactly as `send_context` would, in order:
+/// members and strangers, retries (from any chat id), chats that do not exist or
+/// belong to another workspace, repeats, and more sends than one statement reads.
+async fn send_contexts_read_many_sends_as_one_would(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let (other_ws, stranger) = seeded(&store, "other").await;
+    let anna = add_user(&store, &ws, "anna").await;
+    let chat = channel(&store, &ws, &owner, "general", &[&anna]).await;
+    let closed = channel(&store, &ws, &owner, "closed", &[]).await;
+    let theirs = channel(&store, &other_ws, &stranger, "theirs", &[]).await;
+    let keyed = NewMessage { client_msg_id: Some("k1".into()), ..msg(&chat, Some(&anna), "hi") };
+    let sent = send(&store, keyed).await;
+
+    let request = |workspace, chat, author, key: Option<&str>| SendContextRequest {
+        workspace,
+        chat,
+        author,
+        client_msg_id: key.map(Into::into),
+    };
+    let mut requests = vec![
+        request(ws.id, chat.id, anna.id, None),
+        request(ws.id, chat.id, anna.id, Some("k1")),
+        request(ws.id, closed.id, anna.id, Some("k1")),
+        request(ws.id, Uuid::now_v7(), anna.id, Some("k1")),
+        request(ws.id, Uuid::now_v7(), anna.id, None),
+        request(ws.id, closed.id, anna.id, Some("k2")),
+        request(ws.id, chat.id, owner.id, Some("k1")),
+        request(ws.id, theirs.id, anna.id, None),
+        request(other_ws.id, chat.id, stranger.id, None),
+        request(other_ws.id, theirs.id, stranger.id, Some("k1")),
+        request(ws.id, chat.id, anna.id, None),
+    ];
+    // More than one statement's worth, of every kind, in a shuffled order.
+    let kinds = requests.clone();
+    for i in 0..300 {
+        requests.push(kinds[(i * 7) % kinds.len()].clone());
+    }
+    let batch = store.send_contexts(&requests).await.expect("send_contexts");
+    assert_eq!(batch.len(), requests.len());
+    for (r, got) in requests.iter().zip(&batch) {
+        let one =
+            store.send_context(r.workspace, r.chat, r.author, r.client_msg_id.as_deref()).await.unwrap();
+        assert_eq!(got, &one, "as send_context answers {r:?}");
+    }
+    assert_eq!(batch[1].existing.as_ref(), Some(&sent), "a retry finds its message");
+    assert_eq!(batch[3].existing.as_ref(), Some(&sent), "also when it names a chat that does not exist");
+    assert!(batch[0].member.is_some() && batch[2].member.is_none(), "member and not");
+    assert!(batch[7].chat.is_none() && batch[8].chat.is_none(), "another workspace's chat is not found");
+    assert!(store.send_contexts(&[]).await.unwrap().is_empty());
+}
+
+/// One writer shared by back-to-back group commits and every other write
+/// (on SQLite lent without a ping, `conns.rs`): other writers still get their turn
+/// while batches keep coming, a failed batch hands the writer back, and the store
+/// closes afterwards. The timeouts only turn a starved writer into a failure
+/// instead of a hung test.
+async fn other_writers_get_their_turn_between_group_commits(backend: Backend) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration as StdDuration;
+
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let chat = channel(&store, &ws, &owner, "busy", &[]).await;
+    let root = send(&store, msg(&chat, Some(&owner), "root")).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let batches = Arc::new(AtomicUsize::new(0));
+    let appender = {
+        let (store, chat, owner) = (store.clone(), chat.clone(), owner.clone());
+        let (stop, batches) = (stop.clone(), batches.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let batch = vec![msg(&chat, Some(&owner), "a"), msg(&chat, Some(&owner), "b")];
+                store.append_messages(&batch).await.expect("append");
+                batches.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    // Writes of other kinds, each waiting for the writer between batches.
+    let others = async {
+        for i in 0..20 {
+            store.edit_message(ws.id, root.id, &format!("root v{i}"), &[], false, at(i)).await.expect("edit");
+            store.add_reaction(ws.id, root.id, owner.id, &format!("e{i}"), at(i)).await.expect("react");
+        }
+    };
+    tokio::time::timeout(StdDuration::from_secs(60), others)
+        .await
+        .expect("other writers got the writer while batches kept coming");
+    let during = batches.load(Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
+    appender.await.unwrap();
+    assert!(during > 0, "batches were committed meanwhile");
+
+    // A batch that fails (a chat of another workspace) hands the writer back.
+    let (other_ws, other_owner) = seeded(&store, "globex").await;
+    let foreign = channel(&store, &other_ws, &other_owner, "theirs", &[]).await;
+    let wrong = NewMessage { workspace_id: ws.id, ..msg(&foreign, Some(&owner), "nope") };
+    assert!(matches!(store.append_messages(&[wrong]).await, Err(StoreError::NotFound(_))));
+    tokio::time::timeout(
+        StdDuration::from_secs(30),
+        store.set_pinned(ws.id, root.id, owner.id, true, at(99)),
+    )
+    .await
+    .expect("the writer came back after a failed batch")
+    .expect("pin");
+
+    let events = store.events_since(ws.id, chat.id, 0, 100_000).await.unwrap();
+    let last = store.get_chat(ws.id, chat.id).await.unwrap().last_seq;
+    assert_eq!(seqs(&events), (1..=last).collect::<Vec<_>>(), "gap-free under mixed writers");
+    assert_eq!(store.message_edits(ws.id, root.id).await.unwrap().len(), 20);
+
+    send(&store, msg(&chat, Some(&owner), "last")).await;
+    tokio::time::timeout(StdDuration::from_secs(30), store.close())
+        .await
+        .expect("closing does not wait for a kept writer");
+}
+
 on_every_backend!(
     attachments_link_only_to_their_uploaders_messages,
     chats_are_created_read_and_updated,
@@ -1301,4 +1419,6 @@ on_every_backend!(
     reactions_are_idempotent,
     pins,
     every_method_is_scoped_to_its_workspace,
+    other_writers_get_their_turn_between_group_commits,
+    send_contexts_read_many_sends_as_one_would,
 );

@@ -12,6 +12,7 @@ use crate::auth::password::Passwords;
 use crate::config::{DataConfig, ServeConfig};
 use crate::files::FileStore;
 use crate::messaging::committer::Committer;
+use crate::messaging::send_checks::SendChecks;
 use crate::ws::hub::Hub;
 
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub bus: Arc<dyn Bus>,
     pub hub: Arc<Hub>,
     pub committer: Committer,
+    /// Reads the checks of concurrent sends together.
+    pub send_checks: SendChecks,
     /// Attachment files, in the data dir.
     pub files: Arc<FileStore>,
     /// Job leases, webhook cache, hook rate limits (per node).
@@ -101,6 +104,7 @@ impl AppState {
         tokio::spawn(hub.clone().run_presence_digests());
         let push = open_push(data, serve, store.clone(), clock.clone())?;
         let committer = Committer::start(store.clone(), bus.clone(), push.message_tap());
+        let send_checks = SendChecks::start(store.clone());
         let files = Arc::new(FileStore::new(&data.data_dir));
         tokio::spawn({
             let files = files.clone();
@@ -123,6 +127,7 @@ impl AppState {
             bus,
             hub,
             committer,
+            send_checks,
             files,
             automation: Arc::default(),
             search,

@@ -128,6 +128,15 @@ pub struct SendContext {
     pub member: Option<ChatMember>,
 }
 
+/// One send to check, for `MessageStore::send_contexts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendContextRequest {
+    pub workspace: WorkspaceId,
+    pub chat: ChatId,
+    pub author: UserId,
+    pub client_msg_id: Option<String>,
+}
+
 /// A reaction: one emoji by one user on one message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {

@@ -74,14 +74,14 @@ fn statements<T>(items: &[T]) -> Vec<Chunk<'_, T>> {
 /// of all of them, so a 1,536-parameter insert written with `$n` cost O(n²) per
 /// execution (and again when prepared). Anonymous parameters have no name to find.
 #[derive(Clone, Copy)]
-enum Params {
+pub(crate) enum Params {
     Numbered,
     Anonymous,
 }
 
 impl Params {
     /// The placeholder of the `n`th parameter (1-based) in order of appearance.
-    fn at(self, n: usize) -> String {
+    pub(crate) fn at(self, n: usize) -> String {
         match self {
             Params::Numbered => format!("${n}"),
             Params::Anonymous => "?".to_string(),
@@ -89,7 +89,7 @@ impl Params {
     }
 
     /// `(p1, p2, …), (…), …`: `rows` tuples of `columns` parameters, bound row by row.
-    fn rows(self, rows: usize, columns: usize) -> String {
+    pub(crate) fn rows(self, rows: usize, columns: usize) -> String {
         (0..rows)
             .map(|r| {
                 let row: Vec<String> = (1..=columns).map(|c| self.at(r * columns + c)).collect();
@@ -269,7 +269,8 @@ macro_rules! impl_append {
                 }
                 // Phase timings for the debug log (`RUST_LOG=artel_store::append=debug`).
                 let started = std::time::Instant::now();
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let begun = started.elapsed();
                 let mut chats: BTreeMap<ChatId, ChatTake> = BTreeMap::new();
                 for item in batch {
@@ -364,6 +365,7 @@ macro_rules! impl_append {
                 }
                 let advanced = started.elapsed();
                 tx.commit().await.map_err(on_unique("message"))?;
+                drop(writer);
                 let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
                 tracing::debug!(
                     size = batch.len(),

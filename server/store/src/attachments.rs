@@ -137,7 +137,7 @@ macro_rules! impl_attachment_store {
                 .bind(a.size_bytes)
                 .bind(&a.sha256)
                 .bind(a.created_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(on_unique("attachment"))?;
                 if done.rows_affected() == 0 {
@@ -157,7 +157,7 @@ macro_rules! impl_attachment_store {
                 let row: AttachmentRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("attachment"))?;
                 Ok(row.into())
@@ -171,7 +171,7 @@ macro_rules! impl_attachment_store {
                 if messages.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut conn = self.read.acquire().await.map_err(backend)?;
+                let mut conn = self.read.acquire().await?;
                 Self::attachments_of(&mut conn, workspace, messages).await
             }
         }

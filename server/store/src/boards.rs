@@ -107,10 +107,12 @@ macro_rules! impl_board_store {
                 change: &BoardChange,
                 now: DateTime<Utc>,
             ) -> StoreResult<BoardEvent> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let append = BoardAppend { pipeline_id: pipeline, change: change.clone() };
                 let mut events = Self::append_board_tx(&mut tx, workspace, &[append], now).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 events.pop().ok_or_else(|| StoreError::Backend("board append returned no event".into()))
             }
 
@@ -129,7 +131,7 @@ macro_rules! impl_board_store {
                 .bind(workspace)
                 .bind(after)
                 .bind(limit.max(0))
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(rows
@@ -149,7 +151,7 @@ macro_rules! impl_board_store {
                     sqlx::query_scalar("select last_seq from pipelines where id = $1 and workspace_id = $2")
                         .bind(pipeline)
                         .bind(workspace)
-                        .fetch_optional(&self.read)
+                        .fetch_optional(&mut *self.read.acquire().await?)
                         .await
                         .map_err(backend)?;
                 seq.ok_or(StoreError::NotFound("pipeline"))

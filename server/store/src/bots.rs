@@ -69,7 +69,7 @@ macro_rules! impl_bot_store {
                     .bind(workspace)
                     .bind(id)
                     .bind(true)
-                    .fetch_one(&self.write)
+                    .fetch_one(&mut *self.write.acquire().await?)
                     .await
                     .map_err(not_found("bot"))?;
                 row.try_into()
@@ -83,7 +83,7 @@ macro_rules! impl_bot_store {
                     return Err(StoreError::Backend("create_bot called with a non-bot user".into()));
                 }
                 bind_user!(sqlx::query(INSERT_USER), user)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(on_unique("user"))?;
                 Ok(())
@@ -97,7 +97,7 @@ macro_rules! impl_bot_store {
                 let rows: Vec<UserRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(true)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 users(rows)
@@ -119,7 +119,7 @@ macro_rules! impl_bot_store {
                 .bind(name)
                 .bind(now)
                 .bind(true)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -129,7 +129,8 @@ macro_rules! impl_bot_store {
             }
 
             async fn create_api_token(&self, t: &ApiToken, max_live: usize) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 // Touching the bot's row serialises concurrent token creation for one
                 // bot on Postgres (row lock); SQLite has a single writer anyway.
                 let bot = sqlx::query(
@@ -176,6 +177,7 @@ macro_rules! impl_bot_store {
                 .await
                 .map_err(on_unique("api_token"))?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -186,7 +188,7 @@ macro_rules! impl_bot_store {
                 ))
                 .bind(workspace)
                 .bind(bot)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 rows.into_iter().map(ApiToken::try_from).collect()
@@ -198,7 +200,7 @@ macro_rules! impl_bot_store {
                 let row: TokenRow =
                     sqlx::query_as(&format!("select {TOKEN_COLUMNS} from api_tokens where token_hash = $1"))
                         .bind(token_hash)
-                        .fetch_one(&self.write)
+                        .fetch_one(&mut *self.write.acquire().await?)
                         .await
                         .map_err(not_found("api_token"))?;
                 row.try_into()
@@ -219,7 +221,7 @@ macro_rules! impl_bot_store {
                 .bind(bot)
                 .bind(id)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -228,7 +230,7 @@ macro_rules! impl_bot_store {
                 let row: TokenRow =
                     sqlx::query_as(&format!("select {TOKEN_COLUMNS} from api_tokens where id = $1"))
                         .bind(id)
-                        .fetch_one(&self.write)
+                        .fetch_one(&mut *self.write.acquire().await?)
                         .await
                         .map_err(not_found("api_token"))?;
                 row.try_into()
@@ -247,7 +249,7 @@ macro_rules! impl_bot_store {
                 .bind(id)
                 .bind(now)
                 .bind(not_since)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(())

@@ -103,7 +103,8 @@ macro_rules! impl_chat_store {
         impl ChatStore for $store {
             async fn create_chat(&self, chat: &Chat, members: &[ChatMember]) -> StoreResult<ChatEvent> {
                 let created = Chat { last_seq: 1, ..chat.clone() };
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 sqlx::query(
                     "insert into chats (id, workspace_id, kind, name, description, is_private, direct_key, \
                      created_by, created_at, updated_at, archived_at, last_seq, last_activity_at, \
@@ -152,6 +153,7 @@ macro_rules! impl_chat_store {
                 )
                 .await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(event)
             }
 
@@ -160,7 +162,7 @@ macro_rules! impl_chat_store {
                 let row: ChatRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("chat"))?;
                 row.try_into()
@@ -176,7 +178,7 @@ macro_rules! impl_chat_store {
                 let row: Option<ChatRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(direct_key)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 row.map(Chat::try_from).transpose()
@@ -189,7 +191,8 @@ macro_rules! impl_chat_store {
                 patch: &ChatPatch,
                 now: DateTime<Utc>,
             ) -> StoreResult<(Chat, ChatEvent)> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let seq: i64 = sqlx::query_scalar(
                     "update chats set name = coalesce($3, name), description = coalesce($4, description), \
                      archived_at = case when $5 then $6 else archived_at end, updated_at = $7, \
@@ -219,6 +222,7 @@ macro_rules! impl_chat_store {
                 )
                 .await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok((chat, event))
             }
 
@@ -228,7 +232,7 @@ macro_rules! impl_chat_store {
                      and is_private = false and archived_at is null order by lower(name), id"
                 );
                 let rows: Vec<ChatRow> =
-                    sqlx::query_as(&sql).bind(workspace).fetch_all(&self.read).await.map_err(backend)?;
+                    sqlx::query_as(&sql).bind(workspace).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
                 chats(rows)
             }
 
@@ -248,7 +252,7 @@ macro_rules! impl_chat_store {
                 let rows: Vec<MyChatRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(user)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 if rows.is_empty() {
@@ -268,7 +272,7 @@ macro_rules! impl_chat_store {
                 )
                 .bind(workspace)
                 .bind(user)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 let counts: HashMap<Uuid, (i64, i64)> =
@@ -284,12 +288,12 @@ macro_rules! impl_chat_store {
                 let last: Vec<MessageRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(user)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 let mut last = messages(last)?;
                 if !last.is_empty() {
-                    let mut conn = self.read.acquire().await.map_err(backend)?;
+                    let mut conn = self.read.acquire().await?;
                     Self::fill_attachments(&mut conn, workspace, &mut last).await?;
                 }
                 let mut last: HashMap<Uuid, Message> = last.into_iter().map(|m| (m.chat_id, m)).collect();
@@ -309,7 +313,7 @@ macro_rules! impl_chat_store {
                 )
                 .bind(workspace)
                 .bind(user)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -321,7 +325,7 @@ macro_rules! impl_chat_store {
                 )
                 .bind(workspace)
                 .bind(user)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -340,7 +344,7 @@ macro_rules! impl_chat_store {
                     .bind(workspace)
                     .bind(chat)
                     .bind(user)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 row.map(ChatMember::try_from).transpose()
@@ -354,7 +358,7 @@ macro_rules! impl_chat_store {
                 let rows: Vec<MemberRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(chat)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 members(rows)
@@ -369,7 +373,8 @@ macro_rules! impl_chat_store {
                 by: Option<UserId>,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<ChatEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let seq = Self::bump_seq(&mut tx, workspace, chat).await?;
                 Self::require_user(&mut tx, workspace, user).await?;
                 let member = ChatMember { chat_id: chat, user_id: user, role, joined_at: now, last_read_seq: seq };
@@ -389,6 +394,7 @@ macro_rules! impl_chat_store {
                 )
                 .await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(Some(event))
             }
 
@@ -400,7 +406,8 @@ macro_rules! impl_chat_store {
                 by: Option<UserId>,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<ChatEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let seq = Self::bump_seq(&mut tx, workspace, chat).await?;
                 let done = sqlx::query(
                     "delete from chat_members where workspace_id = $1 and chat_id = $2 and user_id = $3",
@@ -426,6 +433,7 @@ macro_rules! impl_chat_store {
                 )
                 .await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(Some(event))
             }
 
@@ -445,7 +453,7 @@ macro_rules! impl_chat_store {
                     .bind(chat)
                     .bind(user)
                     .bind(role.as_str())
-                    .fetch_one(&self.write)
+                    .fetch_one(&mut *self.write.acquire().await?)
                     .await
                     .map_err(not_found("member"))?;
                 row.try_into()
@@ -458,7 +466,8 @@ macro_rules! impl_chat_store {
                 user: UserId,
                 seq: i64,
             ) -> StoreResult<ChatMember> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let last_seq: i64 =
                     sqlx::query_scalar("select last_seq from chats where workspace_id = $1 and id = $2")
                         .bind(workspace)
@@ -482,6 +491,7 @@ macro_rules! impl_chat_store {
                 let member =
                     Self::member_in_tx(&mut tx, workspace, chat, user).await?.ok_or(StoreError::NotFound("member"))?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(member)
             }
 
@@ -494,7 +504,7 @@ macro_rules! impl_chat_store {
                 .bind(workspace)
                 .bind(chat)
                 .bind(seq)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
             }

@@ -377,11 +377,13 @@ macro_rules! impl_client_store {
         #[async_trait]
         impl ClientStore for $store {
             async fn create_contact(&self, contact: &Contact, history: &[HistoryEntry]) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::check_contact_refs(&mut tx, contact).await?;
                 Self::insert_contact(&mut tx, contact).await?;
                 Self::insert_history(&mut tx, Some(contact.workspace_id), history).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -391,7 +393,7 @@ macro_rules! impl_client_store {
                 let row: ContactRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("contact"))?;
                 Ok(row.into())
@@ -399,7 +401,8 @@ macro_rules! impl_client_store {
 
             async fn update_contact(&self, contact: &Contact, history: &[HistoryEntry]) -> StoreResult<()> {
                 let c = contact;
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::require_client(&mut tx, Kind::Contact, c.workspace_id, c.id).await?;
                 Self::check_contact_refs(&mut tx, c).await?;
                 let done = sqlx::query(UPDATE_CONTACT)
@@ -437,6 +440,7 @@ macro_rules! impl_client_store {
                 .await?;
                 Self::insert_history(&mut tx, Some(c.workspace_id), history).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -448,7 +452,7 @@ macro_rules! impl_client_store {
                 let (mut f, order) = list_filter(Kind::Contact, "c", workspace, filter);
                 let count_sql = format!("select count(*) from contacts c where {}", f.where_clause());
                 let total: i64 = bind_args!(sqlx::query_scalar::<_, i64>(&count_sql), &f.args)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 let page = f.page(filter.limit, filter.offset);
@@ -457,8 +461,10 @@ macro_rules! impl_client_store {
                     prefixed(CONTACT_COLUMNS, "c"),
                     f.where_clause()
                 );
-                let rows: Vec<ContactRow> =
-                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&self.read).await.map_err(backend)?;
+                let rows: Vec<ContactRow> = bind_args!(sqlx::query_as(&sql), &f.args)
+                    .fetch_all(&mut *self.read.acquire().await?)
+                    .await
+                    .map_err(backend)?;
                 Ok((rows.into_iter().map(Contact::from).collect(), total))
             }
 
@@ -476,13 +482,16 @@ macro_rules! impl_client_store {
                     prefixed(CONTACT_COLUMNS, "c"),
                     f.where_clause()
                 );
-                let rows: Vec<ContactRow> =
-                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&self.read).await.map_err(backend)?;
+                let rows: Vec<ContactRow> = bind_args!(sqlx::query_as(&sql), &f.args)
+                    .fetch_all(&mut *self.read.acquire().await?)
+                    .await
+                    .map_err(backend)?;
                 Ok(rows.into_iter().map(Contact::from).collect())
             }
 
             async fn delete_contact(&self, workspace: WorkspaceId, id: ContactId) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::require_client(&mut tx, Kind::Contact, workspace, id).await?;
                 // A deal's client is part of its content: the unlink is a new version.
                 sqlx::query(
@@ -496,15 +505,18 @@ macro_rules! impl_client_store {
                 .map_err(backend)?;
                 Self::delete_client(&mut tx, Kind::Contact, workspace, id).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
             async fn create_company(&self, company: &Company, history: &[HistoryEntry]) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::check_company_refs(&mut tx, company).await?;
                 Self::insert_company(&mut tx, company).await?;
                 Self::insert_history(&mut tx, Some(company.workspace_id), history).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -514,7 +526,7 @@ macro_rules! impl_client_store {
                 let row: CompanyRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("company"))?;
                 Ok(row.into())
@@ -522,7 +534,8 @@ macro_rules! impl_client_store {
 
             async fn update_company(&self, company: &Company, history: &[HistoryEntry]) -> StoreResult<()> {
                 let c = company;
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::require_client(&mut tx, Kind::Company, c.workspace_id, c.id).await?;
                 Self::check_company_refs(&mut tx, c).await?;
                 let done = sqlx::query(UPDATE_COMPANY)
@@ -559,6 +572,7 @@ macro_rules! impl_client_store {
                 .await?;
                 Self::insert_history(&mut tx, Some(c.workspace_id), history).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -570,7 +584,7 @@ macro_rules! impl_client_store {
                 let (mut f, order) = list_filter(Kind::Company, "c", workspace, filter);
                 let count_sql = format!("select count(*) from companies c where {}", f.where_clause());
                 let total: i64 = bind_args!(sqlx::query_scalar::<_, i64>(&count_sql), &f.args)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 let page = f.page(filter.limit, filter.offset);
@@ -579,8 +593,10 @@ macro_rules! impl_client_store {
                     prefixed(COMPANY_COLUMNS, "c"),
                     f.where_clause()
                 );
-                let rows: Vec<CompanyRow> =
-                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&self.read).await.map_err(backend)?;
+                let rows: Vec<CompanyRow> = bind_args!(sqlx::query_as(&sql), &f.args)
+                    .fetch_all(&mut *self.read.acquire().await?)
+                    .await
+                    .map_err(backend)?;
                 Ok((rows.into_iter().map(Company::from).collect(), total))
             }
 
@@ -599,13 +615,16 @@ macro_rules! impl_client_store {
                     prefixed(COMPANY_COLUMNS, "c"),
                     f.where_clause()
                 );
-                let rows: Vec<CompanyRow> =
-                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&self.read).await.map_err(backend)?;
+                let rows: Vec<CompanyRow> = bind_args!(sqlx::query_as(&sql), &f.args)
+                    .fetch_all(&mut *self.read.acquire().await?)
+                    .await
+                    .map_err(backend)?;
                 Ok(rows.into_iter().map(Company::from).collect())
             }
 
             async fn delete_company(&self, workspace: WorkspaceId, id: CompanyId) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::require_client(&mut tx, Kind::Company, workspace, id).await?;
                 sqlx::query(
                     "update contacts set company_id = null where workspace_id = $1 and company_id = $2",
@@ -626,6 +645,7 @@ macro_rules! impl_client_store {
                 .map_err(backend)?;
                 Self::delete_client(&mut tx, Kind::Company, workspace, id).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -652,7 +672,8 @@ macro_rules! impl_client_store {
                         .extend(c.owner_id.into_iter().chain([c.created_by]));
                     linked.entry(c.workspace_id).or_default().extend(c.company_id);
                 }
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 for (ws, ids) in users {
                     Self::require_in_workspace(&mut tx, Table::Users, ws, ids).await?;
                 }
@@ -668,6 +689,7 @@ macro_rules! impl_client_store {
                 }
                 Self::insert_history(&mut tx, None, history).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
         }

@@ -66,7 +66,7 @@ macro_rules! impl_command_store {
                 .bind(&run.command)
                 .bind(&run.line)
                 .bind(run.created_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?
                 .rows_affected();
@@ -84,7 +84,7 @@ macro_rules! impl_command_store {
                     .bind(run.workspace_id)
                     .bind(run.user_id)
                     .bind(key)
-                    .fetch_optional(&self.write)
+                    .fetch_optional(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 // Gone meanwhile (the first run failed and was dropped): let the caller retry.
@@ -96,7 +96,7 @@ macro_rules! impl_command_store {
                 let row: Option<Row> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 row.map(from_row).ok_or(StoreError::NotFound("command"))
@@ -119,7 +119,7 @@ macro_rules! impl_command_store {
                 .bind(now)
                 .bind(workspace)
                 .bind(id)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(())
@@ -129,7 +129,7 @@ macro_rules! impl_command_store {
                 sqlx::query("delete from command_runs where workspace_id = $1 and id = $2")
                     .bind(workspace)
                     .bind(id)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -150,7 +150,7 @@ macro_rules! impl_command_store {
                     .bind(workspace)
                     .bind(user)
                     .bind(since)
-                    .fetch_optional(&self.write)
+                    .fetch_optional(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(row.map(from_row))
@@ -169,7 +169,7 @@ macro_rules! impl_command_store {
                 .bind(now)
                 .bind(workspace)
                 .bind(id)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?
                 .rows_affected();
@@ -180,7 +180,7 @@ macro_rules! impl_command_store {
                 sqlx::query("update command_runs set undone_at = null where workspace_id = $1 and id = $2")
                     .bind(workspace)
                     .bind(id)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(())

@@ -70,7 +70,7 @@ macro_rules! impl_custom_field_store {
                 .bind(def.required)
                 .bind(def.position)
                 .bind(def.created_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(on_unique("custom field"))?;
                 Ok(())
@@ -88,7 +88,7 @@ macro_rules! impl_custom_field_store {
                 let rows: Vec<Row> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(entity.map(EntityKind::as_str))
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 rows.into_iter().map(FieldDef::try_from).collect()
@@ -99,7 +99,7 @@ macro_rules! impl_custom_field_store {
                 let row: Row = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("custom field"))?;
                 row.try_into()
@@ -117,7 +117,7 @@ macro_rules! impl_custom_field_store {
                 .bind(def.multiple)
                 .bind(def.required)
                 .bind(def.position)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -130,7 +130,7 @@ macro_rules! impl_custom_field_store {
                 let done = sqlx::query("delete from custom_fields where workspace_id = $1 and id = $2")
                     .bind(workspace)
                     .bind(id)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 if done.rows_affected() == 0 {

@@ -93,7 +93,8 @@ macro_rules! impl_deal_store {
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
             ) -> StoreResult<Vec<BoardEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_boards_tx(&mut tx, deal.workspace_id, board).await?;
                 Self::check_deal_refs(&mut tx, deal).await?;
                 sqlx::query(
@@ -136,6 +137,7 @@ macro_rules! impl_deal_store {
                 Self::insert_history(&mut tx, Some(deal.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, deal.workspace_id, board, deal.updated_at).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(events)
             }
 
@@ -144,7 +146,7 @@ macro_rules! impl_deal_store {
                 let row: DealRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("deal"))?;
                 Ok(row.into())
@@ -157,7 +159,8 @@ macro_rules! impl_deal_store {
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
             ) -> StoreResult<Vec<BoardEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_boards_tx(&mut tx, deal.workspace_id, board).await?;
                 let stored: Option<i64> =
                     sqlx::query_scalar("select version from deals where workspace_id = $1 and id = $2")
@@ -227,6 +230,7 @@ macro_rules! impl_deal_store {
                 Self::insert_history(&mut tx, Some(deal.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, deal.workspace_id, board, deal.updated_at).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(events)
             }
 
@@ -279,7 +283,7 @@ macro_rules! impl_deal_store {
                     f.where_clause()
                 );
                 let rows: Vec<DealRow> =
-                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&self.read).await.map_err(backend)?;
+                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
                 Ok(rows.into_iter().map(Deal::from).collect())
             }
 
@@ -295,14 +299,14 @@ macro_rules! impl_deal_store {
                 )
                 .bind(workspace)
                 .bind(stage)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if rows.is_empty() {
                     let n: i64 = sqlx::query_scalar("select count(*) from stages where workspace_id = $1 and id = $2")
                         .bind(workspace)
                         .bind(stage)
-                        .fetch_one(&self.read)
+                        .fetch_one(&mut *self.read.acquire().await?)
                         .await
                         .map_err(backend)?;
                     if n == 0 {
@@ -316,7 +320,8 @@ macro_rules! impl_deal_store {
                 if positions.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 for (id, position) in positions {
                     let done = sqlx::query("update deals set position = $3 where workspace_id = $1 and id = $2")
                         .bind(workspace)
@@ -330,6 +335,7 @@ macro_rules! impl_deal_store {
                     }
                 }
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -340,7 +346,8 @@ macro_rules! impl_deal_store {
                 board: &[BoardAppend],
                 now: chrono::DateTime<chrono::Utc>,
             ) -> StoreResult<Vec<BoardEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_boards_tx(&mut tx, workspace, board).await?;
                 let done = sqlx::query("delete from deals where workspace_id = $1 and id = $2")
                     .bind(workspace)
@@ -354,6 +361,7 @@ macro_rules! impl_deal_store {
                 Self::delete_history(&mut tx, workspace, EntityRef { kind: EntityKind::Deal, id }).await?;
                 let events = Self::append_board_tx(&mut tx, workspace, board, now).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(events)
             }
         }

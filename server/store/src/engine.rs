@@ -9,10 +9,10 @@ use artel_core::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
+use crate::conns::{PgConns, SqliteConns};
 use crate::errors::backend;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -40,23 +40,23 @@ impl std::fmt::Debug for StoreConfig {
     }
 }
 
-/// SQLite in WAL mode. Writes go through a single-connection pool: SQLite allows
-/// one writer at a time anyway, and queuing writers in-process avoids SQLITE_BUSY
-/// when a read transaction would have to upgrade to a write. Neither pool pings a
-/// connection before lending it: each ping is a hand-off to the connection's
-/// thread, and a connection to a local file does not go away while idle.
+/// SQLite in WAL mode. Writes go through a single connection: SQLite allows one
+/// writer at a time anyway, and queuing writers in-process avoids SQLITE_BUSY when
+/// a read transaction would have to upgrade to a write. Neither pool pings a
+/// connection (`conns.rs`): each ping is a hand-off to the connection's thread,
+/// and a connection to a local file does not go away while idle.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pub(crate) read: SqlitePool,
-    pub(crate) write: SqlitePool,
+    pub(crate) read: SqliteConns,
+    pub(crate) write: SqliteConns,
     checkpointer: Arc<Checkpointer>,
 }
 
 /// PostgreSQL; one pool serves reads and writes.
 #[derive(Clone)]
 pub struct PostgresStore {
-    pub(crate) read: PgPool,
-    pub(crate) write: PgPool,
+    pub(crate) read: PgConns,
+    pub(crate) write: PgConns,
 }
 
 /// Page cache of the SQLite write connection (readers keep SQLite's default).
@@ -94,24 +94,19 @@ impl SqliteStore {
         // The writer's page cache: SQLite's default (2 MiB) held too few index
         // pages, so group commits re-read them from the OS page by page.
         // Checkpoints are the background task's job (`checkpoint.rs`).
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(
-                options
-                    .clone()
-                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-                    .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES.to_string()),
-            )
+        let write = SqliteConns::open(
+            options
+                .clone()
+                .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES.to_string()),
+            1,
+        )
+        .await?;
+        SQLITE_MIGRATIONS
+            .run(&mut *write.acquire().await?)
             .await
-            .map_err(backend)?;
-        SQLITE_MIGRATIONS.run(&write).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(max_readers.max(1))
-            .test_before_acquire(false)
-            .connect_with(options.clone().read_only(true))
-            .await
-            .map_err(backend)?;
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let read = SqliteConns::open(options.clone().read_only(true), max_readers).await?;
         let checkpointer = Arc::new(Checkpointer::start(options));
         Ok(Self { read, write, checkpointer })
     }
@@ -150,7 +145,7 @@ impl PostgresStore {
             .await
             .map_err(backend)?;
         POSTGRES_MIGRATIONS.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(Self { read: pool.clone(), write: pool })
+        Ok(Self { read: PgConns(pool.clone()), write: PgConns(pool) })
     }
 }
 
@@ -200,7 +195,7 @@ macro_rules! impl_store {
             }
 
             async fn ping(&self) -> StoreResult<()> {
-                sqlx::query("select 1").execute(&self.read).await.map_err(backend)?;
+                sqlx::query("select 1").execute(&mut *self.read.acquire().await?).await.map_err(backend)?;
                 Ok(())
             }
 

@@ -128,9 +128,11 @@ macro_rules! impl_history_store {
                 if entries.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::insert_history(&mut tx, None, entries).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -165,7 +167,7 @@ macro_rules! impl_history_store {
                     f.where_clause()
                 );
                 let rows: Vec<HistoryRow> = bind_args!(sqlx::query_as(&sql), &f.args)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 rows.into_iter().map(HistoryEntry::try_from).collect()
@@ -181,7 +183,7 @@ macro_rules! impl_history_store {
                 .bind(workspace)
                 .bind(entity.kind.as_str())
                 .bind(entity.id)
-                .fetch_optional(&self.read)
+                .fetch_optional(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -199,7 +201,7 @@ macro_rules! impl_history_store {
                 .bind(workspace)
                 .bind(chat)
                 .bind(at)
-                .fetch_optional(&self.read)
+                .fetch_optional(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(seq.flatten())

@@ -129,7 +129,7 @@ macro_rules! impl_integration_store {
                     "select allow_private_targets from integration_settings where workspace_id = $1",
                 )
                 .bind(workspace)
-                .fetch_optional(&self.read)
+                .fetch_optional(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(IntegrationSettings { allow_private_targets: allow.unwrap_or(false) })
@@ -149,7 +149,7 @@ macro_rules! impl_integration_store {
                 .bind(workspace)
                 .bind(settings.allow_private_targets)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(())
@@ -169,7 +169,7 @@ macro_rules! impl_integration_store {
                 .bind(w.created_by)
                 .bind(w.created_at)
                 .bind(w.updated_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(on_unique("webhook"))?;
                 Ok(())
@@ -181,7 +181,7 @@ macro_rules! impl_integration_store {
                 ))
                 .bind(workspace)
                 .bind(id)
-                .fetch_one(&self.read)
+                .fetch_one(&mut *self.read.acquire().await?)
                 .await
                 .map_err(not_found("webhook"))?;
                 Ok(row.into())
@@ -192,7 +192,7 @@ macro_rules! impl_integration_store {
                     "select {WEBHOOK_COLUMNS} from webhooks where workspace_id = $1 order by created_at, id"
                 ))
                 .bind(workspace)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(rows.into_iter().map(Webhook::from).collect())
@@ -210,7 +210,7 @@ macro_rules! impl_integration_store {
                 .bind(Json(&w.events))
                 .bind(w.active)
                 .bind(w.updated_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -223,7 +223,7 @@ macro_rules! impl_integration_store {
                 let done = sqlx::query("delete from webhooks where workspace_id = $1 and id = $2")
                     .bind(workspace)
                     .bind(id)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -248,7 +248,7 @@ macro_rules! impl_integration_store {
                 .bind(d.duration_ms)
                 .bind(&d.error)
                 .bind(d.created_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(())
@@ -267,7 +267,7 @@ macro_rules! impl_integration_store {
                 .bind(workspace)
                 .bind(webhook)
                 .bind(limit.max(1))
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 rows.into_iter().map(WebhookDelivery::try_from).collect()
@@ -288,7 +288,7 @@ macro_rules! impl_integration_store {
                 .bind(h.created_by)
                 .bind(h.created_at)
                 .bind(h.revoked_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(on_unique("hook"))?;
                 Ok(())
@@ -298,7 +298,7 @@ macro_rules! impl_integration_store {
                 let row: HookRow =
                     sqlx::query_as(&format!("select {HOOK_COLUMNS} from chat_hooks where token_hash = $1"))
                         .bind(token_hash)
-                        .fetch_one(&self.read)
+                        .fetch_one(&mut *self.read.acquire().await?)
                         .await
                         .map_err(not_found("hook"))?;
                 row.try_into()
@@ -309,7 +309,7 @@ macro_rules! impl_integration_store {
                     "select {HOOK_COLUMNS} from chat_hooks where workspace_id = $1 order by created_at, id"
                 ))
                 .bind(workspace)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 rows.into_iter().map(ChatHook::try_from).collect()
@@ -322,7 +322,7 @@ macro_rules! impl_integration_store {
                 .bind(workspace)
                 .bind(id)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {

@@ -34,7 +34,7 @@ macro_rules! impl_invite_store {
                 .bind(invite.used_at)
                 .bind(invite.used_by)
                 .bind(invite.revoked_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(on_unique("invite"))?;
                 Ok(())
@@ -45,7 +45,7 @@ macro_rules! impl_invite_store {
                 let row: InviteRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("invite"))?;
                 row.try_into()
@@ -55,7 +55,7 @@ macro_rules! impl_invite_store {
                 let sql = format!("select {INVITE_COLUMNS} from invites where token_hash = $1");
                 let row: InviteRow = sqlx::query_as(&sql)
                     .bind(token_hash)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("invite"))?;
                 row.try_into()
@@ -73,7 +73,7 @@ macro_rules! impl_invite_store {
                 let rows: Vec<InviteRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(now)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 rows.into_iter().map(Invite::try_from).collect()
@@ -85,7 +85,8 @@ macro_rules! impl_invite_store {
                 user: &User,
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 // Insert the user first so the invite's `used_by` can reference it.
                 bind_user!(sqlx::query(INSERT_USER), user)
                     .execute(&mut *tx)
@@ -122,7 +123,7 @@ macro_rules! impl_invite_store {
                 .bind(workspace)
                 .bind(id)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {

@@ -81,7 +81,7 @@ macro_rules! impl_job_store {
                 .bind(&job.last_error)
                 .bind(job.created_at)
                 .bind(job.updated_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -90,7 +90,7 @@ macro_rules! impl_job_store {
             async fn get_job(&self, id: Uuid) -> StoreResult<Job> {
                 let row: JobRow = sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where id = $1"))
                     .bind(id)
-                    .fetch_one(&self.write)
+                    .fetch_one(&mut *self.write.acquire().await?)
                     .await
                     .map_err(not_found("job"))?;
                 row.try_into()
@@ -109,7 +109,7 @@ macro_rules! impl_job_store {
                 )
                 .bind(now)
                 .bind(limit.max(1))
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 let mut claimed = Vec::with_capacity(ids.len());
@@ -123,7 +123,7 @@ macro_rules! impl_job_store {
                     .bind(owner)
                     .bind(lease_until)
                     .bind(now)
-                    .fetch_optional(&self.write)
+                    .fetch_optional(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                     if let Some(row) = row {
@@ -141,7 +141,7 @@ macro_rules! impl_job_store {
                 .bind(id)
                 .bind(owner)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -164,7 +164,7 @@ macro_rules! impl_job_store {
                 .bind(run_at)
                 .bind(short(error))
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -179,7 +179,7 @@ macro_rules! impl_job_store {
                 .bind(owner)
                 .bind(short(error))
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -193,7 +193,7 @@ macro_rules! impl_job_store {
                 ))
                 .bind(workspace)
                 .bind(prefix)
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 rows.into_iter().map(Job::try_from).collect()

@@ -17,7 +17,7 @@ macro_rules! impl_login_attempt_store {
                     .bind(email)
                     .bind(ip)
                     .bind(at)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -33,7 +33,7 @@ macro_rules! impl_login_attempt_store {
                 )
                 .bind(email)
                 .bind(since)
-                .fetch_one(&self.write)
+                .fetch_one(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -48,7 +48,7 @@ macro_rules! impl_login_attempt_store {
                 )
                 .bind(ip)
                 .bind(since)
-                .fetch_one(&self.write)
+                .fetch_one(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -56,7 +56,7 @@ macro_rules! impl_login_attempt_store {
             async fn clear_login_failures(&self, email: &str) -> StoreResult<()> {
                 sqlx::query("delete from login_failures where email = $1")
                     .bind(email)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -65,7 +65,7 @@ macro_rules! impl_login_attempt_store {
             async fn prune_login_failures(&self, before: DateTime<Utc>) -> StoreResult<u64> {
                 let done = sqlx::query("delete from login_failures where created_at < $1")
                     .bind(before)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(done.rows_affected())

@@ -2,9 +2,11 @@
 //! reactions and pins, and reading the chat event log. Every change appends its
 //! event in the same transaction (see `events.rs` for seq and lock order).
 
-use artel_core::chat::{Chat, ChatId, ChatMember};
+use artel_core::chat::ChatId;
 use artel_core::event::{ChatChange, ChatEvent};
-use artel_core::message::{Appended, HistoryPage, Message, MessageId, NewMessage, Reaction, SendContext};
+use artel_core::message::{
+    Appended, HistoryPage, Message, MessageId, NewMessage, Reaction, SendContext, SendContextRequest,
+};
 use artel_core::ports::store::MessageStore;
 use artel_core::user::UserId;
 use artel_core::workspace::WorkspaceId;
@@ -18,6 +20,7 @@ use crate::errors::{backend, not_found};
 use crate::rows::{
     messages, prefixed, EventRow, MessageRow, ReactionRow, SendContextRow, CHAT_COLUMNS, MESSAGE_COLUMNS,
 };
+use crate::send_contexts::context_of;
 use crate::{PostgresStore, SqliteStore};
 
 /// Placeholder lists longer than this are split (SQLite caps bound parameters).
@@ -118,7 +121,7 @@ macro_rules! impl_message_store {
                 if let Some(root) = thread {
                     query = query.bind(root);
                 }
-                let rows = query.fetch_all(&self.read).await.map_err(backend)?;
+                let rows = query.fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
                 let mut page = messages(rows)?;
                 if descending {
                     page.reverse();
@@ -134,7 +137,7 @@ macro_rules! impl_message_store {
                 if messages.is_empty() {
                     return Ok(());
                 }
-                let mut conn = self.read.acquire().await.map_err(backend)?;
+                let mut conn = self.read.acquire().await?;
                 Self::fill_attachments(&mut conn, workspace, messages).await
             }
         }
@@ -168,7 +171,7 @@ macro_rules! impl_message_store {
                     .bind(chat)
                     .bind(author)
                     .bind(client_msg_id)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 let Some(row) = row else {
@@ -179,22 +182,15 @@ macro_rules! impl_message_store {
                     };
                     return Ok(SendContext { existing, chat: None, member: None });
                 };
-                let chat: Chat = row.chat.try_into()?;
-                let member = match (row.member_role, row.member_joined_at, row.member_last_read_seq) {
-                    (Some(role), Some(joined_at), Some(last_read_seq)) => Some(ChatMember {
-                        chat_id: chat.id,
-                        user_id: author,
-                        role: role.parse().map_err(StoreError::Backend)?,
-                        joined_at,
-                        last_read_seq,
-                    }),
-                    _ => None,
-                };
-                let existing = match row.existing_id {
-                    Some(id) => Some(self.get_message(workspace, id).await?),
-                    None => None,
-                };
-                Ok(SendContext { existing, chat: Some(chat), member })
+                let (mut context, existing) = context_of(author, row)?;
+                if let Some(id) = existing {
+                    context.existing = Some(self.get_message(workspace, id).await?);
+                }
+                Ok(context)
+            }
+
+            async fn send_contexts(&self, requests: &[SendContextRequest]) -> StoreResult<Vec<SendContext>> {
+                self.read_send_contexts(requests).await
             }
 
             async fn get_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message> {
@@ -202,7 +198,7 @@ macro_rules! impl_message_store {
                 let row: MessageRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("message"))?;
                 let mut message: Message = row.try_into()?;
@@ -224,7 +220,7 @@ macro_rules! impl_message_store {
                     .bind(workspace)
                     .bind(author)
                     .bind(client_msg_id)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 let Some(row) = row else { return Ok(None) };
@@ -242,7 +238,8 @@ macro_rules! impl_message_store {
                 mentions_all: bool,
                 now: DateTime<Utc>,
             ) -> StoreResult<(Message, ChatEvent)> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let (old, seq) = Self::lock_live_message(&mut tx, workspace, id).await?;
                 sqlx::query("insert into message_edits (message_id, body, edited_at) values ($1, $2, $3)")
                     .bind(id)
@@ -289,6 +286,7 @@ macro_rules! impl_message_store {
                 )
                 .await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok((message, event))
             }
 
@@ -301,7 +299,7 @@ macro_rules! impl_message_store {
                     sqlx::query_scalar("select count(*) from messages where workspace_id = $1 and id = $2")
                         .bind(workspace)
                         .bind(id)
-                        .fetch_one(&self.read)
+                        .fetch_one(&mut *self.read.acquire().await?)
                         .await
                         .map_err(backend)?;
                 if exists == 0 {
@@ -313,7 +311,7 @@ macro_rules! impl_message_store {
                 )
                 .bind(workspace)
                 .bind(id)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -324,7 +322,8 @@ macro_rules! impl_message_store {
                 id: MessageId,
                 now: DateTime<Utc>,
             ) -> StoreResult<(Message, ChatEvent)> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let (old, seq) = Self::lock_live_message(&mut tx, workspace, id).await?;
                 // A tombstone keeps its place (seq, thread) and nothing of its content:
                 // body, mentions, pin, reactions, attachments and earlier versions all go
@@ -394,6 +393,7 @@ macro_rules! impl_message_store {
                 )
                 .await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok((message, event))
             }
 
@@ -446,7 +446,7 @@ macro_rules! impl_message_store {
                 .bind(chat)
                 .bind(after)
                 .bind(limit)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(rows.into_iter().map(ChatEvent::from).collect())
@@ -460,7 +460,8 @@ macro_rules! impl_message_store {
                 emoji: &str,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<ChatEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let (target, seq) = Self::lock_live_message(&mut tx, workspace, message).await?;
                 let done = sqlx::query(
                     "insert into message_reactions (message_id, user_id, emoji, created_at) \
@@ -488,6 +489,7 @@ macro_rules! impl_message_store {
                 )
                 .await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(Some(event))
             }
 
@@ -499,7 +501,8 @@ macro_rules! impl_message_store {
                 emoji: &str,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<ChatEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let (target, seq) = Self::lock_live_message(&mut tx, workspace, message).await?;
                 let done = sqlx::query(
                     "delete from message_reactions where message_id = $1 and user_id = $2 and emoji = $3",
@@ -525,6 +528,7 @@ macro_rules! impl_message_store {
                 )
                 .await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(Some(event))
             }
 
@@ -548,7 +552,7 @@ macro_rules! impl_message_store {
                     for id in chunk {
                         query = query.bind(*id);
                     }
-                    let rows = query.fetch_all(&self.read).await.map_err(backend)?;
+                    let rows = query.fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
                     out.extend(rows.into_iter().map(Reaction::from));
                 }
                 out.sort_by(|a, b| {
@@ -570,7 +574,8 @@ macro_rules! impl_message_store {
                 pinned: bool,
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<ChatEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let (target, seq) = Self::lock_live_message(&mut tx, workspace, message).await?;
                 let done = if pinned {
                     sqlx::query(
@@ -606,6 +611,7 @@ macro_rules! impl_message_store {
                 let event =
                     Self::record_event(&mut tx, workspace, target.chat_id, seq, now, change, Some(message)).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(Some(event))
             }
 
@@ -617,7 +623,7 @@ macro_rules! impl_message_store {
                 let rows: Vec<MessageRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(chat)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 let mut pinned = messages(rows)?;

@@ -65,7 +65,8 @@ macro_rules! impl_pipeline_store {
         #[async_trait]
         impl PipelineStore for $store {
             async fn create_pipeline(&self, pipeline: &Pipeline, stages: &[Stage]) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 sqlx::query(
                     "insert into pipelines (id, workspace_id, name, position, created_at, updated_at, \
                      archived_at) values ($1, $2, $3, $4, $5, $6, $7)",
@@ -97,6 +98,7 @@ macro_rules! impl_pipeline_store {
                         .map_err(on_unique("stage"))?;
                 }
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -106,7 +108,7 @@ macro_rules! impl_pipeline_store {
                 let row: PipelineRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("pipeline"))?;
                 Ok(row.into())
@@ -122,8 +124,11 @@ macro_rules! impl_pipeline_store {
                     "select {PIPELINE_COLUMNS} from pipelines where workspace_id = $1{archived} \
                      order by position, id"
                 );
-                let rows: Vec<PipelineRow> =
-                    sqlx::query_as(&sql).bind(workspace).fetch_all(&self.read).await.map_err(backend)?;
+                let rows: Vec<PipelineRow> = sqlx::query_as(&sql)
+                    .bind(workspace)
+                    .fetch_all(&mut *self.read.acquire().await?)
+                    .await
+                    .map_err(backend)?;
                 Ok(rows.into_iter().map(Pipeline::from).collect())
             }
 
@@ -147,7 +152,7 @@ macro_rules! impl_pipeline_store {
                     .bind(archived_at.is_some())
                     .bind(archived_at.flatten())
                     .bind(now)
-                    .fetch_optional(&self.write)
+                    .fetch_optional(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?
                     .ok_or(StoreError::NotFound("pipeline"))?;
@@ -166,7 +171,7 @@ macro_rules! impl_pipeline_store {
                 let rows: Vec<StageRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(pipeline)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 if rows.is_empty() {
@@ -181,14 +186,15 @@ macro_rules! impl_pipeline_store {
                 let row: StageRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("stage"))?;
                 row.try_into()
             }
 
             async fn create_stage(&self, stage: &Stage) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_pipeline(&mut tx, stage.workspace_id, stage.pipeline_id).await?;
                 let count: i64 = sqlx::query_scalar(
                     "select count(*) from stages where workspace_id = $1 and pipeline_id = $2",
@@ -224,6 +230,7 @@ macro_rules! impl_pipeline_store {
                     .await
                     .map_err(on_unique("stage"))?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
@@ -248,7 +255,7 @@ macro_rules! impl_pipeline_store {
                     .bind(color)
                     .bind(kind.map(StageKind::as_str))
                     .bind(now)
-                    .fetch_optional(&self.write)
+                    .fetch_optional(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?
                     .ok_or(StoreError::NotFound("stage"))?;
@@ -262,7 +269,8 @@ macro_rules! impl_pipeline_store {
                 order: &[StageId],
                 now: DateTime<Utc>,
             ) -> StoreResult<Vec<Stage>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_pipeline(&mut tx, workspace, pipeline).await?;
                 let current = Self::stages_in_tx(&mut tx, workspace, pipeline).await?;
                 let have: HashSet<StageId> = current.iter().map(|s| s.id).collect();
@@ -286,11 +294,13 @@ macro_rules! impl_pipeline_store {
                 }
                 let out = Self::stages_in_tx(&mut tx, workspace, pipeline).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(out)
             }
 
             async fn delete_stage(&self, workspace: WorkspaceId, id: StageId) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let found: Option<(uuid::Uuid, i64)> = sqlx::query_as(
                     "select pipeline_id, position from stages where workspace_id = $1 and id = $2",
                 )
@@ -337,6 +347,7 @@ macro_rules! impl_pipeline_store {
                 .await
                 .map_err(backend)?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
         }

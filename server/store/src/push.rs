@@ -127,7 +127,8 @@ macro_rules! impl_push_store {
         #[async_trait]
         impl PushStore for $store {
             async fn upsert_subscription(&self, sub: &PushSubscription) -> StoreResult<(PushSubscription, bool)> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let existing: Option<SubRow> =
                     sqlx::query_as(&format!("select {SUB_COLUMNS} from push_subscriptions where endpoint = $1"))
                         .bind(&sub.endpoint)
@@ -149,6 +150,7 @@ macro_rules! impl_push_store {
                         .await
                         .map_err(backend)?;
                         tx.commit().await.map_err(backend)?;
+                        drop(writer);
                         return Ok((row.into(), false));
                     }
                     // The browser now belongs to someone else: the old account must
@@ -175,6 +177,7 @@ macro_rules! impl_push_store {
                 .await
                 .map_err(crate::errors::on_unique("subscription"))?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok((sub.clone(), true))
             }
 
@@ -189,7 +192,7 @@ macro_rules! impl_push_store {
                 ))
                 .bind(workspace)
                 .bind(user)
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(rows.into_iter().map(Into::into).collect())
@@ -202,7 +205,7 @@ macro_rules! impl_push_store {
                 .bind(id)
                 .bind(workspace)
                 .bind(user)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -214,7 +217,7 @@ macro_rules! impl_push_store {
             async fn prune_subscription(&self, id: Uuid) -> StoreResult<()> {
                 sqlx::query("delete from push_subscriptions where id = $1")
                     .bind(id)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -231,7 +234,7 @@ macro_rules! impl_push_store {
                 )
                 .bind(workspace)
                 .bind(user)
-                .fetch_optional(&self.write)
+                .fetch_optional(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 let Some(row) = row else { return Ok(NotificationSettings::default()) };
@@ -263,7 +266,7 @@ macro_rules! impl_push_store {
                 .bind(settings.dnd.map(|d| Dnd::format(d.to)))
                 .bind(Json(&settings.kinds))
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(())
@@ -286,7 +289,7 @@ macro_rules! impl_push_store {
                     .bind(user)
                     .bind(workspace)
                     .bind(now)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 } else {
@@ -294,7 +297,7 @@ macro_rules! impl_push_store {
                         .bind(chat)
                         .bind(user)
                         .bind(workspace)
-                        .execute(&self.write)
+                        .execute(&mut *self.write.acquire().await?)
                         .await
                         .map_err(backend)?;
                 }
@@ -305,7 +308,7 @@ macro_rules! impl_push_store {
                 sqlx::query_scalar("select user_id from chat_mutes where chat_id = $1 and workspace_id = $2")
                     .bind(chat)
                     .bind(workspace)
-                    .fetch_all(&self.write)
+                    .fetch_all(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)
             }
@@ -330,14 +333,14 @@ macro_rules! impl_push_store {
                         .bind(user)
                         .bind(chat)
                         .bind(expires_at)
-                        .execute(&self.write)
+                        .execute(&mut *self.write.acquire().await?)
                         .await
                         .map_err(backend)?;
                     }
                     None => {
                         sqlx::query("delete from push_focus where conn_id = $1")
                             .bind(conn)
-                            .execute(&self.write)
+                            .execute(&mut *self.write.acquire().await?)
                             .await
                             .map_err(backend)?;
                     }
@@ -358,7 +361,7 @@ macro_rules! impl_push_store {
                 .bind(workspace)
                 .bind(chat)
                 .bind(now)
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -370,7 +373,7 @@ macro_rules! impl_push_store {
                 )
                 .bind(workspace)
                 .bind(root)
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(ids.into_iter().flatten().collect())
@@ -396,7 +399,7 @@ macro_rules! impl_push_store {
                 .bind(p.count)
                 .bind(p.run_at)
                 .bind(p.created_at)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(())
@@ -409,7 +412,7 @@ macro_rules! impl_push_store {
                 )
                 .bind(subscription)
                 .bind(tag)
-                .fetch_optional(&self.write)
+                .fetch_optional(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(at.flatten())
@@ -430,7 +433,7 @@ macro_rules! impl_push_store {
                 .bind(now)
                 .bind(limit.max(1))
                 .bind(window_start)
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 let mut claimed = Vec::with_capacity(ids.len());
@@ -448,7 +451,7 @@ macro_rules! impl_push_store {
                     .bind(lease_until)
                     .bind(now)
                     .bind(window_start)
-                    .fetch_optional(&self.write)
+                    .fetch_optional(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                     if let Some(row) = row {
@@ -468,7 +471,7 @@ macro_rules! impl_push_store {
                 .bind(owner)
                 .bind(i64::from(status))
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -483,7 +486,8 @@ macro_rules! impl_push_store {
                 error: &str,
                 now: DateTime<Utc>,
             ) -> StoreResult<bool> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 // A newer notification with the same tag may be pending already:
                 // fold this one's count into it instead of queuing both.
                 let merged = sqlx::query(
@@ -520,6 +524,7 @@ macro_rules! impl_push_store {
                     .map_err(backend)?
                 };
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(done.rows_affected() == 1)
             }
 
@@ -541,7 +546,7 @@ macro_rules! impl_push_store {
                 .bind(status.map(i64::from))
                 .bind(short(error))
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -554,7 +559,7 @@ macro_rules! impl_push_store {
                 ))
                 .bind(workspace)
                 .bind(user)
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(not_found("push"))?;
                 rows.into_iter().map(QueuedPush::try_from).collect()
@@ -569,7 +574,7 @@ macro_rules! impl_push_store {
                 )
                 .bind(workspace)
                 .bind(user)
-                .fetch_one(&self.write)
+                .fetch_one(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -579,12 +584,12 @@ macro_rules! impl_push_store {
                     "delete from push_queue where status in ('sent', 'failed') and updated_at < $1",
                 )
                 .bind(before)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 sqlx::query("delete from push_focus where expires_at < $1")
                     .bind(before)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(done.rows_affected())

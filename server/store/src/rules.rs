@@ -67,7 +67,7 @@ macro_rules! impl_rule_store {
                 .bind(r.created_at)
                 .bind(r.updated_at)
                 .bind(r.trigger.kind())
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(())
@@ -79,7 +79,7 @@ macro_rules! impl_rule_store {
                 ))
                 .bind(workspace)
                 .bind(id)
-                .fetch_one(&self.read)
+                .fetch_one(&mut *self.read.acquire().await?)
                 .await
                 .map_err(not_found("rule"))?;
                 Ok(row.into())
@@ -92,7 +92,7 @@ macro_rules! impl_rule_store {
                 ))
                 .bind(workspace)
                 .bind(stage)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(rows.into_iter().map(StageRule::from).collect())
@@ -111,7 +111,7 @@ macro_rules! impl_rule_store {
                 .bind(r.updated_at)
                 .bind(r.trigger.kind())
                 .bind(r.created_by)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -124,7 +124,7 @@ macro_rules! impl_rule_store {
                 let done = sqlx::query("delete from stage_rules where workspace_id = $1 and id = $2")
                     .bind(workspace)
                     .bind(id)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -140,7 +140,7 @@ macro_rules! impl_rule_store {
                 ))
                 .bind(trigger_kind)
                 .bind(limit.max(1))
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(rows.into_iter().map(StageRule::from).collect())
@@ -161,7 +161,7 @@ macro_rules! impl_rule_store {
                 .bind(stage)
                 .bind(entered_before)
                 .bind(limit.max(1))
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
             }
@@ -184,7 +184,7 @@ macro_rules! impl_rule_store {
                 .bind(stage)
                 .bind(now)
                 .bind(limit.max(1))
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
             }

@@ -249,7 +249,7 @@ macro_rules! impl_search_source {
                     "select id, workspace_id, kind, entity_id from search_outbox order by id limit $1",
                 )
                 .bind(limit.max(1))
-                .fetch_all(&self.write)
+                .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 rows.into_iter()
@@ -271,7 +271,7 @@ macro_rules! impl_search_source {
                     for id in chunk {
                         q = q.bind(*id);
                     }
-                    q.execute(&self.write).await.map_err(backend)?;
+                    q.execute(&mut *self.write.acquire().await?).await.map_err(backend)?;
                 }
                 Ok(())
             }
@@ -279,7 +279,7 @@ macro_rules! impl_search_source {
             async fn search_outbox_pending(&self) -> StoreResult<i64> {
                 // The writer pool on SQLite: the reader may lag a checkpoint behind.
                 sqlx::query_scalar("select count(*) from search_outbox")
-                    .fetch_one(&self.write)
+                    .fetch_one(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)
             }
@@ -301,7 +301,7 @@ macro_rules! impl_search_source {
                 .bind(owner)
                 .bind(until)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -311,13 +311,16 @@ macro_rules! impl_search_source {
                 sqlx::query("delete from search_lease where name = $1 and owner = $2")
                     .bind(name)
                     .bind(owner)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(())
             }
 
             async fn search_docs(&self, kind: SearchKind, ids: &[Uuid]) -> StoreResult<Vec<SearchDoc>> {
+                // A reader, not the writer the group commit needs: the indexer read
+                // these ids from the outbox before, so any read started now sees
+                // documents at least that new.
                 let (columns, table, live) = source(kind);
                 let mut out = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks(IN_CHUNK) {
@@ -327,7 +330,7 @@ macro_rules! impl_search_source {
                         placeholders(1, chunk.len())
                     );
                     let binds: Vec<Bind> = chunk.iter().map(|id| Bind::Id(*id)).collect();
-                    out.extend(fetch_docs!(&self.write, kind, &sql, binds.iter()));
+                    out.extend(fetch_docs!(&mut *self.read.acquire().await?, kind, &sql, binds.iter()));
                 }
                 Ok(out)
             }
@@ -347,13 +350,13 @@ macro_rules! impl_search_source {
                     "select {} from {table} where {live} {cond} order by m.id limit $1",
                     qualify(&columns)
                 );
-                Ok(fetch_docs!(&self.read, kind, &sql, binds.iter()))
+                Ok(fetch_docs!(&mut *self.read.acquire().await?, kind, &sql, binds.iter()))
             }
 
             async fn search_doc_count(&self, kind: SearchKind) -> StoreResult<i64> {
                 let (_, table, live) = source(kind);
                 sqlx::query_scalar(&format!("select count(*) from {table} where {live}"))
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)
             }

@@ -21,7 +21,8 @@ macro_rules! impl_session_store {
         #[async_trait]
         impl SessionStore for $store {
             async fn create_session(&self, session: &Session, token: &RefreshToken) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 sqlx::query(
                     "insert into sessions (id, workspace_id, user_id, user_agent, ip, created_at, \
                      last_used_at, expires_at, revoked_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -54,7 +55,7 @@ macro_rules! impl_session_store {
                 let sql = format!("select {SESSION_COLUMNS} from sessions where id = $1");
                 let row: SessionRow = sqlx::query_as(&sql)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("session"))?;
                 Ok(row.into())
@@ -67,7 +68,8 @@ macro_rules! impl_session_store {
                 next_expires_at: DateTime<Utc>,
                 now: DateTime<Utc>,
             ) -> StoreResult<RotateOutcome> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let token: Option<(Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
                     "select id, session_id, expires_at, used_at from refresh_tokens where token_hash = $1",
                 )
@@ -82,6 +84,7 @@ macro_rules! impl_session_store {
                 if used_at.is_some() {
                     sqlx::query(revoke_family).bind(session_id).bind(now).execute(&mut *tx).await.map_err(backend)?;
                     tx.commit().await.map_err(backend)?;
+                    drop(writer);
                     return Ok(RotateOutcome::Reused(session_id));
                 }
                 let sql = format!("select {SESSION_COLUMNS} from sessions where id = $1");
@@ -107,6 +110,7 @@ macro_rules! impl_session_store {
                 if spent.rows_affected() == 0 {
                     sqlx::query(revoke_family).bind(session_id).bind(now).execute(&mut *tx).await.map_err(backend)?;
                     tx.commit().await.map_err(backend)?;
+                    drop(writer);
                     return Ok(RotateOutcome::Reused(session_id));
                 }
                 sqlx::query(INSERT_TOKEN)
@@ -125,6 +129,7 @@ macro_rules! impl_session_store {
                     .await
                     .map_err(backend)?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(RotateOutcome::Rotated(Session { last_used_at: now, ..session }))
             }
 
@@ -142,7 +147,7 @@ macro_rules! impl_session_store {
                     .bind(workspace)
                     .bind(user)
                     .bind(now)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(rows.into_iter().map(Session::from).collect())
@@ -163,7 +168,7 @@ macro_rules! impl_session_store {
                 .bind(user)
                 .bind(id)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -185,7 +190,7 @@ macro_rules! impl_session_store {
                 .bind(workspace)
                 .bind(user)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected())

@@ -185,7 +185,8 @@ macro_rules! impl_task_store {
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
             ) -> StoreResult<Vec<BoardEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_boards_tx(&mut tx, task.workspace_id, board).await?;
                 Self::check_task_refs(&mut tx, task).await?;
                 sqlx::query(
@@ -223,6 +224,7 @@ macro_rules! impl_task_store {
                 Self::insert_history(&mut tx, Some(task.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, task.workspace_id, board, task.updated_at).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(events)
             }
 
@@ -231,7 +233,7 @@ macro_rules! impl_task_store {
                 let row: TaskRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("task"))?;
                 row.try_into()
@@ -245,7 +247,8 @@ macro_rules! impl_task_store {
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
             ) -> StoreResult<Vec<BoardEvent>> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_boards_tx(&mut tx, task.workspace_id, board).await?;
                 Self::check_task_refs(&mut tx, task).await?;
                 let done = sqlx::query(
@@ -303,6 +306,7 @@ macro_rules! impl_task_store {
                 Self::insert_history(&mut tx, Some(task.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, task.workspace_id, board, task.updated_at).await?;
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(events)
             }
 
@@ -371,7 +375,7 @@ macro_rules! impl_task_store {
                     f.where_clause()
                 );
                 let rows: Vec<TaskRow> =
-                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&self.read).await.map_err(backend)?;
+                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
                 rows.into_iter().map(Task::try_from).collect()
             }
 
@@ -383,7 +387,7 @@ macro_rules! impl_task_store {
                 let rows: Vec<ReminderRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(task)
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(rows.into_iter().map(TaskReminder::from).collect())
@@ -397,7 +401,7 @@ macro_rules! impl_task_store {
                 let rows: Vec<ReminderRow> = sqlx::query_as(&sql)
                     .bind(now)
                     .bind(limit.max(1))
-                    .fetch_all(&self.read)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(rows.into_iter().map(TaskReminder::from).collect())
@@ -407,7 +411,7 @@ macro_rules! impl_task_store {
                 let done = sqlx::query("update task_reminders set fired_at = $2 where id = $1 and fired_at is null")
                     .bind(id)
                     .bind(now)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
                 Ok(done.rows_affected() == 1)

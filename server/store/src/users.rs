@@ -45,7 +45,7 @@ macro_rules! impl_user_store {
                 let row: UserRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.write)
+                    .fetch_one(&mut *self.write.acquire().await?)
                     .await
                     .map_err(not_found("user"))?;
                 row.try_into()
@@ -56,7 +56,7 @@ macro_rules! impl_user_store {
         impl UserStore for $store {
             async fn create_user(&self, user: &User) -> StoreResult<()> {
                 bind_user!(sqlx::query(INSERT_USER), user)
-                    .execute(&self.write)
+                    .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(on_unique("user"))?;
                 Ok(())
@@ -67,7 +67,7 @@ macro_rules! impl_user_store {
                 let row: UserRow = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("user"))?;
                 row.try_into()
@@ -76,7 +76,7 @@ macro_rules! impl_user_store {
             async fn find_users_by_email(&self, email: &str) -> StoreResult<Vec<User>> {
                 let sql = format!("select {USER_COLUMNS} from users where email = $1 order by created_at");
                 let rows: Vec<UserRow> =
-                    sqlx::query_as(&sql).bind(email).fetch_all(&self.read).await.map_err(backend)?;
+                    sqlx::query_as(&sql).bind(email).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
                 users(rows)
             }
 
@@ -86,7 +86,7 @@ macro_rules! impl_user_store {
                      order by case when deactivated_at is null then 0 else 1 end, lower(name), id"
                 );
                 let rows: Vec<UserRow> =
-                    sqlx::query_as(&sql).bind(workspace).fetch_all(&self.read).await.map_err(backend)?;
+                    sqlx::query_as(&sql).bind(workspace).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
                 users(rows)
             }
 
@@ -108,7 +108,7 @@ macro_rules! impl_user_store {
                 .bind(change.time_zone.as_deref())
                 .bind(change.language.map(|l| l.as_str()))
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -131,7 +131,7 @@ macro_rules! impl_user_store {
                 .bind(id)
                 .bind(hash)
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -154,7 +154,7 @@ macro_rules! impl_user_store {
                 .bind(id)
                 .bind(role.as_str())
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
@@ -170,7 +170,8 @@ macro_rules! impl_user_store {
                 at: Option<DateTime<Utc>>,
                 now: DateTime<Utc>,
             ) -> StoreResult<User> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let done = sqlx::query(
                     "update users set deactivated_at = $3, updated_at = $4 where workspace_id = $1 and id = $2",
                 )
@@ -197,6 +198,7 @@ macro_rules! impl_user_store {
                     .map_err(backend)?;
                 }
                 tx.commit().await.map_err(backend)?;
+                drop(writer);
                 self.fetch_user(workspace, id).await
             }
         }

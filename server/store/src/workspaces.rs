@@ -25,7 +25,8 @@ macro_rules! impl_workspace_store {
                 owner: &User,
                 first_run_only: bool,
             ) -> StoreResult<()> {
-                let mut tx = self.write.begin().await.map_err(backend)?;
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let marker = sqlx::query(
                     "insert into server_meta (key, value, created_at) values ($1, $2, $3) \
                      on conflict (key) do nothing",
@@ -65,7 +66,7 @@ macro_rules! impl_workspace_store {
                 let sql = format!("select {WORKSPACE_COLUMNS} from workspaces where id = $1");
                 let row: WorkspaceRow = sqlx::query_as(&sql)
                     .bind(id)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("workspace"))?;
                 row.try_into()
@@ -75,7 +76,7 @@ macro_rules! impl_workspace_store {
                 let sql = format!("select {WORKSPACE_COLUMNS} from workspaces where slug = $1");
                 let row: WorkspaceRow = sqlx::query_as(&sql)
                     .bind(slug)
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(not_found("workspace"))?;
                 row.try_into()
@@ -99,20 +100,20 @@ macro_rules! impl_workspace_store {
                 .bind(settings.map(|s| s.phone_region.as_str()))
                 .bind(settings.map(|s| s.default_currency.as_str()))
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound("workspace"));
                 }
                 let sql = format!("select {WORKSPACE_COLUMNS} from workspaces where id = $1");
-                let row: WorkspaceRow = sqlx::query_as(&sql).bind(id).fetch_one(&self.write).await.map_err(backend)?;
+                let row: WorkspaceRow = sqlx::query_as(&sql).bind(id).fetch_one(&mut *self.write.acquire().await?).await.map_err(backend)?;
                 row.try_into()
             }
 
             async fn count_workspaces(&self) -> StoreResult<i64> {
                 sqlx::query_scalar("select count(*) from workspaces")
-                    .fetch_one(&self.read)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)
             }

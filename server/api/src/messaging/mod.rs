@@ -4,5 +4,6 @@
 pub mod committer;
 pub mod render;
 pub mod send;
+pub mod send_checks;
 pub mod system;
 pub mod wire;

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use artel_core::attachment::{AttachmentId, MAX_ATTACHMENTS_PER_MESSAGE};
 use artel_core::chat::ChatId;
 use artel_core::message::{
-    parse_mentions, Appended, Message, MessageId, MessageKind, NewMessage, MAX_BODY_CHARS,
-    MAX_CLIENT_MSG_ID_CHARS,
+    parse_mentions, Appended, Message, MessageId, MessageKind, NewMessage, SendContextRequest,
+    MAX_BODY_CHARS, MAX_CLIENT_MSG_ID_CHARS,
 };
 use artel_core::user::User;
 use artel_core::{permissions, Error, Result, StoreError};
@@ -47,8 +47,15 @@ pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Resul
     if let Some(key) = input.client_msg_id.as_deref() {
         validate_client_msg_id(key)?;
     }
-    let context =
-        state.store.send_context(ws, input.chat_id, author.id, input.client_msg_id.as_deref()).await?;
+    let context = state
+        .send_checks
+        .context(SendContextRequest {
+            workspace: ws,
+            chat: input.chat_id,
+            author: author.id,
+            client_msg_id: input.client_msg_id.clone(),
+        })
+        .await?;
     if let Some(existing) = context.existing {
         // A retry must name the same chat; the same key in another chat is a
         // client bug that must not be acked as if the message had gone there.

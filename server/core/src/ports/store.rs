@@ -12,7 +12,9 @@ use crate::attachment::{Attachment, AttachmentId};
 use crate::chat::{Chat, ChatId, ChatMember, ChatPatch, ChatSummary, MemberRole};
 use crate::event::ChatEvent;
 use crate::invite::{Invite, InviteId};
-use crate::message::{Appended, HistoryPage, Message, MessageId, NewMessage, Reaction, SendContext};
+use crate::message::{
+    Appended, HistoryPage, Message, MessageId, NewMessage, Reaction, SendContext, SendContextRequest,
+};
 use crate::session::{RefreshToken, RotateOutcome, Session, SessionId};
 use crate::user::{ProfileUpdate, Role, User, UserId};
 use crate::workspace::{Workspace, WorkspaceId, WorkspaceSettings};
@@ -350,6 +352,10 @@ pub trait MessageStore: Send + Sync {
         author: UserId,
         client_msg_id: Option<&str>,
     ) -> StoreResult<SendContext>;
+    /// `send_context` for several sends at once, answered in their order. One read
+    /// serves them all, except for sends to a chat that does not exist (rare),
+    /// which are looked up one by one.
+    async fn send_contexts(&self, requests: &[SendContextRequest]) -> StoreResult<Vec<SendContext>>;
     /// Reads a message of the workspace.
     async fn get_message(&self, workspace: WorkspaceId, id: MessageId) -> StoreResult<Message>;
     /// The author's message with this idempotency key, if any.
