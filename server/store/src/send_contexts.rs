@@ -8,8 +8,7 @@
 
 use std::collections::HashMap;
 
-use artel_core::chat::Chat;
-use artel_core::chat::ChatMember;
+use artel_core::chat::{Chat, ChatMember};
 use artel_core::message::{SendContext, SendContextRequest};
 use artel_core::StoreResult;
 
@@ -18,8 +17,8 @@ use crate::errors::backend;
 use crate::rows::{prefixed, SendContextRow, CHAT_COLUMNS};
 use crate::{PostgresStore, SqliteStore};
 
-/// Most sends read by one statement (4 parameters each).
-pub(crate) const MAX_SENDS_PER_READ: usize = 128;
+/// Most sends read by one statement (5 parameters each).
+const MAX_SENDS_PER_READ: usize = 128;
 
 /// A `SendContextRow` with the index of the request it answers.
 #[derive(sqlx::FromRow)]
