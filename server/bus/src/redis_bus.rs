@@ -53,6 +53,14 @@ impl RedisBus {
         }
         Ok(Self { channel: channel.to_string(), publisher, local, listener })
     }
+
+    /// Publishes several envelopes as one Redis message (a JSON array).
+    async fn publish_chunk(&self, chunk: &[Envelope]) -> Result<(), BusError> {
+        let payload = serde_json::to_string(chunk).map_err(|e| BusError::Backend(e.to_string()))?;
+        let mut conn = self.publisher.clone();
+        let _receivers: i64 = conn.publish(&self.channel, payload).await.map_err(backend)?;
+        Ok(())
+    }
 }
 
 impl Drop for RedisBus {
@@ -71,16 +79,20 @@ impl Bus for RedisBus {
     }
 
     async fn publish_all(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
+        // Every chunk is tried even after one fails: a chunk that does go out
+        // reaches its receivers now, and only the failed ones wait for gap
+        // detection. The first failure is what the caller hears about.
+        let mut first_error = None;
         for chunk in envelopes.chunks(MAX_PER_MESSAGE) {
-            if let [one] = chunk {
-                self.publish(one).await?;
-                continue;
+            let sent = match chunk {
+                [one] => self.publish(one).await,
+                _ => self.publish_chunk(chunk).await,
+            };
+            if let Err(e) = sent {
+                first_error.get_or_insert(e);
             }
-            let payload = serde_json::to_string(chunk).map_err(|e| BusError::Backend(e.to_string()))?;
-            let mut conn = self.publisher.clone();
-            let _receivers: i64 = conn.publish(&self.channel, payload).await.map_err(backend)?;
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     async fn subscribe(&self) -> Result<Subscription, BusError> {

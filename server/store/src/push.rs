@@ -308,7 +308,7 @@ macro_rules! impl_push_store {
                 sqlx::query_scalar("select user_id from chat_mutes where chat_id = $1 and workspace_id = $2")
                     .bind(chat)
                     .bind(workspace)
-                    .fetch_all(&mut *self.write.acquire().await?)
+                    .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)
             }
@@ -361,7 +361,7 @@ macro_rules! impl_push_store {
                 .bind(workspace)
                 .bind(chat)
                 .bind(now)
-                .fetch_all(&mut *self.write.acquire().await?)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
             }

@@ -249,7 +249,7 @@ macro_rules! impl_search_source {
                     "select id, workspace_id, kind, entity_id from search_outbox order by id limit $1",
                 )
                 .bind(limit.max(1))
-                .fetch_all(&mut *self.write.acquire().await?)
+                .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)?;
                 rows.into_iter()
@@ -262,6 +262,10 @@ macro_rules! impl_search_source {
             }
 
             async fn search_outbox_remove(&self, ids: &[i64]) -> StoreResult<()> {
+                // One transaction, so one sync per indexer round however many
+                // statements the ids take, and the writer is taken once.
+                let mut writer = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 for chunk in ids.chunks(IN_CHUNK) {
                     let sql = format!(
                         "delete from search_outbox where id in ({})",
@@ -271,15 +275,16 @@ macro_rules! impl_search_source {
                     for id in chunk {
                         q = q.bind(*id);
                     }
-                    q.execute(&mut *self.write.acquire().await?).await.map_err(backend)?;
+                    q.execute(&mut *tx).await.map_err(backend)?;
                 }
+                tx.commit().await.map_err(backend)?;
+                drop(writer);
                 Ok(())
             }
 
             async fn search_outbox_pending(&self) -> StoreResult<i64> {
-                // The writer pool on SQLite: the reader may lag a checkpoint behind.
                 sqlx::query_scalar("select count(*) from search_outbox")
-                    .fetch_one(&mut *self.write.acquire().await?)
+                    .fetch_one(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)
             }
