@@ -42,6 +42,11 @@ const FRAMES_PER_SEC: f64 = 30.0;
 const FRAME_BURST: f64 = 60.0;
 /// Typing notices per chat at most this often.
 const TYPING_EVERY: Duration = Duration::from_secs(2);
+/// Frames written to a socket's buffer before it is flushed even with more to
+/// come: bounds what a burst (a replay, a backlog) leaves in the buffer's capacity.
+const FLUSH_EVERY: u8 = 16;
+/// Queued events handled in one go before the socket's buffer is flushed.
+const DRAIN_BATCH: usize = 32;
 /// Most users one socket follows the presence of: a screen shows a few dozen
 /// people; a bound keeps one socket from costing the digest thousands of entries.
 pub const MAX_PRESENCE_SUB: usize = 500;
@@ -69,6 +74,8 @@ struct Conn {
     deal_visibility: artel_core::crm::deal::DealVisibility,
     conn_id: u64,
     sink: Sink,
+    /// Frames buffered in `sink` and not yet flushed to the socket.
+    unflushed: u8,
     /// Chats this socket follows, with the last seq delivered.
     cursors: HashMap<ChatId, i64>,
     /// Boards (pipelines) this socket watches, with the last seq delivered.
@@ -105,6 +112,7 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         deal_visibility: artel_core::crm::deal::DealVisibility::All,
         conn_id: registration.id,
         sink,
+        unflushed: 0,
         cursors: HashMap::new(),
         boards: HashMap::new(),
         sends,
@@ -238,6 +246,8 @@ impl Conn {
         if upto <= from {
             return Ok(());
         }
+        // What is written already goes out now, not after the store answers.
+        self.flush().await?;
         if upto - from > MAX_REPLAY {
             self.cursors.insert(chat, upto);
             return self.write(ServerFrame::Resync { chat_id: chat, last_seq: upto }.to_text().into()).await;
@@ -259,6 +269,11 @@ impl Conn {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
         let mut last_heard = Instant::now();
+        // What `start` wrote (`ready`, the replay) goes out before anything else.
+        if let Err(e) = self.flush().await {
+            tracing::debug!(error = %e, "socket ends");
+            return;
+        }
         loop {
             let step = tokio::select! {
                 incoming = stream.next() => {
@@ -284,7 +299,7 @@ impl Conn {
                     // Boxed for the same reason as `on_text`: an event's delivery
                     // (with a gap to fill from the store) is a deep future, and
                     // this loop is what every idle socket keeps alive.
-                    Some(out) => Box::pin(self.on_outbound(out)).await,
+                    Some(out) => Box::pin(self.on_outbound_batch(out, &mut rx)).await,
                     None => break,
                 },
                 () = overflow.notified() => {
@@ -300,8 +315,15 @@ impl Conn {
                     if self.focus.is_some() {
                         Box::pin(self.set_focus(self.focus)).await;
                     }
+                    // `send` flushes whatever is buffered, the ping last.
+                    self.unflushed = 0;
                     self.sink.send(Message::Ping(Default::default())).await.map_err(|e| Error::Internal(e.to_string()))
                 }
+            };
+            // One flush (one write to the socket) for everything the step wrote.
+            let step = match step {
+                Ok(()) => self.flush().await,
+                Err(e) => Err(e),
             };
             match step {
                 Ok(()) => {}
@@ -347,8 +369,44 @@ impl Conn {
         }
     }
 
+    /// Buffers a frame; the serving loop flushes once per step, so events queued
+    /// together (an ack and the sender's own message, a busy room) leave in one
+    /// write instead of one system call each.
     async fn write(&mut self, text: Utf8Bytes) -> Result<(), Error> {
-        self.sink.send(Message::Text(text)).await.map_err(|e| Error::Internal(format!("socket write: {e}")))
+        self.sink
+            .feed(Message::Text(text))
+            .await
+            .map_err(|e| Error::Internal(format!("socket write: {e}")))?;
+        self.unflushed += 1;
+        if self.unflushed >= FLUSH_EVERY {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), Error> {
+        if self.unflushed == 0 {
+            return Ok(());
+        }
+        self.unflushed = 0;
+        self.sink.flush().await.map_err(|e| Error::Internal(format!("socket write: {e}")))
+    }
+
+    /// Handles an event and whatever else is already queued for this socket (up
+    /// to a bound, so client frames and heartbeats still get their turn).
+    async fn on_outbound_batch(
+        &mut self,
+        first: Outbound,
+        rx: &mut mpsc::Receiver<Outbound>,
+    ) -> Result<(), Error> {
+        self.on_outbound(first).await?;
+        for _ in 1..DRAIN_BATCH {
+            match rx.try_recv() {
+                Ok(next) => self.on_outbound(next).await?,
+                Err(_) => break,
+            }
+        }
+        Ok(())
     }
 
     async fn close(&mut self, code: u16, reason: &str) -> Result<(), axum::Error> {
@@ -370,6 +428,7 @@ impl Conn {
                     if !self.cursors.contains_key(chat_id) {
                         self.state.hub.join(self.conn_id, *chat_id);
                         self.cursors.insert(*chat_id, 0);
+                        self.flush().await?;
                         let last =
                             self.state.store.get_chat(self.auth.user.workspace_id, *chat_id).await?.last_seq;
                         self.replay(*chat_id, last).await?;
@@ -404,6 +463,7 @@ impl Conn {
         if newly_added && self.cursors.contains_key(&event.chat_id) {
             // Events of the chat committed after our addition may have been routed
             // before this socket followed the chat: read them from the store.
+            self.flush().await?;
             let last = self.state.store.get_chat(self.auth.user.workspace_id, event.chat_id).await?.last_seq;
             self.replay(event.chat_id, last).await?;
         }
@@ -480,6 +540,7 @@ impl Conn {
         if upto <= from {
             return Ok(());
         }
+        self.flush().await?;
         if upto - from > MAX_REPLAY {
             self.boards.insert(pipeline, upto);
             return self
