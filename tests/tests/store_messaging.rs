@@ -556,6 +556,35 @@ async fn one_batch_spans_many_chats_threads_and_mentions(backend: Backend) {
     let mine = store.list_my_chats(ws.id, owner.id).await.unwrap();
     assert_eq!(mine.len(), 150);
     assert!(mine.iter().all(|s| s.mention_count == 1), "each chat has one message mentioning me");
+
+    // The same without a thread: on Postgres, a batch of plain messages goes as one
+    // statement, which must give the same seqs, events, activity and mentions.
+    let mut plain = Vec::new();
+    for (i, c) in chats.iter().enumerate() {
+        plain.push(NewMessage {
+            created_at: at(1000 + i as i64),
+            client_msg_id: Some(format!("p{i}")),
+            mentions: vec![owner.id, owner.id],
+            ..msg(c, Some(&anna), "c")
+        });
+        plain.push(NewMessage { client_msg_id: Some(format!("p{i}")), ..msg(c, Some(&anna), "repeat") });
+        plain.push(msg(c, None, "d"));
+    }
+    let out = store.append_messages(&plain).await.unwrap();
+    for (i, c) in chats.iter().enumerate() {
+        let (first, repeat, system) = (&out[3 * i], &out[3 * i + 1], &out[3 * i + 2]);
+        let base = if i == 0 { 5 } else { 3 };
+        assert_eq!((first.message.seq, system.message.seq), (base + 1, base + 2), "chat {i}");
+        assert_eq!(repeat.message, first.message, "a repeated key yields the first message");
+        assert!(repeat.event.is_none());
+        let stored = store.events_since(ws.id, c.id, base, 10).await.unwrap();
+        let returned: Vec<ChatEvent> = [first, system].iter().map(|a| a.event.clone().unwrap()).collect();
+        assert_eq!(stored, returned, "chat {i}: the log holds the returned events");
+        let chat_now = store.get_chat(ws.id, c.id).await.unwrap();
+        assert_eq!((chat_now.last_seq, chat_now.last_activity_at), (base + 2, at(1000 + i as i64)));
+    }
+    let mine = store.list_my_chats(ws.id, owner.id).await.unwrap();
+    assert!(mine.iter().all(|s| s.mention_count == 2), "a repeated mention counts once");
 }
 
 async fn concurrent_appends_get_every_seq_once(backend: Backend) {
@@ -1129,6 +1158,15 @@ async fn every_method_is_scoped_to_its_workspace(backend: Backend) {
     let foreign = NewMessage { workspace_id: w, author_id: Some(intruder.id), ..msg(&chat, None, "pwned") };
     assert!(matches!(store.append_messages(&[foreign]).await, Err(StoreError::NotFound("chat"))));
     let mine = channel(&store, &evil, &intruder, "mine", &[]).await;
+    // A batch with a chat outside its workspace writes nothing, not even into
+    // its good chat (no message, no event, no seq taken).
+    let good = msg(&chat, Some(&owner), "lost with the batch");
+    let astray = NewMessage { workspace_id: ws.id, ..msg(&mine, Some(&owner), "astray") };
+    assert!(matches!(
+        store.append_messages(&[good.clone(), astray]).await,
+        Err(StoreError::NotFound("chat"))
+    ));
+    assert!(matches!(store.get_message(ws.id, good.id).await, Err(StoreError::NotFound(_))));
     let reply = NewMessage { thread_root_id: Some(m.id), ..msg(&mine, Some(&intruder), "reply") };
     assert!(matches!(store.append_messages(&[reply]).await, Err(StoreError::NotFound("message"))));
     // The idempotency lookup never returns another workspace's message.

@@ -10,6 +10,8 @@
 //! insert each). Thread replies and attachments, which few messages have, keep a
 //! statement per message. A batch written again after an idempotency-key race
 //! locks first, looks its keys up, and advances the chats last (three statements).
+//! On Postgres a batch of plain messages skips all of this for a single statement
+//! (`append_one_statement.rs`); the rest come here.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -128,18 +130,18 @@ impl Params {
 }
 
 /// A chat the batch writes to.
-struct ChatTake {
-    workspace: WorkspaceId,
+pub(crate) struct ChatTake {
+    pub(crate) workspace: WorkspaceId,
     /// `last_seq` before the batch: the batch's messages take the next ones.
-    base: i64,
+    pub(crate) base: i64,
     /// New messages of the batch in this chat.
-    count: i64,
+    pub(crate) count: i64,
     /// Latest `created_at` among the batch's new messages in this chat.
-    activity: Option<DateTime<Utc>>,
+    pub(crate) activity: Option<DateTime<Utc>>,
 }
 
 /// What becomes of one message of the batch.
-enum Slot<'a> {
+pub(crate) enum Slot<'a> {
     /// Written now; index into the batch's new messages (`fresh`).
     New(usize),
     /// Its key names a message committed before.
@@ -217,7 +219,7 @@ fn advance_sql(params: Params, rows: usize, advance: Advance) -> String {
 /// statement returned for `expected` chats; `advanced`: the returned `last_seq`
 /// already counts the batch's messages. `NotFound("chat")` if a chat is missing or
 /// in another workspace.
-fn note_bases(
+pub(crate) fn note_bases(
     chats: &mut BTreeMap<ChatId, ChatTake>,
     rows: Vec<(ChatId, WorkspaceId, i64)>,
     expected: usize,
@@ -237,6 +239,111 @@ fn note_bases(
     Ok(())
 }
 
+/// The chats a batch writes to, each with its workspace; `NotFound("chat")` if one
+/// chat id comes with two workspaces (a chat named with another workspace is not
+/// found there).
+pub(crate) fn chats_of(batch: &[NewMessage]) -> StoreResult<BTreeMap<ChatId, ChatTake>> {
+    let mut chats: BTreeMap<ChatId, ChatTake> = BTreeMap::new();
+    for item in batch {
+        let take = chats.entry(item.chat_id).or_insert(ChatTake {
+            workspace: item.workspace_id,
+            base: 0,
+            count: 0,
+            activity: None,
+        });
+        if take.workspace != item.workspace_id {
+            return Err(StoreError::NotFound("chat"));
+        }
+    }
+    Ok(chats)
+}
+
+/// What becomes of each message of the batch (slots, in batch order), and each new
+/// message's place in its chat in batch order (its seq once the chat's base is
+/// known). Counts the new messages and their latest time into `chats`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn plan<'a>(
+    batch: &'a [NewMessage],
+    chats: &mut BTreeMap<ChatId, ChatTake>,
+    committed: &'a HashMap<(UserId, String), Message>,
+) -> StoreResult<(Vec<Slot<'a>>, Vec<(&'a NewMessage, i64)>)> {
+    let mut slots = Vec::with_capacity(batch.len());
+    let mut places: Vec<(&NewMessage, i64)> = Vec::with_capacity(batch.len());
+    let mut first_with_key: HashMap<(UserId, &str), usize> = HashMap::new();
+    for item in batch {
+        if let Some(key) = key_of(item) {
+            if let Some(message) = committed.get(&(key.0, key.1.to_string())) {
+                slots.push(Slot::Committed(message));
+                continue;
+            }
+            if let Some(first) = first_with_key.get(&key) {
+                slots.push(Slot::Repeat(*first));
+                continue;
+            }
+            first_with_key.insert(key, places.len());
+        }
+        let take = chats.get_mut(&item.chat_id).ok_or(StoreError::NotFound("chat"))?;
+        take.count += 1;
+        take.activity = Some(take.activity.map_or(item.created_at, |a| a.max(item.created_at)));
+        slots.push(Slot::New(places.len()));
+        places.push((item, take.count));
+    }
+    Ok((slots, places))
+}
+
+/// The stored form of a new message with its seq (attachments are linked later).
+pub(crate) fn message_of(item: &NewMessage, seq: i64) -> Message {
+    Message {
+        id: item.id,
+        workspace_id: item.workspace_id,
+        chat_id: item.chat_id,
+        seq,
+        author_id: item.author_id,
+        kind: item.kind,
+        body: item.body.clone(),
+        thread_root_id: item.thread_root_id,
+        client_msg_id: item.client_msg_id.clone(),
+        mentions: item.mentions.clone(),
+        mentions_all: item.mentions_all,
+        created_at: item.created_at,
+        edited_at: None,
+        deleted_at: None,
+        pinned_at: None,
+        reply_count: 0,
+        last_reply_at: None,
+        attachments: Vec::new(),
+    }
+}
+
+/// The `MessageCreated` event of a message just written.
+pub(crate) fn created_event(message: &Message) -> ChatEvent {
+    ChatEvent {
+        workspace_id: message.workspace_id,
+        chat_id: message.chat_id,
+        seq: message.seq,
+        created_at: message.created_at,
+        change: ChatChange::MessageCreated { message: message.clone() },
+    }
+}
+
+/// Each sender's answer, in batch order: a new message with its event, or the
+/// message its key already names (no event).
+pub(crate) fn answers(
+    slots: Vec<Slot<'_>>,
+    fresh: &[(&NewMessage, Message)],
+    events: Vec<ChatEvent>,
+) -> Vec<Appended> {
+    let mut events = events.into_iter().map(Some).collect::<Vec<_>>();
+    slots
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::New(i) => Appended { message: fresh[i].1.clone(), event: events[i].take() },
+            Slot::Committed(message) => Appended { message: message.clone(), event: None },
+            Slot::Repeat(i) => Appended { message: fresh[i].1.clone(), event: None },
+        })
+        .collect()
+}
+
 macro_rules! impl_append {
     ($store:ty, $db:ty, $params:expr, $lock_chats:literal, $ordered_lock:expr) => {
         impl $store {
@@ -250,7 +357,7 @@ macro_rules! impl_append {
             /// the transaction rolls back, and the batch is written again, this time
             /// answering those keys with the messages already committed.
             pub(crate) async fn append_batch(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
-                match self.append_batch_once(batch, false).await {
+                match self.append_first_try(batch).await {
                     Err(StoreError::Conflict(_)) => {
                         tracing::debug!(size = batch.len(), "a key was committed meanwhile: batch written again");
                         self.append_batch_once(batch, true).await
@@ -259,7 +366,7 @@ macro_rules! impl_append {
                 }
             }
 
-            async fn append_batch_once(
+            pub(crate) async fn append_batch_once(
                 &self,
                 batch: &[NewMessage],
                 look_up_keys: bool,
@@ -272,19 +379,7 @@ macro_rules! impl_append {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let begun = started.elapsed();
-                let mut chats: BTreeMap<ChatId, ChatTake> = BTreeMap::new();
-                for item in batch {
-                    let take = chats.entry(item.chat_id).or_insert(ChatTake {
-                        workspace: item.workspace_id,
-                        base: 0,
-                        count: 0,
-                        activity: None,
-                    });
-                    // A chat id named with another workspace is not found there.
-                    if take.workspace != item.workspace_id {
-                        return Err(StoreError::NotFound("chat"));
-                    }
-                }
+                let mut chats = chats_of(batch)?;
                 // A retry looks its keys up under the chat locks, so it knows its
                 // new messages only afterwards and advances the chats last.
                 let committed = if look_up_keys {
@@ -293,30 +388,7 @@ macro_rules! impl_append {
                 } else {
                     HashMap::new()
                 };
-
-                // Slots in batch order; each new message's place in its chat, in
-                // batch order (its seq once the chat's base is known).
-                let mut slots = Vec::with_capacity(batch.len());
-                let mut places: Vec<(&NewMessage, i64)> = Vec::with_capacity(batch.len());
-                let mut first_with_key: HashMap<(UserId, &str), usize> = HashMap::new();
-                for item in batch {
-                    if let Some(key) = key_of(item) {
-                        if let Some(message) = committed.get(&(key.0, key.1.to_string())) {
-                            slots.push(Slot::Committed(message));
-                            continue;
-                        }
-                        if let Some(first) = first_with_key.get(&key) {
-                            slots.push(Slot::Repeat(*first));
-                            continue;
-                        }
-                        first_with_key.insert(key, places.len());
-                    }
-                    let take = chats.get_mut(&item.chat_id).ok_or(StoreError::NotFound("chat"))?;
-                    take.count += 1;
-                    take.activity = Some(take.activity.map_or(item.created_at, |a| a.max(item.created_at)));
-                    slots.push(Slot::New(places.len()));
-                    places.push((item, take.count));
-                }
+                let (slots, places) = plan(batch, &mut chats, &committed)?;
                 if !look_up_keys {
                     // The usual case: one statement locks the chats and moves them on.
                     Self::reserve_seqs(&mut tx, &mut chats).await?;
@@ -326,7 +398,7 @@ macro_rules! impl_append {
                     .into_iter()
                     .map(|(item, place)| {
                         let base = chats.get(&item.chat_id).map_or(0, |t| t.base);
-                        (item, Self::message_of(item, base + place))
+                        (item, message_of(item, base + place))
                     })
                     .collect();
 
@@ -348,16 +420,7 @@ macro_rules! impl_append {
                 for (item, message) in fresh.iter_mut() {
                     message.attachments = Self::link_attachments(&mut tx, item).await?;
                 }
-                let events: Vec<ChatEvent> = fresh
-                    .iter()
-                    .map(|(_, m)| ChatEvent {
-                        workspace_id: m.workspace_id,
-                        chat_id: m.chat_id,
-                        seq: m.seq,
-                        created_at: m.created_at,
-                        change: ChatChange::MessageCreated { message: m.clone() },
-                    })
-                    .collect();
+                let events: Vec<ChatEvent> = fresh.iter().map(|(_, m)| created_event(m)).collect();
                 Self::insert_events(&mut tx, &events).await?;
                 let evented = started.elapsed();
                 if look_up_keys {
@@ -380,40 +443,7 @@ macro_rules! impl_append {
                     "append phases (ms)"
                 );
 
-                let mut events = events.into_iter().map(Some).collect::<Vec<_>>();
-                let out = slots
-                    .into_iter()
-                    .map(|slot| match slot {
-                        Slot::New(i) => Appended { message: fresh[i].1.clone(), event: events[i].take() },
-                        Slot::Committed(message) => Appended { message: message.clone(), event: None },
-                        Slot::Repeat(i) => Appended { message: fresh[i].1.clone(), event: None },
-                    })
-                    .collect();
-                Ok(out)
-            }
-
-            /// The stored form of a new message with its seq (attachments are linked later).
-            fn message_of(item: &NewMessage, seq: i64) -> Message {
-                Message {
-                    id: item.id,
-                    workspace_id: item.workspace_id,
-                    chat_id: item.chat_id,
-                    seq,
-                    author_id: item.author_id,
-                    kind: item.kind,
-                    body: item.body.clone(),
-                    thread_root_id: item.thread_root_id,
-                    client_msg_id: item.client_msg_id.clone(),
-                    mentions: item.mentions.clone(),
-                    mentions_all: item.mentions_all,
-                    created_at: item.created_at,
-                    edited_at: None,
-                    deleted_at: None,
-                    pinned_at: None,
-                    reply_count: 0,
-                    last_reply_at: None,
-                    attachments: Vec::new(),
-                }
+                Ok(answers(slots, &fresh, events))
             }
 
             /// Locks the batch's chats in id order and reads their `last_seq`;
@@ -668,6 +698,16 @@ impl_append!(
     "select id, workspace_id, last_seq from chats where id in ({ids}) order by id for update",
     true
 );
+
+impl SqliteStore {
+    /// A batch's first attempt. Every statement on SQLite is a hand-off to the
+    /// writer's thread in this process, not a network round trip, so the batch
+    /// goes the usual way (`append_batch_once`); Postgres writes most batches in
+    /// one statement instead (`append_one_statement.rs`).
+    async fn append_first_try(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
+        self.append_batch_once(batch, false).await
+    }
+}
 
 #[cfg(test)]
 mod tests {

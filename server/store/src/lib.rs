@@ -4,6 +4,7 @@
 //! differ where the schema files say so (blob vs uuid, text vs timestamptz).
 
 mod append;
+mod append_one_statement;
 mod attachments;
 mod boards;
 mod bots;

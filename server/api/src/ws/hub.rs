@@ -22,6 +22,7 @@ use crate::messaging::wire::ChatEventDto;
 use crate::ws::frames::{BoardChangeDto, BoardEventDto, ServerFrame};
 use crate::ws::presence::PresenceTracker;
 use crate::ws::presence_digest::{frames as presence_frames, PresenceDigest, DIGEST_EVERY};
+use crate::ws::reorder::Reorder;
 
 pub type ConnId = u64;
 
@@ -211,9 +212,29 @@ impl Hub {
         self.registry.read().unwrap_or_else(|p| p.into_inner()).conns.len()
     }
 
-    /// Routes envelopes from the bus until it closes.
+    /// Routes envelopes from the bus until it closes, each chat's events in seq
+    /// order where they arrive out of it (see `reorder.rs`).
     pub async fn run(self: Arc<Self>, mut subscription: Subscription) {
-        while let Some(envelope) = subscription.recv().await {
+        let mut reorder = Reorder::default();
+        loop {
+            let deadline = reorder.deadline();
+            tokio::select! {
+                envelope = subscription.recv() => {
+                    let Some(envelope) = envelope else { break };
+                    for envelope in reorder.admit(envelope, tokio::time::Instant::now()) {
+                        self.dispatch(envelope);
+                    }
+                }
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)),
+                    if deadline.is_some() =>
+                {
+                    for envelope in reorder.expire(tokio::time::Instant::now()) {
+                        self.dispatch(envelope);
+                    }
+                }
+            }
+        }
+        for envelope in reorder.expire(tokio::time::Instant::now() + crate::ws::reorder::HOLD) {
             self.dispatch(envelope);
         }
         tracing::warn!("bus closed; the hub stops dispatching");

@@ -6,6 +6,7 @@ pub mod frames;
 pub mod hub;
 pub mod presence;
 pub mod presence_digest;
+pub mod reorder;
 
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
