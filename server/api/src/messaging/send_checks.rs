@@ -4,9 +4,9 @@
 //! the author's membership and an earlier message with its idempotency key
 //! (`MessageStore::send_context`). Read one by one, that is a hand-off to a SQLite
 //! reader thread (a Postgres round trip) per message. Here one task gathers the
-//! checks: while `IN_FLIGHT` reads run (one on Postgres), new checks wait and go together in the
-//! next read (`send_contexts`), so under load a read carries many sends, while a
-//! lone send is read at once.
+//! checks: while `IN_FLIGHT` reads run (`IN_FLIGHT_POSTGRES` on Postgres), new
+//! checks wait and go together in the next read (`send_contexts`), so under load
+//! a read carries many sends, while a lone send is read at once.
 
 use std::sync::Arc;
 
