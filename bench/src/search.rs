@@ -231,6 +231,7 @@ pub async fn run(a: SearchArgs) -> anyhow::Result<()> {
                 mentions_all: false,
                 created_at: Utc::now(),
                 attachment_ids: Vec::new(),
+                author_must_be_member: false,
             })
             .collect();
         state.store.append_messages(&batch).await?;

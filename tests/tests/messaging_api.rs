@@ -709,6 +709,11 @@ async fn sending_is_idempotent_per_client_msg_id(backend: Backend) {
     let r = send_with(app, &w.owner, elsewhere, json!({"body": "hello", "client_msg_id": "c-1"})).await;
     r.expect_error(409, "client_msg_id_reused");
     assert!(history(app, &w.owner, elsewhere, "").await.is_empty());
+    // Also from a sender who just posted there (not read again; the commit finds the key).
+    send(app, &w.owner, elsewhere, "warm").await;
+    let r = send_with(app, &w.owner, elsewhere, json!({"body": "hello", "client_msg_id": "c-1"})).await;
+    r.expect_error(409, "client_msg_id_reused");
+    assert_eq!(history(app, &w.owner, elsewhere, "").await.len(), 1);
 
     // Key shape: 1-64 printable ASCII characters.
     for bad in [String::new(), "k".repeat(65), "has space".to_string(), "ключ".to_string()] {
@@ -748,12 +753,15 @@ async fn sends_are_validated_and_checked(backend: Backend) {
     send_with(app, &w.carol, grp, json!({"body": "let me in"})).await.expect_error(404, "not_found");
     send_with(app, &w.carol, Uuid::now_v7(), json!({"body": "anyone?"})).await.expect_error(404, "not_found");
 
-    // Archived chats take no messages (nor edits) until unarchived.
+    // Archived chats take no messages (nor edits) until unarchived, also from
+    // someone who posted a moment before (checked again by the commit).
+    send(app, &w.bob, grp, "before the archive").await;
     let r = app.call("PATCH", &format!("/chats/{grp}"), tok(&w.owner), Some(json!({"archived": true}))).await;
     r.expect(200);
     assert!(r.body["archived_at"].is_string());
     let m = send_with(app, &w.bob, grp, json!({"body": "too late"})).await;
     m.expect_error(403, "forbidden");
+    assert_eq!(m.body["error"]["message"], "this chat is archived", "{}", m.body);
     send_with(app, &w.bob, grp, json!({"body": "too late", "client_msg_id": "late-1"}))
         .await
         .expect_error(403, "forbidden");
@@ -764,7 +772,7 @@ async fn sends_are_validated_and_checked(backend: Backend) {
     send(app, &w.bob, grp, "back again").await;
 
     assert_eq!(history(app, &w.owner, public, "").await.len(), 1, "rejected sends stored nothing");
-    assert_eq!(history(app, &w.owner, grp, "").await.len(), 1);
+    assert_eq!(history(app, &w.owner, grp, "").await.len(), 2);
 }
 
 /// Sends checked at the same moment are read together (`send_checks.rs`); each
@@ -1446,7 +1454,20 @@ async fn a_removed_member_loses_access_at_once(backend: Backend) {
         app.get(&path, &w.bob.access_token).await.expect_error(403, "forbidden");
     }
     mark_read(app, &w.bob, public, 1).await.expect_error(403, "forbidden");
+    // Bob posted in both a moment ago; the commit refuses him all the same, and
+    // the answer is the one a non-member gets (a private chat does not exist).
     send_with(app, &w.bob, public, json!({"body": "still here?"})).await.expect_error(403, "forbidden");
+    send_with(app, &w.bob, grp, json!({"body": "still here?", "client_msg_id": "late"}))
+        .await
+        .expect_error(404, "not_found");
+    // Added back: he may post again at once.
+    app.post(&format!("/chats/{grp}/members"), tok(&w.owner), json!({"user_id": w.bob.user_id}))
+        .await
+        .expect(204);
+    send(app, &w.bob, grp, "back").await;
+    app.call("DELETE", &format!("/chats/{grp}/members/{}", w.bob.user_id), tok(&w.owner), None)
+        .await
+        .expect(204);
     // Messages of a chat one is not in do not exist for one, even one's own.
     for (method, path, body) in [
         ("GET", format!("/messages/{mid}/thread"), None),

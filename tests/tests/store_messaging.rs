@@ -110,6 +110,7 @@ fn msg(chat: &Chat, author: Option<&User>, body: &str) -> NewMessage {
         mentions_all: false,
         created_at: t0(),
         attachment_ids: Vec::new(),
+        author_must_be_member: false,
     }
 }
 
@@ -1439,6 +1440,68 @@ async fn other_writers_get_their_turn_between_group_commits(backend: Backend) {
         .expect("closing does not wait for a kept writer");
 }
 
+/// People's sends (`author_must_be_member`) commit only while their author is a
+/// member of the chat and the chat is not archived, checked by the commit itself:
+/// the server answers most sends from senders it read a moment ago, so this is
+/// where a removal or an archive since then is caught. Both ways a batch is
+/// written (plain messages, and with a thread reply) refuse it whole.
+async fn authors_who_must_be_members_are_checked_at_commit(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let anna = add_user(&store, &ws, "anna").await;
+    let bob = add_user(&store, &ws, "bob").await;
+    let chat = channel(&store, &ws, &owner, "general", &[&anna]).await;
+    let root = send(&store, msg(&chat, Some(&owner), "root")).await;
+    let person = |author: &User, body: &str| NewMessage {
+        author_must_be_member: true,
+        ..msg(&chat, Some(author), body)
+    };
+    let reply =
+        |author: &User, body: &str| NewMessage { thread_root_id: Some(root.id), ..person(author, body) };
+    let last_seq =
+        |store: Arc<dyn Store>| async move { store.get_chat(ws.id, chat.id).await.unwrap().last_seq };
+
+    // A member may; a non-member in the same batch takes the batch down whole.
+    let ok = send(&store, person(&anna, "hello")).await;
+    assert_eq!(ok.seq, root.seq + 1);
+    for batch in [
+        vec![person(&anna, "fine"), person(&bob, "not a member")],
+        vec![reply(&anna, "fine"), reply(&bob, "not a member")],
+        vec![NewMessage { author_id: None, ..person(&anna, "no author") }],
+    ] {
+        let r = store.append_messages(&batch).await;
+        assert!(matches!(r, Err(StoreError::NotAllowed(_))), "{r:?}");
+        assert_eq!(last_seq(store.clone()).await, ok.seq, "a refused batch takes no seq");
+    }
+    // The same message without the rule (a system or bot message) goes in.
+    let system = NewMessage { author_must_be_member: false, ..person(&bob, "by the system") };
+    assert_eq!(send(&store, system).await.seq, ok.seq + 1);
+
+    // Removed since: refused.
+    store.remove_member(ws.id, chat.id, anna.id, Some(owner.id), at(5)).await.unwrap().expect("removed");
+    let seq = last_seq(store.clone()).await;
+    for batch in [vec![person(&anna, "still here?")], vec![reply(&anna, "still here?")]] {
+        assert!(matches!(store.append_messages(&batch).await, Err(StoreError::NotAllowed(_))));
+    }
+    assert_eq!(last_seq(store.clone()).await, seq);
+
+    // Archived: refused even for the owner, until unarchived.
+    let archive = |on: bool| ChatPatch { archived_at: Some(on.then(|| at(6))), ..ChatPatch::default() };
+    store.update_chat(ws.id, chat.id, &archive(true), at(6)).await.unwrap();
+    let seq = last_seq(store.clone()).await;
+    for batch in [vec![person(&owner, "archived?")], vec![reply(&owner, "archived?")]] {
+        assert!(matches!(store.append_messages(&batch).await, Err(StoreError::NotAllowed(_))));
+    }
+    assert_eq!(last_seq(store.clone()).await, seq);
+    store.update_chat(ws.id, chat.id, &archive(false), at(7)).await.unwrap();
+    assert_eq!(send(&store, person(&owner, "back")).await.seq, seq + 2);
+    let back = store.append_messages(&[reply(&owner, "in the thread")]).await.unwrap();
+    assert!(back[0].message.seq > seq + 2);
+    let page = store.history(ws.id, chat.id, None, HistoryPage::Latest, 50).await.unwrap();
+    let bodies: Vec<&str> = page.iter().map(|m| m.body.as_str()).collect();
+    assert!(!bodies.iter().any(|b| b.contains('?') || *b == "fine" || *b == "not a member"), "{bodies:?}");
+}
+
 on_every_backend!(
     attachments_link_only_to_their_uploaders_messages,
     chats_are_created_read_and_updated,
@@ -1459,4 +1522,5 @@ on_every_backend!(
     every_method_is_scoped_to_its_workspace,
     other_writers_get_their_turn_between_group_commits,
     send_contexts_read_many_sends_as_one_would,
+    authors_who_must_be_members_are_checked_at_commit,
 );

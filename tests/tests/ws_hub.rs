@@ -552,6 +552,17 @@ async fn a_removed_member_stops_receiving_at_once(backend: Backend) {
     let mut o = app.ws(&owner.access_token, &[]).await;
     let mut b = app.ws(&bob.access_token, &[]).await;
     let mut c = app.ws(&carol.access_token, &[]).await;
+    // Bob posts first, so his next send is not read again before its commit.
+    b.send_message(chat, "bob was here", "before-1").await;
+    let (mut acked, mut seen) = (false, false);
+    while !(acked && seen) {
+        let f = b.next_where(|f| f["type"] != "ephemeral").await;
+        acked |= f["type"] == "ack";
+        seen |= f["type"] == "event" && f["change"]["message"]["body"] == "bob was here";
+    }
+    for socket in [&mut o, &mut c] {
+        assert_eq!(next_event_in(socket, chat).await["change"]["message"]["body"], "bob was here");
+    }
 
     app.call("DELETE", &format!("/chats/{chat}/members/{}", bob.user_id), tok(&owner), None)
         .await
@@ -596,7 +607,7 @@ async fn a_removed_member_stops_receiving_at_once(backend: Backend) {
         assert_eq!(f["code"], "forbidden", "{frame}: {f}");
     }
     expect_silence(&mut c, "carol sees nothing of bob's attempts").await;
-    assert_eq!(history(&app, &owner, chat, "").await.len(), 2);
+    assert_eq!(history(&app, &owner, chat, "").await.len(), 3);
 
     // Added back, he hears of the chat again from that point on, on the same socket.
     app.post(&format!("/chats/{chat}/members"), tok(&owner), json!({"user_id": bob.user_id}))

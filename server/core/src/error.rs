@@ -60,6 +60,7 @@ impl From<StoreError> for Error {
                 Error::Conflict { code: "conflict", message: format!("{what} already exists") }
             }
             StoreError::Invalid { field, reason } => Error::invalid(field, reason),
+            StoreError::NotAllowed(rule) => Error::forbidden(rule),
             StoreError::Backend(msg) => Error::Internal(msg),
         }
     }

@@ -105,6 +105,12 @@ pub struct NewMessage {
     /// Uploads to link to the message, in order: each must be in the same chat,
     /// uploaded by the author and not linked yet, or nothing is written.
     pub attachment_ids: Vec<AttachmentId>,
+    /// Commit only if the author is then a member of the chat and the chat is
+    /// not archived; else the batch fails with `StoreError::NotAllowed` and
+    /// writes nothing. Set for people's sends: the server answers most of them
+    /// from senders it checked a moment ago without reading again, and this is
+    /// where a membership or archive change since then is caught.
+    pub author_must_be_member: bool,
 }
 
 /// What appending produced.

@@ -4,7 +4,8 @@
 //! round trip, and the single write transaction is held across all of them, so the
 //! statement count per batch is what bounds durable sends per second.
 //!
-//! A batch runs: lock its chats and move their `last_seq` and `last_activity_at`
+//! A batch runs: check that the authors who must be members of their chats are
+//! (`author_must_be_member`; one statement, for people's sends), lock its chats and move their `last_seq` and `last_activity_at`
 //! on by its messages (one statement, chat rows first as `events.rs` requires),
 //! then insert the messages, their mentions and their events (one multi-row
 //! insert each). Thread replies and attachments, which few messages have, keep a
@@ -148,6 +149,21 @@ pub(crate) enum Slot<'a> {
     Committed(&'a Message),
     /// Its key repeats that of an earlier message of this batch (index into the new messages).
     Repeat(usize),
+}
+
+/// Why a batch with an author who must be a member was refused.
+pub(crate) const NOT_A_MEMBER: &str = "you are not a member of this chat, or it is archived";
+
+/// The distinct (chat, author) pairs of the messages whose author must be a
+/// member of their chat; `NotAllowed` if one of them has no author.
+fn members_to_check(batch: &[NewMessage]) -> StoreResult<Vec<(ChatId, UserId)>> {
+    let mut pairs = Vec::new();
+    for item in batch.iter().filter(|m| m.author_must_be_member) {
+        pairs.push((item.chat_id, item.author_id.ok_or(StoreError::NotAllowed(NOT_A_MEMBER))?));
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    Ok(pairs)
 }
 
 /// The idempotency key of a message, if it has one.
@@ -380,6 +396,7 @@ macro_rules! impl_append {
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let begun = started.elapsed();
                 let mut chats = chats_of(batch)?;
+                Self::check_members(&mut tx, batch).await?;
                 // A retry looks its keys up under the chat locks, so it knows its
                 // new messages only afterwards and advances the chats last.
                 let committed = if look_up_keys {
@@ -462,6 +479,30 @@ macro_rules! impl_append {
                     }
                     let rows = query.fetch_all(&mut **tx).await.map_err(backend)?;
                     note_bases(chats, rows, chunk.items.len(), false)?;
+                }
+                Ok(())
+            }
+
+            /// `NotAllowed` unless every author who must be a member of their
+            /// chat is one, and the chat is not archived. A chat that is not
+            /// there at all is left to the chats' lock (`NotFound`).
+            async fn check_members(tx: &mut sqlx::Transaction<'_, $db>, batch: &[NewMessage]) -> StoreResult<()> {
+                let pairs = members_to_check(batch)?;
+                for chunk in statements(&pairs) {
+                    let sql = format!(
+                        "with k (chat_id, user_id) as (values {}) \
+                         select count(*) from k join chats c on c.id = k.chat_id \
+                         where c.archived_at is not null or not exists ( \
+                             select 1 from chat_members m where m.chat_id = k.chat_id and m.user_id = k.user_id)",
+                        $params.rows(chunk.rows, 2),
+                    );
+                    let mut query = sqlx::query_scalar::<_, i64>(&sql);
+                    for (chat, user) in chunk.padded() {
+                        query = query.bind(*chat).bind(*user);
+                    }
+                    if query.fetch_one(&mut **tx).await.map_err(backend)? > 0 {
+                        return Err(StoreError::NotAllowed(NOT_A_MEMBER));
+                    }
                 }
                 Ok(())
             }

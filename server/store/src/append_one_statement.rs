@@ -15,7 +15,10 @@
 //! Nothing is written unless every chat of the batch is found in its workspace:
 //! the chats' update is conditional on that, and the inserts take their seqs from
 //! the update's rows. The statement then returns fewer chats than the batch has,
-//! and the batch fails with `NotFound("chat")` having changed nothing. A key
+//! and the batch fails with `NotFound("chat")` having changed nothing. Likewise
+//! when an author who must be a member (`author_must_be_member`) is not one, or
+//! the chat was archived, now that the chats are locked: then the statement
+//! returns a row without a chat, and the batch fails with `NotAllowed`. A key
 //! committed meanwhile fails the whole statement on the unique index, as it fails
 //! the transaction, and `append_batch` writes the batch again the usual way.
 
@@ -30,7 +33,7 @@ use artel_core::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::append::{answers, chats_of, created_event, message_of, note_bases, plan};
+use crate::append::{answers, chats_of, created_event, message_of, note_bases, plan, NOT_A_MEMBER};
 use crate::errors::on_unique;
 use crate::PostgresStore;
 
@@ -39,16 +42,22 @@ use crate::PostgresStore;
 /// with its place for seq, which `jsonb_set` replaces with the seq.
 const APPEND_SQL: &str = "\
 with b (id, workspace_id, chat_id, place, author_id, kind, body, client_msg_id, \
-        mentions, mentions_all, created_at, payload) as ( \
+        mentions, mentions_all, created_at, payload, must_be_member) as ( \
     select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int8[], $5::uuid[], \
-        $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[], $11::timestamptz[], $12::text[]) \
+        $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[], $11::timestamptz[], $12::text[], \
+        $20::bool[]) \
 ), \
 t (id, workspace_id, count, activity) as ( \
     select * from unnest($13::uuid[], $14::uuid[], $15::int8[], $16::timestamptz[]) \
 ), \
 locked as materialized ( \
-    select c.id from chats c join t on t.id = c.id and t.workspace_id = c.workspace_id \
+    select c.id, c.archived_at from chats c join t on t.id = c.id and t.workspace_id = c.workspace_id \
     where c.id = any($13::uuid[]) order by c.id for update of c \
+), \
+refused as ( \
+    select b.id from b join locked l on l.id = b.chat_id \
+    where b.must_be_member and (l.archived_at is not null or not exists ( \
+        select 1 from chat_members cm where cm.chat_id = b.chat_id and cm.user_id = b.author_id)) \
 ), \
 adv as ( \
     update chats c set last_seq = c.last_seq + t.count, \
@@ -56,6 +65,7 @@ adv as ( \
     from t \
     where c.id = t.id and c.id = any($13::uuid[]) and c.id in (select id from locked) \
         and (select count(*) from locked) = cardinality($13::uuid[]) \
+        and not exists (select 1 from refused) \
     returning c.id, c.workspace_id, c.last_seq, c.last_seq - t.count as base \
 ), \
 m as ( \
@@ -79,7 +89,8 @@ mm as ( \
     where exists (select 1 from adv) \
     on conflict (message_id, user_id) do nothing \
 ) \
-select id, workspace_id, last_seq from adv";
+(select id, workspace_id, last_seq from adv) \
+union all (select null, null, -1 from refused limit 1)";
 
 /// The batch's columns, one array per column (`unnest` turns them into rows).
 #[derive(Default)]
@@ -96,6 +107,7 @@ struct Columns<'a> {
     mentions_all: Vec<bool>,
     created_at: Vec<DateTime<Utc>>,
     payload: Vec<String>,
+    must_be_member: Vec<bool>,
 }
 
 impl PostgresStore {
@@ -135,6 +147,7 @@ impl PostgresStore {
             columns.created_at.push(message.created_at);
             let change = ChatChange::MessageCreated { message: message.clone() };
             columns.payload.push(serde_json::to_string(&change).map_err(encode)?);
+            columns.must_be_member.push(item.author_must_be_member);
             for user in &message.mentions {
                 mention_message.push(message.id);
                 mention_user.push(*user);
@@ -158,7 +171,7 @@ impl PostgresStore {
         }
 
         let mut writer = self.write.acquire().await?;
-        let rows: Vec<(ChatId, WorkspaceId, i64)> = sqlx::query_as(APPEND_SQL)
+        let rows: Vec<(Option<ChatId>, Option<WorkspaceId>, i64)> = sqlx::query_as(APPEND_SQL)
             .bind(columns.id)
             .bind(columns.workspace_id)
             .bind(columns.chat_id)
@@ -178,10 +191,19 @@ impl PostgresStore {
             .bind(mention_message)
             .bind(mention_user)
             .bind(mention_chat)
+            .bind(columns.must_be_member)
             .fetch_all(&mut *writer)
             .await
             .map_err(on_unique("message"))?;
         drop(writer);
+        // A row without a chat is the mark of a refused author (nothing written).
+        let rows: Vec<(ChatId, WorkspaceId, i64)> = rows
+            .into_iter()
+            .map(|row| match row {
+                (Some(chat), Some(workspace), last_seq) => Ok((chat, workspace, last_seq)),
+                _ => Err(StoreError::NotAllowed(NOT_A_MEMBER)),
+            })
+            .collect::<StoreResult<_>>()?;
         let expected = chats.len();
         note_bases(&mut chats, rows, expected, true)?;
 

@@ -76,6 +76,7 @@ fn bot_message(state: &AppState, workspace: Uuid, chat: Uuid, body: String) -> N
         mentions_all: false,
         created_at: state.clock.now(),
         attachment_ids: Vec::new(),
+        author_must_be_member: false,
     }
 }
 

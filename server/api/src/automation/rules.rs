@@ -246,6 +246,7 @@ async fn post(state: &AppState, deal: &Deal, body: String) -> Result<(), JobErro
         mentions_all: false,
         created_at: state.clock.now(),
         attachment_ids: Vec::new(),
+        author_must_be_member: false,
     };
     state.committer.append(message).await?;
     Ok(())

@@ -190,6 +190,7 @@ pub async fn post_result(
         mentions_all: false,
         created_at: state.clock.now(),
         attachment_ids: Vec::new(),
+        author_must_be_member: false,
     };
     Ok(state.committer.append(message).await?.message)
 }

@@ -203,12 +203,17 @@ async fn commit_batch(
                 let _ = job.reply.send(Ok(result));
             }
         }
-        Err(StoreError::Conflict(_) | StoreError::Invalid { .. } | StoreError::NotFound(_)) => {
+        Err(
+            StoreError::Conflict(_)
+            | StoreError::Invalid { .. }
+            | StoreError::NotFound(_)
+            | StoreError::NotAllowed(_),
+        ) => {
             // Another node (or a concurrent batch) inserted one of these
             // client_msg_ids meanwhile, or one message broke a rule only the
-            // commit can check (e.g. its attachment was sent by a concurrent
-            // request): the whole transaction rolled back. Commit one by one
-            // instead, so only that message fails.
+            // commit can check (its attachment was sent by a concurrent request,
+            // its author was removed from the chat): the whole transaction
+            // rolled back. Commit one by one instead, so only that message fails.
             for job in batch.drain(..) {
                 let result = append_one(&store, &job.message).await;
                 if let Ok(Appended { event: Some(e), .. }) = &result {

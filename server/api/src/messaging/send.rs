@@ -8,10 +8,12 @@ use artel_core::message::{
     parse_mentions, Appended, Message, MessageId, MessageKind, NewMessage, SendContextRequest,
     MAX_BODY_CHARS, MAX_CLIENT_MSG_ID_CHARS,
 };
-use artel_core::user::User;
+use artel_core::user::{User, UserId};
+use artel_core::workspace::WorkspaceId;
 use artel_core::{permissions, Error, Result, StoreError};
 use uuid::Uuid;
 
+use crate::messaging::send_checks::SendChecks;
 use crate::state::AppState;
 
 /// At most this many distinct people can be mentioned in one message.
@@ -26,6 +28,20 @@ pub struct SendInput {
     pub attachment_ids: Vec<AttachmentId>,
 }
 
+/// Who sent where: what `settle` needs once the commit has answered.
+#[derive(Clone, Copy)]
+pub struct Sender {
+    pub workspace: WorkspaceId,
+    pub author: UserId,
+    pub chat: ChatId,
+}
+
+impl Sender {
+    pub fn of(author: &User, chat: ChatId) -> Self {
+        Self { workspace: author.workspace_id, author: author.id, chat }
+    }
+}
+
 /// A checked send: either a retry of a message that exists, or a new one to commit.
 pub enum Prepared {
     Existing(Message),
@@ -35,35 +51,44 @@ pub enum Prepared {
 /// Validates and commits a user's message. A retry with the same `client_msg_id`
 /// returns the first message (`event: None`) and writes nothing.
 pub async fn send_message(state: &AppState, author: &User, input: SendInput) -> Result<Appended> {
+    let sender = Sender::of(author, input.chat_id);
     match prepare(state, author, input).await? {
         Prepared::Existing(message) => Ok(Appended { message, event: None }),
-        Prepared::New(message) => state.committer.append(message).await,
+        Prepared::New(message) => {
+            settle(&state.send_checks, sender, state.committer.append(message).await).await
+        }
     }
 }
 
-/// All checks of a send, without committing it.
+/// All checks of a send, without committing it. A plain send (no reply, no
+/// files) of a sender who posted in the chat a moment ago is not read again
+/// (`SendChecks::known_sender`): the commit
+/// checks their membership and the idempotency key, and `settle` turns what it
+/// says into the same answers as the checks here.
 pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Result<Prepared> {
     let ws = author.workspace_id;
     if let Some(key) = input.client_msg_id.as_deref() {
         validate_client_msg_id(key)?;
     }
-    let context = state
-        .send_checks
-        .context(SendContextRequest {
-            workspace: ws,
-            chat: input.chat_id,
-            author: author.id,
-            client_msg_id: input.client_msg_id.clone(),
-        })
-        .await?;
+    let request = SendContextRequest {
+        workspace: ws,
+        chat: input.chat_id,
+        author: author.id,
+        client_msg_id: input.client_msg_id.clone(),
+    };
+    // Only plain sends skip the read: a retry of a reply or of a message with
+    // files must find its first message before their checks, which a second
+    // attempt would fail (the files are linked, the root may be gone).
+    let plain = input.thread_root_id.is_none() && input.attachment_ids.is_empty();
+    let context = match state.send_checks.known_sender(&request).filter(|_| plain) {
+        Some(known) => known,
+        None => state.send_checks.context(request).await?,
+    };
     if let Some(existing) = context.existing {
         // A retry must name the same chat; the same key in another chat is a
         // client bug that must not be acked as if the message had gone there.
         if existing.chat_id != input.chat_id {
-            return Err(Error::conflict(
-                "client_msg_id_reused",
-                "this client_msg_id was used in another chat",
-            ));
+            return Err(key_reused());
         }
         return Ok(Prepared::Existing(existing));
     }
@@ -108,7 +133,36 @@ pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Resul
         mentions_all,
         created_at: state.clock.now(),
         attachment_ids: input.attachment_ids,
+        author_must_be_member: true,
     }))
+}
+
+/// A send's answer from what its commit said.
+/// - The key named an earlier message (`event: None`): that message, if it went
+///   to the same chat; the same key in another chat is a client bug that must
+///   not be acked as if the message had gone there.
+/// - The commit refused the author (removed from the chat or the chat archived
+///   since they were last read): the sender is forgotten and read again, so the
+///   answer says why, as the checks before the commit would have.
+pub async fn settle(checks: &SendChecks, sender: Sender, committed: Result<Appended>) -> Result<Appended> {
+    let Sender { workspace: ws, author, chat } = sender;
+    match committed {
+        Ok(appended) if appended.event.is_none() && appended.message.chat_id != chat => Err(key_reused()),
+        Err(Error::Forbidden(_)) => {
+            checks.forget(ws, chat, author);
+            let request = SendContextRequest { workspace: ws, chat, author, client_msg_id: None };
+            let context = checks.context(request).await?;
+            let chat = context.chat.ok_or(Error::NotFound("chat"))?;
+            permissions::can_post(&chat, context.member.as_ref())?;
+            // Allowed again by now (re-added meanwhile): the commit's refusal stands.
+            Err(Error::forbidden("you may not post in this chat"))
+        }
+        other => other,
+    }
+}
+
+fn key_reused() -> Error {
+    Error::conflict("client_msg_id_reused", "this client_msg_id was used in another chat")
 }
 
 /// A message's text: at most `MAX_BODY_CHARS`, and empty only when it carries files.

@@ -24,6 +24,7 @@ pub async fn post(state: &AppState, actor: &User, chat: ChatId, body: String) ->
         mentions_all: false,
         created_at: state.clock.now(),
         attachment_ids: Vec::new(),
+        author_must_be_member: false,
     };
     Ok(state.committer.append(message).await?.message)
 }

@@ -23,7 +23,7 @@ use crate::auth::extractor::authenticate;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::messaging::committer::Committer;
-use crate::messaging::send::{prepare, Prepared, SendInput};
+use crate::messaging::send::{prepare, settle, Prepared, SendInput, Sender};
 use crate::messaging::wire::MessageDto;
 use crate::state::AppState;
 use crate::ws::frames::{ChatCursor, ClientFrame, ClientPresence, ServerFrame};
@@ -747,6 +747,7 @@ async fn send_one(
         Line::Literal(text) => input.body = text.to_string(),
         Line::Text => {}
     }
+    let sender = Sender::of(&auth.user, input.chat_id);
     let pending = match prepare(state, &auth.user, input).await {
         Ok(Prepared::Existing(message)) => Ok(Err(Appended { message, event: None })),
         Ok(Prepared::New(message)) => state.committer.enqueue(message).await.map(Ok),
@@ -755,8 +756,10 @@ async fn send_one(
     match pending {
         Ok(Ok(pending)) => {
             let out = out.clone();
+            let checks = state.send_checks.clone();
             tokio::spawn(async move {
-                let frame = ack_frame(&client_msg_id, Committer::outcome(pending).await);
+                let outcome = settle(&checks, sender, Committer::outcome(pending).await).await;
+                let frame = ack_frame(&client_msg_id, outcome);
                 // Awaited, not dropped: an ack is a promise to the client.
                 let _ = out.send(Outbound::frame(frame)).await;
             });

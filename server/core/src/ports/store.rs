@@ -32,6 +32,10 @@ pub enum StoreError {
     /// attachment that is not the author's to link); names the input field.
     #[error("{field} {reason}")]
     Invalid { field: &'static str, reason: &'static str },
+    /// The actor may not do this (now); names the rule, e.g. a message whose
+    /// author is no longer a member of its chat (`author_must_be_member`).
+    #[error("not allowed: {0}")]
+    NotAllowed(&'static str),
     /// Anything else the backend said; logged, never shown to clients.
     #[error("storage backend: {0}")]
     Backend(String),
@@ -342,6 +346,9 @@ pub trait MessageStore: Send + Sync {
     /// chat, was uploaded by its author, is not linked yet and is listed once.
     /// Messages carry their attachments wherever they are read (history, threads,
     /// pins, events, `get_message`); deleting a message deletes its attachments.
+    /// `NotAllowed` (nothing of the batch is written) if a message with
+    /// `author_must_be_member` has an author who is not a member of its chat, or
+    /// its chat is archived.
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>>;
     /// Everything a send is checked against, in one read: the chat, the author's
     /// membership of it and the author's message with `client_msg_id` (if given).
