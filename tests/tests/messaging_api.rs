@@ -1422,7 +1422,10 @@ async fn a_removed_member_loses_access_at_once(backend: Backend) {
     let app = &w.app;
     let public = channel(app, &w.owner, "general", &[&w.bob]).await;
     let grp = group(app, &w.owner, "project", &[&w.bob]).await;
-    let mine = send(app, &w.bob, public, "bob was here").await;
+    let keyed = json!({"body": "bob was here", "client_msg_id": "b-1"});
+    let mine = send_with(app, &w.bob, public, keyed.clone()).await;
+    mine.expect(201);
+    let mine = mine.body;
     let mid = id(&mine);
     let gm = id(&send(app, &w.bob, grp, "bob in the group").await);
     // Bob can read everything while he is in.
@@ -1456,6 +1459,11 @@ async fn a_removed_member_loses_access_at_once(backend: Backend) {
     mark_read(app, &w.bob, public, 1).await.expect_error(403, "forbidden");
     // Bob posted in both a moment ago; the commit refuses him all the same, and
     // the answer is the one a non-member gets (a private chat does not exist).
+    // A retry of what he sent before (its ack lost) still gets that message back,
+    // though he posted a moment ago and the commit is what finds him removed.
+    let retry = send_with(app, &w.bob, public, keyed).await;
+    retry.expect(200);
+    assert_eq!(retry.body["id"], mine["id"]);
     send_with(app, &w.bob, public, json!({"body": "still here?"})).await.expect_error(403, "forbidden");
     send_with(app, &w.bob, grp, json!({"body": "still here?", "client_msg_id": "late"}))
         .await

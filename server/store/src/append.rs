@@ -4,10 +4,10 @@
 //! round trip, and the single write transaction is held across all of them, so the
 //! statement count per batch is what bounds durable sends per second.
 //!
-//! A batch runs: check that the authors who must be members of their chats are
-//! (`author_must_be_member`; one statement, for people's sends), lock its chats and move their `last_seq` and `last_activity_at`
+//! A batch runs: lock its chats and move their `last_seq` and `last_activity_at`
 //! on by its messages (one statement, chat rows first as `events.rs` requires),
-//! then insert the messages, their mentions and their events (one multi-row
+//! check that the authors who must be members of their chats are
+//! (`author_must_be_member`; one statement, for people's sends), then insert the messages, their mentions and their events (one multi-row
 //! insert each). Thread replies and attachments, which few messages have, keep a
 //! statement per message. A batch written again after an idempotency-key race
 //! locks first, looks its keys up, and advances the chats last (three statements).
@@ -396,7 +396,6 @@ macro_rules! impl_append {
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 let begun = started.elapsed();
                 let mut chats = chats_of(batch)?;
-                Self::check_members(&mut tx, batch).await?;
                 // A retry looks its keys up under the chat locks, so it knows its
                 // new messages only afterwards and advances the chats last.
                 let committed = if look_up_keys {
@@ -410,6 +409,11 @@ macro_rules! impl_append {
                     // The usual case: one statement locks the chats and moves them on.
                     Self::reserve_seqs(&mut tx, &mut chats).await?;
                 }
+                // Under the chats' locks: every membership change and archive
+                // locks its chat first, so none is under way, and this
+                // statement's snapshot (Postgres takes one per statement) has
+                // every one committed before.
+                Self::check_members(&mut tx, batch).await?;
                 let locked = started.elapsed();
                 let mut fresh: Vec<(&NewMessage, Message)> = places
                     .into_iter()

@@ -18,7 +18,11 @@
 //! and the batch fails with `NotFound("chat")` having changed nothing. Likewise
 //! when an author who must be a member (`author_must_be_member`) is not one, or
 //! the chat was archived, now that the chats are locked: then the statement
-//! returns a row without a chat, and the batch fails with `NotAllowed`. A key
+//! returns a row without a chat, and the batch fails with `NotAllowed`. The
+//! chats' lock re-reads the chat rows, but the statement's snapshot predates a
+//! removal that committed while it waited for that lock; so the membership is
+//! read `for key share`, which skips a member row deleted since (and waits for
+//! a removal under way). A key
 //! committed meanwhile fails the whole statement on the unique index, as it fails
 //! the transaction, and `append_batch` writes the batch again the usual way.
 
@@ -57,7 +61,8 @@ locked as materialized ( \
 refused as ( \
     select b.id from b join locked l on l.id = b.chat_id \
     where b.must_be_member and (l.archived_at is not null or not exists ( \
-        select 1 from chat_members cm where cm.chat_id = b.chat_id and cm.user_id = b.author_id)) \
+        select 1 from chat_members cm where cm.chat_id = b.chat_id and cm.user_id = b.author_id \
+        for key share)) \
 ), \
 adv as ( \
     update chats c set last_seq = c.last_seq + t.count, \

@@ -28,17 +28,22 @@ pub struct SendInput {
     pub attachment_ids: Vec<AttachmentId>,
 }
 
-/// Who sent where: what `settle` needs once the commit has answered.
-#[derive(Clone, Copy)]
+/// Who sent what where: what `settle` needs once the commit has answered.
 pub struct Sender {
     pub workspace: WorkspaceId,
     pub author: UserId,
     pub chat: ChatId,
+    pub client_msg_id: Option<String>,
 }
 
 impl Sender {
-    pub fn of(author: &User, chat: ChatId) -> Self {
-        Self { workspace: author.workspace_id, author: author.id, chat }
+    pub fn of(author: &User, input: &SendInput) -> Self {
+        Self {
+            workspace: author.workspace_id,
+            author: author.id,
+            chat: input.chat_id,
+            client_msg_id: input.client_msg_id.clone(),
+        }
     }
 }
 
@@ -51,7 +56,7 @@ pub enum Prepared {
 /// Validates and commits a user's message. A retry with the same `client_msg_id`
 /// returns the first message (`event: None`) and writes nothing.
 pub async fn send_message(state: &AppState, author: &User, input: SendInput) -> Result<Appended> {
-    let sender = Sender::of(author, input.chat_id);
+    let sender = Sender::of(author, &input);
     match prepare(state, author, input).await? {
         Prepared::Existing(message) => Ok(Appended { message, event: None }),
         Prepared::New(message) => {
@@ -143,15 +148,22 @@ pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Resul
 ///   not be acked as if the message had gone there.
 /// - The commit refused the author (removed from the chat or the chat archived
 ///   since they were last read): the sender is forgotten and read again, so the
-///   answer says why, as the checks before the commit would have.
+///   answer is what the checks before the commit would have said: the first
+///   message of a retry (whose ack was lost before the removal), else why not.
 pub async fn settle(checks: &SendChecks, sender: Sender, committed: Result<Appended>) -> Result<Appended> {
-    let Sender { workspace: ws, author, chat } = sender;
+    let Sender { workspace: ws, author, chat, client_msg_id } = sender;
     match committed {
         Ok(appended) if appended.event.is_none() && appended.message.chat_id != chat => Err(key_reused()),
         Err(Error::Forbidden(_)) => {
             checks.forget(ws, chat, author);
-            let request = SendContextRequest { workspace: ws, chat, author, client_msg_id: None };
+            let request = SendContextRequest { workspace: ws, chat, author, client_msg_id };
             let context = checks.context(request).await?;
+            if let Some(existing) = context.existing {
+                if existing.chat_id != chat {
+                    return Err(key_reused());
+                }
+                return Ok(Appended { message: existing, event: None });
+            }
             let chat = context.chat.ok_or(Error::NotFound("chat"))?;
             permissions::can_post(&chat, context.member.as_ref())?;
             // Allowed again by now (re-added meanwhile): the commit's refusal stands.

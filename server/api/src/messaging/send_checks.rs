@@ -45,7 +45,8 @@ const QUEUE: usize = 4096;
 /// How long a sender's last read stands in for a new one. Short, so that a
 /// refusal at commit (removed, archived) is rare and memory stays small.
 const KNOWN_FOR: Duration = Duration::from_secs(10);
-/// Most known senders remembered; when full, expired ones go, then all.
+/// Most known senders remembered; when full, expired ones go, and all of them
+/// when that frees less than a quarter.
 const MAX_KNOWN: usize = 100_000;
 
 type SenderKey = (WorkspaceId, ChatId, UserId);
@@ -71,7 +72,9 @@ impl KnownSenders {
         }
         if self.by_key.len() >= MAX_KNOWN && !self.by_key.contains_key(&key) {
             self.by_key.retain(|_, (read_at, _)| now.duration_since(*read_at) < KNOWN_FOR);
-            if self.by_key.len() >= MAX_KNOWN {
+            // Mostly live: start afresh rather than scan the map again with
+            // every new sender (under the lock every send takes).
+            if self.by_key.len() >= MAX_KNOWN * 3 / 4 {
                 self.by_key.clear();
             }
         }

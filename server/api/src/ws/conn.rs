@@ -747,7 +747,7 @@ async fn send_one(
         Line::Literal(text) => input.body = text.to_string(),
         Line::Text => {}
     }
-    let sender = Sender::of(&auth.user, input.chat_id);
+    let sender = Sender::of(&auth.user, &input);
     let pending = match prepare(state, &auth.user, input).await {
         Ok(Prepared::Existing(message)) => Ok(Err(Appended { message, event: None })),
         Ok(Prepared::New(message)) => state.committer.enqueue(message).await.map(Ok),
