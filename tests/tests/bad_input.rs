@@ -114,8 +114,14 @@ async fn send_oversize(app: &TestApp, method: &str, path: &str, token: Option<&s
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
     let mut last_error = None;
     for _ in 0..10 {
-        let mut req =
-            app.http.request(method.clone(), app.url(path)).header("content-type", "application/json");
+        // `connection: close`: the server closes this connection after its 413, so
+        // the client must not keep it for the next request (which then failed
+        // with a broken pipe, now and then, writing to the closed socket).
+        let mut req = app
+            .http
+            .request(method.clone(), app.url(path))
+            .header("content-type", "application/json")
+            .header("connection", "close");
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
