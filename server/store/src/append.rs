@@ -7,9 +7,10 @@
 //! A batch runs: lock its chats and move their `last_seq` and `last_activity_at`
 //! on by its messages (one statement, chat rows first as `events.rs` requires),
 //! check that the authors who must be members of their chats are
-//! (`author_must_be_member`; one statement, for people's sends), then insert the messages, their mentions and their events (one multi-row
-//! insert each). Thread replies and attachments, which few messages have, keep a
-//! statement per message. A batch written again after an idempotency-key race
+//! (`author_must_be_member`; one statement, for people's sends), then insert
+//! the messages, their mentions and their events (one multi-row insert each).
+//! Thread replies and attachments, which few messages have, keep a statement per
+//! message. A batch written again after an idempotency-key race
 //! locks first, looks its keys up, and advances the chats last (three statements).
 //! On Postgres a batch of plain messages skips all of this for a single statement
 //! (`append_one_statement.rs`); the rest come here.
