@@ -2657,8 +2657,13 @@ export interface components {
             field: string;
             /** Format: uuid */
             id: string;
-            new: Record<string, never>;
-            old: Record<string, never>;
+            /** @description The value after the change, in the same form. */
+            new: unknown;
+            /**
+             * @description The value before the change: any JSON (null, a string, a number, an id
+             *     list, an object), as the field holds it.
+             */
+            old: unknown;
         };
         HitEntity: {
             /** Format: uuid */
@@ -3442,7 +3447,62 @@ export interface components {
             slug: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description Malformed request: a body that is not JSON, or a path parameter of the wrong form */
+        ErrorBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Well-formed but invalid input; `field` names the offending field or parameter */
+        ErrorInvalid: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body's content type is not the one this operation takes */
+        ErrorMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is larger than the server accepts */
+        ErrorTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description No token, or an expired or revoked one */
+        ErrorUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The database is briefly unreachable: retry after `Retry-After` seconds (sends with the same `client_msg_id`) */
+        ErrorUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -3486,6 +3546,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3494,6 +3555,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     login: {
@@ -3517,6 +3580,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3533,6 +3597,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3541,6 +3608,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     logout: {
@@ -3566,6 +3634,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     logout_all: {
@@ -3591,6 +3660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     refresh: {
@@ -3614,6 +3684,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3622,6 +3693,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_bots: {
@@ -3641,6 +3716,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3649,6 +3725,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_bot: {
@@ -3672,6 +3749,8 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3680,6 +3759,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3688,6 +3769,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     rename_bot: {
@@ -3714,6 +3796,8 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3730,6 +3814,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_bot_tokens: {
@@ -3752,6 +3840,8 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3768,6 +3858,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_bot_token: {
@@ -3794,6 +3886,8 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiToken"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3818,6 +3912,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3826,6 +3922,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     revoke_bot_token: {
@@ -3848,6 +3945,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3864,6 +3963,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     my_chats: {
@@ -3883,6 +3984,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChatSummaryDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_chat: {
@@ -3906,6 +4009,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChatDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3914,6 +4019,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3922,6 +4029,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_chat: {
@@ -3944,6 +4052,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChatDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3952,6 +4062,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_chat: {
@@ -3978,6 +4090,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChatDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3994,6 +4108,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4002,6 +4118,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     upload: {
@@ -4035,6 +4152,8 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4059,6 +4178,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4067,6 +4187,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     events: {
@@ -4094,6 +4215,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChatEventDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4110,6 +4233,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     join: {
@@ -4130,6 +4255,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4146,6 +4273,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     leave: {
@@ -4166,6 +4295,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4182,6 +4313,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_members: {
@@ -4204,6 +4337,8 @@ export interface operations {
                     "application/json": components["schemas"]["MemberDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4220,6 +4355,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     add_member: {
@@ -4244,6 +4381,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4260,6 +4399,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4268,6 +4409,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     remove_member: {
@@ -4290,6 +4432,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4306,6 +4450,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     chat_history: {
@@ -4334,6 +4480,8 @@ export interface operations {
                     "application/json": components["schemas"]["MessageDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4350,6 +4498,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     send: {
@@ -4384,6 +4534,8 @@ export interface operations {
                     "application/json": components["schemas"]["MessageDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4400,6 +4552,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4408,6 +4562,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommandErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     mute_chat: {
@@ -4434,6 +4589,8 @@ export interface operations {
                     "application/json": components["schemas"]["MuteDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4450,6 +4607,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     pins: {
@@ -4472,6 +4633,8 @@ export interface operations {
                     "application/json": components["schemas"]["MessageDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4488,6 +4651,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     mark_read: {
@@ -4514,6 +4679,8 @@ export interface operations {
                     "application/json": components["schemas"]["MemberDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4530,6 +4697,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     browse: {
@@ -4549,6 +4720,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChatDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4557,6 +4729,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     open_direct: {
@@ -4588,6 +4761,10 @@ export interface operations {
                     "application/json": components["schemas"]["ChatDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4596,6 +4773,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     open_entity_chat: {
@@ -4627,6 +4805,8 @@ export interface operations {
                     "application/json": components["schemas"]["ChatDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4643,6 +4823,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4651,6 +4833,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_commands: {
@@ -4678,6 +4861,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     undo_command: {
@@ -4700,6 +4884,8 @@ export interface operations {
                     "application/json": components["schemas"]["CommandResultDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4716,6 +4902,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     complete_line: {
@@ -4740,6 +4928,8 @@ export interface operations {
                     "application/json": components["schemas"]["Completions"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4756,6 +4946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_companies: {
@@ -4789,6 +4980,8 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyPage"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4805,6 +4998,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_company: {
@@ -4828,6 +5022,8 @@ export interface operations {
                     "application/json": components["schemas"]["SavedCompany"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4836,6 +5032,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4844,6 +5042,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_company: {
@@ -4866,6 +5065,8 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4882,6 +5083,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     delete_company: {
@@ -4902,6 +5105,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4918,6 +5123,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_company: {
@@ -4944,6 +5151,8 @@ export interface operations {
                     "application/json": components["schemas"]["SavedCompany"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4960,6 +5169,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4968,6 +5179,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     archive_company: {
@@ -4990,6 +5202,8 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5006,6 +5220,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     company_history: {
@@ -5038,6 +5254,8 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5054,6 +5272,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     restore_company: {
@@ -5076,6 +5296,8 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5092,6 +5314,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     company_timeline: {
@@ -5124,6 +5348,8 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineItem"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5148,6 +5374,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     company_duplicates: {
@@ -5171,6 +5398,8 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyDuplicate"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5179,6 +5408,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5187,6 +5418,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     export_companies: {
@@ -5216,6 +5448,8 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5224,6 +5458,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     import_companies: {
@@ -5247,6 +5483,8 @@ export interface operations {
                     "application/json": components["schemas"]["ImportReport"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5263,6 +5501,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5271,6 +5510,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_contacts: {
@@ -5305,6 +5545,8 @@ export interface operations {
                     "application/json": components["schemas"]["ContactPage"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5321,6 +5563,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_contact: {
@@ -5344,6 +5587,8 @@ export interface operations {
                     "application/json": components["schemas"]["SavedContact"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5352,6 +5597,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5360,6 +5607,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_contact: {
@@ -5382,6 +5630,8 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5398,6 +5648,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     delete_contact: {
@@ -5418,6 +5670,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5434,6 +5688,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_contact: {
@@ -5460,6 +5716,8 @@ export interface operations {
                     "application/json": components["schemas"]["SavedContact"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5476,6 +5734,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5484,6 +5744,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     archive_contact: {
@@ -5506,6 +5767,8 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5522,6 +5785,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     contact_history: {
@@ -5554,6 +5819,8 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5570,6 +5837,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     restore_contact: {
@@ -5592,6 +5861,8 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5608,6 +5879,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     contact_timeline: {
@@ -5640,6 +5913,8 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineItem"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5664,6 +5939,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     contact_duplicates: {
@@ -5687,6 +5963,8 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDuplicate"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5695,6 +5973,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5703,6 +5983,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     export_contacts: {
@@ -5733,6 +6014,8 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5741,6 +6024,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     import_contacts: {
@@ -5764,6 +6049,8 @@ export interface operations {
                     "application/json": components["schemas"]["ImportReport"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5780,6 +6067,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5788,6 +6076,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_custom_fields: {
@@ -5810,6 +6099,8 @@ export interface operations {
                     "application/json": components["schemas"]["CustomFieldDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5818,6 +6109,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_custom_field: {
@@ -5841,6 +6133,8 @@ export interface operations {
                     "application/json": components["schemas"]["CustomFieldDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5857,6 +6151,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5865,6 +6161,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     delete_custom_field: {
@@ -5885,6 +6182,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5901,6 +6200,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_custom_field: {
@@ -5927,6 +6228,8 @@ export interface operations {
                     "application/json": components["schemas"]["CustomFieldDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5943,6 +6246,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5951,6 +6256,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_deals: {
@@ -5982,6 +6288,8 @@ export interface operations {
                     "application/json": components["schemas"]["DealDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5990,6 +6298,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_deal: {
@@ -6013,6 +6322,8 @@ export interface operations {
                     "application/json": components["schemas"]["DealDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6021,6 +6332,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6029,6 +6342,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_deal: {
@@ -6051,6 +6365,8 @@ export interface operations {
                     "application/json": components["schemas"]["DealDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6059,6 +6375,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     delete_deal: {
@@ -6079,6 +6397,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6095,6 +6415,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_deal: {
@@ -6121,6 +6443,8 @@ export interface operations {
                     "application/json": components["schemas"]["DealDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6145,6 +6469,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6153,6 +6479,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     archive: {
@@ -6179,6 +6506,8 @@ export interface operations {
                     "application/json": components["schemas"]["DealDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6195,6 +6524,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     deal_history: {
@@ -6227,6 +6560,8 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6243,6 +6578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     move_deal: {
@@ -6269,6 +6605,8 @@ export interface operations {
                     "application/json": components["schemas"]["DealDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6285,6 +6623,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6293,6 +6633,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     restore: {
@@ -6319,6 +6660,8 @@ export interface operations {
                     "application/json": components["schemas"]["DealDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6335,6 +6678,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     timeline: {
@@ -6367,6 +6714,8 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineItem"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6383,6 +6732,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     health: {
@@ -6421,6 +6771,7 @@ export interface operations {
                     "application/json": components["schemas"]["HookDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6429,6 +6780,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_hook: {
@@ -6452,6 +6804,8 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedHook"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6468,6 +6822,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6476,6 +6832,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     revoke: {
@@ -6495,6 +6852,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6511,6 +6870,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     incoming: {
@@ -6536,6 +6897,7 @@ export interface operations {
                     "application/json": components["schemas"]["PostedMessage"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6544,6 +6906,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6560,6 +6924,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     lead: {
@@ -6586,6 +6951,7 @@ export interface operations {
                     "application/json": components["schemas"]["CapturedLead"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6594,6 +6960,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6618,6 +6985,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_settings: {
@@ -6637,6 +7005,7 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationSettingsDto"];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6645,6 +7014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     put_settings: {
@@ -6668,6 +7038,8 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationSettingsDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6676,6 +7048,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_invites: {
@@ -6695,6 +7071,7 @@ export interface operations {
                     "application/json": components["schemas"]["InviteDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6703,6 +7080,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_invite: {
@@ -6726,6 +7104,8 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedInvite"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6734,6 +7114,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6742,6 +7124,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     revoke_invite: {
@@ -6762,6 +7145,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6778,6 +7163,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     accept_invite: {
@@ -6801,6 +7188,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6825,6 +7213,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6833,6 +7223,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     lookup_invite: {
@@ -6856,6 +7247,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvitePreview"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6872,6 +7264,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_me: {
@@ -6899,6 +7295,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_me: {
@@ -6922,6 +7319,10 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6930,6 +7331,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_notification_settings: {
@@ -6949,6 +7351,8 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationSettingsDto"];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     put_notification_settings: {
@@ -6972,6 +7376,10 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationSettingsDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6980,6 +7388,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     change_password: {
@@ -7001,6 +7410,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7009,6 +7420,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7017,6 +7430,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_sessions: {
@@ -7036,6 +7450,8 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     revoke_session: {
@@ -7056,6 +7472,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7064,6 +7482,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     delete_message: {
@@ -7084,6 +7504,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7100,6 +7522,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     edit: {
@@ -7126,6 +7550,8 @@ export interface operations {
                     "application/json": components["schemas"]["MessageDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7142,6 +7568,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7150,6 +7578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     edits: {
@@ -7172,6 +7601,8 @@ export interface operations {
                     "application/json": components["schemas"]["EditDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7180,6 +7611,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     pin: {
@@ -7200,6 +7633,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7216,6 +7651,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     unpin: {
@@ -7236,6 +7673,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7252,6 +7691,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     react: {
@@ -7274,6 +7715,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7290,6 +7733,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     unreact: {
@@ -7312,6 +7756,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7320,6 +7766,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     read_by: {
@@ -7342,6 +7790,8 @@ export interface operations {
                     "application/json": string[];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7350,6 +7800,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     thread: {
@@ -7378,6 +7830,8 @@ export interface operations {
                     "application/json": components["schemas"]["MessageDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7386,6 +7840,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_pipelines: {
@@ -7405,6 +7861,8 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_pipeline: {
@@ -7428,6 +7886,8 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7436,6 +7896,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7444,6 +7906,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_pipeline: {
@@ -7466,6 +7929,8 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7474,6 +7939,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_pipeline: {
@@ -7500,6 +7967,8 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7516,6 +7985,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     board: {
@@ -7543,6 +8016,8 @@ export interface operations {
                     "application/json": components["schemas"]["BoardDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7551,6 +8026,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     reorder: {
@@ -7577,6 +8054,8 @@ export interface operations {
                     "application/json": components["schemas"]["StageDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7593,6 +8072,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7601,6 +8082,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     add_stage: {
@@ -7627,6 +8109,8 @@ export interface operations {
                     "application/json": components["schemas"]["StageDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7643,6 +8127,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7651,6 +8137,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_stage_rules: {
@@ -7673,6 +8160,8 @@ export interface operations {
                     "application/json": components["schemas"]["RuleDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7689,6 +8178,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_stage_rule: {
@@ -7715,6 +8206,8 @@ export interface operations {
                     "application/json": components["schemas"]["RuleDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7731,6 +8224,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7739,6 +8234,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     delete_stage_rule: {
@@ -7760,6 +8256,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7776,6 +8274,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_stage_rule: {
@@ -7803,6 +8303,8 @@ export interface operations {
                     "application/json": components["schemas"]["RuleDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7819,6 +8321,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7827,6 +8331,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     presence: {
@@ -7854,6 +8359,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     push_key: {
@@ -7881,6 +8387,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     push_subscriptions: {
@@ -7900,6 +8407,8 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionList"];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     push_subscribe: {
@@ -7931,6 +8440,10 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7939,6 +8452,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     push_unsubscribe: {
@@ -7959,6 +8473,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7967,6 +8483,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     ready: {
@@ -8043,6 +8561,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8070,6 +8589,7 @@ export interface operations {
                     "application/json": components["schemas"]["SetupStatus"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     setup: {
@@ -8093,6 +8613,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8101,6 +8622,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8109,6 +8632,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     delete_stage: {
@@ -8129,6 +8653,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8153,6 +8679,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_stage: {
@@ -8179,6 +8707,8 @@ export interface operations {
                     "application/json": components["schemas"]["StageDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8195,6 +8725,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8203,6 +8735,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_tasks: {
@@ -8236,6 +8769,8 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8244,6 +8779,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_task: {
@@ -8267,6 +8803,8 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8275,6 +8813,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8283,6 +8823,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_task: {
@@ -8305,6 +8846,8 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8313,6 +8856,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_task: {
@@ -8339,6 +8884,8 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8363,6 +8910,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8371,6 +8920,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     complete: {
@@ -8397,6 +8947,8 @@ export interface operations {
                     "application/json": components["schemas"]["CompletedTask"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8413,6 +8965,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     task_history: {
@@ -8445,6 +9001,8 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8461,6 +9019,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     reopen: {
@@ -8487,6 +9046,8 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8503,6 +9064,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     subtasks: {
@@ -8528,6 +9093,8 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8536,6 +9103,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     task_timeline: {
@@ -8568,6 +9137,8 @@ export interface operations {
                     "application/json": components["schemas"]["TimelineItem"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8584,6 +9155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     mine: {
@@ -8603,6 +9175,8 @@ export interface operations {
                     "application/json": components["schemas"]["MyTasks"];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_users: {
@@ -8622,6 +9196,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8630,6 +9205,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_user: {
@@ -8652,6 +9228,8 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8660,6 +9238,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_user: {
@@ -8686,6 +9266,8 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8702,6 +9284,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     deactivate_user: {
@@ -8724,6 +9310,8 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8740,6 +9328,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     reactivate_user: {
@@ -8762,6 +9352,8 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8778,6 +9370,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     list_webhooks: {
@@ -8797,6 +9391,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDto"][];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8805,6 +9400,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     create_webhook: {
@@ -8828,6 +9424,8 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedWebhook"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8836,6 +9434,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8844,6 +9444,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_webhook: {
@@ -8865,6 +9466,8 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8881,6 +9484,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     delete_webhook: {
@@ -8900,6 +9505,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8916,6 +9523,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_webhook: {
@@ -8941,6 +9550,8 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8957,6 +9568,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8965,6 +9578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     deliveries: {
@@ -8989,6 +9603,8 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryDto"][];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9005,6 +9621,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     get_workspace_settings: {
@@ -9024,6 +9642,8 @@ export interface operations {
                     "application/json": components["schemas"]["WorkspaceSettingsDto"];
                 };
             };
+            401: components["responses"]["ErrorUnauthorized"];
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     update_workspace_settings: {
@@ -9047,6 +9667,8 @@ export interface operations {
                     "application/json": components["schemas"]["WorkspaceSettingsDto"];
                 };
             };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9055,6 +9677,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9063,6 +9687,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
     upgrade: {
@@ -9089,6 +9714,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ErrorUnavailable"];
         };
     };
 }

@@ -162,9 +162,10 @@ pub struct HistoryDto {
     pub actor_id: Option<Uuid>,
     pub at: DateTime<Utc>,
     pub field: String,
-    #[schema(value_type = Object)]
+    /// The value before the change: any JSON (null, a string, a number, an id
+    /// list, an object), as the field holds it.
     pub old: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// The value after the change, in the same form.
     pub new: serde_json::Value,
 }
 

@@ -40,7 +40,7 @@ use crate::state::AppState;
 
 /// The API routes and the OpenAPI document describing them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let routes = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .routes(routes!(setup::status, setup::setup))
@@ -147,6 +147,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(push::subscribe, push::list))
         .routes(routes!(push::unsubscribe))
         .routes(routes!(push::get_settings, push::put_settings))
-        .routes(routes!(push::mute))
-        .split_for_parts()
+        .routes(routes!(push::mute));
+    let (router, mut doc) = routes.split_for_parts();
+    utoipa::Modify::modify(&openapi::CommonErrors, &mut doc);
+    (router, doc)
 }

@@ -45,3 +45,83 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+/// The answers any operation can give besides its own, stated once rather than
+/// on every handler (so the document cannot forget one): a bad path or query
+/// parameter (400, 422), a body that is not JSON (400), of the wrong type (415),
+/// too big (413) or of the wrong shape (422), a missing or expired token (401),
+/// and a database that is briefly unreachable (503, retry after `Retry-After`).
+/// Applied to the finished document (`http::api`), after the routes added their paths.
+pub struct CommonErrors;
+
+/// The statuses added to an operation, by what it takes.
+fn common_statuses(
+    has_params: bool,
+    has_body: bool,
+    secured: bool,
+    uses_db: bool,
+) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if has_params || has_body {
+        out.push(("400", "ErrorBadRequest"));
+        out.push(("422", "ErrorInvalid"));
+    }
+    if has_body {
+        out.push(("413", "ErrorTooLarge"));
+        out.push(("415", "ErrorMediaType"));
+    }
+    if secured {
+        out.push(("401", "ErrorUnauthorized"));
+    }
+    if uses_db {
+        out.push(("503", "ErrorUnavailable"));
+    }
+    out
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let body =
+            || ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody")))).build();
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, description) in [
+            ("ErrorBadRequest", "Malformed request: a body that is not JSON, or a path parameter of the wrong form"),
+            ("ErrorInvalid", "Well-formed but invalid input; `field` names the offending field or parameter"),
+            ("ErrorTooLarge", "The body is larger than the server accepts"),
+            ("ErrorMediaType", "The body's content type is not the one this operation takes"),
+            ("ErrorUnauthorized", "No token, or an expired or revoked one"),
+            ("ErrorUnavailable", "The database is briefly unreachable: retry after `Retry-After` seconds (sends with the same `client_msg_id`)"),
+        ] {
+            components
+                .responses
+                .insert(name.to_owned(), RefOr::T(ResponseBuilder::new().description(description).content("application/json", body()).build()));
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let uses_db = path != "/health";
+            let shared_params = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let has_params = shared_params || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let statuses = common_statuses(has_params, op.request_body.is_some(), secured, uses_db);
+                for (status, response) in statuses {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                        RefOr::Ref(Ref::new(format!("#/components/responses/{response}")))
+                    });
+                }
+            }
+        }
+    }
+}
