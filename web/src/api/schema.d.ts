@@ -3457,6 +3457,15 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
+        /** @description Not allowed for this user's role, this record, or this bot token's scopes */
+        ErrorForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
         /** @description Well-formed but invalid input; `field` names the offending field or parameter */
         ErrorInvalid: {
             headers: {
@@ -3522,13 +3531,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file's bytes, with its sniffed Content-Type */
+            /** @description The file's bytes with the type sniffed from them at upload (`image/png`, `application/pdf`, … or `application/octet-stream`); images inline, the rest as a download */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": components["schemas"]["FileBytes"];
+                    "*/*": components["schemas"]["FileBytes"];
                 };
             };
             /** @description Not modified (If-None-Match) */
@@ -3547,6 +3556,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3634,6 +3644,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -3660,6 +3671,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -3985,6 +3997,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -4054,6 +4067,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4552,6 +4566,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The `client_msg_id` was used in another chat, or the chat is archived */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             413: components["responses"]["ErrorTooLarge"];
             415: components["responses"]["ErrorMediaType"];
             422: {
@@ -4763,6 +4786,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             413: components["responses"]["ErrorTooLarge"];
             415: components["responses"]["ErrorMediaType"];
             422: {
@@ -4861,6 +4885,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -4886,6 +4911,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4930,6 +4956,14 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6101,6 +6135,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6290,6 +6325,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6367,6 +6403,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6508,6 +6545,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6562,6 +6600,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6607,6 +6646,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6662,6 +6702,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6716,6 +6757,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7295,6 +7337,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -7321,6 +7364,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             413: components["responses"]["ErrorTooLarge"];
             415: components["responses"]["ErrorMediaType"];
             422: {
@@ -7352,6 +7396,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -7378,6 +7423,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             413: components["responses"]["ErrorTooLarge"];
             415: components["responses"]["ErrorMediaType"];
             422: {
@@ -7451,6 +7497,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -7474,6 +7521,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7603,6 +7651,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7717,6 +7766,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7758,6 +7808,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7792,6 +7843,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7832,6 +7884,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7862,6 +7915,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -7931,6 +7985,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8018,6 +8073,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8359,6 +8415,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -8387,6 +8444,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -8408,6 +8466,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -8442,6 +8501,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             413: components["responses"]["ErrorTooLarge"];
             415: components["responses"]["ErrorMediaType"];
             422: {
@@ -8475,6 +8535,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8561,6 +8622,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["ErrorForbidden"];
             422: components["responses"]["ErrorInvalid"];
             503: {
                 headers: {
@@ -8771,6 +8833,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8848,6 +8911,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8949,6 +9013,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9003,6 +9068,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9048,6 +9114,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9095,6 +9162,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9139,6 +9207,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9176,6 +9245,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -9230,6 +9300,7 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9643,6 +9714,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["ErrorUnauthorized"];
+            403: components["responses"]["ErrorForbidden"];
             503: components["responses"]["ErrorUnavailable"];
         };
     };

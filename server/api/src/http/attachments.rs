@@ -129,8 +129,8 @@ fn too_large(max: u64) -> ApiError {
 /// access check, so revoking access works at once).
 #[utoipa::path(get, path = "/attachments/{id}", tag = "attachments", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file's bytes, with its sniffed Content-Type",
-               content_type = "application/octet-stream", body = FileBytes),
+    responses((status = 200, description = "The file's bytes with the type sniffed from them at upload (`image/png`, `application/pdf`, … or `application/octet-stream`); images inline, the rest as a download",
+               content_type = "*/*", body = FileBytes),
               (status = 304, description = "Not modified (If-None-Match)"),
               (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn download(

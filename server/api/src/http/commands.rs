@@ -83,8 +83,8 @@ pub struct Completions {
 /// Suggestions for a partially typed command line: commands, people, stages,
 /// pipelines, deals and priorities that fit, ranked.
 #[utoipa::path(get, path = "/commands/complete", tag = "commands", security(("bearer" = [])), params(CompleteQuery),
-    responses((status = 200, body = Completions), (status = 404, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Completions), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn complete_line(
     State(state): State<AppState>,
     auth: AuthUser,

@@ -121,6 +121,7 @@ async fn with_reactions(
     request_body = SendMessage, params(("id" = Uuid, Path, description = "Chat id")),
     responses((status = 201, body = MessageDto), (status = 200, body = crate::http::commands::SendOutcome),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "The `client_msg_id` was used in another chat, or the chat is archived", body = crate::error::ErrorBody),
               (status = 422, body = crate::commands::reply::CommandErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,

@@ -49,8 +49,9 @@ impl Modify for BearerAuth {
 /// The answers any operation can give besides its own, stated once rather than
 /// on every handler (so the document cannot forget one): a bad path or query
 /// parameter (400, 422), a body that is not JSON (400), of the wrong type (415),
-/// too big (413) or of the wrong shape (422), a missing or expired token (401),
-/// and a database that is briefly unreachable (503, retry after `Retry-After`).
+/// too big (413) or of the wrong shape (422), a missing or expired token (401), a
+/// caller without the right (403), and a database that is briefly unreachable
+/// (503, retry after `Retry-After`).
 /// Applied to the finished document (`http::api`), after the routes added their paths.
 pub struct CommonErrors;
 
@@ -72,6 +73,9 @@ fn common_statuses(
     }
     if secured {
         out.push(("401", "ErrorUnauthorized"));
+        // Every signed-in route can refuse someone: a guest, a member without the
+        // right, a bot token whose scopes or route allow-list leave it out.
+        out.push(("403", "ErrorForbidden"));
     }
     if uses_db {
         out.push(("503", "ErrorUnavailable"));
@@ -91,6 +95,7 @@ impl Modify for CommonErrors {
             ("ErrorTooLarge", "The body is larger than the server accepts"),
             ("ErrorMediaType", "The body's content type is not the one this operation takes"),
             ("ErrorUnauthorized", "No token, or an expired or revoked one"),
+            ("ErrorForbidden", "Not allowed for this user's role, this record, or this bot token's scopes"),
             ("ErrorUnavailable", "The database is briefly unreachable: retry after `Retry-After` seconds (sends with the same `client_msg_id`)"),
         ] {
             components
