@@ -12,6 +12,8 @@ export interface AppCtx {
   cache: ReadCache;
   session: Session;
   users: Map<string, User>;
+  /** Ids seen in messages or lists: any this client does not know reload the directory. */
+  learnUsers: (ids: Iterable<string | null | undefined>) => void;
 }
 
 export const Ctx = createContext<AppCtx | null>(null);
