@@ -529,6 +529,16 @@ try {
     const qualification = stages.find((x) => x.name === 'Квалификация');
     // Board first, then the card by its link, then back by the card's link: one page, as a user goes.
     await A.goto(`${base}/board/${ids.pipeline}`);
+    // While A is away from the board (on a card), B moves B's deal, whose chat
+    // A is not in: the board A comes back to shows it (it is not watched meanwhile).
+    await A.locator(`.deal-card[data-deal-id="${ids.deal}"] a`).click();
+    await A.locator('select[aria-label="Этап"]').waitFor();
+    const board = await api(base, ownerToken, 'GET', `/pipelines/${ids.pipeline}/board`);
+    const other = board.columns.flatMap((c) => c.deals).find((d) => d.title === 'Quick lead');
+    const tokenB = (await B.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).accessToken;
+    await api(base, tokenB, 'POST', `/deals/${other.id}/move`, { version: other.version, stage_id: qualification.id });
+    await A.locator('.page-head a').first().click();
+    await A.locator(`[data-stage-id="${qualification.id}"] .deal-card[data-deal-id="${other.id}"]`).waitFor({ timeout: 10_000 });
     await A.locator(`.deal-card[data-deal-id="${ids.deal}"] a`).click();
     const stage = A.locator('select[aria-label="Этап"]');
     await stage.waitFor();
