@@ -130,6 +130,29 @@ async function until(f, what, timeout = 10_000) {
   throw new Error(`timed out waiting for ${what} (last: ${last?.message ?? JSON.stringify(last)})`);
 }
 
+/**
+ * Clicks the shown notification with `tag` the way the browser would: the
+ * worker's own `notificationclick` listener runs on a NotificationEvent
+ * dispatched inside the registered service worker (headless Chromium cannot
+ * click a notification). The listener's waitUntil refuses an event it did not
+ * get from the browser, after the listener's work has started.
+ */
+async function clickNotification(ctx, page, tag) {
+  const worker = await until(async () => {
+    const w = ctx.serviceWorkers().find((x) => x.url().endsWith('/m/sw.js'));
+    // An idle worker may have been stopped: a request from the page starts it again.
+    if (!w) await page.evaluate(() => fetch('/m/manifest.webmanifest').then(() => undefined));
+    return w;
+  }, 'the service worker');
+  const outcome = await worker.evaluate(async (t) => {
+    const [n] = await self.registration.getNotifications({ tag: t });
+    if (!n) return 'no notification';
+    self.dispatchEvent(new NotificationEvent('notificationclick', { notification: n }));
+    return 'clicked';
+  }, tag);
+  assert(outcome === 'clicked', `notification ${tag}: ${outcome}`);
+}
+
 const axeFindings = [];
 async function check(page, screen) {
   await page.screenshot({ path: join(artifacts, `${screen}.png`), fullPage: false });
@@ -322,6 +345,54 @@ try {
     await B.locator('.msg', { hasText: 'Hi from the iPhone' }).locator('.reaction', { hasText: '👍 1' }).waitFor({ timeout: 10_000 });
   });
 
+  await step('mentions read as @Name in phone messages and in chat-list previews (iPhone in English, Pixel in Russian)', async () => {
+    await api(base, ownerToken, 'POST', `/chats/${ids.general}/messages`, { body: `Bob, глянь <@${ids.member}>`, client_msg_id: 'mention-1' });
+    const atB = B.locator('.msg', { hasText: 'Bob, глянь' });
+    await atB.locator('.msg-body .mention.mention-me', { hasText: '@Bob Smith' }).waitFor({ timeout: 10_000 });
+    assert((await atB.locator('.msg-body').innerText()).trim() === 'Bob, глянь @Bob Smith', 'B reads the name, not the id');
+    await A.locator('.msg', { hasText: 'Bob, глянь' }).locator('.mention:not(.mention-me)', { hasText: '@Bob Smith' }).waitFor({ timeout: 10_000 });
+    await A.getByRole('button', { name: 'Назад' }).click();
+    await A.getByRole('heading', { name: 'Чаты' }).waitFor();
+    await api(base, memberToken, 'POST', `/chats/${ids.general}/messages`, { body: `Готово, <@${ids.owner}>`, client_msg_id: 'mention-2' });
+    const preview = A.locator('.row', { hasText: 'общий' }).locator('.row-sub');
+    await preview.filter({ hasText: 'Готово, @Анна Петрова' }).waitFor({ timeout: 10_000 });
+    await check(A, 'm14-mention-preview-pixel7');
+    await B.locator('.msg', { hasText: 'Готово,' }).locator('.mention:not(.mention-me)', { hasText: '@Анна Петрова' }).waitFor({ timeout: 10_000 });
+    await A.locator('.row', { hasText: 'общий' }).click();
+    await A.locator('.msg', { hasText: 'Готово,' }).locator('.mention.mention-me', { hasText: '@Анна Петрова' }).waitFor();
+    await check(B, 'm15-mention-iphone14');
+  });
+
+  await step('a teammate who joins later is named on open phones, not "…"', async () => {
+    await A.locator('.msg', { hasText: 'Готово,' }).waitFor();
+    const inv = await api(base, ownerToken, 'POST', '/invites', { role: 'member' });
+    const vera = await api(base, null, 'POST', '/invites/accept', { token: inv.token, name: 'Вера Новикова', email: 'vera@example.com', password: 'vera long password', language: 'ru' });
+    await api(base, ownerToken, 'POST', `/chats/${ids.general}/members`, { user_id: vera.user.id });
+    await api(base, vera.access_token, 'POST', `/chats/${ids.general}/messages`, { body: 'Всем привет, я новенькая', client_msg_id: 'vera-1' });
+    for (const page of [A, B]) {
+      await page.locator('.msg', { hasText: 'Всем привет, я новенькая' }).locator('.msg-author', { hasText: 'Вера Новикова' }).waitFor({ timeout: 10_000 });
+    }
+  });
+
+  await step('the service worker\'s notificationclick handler opens the chat the notification names', async () => {
+    await ctxB.grantPermissions(['notifications'], { origin: base });
+    await B.getByRole('button', { name: 'Tasks' }).click();
+    await B.getByRole('heading', { name: 'Tasks' }).waitFor();
+    const tag = 'e2e-click';
+    await B.evaluate(
+      async ({ tag, url }) => (await navigator.serviceWorker.ready).showNotification('общий', { body: 'Готово', tag, data: { url } }),
+      { tag, url: `/m/chats/${ids.general}` },
+    );
+    await clickNotification(ctxB, B, tag);
+    await B.waitForURL(`${base}/m/chats/${ids.general}`, { timeout: 10_000 });
+    await B.getByRole('heading', { name: 'общий' }).waitFor();
+    // The handler closes what was clicked.
+    await until(
+      async () => (await B.evaluate(async (t) => (await (await navigator.serviceWorker.ready).getNotifications({ tag: t })).length, tag)) === 0,
+      'the clicked notification closed',
+    );
+  });
+
   await step('slash-command autocomplete in the composer', async () => {
     const box = A.getByRole('combobox', { name: 'Сообщение' });
     await box.fill('/');
@@ -492,7 +563,7 @@ try {
       return titles.length > 0 && titles;
     }, 'the notification');
     assert(shown.length === 1, `one notification: ${shown}`);
-    await B.evaluate(async (tag) => (await navigator.serviceWorker.ready).active.postMessage({ type: 'notificationclick', tag }), payload.tag);
+    await clickNotification(ctxB, B, payload.tag);
     await B.waitForURL(`${base}${payload.url}`, { timeout: 10_000 });
     await B.locator('.msg-body', { hasText: 'Срочно: счёт' }).waitFor();
     await cdp.detach();

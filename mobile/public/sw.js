@@ -159,22 +159,9 @@ sw.addEventListener('notificationclick', (event) => {
   event.waitUntil(openUrl(url));
 });
 
-// The page may ask for the badge to be cleared once everything is read. A
-// "notificationclick" message acts like a click on the shown notification with
-// that tag: headless browsers (the e2e test) cannot click notifications.
+// The page may ask for the badge to be cleared once everything is read.
 sw.addEventListener('message', (event) => {
   const data = event.data ?? {};
-  if (data.type === 'notificationclick' && typeof data.tag === 'string') {
-    event.waitUntil(
-      sw.registration.getNotifications({ tag: data.tag }).then(async (list) => {
-        const n = list[0];
-        if (!n) return;
-        n.close();
-        await openUrl(n.data?.url ?? ROOT);
-      }),
-    );
-    return;
-  }
   if (data.type === 'badge') {
     const nav = /** @type {{ setAppBadge?: (n?: number) => Promise<void>, clearAppBadge?: () => Promise<void> }} */ (
       /** @type {unknown} */ (sw.navigator)

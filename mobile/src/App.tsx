@@ -1,7 +1,7 @@
 // The phone app: sign-in, then a shell with the screens and a bottom tab bar.
 // Starts the realtime connection and the outbox, and keeps the push
 // subscription fresh on every start.
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import {
   ApiError,
   createApiClient,
@@ -158,29 +158,58 @@ function Signed({ session, db, setLang }: { session: Session; db: Db; setLang: (
     };
   }, [outbox]);
 
-  useEffect(() => {
-    let live = true;
-    const key = 'users';
-    void cache.get<User[]>(key).then((cached) => {
-      if (live && cached) setUsers((u) => (u.size ? u : new Map(cached.map((x) => [x.id, x]))));
-    });
+  const loadUsers = useCallback(() => {
     unwrap(api.http.GET('/users')).then(
       (list) => {
-        if (!live) return;
         setUsers(new Map(list.map((x) => [x.id, x])));
-        void cache.set(key, list);
+        void cache.set('users', list);
       },
       () => {},
     );
+  }, [cache]);
+  useEffect(() => {
+    let live = true;
+    void cache.get<User[]>('users').then((cached) => {
+      if (live && cached) setUsers((u) => (u.size ? u : new Map(cached.map((x) => [x.id, x]))));
+    });
+    loadUsers();
     void refreshPushSubscription(api).catch(() => {});
     return () => {
       live = false;
     };
-  }, [cache]);
+  }, [cache, loadUsers]);
+
+  // A teammate who joined after the directory loaded is named, not "…", once
+  // seen: the directory reloads (each unknown id is asked about once).
+  const usersRef = useRef(users);
+  usersRef.current = users;
+  const asked = useRef(new Set<string>());
+  const learnUsers = useCallback(
+    (ids: Iterable<string | null | undefined>) => {
+      if (usersRef.current.size === 0) return; // the first load is still to come
+      const missing = [...ids].filter((id): id is string => !!id && !usersRef.current.has(id) && !asked.current.has(id));
+      if (!missing.length) return;
+      missing.forEach((id) => asked.current.add(id));
+      loadUsers();
+    },
+    [loadUsers],
+  );
+  useEffect(
+    () =>
+      rt.on('event', (e) => {
+        const c = e.change;
+        if (c.type === 'message_created') learnUsers([c.message.author_id, ...c.message.mentions]);
+        else if (c.type === 'member_added') learnUsers([c.user_id]);
+      }),
+    [learnUsers],
+  );
 
   useEffect(() => rt.on('signedOut', () => store.save(null)), []);
 
-  const ctx: AppCtx = useMemo(() => ({ api, rt, outbox, cache, session, users }), [outbox, cache, session, users]);
+  const ctx: AppCtx = useMemo(
+    () => ({ api, rt, outbox, cache, session, users, learnUsers }),
+    [outbox, cache, session, users, learnUsers],
+  );
   return (
     <Ctx.Provider value={ctx}>
       <Shell setLang={setLang} />

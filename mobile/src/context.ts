@@ -1,6 +1,6 @@
 // What every screen needs: the API and realtime clients, the outbox, the read
 // cache, the signed-in user, and whether the network is there.
-import { createContext, useContext, useEffect, useState, useSyncExternalStore } from 'react';
+import { createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import { ApiError, type ApiClient, type RealtimeClient, type Session, type User } from '@api';
 import type { ReadCache } from './db';
 import type { Outbox, OutboxItem } from './outbox';
@@ -12,6 +12,8 @@ export interface AppCtx {
   cache: ReadCache;
   session: Session;
   users: Map<string, User>;
+  /** Ids seen in messages or lists: any this client does not know reload the directory. */
+  learnUsers: (ids: Iterable<string | null | undefined>) => void;
 }
 
 export const Ctx = createContext<AppCtx | null>(null);
@@ -68,6 +70,9 @@ export function useCached<T>(key: string | null, fetcher: () => Promise<T>): Loa
     { key, data: undefined, stale: true, error: null },
   );
   const [tick, setTick] = useState(0);
+  // Stable: screens subscribe to live events with it, and a new function each
+  // render would unsubscribe them (dropping a reload they had scheduled).
+  const reload = useCallback(() => setTick((t) => t + 1), []);
   useEffect(() => {
     if (!key) return;
     let live = true;
@@ -96,7 +101,7 @@ export function useCached<T>(key: string | null, fetcher: () => Promise<T>): Loa
     data: state.key === key ? state.data : undefined,
     stale: state.stale,
     error: state.key === key ? state.error : null,
-    reload: () => setTick((t) => t + 1),
+    reload,
     set: (f) =>
       setState((s) => {
         const data = f(s.data);

@@ -8,7 +8,8 @@
 //   CHROMIUM_PATH  browser (default /usr/bin/chromium)
 //   ARTEL_E2E_URL  test a server already running there instead (needs a fresh one)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -98,6 +99,28 @@ async function step(name, f) {
   }
 }
 
+/** Polls `f` until it returns something truthy (or throws the last reason after `timeout`). */
+async function until(f, what, timeout = 10_000) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await f();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last?.message ?? JSON.stringify(last)})`);
+}
+
+/** The page's socket is authenticated (typing and read marks are sent only then). */
+const socketReady = (page) => page.locator('.shell[data-connection=open]').waitFor({ timeout: 15_000 });
+
+/** HH:MM as Intl shows `iso` in `locale` and `timeZone` (what the client should show). */
+const clock = (iso, locale, timeZone) => new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso));
+
 function assert(cond, msg) {
   if (!cond) throw new Error(`assertion failed: ${msg}`);
 }
@@ -140,7 +163,8 @@ try {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   const ctxA = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/Moscow' });
-  const ctxB = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  // B lives in London: accepting the invitation there makes London B's zone.
+  const ctxB = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/London' });
   const ctxG = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
   const A = await ctxA.newPage();
   const B = await ctxB.newPage();
@@ -259,6 +283,120 @@ try {
     await A.locator('.msg-body', { hasText: 'Сообщение удалено' }).waitFor({ timeout: 10_000 });
     await B.locator('.msg-body', { hasText: 'Message deleted' }).waitFor({ timeout: 10_000 });
     assert((await B.locator('.msg-body', { hasText: 'исправлено' }).count()) === 0, 'the deleted text is gone on the other side');
+  });
+
+  await step('typing: each side sees the other typing ("печатает…" / "is typing…")', async () => {
+    await A.goto(`${base}/chats/${ids.general}`);
+    await B.goto(`${base}/chats/${ids.general}`);
+    await Promise.all([socketReady(A), socketReady(B)]);
+    const boxA = A.getByRole('textbox', { name: /Сообщение в/ });
+    const boxB = B.getByRole('textbox', { name: /Message/ });
+    await boxA.pressSequentially('пишу ответ');
+    await B.locator('.typing').filter({ hasText: 'Анна Петрова is typing…' }).waitFor({ timeout: 10_000 });
+    await boxB.pressSequentially('writing back');
+    await A.locator('.typing').filter({ hasText: 'Bob Smith печатает…' }).waitFor({ timeout: 10_000 });
+    await check(A, '17-typing');
+    // Sending ends the notice on the other side at once.
+    await boxA.press('Enter');
+    await B.locator('.msg-body', { hasText: 'пишу ответ' }).waitFor({ timeout: 10_000 });
+    await B.locator('.typing').filter({ hasText: 'is typing' }).waitFor({ state: 'detached', timeout: 3_000 });
+    await boxB.fill('');
+  });
+
+  await step('mentions: B sees A\'s mention of B as a highlighted "@Bob Smith" and A sees B\'s as "@Анна Петрова", never an id', async () => {
+    const boxA = A.getByRole('textbox', { name: /Сообщение в/ });
+    await boxA.pressSequentially('Посмотри, @Bo');
+    await A.getByRole('listbox', { name: '@' }).getByRole('option', { name: '@Bob Smith' }).waitFor();
+    await boxA.press('Enter'); // takes the person
+    await A.waitForFunction(() => document.activeElement?.value === 'Посмотри, @Bob Smith ');
+    await boxA.pressSequentially('пожалуйста');
+    await boxA.press('Enter');
+    const atB = B.locator('article.msg', { hasText: 'пожалуйста' });
+    await atB.locator('.msg-body .mention.mention-me', { hasText: '@Bob Smith' }).waitFor({ timeout: 10_000 });
+    const shown = await atB.locator('.msg-body').innerText();
+    assert(shown.trim() === 'Посмотри, @Bob Smith пожалуйста', `B reads the names, not ids: ${JSON.stringify(shown)}`);
+    // The author's own copy names B too (highlighted, but not as the author's own mention).
+    await A.locator('article.msg[data-seq]', { hasText: 'пожалуйста' }).locator('.mention:not(.mention-me)', { hasText: '@Bob Smith' }).waitFor();
+    const boxB = B.getByRole('textbox', { name: /Message/ });
+    await boxB.pressSequentially('Sure @Ан');
+    await B.getByRole('listbox', { name: '@' }).getByRole('option', { name: '@Анна Петрова' }).waitFor();
+    await boxB.press('Enter');
+    await boxB.pressSequentially('will do');
+    await boxB.press('Enter');
+    const atA = A.locator('article.msg', { hasText: 'will do' });
+    await atA.locator('.msg-body .mention.mention-me', { hasText: '@Анна Петрова' }).waitFor({ timeout: 10_000 });
+    assert((await atA.locator('.msg-body').innerText()).trim() === 'Sure @Анна Петрова will do', 'A reads her name');
+    await check(B, '18-mentions');
+  });
+
+  await step('read-by: the author sees who has read the message (and it follows the reader live)', async () => {
+    await B.locator(`a[data-chat-id="${ids.guests}"]`).click();
+    await B.getByRole('textbox', { name: /Message partners/ }).waitFor();
+    const boxA = A.getByRole('textbox', { name: /Сообщение в/ });
+    const text = `Кто прочитал? ${Date.now()}`;
+    await boxA.fill(text);
+    await boxA.press('Enter');
+    await A.locator('article.msg[data-seq]', { hasText: text }).waitFor();
+    const readBy = A.getByTestId('read-by');
+    // B has not opened it yet: B is not among the readers of this one.
+    assert((await readBy.filter({ hasText: 'Bob Smith' }).count()) === 0, 'not read by B before B opens the chat');
+    await B.locator(`a[data-chat-id="${ids.general}"]`).click();
+    await B.locator('.msg-body', { hasText: text }).waitFor();
+    await readBy.filter({ hasText: 'Прочитали: Bob Smith' }).waitFor({ timeout: 10_000 });
+    // And the other way round, in English: A has the chat open, so B's reply is read at once.
+    const boxB = B.getByRole('textbox', { name: /Message/ });
+    await boxB.fill('Read it');
+    await boxB.press('Enter');
+    await B.getByTestId('read-by').filter({ hasText: 'Seen by Анна Петрова' }).waitFor({ timeout: 10_000 });
+  });
+
+  await step('uploads: B downloads the file A attached, byte for byte', async () => {
+    const bytes = randomBytes(50_000);
+    bytes[0] = 0xff; // not valid UTF-8: a text round trip would change it
+    await A.locator('input[type=file]').setInputFiles({ name: 'смета.bin', mimeType: 'application/octet-stream', buffer: bytes });
+    await A.locator('.file-chip', { hasText: 'смета.bin' }).waitFor({ timeout: 10_000 });
+    const boxA = A.getByRole('textbox', { name: /Сообщение в/ });
+    await boxA.fill('Смета во вложении');
+    await boxA.press('Enter');
+    const chip = B.locator('article.msg', { hasText: 'Смета во вложении' }).locator('button.file-chip', { hasText: 'смета.bin' });
+    await chip.waitFor({ timeout: 10_000 });
+    const [download] = await Promise.all([B.waitForEvent('download', { timeout: 10_000 }), chip.click()]);
+    assert(download.suggestedFilename() === 'смета.bin', `file name ${download.suggestedFilename()}`);
+    const got = readFileSync(await download.path());
+    assert(got.length === bytes.length && got.equals(bytes), `same bytes (${got.length} of ${bytes.length})`);
+  });
+
+  await step('time zones: a message shows Moscow time to A and London time to B', async () => {
+    const sessionB = await B.evaluate(() => JSON.parse(localStorage.getItem('artel.session')));
+    assert(sessionB.user.time_zone === 'Europe/London', `B's zone comes from B's browser: ${sessionB.user.time_zone}`);
+    const body = `Сверим часы ${Date.now()}`;
+    const sent = await api(base, ownerToken, 'POST', `/chats/${ids.general}/messages`, { body });
+    const moscow = clock(sent.created_at, 'ru-RU', 'Europe/Moscow');
+    const london = clock(sent.created_at, 'en-GB', 'Europe/London');
+    assert(moscow !== london, `the zones differ (${moscow} / ${london})`);
+    await A.locator(`article.msg[aria-label="Анна Петрова, ${moscow}"]`, { hasText: body }).waitFor({ timeout: 10_000 });
+    await B.locator(`article.msg[aria-label="Анна Петрова, ${london}"]`, { hasText: body }).waitFor({ timeout: 10_000 });
+  });
+
+  await step('a teammate who joins later is named on open pages and found by Ctrl+K without a reload', async () => {
+    await Promise.all([socketReady(A), socketReady(B)]);
+    const inv = await api(base, ownerToken, 'POST', '/invites', { role: 'member' });
+    const vera = await api(base, null, 'POST', '/invites/accept', { token: inv.token, name: 'Вера Новикова', email: 'vera@example.com', password: 'vera long password', language: 'ru' });
+    await api(base, ownerToken, 'POST', `/chats/${ids.general}/members`, { user_id: vera.user.id });
+    await api(base, vera.access_token, 'POST', `/chats/${ids.general}/messages`, { body: 'Всем привет, я новенькая' });
+    for (const page of [A, B]) {
+      await page.locator('article.msg', { hasText: 'Всем привет, я новенькая' }).locator('.msg-head strong', { hasText: 'Вера Новикова' }).waitFor({ timeout: 10_000 });
+    }
+    // Someone who joined and said nothing yet: Ctrl+K still finds them.
+    const inv2 = await api(base, ownerToken, 'POST', '/invites', { role: 'member' });
+    await api(base, null, 'POST', '/invites/accept', { token: inv2.token, name: 'Oleg Quiet', email: 'oleg@example.com', password: 'oleg long password', language: 'en' });
+    for (const page of [A, B]) {
+      await page.keyboard.press('Control+k');
+      await page.getByRole('combobox').fill('Oleg');
+      await page.getByRole('option', { name: /Oleg Quiet/ }).waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Escape');
+      await page.getByRole('combobox').waitFor({ state: 'detached' });
+    }
   });
 
   await step('slash-commands: suggestions while typing, keyboard picks, inline result and error for the issuer only', async () => {
@@ -392,6 +530,102 @@ try {
     await check(A, '08-deal');
   });
 
+  await step('chat commands on a deal card update the issuer\'s card, history, tasks and board at once (Russian)', async () => {
+    const p = (await api(base, ownerToken, 'GET', '/pipelines')).find((x) => x.id === ids.pipeline);
+    const stages = [...p.stages].sort((a, b) => a.position - b.position);
+    const talks = stages.find((x) => x.name === 'Переговоры');
+    const qualification = stages.find((x) => x.name === 'Квалификация');
+    // Board first, then the card by its link, then back by the card's link: one page, as a user goes.
+    await A.goto(`${base}/board/${ids.pipeline}`);
+    // While A is away from the board (on a card), B moves B's deal, whose chat
+    // A is not in: the board A comes back to shows it (it is not watched meanwhile).
+    await A.locator(`.deal-card[data-deal-id="${ids.deal}"] a`).click();
+    await A.locator('select[aria-label="Этап"]').waitFor();
+    const board = await api(base, ownerToken, 'GET', `/pipelines/${ids.pipeline}/board`);
+    const other = board.columns.flatMap((c) => c.deals).find((d) => d.title === 'Quick lead');
+    const tokenB = (await B.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).accessToken;
+    await api(base, tokenB, 'POST', `/deals/${other.id}/move`, { version: other.version, stage_id: qualification.id });
+    await A.locator('.page-head a').first().click();
+    await A.locator(`[data-stage-id="${qualification.id}"] .deal-card[data-deal-id="${other.id}"]`).waitFor({ timeout: 10_000 });
+    await A.locator(`.deal-card[data-deal-id="${ids.deal}"] a`).click();
+    const stage = A.locator('select[aria-label="Этап"]');
+    await stage.waitFor();
+    assert((await stage.inputValue()) === ids.dealStage, 'the card starts at the dragged-to stage');
+    await socketReady(A);
+    const box = A.getByRole('textbox', { name: /Сообщение в/ });
+    await box.fill('/этап Переговоры');
+    await box.press('Escape');
+    await box.press('Enter');
+    await A.getByTestId('command-outcome').filter({ hasText: 'Переговоры' }).waitFor({ timeout: 10_000 });
+    await A.waitForFunction((id) => document.querySelector('select[aria-label="Этап"]')?.value === id, talks.id, { timeout: 10_000 });
+    await A.locator('.timeline li', { hasText: 'Переговоры' }).waitFor({ timeout: 10_000 });
+    await box.fill('/задача Подготовить договор');
+    await box.press('Escape');
+    await box.press('Enter');
+    await A.getByTestId('command-outcome').filter({ hasText: 'Подготовить договор' }).waitFor({ timeout: 10_000 });
+    await A.locator('.record-info .task-title', { hasText: 'Подготовить договор' }).waitFor({ timeout: 10_000 });
+    await check(A, '19-deal-after-commands');
+    await A.locator('.page-head a').first().click();
+    await A.locator(`[data-stage-id="${talks.id}"] .deal-card[data-deal-id="${ids.deal}"]`).waitFor({ timeout: 10_000 });
+    // The next drag (back to a column in view) goes from the version the command made: no conflict.
+    await drag(A, A.locator(`.deal-card[data-deal-id="${ids.deal}"]`), A.locator(`[data-stage-id="${qualification.id}"] .column-body`));
+    await until(async () => (await api(base, ownerToken, 'GET', `/deals/${ids.deal}`)).stage_id === qualification.id, 'the drag saved after the command');
+    await A.locator(`[data-stage-id="${qualification.id}"] .deal-card[data-deal-id="${ids.deal}"]`).waitFor();
+    ids.dealStage = qualification.id;
+    ids.talks = talks.id;
+  });
+
+  await step('chat commands on a deal card update the issuer\'s card and board at once (English)', async () => {
+    // B's own deal (quick-created above): members talk in the chats of their deals.
+    await B.goto(`${base}/board/${ids.pipeline}`);
+    const card = B.locator('.deal-card', { hasText: 'Quick lead' });
+    const dealId = await card.getAttribute('data-deal-id');
+    const before = await api(base, ownerToken, 'GET', `/deals/${dealId}`);
+    await card.locator('a').click();
+    const stage = B.locator('select[aria-label="Stage"]');
+    await stage.waitFor();
+    await socketReady(B);
+    const box = B.getByRole('textbox', { name: /Message/ });
+    await box.fill('/move Переговоры');
+    await box.press('Escape');
+    await box.press('Enter');
+    await B.getByTestId('command-outcome').filter({ hasText: 'Переговоры' }).waitFor({ timeout: 10_000 });
+    await B.waitForFunction((id) => document.querySelector('select[aria-label="Stage"]')?.value === id, ids.talks, { timeout: 10_000 });
+    await B.locator('.timeline li', { hasText: 'Переговоры' }).waitFor({ timeout: 10_000 });
+    await box.fill('/task Send the draft');
+    await box.press('Escape');
+    await box.press('Enter');
+    await B.locator('.record-info .task-title', { hasText: 'Send the draft' }).waitFor({ timeout: 10_000 });
+    // The colleague's open board follows too.
+    await A.locator(`[data-stage-id="${ids.talks}"] .deal-card[data-deal-id="${dealId}"]`).waitFor({ timeout: 10_000 });
+    await B.locator('.page-head a').first().click();
+    await B.locator(`[data-stage-id="${ids.talks}"] .deal-card[data-deal-id="${dealId}"]`).waitFor({ timeout: 10_000 });
+    // A stage change on the card itself now goes through (no "changed meanwhile").
+    await B.locator(`.deal-card[data-deal-id="${dealId}"] a`).click();
+    await B.locator('select[aria-label="Stage"]').selectOption(before.stage_id);
+    await until(async () => (await api(base, ownerToken, 'GET', `/deals/${dealId}`)).stage_id === before.stage_id, 'the stage change saved');
+  });
+
+  await step('a task due time shows in each reader\'s zone on the deal card (Moscow for A, London for B)', async () => {
+    const dueAt = '2030-06-15T09:30:00Z';
+    const task = await api(base, ownerToken, 'POST', '/tasks', { title: 'Созвон с Лондоном', entity_kind: 'deal', entity_id: ids.deal, due_at: dueAt, reminders: [] });
+    const moscow = clock(dueAt, 'ru-RU', 'Europe/Moscow');
+    const london = clock(dueAt, 'en-GB', 'Europe/London');
+    assert(moscow === '12:30' && london === '10:30', `expected times (${moscow} / ${london})`);
+    for (const [page, hm] of [[A, moscow], [B, london]]) {
+      await page.goto(`${base}/deals/${ids.deal}`);
+      const due = page.locator(`.record-info li[data-task-id="${task.id}"] time`);
+      await due.waitFor();
+      const text = await due.innerText();
+      assert(text.includes(hm), `due ${text} shows ${hm}`);
+    }
+    // A's own list stays as the steps below expect it.
+    const mine = await api(base, ownerToken, 'GET', '/tasks/mine');
+    for (const t of [...mine.overdue, ...mine.today, ...mine.upcoming, ...mine.no_due_date]) {
+      if (t.title === 'Подготовить договор' || t.title === 'Созвон с Лондоном') await api(base, ownerToken, 'POST', `/tasks/${t.id}/complete`, { version: t.version });
+    }
+  });
+
   await step('pipeline editor: admins add, rename, reorder and delete stages; a stage with deals cannot be deleted', async () => {
     await B.goto(`${base}/board/${ids.pipeline}`);
     await B.locator('.deal-card').first().waitFor();
@@ -437,7 +671,7 @@ try {
     await A.goto(`${base}/tasks`);
     await A.getByLabel('Что сделать').fill('Позвонить клиенту');
     const today = await A.evaluate(() => new Date().toLocaleDateString('en-CA'));
-    await A.getByLabel('Срок').fill(today);
+    await A.getByLabel('Срок', { exact: true }).fill(today);
     await A.getByRole('button', { name: 'Создать' }).click();
     await A.getByRole('heading', { name: /Сегодня/ }).waitFor();
     await check(A, '09-tasks');

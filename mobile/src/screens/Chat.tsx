@@ -2,7 +2,16 @@
 // the saved copy; live events; my queued messages with their outbox state;
 // reactions; replies in threads; slash-command autocomplete in the composer.
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { applySuggestion, completeCommand, unwrap, type Chat, type CommandSuggestion, type Message } from '@api';
+import {
+  applySuggestion,
+  completeCommand,
+  mentionsToHtml,
+  mentionsToText,
+  unwrap,
+  type Chat,
+  type CommandSuggestion,
+  type Message,
+} from '@api';
 import { useI18n } from '@i18n';
 import { applyEvent, emptyList, mergePage, upsert, type MessageList } from '@state/messages';
 import { useApp, useCached, useOutbox } from '../context';
@@ -14,10 +23,11 @@ import { chatName, Header, OutboxState } from './common';
 const QUICK = ['👍', '❤️', '😂', '🎉', '✅', '👀'];
 
 export function ChatScreen({ chatId, thread }: { chatId: string; thread: string | null }) {
-  const { api, rt, session, users, cache } = useApp();
+  const { api, rt, session, users, cache, learnUsers } = useApp();
   const { t, time } = useI18n();
   const m = useM();
   const me = session.user.id;
+  const nameOf = (id: string) => users.get(id)?.name;
   const chat = useCached<Chat>(`chat:${chatId}`, () =>
     unwrap(api.http.GET('/chats/{id}', { params: { path: { id: chatId } } })),
   );
@@ -75,6 +85,10 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
   }, [outboxItems, thread]);
 
   const committed = list.items.filter((x) => !x.local);
+  // History may name people who joined after the directory loaded.
+  useEffect(() => {
+    learnUsers(list.items.flatMap((x) => [x.author_id, ...x.mentions]));
+  }, [list.items, learnUsers]);
   const byClientId = useMemo(() => new Map(outboxItems.map((i) => [i.id, i])), [outboxItems]);
   const waiting = outboxItems.filter(
     (i) => i.state !== 'sent' && !committed.some((x) => x.client_msg_id === i.id),
@@ -143,7 +157,7 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
               {msg.deleted_at ? (
                 <div className="msg-body muted">{t('chat.deleted')}</div>
               ) : (
-                <div className="msg-body" dangerouslySetInnerHTML={{ __html: msg.html }} />
+                <div className="msg-body" dangerouslySetInnerHTML={{ __html: mentionsToHtml(msg.html, nameOf, me) }} />
               )}
               <div className="msg-actions">
                 {msg.reactions.map((g) => (
@@ -176,7 +190,7 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
             <div className="msg-head">
               <span className="msg-author">{session.user.name}</span> <OutboxState item={i} />
             </div>
-            <div className="msg-body">{i.payload.body}</div>
+            <div className="msg-body">{mentionsToText(i.payload.body, nameOf)}</div>
           </li>
         ))}
       </ol>

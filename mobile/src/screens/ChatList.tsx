@@ -1,6 +1,6 @@
 // The chat list: newest activity first, unread and mention badges, updated live.
 import { useEffect } from 'react';
-import { unwrap, type ChatSummary } from '@api';
+import { mentionsToText, unwrap, type ChatSummary } from '@api';
 import { useI18n } from '@i18n';
 import { useApp, useCached } from '../context';
 import { navigate } from '../router';
@@ -8,7 +8,7 @@ import { useM } from '../strings';
 import { chatName, Header } from './common';
 
 export function ChatList() {
-  const { api, rt, session, users } = useApp();
+  const { api, rt, session, users, learnUsers } = useApp();
   const { t, time } = useI18n();
   const m = useM();
   const chats = useCached<ChatSummary[]>('chats', () => unwrap(api.http.GET('/chats')));
@@ -35,6 +35,9 @@ export function ChatList() {
     void (unreadChats > 0 ? nav.setAppBadge?.(unreadChats) : nav.clearAppBadge?.())?.catch(() => {});
   }, [unreadChats, chats.data, chats.stale]);
   const me = session.user.id;
+  useEffect(() => {
+    learnUsers((chats.data ?? []).flatMap((c) => [c.last_message?.author_id, ...(c.last_message?.mentions ?? [])]));
+  }, [chats.data, learnUsers]);
   const list = (chats.data ?? [])
     .filter((c) => !c.chat.archived_at)
     .sort((a, b) => b.chat.last_activity_at.localeCompare(a.chat.last_activity_at));
@@ -64,7 +67,7 @@ export function ChatList() {
                   </span>
                   {last && (
                     <span className="row-sub">
-                      {last.deleted_at ? t('chat.deleted') : last.body.slice(0, 80)}
+                      {last.deleted_at ? t('chat.deleted') : mentionsToText(last.body, (id) => users.get(id)?.name).slice(0, 80)}
                     </span>
                   )}
                 </span>

@@ -224,8 +224,19 @@ export function createApiClient(options: ApiClientOptions) {
       language?: 'ru' | 'en';
       time_zone?: string;
     }) => signInWith('/setup', body),
-    acceptInvite: (body: { token: string; name: string; email: string; password: string; language?: "ru" | "en" }) =>
-      signInWith('/invites/accept', body),
+    /**
+     * Creates the invited account, in the browser's time zone when given (the
+     * server's default is Moscow): a zone the server does not know is dropped.
+     */
+    async acceptInvite(body: { token: string; name: string; email: string; password: string; language?: 'ru' | 'en'; time_zone?: string }) {
+      try {
+        return await signInWith('/invites/accept', body);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.field === 'time_zone' && body.time_zone)) throw e;
+        const { time_zone: _unknown, ...rest } = body;
+        return signInWith('/invites/accept', rest);
+      }
+    },
     /** Signs this session out on the server (best effort) and forgets it here. */
     async logout() {
       try {

@@ -4,12 +4,16 @@ import { unwrap, type User } from '@api';
 import { api } from './session';
 import { keys } from './live';
 
-export function useUsers() {
+const byId = (list: User[]) => new Map(list.map((u) => [u.id, u]));
+
+/** The workspace's people by id. `fresh`: reload it on mount (Ctrl+K looks for newcomers). */
+export function useUsers(fresh = false) {
   return useQuery({
     queryKey: keys.users,
     queryFn: () => unwrap(api.http.GET('/users')),
-    select: (list: User[]) => new Map(list.map((u) => [u.id, u])),
+    select: byId,
     staleTime: 60_000,
+    ...(fresh ? { refetchOnMount: 'always' as const } : {}),
   });
 }
 

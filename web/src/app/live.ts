@@ -3,7 +3,7 @@
 // short-lived state the server does not store (typing, presence).
 import { useSyncExternalStore } from 'react';
 import type { QueryClient } from '@tanstack/react-query';
-import type { ChatEvent, ChatSummary, Ephemeral, PresenceStatus } from '@api';
+import type { ChatEvent, ChatSummary, EntityRef, Ephemeral, Member, PresenceStatus, User } from '@api';
 import { applyEvent, type MessageList } from '../state/messages';
 import { realtime } from './session';
 
@@ -11,11 +11,42 @@ export const keys = {
   chats: ['chats'] as const,
   users: ['users'] as const,
   messages: (chatId: string) => ['messages', chatId] as const,
+  members: (chatId: string) => ['members', chatId] as const,
   thread: (rootId: string) => ['thread', rootId] as const,
   pipelines: ['pipelines'] as const,
   board: (pipelineId: string) => ['board', pipelineId] as const,
   myTasks: ['tasks', 'mine'] as const,
 };
+
+/**
+ * Record views (deal, contact, company cards, boards, task lists) after a
+ * change made elsewhere than on them, such as a slash-command in a record's
+ * chat: what they hold is stale, and a move from a stale version is refused.
+ * With `entity`, only that record's card (boards and task lists always).
+ */
+export function refreshRecords(qc: QueryClient, entity?: EntityRef | null) {
+  if (entity) void qc.invalidateQueries({ queryKey: [entity.kind, entity.id] });
+  else for (const k of ['deal', 'contact', 'company']) void qc.invalidateQueries({ queryKey: [k] });
+  void qc.invalidateQueries({ queryKey: ['board'] });
+  void qc.invalidateQueries({ queryKey: ['tasks'] });
+  void qc.invalidateQueries({ queryKey: ['task'] });
+}
+
+/** Ids already asked for, so an id the directory does not list is asked about once. */
+const askedUsers = new Set<string>();
+/**
+ * Someone this client does not know yet (a teammate who joined after the
+ * directory loaded) wrote, was mentioned or was added: reload the directory,
+ * so they are named and found by Ctrl+K without a page reload.
+ */
+export function learnUsers(qc: QueryClient, ids: Iterable<string | null | undefined>) {
+  const list = qc.getQueryData<User[]>(keys.users);
+  if (!list) return; // its first load is still to come and will have them
+  const missing = [...ids].filter((id): id is string => !!id && !askedUsers.has(id) && !list.some((u) => u.id === id));
+  if (!missing.length) return;
+  missing.forEach((id) => askedUsers.add(id));
+  void qc.invalidateQueries({ queryKey: keys.users });
+}
 
 /** The chat the user is looking at (its messages count as read). */
 let activeChat: string | null = null;
@@ -110,6 +141,14 @@ function onEvent(qc: QueryClient, e: ChatEvent, me: string | undefined) {
       qc.setQueryData<MessageList>(keys.thread(root), (l) => (l ? applyEvent(l, e, root) : l));
     }
   }
+  if (c.type === 'message_created') learnUsers(qc, [c.message.author_id, ...c.message.mentions]);
+  if (c.type === 'member_added') learnUsers(qc, [c.user_id]);
+  if (c.type === 'message_created' && c.message.kind !== 'user') {
+    // A command or a bot changed the chat's record (stage, task): its card
+    // and the boards show it at once, for everyone in the chat.
+    const entity = qc.getQueryData<ChatSummary[]>(keys.chats)?.find((s) => s.chat.id === e.chat_id)?.chat.entity;
+    if (entity) refreshRecords(qc, entity);
+  }
   if (c.type === 'message_created') {
     // A message ends the author's typing notice.
     if (c.message.author_id && typing.get(e.chat_id)?.delete(c.message.author_id)) bump();
@@ -155,6 +194,10 @@ function onEphemeral(qc: QueryClient, e: Ephemeral, me: string | undefined) {
       setPresence(e.entries);
       break;
     case 'read_up_to':
+      // Who has read how far: the author's "seen by" line.
+      qc.setQueryData<Member[]>(keys.members(e.chat_id), (list) =>
+        list?.map((m) => (m.user_id === e.user_id && e.seq > m.last_read_seq ? { ...m, last_read_seq: e.seq } : m)),
+      );
       if (e.user_id === me) {
         qc.setQueryData<ChatSummary[]>(keys.chats, (list) =>
           list?.map((s) =>

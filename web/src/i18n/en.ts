@@ -74,6 +74,7 @@ export const en: Record<StringKey, string> = {
   'chat.thread': 'Thread',
   'chat.unreadMarker': 'New messages',
   'chat.typing': '{names} is typing…',
+  'chat.readBy': 'Seen by {names}',
   'chat.loadOlder': 'Loading earlier messages…',
   'chat.empty': 'No messages yet. Say hello!',
   'chat.noAccess': 'This chat was not found or is not available to you',

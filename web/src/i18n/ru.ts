@@ -72,6 +72,7 @@ export const ru = {
   'chat.thread': 'Тред',
   'chat.unreadMarker': 'Новые сообщения',
   'chat.typing': '{names} печатает…',
+  'chat.readBy': 'Прочитали: {names}',
   'chat.loadOlder': 'Загрузка предыдущих…',
   'chat.empty': 'Здесь пока нет сообщений. Напишите первым!',
   'chat.noAccess': 'Чат не найден или недоступен',

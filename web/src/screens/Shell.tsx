@@ -122,7 +122,8 @@ export function Shell({ session }: { session: Session }) {
 
   const offline = status === 'reconnecting';
   return (
-    <div className={`shell${menuOpen ? ' menu-open' : ''}`}>
+    // data-connection: what tests (and styles) can wait on, e.g. "open" once the socket is ready.
+    <div className={`shell${menuOpen ? ' menu-open' : ''}`} data-connection={status}>
       <a className="skip-link" href="#main">
         {t.t('app.skip')}
       </a>

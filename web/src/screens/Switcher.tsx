@@ -22,7 +22,7 @@ export function Switcher({ me, onClose }: { me: string; onClose: () => void }) {
   const t = useI18n();
   const qc = useQueryClient();
   const chats = useChats();
-  const users = useUsers();
+  const users = useUsers(true);
   const browse = useQuery({ queryKey: ['browse'], queryFn: () => unwrap(api.http.GET('/chats/browse')) });
   const [q, setQ] = useState('');
   const [sel, setSel] = useState(0);

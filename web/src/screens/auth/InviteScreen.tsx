@@ -27,7 +27,9 @@ export function InviteScreen({ token }: { token: string }) {
     setBusy(true);
     setError(null);
     try {
-      await api.acceptInvite({ token, name: form.name, email: email.trim(), password: form.password, language: lang });
+      // Times are shown in the profile's zone: start it as this browser's.
+      const time_zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      await api.acceptInvite({ token, name: form.name, email: email.trim(), password: form.password, language: lang, time_zone });
       navigate('/', { replace: true });
     } catch (err) {
       setError(errorMessage(err, t));

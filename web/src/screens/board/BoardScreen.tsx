@@ -64,6 +64,9 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
         }),
       ),
     staleTime: Infinity,
+    // Live events keep it fresh only while it is open: a board opened again
+    // (after a deal's card, where a chat command may have moved deals) reloads.
+    refetchOnMount: 'always',
   });
   const board = query.data;
   const setBoard = useCallback((f: (b: Board) => Board | null) => {

@@ -5,7 +5,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { unwrap, type Chat } from '@api';
 import { api } from '../../app/session';
-import { setActiveChat, typingIn, useEphemeral } from '../../app/live';
+import { keys, learnUsers, setActiveChat, typingIn, useEphemeral } from '../../app/live';
 import { useChats, useUsers } from '../../app/data';
 import { chatGlyph, chatName, userName } from '../../app/names';
 import { navigate, pathOf, type Route } from '../../app/router';
@@ -43,6 +43,15 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
   }, [chatId]);
 
   const items = useMemo(() => query.data?.items ?? [], [query.data]);
+  const members = useQuery({
+    queryKey: keys.members(chatId),
+    queryFn: () => unwrap(api.http.GET('/chats/{id}/members', { params: { path: { id: chatId } } })),
+    enabled: Boolean(summary),
+  });
+  // History may name people who joined after the directory loaded.
+  useEffect(() => {
+    if (users.data) learnUsers(qc, items.flatMap((m) => [m.author_id, ...m.mentions]));
+  }, [items, users.data, qc]);
   const lastSeq = items.reduce((n, m) => (m.local ? n : Math.max(n, m.seq)), 0);
   useEffect(() => {
     if (lastSeq > 0 && summary) markRead(qc, chatId, lastSeq);
@@ -120,6 +129,12 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
   }
   const name = chat ? chatName(chat, me, users.data) : '…';
   const typers = typingIn(chatId, me).map((u) => userName(users.data, u));
+  // Who has read my latest message (their read marks reach its seq).
+  const lastMine = [...items].reverse().find((m) => !m.local && m.author_id === me && m.kind === 'user');
+  const readers = lastMine
+    ? (members.data ?? []).filter((x) => x.user_id !== me && x.last_read_seq >= lastMine.seq).map((x) => userName(users.data, x.user_id))
+    : [];
+  const readBy = readers.length > 3 ? `${readers.slice(0, 3).join(', ')} +${readers.length - 3}` : readers.join(', ');
   const entityRoute: Route | null = chat?.entity
     ? chat.entity.kind === 'deal'
       ? { name: 'deal', id: chat.entity.id }
@@ -186,7 +201,12 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
           </div>
         </div>
         <div className="typing" aria-live="polite">
-          {typers.length > 0 && t.t('chat.typing', { names: typers.join(', ') })}
+          <span>{typers.length > 0 && t.t('chat.typing', { names: typers.join(', ') })}</span>
+          {readBy && (
+            <span className="read-by" data-testid="read-by">
+              {t.t('chat.readBy', { names: readBy })}
+            </span>
+          )}
         </div>
         <Composer key={chatId} chatId={chatId} users={users.data} placeholder={t.t('chat.placeholder', { name })} onSend={send} onEditLast={editLast} autoFocus />
       </section>

@@ -4,9 +4,10 @@
 // typed, and the command runs over REST so its result (or its refusal with the
 // usage line) is shown here, to the issuer only.
 import { useEffect, useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { User } from '@api';
 import { api, newClientId, realtime } from '../../app/session';
+import { refreshRecords } from '../../app/live';
 import { useI18n } from '../../i18n';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
@@ -80,6 +81,7 @@ export function encodeMentions(body: string, picked: Map<string, string>): strin
 
 export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoFocus }: Props) {
   const t = useI18n();
+  const qc = useQueryClient();
   const [text, setText] = useState('');
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [busy, setBusy] = useState(false);
@@ -135,6 +137,7 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
       });
       if (r.response.ok && r.data && 'command' in r.data) {
         setOutcome({ ok: true, line, result: r.data as CommandResult });
+        refreshRecords(qc);
         setText('');
         picked.current.clear();
       } else if (r.response.ok) {
@@ -153,7 +156,10 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
     setUndoing(true);
     try {
       const r = await api.http.POST('/commands/{id}/undo', { params: { path: { id } } });
-      if (r.response.ok && r.data) setOutcome({ ok: true, line: '/undo', result: r.data });
+      if (r.response.ok && r.data) {
+        setOutcome({ ok: true, line: '/undo', result: r.data });
+        refreshRecords(qc);
+      }
       else setOutcome({ ok: false, line: '/undo', failure: commandFailure(r.response.status, r.error) });
     } finally {
       setUndoing(false);

@@ -1,7 +1,7 @@
 // One message: author, time, sanitised HTML (rendered by the server), files,
 // reactions, thread summary, and the hover/focus actions.
-import { memo, useEffect, useState, type KeyboardEvent } from 'react';
-import { unwrap, type Attachment, type User } from '@api';
+import { memo, useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { mentionsToHtml, mentionsToText, unwrap, type Attachment, type User } from '@api';
 import { api } from '../../app/session';
 import { initials, userName } from '../../app/names';
 import { useI18n } from '../../i18n';
@@ -39,6 +39,9 @@ export const MessageItem = memo(function MessageItem({
   const author = m.kind === 'user' ? userName(users, m.author_id) : t.t('chat.system');
   const mine = m.author_id === me;
   const deleted = Boolean(m.deleted_at);
+  const nameOf = (id: string) => users?.get(id)?.name;
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const html = useMemo(() => mentionsToHtml(m.html, nameOf, me), [m.html, users, me]);
   const classes = ['msg'];
   if (compact) classes.push('compact');
   if (m.local) classes.push(m.local);
@@ -71,9 +74,9 @@ export const MessageItem = memo(function MessageItem({
         ) : deleted ? (
           <div className="msg-body muted">{t.t('chat.deleted')}</div>
         ) : m.local ? (
-          <div className="msg-body">{m.body}</div>
+          <div className="msg-body">{mentionsToText(m.body, nameOf)}</div>
         ) : (
-          <div className="msg-body" dangerouslySetInnerHTML={{ __html: m.html }} />
+          <div className="msg-body" dangerouslySetInnerHTML={{ __html: html }} />
         )}
         {m.edited_at && !deleted && <span className="msg-meta">({t.t('chat.edited')})</span>}
         {m.local === 'pending' && <span className="msg-meta"> {t.t('chat.pending')}</span>}
