@@ -289,7 +289,11 @@ async fn only_admins_invite_and_only_owners_invite_owners(backend: Backend) {
     app.post("/invites", Some(&admin.access_token), json!({"role": "owner"}))
         .await
         .expect_error(403, "forbidden");
-    for role in ["admin", "member", "guest"] {
+    // An admin grants what an admin may grant by a role change: not admin.
+    app.post("/invites", Some(&admin.access_token), json!({"role": "admin"}))
+        .await
+        .expect_error(403, "forbidden");
+    for role in ["member", "guest"] {
         create_invite(&app, &admin, json!({"role": role})).await;
     }
     let r = create_invite(&app, &owner, json!({"role": "owner"})).await;
@@ -313,6 +317,40 @@ async fn only_admins_invite_and_only_owners_invite_owners(backend: Backend) {
     lookup(&app, &token_of(&m)).await.expect(200);
     app.call("DELETE", &format!("/invites/{m_id}"), Some(&admin.access_token), None).await.expect(204);
     assert_ne!(owner_invite_id, pending_id);
+}
+
+/// An invite carries its sender's rights as they are at redemption: a sender who
+/// was deactivated, or demoted below what the invite grants, leaves a dead link.
+async fn invites_die_with_their_senders_rights(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let admin = app.invite_user(&owner, "admin", "admin@acme.test").await;
+    let admin2 = app.invite_user(&owner, "admin", "admin2@acme.test").await;
+    let by_admin = token_of(&create_invite(&app, &admin, json!({"role": "member"})).await);
+    let by_admin2 = token_of(&create_invite(&app, &admin2, json!({"role": "guest"})).await);
+    let by_owner = token_of(&create_invite(&app, &owner, json!({"role": "admin"})).await);
+    let spare = token_of(&create_invite(&app, &owner, json!({"role": "member"})).await);
+    lookup(&app, &by_admin).await.expect(200);
+    lookup(&app, &by_admin2).await.expect(200);
+
+    user_action(&app, &owner, admin.user_id, "deactivate").await.expect(200);
+    set_role(&app, &owner, admin2.user_id, "member").await.expect(200);
+    for token in [&by_admin, &by_admin2] {
+        lookup(&app, token).await.expect_error(410, "invite_revoked");
+        accept(&app, token, "late@acme.test").await.expect_error(410, "invite_revoked");
+    }
+    // Nor are they listed as pending.
+    let pending = app.get("/invites", &owner.access_token).await;
+    pending.expect(200);
+    assert_eq!(pending.body.as_array().expect("invites").len(), 2, "{}", pending.body);
+    // The owner's admin invite dies when the owner is made an admin (an admin
+    // cannot grant admin); the owner's member invite lives on.
+    let owner2 = app.invite_user(&owner, "owner", "owner2@acme.test").await;
+    set_role(&app, &owner2, owner.user_id, "admin").await.expect(200);
+    accept(&app, &by_owner, "would-be-admin@acme.test").await.expect_error(410, "invite_revoked");
+    let r = accept(&app, &spare, "late@acme.test").await;
+    r.expect(201);
+    assert_eq!(r.body["user"]["role"], json!("member"));
 }
 
 async fn unknown_invite_token_is_not_found(backend: Backend) {
@@ -538,6 +576,7 @@ on_every_backend!(
     invite_for_an_address_rejects_other_addresses,
     invite_for_existing_email_conflicts,
     only_admins_invite_and_only_owners_invite_owners,
+    invites_die_with_their_senders_rights,
     unknown_invite_token_is_not_found,
     guests_cannot_list_users,
     role_changes_follow_the_rules,

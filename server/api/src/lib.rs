@@ -2,6 +2,7 @@
 //! hub), authentication, and serving the built clients. `run` starts exactly the
 //! server the binary starts, so black-box tests exercise the real thing.
 
+pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod automation;
@@ -9,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod crm;
+pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod files;

@@ -89,6 +89,9 @@ pub enum Ephemeral {
         title: String,
         due_at: Option<DateTime<Utc>>,
     },
+    /// What the audience may see changed (a role, the workspace's deal
+    /// visibility): their sockets re-read it before delivering anything more.
+    AccessChanged,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,17 +1,19 @@
 //! Who may do what to whom inside a workspace. Least access by default: every
 //! function answers "no" unless a rule says "yes".
 
-use crate::chat::{Chat, ChatKind, ChatMember};
+use crate::chat::{Chat, ChatKind, ChatMember, MemberRole};
 use crate::error::{Error, Result};
 use crate::user::{Role, User};
 
-/// Creating and revoking invites; an invite may not grant more than the inviter has.
+/// Creating and revoking invites: an invite grants at most what the inviter could
+/// grant by changing a role (`can_change_role`), or an invite would be a way round it.
+/// Checked again when the invite is redeemed, against the inviter as they are then.
 pub fn can_invite(actor: &User, role: Role) -> Result<()> {
-    if !actor.role.is_admin() {
+    if !actor.role.is_admin() || !actor.is_active() {
         return Err(Error::forbidden("only admins can invite people"));
     }
-    if role == Role::Owner && actor.role != Role::Owner {
-        return Err(Error::forbidden("only an owner can invite another owner"));
+    if actor.role != Role::Owner && role.rank() >= actor.role.rank() {
+        return Err(Error::forbidden("only an owner can invite admins and owners"));
     }
     Ok(())
 }
@@ -121,6 +123,24 @@ pub fn can_manage_chat(actor: &User, chat: &Chat, member: Option<&ChatMember>) -
     }
 }
 
+/// Giving someone `role` in a chat (adding them with it) or removing a member who
+/// holds `role`: chat owners and workspace admins act on anyone; a chat admin
+/// only on plain members, so nobody takes over or empties a chat above their rank.
+pub fn can_act_on_chat_role(
+    actor: &User,
+    chat: &Chat,
+    member: Option<&ChatMember>,
+    role: MemberRole,
+) -> Result<()> {
+    can_manage_chat(actor, chat, member)?;
+    let chat_owner = member.is_some_and(|m| m.role == MemberRole::Owner);
+    if chat_owner || actor.role.is_admin() || role == MemberRole::Member {
+        Ok(())
+    } else {
+        Err(Error::forbidden("only the chat's owners can make or remove its owners and admins"))
+    }
+}
+
 /// Adding people to a chat: any member of a group or channel may add (like Slack);
 /// guests may not add anyone. Direct chats are fixed.
 pub fn can_add_members(actor: &User, chat: &Chat, member: Option<&ChatMember>) -> Result<()> {
@@ -161,7 +181,8 @@ mod tests {
     fn members_and_guests_cannot_invite() {
         assert!(can_invite(&user(Role::Member), Role::Guest).is_err());
         assert!(can_invite(&user(Role::Guest), Role::Guest).is_err());
-        assert!(can_invite(&user(Role::Admin), Role::Admin).is_ok());
+        assert!(can_invite(&user(Role::Admin), Role::Member).is_ok());
+        assert!(can_invite(&user(Role::Admin), Role::Admin).is_err());
         assert!(can_invite(&user(Role::Admin), Role::Owner).is_err());
         assert!(can_invite(&user(Role::Owner), Role::Owner).is_ok());
     }

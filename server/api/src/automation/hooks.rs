@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 
 use artel_core::automation::hook::{ChatHook, HookKind};
+use artel_core::chat::Chat;
 use artel_core::crm::client::{self, Contact};
 use artel_core::message::{MessageKind, NewMessage, MAX_BODY_CHARS};
 use artel_core::user::{Language, Role, User};
-use artel_core::{Error, Result, StoreError};
+use artel_core::{permissions, Error, Result, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -55,6 +56,7 @@ pub async fn post_incoming(state: &AppState, hook: &ChatHook, text: &str) -> Res
         StoreError::NotFound(_) => Error::NotFound("hook"),
         other => other.into(),
     })?;
+    creator_still_authorises(state, hook, Some(&chat)).await?;
     if chat.is_archived() {
         return Err(Error::conflict("chat_archived", "the hook's chat is archived"));
     }
@@ -139,6 +141,7 @@ pub struct Lead {
 /// deal in the hook's pipeline's first stage owned by the hook's owner, and
 /// posts the form into the deal's chat.
 pub async fn capture_lead(state: &AppState, hook: &ChatHook, form: &Form) -> Result<Lead> {
+    creator_still_authorises(state, hook, None).await?;
     let actor = hook_actor(state, hook).await?;
     let region = clients::phone_region(state, &actor).await?;
     let field = |k: &str| form.get(k).map(String::as_str);
@@ -205,6 +208,32 @@ pub async fn capture_lead(state: &AppState, hook: &ChatHook, form: &Form) -> Res
         state.committer.append(bot_message(state, deal.workspace_id, chat, summary)).await?;
     }
     Ok(Lead { contact_id: contact.id, contact_reused: reused, deal_id: deal.id })
+}
+
+/// A hook acts on its creator's authority, so it works only while the creator
+/// could still make it: active, and managing the hook's chat (incoming) or an
+/// admin of the workspace (lead). Otherwise the secret is as dead as a revoked one.
+async fn creator_still_authorises(state: &AppState, hook: &ChatHook, chat: Option<&Chat>) -> Result<()> {
+    let gone = || Error::NotFound("hook");
+    let creator_id = hook.created_by.ok_or_else(gone)?;
+    let creator = match state.store.get_user(hook.workspace_id, creator_id).await {
+        Ok(u) if u.is_active() && u.role != Role::Guest => u,
+        Ok(_) | Err(StoreError::NotFound(_)) => return Err(gone()),
+        Err(e) => return Err(e.into()),
+    };
+    let allowed = match chat {
+        Some(chat) => {
+            let member = state.store.get_member(hook.workspace_id, chat.id, creator.id).await?;
+            permissions::can_see_chat(&creator, chat, member.as_ref())
+                && permissions::can_manage_chat(&creator, chat, member.as_ref()).is_ok()
+        }
+        None => creator.role.is_admin(),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(gone())
+    }
 }
 
 /// Who a lead hook acts as: its owner (the responsible rep), else its creator.

@@ -154,9 +154,10 @@ fn commands(lang: Language, typed: &str) -> Vec<Scored> {
 
 async fn people(state: &AppState, u: &User, typed: &str, from: usize) -> Result<Vec<Scored>> {
     let users = state.store.list_users(u.workspace_id).await?;
+    let known = crate::directory::known_people(state, u).await?;
     Ok(users
         .iter()
-        .filter(|p| p.is_active())
+        .filter(|p| p.is_active() && crate::directory::knows(&known, p.id))
         .filter_map(|p| {
             let score =
                 if typed.is_empty() { 1 } else { person_names(p).iter().map(|n| fit(n, typed)).max()? };

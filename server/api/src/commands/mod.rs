@@ -96,9 +96,12 @@ pub async fn run(
             return Err(failure);
         }
     };
+    let may_post = applied.post.is_some() && ctx.may_post(state).await.map_err(CommandFailure::plain)?;
     let message = match &applied.post {
-        Some(body) => Some(post_result(state, ctx, body.clone()).await.map_err(CommandFailure::plain)?),
-        None => None,
+        Some(body) if may_post => {
+            Some(post_result(state, ctx, body.clone()).await.map_err(CommandFailure::plain)?)
+        }
+        _ => None,
     };
     let undo_json = match &applied.undo {
         Some(u) => {

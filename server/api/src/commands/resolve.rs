@@ -87,9 +87,10 @@ pub async fn person(
             lang,
         )
     };
+    let known = crate::directory::known_people(state, actor).await.map_err(CommandFailure::plain)?;
     match who {
         PersonRef::Id(id) => match state.store.get_user(actor.workspace_id, *id).await {
-            Ok(u) if u.is_active() => Ok(u),
+            Ok(u) if u.is_active() && crate::directory::knows(&known, u.id) => Ok(u),
             Ok(_) | Err(StoreError::NotFound(_)) => Err(unknown(&id.to_string())),
             Err(e) => Err(CommandFailure::plain(e.into())),
         },
@@ -100,7 +101,7 @@ pub async fn person(
                 .await
                 .map_err(|e| CommandFailure::plain(e.into()))?
                 .into_iter()
-                .filter(User::is_active)
+                .filter(|u| u.is_active() && crate::directory::knows(&known, u.id))
                 .collect();
             let found = best(&users, typed, person_names);
             match found.as_slice() {

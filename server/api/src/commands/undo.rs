@@ -32,8 +32,16 @@ pub enum Undo {
     ArchiveDeal { deal_id: Uuid, version: i64 },
     /// `/move`: back to the stage it came from.
     MoveDeal { deal_id: Uuid, version: i64, stage_id: Uuid },
-    /// `/assign` on a deal: the previous owner.
-    DealOwner { deal_id: Uuid, version: i64, owner_id: Uuid },
+    /// `/assign` on a deal: the previous owner and participants (a new owner
+    /// who was a participant stops being one, so both changed). Runs stored
+    /// before participants were kept have none and restore the owner only.
+    DealOwner {
+        deal_id: Uuid,
+        version: i64,
+        owner_id: Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        participants: Option<Vec<Uuid>>,
+    },
     /// `/assign` on a task: the previous assignees.
     TaskAssignees { task_id: Uuid, version: i64, assignees: Vec<Uuid> },
     /// `/assign` on a contact or company: the previous owner, unless the owner
@@ -151,8 +159,12 @@ async fn apply(state: &AppState, user: &User, undo: &Undo) -> artel_core::Result
             let deal = deals::move_to(state, user, *deal_id, *version, *stage_id, None).await?;
             Ok(json!({ "deal_id": deal.id, "stage_id": deal.stage_id }))
         }
-        Undo::DealOwner { deal_id, version, owner_id } => {
-            let patch = DealPatch { owner_id: Some(*owner_id), ..DealPatch::default() };
+        Undo::DealOwner { deal_id, version, owner_id, participants } => {
+            let patch = DealPatch {
+                owner_id: Some(*owner_id),
+                participants: participants.clone(),
+                ..DealPatch::default()
+            };
             let deal = deals::update(state, user, *deal_id, *version, patch).await?;
             Ok(json!({ "deal_id": deal.id, "owner_id": deal.owner_id }))
         }

@@ -459,6 +459,9 @@ async fn save(
         let closed = after.closed_at.is_some();
         deal_chat::sync(state, actor, before, &after, closed).await?;
     }
+    if before.people() != after.people() {
+        crate::crm::record_chat::deal_people_changed(state, actor, &after).await?;
+    }
     if let Some((from, to)) = &moved {
         crate::automation::events::deal_moved(state, &after, from, to).await;
         crate::automation::rules::on_stage_entered(state, &after, depth).await;

@@ -379,6 +379,7 @@ pub async fn update(
         None => None,
     };
     let task = save(state, actor, &before, after, reminders).await?;
+    crate::crm::record_chat::task_changed(state, actor, &before, &task).await?;
     push_assigned(state, actor, &task, &before.assignees);
     let next = if completing { finish(state, actor, &task).await? } else { None };
     Ok((task, next))

@@ -412,7 +412,7 @@ pub async fn add_member(
     permissions::can_add_members(&auth.user, &chat, member.as_ref())?;
     let role = req.role.unwrap_or(MemberRole::Member);
     if role != MemberRole::Member {
-        permissions::can_manage_chat(&auth.user, &chat, member.as_ref())?;
+        permissions::can_act_on_chat_role(&auth.user, &chat, member.as_ref(), role)?;
     }
     let target = workspace_users(&state, &auth.user, &[req.user_id])
         .await
@@ -438,6 +438,9 @@ pub async fn remove_member(
     let (chat, member) = load_chat(&state, &auth.user, id).await?;
     if user_id != auth.user.id {
         permissions::can_manage_chat(&auth.user, &chat, member.as_ref())?;
+        let target = state.store.get_member(auth.user.workspace_id, id, user_id).await?;
+        let target = target.ok_or(Error::NotFound("member"))?;
+        permissions::can_act_on_chat_role(&auth.user, &chat, member.as_ref(), target.role)?;
     } else if chat.kind == ChatKind::Direct {
         return Err(Error::forbidden("direct chats cannot be left").into());
     }

@@ -46,7 +46,7 @@ pub fn check_send(input: &SendInput) -> artel_core::Result<()> {
 pub async fn run_from_send(state: &AppState, auth: &AuthUser, input: &SendInput, line: &str) -> Response {
     let result = match check_send(input) {
         Err(e) => Err(CommandFailure::plain(e)),
-        Ok(()) => match Ctx::load(state, &auth.user, input.chat_id).await {
+        Ok(()) => match Ctx::load_for_line(state, &auth.user, input.chat_id, line).await {
             Err(e) => Err(CommandFailure::plain(e)),
             Ok(ctx) => commands::run(state, &ctx, line, input.client_msg_id.as_deref()).await,
         },
@@ -111,12 +111,17 @@ pub async fn undo_command(
     Path(id): Path<Uuid>,
 ) -> Result<Json<CommandResultDto>, CommandFailure> {
     let run = undo::find(&state, &auth.user, id).await?;
-    // Answered in the command's chat, as the user may still post there.
-    let ctx = Ctx::load(&state, &auth.user, run.chat_id).await?;
-    let applied = undo::revert(&state, &ctx.user, &run).await?;
+    // The command's own effect may have taken the issuer out of its chat or
+    // archived it, so the revert does not need the chat; its notice goes there
+    // only if the issuer may post there once the revert is done.
+    let applied = undo::revert(&state, &auth.user, &run).await?;
+    let chat = state.store.get_chat(auth.user.workspace_id, run.chat_id).await.map_err(Error::from)?;
+    let ctx = Ctx { user: auth.user.clone(), chat };
     let message = match &applied.post {
-        Some(body) => Some(commands::post_result(&state, &ctx, body.clone()).await?),
-        None => None,
+        Some(body) if ctx.may_post(&state).await? => {
+            Some(commands::post_result(&state, &ctx, body.clone()).await?)
+        }
+        _ => None,
     };
     Ok(Json(CommandResultDto {
         id: run.id,

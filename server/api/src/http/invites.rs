@@ -111,7 +111,16 @@ pub async fn create_invite(
 pub async fn list_invites(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Vec<InviteDto>>> {
     permissions::can_manage_invites(&auth.user)?;
     let invites = state.store.list_pending_invites(auth.user.workspace_id, state.clock.now()).await?;
-    Ok(Json(invites.iter().map(InviteDto::from).collect()))
+    let mut live = Vec::with_capacity(invites.len());
+    for invite in invites {
+        match inviter_still_grants(&state, &invite).await {
+            Ok(()) => live.push(InviteDto::from(&invite)),
+            // Dead with its sender's rights: no longer pending.
+            Err(Error::Gone { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Json(live))
 }
 
 /// Revokes a pending invite (admins).
@@ -199,11 +208,29 @@ async fn usable_invite(state: &AppState, token: &str) -> artel_core::Result<Invi
         other => other.into(),
     })?;
     match invite.state(state.clock.now()) {
-        InviteState::Usable => Ok(invite),
+        InviteState::Usable => {
+            inviter_still_grants(state, &invite).await?;
+            Ok(invite)
+        }
         InviteState::Used => Err(gone("invite_used", "this invite has already been used")),
         InviteState::Revoked => Err(gone("invite_revoked", "this invite has been revoked")),
         InviteState::Expired => Err(gone("invite_expired", "this invite has expired; ask for a new one")),
     }
+}
+
+/// An invite carries its creator's authority, so it dies with it: a deactivated or
+/// demoted inviter's pending invites stop working without anyone revoking them.
+async fn inviter_still_grants(state: &AppState, invite: &Invite) -> artel_core::Result<()> {
+    let inviter = match state.store.get_user(invite.workspace_id, invite.created_by).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound(_)) => return Err(inviter_gone()),
+        Err(e) => return Err(e.into()),
+    };
+    permissions::can_invite(&inviter, invite.role).map_err(|_| inviter_gone())
+}
+
+fn inviter_gone() -> Error {
+    gone("invite_revoked", "this invite is no longer valid: its sender can no longer grant it")
 }
 
 /// Used, revoked and expired invites are 410 Gone: the link existed but is dead.

@@ -129,7 +129,6 @@ pub async fn send(
     Path(chat_id): Path<Uuid>,
     Json(req): Json<SendMessage>,
 ) -> ApiResult<Response> {
-    load_chat(&state, &auth.user, chat_id).await?;
     let mut input = SendInput {
         chat_id,
         body: req.body,
@@ -141,11 +140,14 @@ pub async fn send(
         Line::Command(line) => {
             crate::auth::bot_tokens::require(&auth, artel_core::bot::Scope::CommandsRun)?;
             let line = line.to_string();
+            // The command checks the chat itself (`/undo` may run where its
+            // command took the issuer out).
             return Ok(crate::http::commands::run_from_send(&state, &auth, &input, &line).await);
         }
         Line::Literal(text) => input.body = text.to_string(),
         Line::Text => {}
     }
+    load_chat(&state, &auth.user, chat_id).await?;
     let appended = send_message(&state, &auth.user, input).await?;
     let status = if appended.event.is_some() { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(MessageDto::new(&appended.message))).into_response())

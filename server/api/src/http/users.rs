@@ -59,6 +59,9 @@ pub async fn update_user(
     let target = state.store.get_user(auth.user.workspace_id, id).await?;
     permissions::can_change_role(&auth.user, &target, patch.role)?;
     let user = state.store.set_role(target.workspace_id, target.id, patch.role, state.clock.now()).await?;
+    if user.role != target.role {
+        crate::access::role_changed(&state, &auth.user, &user).await?;
+    }
     tracing::info!(actor = %auth.user.id, target = %user.id, role = %user.role, "role changed");
     Ok(Json(UserDto::from(&user)))
 }

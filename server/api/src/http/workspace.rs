@@ -83,5 +83,7 @@ pub async fn update(
     };
     let w =
         state.store.update_workspace(current.id, name.as_deref(), Some(&settings), state.clock.now()).await?;
+    let (from, to) = (current.settings.deal_visibility, w.settings.deal_visibility);
+    crate::access::visibility_changed(&state, &auth.user, from, to).await?;
     Ok(Json(dto(&w)))
 }

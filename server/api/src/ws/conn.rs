@@ -435,6 +435,7 @@ impl Conn {
                     }
                     Ok(())
                 }
+                Ephemeral::AccessChanged => self.reload_access().await,
                 Ephemeral::SignedOut { user_id, session_id } if *user_id == self.auth.user.id => {
                     if session_id.is_none_or(|s| s == self.auth.session_id) {
                         return Err(Error::unauthorized("session_revoked", "signed out"));
@@ -507,6 +508,20 @@ impl Conn {
         Ok(())
     }
 
+    /// Re-reads this user's role and the workspace's deal visibility, so board
+    /// events from now on are judged by the rights as they are, not as they were
+    /// when the socket signed in.
+    async fn reload_access(&mut self) -> Result<(), Error> {
+        let ws = self.auth.user.workspace_id;
+        let user = self.state.store.get_user(ws, self.auth.user.id).await?;
+        if !user.is_active() {
+            return Err(Error::unauthorized("session_revoked", "signed out"));
+        }
+        self.auth.user = user;
+        self.deal_visibility = self.state.store.get_workspace(ws).await?.settings.deal_visibility;
+        Ok(())
+    }
+
     /// Starts following a board: live events from now, and with a cursor the
     /// events after it (or `resync` when too many were missed).
     async fn watch_board(&mut self, pipeline: Uuid, cursor: Option<i64>) -> Result<(), Error> {
@@ -548,8 +563,26 @@ impl Conn {
                 .await;
         }
         let ws = self.auth.user.workspace_id;
+        // A stored card is the deal as it was; whether it may be shown is judged
+        // by the deal as it is now (someone taken off a deal sees none of it).
+        let mut visible_now: HashMap<Uuid, bool> = HashMap::new();
         for event in self.state.store.board_events_since(ws, pipeline, from, upto - from).await? {
-            self.deliver_board_next(&LiveBoardEvent::new(event)).await?;
+            let visible = match &event.change {
+                BoardChange::DealUpserted { deal, .. } => match visible_now.get(&deal.id) {
+                    Some(v) => *v,
+                    None => {
+                        let v = match self.state.store.get_deal(ws, deal.id).await {
+                            Ok(current) => current.visible_to(&self.auth.user, self.deal_visibility),
+                            Err(artel_core::StoreError::NotFound(_)) => false,
+                            Err(e) => return Err(e.into()),
+                        };
+                        visible_now.insert(deal.id, v);
+                        v
+                    }
+                },
+                _ => true,
+            };
+            self.deliver_board_next(&LiveBoardEvent::new(event), Some(visible)).await?;
         }
         Ok(())
     }
@@ -561,19 +594,25 @@ impl Conn {
         if live.event.seq > cursor + 1 {
             self.replay_board(live.event.pipeline_id, live.event.seq - 1).await?;
         }
-        self.deliver_board_next(live).await
+        self.deliver_board_next(live, None).await
     }
 
-    async fn deliver_board_next(&mut self, live: &LiveBoardEvent) -> Result<(), Error> {
+    /// `visible` overrides the judgement from the event's own card (a replay
+    /// judges by the deal's current state).
+    async fn deliver_board_next(
+        &mut self,
+        live: &LiveBoardEvent,
+        visible: Option<bool>,
+    ) -> Result<(), Error> {
         let event = &live.event;
         let Some(&cursor) = self.boards.get(&event.pipeline_id) else { return Ok(()) };
         if event.seq <= cursor {
             return Ok(());
         }
-        let visible = match &event.change {
+        let visible = visible.unwrap_or_else(|| match &event.change {
             BoardChange::DealUpserted { deal, .. } => deal.visible_to(&self.auth.user, self.deal_visibility),
             _ => true,
-        };
+        });
         self.write(if visible { live.full.clone() } else { live.hidden.clone() }).await?;
         self.boards.insert(event.pipeline_id, event.seq);
         Ok(())
@@ -629,6 +668,9 @@ impl Conn {
                 }
                 user_ids.sort_unstable();
                 user_ids.dedup();
+                // A guest follows only people they share a chat with, as on REST.
+                let known = crate::directory::known_people(&self.state, &self.auth.user).await?;
+                user_ids.retain(|u| crate::directory::knows(&known, *u));
                 self.state.hub.watch_presence(self.conn_id, &user_ids);
                 // Their statuses now; their changes come with the digests. Users of
                 // other workspaces are never online here: they read as offline.
@@ -784,7 +826,7 @@ async fn command_frame(
 ) -> Utf8Bytes {
     let result = match crate::http::commands::check_send(input) {
         Err(e) => Err(crate::commands::CommandFailure::plain(e)),
-        Ok(()) => match crate::commands::Ctx::load(state, &auth.user, input.chat_id).await {
+        Ok(()) => match crate::commands::Ctx::load_for_line(state, &auth.user, input.chat_id, line).await {
             Err(e) => Err(crate::commands::CommandFailure::plain(e)),
             Ok(ctx) => crate::commands::run(state, &ctx, line, Some(client_msg_id)).await,
         },

@@ -359,9 +359,10 @@ impl Hub {
                     return;
                 }
                 let out = match (&event, &envelope.audience) {
-                    (Ephemeral::JoinedChat { .. } | Ephemeral::SignedOut { .. }, _) => {
-                        Outbound::Control(Arc::new(event))
-                    }
+                    (
+                        Ephemeral::JoinedChat { .. } | Ephemeral::SignedOut { .. } | Ephemeral::AccessChanged,
+                        _,
+                    ) => Outbound::Control(Arc::new(event)),
                     (_, Audience::Chat { chat_id }) => Outbound::ChatFrame(Arc::new((
                         *chat_id,
                         ServerFrame::Ephemeral { event: &event }.to_text().into(),

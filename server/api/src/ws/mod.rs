@@ -67,11 +67,16 @@ fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
 pub async fn presence(
     State(state): State<AppState>,
     auth: crate::auth::AuthUser,
-) -> crate::extract::Json<Vec<PresenceDto>> {
+) -> crate::error::ApiResult<crate::extract::Json<Vec<PresenceDto>>> {
+    let known = crate::directory::known_people(&state, &auth.user).await?;
     let entries = state.hub.presence.snapshot(auth.user.workspace_id);
-    crate::extract::Json(
-        entries.into_iter().map(|e| PresenceDto { user_id: e.user_id, status: e.status }).collect(),
-    )
+    Ok(crate::extract::Json(
+        entries
+            .into_iter()
+            .filter(|e| crate::directory::knows(&known, e.user_id))
+            .map(|e| PresenceDto { user_id: e.user_id, status: e.status })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

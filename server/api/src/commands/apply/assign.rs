@@ -39,10 +39,11 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
                 post: (after.chat_id != Some(ctx.chat.id)).then(|| text.clone()),
                 text,
                 data: json!({ "deal": DealDto::from(&after) }),
-                undo: (deal.owner_id != after.owner_id).then_some(Undo::DealOwner {
+                undo: (deal.owner_id != after.owner_id).then(|| Undo::DealOwner {
                     deal_id: after.id,
                     version: after.version,
                     owner_id: deal.owner_id,
+                    participants: Some(deal.participants.clone()),
                 }),
             })
         }
