@@ -60,6 +60,7 @@ async fn run(state: AppState) {
         if let Err(e) = run_due(&state).await {
             tracing::debug!(error = %e, "job tick failed");
         }
+        state.automation.passes.finished();
     }
 }
 

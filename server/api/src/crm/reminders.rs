@@ -28,6 +28,7 @@ async fn run(state: AppState) {
         if let Err(e) = fire_due(&state).await {
             tracing::debug!(error = %e, "reminder tick failed");
         }
+        state.reminder_passes.finished();
     }
 }
 
