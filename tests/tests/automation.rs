@@ -294,6 +294,7 @@ async fn chained_moves_stop_at_the_depth_limit(backend: Backend) {
     let settled = deal(&app, &owner, &id).await;
     app.clock.advance(chrono::Duration::hours(1));
     app.jobs_drained().await;
+    let owner = app.login("owner@acme.test", None).await;
     let later = deal(&app, &owner, &id).await;
     assert_eq!(settled["version"], later["version"], "the deal keeps moving");
     // Created (1), one manual move, then MAX_DEPTH (3) automated ones.
@@ -323,6 +324,7 @@ async fn overdue_tasks_trigger_their_rule(backend: Backend) {
     .expect(201);
     app.clock.advance(chrono::Duration::minutes(59));
     app.jobs_drained().await;
+    let owner = app.login("owner@acme.test", None).await;
     assert!(bot_messages(&app, &owner, &chat).await.is_empty());
     app.clock.advance(chrono::Duration::hours(2));
     let owner = app.login("owner@acme.test", None).await;
