@@ -39,7 +39,8 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, push: Arc<Push>) 
     // The pass each delivery in flight was claimed in: a pass has finished once
     // its deliveries and every earlier pass's have (`Push::passes`).
     let mut pass_of: HashMap<tokio::task::Id, u64> = HashMap::new();
-    let mut pass: u64 = 0;
+    // The first pass since the last one that claimed all it could, if any.
+    let mut incomplete: Option<u64> = None;
     let mut prune_at = tokio::time::Instant::now() + PRUNE_EVERY;
     loop {
         tokio::select! {
@@ -49,18 +50,29 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, push: Arc<Push>) 
         while let Some(done) = in_flight.try_join_next_with_id() {
             pass_of.remove(&done.map_or_else(|e| e.id(), |(id, ())| id));
         }
+        let pass = push.passes.start();
         let free = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
-        if free > 0 {
-            match claim_into(&store, &clock, &push, free, &mut in_flight).await {
-                Ok(started) => {
-                    // Only a pass that claimed all it could counts as one.
-                    pass += 1;
-                    pass_of.extend(started.into_iter().map(|id| (id, pass)));
-                }
-                Err(e) => tracing::debug!(error = %e, "push tick failed"),
+        let claimed = if free > 0 {
+            claim_into(&store, &clock, &push, free, &mut in_flight).await.map(Some)
+        } else {
+            Ok(None)
+        };
+        match claimed {
+            Ok(Some(started)) => {
+                incomplete = None;
+                pass_of.extend(started.into_iter().map(|id| (id, pass)));
+            }
+            // Full, or the claim failed: a later pass covers what this one missed.
+            Ok(None) => {
+                incomplete.get_or_insert(pass);
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "push tick failed");
+                incomplete.get_or_insert(pass);
             }
         }
-        push.passes.finished_up_to(pass_of.values().min().map_or(pass, |p| p - 1));
+        let oldest_open = pass_of.values().chain(incomplete.iter()).min();
+        push.passes.finished_up_to(oldest_open.map_or(pass, |p| p - 1));
         if tokio::time::Instant::now() >= prune_at {
             // Forget old deliveries and dead focus rows.
             prune_at += PRUNE_EVERY;
