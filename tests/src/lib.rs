@@ -64,6 +64,13 @@ pub struct TestApp {
     db: Option<Database>,
 }
 
+/// Awaits a worker barrier; a worker that never gets there fails the test.
+async fn drain(what: &str, barrier: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(std::time::Duration::from_secs(30), barrier).await.is_err() {
+        panic!("{what} did not finish a pass within 30 s");
+    }
+}
+
 /// A signed-in user as the tests see it.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -163,6 +170,30 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.expect("server task").expect("server ran cleanly");
         }
+    }
+
+    /// Waits for one whole pass of the job worker that began after this call:
+    /// every job due at the clock's now has run or has its retry recorded, and
+    /// the time-based rule triggers due now are swept.
+    pub async fn jobs_drained(&self) {
+        drain("the job worker", self.state.automation.passes.full_pass()).await;
+    }
+
+    /// Waits for one whole pass of the reminder worker that began after this
+    /// call: every reminder due at the clock's now has fired.
+    pub async fn reminders_drained(&self) {
+        drain("the reminder worker", self.state.reminder_passes.full_pass()).await;
+    }
+
+    /// Waits until everything committed or notified before this call has been
+    /// planned and a whole push delivery pass after that has finished: each
+    /// push due at the clock's now was sent, or has its retry recorded.
+    pub async fn push_drained(&self) {
+        drain("the push worker", async {
+            self.state.committer.flushed().await;
+            self.state.push.drained().await;
+        })
+        .await;
     }
 
     pub fn url(&self, path: &str) -> String {

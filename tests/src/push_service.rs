@@ -36,6 +36,8 @@ use sha2::Sha256;
 #[derive(Debug, Clone, Copy)]
 pub enum Reply {
     Status(u16),
+    /// This status with `Retry-After: <seconds>`.
+    RetryAfter(u16, u64),
     /// Waits this long, then answers 201.
     Slow(Duration),
 }
@@ -184,33 +186,38 @@ async fn receive(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let (keys, reply) = {
         let mut g = inner.lock().expect("lock");
         *g.attempts.entry(id.clone()).or_default() += 1;
         let reply = g.script.get_mut(&id).and_then(VecDeque::pop_front);
         (g.keys.get(&id).cloned(), reply)
     };
-    let Some(keys) = keys else { return StatusCode::NOT_FOUND };
+    let Some(keys) = keys else { return StatusCode::NOT_FOUND.into_response() };
     let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let checked = check(&keys, &headers, &body, &format!("http://{host}"));
     let delivered = match checked {
         Ok(d) => d,
         Err((status, why)) => {
             inner.lock().expect("lock").rejected.push(why);
-            return status;
+            return status.into_response();
         }
     };
+    let status = |code| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match reply {
-        Some(Reply::Status(code)) => StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        Some(Reply::Status(code)) => status(code).into_response(),
+        Some(Reply::RetryAfter(code, secs)) => {
+            (status(code), [("retry-after", secs.to_string())]).into_response()
+        }
         Some(Reply::Slow(wait)) => {
             tokio::time::sleep(wait).await;
             inner.lock().expect("lock").delivered.push(delivered);
-            StatusCode::CREATED
+            StatusCode::CREATED.into_response()
         }
         None => {
             inner.lock().expect("lock").delivered.push(delivered);
-            StatusCode::CREATED
+            StatusCode::CREATED.into_response()
         }
     }
 }

@@ -146,7 +146,7 @@ async fn entering_a_stage_runs_its_rules_once(backend: Backend) {
 
     // Nothing runs twice, however long we wait.
     app.clock.advance(chrono::Duration::hours(1));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.jobs_drained().await;
     let owner = app.login("owner@acme.test", None).await;
     let bob = app.login("bob@acme.test", None).await;
     assert_eq!(automation_entries(&app, &owner, &id).await.len(), 3);
@@ -183,9 +183,9 @@ async fn idle_nudge_fires_once_across_restarts(backend: Backend) {
     let d = create_deal(&app, &owner, "Склад", &stage).await;
     let id = s(&d["id"]);
     let chat = s(&d["chat_id"]);
-    // Four days: nothing yet.
-    app.clock.advance(chrono::Duration::days(4));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Not a second before five days.
+    app.clock.advance(chrono::Duration::days(5) - chrono::Duration::seconds(1));
+    app.jobs_drained().await;
     let owner = app.login("owner@acme.test", None).await;
     assert!(bot_messages(&app, &owner, &chat).await.is_empty());
 
@@ -214,7 +214,7 @@ async fn idle_nudge_fires_once_across_restarts(backend: Backend) {
     let app = TestApp::start_on(db, test_serve_config()).await;
     app.clock.advance(chrono::Duration::days(8));
     let owner = app.login("owner@acme.test", None).await;
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    app.jobs_drained().await;
     assert_eq!(bot_messages(&app, &owner, &chat).await.len(), 2, "fired again after a restart");
     assert_eq!(automation_entries(&app, &owner, &id).await.len(), 1);
 
@@ -236,7 +236,7 @@ async fn idle_nudge_fires_once_across_restarts(backend: Backend) {
     .await
     .expect(200);
     app.clock.advance(chrono::Duration::days(3));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.jobs_drained().await;
     let owner = app.login("owner@acme.test", None).await;
     assert_eq!(bot_messages(&app, &owner, &chat).await.len(), 2);
     app.clock.advance(chrono::Duration::days(3));
@@ -269,7 +269,7 @@ async fn queued_jobs_survive_a_restart(backend: Backend) {
     assert_eq!(body["event"], "automation.rule");
     assert_eq!(body["deal"]["id"], json!(id));
     app.clock.advance(chrono::Duration::hours(1));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.jobs_drained().await;
     assert_eq!(receiver.received().len(), 2, "delivered once after the restart");
 }
 
@@ -289,13 +289,19 @@ async fn chained_moves_stop_at_the_depth_limit(backend: Backend) {
         automation_entries(&app, &owner, &id).await.iter().any(|e| e.to_string().contains("depth_limit"))
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    // The run that hit the limit queued nothing more: one pass finishes the rest.
+    app.jobs_drained().await;
     let settled = deal(&app, &owner, &id).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.clock.advance(chrono::Duration::hours(1));
+    app.jobs_drained().await;
+    let owner = app.login("owner@acme.test", None).await;
     let later = deal(&app, &owner, &id).await;
     assert_eq!(settled["version"], later["version"], "the deal keeps moving");
-    // One manual move plus at most MAX_DEPTH (3) automated ones.
-    assert!(later["version"].as_i64().unwrap() <= 1 + 1 + 3, "{later}");
+    // Created (1), one manual move, then MAX_DEPTH (3) automated ones.
+    assert_eq!(later["version"], 1 + 1 + 3, "{later}");
+    assert_eq!(later["stage_id"], json!(b), "{later}");
+    let skipped = automation_entries(&app, &owner, &id).await;
+    assert_eq!(skipped.iter().filter(|e| e.to_string().contains("depth_limit")).count(), 1, "{skipped:?}");
 }
 
 async fn overdue_tasks_trigger_their_rule(backend: Backend) {
@@ -316,12 +322,14 @@ async fn overdue_tasks_trigger_their_rule(backend: Backend) {
     )
     .await
     .expect(201);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.clock.advance(chrono::Duration::minutes(59));
+    app.jobs_drained().await;
+    let owner = app.login("owner@acme.test", None).await;
     assert!(bot_messages(&app, &owner, &chat).await.is_empty());
     app.clock.advance(chrono::Duration::hours(2));
     let owner = app.login("owner@acme.test", None).await;
     eventually("the overdue message", || async { !bot_messages(&app, &owner, &chat).await.is_empty() }).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.jobs_drained().await;
     assert_eq!(bot_messages(&app, &owner, &chat).await, vec!["Просрочена задача по «Ремонт»".to_string()]);
 }
 

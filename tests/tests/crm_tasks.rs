@@ -3,8 +3,6 @@
 //! history, deal tasks in the deal's chat, reminders over the WebSocket (once,
 //! across restarts), permissions per role and workspace, and bad input.
 
-use std::time::Duration;
-
 use artel_tests::{on_every_backend, test_serve_config, Backend, Resp, Session, TestApp};
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
@@ -428,6 +426,28 @@ fn is_reminder(f: &Value) -> bool {
     f["type"] == "ephemeral" && f["event"]["type"] == "task_reminder"
 }
 
+/// Asserts that no reminder pass up to now sent this socket a reminder: waits
+/// for a whole pass of the reminder worker, then sends a marker reminder down
+/// the same route (the bus, to this user) and reads every frame before it.
+async fn no_reminder_until_now(app: &TestApp, ws: &mut artel_tests::ws_client::WsClient, user: &Session) {
+    use artel_core::event::{Audience, Envelope, Ephemeral};
+    app.reminders_drained().await;
+    let marker = Uuid::now_v7();
+    let envelope = Envelope::ephemeral(
+        user.workspace_id,
+        Audience::Users { user_ids: vec![user.user_id] },
+        Ephemeral::TaskReminder { task_id: marker, title: "marker".into(), due_at: None },
+    );
+    app.state.bus.publish(&envelope).await.expect("publish the marker");
+    loop {
+        let f = ws.next().await;
+        if is_reminder(&f) {
+            assert_eq!(f["event"]["task_id"], json!(marker), "a reminder: {f}");
+            return;
+        }
+    }
+}
+
 async fn reminders_fire_once_and_survive_restarts(backend: Backend) {
     let app = TestApp::start(backend).await;
     let owner = app.setup_owner().await;
@@ -441,18 +461,17 @@ async fn reminders_fire_once_and_survive_restarts(backend: Backend) {
     .await;
     assert_eq!(t["reminders"].as_array().map(Vec::len), Some(2));
     let mut ws = app.ws(&owner.access_token, &[]).await;
-    // Not yet.
-    assert!(ws.try_next(Duration::from_millis(1500)).await.filter(is_reminder).is_none());
-    app.clock.advance(chrono::Duration::minutes(31));
+    // Not yet, not even a second before.
+    app.clock.advance(chrono::Duration::minutes(30) - chrono::Duration::seconds(1));
+    no_reminder_until_now(&app, &mut ws, &owner).await;
+    app.clock.advance(chrono::Duration::seconds(1));
     let frame = ws.next_where(is_reminder).await;
     assert_eq!(frame["event"]["task_id"], t["id"]);
     assert_eq!(frame["event"]["title"], "Созвон");
     let owner = relogin(&app, &owner).await;
     // Once only.
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(2500);
-    while let Some(f) = ws.try_next(deadline.saturating_duration_since(tokio::time::Instant::now())).await {
-        assert!(!is_reminder(&f), "fired twice: {f}");
-    }
+    app.clock.advance(chrono::Duration::minutes(1));
+    no_reminder_until_now(&app, &mut ws, &owner).await;
     let r = app.get(&format!("/tasks/{}", id(&t)), &owner.access_token).await;
     assert!(r.body["reminders"][0]["fired_at"].is_string());
     assert!(r.body["reminders"][1]["fired_at"].is_null());
@@ -464,15 +483,12 @@ async fn reminders_fire_once_and_survive_restarts(backend: Backend) {
     app.clock.set(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap());
     let owner = app.login("owner@acme.test", None).await;
     let mut ws = app.ws(&owner.access_token, &[]).await;
-    assert!(ws.try_next(Duration::from_millis(2000)).await.filter(is_reminder).is_none(), "no repeat");
+    no_reminder_until_now(&app, &mut ws, &owner).await;
     app.clock.set(Utc.with_ymd_and_hms(2026, 11, 23, 10, 31, 0).unwrap());
     let frame = ws.next_where(is_reminder).await;
     assert_eq!(frame["event"]["task_id"], t["id"]);
     let owner = relogin(&app, &owner).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(2000);
-    while let Some(f) = ws.try_next(deadline.saturating_duration_since(tokio::time::Instant::now())).await {
-        assert!(!is_reminder(&f), "fired twice: {f}");
-    }
+    no_reminder_until_now(&app, &mut ws, &owner).await;
 
     // A completed task's reminders stay silent; replacing reminders is recorded.
     let t2 = create_task(&app, &owner, json!({"title": "Тихо", "reminders": ["2026-11-23T10:40:00Z"]})).await;
@@ -483,7 +499,7 @@ async fn reminders_fire_once_and_survive_restarts(backend: Backend) {
     assert!(arr(&r).iter().any(|e| e["field"] == "reminders"));
     complete(&app, &owner, &json!({"id": t2["id"], "version": 2})).await.expect(200);
     app.clock.set(Utc.with_ymd_and_hms(2026, 11, 23, 10, 50, 0).unwrap());
-    assert!(ws.try_next(Duration::from_millis(2000)).await.filter(is_reminder).is_none());
+    no_reminder_until_now(&app, &mut ws, &owner).await;
     // And the fire-once rule holds at the store level too.
     let due = app.state.store.due_reminders(app.clock_now(), 10).await.unwrap();
     assert!(due.is_empty(), "all due reminders are marked fired: {due:?}");

@@ -1301,6 +1301,21 @@ async fn read_by_follows_read_marks(backend: Backend) {
         .expect_error(404, "not_found");
 }
 
+/// A mention is kept in the source as `<@id>` and rendered as inert escaped
+/// text (clients turn it into a name): never a tag, never dropped.
+async fn mentions_render_as_escaped_text(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let chat = channel(app, &w.owner, "general", &[&w.bob]).await;
+    let body = format!("<@{}> call **now**", w.bob.user_id);
+    let m = send(app, &w.owner, chat, &body).await;
+    let expected = format!("<p>&lt;@{}&gt; call <strong>now</strong></p>\n", w.bob.user_id);
+    assert_eq!(m["body"], body.as_str());
+    assert_eq!(m["html"], expected.as_str());
+    assert_eq!(m["mentions"], json!([w.bob.user_id]));
+    assert_eq!(history(app, &w.bob, chat, "").await[0]["html"], expected.as_str());
+}
+
 async fn rendered_html_is_safe_end_to_end(backend: Backend) {
     let w = world(backend).await;
     let app = &w.app;
@@ -1616,6 +1631,7 @@ async fn bad_input_on_messaging_endpoints(backend: Backend) {
 }
 
 on_every_backend!(
+    mentions_render_as_escaped_text,
     channels_and_groups_are_created_with_their_members,
     direct_chats_are_opened_once,
     chats_are_changed_by_their_managers,

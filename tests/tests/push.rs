@@ -31,7 +31,6 @@ fn tok(s: &Session) -> Option<&str> {
     Some(s.access_token.as_str())
 }
 
-/// Lets the planner and worker run; used before asserting nothing arrived.
 /// Waits (up to 10 s) until the user's queued push shows `n` attempts in the store.
 async fn recorded_attempts(app: &TestApp, user: &Session, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -43,10 +42,6 @@ async fn recorded_attempts(app: &TestApp, user: &Session, n: i64) {
         assert!(Instant::now() < deadline, "attempt {n} not recorded: {pushes:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(900)).await;
 }
 
 /// Moves past the collapse window so the next push to a tag goes out at once.
@@ -241,7 +236,7 @@ async fn direct_messages_push_encrypted_and_signed(backend: Backend) {
         Some(Uuid::parse_str(&chat).expect("uuid").simple().to_string().as_str())
     );
     // Never to the author.
-    settle().await;
+    app.push_drained().await;
     assert!(service.delivered_to(&owner_phone).is_empty());
     assert!(service.rejected().is_empty(), "{:?}", service.rejected());
 
@@ -270,7 +265,7 @@ async fn mentions_all_and_threads(backend: Backend) {
     let chat = channel(&app, &owner, "sales", &[&bob, &carol]).await;
     // A plain channel message pushes nobody.
     let root = send(&app, &owner, &chat, json!({"body": "morning all"})).await;
-    settle().await;
+    app.push_drained().await;
     assert!(service.delivered().is_empty());
     // A mention pushes the mentioned person only, with their name in the text.
     send(&app, &owner, &chat, json!({"body": format!("<@{}> call the client", bob.user_id)})).await;
@@ -278,7 +273,7 @@ async fn mentions_all_and_threads(backend: Backend) {
     assert_eq!(got[0].payload["kind"], "mention");
     assert_eq!(got[0].payload["title"], "Olga Owner · #sales");
     assert_eq!(got[0].payload["body"], "@User bob@acme.test call the client");
-    settle().await;
+    app.push_drained().await;
     assert!(service.delivered_to(&carol_phone).is_empty());
     // @all: everyone but the author.
     next_window(&app);
@@ -286,7 +281,7 @@ async fn mentions_all_and_threads(backend: Backend) {
     service.wait_for(&carol_phone, 1, 10).await;
     let got = service.wait_for(&owner_phone, 1, 10).await;
     assert_eq!(got[0].payload["kind"], "mention");
-    settle().await;
+    app.push_drained().await;
     assert_eq!(service.delivered_to(&bob_phone).len(), 1, "the author gets nothing");
     // Thread replies reach the thread's participants: the root's author (owner)
     // and earlier repliers (carol), not bob, who never took part.
@@ -299,7 +294,7 @@ async fn mentions_all_and_threads(backend: Backend) {
     send(&app, &owner, &chat, json!({"body": "thanks", "thread_root_id": root_id})).await;
     let got = service.wait_for(&carol_phone, 2, 10).await;
     assert_eq!(got[1].payload["kind"], "thread");
-    settle().await;
+    app.push_drained().await;
     assert_eq!(service.delivered_to(&bob_phone).len(), 1);
 }
 
@@ -353,7 +348,7 @@ async fn tasks_deals_and_reminders(backend: Backend) {
     .expect(200);
     let got = service.wait_for(&bob_phone, 4, 10).await;
     assert_eq!(got[3].payload["url"], format!("/m/deals/{deal2}"));
-    settle().await;
+    app.push_drained().await;
     assert!(service.delivered_to(&owner_phone).is_empty(), "nothing for what I did myself");
 }
 
@@ -368,7 +363,7 @@ async fn focus_mute_dnd_and_switches_suppress(backend: Backend) {
     ws.send_json(json!({"type": "ping"})).await;
     ws.next_where(|f| f["type"] == "pong").await;
     send(&app, &owner, &chat, json!({"body": "you see this live"})).await;
-    settle().await;
+    app.push_drained().await;
     assert!(service.delivered_to(&bob_phone).is_empty());
     // Focus on a chat he is not in is refused.
     let other = channel(&app, &owner, "secret", &[]).await;
@@ -397,7 +392,7 @@ async fn focus_mute_dnd_and_switches_suppress(backend: Backend) {
         .expect(200);
     next_window(&app);
     send(&app, &owner, &chat, json!({"body": "muted"})).await;
-    settle().await;
+    app.push_drained().await;
     assert_eq!(service.delivered_to(&bob_phone).len(), 2);
     app.call("PUT", &format!("/chats/{chat}/mute"), tok(&bob), Some(json!({"muted": false})))
         .await
@@ -409,7 +404,7 @@ async fn focus_mute_dnd_and_switches_suppress(backend: Backend) {
     s["dnd"] = json!({"from": "17:00", "to": "19:00"});
     app.call("PUT", "/me/notifications", tok(&bob), Some(s.clone())).await.expect(200);
     send(&app, &owner, &chat, json!({"body": "during dnd"})).await;
-    settle().await;
+    app.push_drained().await;
     assert_eq!(service.delivered_to(&bob_phone).len(), 2);
     // The same hours in UTC do not cover 09:xx UTC.
     app.call("PATCH", "/me", tok(&bob), Some(json!({"time_zone": "UTC"}))).await.expect(200);
@@ -422,7 +417,7 @@ async fn focus_mute_dnd_and_switches_suppress(backend: Backend) {
     app.call("PUT", "/me/notifications", tok(&bob), Some(s)).await.expect(200);
     next_window(&app);
     send(&app, &owner, &chat, json!({"body": "switched off"})).await;
-    settle().await;
+    app.push_drained().await;
     assert_eq!(service.delivered_to(&bob_phone).len(), 3);
 }
 
@@ -433,24 +428,22 @@ async fn bursts_collapse_with_a_count(backend: Backend) {
     for i in 0..5 {
         send(&app, &owner, &chat, json!({"body": format!("line {i}")})).await;
     }
-    settle().await;
-    // The window has not ended (the clock stands still): at most the first went out.
+    app.push_drained().await;
+    // The window has not ended (the clock stands still): exactly one push went
+    // out, carrying the lines that folded into it before it was sent.
     let early = service.delivered_to(&bob_phone);
-    assert!(early.len() <= 1, "{early:?}");
+    assert_eq!(early.len(), 1, "{early:?}");
+    let first = early[0].payload["count"].as_i64().expect("count");
+    assert!((1..=5).contains(&first), "{early:?}");
     next_window(&app);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let got = service.delivered_to(&bob_phone);
-        let total: i64 = got.iter().map(|d| d.payload["count"].as_i64().expect("count")).sum();
-        if total == 5 {
-            assert!(got.len() <= 2, "one push per window: {got:?}");
-            assert!(got.iter().all(|d| d.payload["tag"] == format!("chat:{chat}")));
-            assert_eq!(got.last().expect("last").payload["body"], "line 4");
-            break;
-        }
-        assert!(Instant::now() < deadline, "collapsed counts add up to {total}: {got:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.push_drained().await;
+    // The rest went out in one more push at the end of the window.
+    let got = service.delivered_to(&bob_phone);
+    let counts: Vec<i64> = got.iter().map(|d| d.payload["count"].as_i64().expect("count")).collect();
+    let expected = if first == 5 { vec![5] } else { vec![first, 5 - first] };
+    assert_eq!(counts, expected, "one push per window: {got:?}");
+    assert!(got.iter().all(|d| d.payload["tag"] == format!("chat:{chat}")));
+    assert_eq!(got.last().expect("last").payload["body"], "line 4");
 }
 
 async fn gone_is_pruned_and_failures_retried(backend: Backend) {
@@ -470,26 +463,130 @@ async fn gone_is_pruned_and_failures_retried(backend: Backend) {
         assert!(Instant::now() < deadline, "gone subscription not pruned");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // 500 then 429: retried with backoff, then delivered once.
+    // 500 then 429: retried after 5 s, then 10 s (not a second sooner), then
+    // delivered once.
     let carol_phone = subscribe(&app, &carol, &service).await;
     service.script(&carol_phone, &[Reply::Status(500), Reply::Status(429)]);
     let chat = direct(&app, &owner, &carol).await;
     send(&app, &owner, &chat, json!({"body": "retry me"})).await;
-    service.wait_for_attempts(&carol_phone, 1, 10).await;
-    settle().await;
-    assert_eq!(service.attempts(&carol_phone), 1, "not retried before the backoff");
+    app.push_drained().await;
+    assert_eq!(service.attempts(&carol_phone), 1);
     recorded_attempts(&app, &carol, 1).await;
-    app.clock.advance(chrono::Duration::seconds(6));
-    service.wait_for_attempts(&carol_phone, 2, 10).await;
-    // The worker records the failure (and its next run) after the service answered:
-    // moving the clock before that would schedule the retry past the new time.
-    recorded_attempts(&app, &carol, 2).await;
-    app.clock.advance(chrono::Duration::seconds(11));
-    let got = service.wait_for(&carol_phone, 1, 10).await;
+    for (wait, attempts) in [(5, 2), (10, 3)] {
+        app.clock.advance(chrono::Duration::seconds(wait - 1));
+        app.push_drained().await;
+        assert_eq!(service.attempts(&carol_phone), attempts - 1, "retried before the {wait} s backoff");
+        app.clock.advance(chrono::Duration::seconds(1));
+        app.push_drained().await;
+        assert_eq!(service.attempts(&carol_phone), attempts, "not retried after the {wait} s backoff");
+    }
+    let got = service.delivered_to(&carol_phone);
+    assert_eq!(got.len(), 1);
     assert_eq!(got[0].payload["body"], "retry me");
-    settle().await;
+    app.clock.advance(chrono::Duration::hours(1));
+    app.push_drained().await;
     assert_eq!(service.delivered_to(&carol_phone).len(), 1);
     assert_eq!(service.attempts(&carol_phone), 3);
+}
+
+/// A push service's `Retry-After` is waited out (when longer than the backoff);
+/// a push that keeps failing is given up after exactly 8 attempts.
+async fn retry_after_is_honoured_and_pushes_give_up(backend: Backend) {
+    let World { app, service, owner, bob, .. } = world(backend).await;
+    let bob_phone = subscribe(&app, &bob, &service).await;
+    service.script(&bob_phone, &[Reply::RetryAfter(429, 120)]);
+    let chat = direct(&app, &owner, &bob).await;
+    send(&app, &owner, &chat, json!({"body": "later, please"})).await;
+    app.push_drained().await;
+    assert_eq!(service.attempts(&bob_phone), 1);
+    app.clock.advance(chrono::Duration::seconds(119));
+    app.push_drained().await;
+    assert_eq!(service.attempts(&bob_phone), 1, "retried before Retry-After");
+    app.clock.advance(chrono::Duration::seconds(1));
+    app.push_drained().await;
+    assert_eq!(service.attempts(&bob_phone), 2);
+    assert_eq!(service.delivered_to(&bob_phone).len(), 1);
+
+    // Failing for good: each retry after its backoff (5 s, doubling), 8 in all.
+    service.script(&bob_phone, &[Reply::Status(503); 9]);
+    next_window(&app);
+    send(&app, &owner, &chat, json!({"body": "never arrives"})).await;
+    app.push_drained().await;
+    for attempt in 1..8 {
+        assert_eq!(service.attempts(&bob_phone), 2 + attempt);
+        app.clock.advance(chrono::Duration::seconds(5 << (attempt - 1)));
+        app.push_drained().await;
+    }
+    assert_eq!(service.attempts(&bob_phone), 2 + 8);
+    app.clock.advance(chrono::Duration::hours(2));
+    app.push_drained().await;
+    assert_eq!(service.attempts(&bob_phone), 2 + 8, "tried again after giving up");
+    let pushes = app.state.store.list_pushes(bob.workspace_id, bob.user_id).await.expect("list");
+    let failed: Vec<_> =
+        pushes.iter().filter(|p| p.status == artel_core::push::QueueStatus::Failed).collect();
+    assert_eq!(failed.len(), 1, "{pushes:?}");
+    assert_eq!((failed[0].attempts, failed[0].last_status), (8, Some(503)));
+    assert_eq!(service.delivered_to(&bob_phone).len(), 1);
+}
+
+/// Focus suppresses pushes for the chat only until 60 s after it was last set
+/// (the socket's heartbeat refreshes it; a client that vanished stops
+/// suppressing within that time).
+async fn focus_expires_a_minute_after_its_last_refresh(backend: Backend) {
+    let World { app, service, owner, bob, .. } = world(backend).await;
+    let bob_phone = subscribe(&app, &bob, &service).await;
+    let chat = direct(&app, &owner, &bob).await;
+    let chat_id: Uuid = chat.parse().expect("uuid");
+    let mut ws = app.ws(&bob.access_token, &[]).await;
+    let mut delivered = 0;
+    for round in 0..2 {
+        ws.send_json(json!({"type": "focus", "chat_id": chat_id})).await;
+        ws.send_json(json!({"type": "ping"})).await;
+        ws.next_where(|f| f["type"] == "pong").await;
+        app.clock.advance(chrono::Duration::seconds(59));
+        send(&app, &owner, &chat, json!({"body": format!("still in view {round}")})).await;
+        app.push_drained().await;
+        assert_eq!(service.delivered_to(&bob_phone).len(), delivered, "round {round}: focus ended early");
+        app.clock.advance(chrono::Duration::seconds(2));
+        send(&app, &owner, &chat, json!({"body": format!("focus expired {round}")})).await;
+        app.push_drained().await;
+        delivered += 1;
+        assert_eq!(service.delivered_to(&bob_phone).len(), delivered, "round {round}: focus outlived 60 s");
+    }
+    assert_eq!(service.delivered_to(&bob_phone)[1].payload["body"], "focus expired 1");
+}
+
+/// `@here`, like `@all`, pushes every member of the chat now, online or not,
+/// never the author, and nobody who left the chat or was deactivated.
+async fn here_reaches_the_members_of_now(backend: Backend) {
+    let World { app, service, owner, bob, carol } = world(backend).await;
+    let dave = app.invite_user(&owner, "member", "dave@acme.test").await;
+    let erin = app.invite_user(&owner, "member", "erin@acme.test").await;
+    let phones = [
+        subscribe(&app, &owner, &service).await,
+        subscribe(&app, &bob, &service).await,
+        subscribe(&app, &carol, &service).await,
+        subscribe(&app, &dave, &service).await,
+        subscribe(&app, &erin, &service).await,
+    ];
+    let chat = channel(&app, &owner, "floor", &[&bob, &carol, &dave, &erin]).await;
+    // Bob is online, carol is not; dave leaves, erin is deactivated.
+    let mut bob_ws = app.ws(&bob.access_token, &[]).await;
+    bob_ws.send_json(json!({"type": "ping"})).await;
+    bob_ws.next_where(|f| f["type"] == "pong").await;
+    app.call("DELETE", &format!("/chats/{chat}/members/{}", dave.user_id), tok(&owner), None)
+        .await
+        .expect(204);
+    app.post(&format!("/users/{}/deactivate", erin.user_id), tok(&owner), json!({})).await.expect(200);
+    send(&app, &owner, &chat, json!({"body": "@here standup"})).await;
+    app.push_drained().await;
+    let got: Vec<usize> = phones.iter().map(|p| service.delivered_to(p).len()).collect();
+    assert_eq!(got, vec![0, 1, 1, 0, 0], "owner, bob, carol, dave, erin");
+    let bob_push = &service.delivered_to(&phones[1])[0].payload;
+    assert_eq!(
+        (bob_push["kind"].as_str(), bob_push["body"].as_str()),
+        (Some("mention"), Some("@here standup"))
+    );
 }
 
 async fn slow_push_service_does_not_slow_sends(backend: Backend) {
@@ -534,7 +631,7 @@ async fn queued_pushes_survive_a_restart(backend: Backend) {
     let chat = direct(&app, &owner, &bob).await;
     send(&app, &owner, &chat, json!({"body": "survive"})).await;
     service.wait_for_attempts(&bob_phone, 1, 10).await;
-    settle().await;
+    app.push_drained().await;
     let db = app.stop().await;
     // A new process on the same data: same VAPID key, the queued push goes out.
     let app = TestApp::start_on(db, push_config()).await;
@@ -630,6 +727,9 @@ on_every_backend!(
     focus_mute_dnd_and_switches_suppress,
     bursts_collapse_with_a_count,
     gone_is_pruned_and_failures_retried,
+    retry_after_is_honoured_and_pushes_give_up,
+    focus_expires_a_minute_after_its_last_refresh,
+    here_reaches_the_members_of_now,
     slow_push_service_does_not_slow_sends,
     queued_pushes_survive_a_restart,
 );

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use artel_core::Clock;
 use artel_tests::receiver::{verify_signature, Receiver};
-use artel_tests::{on_every_backend, Backend, Resp, Session, TestApp};
+use artel_tests::{on_every_backend, Backend, Session, TestApp};
 use serde_json::{json, Value};
 
 fn tok(s: &Session) -> Option<&str> {
@@ -148,7 +148,7 @@ async fn webhook_deliveries_are_signed_and_logged(backend: Backend) {
     assert_eq!(msg["data"]["message"]["body"], "привет");
 
     // Each event exactly once; every attempt is in the log, delivered with 200.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.jobs_drained().await;
     let all = receiver.received();
     let mut ids: Vec<String> = all.iter().map(|r| r.header("x-artel-event-id")).collect();
     ids.sort();
@@ -178,22 +178,20 @@ async fn failed_deliveries_retry_with_backoff(backend: Backend) {
     assert_eq!(log[0]["outcome"], "failed");
     assert_eq!(log[0]["response_code"], 500);
     assert_eq!(log[0]["attempt"], 1);
-    // Not again before the backoff (30 s) has passed.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.received().len(), 1);
-    app.clock.advance(chrono::Duration::seconds(29));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(receiver.received().len(), 1, "retried before the backoff");
-    app.clock.advance(chrono::Duration::seconds(2));
-    let log = wait_deliveries(&app, &owner, &hook, 2).await;
-    assert_eq!(log[0]["attempt"], 2);
-    assert_eq!(log[0]["response_code"], 503);
-    // The second wait is twice as long: 60 s.
-    app.clock.advance(chrono::Duration::seconds(45));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(receiver.received().len(), 2, "second retry came before 60 s");
-    app.clock.advance(chrono::Duration::seconds(16));
-    let log = wait_deliveries(&app, &owner, &hook, 3).await;
+    // Not again a second before the backoff (30 s), at once when it has passed;
+    // the second wait is twice as long (60 s).
+    for (wait, calls) in [(30, 2), (60, 3)] {
+        app.clock.advance(chrono::Duration::seconds(wait - 1));
+        app.jobs_drained().await;
+        assert_eq!(receiver.received().len(), calls - 1, "retried before {wait} s");
+        app.clock.advance(chrono::Duration::seconds(1));
+        app.jobs_drained().await;
+        assert_eq!(receiver.received().len(), calls, "not retried after {wait} s");
+    }
+    let log = deliveries(&app, &owner, &hook).await;
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[1]["attempt"], 2);
+    assert_eq!(log[1]["response_code"], 503);
     assert_eq!(log[0]["attempt"], 3);
     assert_eq!(log[0]["outcome"], "delivered");
     assert_eq!(log[0]["response_code"], 200);
@@ -207,7 +205,7 @@ async fn failed_deliveries_retry_with_backoff(backend: Backend) {
     }
     // Nothing more once delivered.
     app.clock.advance(chrono::Duration::hours(2));
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.jobs_drained().await;
     assert_eq!(receiver.received().len(), 3);
 }
 
@@ -256,7 +254,7 @@ async fn ssrf_targets_are_refused(backend: Backend) {
     assert_eq!(log[0]["outcome"], "refused", "{}", log[0]);
     assert!(log[0]["error"].as_str().unwrap().contains("private"));
     app.clock.advance(chrono::Duration::hours(1));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.jobs_drained().await;
     let owner = app.login("owner@acme.test", None).await;
     assert!(receiver.received().is_empty(), "a refused target was called");
     assert_eq!(deliveries(&app, &owner, &hook).await.len(), 1, "refusals are not retried");
@@ -501,19 +499,15 @@ async fn lead_hooks_are_rate_limited(backend: Backend) {
     let owner = app.setup_owner().await;
     let token = lead_hook(&app, &owner).await;
     let path = format!("/hooks/lead/{token}");
-    let mut limited: Option<Resp> = None;
-    for i in 0..70 {
-        // Bad input still counts: a flood of junk must not get through either.
-        let r = app.post(&path, None, json!({"name": format!("n{i}")})).await;
-        if r.status == 429 {
-            limited = Some(r);
-            break;
-        }
-        r.expect(422);
+    // Exactly 60 calls a minute; bad input still counts, so a flood of junk
+    // must not get through either.
+    for i in 0..60 {
+        app.post(&path, None, json!({"name": format!("n{i}")})).await.expect(422);
     }
-    let r = limited.expect("rate limited within 70 calls");
+    let r = app.post(&path, None, json!({"name": "n60"})).await;
     r.expect_error(429, "rate_limited");
-    assert!(r.headers.get("retry-after").is_some());
+    let wait: u64 = r.headers["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
 }
 
 on_every_backend!(

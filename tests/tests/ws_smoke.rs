@@ -67,6 +67,25 @@ async fn sign_out_closes_sockets(backend: Backend) {
     assert_eq!(laptop_ws.closed().await.code, Some(4403));
 }
 
+/// Deactivating a user closes every socket of every one of their sessions at
+/// once, as signing out does (4403); other people's sockets stay.
+async fn deactivation_closes_the_users_sockets(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
+    let phone = app.login("bob@acme.test", None).await;
+    let laptop_ws = app.ws(&bob.access_token, &[]).await;
+    let phone_ws = app.ws(&phone.access_token, &[]).await;
+    let mut owner_ws = app.ws(&owner.access_token, &[]).await;
+    app.post(&format!("/users/{}/deactivate", bob.user_id), Some(&owner.access_token), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(laptop_ws.closed().await.code, Some(4403));
+    assert_eq!(phone_ws.closed().await.code, Some(4403));
+    owner_ws.send_json(json!({"type": "ping"})).await;
+    owner_ws.next_where(|f| f["type"] == "pong").await;
+}
+
 fn is_presence_of(user: uuid::Uuid, status: &'static str) -> impl Fn(&serde_json::Value) -> bool {
     move |f: &serde_json::Value| {
         f["type"] == "ephemeral"
@@ -189,6 +208,7 @@ async fn presence_stays_in_its_workspace(backend: Backend) {
 }
 
 on_every_backend!(
+    deactivation_closes_the_users_sockets,
     send_and_receive_live,
     sign_out_closes_sockets,
     presence_follows_sockets,

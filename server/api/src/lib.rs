@@ -16,6 +16,7 @@ pub mod extract;
 pub mod files;
 pub mod http;
 pub mod messaging;
+pub mod passes;
 pub mod push;
 pub mod search;
 pub mod server;

@@ -37,6 +37,8 @@ pub struct AppState {
     pub push: Arc<crate::push::Push>,
     /// Plain-http loopback push endpoints are accepted (tests).
     pub push_allow_http_loopback: bool,
+    /// Finished passes of the reminder worker.
+    pub reminder_passes: crate::passes::Passes,
 }
 
 /// Runtime settings, already validated and in the units the code uses.
@@ -133,6 +135,7 @@ impl AppState {
             search,
             push,
             push_allow_http_loopback: serve.push_allow_http_loopback,
+            reminder_passes: crate::passes::Passes::default(),
         };
         crate::crm::reminders::start(state.clone());
         crate::automation::start(&state).await.context("starting automation")?;

@@ -54,11 +54,18 @@ async fn run(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = rules::sweep(&state).await {
+        let pass = state.automation.passes.start();
+        let swept = rules::sweep(&state).await;
+        if let Err(e) = &swept {
             tracing::debug!(error = %e, "automation sweep failed");
         }
-        if let Err(e) = run_due(&state).await {
+        let ran = run_due(&state).await;
+        if let Err(e) = &ran {
             tracing::debug!(error = %e, "job tick failed");
+        }
+        // A failed pass is not counted: the next one that works covers it.
+        if swept.is_ok() && ran.is_ok() {
+            state.automation.passes.finished_up_to(pass);
         }
     }
 }

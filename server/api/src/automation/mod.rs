@@ -32,6 +32,8 @@ pub struct Automation {
     pub node_id: Uuid,
     webhooks: Mutex<HashMap<WorkspaceId, CachedWebhooks>>,
     hook_calls: Mutex<HashMap<Uuid, (Instant, u32)>>,
+    /// Finished passes of the job worker (sweep, then the due jobs).
+    pub passes: crate::passes::Passes,
 }
 
 impl Default for Automation {
@@ -40,6 +42,7 @@ impl Default for Automation {
             node_id: Uuid::now_v7(),
             webhooks: Mutex::new(HashMap::new()),
             hook_calls: Mutex::new(HashMap::new()),
+            passes: crate::passes::Passes::default(),
         }
     }
 }

@@ -25,8 +25,10 @@ async fn run(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = fire_due(&state).await {
-            tracing::debug!(error = %e, "reminder tick failed");
+        let pass = state.reminder_passes.start();
+        match fire_due(&state).await {
+            Ok(_) => state.reminder_passes.finished_up_to(pass),
+            Err(e) => tracing::debug!(error = %e, "reminder tick failed"),
         }
     }
 }

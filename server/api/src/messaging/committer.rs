@@ -14,6 +14,7 @@
 //! order, so a slow bus never delays commits or acks.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use artel_core::chat::ChatId;
@@ -22,6 +23,8 @@ use artel_core::message::{Appended, NewMessage};
 use artel_core::{Bus, Error, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
+
+use crate::passes::Passes;
 
 /// Most messages committed in one transaction. A batch's cost is mostly fixed
 /// (a hand-off per statement to the database, each waiting for this task to be
@@ -47,7 +50,12 @@ pub type Pending = oneshot::Receiver<Result<Appended, Error>>;
 #[derive(Clone)]
 pub struct Committer {
     jobs: mpsc::Sender<Job>,
+    /// Committed events on their way to the publisher; an empty batch is a
+    /// flush marker (`flushed`), so nothing else sends one.
     events: mpsc::UnboundedSender<Vec<Envelope>>,
+    /// Flush markers handed out, and those the publisher has passed.
+    markers: Arc<AtomicU64>,
+    published: Passes,
 }
 
 impl Committer {
@@ -56,13 +64,25 @@ impl Committer {
     pub fn start(store: Arc<dyn Store>, bus: Arc<dyn Bus>, push: crate::push::MessageTap) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let (events, events_rx) = mpsc::unbounded_channel();
-        tokio::spawn(publish_loop(bus, events_rx, push));
+        let published = Passes::default();
+        tokio::spawn(publish_loop(bus, events_rx, push, published.clone()));
         // Postgres spends most of a batch waiting on round trips, so batches of
         // different chats overlap there; SQLite has one writer connection, where a
         // second batch would only queue for it.
         let pipeline = if store.engine() == "postgres" { PIPELINE } else { 1 };
         tokio::spawn(commit_loop(store, rx, events.clone(), pipeline));
-        Self { jobs, events }
+        Self { jobs, events, markers: Arc::default(), published }
+    }
+
+    /// Resolves once every event committed before this call has been handed to
+    /// the push planner and published on the bus.
+    pub async fn flushed(&self) {
+        // The k-th marker to pass was sent after the k-th ticket was taken, so
+        // once k markers passed, so did everything sent before ticket k.
+        let ticket = self.markers.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.events.send(Vec::new()).is_ok() {
+            self.published.wait_for(ticket).await;
+        }
     }
 
     /// Appends one message; resolves once it is committed.
@@ -198,7 +218,9 @@ async fn commit_batch(
     match appended {
         Ok(results) => {
             let committed: Vec<ChatEvent> = results.iter().filter_map(|a| a.event.clone()).collect();
-            let _ = events.send(committed.into_iter().map(Envelope::chat).collect());
+            if !committed.is_empty() {
+                let _ = events.send(committed.into_iter().map(Envelope::chat).collect());
+            }
             for (job, result) in batch.drain(..).zip(results) {
                 let _ = job.reply.send(Ok(result));
             }
@@ -251,13 +273,19 @@ async fn publish_loop(
     bus: Arc<dyn Bus>,
     mut rx: mpsc::UnboundedReceiver<Vec<Envelope>>,
     push: crate::push::MessageTap,
+    published: Passes,
 ) {
+    let mut markers = 0;
     while let Some(mut events) = rx.recv().await {
+        let mut seen = u64::from(events.is_empty());
         // Whatever else committed meanwhile goes out with it: one bus round trip
         // for all of it, in commit order.
         while events.len() < MAX_PUBLISH {
             match rx.try_recv() {
-                Ok(more) => events.extend(more),
+                Ok(more) => {
+                    seen += u64::from(more.is_empty());
+                    events.extend(more);
+                }
                 Err(_) => break,
             }
         }
@@ -269,9 +297,13 @@ async fn publish_loop(
             })
             .collect();
         push.committed(&committed);
-        if let Err(e) = bus.publish_all(&events).await {
+        if events.is_empty() {
+            // Only flush markers.
+        } else if let Err(e) = bus.publish_all(&events).await {
             // Receivers notice the gap with the next event and read it from the store.
             tracing::warn!(error = %e, count = events.len(), "publishing committed events failed");
         }
+        markers += seen;
+        published.finished_up_to(markers);
     }
 }

@@ -30,6 +30,8 @@ pub enum Plan {
     Messages(Vec<ChatEvent>),
     /// A CRM notification for one user (task assigned, reminder, deal assigned).
     Notify(Box<Notification>),
+    /// Answered once every plan sent before it has been queued.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Push settings, from the configuration.
@@ -46,6 +48,9 @@ pub struct Push {
     pub sender: Arc<dyn PushSender>,
     pub settings: PushSettings,
     pub node_id: Uuid,
+    /// Finished passes of the delivery worker, each counted once every
+    /// delivery it claimed has its outcome recorded.
+    pub passes: crate::passes::Passes,
     plans: mpsc::UnboundedSender<Plan>,
     /// The planner wakes the worker when it queued something due now.
     wake: Arc<tokio::sync::Notify>,
@@ -61,7 +66,14 @@ impl Push {
     ) -> Arc<Self> {
         let (plans, rx) = mpsc::unbounded_channel();
         let wake = Arc::new(tokio::sync::Notify::new());
-        let push = Arc::new(Self { sender, settings, node_id: Uuid::now_v7(), plans, wake: wake.clone() });
+        let push = Arc::new(Self {
+            sender,
+            settings,
+            node_id: Uuid::now_v7(),
+            passes: crate::passes::Passes::default(),
+            plans,
+            wake: wake.clone(),
+        });
         tokio::spawn(planner::run(store.clone(), clock.clone(), push.settings.clone(), rx, wake));
         tokio::spawn(worker::run(store, clock, push.clone()));
         push
@@ -72,11 +84,22 @@ impl Push {
         MessageTap(self.plans.clone())
     }
 
-    /// Queues a CRM notification; never waits.
     pub(crate) fn woken(&self) -> tokio::sync::futures::Notified<'_> {
         self.wake.notified()
     }
 
+    /// Resolves once everything handed over before this call has been planned
+    /// and a whole delivery pass that began after that has finished: what was
+    /// due at the clock's now went out (or has its retry recorded).
+    pub async fn drained(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.plans.send(Plan::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+        self.passes.full_pass().await;
+    }
+
+    /// Queues a CRM notification; never waits.
     pub fn notify(&self, notification: Notification) {
         let _ = self.plans.send(Plan::Notify(Box::new(notification)));
     }

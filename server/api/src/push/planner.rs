@@ -48,6 +48,9 @@ pub async fn run(
                 }
             }
             Plan::Notify(n) => note(deliver(&store, &clock, &settings, *n).await),
+            Plan::Flush(done) => {
+                let _ = done.send(());
+            }
         }
         if let Some(e) = failed {
             tracing::warn!(error = %e, "could not plan pushes");

@@ -6,6 +6,7 @@
 //! timeouts; `Retry-After` respected); or failed. Rows survive restarts; "now"
 //! is the state's clock.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,19 +36,43 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, push: Arc<Push>) 
     // Deliveries in flight across ticks: a hanging push service holds only its
     // own slots (each bounded by the timeout), never the whole worker.
     let mut in_flight = tokio::task::JoinSet::new();
+    // The pass each delivery in flight was claimed in: a pass has finished once
+    // its deliveries and every earlier pass's have (`Push::passes`).
+    let mut pass_of: HashMap<tokio::task::Id, u64> = HashMap::new();
+    // The first pass since the last one that claimed all it could, if any.
+    let mut incomplete: Option<u64> = None;
     let mut prune_at = tokio::time::Instant::now() + PRUNE_EVERY;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = push.woken() => {}
         }
-        while in_flight.try_join_next().is_some() {}
+        while let Some(done) = in_flight.try_join_next_with_id() {
+            pass_of.remove(&done.map_or_else(|e| e.id(), |(id, ())| id));
+        }
+        let pass = push.passes.start();
         let free = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
-        if free > 0 {
-            if let Err(e) = claim_into(&store, &clock, &push, free, &mut in_flight).await {
+        let claimed = if free > 0 {
+            claim_into(&store, &clock, &push, free, &mut in_flight).await.map(Some)
+        } else {
+            Ok(None)
+        };
+        match claimed {
+            Ok(Some(started)) => {
+                incomplete = None;
+                pass_of.extend(started.into_iter().map(|id| (id, pass)));
+            }
+            // Full, or the claim failed: a later pass covers what this one missed.
+            Ok(None) => {
+                incomplete.get_or_insert(pass);
+            }
+            Err(e) => {
                 tracing::debug!(error = %e, "push tick failed");
+                incomplete.get_or_insert(pass);
             }
         }
+        let oldest_open = pass_of.values().chain(incomplete.iter()).min();
+        push.passes.finished_up_to(oldest_open.map_or(pass, |p| p - 1));
         if tokio::time::Instant::now() >= prune_at {
             // Forget old deliveries and dead focus rows.
             prune_at += PRUNE_EVERY;
@@ -56,30 +81,31 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, push: Arc<Push>) 
     }
 }
 
-/// Claims up to `limit` due deliveries and starts sending them.
+/// Claims up to `limit` due deliveries and starts sending them; their tasks.
 async fn claim_into(
     store: &Arc<dyn Store>,
     clock: &Arc<dyn Clock>,
     push: &Arc<Push>,
     limit: usize,
     in_flight: &mut tokio::task::JoinSet<()>,
-) -> Result<usize, StoreError> {
+) -> Result<Vec<tokio::task::Id>, StoreError> {
     let now = clock.now();
     let lease = chrono::Duration::from_std(push.settings.timeout).unwrap_or(chrono::Duration::seconds(60))
         + chrono::Duration::seconds(30);
     let limit = i64::try_from(limit).unwrap_or(BATCH).min(BATCH);
     let claimed =
         store.claim_pushes(push.node_id, now, now + lease, now - push.settings.collapse, limit).await?;
-    let count = claimed.len();
+    let mut started = Vec::with_capacity(claimed.len());
     for row in claimed {
         let (store, clock, push) = (store.clone(), clock.clone(), push.clone());
-        in_flight.spawn(async move {
+        let task = in_flight.spawn(async move {
             if let Err(e) = deliver(&store, &clock, &push, &row).await {
                 tracing::warn!(error = %e, push = %row.id, "push delivery bookkeeping failed");
             }
         });
+        started.push(task.id());
     }
-    Ok(count)
+    Ok(started)
 }
 
 async fn deliver(
