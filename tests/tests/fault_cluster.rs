@@ -92,6 +92,9 @@ struct Seen {
     errors: Vec<Value>,
     /// client_msg_ids this socket was told to send, in order.
     sent: Vec<String>,
+    /// The watched board's `last_seq` when watching started, and its events' seqs.
+    watching: Option<i64>,
+    boards: Vec<(i64, Instant)>,
 }
 
 /// A socket served by its own task: sends what it is told, records what comes.
@@ -133,6 +136,8 @@ impl Live {
                                 let id = f["client_msg_id"].as_str().unwrap().to_string();
                                 seen.acks.insert(id, (f["message"]["seq"].as_i64().unwrap(), now));
                             }
+                            Some("watching") => seen.watching = f["last_seq"].as_i64(),
+                            Some("board_event") => seen.boards.push((f["seq"].as_i64().unwrap(), now)),
                             Some("error" | "resync") => seen.errors.push(f),
                             _ => {}
                         }
@@ -148,6 +153,17 @@ impl Live {
         self.seen.lock().unwrap().sent.push(client_msg_id.to_string());
         let frame = json!({"type": "send", "chat_id": self.chat, "body": client_msg_id, "client_msg_id": client_msg_id});
         let _ = self.out.send(frame);
+    }
+
+    /// Watches the board; returns its last seq then.
+    async fn watch_board(&self, pipeline: &str) -> i64 {
+        let _ = self.out.send(json!({"type": "watch_board", "pipeline_id": pipeline}));
+        wait(self.name, Duration::from_secs(5), || self.seen.lock().unwrap().watching.is_some()).await;
+        self.seen.lock().unwrap().watching.unwrap()
+    }
+
+    fn board_seqs(&self) -> Vec<i64> {
+        self.seen.lock().unwrap().boards.iter().map(|(seq, _)| *seq).collect()
     }
 
     fn seqs(&self) -> Vec<i64> {
@@ -284,6 +300,59 @@ async fn a_quiet_chat_gets_its_next_message_at_once_after_redis_restarts() {
             s.name
         );
         assert!(seen.errors.is_empty(), "{}: {:?}", s.name, seen.errors);
+    }
+}
+
+/// Boards too: a deal made on A while Redis is down reaches the watcher on A at
+/// once and the one on B within `BOUND` of Redis being back; the next one after
+/// the restart reaches both at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_gets_its_changes_at_once_after_redis_restarts() {
+    let mut c = cluster().await;
+    let pipelines = c.a.get("/pipelines", &c.owner.token).await;
+    let pipeline = pipelines[0]["id"].as_str().unwrap().to_string();
+    let watchers = [
+        Live::open("owner-a", &c.a, &c.owner.token, c.chat).await,
+        Live::open("bob-b", &c.b, &c.bob.token, c.chat).await,
+    ];
+    let mut start = Vec::new();
+    for w in &watchers {
+        start.push(w.watch_board(&pipeline).await);
+    }
+    assert_eq!(start[0], start[1]);
+    let first = start[0] + 1;
+
+    c.redis.stop();
+    let made = Instant::now();
+    c.a.post(
+        "/deals",
+        Some(&c.owner.token),
+        json!({"title": "while Redis is down", "participants": [c.bob.id]}),
+    )
+    .await;
+    let w = &watchers[0];
+    wait("the watcher on the deal's node", BOUND, || w.board_seqs().contains(&first)).await;
+    println!("owner-a: the deal made while Redis was down arrived {:?} after it was made", made.elapsed());
+    c.redis.restart();
+    let back = Instant::now();
+    let w = &watchers[1];
+    wait("the watcher on the other node", BOUND, || w.board_seqs().contains(&first)).await;
+    println!("bob-b: the deal made while Redis was down arrived {:?} after Redis was back", back.elapsed());
+
+    c.a.wait_logged("redis bus resubscribed", 1, Duration::from_secs(10)).await;
+    c.b.wait_logged("redis bus resubscribed", 1, Duration::from_secs(10)).await;
+    let made = Instant::now();
+    c.a.post(
+        "/deals",
+        Some(&c.owner.token),
+        json!({"title": "after the restart", "participants": [c.bob.id]}),
+    )
+    .await;
+    for w in &watchers {
+        wait(w.name, BOUND, || w.board_seqs().contains(&(first + 1))).await;
+        println!("{}: the deal after the restart arrived {:?} after it was made", w.name, made.elapsed());
+        assert_eq!(w.board_seqs(), vec![first, first + 1], "{}: in order, once", w.name);
+        assert!(w.seen.lock().unwrap().errors.is_empty());
     }
 }
 
