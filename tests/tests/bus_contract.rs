@@ -274,7 +274,9 @@ async fn a_node_leaving_is_a_gap_for_the_others() {
     let server = artel_tests::redis_server::RedisServer::start();
     let (a, b) = private_pair(&server).await;
     let mut sub = b.subscribe().await.unwrap();
-    // Wait until b's watcher has counted both nodes: one round trip through a.
+    // Both nodes are live on the channel (a round trip through a), and b's
+    // watcher, which reads the node count every 200 ms, has had time to count
+    // them: nothing outside says when it has.
     let e = chat_event(Uuid::now_v7(), 1);
     a.publish(&e).await.unwrap();
     assert_eq!(next(&mut sub).await, e);
