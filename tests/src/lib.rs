@@ -2,6 +2,7 @@
 //! `run_with` the binary uses) on 127.0.0.1:0 against a fresh SQLite file or a fresh
 //! Postgres database, with a manual clock, and talks to it over HTTP.
 
+pub mod cluster_node;
 pub mod db;
 pub mod meili;
 pub mod push_service;

@@ -101,7 +101,8 @@ impl AppState {
             .await
             .context("connecting to Redis")?;
         let hub = Arc::new(Hub::default());
-        tokio::spawn(hub.clone().run(bus.subscribe().await.context("subscribing to the bus")?));
+        let subscription = bus.subscribe().await.context("subscribing to the bus")?;
+        tokio::spawn(hub.clone().run(subscription, store.clone()));
         tokio::spawn(hub.clone().run_presence(bus.clone()));
         tokio::spawn(hub.clone().run_presence_digests());
         let push = open_push(data, serve, store.clone(), clock.clone())?;

@@ -1,8 +1,12 @@
 //! artel-bus: the `Bus` port. `LocalBus` fans out inside one process; `RedisBus`
 //! carries envelopes between nodes over Redis pub/sub. Chosen by `REDIS_URL`.
 
+mod listener;
 mod local;
+mod outbox;
+mod peers;
 mod redis_bus;
+mod wire;
 
 use std::sync::Arc;
 
@@ -12,7 +16,7 @@ pub use local::LocalBus;
 pub use redis_bus::RedisBus;
 
 /// How many envelopes a slow subscriber may fall behind before it skips ahead
-/// (the hub repairs skipped chat events from the store).
+/// and is told of the gap (the hub then catches its sockets up from the store).
 pub const SUBSCRIBER_BUFFER: usize = 16_384;
 
 /// `Some(url)` → Redis pub/sub on `channel`, `None` → in-process.

@@ -1,7 +1,7 @@
 //! In-process fan-out over a tokio broadcast channel: the single-node bus.
 
 use artel_core::event::Envelope;
-use artel_core::ports::bus::{EnvelopeSource, Subscription};
+use artel_core::ports::bus::{Delivery, EnvelopeSource, Subscription};
 use artel_core::{Bus, BusError};
 use async_trait::async_trait;
 use tokio::sync::broadcast;
@@ -10,17 +10,12 @@ use crate::SUBSCRIBER_BUFFER;
 
 #[derive(Clone)]
 pub struct LocalBus {
-    tx: broadcast::Sender<Envelope>,
+    tx: broadcast::Sender<Delivery>,
 }
 
 impl LocalBus {
     pub fn new() -> Self {
         Self { tx: broadcast::channel(SUBSCRIBER_BUFFER).0 }
-    }
-
-    /// A sender into this bus; the Redis bus feeds what it receives through it.
-    pub(crate) fn sender(&self) -> broadcast::Sender<Envelope> {
-        self.tx.clone()
     }
 }
 
@@ -34,7 +29,7 @@ impl Default for LocalBus {
 impl Bus for LocalBus {
     async fn publish(&self, envelope: &Envelope) -> Result<(), BusError> {
         // No subscriber is not an error: nobody is listening on this node yet.
-        let _ = self.tx.send(envelope.clone());
+        let _ = self.tx.send(Delivery::Envelope(envelope.clone()));
         Ok(())
     }
 
@@ -47,19 +42,19 @@ impl Bus for LocalBus {
     }
 }
 
-pub(crate) struct BroadcastSource(pub(crate) broadcast::Receiver<Envelope>);
+pub(crate) struct BroadcastSource(pub(crate) broadcast::Receiver<Delivery>);
 
 #[async_trait]
 impl EnvelopeSource for BroadcastSource {
-    async fn next(&mut self) -> Option<Envelope> {
-        loop {
-            match self.0.recv().await {
-                Ok(envelope) => return Some(envelope),
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!(skipped = n, "bus subscriber fell behind; gaps will be repaired");
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
+    async fn next(&mut self) -> Option<Delivery> {
+        match self.0.recv().await {
+            Ok(item) => Some(item),
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                // The channel skipped the oldest `n`: the reader must repair them.
+                tracing::warn!(skipped = n, "bus subscriber fell behind; gaps will be repaired");
+                Some(Delivery::Gap)
             }
+            Err(broadcast::error::RecvError::Closed) => None,
         }
     }
 }

@@ -1,38 +1,64 @@
-//! Redis pub/sub between nodes. Publishing goes through a `ConnectionManager`
-//! (reconnects by itself); one background task per node keeps a subscriber
-//! connection alive — reconnecting with backoff after Redis restarts — and feeds
-//! what arrives into a local broadcast for this node's subscribers.
+//! Redis pub/sub between nodes. A publish reaches this node's own subscribers at
+//! once, through a local broadcast, and goes to Redis from a queue (`outbox.rs`)
+//! that one task drains in order, retrying while Redis is away. A second task
+//! keeps a subscriber connection alive (`listener.rs`) and a third watches for
+//! nodes leaving the channel (`peers.rs`).
 //!
-//! Pub/sub is at-most-once: whatever is published while a node is disconnected is
-//! lost to it, and the hub's gap detection restores it from the database.
+//! Pub/sub is at-most-once: a node that was not subscribed when a message went
+//! out never gets it. Wherever that can have happened (this node resubscribed,
+//! a peer dropped or took queued envelopes with it) subscribers get a
+//! `Delivery::Gap`, and the hub catches its sockets up from the database.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use artel_core::event::Envelope;
-use artel_core::ports::bus::Subscription;
+use artel_core::ports::bus::{Delivery, Subscription};
 use artel_core::{Bus, BusError};
 use async_trait::async_trait;
-use futures_util::StreamExt;
-use redis::aio::ConnectionManager;
-use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
 use tokio::sync::broadcast;
+use uuid::Uuid;
 
 use crate::local::BroadcastSource;
-use crate::LocalBus;
+use crate::outbox::Outbox;
+use crate::SUBSCRIBER_BUFFER;
 
-/// Most envelopes carried by one Redis message (`publish_all`): a group commit
-/// of a busy node fits in a few, and no message grows past a few hundred KB.
-const MAX_PER_MESSAGE: usize = 256;
+/// Envelopes waiting for Redis. Past this (a long outage under load) further
+/// envelopes reach only this node's subscribers, and the other nodes are told
+/// to catch up from the store instead: memory stays bounded.
+const OUTBOX_CAPACITY: usize = 16_384;
+/// First and longest wait between two attempts to reach Redis. Short: a refused
+/// connection costs nothing, and every attempt missed after Redis is back adds
+/// to how late other nodes hear of new events.
+pub(crate) const RETRY_MIN: Duration = Duration::from_millis(50);
+pub(crate) const RETRY_MAX: Duration = Duration::from_millis(400);
+/// Longest a connection attempt or a command may take before Redis counts as away.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct RedisBus {
-    channel: String,
-    publisher: ConnectionManager,
-    local: LocalBus,
-    listener: tokio::task::JoinHandle<()>,
+    local: broadcast::Sender<Delivery>,
+    outbox: Arc<Outbox>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-fn backend(e: redis::RedisError) -> BusError {
+pub(crate) fn backend(e: redis::RedisError) -> BusError {
     BusError::Backend(e.to_string())
+}
+
+/// A command connection with bounded waits (a half-open connection fails
+/// instead of hanging the task that uses it).
+pub(crate) async fn command_connection(client: &redis::Client) -> redis::RedisResult<MultiplexedConnection> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(RESPONSE_TIMEOUT);
+    client.get_multiplexed_async_connection_with_config(&config).await
+}
+
+/// The next wait after `current` failed.
+pub(crate) fn next_retry(current: Duration) -> Duration {
+    (current * 2).min(RETRY_MAX)
 }
 
 impl RedisBus {
@@ -40,10 +66,18 @@ impl RedisBus {
     /// so nothing published after this returns is missed by this node.
     pub async fn connect(url: &str, channel: &str) -> Result<Self, BusError> {
         let client = redis::Client::open(url).map_err(backend)?;
-        let publisher = ConnectionManager::new(client.clone()).await.map_err(backend)?;
-        let local = LocalBus::new();
+        let publisher = command_connection(&client).await.map_err(backend)?;
+        // Tells this node's messages from the others' on the channel.
+        let node = Uuid::now_v7();
+        let (local, _) = broadcast::channel(SUBSCRIBER_BUFFER);
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let listener = tokio::spawn(listen(client, channel.to_string(), local.sender(), Some(ready_tx)));
+        let listener = tokio::spawn(crate::listener::listen(
+            client.clone(),
+            channel.to_string(),
+            node,
+            local.clone(),
+            ready_tx,
+        ));
         match tokio::time::timeout(Duration::from_secs(10), ready_rx).await {
             Ok(Ok(())) => {}
             _ => {
@@ -51,106 +85,44 @@ impl RedisBus {
                 return Err(BusError::Backend("could not subscribe to Redis within 10 s".into()));
             }
         }
-        Ok(Self { channel: channel.to_string(), publisher, local, listener })
-    }
-
-    /// Publishes several envelopes as one Redis message (a JSON array).
-    async fn publish_chunk(&self, chunk: &[Envelope]) -> Result<(), BusError> {
-        let payload = serde_json::to_string(chunk).map_err(|e| BusError::Backend(e.to_string()))?;
-        let mut conn = self.publisher.clone();
-        let _receivers: i64 = conn.publish(&self.channel, payload).await.map_err(backend)?;
-        Ok(())
+        let outbox = Arc::new(Outbox::new(OUTBOX_CAPACITY));
+        let drain = tokio::spawn(crate::outbox::drain(
+            client.clone(),
+            channel.to_string(),
+            node,
+            outbox.clone(),
+            publisher,
+        ));
+        let peers = tokio::spawn(crate::peers::watch(client, channel.to_string(), local.clone()));
+        Ok(Self { local, outbox, tasks: vec![listener, drain, peers] })
     }
 }
 
 impl Drop for RedisBus {
     fn drop(&mut self) {
-        self.listener.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
 #[async_trait]
 impl Bus for RedisBus {
     async fn publish(&self, envelope: &Envelope) -> Result<(), BusError> {
-        let payload = serde_json::to_string(envelope).map_err(|e| BusError::Backend(e.to_string()))?;
-        let mut conn = self.publisher.clone();
-        let _receivers: i64 = conn.publish(&self.channel, payload).await.map_err(backend)?;
+        self.outbox.push(&self.local, std::slice::from_ref(envelope));
         Ok(())
     }
 
     async fn publish_all(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
-        // Every chunk is tried even after one fails: a chunk that does go out
-        // reaches its receivers now, and only the failed ones wait for gap
-        // detection. The first failure is what the caller hears about.
-        let mut first_error = None;
-        for chunk in envelopes.chunks(MAX_PER_MESSAGE) {
-            let sent = match chunk {
-                [one] => self.publish(one).await,
-                _ => self.publish_chunk(chunk).await,
-            };
-            if let Err(e) = sent {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        self.outbox.push(&self.local, envelopes);
+        Ok(())
     }
 
     async fn subscribe(&self) -> Result<Subscription, BusError> {
-        Ok(Subscription::new(BroadcastSource(self.local.sender().subscribe())))
+        Ok(Subscription::new(BroadcastSource(self.local.subscribe())))
     }
 
     fn kind(&self) -> &'static str {
         "redis"
-    }
-}
-
-/// Keeps one pub/sub connection alive for the node's lifetime.
-async fn listen(
-    client: redis::Client,
-    channel: String,
-    out: broadcast::Sender<Envelope>,
-    mut ready: Option<tokio::sync::oneshot::Sender<()>>,
-) {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
-                Ok(()) => {
-                    if let Some(tx) = ready.take() {
-                        let _ = tx.send(());
-                    } else {
-                        tracing::info!("redis bus resubscribed");
-                    }
-                    backoff = Duration::from_millis(100);
-                    let mut messages = pubsub.on_message();
-                    while let Some(msg) = messages.next().await {
-                        let Ok(payload) = msg.get_payload::<String>() else { continue };
-                        match decode(&payload) {
-                            Ok(envelopes) => {
-                                for envelope in envelopes {
-                                    let _ = out.send(envelope);
-                                }
-                            }
-                            Err(e) => tracing::warn!(error = %e, "ignoring malformed bus message"),
-                        }
-                    }
-                    tracing::warn!("redis bus subscription ended; reconnecting");
-                }
-                Err(e) => tracing::warn!(error = %e, "redis subscribe failed"),
-            },
-            Err(e) => tracing::warn!(error = %e, "redis bus connection failed"),
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(5));
-    }
-}
-
-/// A message holds one envelope (`publish`) or an array of them in order
-/// (`publish_all`).
-fn decode(payload: &str) -> Result<Vec<Envelope>, serde_json::Error> {
-    if payload.trim_start().starts_with('[') {
-        serde_json::from_str(payload)
-    } else {
-        serde_json::from_str(payload).map(|one| vec![one])
     }
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
 use crate::errors::backend;
+use crate::messages::{placeholders, IN_CHUNK};
 use crate::{PostgresStore, SqliteStore};
 
 macro_rules! impl_board_store {
@@ -155,6 +156,26 @@ macro_rules! impl_board_store {
                         .await
                         .map_err(backend)?;
                 seq.ok_or(StoreError::NotFound("pipeline"))
+            }
+
+            async fn board_last_seqs(
+                &self,
+                workspace: WorkspaceId,
+                pipelines: &[PipelineId],
+            ) -> StoreResult<Vec<(PipelineId, i64)>> {
+                let mut out = Vec::with_capacity(pipelines.len());
+                for chunk in pipelines.chunks(IN_CHUNK) {
+                    let sql = format!(
+                        "select id, last_seq from pipelines where workspace_id = $1 and id in ({})",
+                        placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (PipelineId, i64)>(&sql).bind(workspace);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    out.extend(query.fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?);
+                }
+                Ok(out)
             }
         }
     };

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::errors::{backend, not_found, on_unique};
+use crate::messages::{placeholders, IN_CHUNK};
 use crate::rows::{
     chats, members, messages, prefixed, ChatRow, MemberRow, MessageRow, MyChatRow, CHAT_COLUMNS,
     MEMBER_COLUMNS, MESSAGE_COLUMNS,
@@ -316,6 +317,22 @@ macro_rules! impl_chat_store {
                 .fetch_all(&mut *self.read.acquire().await?)
                 .await
                 .map_err(backend)
+            }
+
+            async fn chat_last_seqs(&self, workspace: WorkspaceId, chats: &[ChatId]) -> StoreResult<Vec<(ChatId, i64)>> {
+                let mut out = Vec::with_capacity(chats.len());
+                for chunk in chats.chunks(IN_CHUNK) {
+                    let sql = format!(
+                        "select id, last_seq from chats where workspace_id = $1 and id in ({})",
+                        placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (ChatId, i64)>(&sql).bind(workspace);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    out.extend(query.fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?);
+                }
+                Ok(out)
             }
 
             async fn member_chat_names(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<(ChatId, String)>> {

@@ -11,7 +11,7 @@
 //! (BENCHMARKS.md, two nodes).
 //!
 //! Committed events go to a second task that publishes them on the bus in commit
-//! order, so a slow bus never delays commits or acks.
+//! order, so a slow bus never delays commits or acks, and none is dropped.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +38,9 @@ const OVERLAP_MIN: usize = 16;
 const MAX_PUBLISH: usize = 1024;
 /// Most transactions in flight at once (Postgres), each on its own connection.
 const PIPELINE: usize = 4;
+/// First and longest wait before publishing again after the bus refused.
+const PUBLISH_RETRY_MIN: std::time::Duration = std::time::Duration::from_millis(50);
+const PUBLISH_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct Job {
     message: NewMessage,
@@ -297,11 +300,16 @@ async fn publish_loop(
             })
             .collect();
         push.committed(&committed);
-        if events.is_empty() {
-            // Only flush markers.
-        } else if let Err(e) = bus.publish_all(&events).await {
-            // Receivers notice the gap with the next event and read it from the store.
-            tracing::warn!(error = %e, count = events.len(), "publishing committed events failed");
+        // A batch of only flush markers has nothing to publish.
+        let mut wait = PUBLISH_RETRY_MIN;
+        while !events.is_empty() {
+            let Err(e) = bus.publish_all(&events).await else { break };
+            // The bus refused the events outright (an outage of its backend is
+            // not that: it queues). Dropping them would leave every socket
+            // without them until the chat's next event, so try again, in order.
+            tracing::warn!(error = %e, count = events.len(), "publishing committed events failed; retrying");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(PUBLISH_RETRY_MAX);
         }
         markers += seen;
         published.finished_up_to(markers);

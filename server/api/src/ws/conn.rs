@@ -423,6 +423,16 @@ impl Conn {
                 self.write(frame.1.clone()).await
             }
             Outbound::ChatFrame(..) => Ok(()),
+            Outbound::Tip(tip) => {
+                let (id, last) = *tip;
+                if self.cursors.get(&id).is_some_and(|&at| at < last) {
+                    self.replay(id, last).await
+                } else if self.boards.get(&id).is_some_and(|&at| at < last) {
+                    self.replay_board(id, last).await
+                } else {
+                    Ok(())
+                }
+            }
             Outbound::Control(event) => match event.as_ref() {
                 Ephemeral::JoinedChat { chat_id, user_id } if *user_id == self.auth.user.id => {
                     if !self.cursors.contains_key(chat_id) {

@@ -11,11 +11,13 @@ use artel_core::chat::ChatId;
 use artel_core::event::{
     Audience, BoardChange, BoardEvent, ChatChange, ChatEvent, Envelope, Ephemeral, Payload, PresenceEntry,
 };
+use artel_core::ports::bus::Delivery;
 use artel_core::user::UserId;
 use artel_core::workspace::WorkspaceId;
-use artel_core::Subscription;
+use artel_core::{Store, Subscription};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, Notify};
+use uuid::Uuid;
 
 use crate::http::crm_dto::DealDto;
 use crate::messaging::wire::ChatEventDto;
@@ -42,6 +44,9 @@ pub enum Outbound {
     Control(Arc<Ephemeral>),
     /// A board event, encoded once in both its full and its hidden form.
     Board(Arc<LiveBoardEvent>),
+    /// A chat's or board's latest seq in the store, after the bus may have lost
+    /// events: a socket whose cursor is behind replays up to it.
+    Tip(Arc<(Uuid, i64)>),
 }
 
 impl Outbound {
@@ -129,6 +134,8 @@ pub struct Hub {
     next_id: AtomicU64,
     pub presence: PresenceTracker,
     presence_digest: PresenceDigest,
+    /// Wakes the catch-up after a gap on the bus (see `catch_up.rs`).
+    catch_up: Notify,
 }
 
 /// A socket's registration; unregisters on drop.
@@ -213,18 +220,28 @@ impl Hub {
     }
 
     /// Routes envelopes from the bus until it closes, each chat's events in seq
-    /// order where they arrive out of it (see `reorder.rs`).
-    pub async fn run(self: Arc<Self>, mut subscription: Subscription) {
+    /// order where they arrive out of it (see `reorder.rs`). After a gap, the
+    /// sockets catch up from `store` (see `catch_up.rs`).
+    pub async fn run(self: Arc<Self>, mut subscription: Subscription, store: Arc<dyn Store>) {
+        let catch_up = tokio::spawn(crate::ws::catch_up::run(self.clone(), store));
         let mut reorder = Reorder::default();
         loop {
             let deadline = reorder.deadline();
             tokio::select! {
-                envelope = subscription.recv() => {
-                    let Some(envelope) = envelope else { break };
-                    for envelope in reorder.admit(envelope, tokio::time::Instant::now()) {
-                        self.dispatch(envelope);
+                item = subscription.next_item() => match item {
+                    Some(Delivery::Envelope(envelope)) => {
+                        for envelope in reorder.admit(envelope, tokio::time::Instant::now()) {
+                            self.dispatch(envelope);
+                        }
                     }
-                }
+                    Some(Delivery::Gap) => {
+                        for envelope in reorder.reset() {
+                            self.dispatch(envelope);
+                        }
+                        self.catch_up.notify_one();
+                    }
+                    None => break,
+                },
                 () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)),
                     if deadline.is_some() =>
                 {
@@ -237,7 +254,41 @@ impl Hub {
         for envelope in reorder.expire(tokio::time::Instant::now() + crate::ws::reorder::HOLD) {
             self.dispatch(envelope);
         }
+        catch_up.abort();
         tracing::warn!("bus closed; the hub stops dispatching");
+    }
+
+    /// Waits for a gap on the bus; several while one catch-up runs make one more.
+    pub(crate) async fn gap(&self) {
+        self.catch_up.notified().await;
+    }
+
+    /// What this node's sockets follow (chats and boards alike), by workspace.
+    pub(crate) fn followed(&self) -> HashMap<WorkspaceId, Vec<Uuid>> {
+        let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
+        let mut out: HashMap<WorkspaceId, Vec<Uuid>> = HashMap::new();
+        for (id, conns) in &r.by_chat {
+            let mut workspaces: Vec<WorkspaceId> =
+                conns.iter().filter_map(|c| r.conns.get(c).map(|c| c.workspace)).collect();
+            workspaces.sort_unstable();
+            workspaces.dedup();
+            for ws in workspaces {
+                out.entry(ws).or_default().push(*id);
+            }
+        }
+        out
+    }
+
+    /// Tells the sockets of `workspace` that follow `id` where it stands in the store.
+    pub(crate) fn tip(&self, workspace: WorkspaceId, id: Uuid, last_seq: i64) {
+        let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
+        let Some(conns) = r.by_chat.get(&id) else { return };
+        let tip = Outbound::Tip(Arc::new((id, last_seq)));
+        for conn in conns {
+            if r.conns.get(conn).is_some_and(|c| c.workspace == workspace) {
+                send(&r, *conn, tip.clone());
+            }
+        }
     }
 
     /// Sends this node's full presence list now and then, and notices nodes

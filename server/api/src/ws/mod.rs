@@ -1,6 +1,7 @@
 //! The WebSocket endpoint `/api/v1/ws`: origin check and upgrade, then one task
 //! per socket (`conn`), fed by the node's dispatcher (`hub`).
 
+pub mod catch_up;
 pub mod conn;
 pub mod frames;
 pub mod hub;

@@ -98,6 +98,17 @@ impl Reorder {
         }
         out
     }
+
+    /// Everything held, each chat's in seq order, and forgets every chat's next
+    /// seq: after a gap on the bus those are stale (the missing events will not
+    /// come), and the sockets fill any hole from the store.
+    pub fn reset(&mut self) -> Vec<Envelope> {
+        let old = std::mem::take(self);
+        old.chats
+            .into_values()
+            .flat_map(|chat| chat.held.into_values().map(|(envelope, _)| envelope))
+            .collect()
+    }
 }
 
 /// Lets every held event of the chat go, in seq order, and moves `next` past them.
@@ -178,6 +189,17 @@ mod tests {
         assert_eq!(seqs(&r.expire(now + HOLD)), vec![3, 5], "released in order, gaps left to the sockets");
         assert_eq!(seqs(&r.admit(event(chat, 2), now + HOLD)), vec![2], "late: passes");
         assert_eq!(seqs(&r.admit(event(chat, 6), now + HOLD)), vec![6]);
+    }
+
+    #[test]
+    fn a_reset_releases_what_is_held_and_holds_nothing_after() {
+        let (mut r, now, chat) = (Reorder::default(), Instant::now(), Uuid::now_v7());
+        r.admit(event(chat, 1), now);
+        assert!(r.admit(event(chat, 4), now).is_empty());
+        assert!(r.admit(event(chat, 3), now).is_empty());
+        assert_eq!(seqs(&r.reset()), vec![3, 4]);
+        assert_eq!(r.deadline(), None);
+        assert_eq!(seqs(&r.admit(event(chat, 9), now)), vec![9], "no stale next seq to wait for");
     }
 
     #[test]

@@ -300,4 +300,11 @@ pub trait BoardStore: Send + Sync {
     ) -> StoreResult<Vec<crate::event::BoardEvent>>;
     /// Seq of the board's latest event (0 = none).
     async fn board_last_seq(&self, workspace: WorkspaceId, pipeline: PipelineId) -> StoreResult<i64>;
+    /// The seq of each of these boards' latest event, in one read (the hub's
+    /// catch-up after a bus gap); pipelines not found are left out.
+    async fn board_last_seqs(
+        &self,
+        workspace: WorkspaceId,
+        pipelines: &[PipelineId],
+    ) -> StoreResult<Vec<(PipelineId, i64)>>;
 }

@@ -273,6 +273,13 @@ pub trait ChatStore: Send + Sync {
     async fn list_my_chats(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatSummary>>;
     /// Ids of the chats the user is a member of (for the socket's audience checks).
     async fn member_chat_ids(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatId>>;
+    /// The `last_seq` of each of these chats of the workspace, in one read (the
+    /// hub's catch-up after a bus gap); chats not found are left out.
+    async fn chat_last_seqs(
+        &self,
+        workspace: WorkspaceId,
+        chats: &[ChatId],
+    ) -> StoreResult<Vec<(ChatId, i64)>>;
     /// Ids and names of the user's named chats (`in:#chat` resolution: one scan
     /// of memberships, none of the unread counting `list_my_chats` does).
     async fn member_chat_names(
