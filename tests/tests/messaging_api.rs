@@ -770,6 +770,16 @@ async fn sends_are_validated_and_checked(backend: Backend) {
     app.call("PATCH", &edit_path, tok(&w.bob), Some(json!({"body": "edited late"})))
         .await
         .expect_error(409, "chat_archived");
+    // Over the socket, and through an incoming hook, the same code.
+    let mut ws = app.ws(&w.bob.access_token, &[]).await;
+    ws.send_message(grp, "too late", "late-ws").await;
+    let f = ws.next_where(|f| f["type"] == "error" || f["type"] == "ack").await;
+    assert_eq!((f["code"].as_str(), f["ref"].as_str()), (Some("chat_archived"), Some("late-ws")), "{f}");
+    let hook =
+        app.post("/hooks", tok(&w.owner), json!({"kind": "incoming", "name": "CI", "chat_id": grp})).await;
+    hook.expect(201);
+    let hook_path = format!("/hooks/in/{}", hook.body["token"].as_str().expect("token"));
+    app.post(&hook_path, None, json!({"text": "build green"})).await.expect_error(409, "chat_archived");
     let r =
         app.call("PATCH", &format!("/chats/{grp}"), tok(&w.owner), Some(json!({"archived": false}))).await;
     r.expect(200);
@@ -1078,7 +1088,7 @@ async fn edits_by_the_author_keep_a_history(backend: Backend) {
     app.call("PATCH", &format!("/chats/{chat}"), tok(&w.owner), Some(json!({"archived": true})))
         .await
         .expect(200);
-    edit(&w.bob, "fourth").await.expect_error(403, "forbidden");
+    edit(&w.bob, "fourth").await.expect_error(409, "chat_archived");
     app.call("PATCH", &format!("/chats/{chat}"), tok(&w.owner), Some(json!({"archived": false})))
         .await
         .expect(200);
