@@ -420,9 +420,11 @@ async fn lead_capture_creates_contact_and_deal(backend: Backend) {
     let msgs = messages(&app, &owner, chat).await;
     let form = msgs.iter().find(|m| m["kind"] == "bot").expect("the form in the deal chat");
     let text = form["body"].as_str().unwrap();
+    // Read as rendered: the visitor's words are quoted as text (`utm\_source`).
+    let html = form["html"].as_str().unwrap();
     assert!(
-        text.contains("Нужен расчёт") && text.contains("ООО Вектор") && text.contains("utm_source: yandex"),
-        "{text}"
+        html.contains("Нужен расчёт") && html.contains("ООО Вектор") && html.contains("utm_source: yandex"),
+        "{html}"
     );
     assert!(!text.contains("Отправить"), "unknown form fields are not posted");
 
