@@ -315,7 +315,7 @@ async fn only_members_upload_and_download(backend: Backend) {
     )
     .await
     .expect(200);
-    upload(app, &w.owner, w.chat, Some("x.png"), "image/png", PNG).await.expect_error(403, "forbidden");
+    upload(app, &w.owner, w.chat, Some("x.png"), "image/png", PNG).await.expect_error(409, "chat_archived");
     assert_eq!(download(app, &w.owner, &id).await.status(), 200);
 }
 

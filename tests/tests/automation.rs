@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use artel_core::Clock;
-use artel_tests::receiver::Receiver;
+use artel_tests::receiver::{verify_signature, Receiver};
 use artel_tests::{on_every_backend, test_serve_config, Backend, Session, TestApp};
 use serde_json::{json, Value};
 
@@ -252,9 +252,14 @@ async fn queued_jobs_survive_a_restart(backend: Backend) {
         .await
         .expect(200);
     let f = funnel(&app, &owner).await;
-    add_rule(&app, &owner, &f, &f.won, json!({
+    let rule = add_rule(&app, &owner, &f, &f.won, json!({
         "trigger": {"type": "deal_entered_stage"}, "action": {"type": "call_webhook", "url": receiver.url("/won")}
     })).await;
+    // The signing secret is shown once, when the rule is made.
+    let secret = rule["secret"].as_str().expect("secret").to_string();
+    assert!(secret.starts_with("whsec_"), "{rule}");
+    let listed = app.get(&rules_path(&f, &f.won), &owner.access_token).await;
+    assert!(listed.body[0].get("secret").is_none(), "{}", listed.body);
     let d = create_deal(&app, &owner, "Крупный заказ", &f.stages[0]).await;
     let id = s(&d["id"]);
     app.post(&format!("/deals/{id}/move"), tok(&owner), json!({"version": d["version"], "stage_id": f.won}))
@@ -267,6 +272,13 @@ async fn queued_jobs_survive_a_restart(backend: Backend) {
     let got = receiver.wait_for(2).await;
     let body = got[1].json();
     assert_eq!(body["event"], "automation.rule");
+    // Signed as outgoing webhooks are, under the rule's secret, on every attempt.
+    for call in &got {
+        let sig = call.headers.get("x-artel-signature").expect("signed").to_str().expect("ascii");
+        assert!(verify_signature(&secret, sig, &call.body), "bad signature {sig}");
+        assert!(!verify_signature("whsec_other", sig, &call.body));
+    }
+    assert_eq!(got[1].headers["x-artel-event"], "automation.rule");
     assert_eq!(body["deal"]["id"], json!(id));
     app.clock.advance(chrono::Duration::hours(1));
     app.jobs_drained().await;
@@ -367,6 +379,13 @@ async fn rule_permissions_and_bad_input(backend: Backend) {
         json!({"trigger": {"type": "deal_entered_stage"}, "action": {"type": "call_webhook", "url": "http://10.0.0.1/x"}}),
     ] {
         app.post(&path, tok(&owner), bad.clone()).await.expect_error(422, "invalid_input");
+    }
+    for host in artel_tests::ssrf::INTERNAL_HOSTS {
+        let url = format!("http://{host}/x");
+        let bad = json!({"trigger": {"type": "deal_entered_stage"}, "action": {"type": "call_webhook", "url": url}});
+        let r = app.post(&path, tok(&owner), bad).await;
+        r.expect_error(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], "action.url", "{url}: {}", r.body);
     }
     for bad in [
         json!({"trigger": {"type": "on_full_moon"}, "action": {"type": "post_message", "text": "x"}}),

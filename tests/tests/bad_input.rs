@@ -477,7 +477,33 @@ async fn validation_errors_name_the_request_field(backend: Backend) {
     );
 }
 
+/// Every API answer, errors and fallbacks included, tells the browser not to
+/// sniff it and not to keep it; the web client's assets are not under /api.
+async fn api_answers_are_neither_sniffed_nor_stored(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let token = Some(owner.access_token.as_str());
+    let answers = [
+        app.call("GET", "/health", None, None).await,
+        app.call("GET", "/me", token, None).await,
+        app.call("GET", "/me", None, None).await,
+        app.call("GET", "/chats/not-a-uuid", token, None).await,
+        app.call("GET", "/no/such/route", token, None).await,
+        app.call("DELETE", "/health", None, None).await,
+        app.call_raw("POST", "/chats", token, Some("application/json"), b"{".to_vec()).await,
+        app.call("POST", "/auth/login", None, Some(json!({"email": "x@y.z", "password": "wrong"}))).await,
+        app.call("GET", "/openapi.json", None, None).await,
+    ];
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 401, 400, 404, 405, 400, 401, 200]);
+    for r in &answers {
+        assert_eq!(r.headers["x-content-type-options"], "nosniff", "{} {}", r.status, r.body);
+        assert_eq!(r.headers["cache-control"], "no-store", "{} {}", r.status, r.body);
+    }
+}
+
 on_every_backend!(
+    api_answers_are_neither_sniffed_nor_stored,
     wrong_type_for_enum_fields_is_not_malformed_json,
     validation_errors_name_the_request_field,
     json_bodies_are_checked_on_every_endpoint,

@@ -107,6 +107,14 @@ async fn a_bot_posts_and_runs_commands_as_itself(backend: Backend) {
     assert!(list.body[0]["last_used_at"].is_string(), "{}", list.body);
     assert!(!list.body.to_string().contains(&secret));
     assert!(list.body[0].get("secret").is_none());
+
+    // An archived chat refuses a bot as it refuses a person: 409 chat_archived.
+    app.call("PATCH", &format!("/chats/{chat}"), tok(&owner), Some(json!({"archived": true})))
+        .await
+        .expect(200);
+    app.post(&format!("/chats/{chat}/messages"), Some(&secret), json!({"body": "late"}))
+        .await
+        .expect_error(409, "chat_archived");
     app.stop().await;
 }
 

@@ -464,6 +464,39 @@ async fn assign_on_clients(backend: Backend) {
     assert_eq!(r.body["data"]["company"]["owner_id"], json!(w.owner.user_id), "{}", r.body);
 }
 
+/// Titles and names are quoted as text in system notices and command results,
+/// in both languages: a deal title cannot put a live link or markup into a chat.
+async fn titles_are_quoted_as_text(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let chat = channel(app, &w.owner, "sales").await;
+    let evil = "[win](https://evil.example) <https://evil2.example> **big**";
+    let no_markup = |html: &str, what: &str| {
+        assert!(!html.contains("<a"), "{what}: a link from a title: {html}");
+        assert!(!html.contains("<strong>"), "{what}: markup from a title: {html}");
+    };
+    for language in ["ru", "en"] {
+        app.call("PATCH", "/me", Some(&w.owner.access_token), Some(json!({"language": language})))
+            .await
+            .expect(200);
+        // The deal's own chat: "<owner> created the deal “…”".
+        let d = deal(app, &w.owner, evil, &[]).await;
+        let notices = messages(app, &w.owner, uuid(&d["chat_id"])).await;
+        let notice = notices.iter().find(|m| m["kind"] == "system").expect("system notice");
+        no_markup(notice["html"].as_str().expect("html"), "deal created");
+        assert!(notice["html"].as_str().expect("html").contains("[win](https://evil.example)"), "{notice}");
+        // A command's card in the channel, and its text for the issuer.
+        let r = command(app, &w.owner, chat, &format!("/deal {evil}"), None).await;
+        r.expect(200);
+        let html = r.body["message"]["html"].as_str().expect("card html");
+        no_markup(html, "command card");
+        let title = r.body["data"]["deal"]["title"].as_str().expect("title");
+        assert!(title.contains("[win](https://evil.example)"), "{title}");
+        let text = r.body["text"].as_str().expect("text");
+        assert!(text.contains(title), "the issuer reads the title as written: {text}");
+    }
+}
+
 on_every_backend!(
     task_over_ws_in_a_deal_chat,
     assign_on_clients,
@@ -473,4 +506,5 @@ on_every_backend!(
     undo_respects_versions_and_the_window,
     task_done_and_remind,
     autocomplete,
+    titles_are_quoted_as_text,
 );

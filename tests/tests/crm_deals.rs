@@ -1213,7 +1213,15 @@ async fn won_and_lost_close_the_deal_and_its_chat(backend: Backend) {
         "the move is announced first: {system:?}"
     );
     let r = app.post(&format!("/chats/{chat_id}/messages"), tok(&w.bob), json!({"body": "ещё вопрос"})).await;
-    r.expect_error(403, "forbidden");
+    r.expect_error(409, "chat_archived");
+    // The chat follows the deal: it cannot be reopened while the deal stays won.
+    app.call("PATCH", &format!("/chats/{chat_id}"), tok(&w.owner), Some(json!({"archived": false})))
+        .await
+        .expect_error(409, "chat_follows_deal");
+    assert!(chat(app, &w.bob, chat_id).await["archived_at"].is_string());
+    app.call("PATCH", &format!("/chats/{chat_id}"), tok(&w.owner), Some(json!({"archived": true})))
+        .await
+        .expect(200);
 
     // Back to an open stage: open again.
     advance(app, 60);
@@ -1225,6 +1233,10 @@ async fn won_and_lost_close_the_deal_and_its_chat(backend: Backend) {
     app.post(&format!("/chats/{chat_id}/messages"), tok(&w.bob), json!({"body": "снова в работе"}))
         .await
         .expect(201);
+    // Nor archived by hand while the deal is open.
+    app.call("PATCH", &format!("/chats/{chat_id}"), tok(&w.owner), Some(json!({"archived": true})))
+        .await
+        .expect_error(409, "chat_follows_deal");
 
     // Lost closes it too; editing a closed deal keeps it closed.
     let r = move_deal(app, &w.owner, &d, lost, None).await;

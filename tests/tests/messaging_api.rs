@@ -561,7 +561,7 @@ async fn joining_and_leaving_public_channels(backend: Backend) {
         .expect(200);
     app.call("POST", &format!("/chats/{public}/join"), tok(&w.carol), None)
         .await
-        .expect_error(403, "forbidden");
+        .expect_error(409, "chat_archived");
     assert!(!member_ids(app, &w.owner, public).await.contains(&w.carol.user_id));
     // Unknown chats.
     app.call("POST", &format!("/chats/{}/join", Uuid::now_v7()), tok(&w.carol), None)
@@ -755,16 +755,31 @@ async fn sends_are_validated_and_checked(backend: Backend) {
 
     // Archived chats take no messages (nor edits) until unarchived, also from
     // someone who posted a moment before (checked again by the commit).
-    send(app, &w.bob, grp, "before the archive").await;
+    let before = send(app, &w.bob, grp, "before the archive").await;
     let r = app.call("PATCH", &format!("/chats/{grp}"), tok(&w.owner), Some(json!({"archived": true}))).await;
     r.expect(200);
     assert!(r.body["archived_at"].is_string());
+    // One rule, one code for every write that meets an archived chat.
     let m = send_with(app, &w.bob, grp, json!({"body": "too late"})).await;
-    m.expect_error(403, "forbidden");
+    m.expect_error(409, "chat_archived");
     assert_eq!(m.body["error"]["message"], "this chat is archived", "{}", m.body);
     send_with(app, &w.bob, grp, json!({"body": "too late", "client_msg_id": "late-1"}))
         .await
-        .expect_error(403, "forbidden");
+        .expect_error(409, "chat_archived");
+    let edit_path = format!("/messages/{}", before["id"].as_str().expect("message id"));
+    app.call("PATCH", &edit_path, tok(&w.bob), Some(json!({"body": "edited late"})))
+        .await
+        .expect_error(409, "chat_archived");
+    // Over the socket, and through an incoming hook, the same code.
+    let mut ws = app.ws(&w.bob.access_token, &[]).await;
+    ws.send_message(grp, "too late", "late-ws").await;
+    let f = ws.next_where(|f| f["type"] == "error" || f["type"] == "ack").await;
+    assert_eq!((f["code"].as_str(), f["ref"].as_str()), (Some("chat_archived"), Some("late-ws")), "{f}");
+    let hook =
+        app.post("/hooks", tok(&w.owner), json!({"kind": "incoming", "name": "CI", "chat_id": grp})).await;
+    hook.expect(201);
+    let hook_path = format!("/hooks/in/{}", hook.body["token"].as_str().expect("token"));
+    app.post(&hook_path, None, json!({"text": "build green"})).await.expect_error(409, "chat_archived");
     let r =
         app.call("PATCH", &format!("/chats/{grp}"), tok(&w.owner), Some(json!({"archived": false}))).await;
     r.expect(200);
@@ -1073,7 +1088,7 @@ async fn edits_by_the_author_keep_a_history(backend: Backend) {
     app.call("PATCH", &format!("/chats/{chat}"), tok(&w.owner), Some(json!({"archived": true})))
         .await
         .expect(200);
-    edit(&w.bob, "fourth").await.expect_error(403, "forbidden");
+    edit(&w.bob, "fourth").await.expect_error(409, "chat_archived");
     app.call("PATCH", &format!("/chats/{chat}"), tok(&w.owner), Some(json!({"archived": false})))
         .await
         .expect(200);

@@ -145,6 +145,15 @@ async fn api_key_subscriptions_settings_and_mute(backend: Backend) {
         r.expect_error(422, "invalid_input");
         assert_eq!(r.body["error"]["field"], field, "for {b}");
     }
+    // Names are resolved at subscription (`localhost.` is not the literal the
+    // tests may use), and hosts that lead inside through an embedded IPv4 are refused.
+    let hosts = artel_tests::ssrf::INTERNAL_HOSTS.iter().copied().chain(["localhost.", "localhost.:443"]);
+    for host in hosts {
+        let b = json!({"endpoint": format!("https://{host}/x"), "keys": body["keys"]});
+        let r = app.post("/push/subscriptions", tok(&bob), b.clone()).await;
+        r.expect_error(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], "endpoint", "for {b}");
+    }
     let r = app.post("/push/subscriptions", tok(&bob), json!({"endpoint": body["endpoint"]})).await;
     r.expect(422);
     let r =

@@ -230,6 +230,15 @@ async fn ssrf_targets_are_refused(backend: Backend) {
         r.expect_error(422, "invalid_input");
         assert_eq!(r.body["error"]["field"], "url", "{url}: {}", r.body);
     }
+    // Tunnels and translators that lead inside by way of an embedded IPv4 address.
+    for host in artel_tests::ssrf::INTERNAL_HOSTS {
+        let url = format!("http://{host}/hook");
+        let r = app
+            .post("/webhooks", tok(&owner), json!({"name": "x", "url": url, "events": ["deal.created"]}))
+            .await;
+        r.expect_error(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], "url", "{url}: {}", r.body);
+    }
     // Bad URLs and events.
     for (url, events) in [
         ("ftp://example.com/x", json!(["deal.created"])),
@@ -409,9 +418,11 @@ async fn lead_capture_creates_contact_and_deal(backend: Backend) {
     let msgs = messages(&app, &owner, chat).await;
     let form = msgs.iter().find(|m| m["kind"] == "bot").expect("the form in the deal chat");
     let text = form["body"].as_str().unwrap();
+    // Read as rendered: the visitor's words are quoted as text (`utm\_source`).
+    let html = form["html"].as_str().unwrap();
     assert!(
-        text.contains("Нужен расчёт") && text.contains("ООО Вектор") && text.contains("utm_source: yandex"),
-        "{text}"
+        html.contains("Нужен расчёт") && html.contains("ООО Вектор") && html.contains("utm_source: yandex"),
+        "{html}"
     );
     assert!(!text.contains("Отправить"), "unknown form fields are not posted");
 
@@ -510,6 +521,229 @@ async fn lead_hooks_are_rate_limited(backend: Backend) {
     assert!((1..=60).contains(&wait), "Retry-After {wait}");
 }
 
+/// A client that shows redirects instead of following them.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+async fn deal_count(app: &TestApp, owner: &Session) -> usize {
+    let r = app.get("/deals?limit=200&include_archived=true", &owner.access_token).await;
+    r.expect(200);
+    r.body.as_array().or_else(|| r.body["items"].as_array()).expect("deals").len()
+}
+
+/// A website's script may call the lead URL (and only that URL) from any
+/// origin: preflights are answered, answers and errors carry CORS.
+async fn lead_url_answers_website_scripts(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let token = lead_hook(&app, &owner).await;
+    let url = app.url(&format!("/hooks/lead/{token}"));
+    let http = browser();
+    let pre = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type, idempotency-key")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(pre.status(), 204);
+    let h = pre.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    assert!(h["access-control-allow-headers"].to_str().unwrap().contains("idempotency-key"));
+    assert!(h.get("access-control-allow-credentials").is_none());
+    let posted = http
+        .post(&url)
+        .header("origin", "https://shop.example")
+        .header("sec-fetch-mode", "cors")
+        .json(&json!({"name": "Ира", "phone": "+7 916 555-44-33"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(posted.status(), 201);
+    assert_eq!(posted.headers()["access-control-allow-origin"], "*");
+    // Errors too, so the script can read why.
+    let bad =
+        http.post(&url).header("origin", "https://shop.example").json(&json!({"name": "x"})).send().await;
+    let bad = bad.expect("post");
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.headers()["access-control-allow-origin"], "*");
+    // Other endpoints are not opened to other sites.
+    let other = http
+        .request(reqwest::Method::OPTIONS, app.url("/hooks"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(other.status(), 405);
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let me = http.get(app.url("/me")).header("origin", "https://shop.example").send().await.expect("me");
+    assert!(me.headers().get("access-control-allow-origin").is_none());
+}
+
+/// The same idempotency key (header or form field) answers with the first lead:
+/// one deal however often, however concurrently, the form is sent, and after a
+/// restart too (the keys live in the database every node shares).
+async fn a_resubmitted_lead_makes_one_deal(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let token = lead_hook(&app, &owner).await;
+    let url = app.url(&format!("/hooks/lead/{token}"));
+    let http = browser();
+    let form = "name=%D0%98%D1%80%D0%B0&phone=%2B79165554433";
+    let send = |key: &'static str| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let r = http
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("idempotency-key", key)
+                .body(form)
+                .send()
+                .await
+                .expect("post");
+            let status = r.status().as_u16();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            let body: Value = r.json().await.expect("json");
+            (status, replayed, body["deal_id"].as_str().expect("deal id").to_string())
+        }
+    };
+    let first = send("order-1").await;
+    assert_eq!((first.0, first.1), (201, false));
+    let again = send("order-1").await;
+    assert_eq!(again, (200, true, first.2.clone()));
+    assert_eq!(deal_count(&app, &owner).await, 1);
+
+    // Five at once with a new key: one deal, the same for all.
+    let burst = futures_util::future::join_all((0..5).map(|_| send("order-2"))).await;
+    let deals: std::collections::HashSet<&String> = burst.iter().map(|b| &b.2).collect();
+    assert_eq!(deals.len(), 1, "{burst:?}");
+    assert_eq!(burst.iter().filter(|b| b.0 == 201).count(), 1, "{burst:?}");
+    assert_eq!(deal_count(&app, &owner).await, 2);
+
+    // A plain form carries its key as a field.
+    let field = |key: &str| {
+        http.post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("{form}&_idempotency_key={key}"))
+            .send()
+    };
+    assert_eq!(field("form-1").await.expect("post").status(), 201);
+    let r = field("form-1").await.expect("post");
+    assert_eq!(r.status(), 200);
+    assert_eq!(deal_count(&app, &owner).await, 3);
+    // A bad key is refused, not ignored.
+    let r = app
+        .call_raw(
+            "POST",
+            &format!("/hooks/lead/{token}"),
+            None,
+            Some("application/x-www-form-urlencoded"),
+            format!("{form}&_idempotency_key={}", "k".repeat(201)).into_bytes(),
+        )
+        .await;
+    r.expect_error(422, "invalid_input");
+    assert_eq!(r.body["error"]["field"], "_idempotency_key");
+
+    // Another node (here: the same database after a restart) knows the key.
+    let db = app.stop().await;
+    let app = TestApp::start_on(db, artel_tests::test_serve_config()).await;
+    let r = browser()
+        .post(app.url(&format!("/hooks/lead/{token}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("idempotency-key", "order-1")
+        .body(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["deal_id"], first.2.as_str());
+    let owner = app.login("owner@acme.test", None).await;
+    assert_eq!(deal_count(&app, &owner).await, 3);
+}
+
+/// A plain HTML form is sent on to the hook's thank-you page (303), or to a page
+/// of the same site named in `_redirect`; nowhere else.
+async fn lead_forms_go_on_to_the_thank_you_page(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let r = app
+        .post(
+            "/hooks",
+            tok(&owner),
+            json!({"kind": "lead", "name": "Сайт", "redirect_url": "https://shop.example/thanks"}),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(r.body["hook"]["redirect_url"], "https://shop.example/thanks");
+    let url = app.url(&format!("/hooks/lead/{}", r.body["token"].as_str().expect("token")));
+    let http = browser();
+    let form = "name=Ira&phone=%2B79165554433";
+    let post = |body: String, mode: &'static str| {
+        http.post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-mode", mode)
+            .header("accept", "text/html,application/xhtml+xml")
+            .body(body)
+            .send()
+    };
+    let r = post(form.to_string(), "navigate").await.expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "https://shop.example/thanks");
+    let r = post(format!("{form}&_redirect=https%3A%2F%2Fshop.example%2Fthanks%3Fform%3Dcall"), "navigate")
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "https://shop.example/thanks?form=call");
+    // A script's fetch gets JSON.
+    let r = post(form.to_string(), "cors").await.expect("post");
+    assert_eq!(r.status(), 201);
+    // No open redirect: another site is refused and no lead is made.
+    let before = deal_count(&app, &owner).await;
+    for target in
+        ["https://evil.example/", "http://shop.example/thanks", "javascript:alert(1)", "//evil.example"]
+    {
+        let r =
+            post(format!("{form}&_redirect={}", target.replace(':', "%3A").replace('/', "%2F")), "navigate")
+                .await
+                .expect("post");
+        assert_eq!(r.status(), 422, "{target}");
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"]["field"], "_redirect", "{target}");
+    }
+    assert_eq!(deal_count(&app, &owner).await, before);
+    // A hook without a thank-you page refuses `_redirect`; incoming hooks take none.
+    let plain = lead_hook(&app, &owner).await;
+    let r = app
+        .call_raw(
+            "POST",
+            &format!("/hooks/lead/{plain}"),
+            None,
+            Some("application/x-www-form-urlencoded"),
+            format!("{form}&_redirect=https%3A%2F%2Fshop.example%2F").into_bytes(),
+        )
+        .await;
+    r.expect_error(422, "invalid_input");
+    let chat = app.post("/chats", tok(&owner), json!({"kind": "channel", "name": "leads"})).await;
+    chat.expect(201);
+    app.post(
+        "/hooks",
+        tok(&owner),
+        json!({"kind": "incoming", "name": "x", "chat_id": chat.body["id"], "redirect_url": "https://shop.example/"}),
+    )
+    .await
+    .expect_error(422, "invalid_input");
+    for bad in ["ftp://shop.example/", "not a url", "https://u:p@shop.example/"] {
+        app.post("/hooks", tok(&owner), json!({"kind": "lead", "name": "x", "redirect_url": bad}))
+            .await
+            .expect_error(422, "invalid_input");
+    }
+}
+
 on_every_backend!(
     webhook_deliveries_are_signed_and_logged,
     failed_deliveries_retry_with_backoff,
@@ -518,4 +752,7 @@ on_every_backend!(
     incoming_hook_posts_into_its_chat,
     lead_capture_creates_contact_and_deal,
     lead_hooks_are_rate_limited,
+    lead_url_answers_website_scripts,
+    a_resubmitted_lead_makes_one_deal,
+    lead_forms_go_on_to_the_thank_you_page,
 );

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::ORIGIN;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
@@ -1077,7 +1079,7 @@ async fn an_oversize_frame_closes_the_socket_and_nothing_else(backend: Backend) 
     // The server may close while the frame is still being written; that is fine.
     let _ = c.socket.send(Message::Text(huge.to_string().into())).await;
     let closed = c.closed().await;
-    assert!(closed.code == Some(1009) || closed.code.is_none(), "{closed:?}");
+    assert_eq!(closed.code, Some(1009), "{closed:?}");
 
     // The server carries on: other sockets and new ones work.
     assert_alive(&mut bystander).await;
@@ -1094,6 +1096,44 @@ async fn an_oversize_frame_closes_the_socket_and_nothing_else(backend: Backend) 
     let f = next_error(&mut fresh).await;
     assert_eq!((f["code"].as_str(), f["ref"].as_str()), (Some("invalid_input"), Some("big")), "{f}");
     assert_alive(&mut fresh).await;
+}
+
+/// A text frame that is not UTF-8 (as a raw frame: the client library would not
+/// build one), without the `auth` frame or after it.
+fn non_utf8_text() -> Message {
+    Message::Frame(Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true))
+}
+
+/// A socket opened without authenticating.
+async fn bare_socket(app: &TestApp) -> WsClient {
+    let (socket, _) = tokio_tungstenite::connect_async(app.ws_url()).await.expect("ws connect");
+    WsClient { socket, ready: Value::Null }
+}
+
+/// Frames the server cannot read close the socket with the code that says why,
+/// before and after authentication: 1009 too big, 1007 not UTF-8.
+async fn unreadable_frames_close_with_their_code(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.setup_owner().await;
+    let huge = Message::Text("x".repeat(70 * 1024).into());
+
+    let mut c = bare_socket(&app).await;
+    let _ = c.socket.send(huge.clone()).await;
+    assert_eq!(c.closed().await.code, Some(1009), "oversize before auth");
+
+    let mut c = bare_socket(&app).await;
+    c.socket.send(non_utf8_text()).await.expect("send");
+    let closed = c.closed().await;
+    assert_eq!(closed.code, Some(1007), "not UTF-8 before auth: {closed:?}");
+
+    let mut c = app.ws(&owner.access_token, &[]).await;
+    c.socket.send(non_utf8_text()).await.expect("send");
+    let closed = c.closed().await;
+    assert_eq!(closed.code, Some(1007), "not UTF-8 after auth: {closed:?}");
+
+    let mut c = app.ws(&owner.access_token, &[]).await;
+    let _ = c.socket.send(huge).await;
+    assert_eq!(c.closed().await.code, Some(1009), "oversize after auth");
 }
 
 async fn a_ping_flood_is_rate_limited(backend: Backend) {
@@ -1152,5 +1192,6 @@ on_every_backend!(
     a_read_frame_moves_the_read_mark,
     bad_frames_get_error_frames_and_the_socket_stays_open,
     an_oversize_frame_closes_the_socket_and_nothing_else,
+    unreadable_frames_close_with_their_code,
     a_ping_flood_is_rate_limited,
 );

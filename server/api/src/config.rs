@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "artel", version, about = "Artel: team messenger with a CRM inside")]
@@ -64,7 +65,7 @@ pub struct CreateOwnerArgs {
     #[arg(long, env = "ARTEL_OWNER_PASSWORD", hide_env_values = true)]
     pub password: Option<Secret>,
     /// Read the password from the first line of standard input.
-    #[arg(long, conflicts_with = "password")]
+    #[arg(long, conflicts_with = "password", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub password_stdin: bool,
     /// Owner's time zone (IANA name).
     #[arg(long, default_value = "Europe/Moscow")]
@@ -117,7 +118,8 @@ pub struct ServeConfig {
     #[arg(long, env = "ARTEL_LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
     /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
-    #[arg(long, env = "ARTEL_TRUST_PROXY_HEADERS", default_value_t = false)]
+    #[arg(long, env = "ARTEL_TRUST_PROXY_HEADERS", default_value_t = false, action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new())]
     pub trust_proxy_headers: bool,
     /// Maximum size of a JSON request body, in bytes.
     #[arg(long, env = "ARTEL_MAX_JSON_BYTES", default_value_t = 64 * 1024)]
@@ -165,7 +167,8 @@ pub struct ServeConfig {
     #[arg(long, env = "ARTEL_PUSH_COLLAPSE_SECS", default_value_t = 10)]
     pub push_collapse_secs: u64,
     /// Accept plain-http push endpoints on loopback addresses (tests only).
-    #[arg(long, env = "ARTEL_PUSH_ALLOW_HTTP_LOOPBACK", default_value_t = false, hide = true)]
+    #[arg(long, env = "ARTEL_PUSH_ALLOW_HTTP_LOOPBACK", default_value_t = false, hide = true,
+        action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub push_allow_http_loopback: bool,
     #[command(flatten)]
     pub search: SearchConfig,

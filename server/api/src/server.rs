@@ -52,6 +52,8 @@ pub fn router(state: AppState) -> Router {
     };
     app.with_state(state)
         .layer(CatchPanicLayer::custom(error::panic_response))
+        // Outside the panic catcher, so a 500 from a panic gets them too.
+        .layer(axum::middleware::from_fn(http::headers::api_headers))
         // Outermost first: give every request an id, log it, echo it back.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

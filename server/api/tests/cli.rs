@@ -41,9 +41,13 @@ async fn wait_healthy(base: &str, child: &mut Child) -> serde_json::Value {
 async fn serve_on_defaults_answers_health_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
+    // Logs go to a file, as under a service manager: plain text, no colour codes.
+    let log_path = dir.path().join("artel.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
     let mut child = artel(dir.path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
+        .env_remove("ARTEL_LOG_FORMAT")
+        .stdout(Stdio::from(log))
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn artel");
@@ -67,6 +71,9 @@ async fn serve_on_defaults_answers_health_and_stops_on_sigterm() {
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
             assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            let log = std::fs::read_to_string(&log_path).expect("read log");
+            assert!(log.contains("artel is listening"), "{log}");
+            assert!(!log.contains('\u{1b}'), "colour codes in a log file: {log:?}");
             break;
         }
         assert!(Instant::now() < deadline, "server did not stop on SIGTERM");

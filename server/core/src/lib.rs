@@ -12,6 +12,7 @@ pub mod crm;
 pub mod error;
 pub mod event;
 pub mod invite;
+pub mod markdown;
 pub mod message;
 pub mod permissions;
 pub mod ports;

@@ -82,7 +82,7 @@ pub fn can_read_chat(member: Option<&ChatMember>) -> Result<()> {
 pub fn can_post(chat: &Chat, member: Option<&ChatMember>) -> Result<()> {
     can_read_chat(member)?;
     if chat.is_archived() {
-        return Err(Error::forbidden("this chat is archived"));
+        return Err(archived());
     }
     Ok(())
 }
@@ -96,9 +96,15 @@ pub fn can_join(actor: &User, chat: &Chat) -> Result<()> {
         return Err(Error::forbidden("guests join chats only when invited"));
     }
     if chat.is_archived() {
-        return Err(Error::forbidden("this chat is archived"));
+        return Err(archived());
     }
     Ok(())
+}
+
+/// Every write that meets an archived chat (REST, socket, hooks, bots) gets this
+/// one answer: 409 `chat_archived`, not a permission error (unarchiving it helps).
+pub fn archived() -> Error {
+    Error::conflict("chat_archived", "this chat is archived")
 }
 
 /// Whether a non-member may see that the chat exists (name, description).

@@ -344,6 +344,12 @@ pub fn plain_excerpt(markdown: &str, names: &dyn Fn(Uuid) -> Option<String>) -> 
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        // An escaped character (a quoted title's `\[`) is just that character.
+        if let Some(&next) = chars.get(i + 1).filter(|n| c == '\\' && n.is_ascii_punctuation()) {
+            out.push(next);
+            i += 2;
+            continue;
+        }
         if c == ']' && chars.get(i + 1) == Some(&'(') {
             if let Some(close) = chars[i + 2..].iter().position(|&c| c == ')') {
                 i += close + 3;
@@ -455,6 +461,8 @@ mod tests {
         let names = |u: Uuid| (u == id).then(|| "Анна".to_string());
         let md = format!("**Hi** <@{id}>, see [the deal](https://x.test/a) `code`\n\n# done");
         assert_eq!(plain_excerpt(&md, &names), "Hi @Анна, see the deal code done");
+        // Quoted titles in system notices read as written, without the escapes.
+        assert_eq!(plain_excerpt("Anna created “\\[Win\\](x) a\\_b”", &names), "Anna created “[Win](x) a_b”");
         let long = "слово ".repeat(100);
         let cut = plain_excerpt(&long, &names);
         assert_eq!(cut.chars().count(), MAX_BODY_CHARS);

@@ -76,13 +76,13 @@ pub async fn resolve(url: &Url, allow_http_loopback: bool) -> Result<SocketAddr,
             .collect(),
     };
     let first = *addrs.first().ok_or_else(|| ResolveError::Unresolvable("no address".into()))?;
-    let loopback_ok = allow_http_loopback && addrs.iter().all(|a| a.ip().is_loopback());
+    // Only a host written as loopback (`localhost`, 127.0.0.1, ::1) is exempt: a
+    // name that merely resolves there (`localhost.`) is refused like any other.
+    let loopback_ok =
+        allow_http_loopback && loopback_literal(url) && addrs.iter().all(|a| a.ip().is_loopback());
     if !loopback_ok {
-        if let Some(bad) = addrs.iter().find(|a| !ssrf::is_public(a.ip())) {
-            return Err(ResolveError::Refused(format!(
-                "{host} resolves to a non-public address ({})",
-                bad.ip()
-            )));
+        if let Some(bad) = ssrf::first_non_public(addrs.iter().map(SocketAddr::ip)) {
+            return Err(ResolveError::Refused(format!("{host} resolves to a non-public address ({bad})")));
         }
     }
     Ok(first)
@@ -104,5 +104,19 @@ mod tests {
         assert!(parse("ftp://push.example.com/x", false).is_err());
         assert!(parse("http://127.0.0.1:9999/push/1", true).is_ok());
         assert!(parse("http://10.0.0.1/push/1", true).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_name_that_leads_inside_is_refused_even_when_loopback_is_allowed() {
+        // `localhost.` resolves to loopback where a resolver answers for it, and
+        // not at all in a sandbox: refused either way.
+        let url = parse("https://localhost./x", true).expect("shape is fine");
+        assert!(resolve(&url, true).await.is_err());
+        // Literal addresses that lead inside are refused by their shape already.
+        for raw in ["https://[64:ff9b::7f00:1]/x", "https://[2002:a00:1::1]/x", "https://[fec0::1]/x"] {
+            assert!(parse(raw, true).is_err(), "{raw} must be refused");
+        }
+        let url = parse("http://127.0.0.1:9999/push/1", true).expect("loopback");
+        assert!(resolve(&url, true).await.is_ok());
     }
 }

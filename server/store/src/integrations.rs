@@ -19,7 +19,7 @@ const WEBHOOK_COLUMNS: &str =
 const DELIVERY_COLUMNS: &str = "id, workspace_id, webhook_id, event_id, event, attempt, outcome, \
      response_code, duration_ms, error, created_at";
 const HOOK_COLUMNS: &str = "id, workspace_id, kind, name, chat_id, pipeline_id, owner_id, token_hash, \
-     created_by, created_at, revoked_at";
+     created_by, created_at, revoked_at, redirect_url";
 
 #[derive(sqlx::FromRow)]
 struct WebhookRow {
@@ -99,6 +99,7 @@ struct HookRow {
     created_by: Option<Uuid>,
     created_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    redirect_url: Option<String>,
 }
 
 impl TryFrom<HookRow> for ChatHook {
@@ -116,6 +117,7 @@ impl TryFrom<HookRow> for ChatHook {
             created_by: r.created_by,
             created_at: r.created_at,
             revoked_at: r.revoked_at,
+            redirect_url: r.redirect_url,
         })
     }
 }
@@ -275,7 +277,7 @@ macro_rules! impl_integration_store {
 
             async fn create_hook(&self, h: &ChatHook) -> StoreResult<()> {
                 sqlx::query(&format!(
-                    "insert into chat_hooks ({HOOK_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                    "insert into chat_hooks ({HOOK_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                 ))
                 .bind(h.id)
                 .bind(h.workspace_id)
@@ -288,6 +290,7 @@ macro_rules! impl_integration_store {
                 .bind(h.created_by)
                 .bind(h.created_at)
                 .bind(h.revoked_at)
+                .bind(&h.redirect_url)
                 .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(on_unique("hook"))?;

@@ -23,6 +23,7 @@ mod history;
 mod integrations;
 mod invites;
 mod jobs;
+mod lead_keys;
 mod login_attempts;
 mod messages;
 mod pipelines;

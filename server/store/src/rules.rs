@@ -14,7 +14,7 @@ use crate::errors::{backend, not_found};
 use crate::{PostgresStore, SqliteStore};
 
 const RULE_COLUMNS: &str =
-    "id, workspace_id, pipeline_id, stage_id, trig, action, active, created_by, created_at, updated_at";
+    "id, workspace_id, pipeline_id, stage_id, trig, action, active, created_by, created_at, updated_at, secret";
 
 #[derive(sqlx::FromRow)]
 struct RuleRow {
@@ -28,6 +28,7 @@ struct RuleRow {
     created_by: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    secret: String,
 }
 
 impl From<RuleRow> for StageRule {
@@ -43,6 +44,7 @@ impl From<RuleRow> for StageRule {
             created_by: r.created_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            secret: r.secret,
         }
     }
 }
@@ -54,7 +56,7 @@ macro_rules! impl_rule_store {
             async fn create_rule(&self, r: &StageRule) -> StoreResult<()> {
                 sqlx::query(&format!(
                     "insert into stage_rules ({RULE_COLUMNS}, trigger_kind) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                 ))
                 .bind(r.id)
                 .bind(r.workspace_id)
@@ -66,6 +68,7 @@ macro_rules! impl_rule_store {
                 .bind(r.created_by)
                 .bind(r.created_at)
                 .bind(r.updated_at)
+                .bind(&r.secret)
                 .bind(r.trigger.kind())
                 .execute(&mut *self.write.acquire().await?)
                 .await

@@ -36,6 +36,7 @@ export const en: Record<StringKey, string> = {
   'auth.passwordHint': 'At least 8 characters',
   'auth.error.invalid_credentials': 'Wrong e-mail or password',
   'auth.error.rate_limited': 'Too many attempts, please wait',
+  'chat.archived': 'This chat is archived: nothing can be posted in it',
   'nav.chats': 'Chats',
   'nav.channels': 'Channels',
   'nav.directs': 'Direct messages',

@@ -34,6 +34,7 @@ export const ru = {
   'auth.passwordHint': 'Не короче 8 символов',
   'auth.error.invalid_credentials': 'Неверная почта или пароль',
   'auth.error.rate_limited': 'Слишком много попыток, подождите',
+  'chat.archived': 'Чат в архиве: писать в него нельзя',
   'nav.chats': 'Чаты',
   'nav.channels': 'Каналы',
   'nav.directs': 'Личные сообщения',

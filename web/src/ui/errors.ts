@@ -6,6 +6,7 @@ export function errorMessage(e: unknown, t: Translator): string {
   if (e instanceof ApiError) {
     if (e.code === 'invalid_credentials') return t.t('auth.error.invalid_credentials');
     if (e.status === 429) return t.t('auth.error.rate_limited');
+    if (e.code === 'chat_archived') return t.t('chat.archived');
     if (e.code === 'network') return t.t('app.offline');
     return e.message;
   }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use artel_core::automation::hook::{ChatHook, HookKind};
 use artel_core::chat::Chat;
 use artel_core::crm::client::{self, Contact};
+use artel_core::markdown::escape as md;
 use artel_core::message::{MessageKind, NewMessage, MAX_BODY_CHARS};
 use artel_core::user::{Language, Role, User};
 use artel_core::{permissions, Error, Result, StoreError};
@@ -58,7 +59,7 @@ pub async fn post_incoming(state: &AppState, hook: &ChatHook, text: &str) -> Res
     })?;
     creator_still_authorises(state, hook, Some(&chat)).await?;
     if chat.is_archived() {
-        return Err(Error::conflict("chat_archived", "the hook's chat is archived"));
+        return Err(artel_core::permissions::archived());
     }
     let message = bot_message(state, hook.workspace_id, chat.id, text.to_string());
     Ok(state.committer.append(message).await?.message.id)
@@ -130,12 +131,7 @@ fn insert(form: &mut Form, key: String, value: String) -> Result<()> {
 }
 
 /// What a lead produced.
-#[derive(Debug)]
-pub struct Lead {
-    pub contact_id: Uuid,
-    pub contact_reused: bool,
-    pub deal_id: Uuid,
-}
+pub use artel_core::automation::hook::LeadRecord as Lead;
 
 /// A website lead: finds the contact by phone or e-mail (or creates it), opens a
 /// deal in the hook's pipeline's first stage owned by the hook's owner, and
@@ -265,18 +261,21 @@ fn summary(language: Language, hook_name: &str, form: &Form) -> String {
             _ => "",
         }
     };
+    // A visitor's words are quoted as text: a form must not plant links or
+    // markup in the deal's chat.
     let head = match language {
-        Language::Ru => format!("Заявка с сайта ({hook_name})"),
-        Language::En => format!("Website lead ({hook_name})"),
+        Language::Ru => format!("Заявка с сайта ({})", md(hook_name)),
+        Language::En => format!("Website lead ({})", md(hook_name)),
     };
     let mut lines = vec![head];
     for k in ["name", "phone", "email", "company", "message"] {
         if let Some(v) = form.get(k) {
+            let v = if k == "message" { artel_core::markdown::escape_lines(v) } else { md(v) };
             lines.push(format!("{}: {v}", label(k)));
         }
     }
     for (k, v) in form.iter().filter(|(k, _)| k.starts_with("utm_")) {
-        lines.push(format!("{k}: {v}"));
+        lines.push(format!("{}: {}", md(k), md(v)));
     }
     let mut text = lines.join("\n");
     if text.chars().count() > MAX_BODY_CHARS {

@@ -68,13 +68,11 @@ pub async fn resolve(url: &Url, allow_private: bool) -> Result<SocketAddr, Targe
     };
     let first = *addrs.first().ok_or_else(|| TargetError::Unresolvable("no address".into()))?;
     if !allow_private {
-        // Every address must be public: a name that resolves to one public and one
-        // private address could otherwise be steered to the private one.
-        if let Some(bad) = addrs.iter().find(|a| !ssrf::is_public(a.ip())) {
+        if let Some(bad) = ssrf::first_non_public(addrs.iter().map(SocketAddr::ip)) {
             return Err(TargetError::Refused(format!(
                 "{} resolves to a private or internal address ({}); an admin may allow private targets",
                 url.host_str().unwrap_or(""),
-                bad.ip()
+                bad
             )));
         }
     }

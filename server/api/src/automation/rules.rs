@@ -182,7 +182,8 @@ async fn act(
             Ok(json!({"type": "create_task", "task_id": task.id}))
         }
         Action::PostMessage { text } => {
-            post(state, deal, rule::render(text, &deal.title)).await?;
+            // The admin's text is markdown; the deal's title in it is quoted as text.
+            post(state, deal, rule::render(text, &artel_core::markdown::escape(&deal.title))).await?;
             Ok(json!({"type": "post_message"}))
         }
         Action::SetOwner { user_id } => {
@@ -254,6 +255,7 @@ async fn post(state: &AppState, deal: &Deal, body: String) -> Result<(), JobErro
 
 /// "No movement for 5 days", in the rule author's language.
 pub fn idle_nudge(language: Language, days: u32, stage: &str) -> String {
+    let stage = artel_core::markdown::escape(stage);
     match language {
         Language::Ru => format!("Сделка без движения {days} {} на этапе «{stage}»", days_ru(days)),
         Language::En => {
@@ -302,7 +304,23 @@ pub async fn call(state: &AppState, job: &Job) -> Result<(), JobError> {
     let body =
         json!({"event": "automation.rule", "rule_id": job.payload["rule_id"], "deal": job.payload["deal"]});
     let body = serde_json::to_vec(&body).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let result = outbound::post(&url, addr, &[("x-artel-event", "automation.rule".to_string())], body).await;
+    // Signed under the rule's secret the way webhooks are, so the receiver can
+    // tell this call from a forged one; a rule deleted since has nothing to sign with.
+    let rule_id = job.payload["rule_id"].as_str().and_then(|s| s.parse::<Uuid>().ok());
+    let rule_id = rule_id.ok_or_else(|| JobError::Fatal("the job names no rule".into()))?;
+    let rule = match state.store.get_rule(job.workspace_id, rule_id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound(_)) => return Err(JobError::Fatal("the rule was deleted".into())),
+        Err(e) => return Err(e.into()),
+    };
+    let unix = state.clock.now().timestamp();
+    let headers = [
+        ("x-artel-signature", outbound::signature(&rule.secret, unix, &body)),
+        ("x-artel-event", "automation.rule".to_string()),
+        ("x-artel-delivery", job.id.to_string()),
+        ("x-artel-attempt", job.attempts.to_string()),
+    ];
+    let result = outbound::post(&url, addr, &headers, body).await;
     if result.ok() {
         Ok(())
     } else {

@@ -41,7 +41,9 @@ pub type Outcome = Result<Applied, CommandFailure>;
 
 /// What a command produced, before it is stored and answered.
 pub struct Applied {
-    /// What happened, in the issuer's language.
+    /// What happened, in the issuer's language, as markdown whose names and
+    /// titles are escaped (`artel_core::markdown::escape`); the issuer gets it
+    /// as plain text, the chat as `post`.
     pub text: String,
     /// A result message for everyone in the chat (None when the service already
     /// posted one there, or the command only shows something to the issuer).
@@ -113,7 +115,7 @@ pub async fn run(
     let dto = CommandResultDto {
         id: run.id,
         command: name,
-        text: applied.text,
+        text: artel_core::markdown::unescape(&applied.text),
         message: message.as_ref().map(MessageDto::new),
         undo_until: applied.undo.as_ref().map(|_| now + undo_window()),
         data: applied.data,

@@ -7,7 +7,7 @@ use artel_core::crm::deal::Deal;
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::event::{Audience, Envelope, Ephemeral};
 use artel_core::user::User;
-use artel_core::Result;
+use artel_core::{Error, Result};
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -90,4 +90,22 @@ pub async fn sync(state: &AppState, actor: &User, before: &Deal, after: &Deal, c
     }
     state.committer.publish(events);
     Ok(())
+}
+
+/// A deal's chat is archived exactly while its deal is won, lost or archived, so
+/// `archived` may be set on it only to that state (reopening the chat of a won
+/// deal would leave a closed deal with a live chat). Other chats take either.
+pub async fn check_archive_change(state: &AppState, chat: &Chat, archived: bool) -> Result<()> {
+    let Some(EntityRef { kind: EntityKind::Deal, id }) = chat.entity else { return Ok(()) };
+    let deal = state.store.get_deal(chat.workspace_id, id).await?;
+    let closed = deal.closed_at.is_some() || deal.archived_at.is_some();
+    if archived == closed {
+        return Ok(());
+    }
+    let message = if closed {
+        "the deal is closed: its chat reopens when the deal moves back to an open stage"
+    } else {
+        "a deal's chat is archived when the deal is won, lost or archived"
+    };
+    Err(Error::conflict("chat_follows_deal", message))
 }

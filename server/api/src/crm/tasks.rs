@@ -9,6 +9,7 @@ use artel_core::crm::history::{diff, HistoryEntry};
 use artel_core::crm::task::{
     self, Recurrence, Task, TaskId, TaskKind, TaskPriority, TaskReminder, TaskStatus,
 };
+use artel_core::markdown::escape as md;
 use artel_core::ports::tasks::{DealTasks, TaskScope};
 use artel_core::user::{Language, Role, User, UserId};
 use artel_core::{Error, Result, StoreError};
@@ -549,10 +550,11 @@ async fn tell_deal(state: &AppState, actor: &User, task: &Task, completed: bool)
 }
 
 fn text(actor: &User, title: &str, completed: bool) -> String {
+    let (name, title) = (md(&actor.name), md(title));
     match (actor.language, completed) {
-        (Language::Ru, false) => format!("{} создал(а) задачу «{title}»", actor.name),
-        (Language::Ru, true) => format!("{} выполнил(а) задачу «{title}»", actor.name),
-        (Language::En, false) => format!("{} created the task “{title}”", actor.name),
-        (Language::En, true) => format!("{} completed the task “{title}”", actor.name),
+        (Language::Ru, false) => format!("{name} создал(а) задачу «{title}»"),
+        (Language::Ru, true) => format!("{name} выполнил(а) задачу «{title}»"),
+        (Language::En, false) => format!("{name} created the task “{title}”"),
+        (Language::En, true) => format!("{name} completed the task “{title}”"),
     }
 }

@@ -307,7 +307,8 @@ pub async fn get_chat(
 #[utoipa::path(patch, path = "/chats/{id}", tag = "chats", security(("bearer" = [])), request_body = ChatUpdate,
     params(("id" = Uuid, Path, description = "Chat id")),
     responses((status = 200, body = ChatDto), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update_chat(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -316,6 +317,9 @@ pub async fn update_chat(
 ) -> ApiResult<Json<ChatDto>> {
     let (chat, member) = load_chat(&state, &auth.user, id).await?;
     permissions::can_manage_chat(&auth.user, &chat, member.as_ref())?;
+    if let Some(archived) = req.archived {
+        crate::crm::deal_chat::check_archive_change(&state, &chat, archived).await?;
+    }
     let now = state.clock.now();
     if let Some(d) = &req.description {
         if d.chars().count() > MAX_DESCRIPTION_CHARS {

@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,8 +19,10 @@ use uuid::Uuid;
 use crate::auth::tokens::{hash_token, random_token};
 use crate::auth::AuthUser;
 use crate::automation::hooks;
+use crate::automation::outbound;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path};
+use crate::http::lead_web;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,6 +36,8 @@ pub struct HookDto {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Lead hooks: the thank-you page a plain form post is sent on to.
+    pub redirect_url: Option<String>,
 }
 
 impl From<&ChatHook> for HookDto {
@@ -47,6 +52,7 @@ impl From<&ChatHook> for HookDto {
             created_by: h.created_by,
             created_at: h.created_at,
             revoked_at: h.revoked_at,
+            redirect_url: h.redirect_url.clone(),
         }
     }
 }
@@ -72,6 +78,9 @@ pub struct CreateHook {
     pub pipeline_id: Option<Uuid>,
     /// The rep who gets the leads (default: the creator).
     pub owner_id: Option<Uuid>,
+    /// Lead hooks: an http(s) thank-you page. A plain HTML form post is answered
+    /// with a 303 to it (a form's `_redirect` may pick another page of its origin).
+    pub redirect_url: Option<String>,
 }
 
 /// Creates an incoming hook. Chat hooks: the chat's owners and admins (and
@@ -90,6 +99,13 @@ pub async fn create(
         return Err(Error::forbidden("guests cannot create hooks").into());
     }
     let name = webhook::name("name", &req.name)?;
+    let redirect_url = match (&req.redirect_url, req.kind) {
+        (None, _) => None,
+        (Some(_), HookKind::Incoming) => {
+            return Err(Error::invalid("redirect_url", "only lead hooks send visitors on").into())
+        }
+        (Some(raw), HookKind::Lead) => Some(outbound::parse_url("redirect_url", raw)?.to_string()),
+    };
     let (chat_id, pipeline_id, owner_id) = match req.kind {
         HookKind::Incoming => {
             let chat_id =
@@ -148,6 +164,7 @@ pub async fn create(
         created_by: Some(user.id),
         created_at: state.clock.now(),
         revoked_at: None,
+        redirect_url,
     };
     state.store.create_hook(&hook).await?;
     let path = match req.kind {
@@ -227,16 +244,23 @@ pub struct CapturedLead {
 /// A website form (JSON or `application/x-www-form-urlencoded`: name, phone,
 /// email, company, message, utm_*) becomes a contact (reused when the phone or
 /// e-mail is known) and a deal in the first stage, with the form in its chat.
-#[utoipa::path(post, path = "/hooks/lead/{token}", tag = "integrations", params(("token" = String, Path)),
+/// An `Idempotency-Key` header (or `_idempotency_key` field) makes a resubmission
+/// answer with the first lead (200, `Idempotent-Replayed: true`) instead of a
+/// second deal. A browser's plain form post to a hook with a thank-you page is
+/// answered with 303 to it. Any website's script may call it (CORS).
+#[utoipa::path(post, path = "/hooks/lead/{token}", tag = "integrations", params(("token" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same key, same lead (kept 24 hours)")),
     request_body(content = String, description = "JSON object or form-encoded fields"),
-    responses((status = 201, body = CapturedLead), (status = 404, body = ErrorBody),
+    responses((status = 201, body = CapturedLead), (status = 200, body = CapturedLead, description = "Replayed"),
+              (status = 303, description = "Sent on to the hook's thank-you page"),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn lead(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, Json<CapturedLead>)> {
+) -> ApiResult<Response> {
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is too large")
@@ -251,7 +275,7 @@ pub async fn lead(
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
     let hook = hooks::resolve(&state, &token, HookKind::Lead).await?;
-    let form = match content_type.as_str() {
+    let mut form = match content_type.as_str() {
         "application/json" => {
             let value = serde_json::from_slice(&body)
                 .map_err(|_| ApiError::bad_request("malformed_json", "request body is not valid JSON"))?;
@@ -266,13 +290,11 @@ pub async fn lead(
             ))
         }
     };
-    let lead = hooks::capture_lead(&state, &hook, &form).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CapturedLead {
-            contact_id: lead.contact_id,
-            contact_reused: lead.contact_reused,
-            deal_id: lead.deal_id,
-        }),
-    ))
+    let redirect = lead_web::redirect_target(&hook, &headers, form.remove("_redirect").as_deref())?;
+    let key = lead_web::idempotency_key(&headers, form.remove("_idempotency_key").as_deref())?;
+    let (lead, replayed) = match key {
+        Some(key) => lead_web::capture_once(&state, &hook, &key, &form).await?,
+        None => (hooks::capture_lead(&state, &hook, &form).await?, false),
+    };
+    Ok(lead_web::answer(&lead, replayed, redirect))
 }

@@ -226,7 +226,7 @@ pub async fn edit(
     }
     let chat = state.store.get_chat(auth.user.workspace_id, message.chat_id).await?;
     if chat.is_archived() {
-        return Err(Error::forbidden("this chat is archived").into());
+        return Err(artel_core::permissions::archived().into());
     }
     validate_body(&req.body, !message.attachments.is_empty())?;
     let (mentions, all) = artel_core::message::parse_mentions(&req.body);

@@ -3,6 +3,7 @@
 
 use artel_core::push::{self as rules, Dnd, KindSwitches, NotificationSettings, PushSubscription};
 use artel_core::Error;
+use artel_push::endpoint::ResolveError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -131,6 +132,11 @@ pub async fn subscribe(
 ) -> ApiResult<(StatusCode, Json<SubscriptionDto>)> {
     let url = artel_push::endpoint::parse(&req.endpoint, state.push_allow_http_loopback)
         .map_err(|reason| Error::invalid("endpoint", reason))?;
+    // The name is resolved now as well as at each delivery, so a host that only
+    // leads inside (`localhost.`, a name pointing at 10.x) is refused at once.
+    artel_push::endpoint::resolve(&url, state.push_allow_http_loopback).await.map_err(|e| match e {
+        ResolveError::Refused(m) | ResolveError::Unresolvable(m) => Error::invalid("endpoint", m),
+    })?;
     let p256dh = decode_key("keys.p256dh", &req.keys.p256dh)?;
     let auth_secret = decode_key("keys.auth", &req.keys.auth)?;
     rules::check_keys(&p256dh, &auth_secret).map_err(|(field, reason)| Error::invalid(field, reason))?;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::auth::tokens::random_token;
 use crate::auth::AuthUser;
 use crate::automation::outbound::{self, TargetError};
 use crate::error::{ApiResult, ErrorBody};
@@ -28,6 +29,11 @@ pub struct RuleDto {
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Signing secret of `call_webhook` requests, shown only in the answer that
+    /// creates the rule. Each call carries
+    /// `X-Artel-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<unix>.<body>">`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 impl From<&StageRule> for RuleDto {
@@ -42,6 +48,7 @@ impl From<&StageRule> for RuleDto {
             created_by: r.created_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            secret: None,
         }
     }
 }
@@ -171,9 +178,11 @@ pub async fn create(
         created_by: auth.user.id,
         created_at: now,
         updated_at: now,
+        secret: random_token("whsec"),
     };
     state.store.create_rule(&r).await?;
-    Ok((StatusCode::CREATED, Json(RuleDto::from(&r))))
+    let dto = RuleDto { secret: Some(r.secret.clone()), ..RuleDto::from(&r) };
+    Ok((StatusCode::CREATED, Json(dto)))
 }
 
 /// The rule, if it is on that stage.

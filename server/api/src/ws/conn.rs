@@ -58,6 +58,23 @@ pub mod close {
     pub const HEARTBEAT_TIMEOUT: u16 = 4000;
     pub const SIGNED_OUT: u16 = 4403;
     pub const TOO_BIG: u16 = 1009;
+    /// A text frame that is not UTF-8 (RFC 6455: inconsistent data).
+    pub const INVALID_PAYLOAD: u16 = 1007;
+    /// A frame that breaks the protocol (masking, reserved bits, control frames).
+    pub const PROTOCOL: u16 = 1002;
+
+    /// The close code and reason owed to a client whose frame could not be read,
+    /// or `None` when the connection itself failed (nothing can be sent).
+    pub fn for_read_error(e: &axum::Error) -> Option<(u16, &'static str)> {
+        use tungstenite::error::{CapacityError, Error as Ws};
+        let inner = std::error::Error::source(e)?.downcast_ref::<Ws>()?;
+        match inner {
+            Ws::Capacity(CapacityError::MessageTooLong { .. }) => Some((TOO_BIG, "frame too large")),
+            Ws::Utf8(_) => Some((INVALID_PAYLOAD, "text frames must be UTF-8")),
+            Ws::Protocol(_) => Some((PROTOCOL, "protocol error")),
+            _ => None,
+        }
+    }
     /// A fault of ours (database unreachable while signing in): retry later, the
     /// session is still good.
     pub const INTERNAL: u16 = 1011;
@@ -142,8 +159,14 @@ async fn authenticate_first_frame(
     stream: &mut SplitStream<WebSocket>,
 ) -> Option<(AuthUser, HashMap<ChatId, i64>)> {
     let first = match tokio::time::timeout(AUTH_TIMEOUT, next_text(stream)).await {
-        Ok(Some(text)) => text,
-        Ok(None) => return None,
+        Ok(Ok(Some(text))) => text,
+        Ok(Ok(None)) => return None,
+        Ok(Err(e)) => {
+            if let Some((code, reason)) = close::for_read_error(&e) {
+                let _ = close_with(sink, code, reason).await;
+            }
+            return None;
+        }
         Err(_) => {
             let _ = close_with(sink, close::AUTH_TIMEOUT, "authenticate within 5 seconds").await;
             return None;
@@ -180,16 +203,17 @@ async fn authenticate_first_frame(
     }
 }
 
-/// The next text frame, skipping pings; `None` when the client left.
-async fn next_text(stream: &mut SplitStream<WebSocket>) -> Option<String> {
-    while let Some(Ok(msg)) = stream.next().await {
-        match msg {
-            Message::Text(t) => return Some(t.to_string()),
-            Message::Close(_) => return None,
+/// The next text frame, skipping pings; `None` when the client left, `Err` when
+/// a frame could not be read (the caller owes the client a close code).
+async fn next_text(stream: &mut SplitStream<WebSocket>) -> Result<Option<String>, axum::Error> {
+    while let Some(msg) = stream.next().await {
+        match msg? {
+            Message::Text(t) => return Ok(Some(t.to_string())),
+            Message::Close(_) => return Ok(None),
             _ => {}
         }
     }
-    None
+    Ok(None)
 }
 
 async fn close_with(sink: &mut Sink, code: u16, reason: &str) -> Result<(), axum::Error> {
@@ -286,10 +310,9 @@ impl Conn {
                         Some(Ok(Message::Close(_))) | None => break,
                         Some(Ok(_)) => Ok(()),
                         Some(Err(e)) => {
-                            // Oversize frames end here: tell the client why.
-                            let text = e.to_string();
-                            if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
-                                let _ = self.close(close::TOO_BIG, "frame too large").await;
+                            // Oversize, non-UTF-8 or malformed frames end here: tell the client why.
+                            if let Some((code, reason)) = close::for_read_error(&e) {
+                                let _ = self.close(code, reason).await;
                             }
                             break;
                         }

@@ -51,4 +51,41 @@ pub struct ChatHook {
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Lead hooks: the thank-you page a plain form post is sent on to.
+    pub redirect_url: Option<String>,
+}
+
+/// What a website lead made: kept under its idempotency key so a resubmission
+/// answers with the same lead instead of opening another deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeadRecord {
+    pub contact_id: Uuid,
+    pub contact_reused: bool,
+    pub deal_id: Uuid,
+}
+
+/// Where an idempotency key of a lead stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadKey {
+    /// Nobody used the key: the caller now holds it and makes the lead.
+    Claimed,
+    /// Another request holds the key and is making its lead right now.
+    InProgress,
+    /// A lead was made under this key.
+    Done(LeadRecord),
+}
+
+/// Longest idempotency key accepted.
+pub const MAX_LEAD_KEY_CHARS: usize = 200;
+
+/// An idempotency key as sent: 1-200 visible ASCII characters.
+pub fn lead_key(field: &str, raw: &str) -> crate::Result<String> {
+    let k = raw.trim();
+    if k.is_empty() || k.len() > MAX_LEAD_KEY_CHARS || !k.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(crate::Error::invalid(
+            field,
+            format!("must be 1-{MAX_LEAD_KEY_CHARS} visible ASCII characters"),
+        ));
+    }
+    Ok(k.to_string())
 }

@@ -85,6 +85,8 @@ pub struct StageRule {
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Signs `call_webhook` requests as outgoing webhooks are signed.
+    pub secret: String,
 }
 
 /// Checks what can be checked without the database.

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::automation::hook::ChatHook;
+use crate::automation::hook::{ChatHook, LeadKey, LeadRecord};
 use crate::automation::job::Job;
 use crate::automation::rule::StageRule;
 use crate::automation::webhook::{IntegrationSettings, Webhook, WebhookDelivery};
@@ -84,6 +84,26 @@ pub trait IntegrationStore: Send + Sync {
     async fn list_hooks(&self, workspace: WorkspaceId) -> StoreResult<Vec<ChatHook>>;
     /// Revokes a hook (its URL stops working); `NotFound` if not in the workspace.
     async fn revoke_hook(&self, workspace: WorkspaceId, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// Idempotency keys of website leads, shared by every node.
+#[async_trait]
+pub trait LeadKeyStore: Send + Sync {
+    /// Claims `key` for a lead through `hook` at `now`, first forgetting the hook's
+    /// keys made before `expired_before` and claims left unfinished before `stale_before`.
+    async fn claim_lead_key(
+        &self,
+        workspace: WorkspaceId,
+        hook: Uuid,
+        key: &str,
+        now: DateTime<Utc>,
+        expired_before: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<LeadKey>;
+    /// Records the lead made under a claimed key.
+    async fn finish_lead_key(&self, hook: Uuid, key: &str, lead: &LeadRecord) -> StoreResult<()>;
+    /// Gives a claimed key up (the lead failed), so a retry may claim it.
+    async fn release_lead_key(&self, hook: Uuid, key: &str) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -230,6 +230,7 @@ pub trait Store:
     + crate::ports::commands::CommandStore
     + crate::ports::automation::JobStore
     + crate::ports::automation::IntegrationStore
+    + crate::ports::automation::LeadKeyStore
     + crate::ports::automation::RuleStore
     + crate::ports::search::SearchSourceStore
     + crate::ports::bots::BotStore

@@ -6,6 +6,7 @@ use artel_core::commands::CommandName;
 use artel_core::crm::client::{Company, Contact};
 use artel_core::crm::deal::DealPatch;
 use artel_core::crm::entity::{EntityKind, EntityRef};
+use artel_core::markdown::escape as md;
 use serde_json::json;
 
 use crate::commands::apply::say;
@@ -31,8 +32,18 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
             let after = deals::update(state, u, deal.id, deal.version, patch).await?;
             let text = say(
                 u,
-                format!("👤 {} made {} responsible for «{}»", u.name, person.name, after.title),
-                format!("👤 {} назначил(а) ответственным за «{}»: {}", u.name, after.title, person.name),
+                format!(
+                    "👤 {} made {} responsible for «{}»",
+                    md(&u.name),
+                    md(&person.name),
+                    md(&after.title)
+                ),
+                format!(
+                    "👤 {} назначил(а) ответственным за «{}»: {}",
+                    md(&u.name),
+                    md(&after.title),
+                    md(&person.name)
+                ),
             );
             Ok(Applied {
                 // The deal's chat heard of it from the deal service.
@@ -53,8 +64,13 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
             let (after, _) = tasks::update(state, u, task.id, task.version, patch).await?;
             let text = say(
                 u,
-                format!("👤 {} assigned «{}» to {}", u.name, after.title, person.name),
-                format!("👤 {} назначил(а) исполнителем задачи «{}»: {}", u.name, after.title, person.name),
+                format!("👤 {} assigned «{}» to {}", md(&u.name), md(&after.title), md(&person.name)),
+                format!(
+                    "👤 {} назначил(а) исполнителем задачи «{}»: {}",
+                    md(&u.name),
+                    md(&after.title),
+                    md(&person.name)
+                ),
             );
             let deal_chat = deal_chat_of(state, &after).await;
             Ok(Applied {
@@ -133,10 +149,11 @@ fn client_applied(
     undo: Option<Undo>,
 ) -> Applied {
     let u = &ctx.user;
+    let (name, person, client) = (md(&u.name), md(person), md(client));
     let text = say(
         u,
-        format!("👤 {} made {person} responsible for «{client}»", u.name),
-        format!("👤 {} назначил(а) ответственным за «{client}»: {person}", u.name),
+        format!("👤 {name} made {person} responsible for «{client}»"),
+        format!("👤 {name} назначил(а) ответственным за «{client}»: {person}"),
     );
     // The client service posts nothing in the chat: this is everyone's notice.
     Applied { post: Some(text.clone()), text, data, undo }

@@ -5,6 +5,7 @@ use artel_core::commands::deal::DealCommand;
 use artel_core::commands::CommandName;
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::money;
+use artel_core::markdown::escape as md;
 use serde_json::json;
 
 use crate::commands::apply::say;
@@ -70,16 +71,15 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: DealCommand) -> Outcome {
         .await
         .map_err(|e| CommandFailure::plain(e.into()))?;
     let amount = show_amount(deal.amount_minor, &deal.currency);
-    let owner_name = owner.map(|o| o.name).unwrap_or_else(|| u.name.clone());
+    let owner_name = md(&owner.map(|o| o.name).unwrap_or_else(|| u.name.clone()));
+    let (name, title, stage_name) = (md(&u.name), md(&deal.title), md(&stage.name));
     let text = say(
         u,
         format!(
-            "💼 {} created the deal «{}» ({amount}) in «{}», owner {owner_name}",
-            u.name, deal.title, stage.name
+            "💼 {name} created the deal «{title}» ({amount}) in «{stage_name}», owner {owner_name}"
         ),
         format!(
-            "💼 {} создал(а) сделку «{}» ({amount}) на этапе «{}», ответственный: {owner_name}",
-            u.name, deal.title, stage.name
+            "💼 {name} создал(а) сделку «{title}» ({amount}) на этапе «{stage_name}», ответственный: {owner_name}"
         ),
     );
     Ok(Applied {

@@ -5,6 +5,7 @@ use artel_core::commands::done::DoneCommand;
 use artel_core::commands::CommandName;
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::task::{Task, TaskStatus};
+use artel_core::markdown::escape as md;
 use artel_core::ports::tasks::TaskFilter;
 use serde_json::json;
 
@@ -26,8 +27,8 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: DoneCommand) -> Outcome {
     let u = &ctx.user;
     let mut text = say(
         u,
-        format!("✅ {} completed the task «{}»", u.name, done.title),
-        format!("✅ {} выполнил(а) задачу «{}»", u.name, done.title),
+        format!("✅ {} completed the task «{}»", md(&u.name), md(&done.title)),
+        format!("✅ {} выполнил(а) задачу «{}»", md(&u.name), md(&done.title)),
     );
     if let Some(n) = &next {
         if let Some(due) = n.due_at {

@@ -5,6 +5,7 @@ use artel_core::commands::names::SPECS;
 use artel_core::commands::CommandName;
 use artel_core::crm::client::{Company, Contact};
 use artel_core::crm::entity::{EntityKind, EntityRef};
+use artel_core::markdown::escape as md;
 use serde_json::json;
 
 use crate::commands::apply::say;
@@ -74,9 +75,9 @@ pub async fn client(state: &AppState, ctx: &Ctx) -> Outcome {
 }
 
 fn card_line(name: &str, phones: &[String], emails: &[String]) -> String {
-    let mut parts = vec![format!("👤 {name}")];
-    parts.extend(phones.iter().cloned());
-    parts.extend(emails.iter().cloned());
+    let mut parts = vec![format!("👤 {}", md(name))];
+    parts.extend(phones.iter().map(|p| md(p)));
+    parts.extend(emails.iter().map(|e| md(e)));
     parts.join(" · ")
 }
 
@@ -104,11 +105,11 @@ pub async fn stages(state: &AppState, ctx: &Ctx, pipeline: Option<String>) -> Ou
         .enumerate()
         .map(|(i, s)| {
             let mark = if Some(s.id) == current { " ◀" } else { "" };
-            format!("{}. {}{mark}", i + 1, s.name)
+            format!("{}. {}{mark}", i + 1, md(&s.name))
         })
         .collect();
     Ok(shown(
-        format!("{}:\n{}", pipeline.name, list.join("\n")),
+        format!("{}:\n{}", md(&pipeline.name), list.join("\n")),
         json!({
             "pipeline_id": pipeline.id,
             "pipeline": pipeline.name,

@@ -6,6 +6,7 @@ use artel_core::commands::move_deal::MoveCommand;
 use artel_core::commands::CommandName;
 use artel_core::crm::deal::Deal;
 use artel_core::crm::pipeline::Stage;
+use artel_core::markdown::escape as md;
 use serde_json::json;
 
 use crate::commands::apply::say;
@@ -52,8 +53,8 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: MoveCommand) -> Outcome {
     let u = &ctx.user;
     let text = say(
         u,
-        format!("➡️ {} moved «{}» to «{}»", u.name, moved.title, stage.name),
-        format!("➡️ {} перевел(а) сделку «{}» на этап «{}»", u.name, moved.title, stage.name),
+        format!("➡️ {} moved «{}» to «{}»", md(&u.name), md(&moved.title), md(&stage.name)),
+        format!("➡️ {} перевел(а) сделку «{}» на этап «{}»", md(&u.name), md(&moved.title), md(&stage.name)),
     );
     Ok(Applied {
         // The deal's own chat already got the service's notice.

@@ -6,6 +6,7 @@ use artel_core::commands::task::TaskCommand;
 use artel_core::commands::{when, CommandName, Now, When};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::task::{Task, TaskKind, TaskPriority};
+use artel_core::markdown::escape as md;
 use chrono::{NaiveTime, SecondsFormat};
 use serde_json::json;
 
@@ -101,8 +102,8 @@ pub async fn remind(state: &AppState, ctx: &Ctx, c: RemindCommand, now: Now) -> 
     let shown = show(When::At(at), now);
     let text = say(
         &ctx.user,
-        format!("I will remind you «{}» at {shown}", task.title),
-        format!("Напомню «{}» {shown}", task.title),
+        format!("I will remind you «{}» at {shown}", md(&task.title)),
+        format!("Напомню «{}» {shown}", md(&task.title)),
     );
     // A reminder is personal: nothing is posted for the others.
     Ok(Applied {
@@ -128,8 +129,9 @@ fn names(users: &[artel_core::user::User]) -> String {
 
 fn card(ctx: &Ctx, task: &Task, who: &str, due: Option<&str>) -> String {
     let u = &ctx.user;
-    let mut en = format!("📋 {} created the task «{}» for {who}", u.name, task.title);
-    let mut ru = format!("📋 {} поставил(а) задачу «{}», исполнитель: {who}", u.name, task.title);
+    let (name, title, who) = (md(&u.name), md(&task.title), md(who));
+    let mut en = format!("📋 {name} created the task «{title}» for {who}");
+    let mut ru = format!("📋 {name} поставил(а) задачу «{title}», исполнитель: {who}");
     if let Some(d) = due {
         en.push_str(&format!(", due {d}"));
         ru.push_str(&format!(", срок {d}"));
