@@ -88,14 +88,18 @@ pub fn nul_in_query(query: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).expect("test JSON")
+    }
+
     #[test]
     fn names_the_field_holding_a_nul() {
-        let v: Value = serde_json::from_str(r#"{"a":"x","items":[{"n":"ok"},{"n":"b\u0000"}]}"#).unwrap();
+        let v = json(r#"{"a":"x","items":[{"n":"ok"},{"n":"b\u0000"}]}"#);
         assert_eq!(nul_in_value(&v).as_deref(), Some("items[1].n"));
-        let v: Value = serde_json::from_str(r#"{"custom":{"k\u0000":1}}"#).unwrap();
+        let v = json(r#"{"custom":{"k\u0000":1}}"#);
         assert_eq!(nul_in_value(&v).as_deref(), Some("custom.k\\u0000"));
         assert_eq!(nul_in_value(&Value::String("\0".into())).as_deref(), Some("."));
-        let v: Value = serde_json::from_str(r#"{"a":"\\u0000","b":[1,true,null]}"#).unwrap();
+        let v = json(r#"{"a":"\\u0000","b":[1,true,null]}"#);
         assert_eq!(nul_in_value(&v), None);
     }
 
