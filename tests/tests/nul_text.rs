@@ -4,6 +4,8 @@
 //! fails itself, never the other sends committed in the same batch (another
 //! workspace's above all).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use artel_core::message::{MessageKind, NewMessage};
@@ -113,20 +115,24 @@ async fn nul_is_refused_in_every_kind_of_field(backend: Backend) {
 async fn one_workspace_sending_nul_never_fails_another(backend: Backend) {
     const REST: usize = 120;
     const SOCKET: usize = 60;
-    const BAD: usize = 150;
     let app = TestApp::start(backend).await;
     let innocent = app.setup_owner().await;
     let attacker = app.create_workspace("Beta", "beta", "owner@beta.test").await;
     let chat = channel(&app, &innocent, "general").await;
     let bad_chat = channel(&app, &attacker, "noise").await;
 
+    // Bad messages straight into the committer, all through the innocent
+    // sends, so that the two share batches.
+    let stop = Arc::new(AtomicBool::new(false));
     let bad = {
         let app_state = app.state.clone();
+        let stop = stop.clone();
         let author = attacker.user_id;
         let workspace = attacker.workspace_id;
         tokio::spawn(async move {
             let mut pending = Vec::new();
-            for i in 0..BAD {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
                 let message = NewMessage {
                     id: Uuid::now_v7(),
                     workspace_id: workspace,
@@ -142,18 +148,18 @@ async fn one_workspace_sending_nul_never_fails_another(backend: Backend) {
                     attachment_ids: Vec::new(),
                     author_must_be_member: true,
                 };
+                i += 1;
                 pending.push(app_state.committer.enqueue(message).await.expect("queued"));
-                if i % 10 == 0 {
-                    tokio::task::yield_now().await;
-                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
             }
+            let sent = pending.len();
             let mut stored = 0;
             for p in pending {
                 if artel::messaging::committer::Committer::outcome(p).await.is_ok() {
                     stored += 1;
                 }
             }
-            stored
+            (sent, stored)
         })
     };
     let attacker_rest = async {
@@ -210,7 +216,9 @@ async fn one_workspace_sending_nul_never_fails_another(backend: Backend) {
         acked
     };
     let ((), (), statuses, acked) = tokio::join!(attacker_rest, attacker_ws, innocent_rest, innocent_ws);
-    let bad_stored = bad.await.expect("bad sender");
+    stop.store(true, Ordering::Relaxed);
+    let (bad_sent, bad_stored) = bad.await.expect("bad sender");
+    assert!(bad_sent >= 100, "bad messages all along ({bad_sent})");
 
     assert_eq!(
         statuses.iter().filter(|s| **s == 201).count(),
@@ -221,7 +229,7 @@ async fn one_workspace_sending_nul_never_fails_another(backend: Backend) {
     match backend {
         // Postgres refuses each bad body, and only it.
         Backend::Postgres => assert_eq!(bad_stored, 0),
-        Backend::Sqlite => assert_eq!(bad_stored, BAD),
+        Backend::Sqlite => assert_eq!(bad_stored, bad_sent),
     }
     let mut total = 0;
     let mut before = String::new();

@@ -61,11 +61,14 @@ fn is_connection_lost(e: &sqlx::Error) -> bool {
 /// (beyond its busy timeout). The connection is fine; the work may be redone.
 fn is_transient(e: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = e else { return false };
-    db.code().is_some_and(|code| match code.as_ref() {
-        "40001" | "40P01" => true,
+    let Some(code) = db.code() else { return false };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
         // SQLite reports extended result codes; the primary is the low byte.
-        other => other.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)),
-    })
+        // (Only SQLite's: Postgres codes such as 22021 are digits too.)
+        code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+    } else {
+        matches!(code.as_ref(), "40001" | "40P01")
+    }
 }
 
 /// When a connection was last found lost, in ms since `epoch()` (0: never).
