@@ -68,6 +68,22 @@ impl WsClient {
         }
     }
 
+    /// The next JSON frame within `wait` (`Ok(None)` when none came), or
+    /// `Err(())` once the server closed the socket or the connection broke.
+    pub async fn next_unless_closed(&mut self, wait: Duration) -> Result<Option<Value>, ()> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return Ok(None),
+                Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return Err(()),
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    return Ok(Some(serde_json::from_str(&t).expect("json frame")))
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     /// Frames until one matches, skipping others (e.g. typing notices).
     pub async fn next_where(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         loop {

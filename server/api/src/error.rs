@@ -37,6 +37,15 @@ pub struct ErrorDetail {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// What a 503 `unavailable` asks a client to wait: a dropped connection is
+/// replaced within milliseconds, a restarting database within seconds.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
+
+/// Marks a response whose request failed only because the database was out of
+/// reach, so `retry_reads` may run a read again.
+#[derive(Debug, Clone, Copy)]
+pub struct Unavailable;
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), field: None, retry_after_secs: None }
@@ -48,6 +57,20 @@ impl ApiError {
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 503 `unavailable` with `Retry-After`: the database dropped a connection or
+    /// could not be reached; the same request (a send with the same
+    /// `client_msg_id`) may be sent again.
+    pub fn unavailable() -> Self {
+        Self {
+            retry_after_secs: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "temporarily unavailable, retry shortly",
+            )
+        }
     }
 
     pub fn internal() -> Self {
@@ -78,6 +101,10 @@ impl From<DomainError> for ApiError {
                     format!("too many attempts; try again in {retry_after_secs} s"),
                 )
             },
+            DomainError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::unavailable()
+            }
             DomainError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 ApiError::internal()
@@ -100,7 +127,11 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail { code: self.code.to_string(), message: self.message, field: self.field },
         };
+        let unavailable = self.code == "unavailable";
         let mut response = (self.status, axum::Json(body)).into_response();
+        if unavailable {
+            response.extensions_mut().insert(Unavailable);
+        }
         if let Some(secs) = self.retry_after_secs {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -1,6 +1,7 @@
 //! Extractors that answer bad input in our error shape instead of axum's plain text:
 //! malformed JSON → 400, wrong shape / unknown or missing fields → 422, wrong content
-//! type → 415, oversize body → 413, malformed path or query → 400.
+//! type → 415, oversize body → 413, malformed path or query → 400, a NUL in any
+//! string of the body → 422 naming it (`text_guard`).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -52,6 +53,9 @@ where
         })?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|_| ApiError::bad_request("malformed_json", "request body is not valid JSON"))?;
+        if let Some(field) = crate::text_guard::nul_in_value(&value) {
+            return Err(artel_core::Error::invalid(field, crate::text_guard::NUL_REASON).into());
+        }
         // The path of the value at fault ("amount_minor", "participants[0]") becomes
         // the error's `field`, so a mistyped field (a fractional amount, a date that
         // does not parse) is named like any other invalid input.

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod crm;
 pub mod directory;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -22,6 +23,7 @@ pub mod search;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod text_guard;
 pub mod ws;
 
 pub use server::{router, run, run_with};

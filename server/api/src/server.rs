@@ -37,7 +37,9 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.settings.max_json_bytes));
+        .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
+        .layer(axum::middleware::from_fn(crate::edge::retry_reads))
+        .layer(axum::middleware::from_fn(crate::edge::refuse_nul_in_uri));
     let app = Router::new().nest("/api/v1", api);
     // The web client answers every path the API does not (see http/web_ui.rs).
     // The mobile client answers under /m/ (see http/web_ui.rs).

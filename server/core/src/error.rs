@@ -29,7 +29,11 @@ pub enum Error {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts, retry in {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
-    /// A fault of ours (database down, I/O). Logged, never shown to clients.
+    /// A dependency is briefly out of reach (the database dropped a connection):
+    /// the client should try again shortly, with the same idempotency key.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// A fault of ours (I/O, a bug). Logged, never shown to clients.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -61,6 +65,7 @@ impl From<StoreError> for Error {
             }
             StoreError::Invalid { field, reason } => Error::invalid(field, reason),
             StoreError::NotAllowed(rule) => Error::forbidden(rule),
+            StoreError::Unavailable(msg) => Error::Unavailable(msg),
             StoreError::Backend(msg) => Error::Internal(msg),
         }
     }

@@ -70,8 +70,8 @@ impl SqliteConns {
     pub(crate) async fn acquire(&self) -> StoreResult<SqliteConn> {
         let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.inner.permits.clone().acquire_owned())
             .await
-            .map_err(|_| StoreError::Backend("timed out waiting for a database connection".into()))?
-            .map_err(|_| StoreError::Backend("the database is closed".into()))?;
+            .map_err(|_| StoreError::Unavailable("timed out waiting for a database connection".into()))?
+            .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
         let kept = self.inner.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match kept {
             Some(conn) => conn,

@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use crate::conns::{PgConns, SqliteConns};
-use crate::errors::backend;
+use crate::errors::{backend, idle_since_connection_lost};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -130,11 +130,12 @@ impl PostgresStore {
             // sqlx already pings a connection when it goes back to the pool;
             // pinging it again when it is lent out cost a round trip per query.
             // Only a connection idle for a while (Postgres or a firewall may have
-            // dropped it) is checked before use.
+            // dropped it), or idle since another connection was found lost, is
+            // checked before use; one that fails the ping is replaced.
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {
-                    if meta.idle_for > PING_IF_IDLE_FOR {
+                    if meta.idle_for > PING_IF_IDLE_FOR || idle_since_connection_lost(meta.idle_for) {
                         sqlx::Connection::ping(conn).await?;
                     }
                     Ok(true)

@@ -38,7 +38,7 @@ impl From<StoreError> for JobError {
 impl From<artel_core::Error> for JobError {
     fn from(e: artel_core::Error) -> Self {
         match e {
-            artel_core::Error::Internal(m) => JobError::Retry(m),
+            artel_core::Error::Internal(m) | artel_core::Error::Unavailable(m) => JobError::Retry(m),
             other => JobError::Fatal(other.to_string()),
         }
     }

@@ -209,66 +209,126 @@ fn next_batch(waiting: &mut VecDeque<Job>, busy: &HashSet<ChatId>) -> Vec<Job> {
 
 /// Commits one batch as one transaction and answers its senders; the events go
 /// to the publisher before the batch's chats are released for the next batch.
-async fn commit_batch(
-    store: Arc<dyn Store>,
-    mut batch: Vec<Job>,
-    events: mpsc::UnboundedSender<Vec<Envelope>>,
-) {
-    let messages: Vec<NewMessage> = batch.iter().map(|j| j.message.clone()).collect();
+///
+/// No message fails another: when the transaction fails for any reason but a
+/// lost database, the batch is halved and each half committed again, in queue
+/// order, until the messages at fault stand alone and get their own error. One
+/// bad message in a batch of n costs about 2·log2(n) transactions, not n.
+async fn commit_batch(store: Arc<dyn Store>, batch: Vec<Job>, events: mpsc::UnboundedSender<Vec<Envelope>>) {
+    let size = batch.len();
     let started = std::time::Instant::now();
-    let appended = store.append_messages(&messages).await;
-    tracing::debug!(size = messages.len(), ms = started.elapsed().as_secs_f64() * 1e3, "group commit");
-    match appended {
-        Ok(results) => {
-            let committed: Vec<ChatEvent> = results.iter().filter_map(|a| a.event.clone()).collect();
-            if !committed.is_empty() {
-                let _ = events.send(committed.into_iter().map(Envelope::chat).collect());
-            }
-            for (job, result) in batch.drain(..).zip(results) {
-                let _ = job.reply.send(Ok(result));
-            }
-        }
-        Err(
-            StoreError::Conflict(_)
-            | StoreError::Invalid { .. }
-            | StoreError::NotFound(_)
-            | StoreError::NotAllowed(_),
-        ) => {
-            // Another node (or a concurrent batch) inserted one of these
-            // client_msg_ids meanwhile, or one message broke a rule only the
-            // commit can check (its attachment was sent by a concurrent request,
-            // its author was removed from the chat): the whole transaction
-            // rolled back. Commit one by one instead, so only that message fails.
-            for job in batch.drain(..) {
-                let result = append_one(&store, &job.message).await;
-                if let Ok(Appended { event: Some(e), .. }) = &result {
-                    let _ = events.send(vec![Envelope::chat(e.clone())]);
+    let mut parts: VecDeque<Vec<Job>> = VecDeque::from([batch]);
+    let mut lost = false;
+    while let Some(mut part) = parts.pop_front() {
+        let messages: Vec<NewMessage> = part.iter().map(|j| j.message.clone()).collect();
+        match append_retrying(&store, &messages, &mut lost).await {
+            Ok(results) => {
+                let committed: Vec<Envelope> =
+                    results.iter().filter_map(|a| event_to_publish(a, lost)).map(Envelope::chat).collect();
+                // An empty send is a flush marker (see `flushed`): only real events go.
+                if !committed.is_empty() {
+                    let _ = events.send(committed);
                 }
-                let _ = job.reply.send(result);
+                for (job, result) in part.drain(..).zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
             }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, size = batch.len(), "group commit failed");
-            for job in batch.drain(..) {
-                let _ = job.reply.send(Err(Error::Internal("could not store the message".into())));
+            Err(StoreError::Unavailable(e)) => {
+                // Lost twice in a row: the database is away, not one connection.
+                // Every send still waiting here gets a retryable answer.
+                tracing::error!(error = %e, size, "group commit: database unavailable");
+                for job in part.drain(..).chain(parts.drain(..).flatten()) {
+                    let _ = job.reply.send(Err(Error::Unavailable("could not store the message".into())));
+                }
+            }
+            Err(e) if part.len() == 1 => {
+                let result = settle_alone(&store, &part[0].message, e).await;
+                if let Some(event) = result.as_ref().ok().and_then(|a| event_to_publish(a, lost)) {
+                    let _ = events.send(vec![Envelope::chat(event)]);
+                }
+                if let Some(job) = part.pop() {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                // Another node (or a concurrent batch) took one of these keys,
+                // one message broke a rule only the commit can check (its
+                // attachment sent meanwhile, its author removed from the chat),
+                // or the database refused one message: the transaction rolled back.
+                tracing::debug!(error = %e, size = part.len(), "group commit failed: batch halved");
+                let second = part.split_off(part.len() / 2);
+                parts.push_front(second);
+                parts.push_front(part);
             }
         }
     }
+    tracing::debug!(size, ms = started.elapsed().as_secs_f64() * 1e3, "group commit");
 }
 
-async fn append_one(store: &Arc<dyn Store>, message: &NewMessage) -> Result<Appended, Error> {
-    match store.append_messages(std::slice::from_ref(message)).await {
-        Ok(mut results) => results.pop().ok_or_else(|| Error::Internal("empty append result".into())),
-        Err(StoreError::Conflict(_)) => {
-            let (Some(author), Some(key)) = (message.author_id, message.client_msg_id.as_deref()) else {
-                return Err(Error::Internal("append conflict without idempotency key".into()));
+/// One attempt, and a second when the first lost its connection. The second is
+/// safe even if the first did commit: each message's id is fixed before it is
+/// queued and a send carries its `client_msg_id`, so the store answers those
+/// with the messages already written (or `Conflict`), never a copy.
+async fn append_retrying(
+    store: &Arc<dyn Store>,
+    messages: &[NewMessage],
+    lost: &mut bool,
+) -> Result<Vec<Appended>, StoreError> {
+    match store.append_messages(messages).await {
+        Err(StoreError::Unavailable(e)) => {
+            tracing::warn!(error = %e, size = messages.len(), "group commit lost its connection: trying again");
+            *lost = true;
+            store.append_messages(messages).await
+        }
+        other => other,
+    }
+}
+
+/// The event a result goes out with. After a lost connection, a message the
+/// lost attempt committed comes back as already written, without its event,
+/// which nobody published: it goes out now (receivers drop what they saw).
+fn event_to_publish(appended: &Appended, lost: bool) -> Option<ChatEvent> {
+    match &appended.event {
+        Some(e) => Some(e.clone()),
+        None if lost => Some(ChatEvent {
+            workspace_id: appended.message.workspace_id,
+            chat_id: appended.message.chat_id,
+            seq: appended.message.seq,
+            created_at: appended.message.created_at,
+            change: artel_core::event::ChatChange::MessageCreated { message: appended.message.clone() },
+        }),
+        None => None,
+    }
+}
+
+/// The answer for a message that failed on its own: the message already
+/// written under its key or id (a retry, another node), else its own error.
+async fn settle_alone(
+    store: &Arc<dyn Store>,
+    message: &NewMessage,
+    error: StoreError,
+) -> Result<Appended, Error> {
+    match error {
+        StoreError::Conflict(_) => {
+            let existing = match (message.author_id, message.client_msg_id.as_deref()) {
+                (Some(author), Some(key)) => {
+                    store.find_by_client_msg_id(message.workspace_id, author, key).await?
+                }
+                _ => match store.get_message(message.workspace_id, message.id).await {
+                    Ok(found) if found.chat_id == message.chat_id => Some(found),
+                    Ok(_) | Err(StoreError::NotFound(_)) => None,
+                    Err(e) => return Err(e.into()),
+                },
             };
-            let existing = store.find_by_client_msg_id(message.workspace_id, author, key).await?;
             existing
                 .map(|message| Appended { message, event: None })
                 .ok_or_else(|| Error::Internal("append conflict but no existing message".into()))
         }
-        Err(e) => Err(e.into()),
+        StoreError::Backend(cause) => {
+            tracing::error!(%cause, chat = %message.chat_id, "a message could not be stored");
+            Err(Error::Internal("could not store the message".into()))
+        }
+        other => Err(other.into()),
     }
 }
 

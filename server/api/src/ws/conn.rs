@@ -182,7 +182,7 @@ async fn authenticate_first_frame(
     };
     match authenticate(state, &token).await {
         Ok(auth) => Some((auth, cursors)),
-        Err(Error::Internal(detail)) => {
+        Err(Error::Internal(detail) | Error::Unavailable(detail)) => {
             // Not the client's fault: it must keep its session and retry, not sign out.
             tracing::error!(error = %detail, "socket sign-in failed");
             let _ = sink
@@ -222,6 +222,16 @@ async fn close_with(sink: &mut Sink, code: u16, reason: &str) -> Result<(), axum
 
 fn error_frame(code: &str, message: &str, r#ref: Option<&str>) -> Utf8Bytes {
     ServerFrame::Error { code, message, r#ref, usage: None }.to_text().into()
+}
+
+/// `invalid_input` for a frame holding a NUL (`text_guard`), naming the field,
+/// with the send's `client_msg_id` as `ref` so its sender stops waiting.
+fn nul_frame(text: &str) -> Utf8Bytes {
+    let value = serde_json::from_str::<serde_json::Value>(text).unwrap_or_default();
+    let field = crate::text_guard::nul_in_value(&value).unwrap_or_else(|| "frame".to_string());
+    let r#ref = value.get("client_msg_id").and_then(|v| v.as_str());
+    let message = format!("{field} {}", crate::text_guard::NUL_REASON);
+    error_frame("invalid_input", &message, r#ref)
 }
 
 impl Conn {
@@ -667,6 +677,9 @@ impl Conn {
     async fn on_text(&mut self, text: &str) -> Result<(), Error> {
         if !self.allow_frame() {
             return self.write(error_frame("rate_limited", "too many frames; slow down", None)).await;
+        }
+        if crate::text_guard::json_text_has_nul(text) {
+            return self.write(nul_frame(text)).await;
         }
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(frame) => frame,

@@ -36,6 +36,11 @@ pub enum StoreError {
     /// author is no longer a member of its chat (`author_must_be_member`).
     #[error("not allowed: {0}")]
     NotAllowed(&'static str),
+    /// The database could not be reached or dropped the connection (restart,
+    /// failover, a killed backend, pool exhausted). A write that failed so may or
+    /// may not have committed: only idempotent work is tried again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// Anything else the backend said; logged, never shown to clients.
     #[error("storage backend: {0}")]
     Backend(String),
