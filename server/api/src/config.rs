@@ -24,6 +24,9 @@ pub enum LogFormat {
     Json,
 }
 
+// Parsed once at start-up and matched once: the size of the largest variant
+// costs nothing, and boxing it would only complicate every caller.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (migrations run first).

@@ -74,7 +74,8 @@ impl Passwords {
             None => (self.dummy_hash.as_ref().clone(), self.params.block_count()),
         };
         let wanted = self.params.clone();
-        let checked = self.pool.run(blocks, move |mem| verify_with(password.as_bytes(), &stored, mem)).await?;
+        let checked =
+            self.pool.run(blocks, move |mem| verify_with(password.as_bytes(), &stored, mem)).await?;
         let Some((ok, params)) = checked else { return Ok(no) };
         let same_params = params.m_cost() == wanted.m_cost()
             && params.t_cost() == wanted.t_cost()
@@ -95,7 +96,9 @@ fn hash_with(params: &Params, password: &[u8], blocks: &mut [Block]) -> anyhow::
     let mut salt_buf = [0u8; 64];
     let salt_bytes = salt.as_salt().decode_b64(&mut salt_buf).map_err(|e| anyhow!("salt: {e}"))?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    argon.hash_password_into_with_memory(password, salt_bytes, &mut out, blocks).map_err(|e| anyhow!("{e}"))?;
+    argon
+        .hash_password_into_with_memory(password, salt_bytes, &mut out, blocks)
+        .map_err(|e| anyhow!("{e}"))?;
     let hash = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -148,7 +151,8 @@ mod tests {
         assert!(!passwords.verify("wrong".into(), theirs).await.expect("verify").ok);
 
         // Other parameters, larger than the pool's buffers: verified and flagged.
-        let bigger = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(512, 1, 1, None).expect("p"));
+        let bigger =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(512, 1, 1, None).expect("p"));
         let old = bigger.hash_password(b"secret", &salt).expect("hash").to_string();
         let v = passwords.verify("secret".into(), old).await.expect("verify");
         assert_eq!(v, Verified { ok: true, needs_rehash: true });

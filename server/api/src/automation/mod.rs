@@ -33,10 +33,7 @@ pub struct Automation {
 
 impl Default for Automation {
     fn default() -> Self {
-        Self {
-            node_id: Uuid::now_v7(),
-            webhooks: Mutex::new(HashMap::new()),
-        }
+        Self { node_id: Uuid::now_v7(), webhooks: Mutex::new(HashMap::new()) }
     }
 }
 

@@ -694,9 +694,8 @@ pub async fn import<T: ClientRecord>(
     let mut record = csv::StringRecord::new();
     loop {
         let row = rows.len() + 1;
-        let more = reader
-            .read_record(&mut record)
-            .map_err(|e| Error::invalid("csv", format!("row {row}: {e}")))?;
+        let more =
+            reader.read_record(&mut record).map_err(|e| Error::invalid("csv", format!("row {row}: {e}")))?;
         if !more {
             break;
         }

@@ -210,7 +210,8 @@ pub trait RateLimitStore: Send + Sync {
     /// Counts one hit at `at` against every limit, all or none: refused when any
     /// limit already holds `max` hits. Hits at or before a limit's `since` are
     /// forgotten on the way.
-    async fn take_rate_limit(&self, limits: &[RateLimit<'_>], at: DateTime<Utc>) -> StoreResult<RateDecision>;
+    async fn take_rate_limit(&self, limits: &[RateLimit<'_>], at: DateTime<Utc>)
+        -> StoreResult<RateDecision>;
     /// Hits in the bucket after `since`, and the oldest of them.
     async fn rate_limit_hits(
         &self,
