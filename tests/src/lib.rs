@@ -140,6 +140,20 @@ impl TestApp {
         let data = db.data_config();
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()));
         let state = AppState::open(&data, &serve, clock.clone()).await.expect("open app state");
+        Self::serve(state, clock, data, Some(db)).await
+    }
+
+    /// A second node on this server's database, with the same clock and a data
+    /// directory of its own: on Postgres, a cluster of two sharing one database.
+    pub async fn peer(&self, serve: ServeConfig) -> Self {
+        let data_dir = self.data.data_dir.join(format!("peer-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&data_dir).expect("peer data dir");
+        let data = DataConfig { data_dir, ..self.data.clone() };
+        let state = AppState::open(&data, &serve, self.clock.clone()).await.expect("open peer state");
+        Self::serve(state, self.clock.clone(), data, None).await
+    }
+
+    async fn serve(state: AppState, clock: Arc<ManualClock>, data: DataConfig, db: Option<Database>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
@@ -155,7 +169,7 @@ impl TestApp {
             data,
             shutdown: Some(tx),
             server: Some(server),
-            db: Some(db),
+            db,
         }
     }
 

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use artel_core::invite::Invite;
+use artel_core::ports::store::{RateDecision, RateLimit};
 use artel_core::session::{RefreshToken, RotateOutcome, Session};
 use artel_core::user::{Language, ProfileUpdate, Role, User};
 use artel_core::workspace::Workspace;
 use artel_core::{Store, StoreError};
 use artel_tests::{on_every_backend, Backend, Database};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use futures_util::future::join_all;
 use uuid::Uuid;
 
 async fn open(backend: Backend) -> (Arc<dyn Store>, Database) {
@@ -361,24 +363,49 @@ async fn invites_are_used_once(backend: Backend) {
     let _ = other_owner;
 }
 
-async fn login_failures_window(backend: Backend) {
-    let (store, _db) = open(backend).await;
+async fn rate_limits_hold_exactly_across_nodes(backend: Backend) {
+    let (store, db) = open(backend).await;
+    // A second store on the same database: another node of a cluster.
+    let other = artel_store::connect(&db.store_config()).await.expect("second node");
     let t = t0();
-    for i in 0..3 {
-        store.record_login_failure("a@x.test", "10.0.0.1", t + Duration::seconds(i)).await.unwrap();
-    }
-    store.record_login_failure("b@x.test", "10.0.0.1", t + Duration::seconds(5)).await.unwrap();
-    let since = t - Duration::minutes(15);
-    assert_eq!(store.login_failures_for_email("a@x.test", since).await.unwrap(), (3, Some(t)));
-    assert_eq!(store.login_failures_for_ip("10.0.0.1", since).await.unwrap().0, 4);
-    assert_eq!(store.login_failures_for_email("a@x.test", t + Duration::seconds(1)).await.unwrap().0, 1);
-    assert_eq!(store.login_failures_for_email("nobody@x.test", since).await.unwrap(), (0, None));
+    let since = t - Duration::minutes(1);
+    let limit = |bucket, max| RateLimit { bucket, max, since };
 
-    store.clear_login_failures("a@x.test").await.unwrap();
-    assert_eq!(store.login_failures_for_email("a@x.test", since).await.unwrap().0, 0);
-    assert_eq!(store.login_failures_for_ip("10.0.0.1", since).await.unwrap().0, 1);
-    assert_eq!(store.prune_login_failures(t + Duration::hours(1)).await.unwrap(), 1);
-    assert_eq!(store.login_failures_for_ip("10.0.0.1", since).await.unwrap().0, 0);
+    // 100 racing hits from two nodes against a limit of 60: exactly 60 counted.
+    let decisions = join_all((0..100).map(|i| {
+        let s = if i % 2 == 0 { store.clone() } else { other.clone() };
+        async move { s.take_rate_limit(&[limit("hook:a", 60)], t).await.expect("take") }
+    }))
+    .await;
+    let taken = decisions.iter().filter(|d| **d == RateDecision::Taken).count();
+    assert_eq!(taken, 60, "{decisions:?}");
+    assert!(decisions
+        .iter()
+        .all(|d| *d == RateDecision::Taken || *d == RateDecision::Refused { limit: 0, oldest: t }));
+    assert_eq!(other.rate_limit_hits("hook:a", since).await.expect("hits"), (60, Some(t)));
+
+    // All or none: when the second limit is full, the first counts nothing.
+    let both = [limit("login:email:x", 5), limit("login:ip:1", 1)];
+    assert_eq!(store.take_rate_limit(&both, t).await.expect("take"), RateDecision::Taken);
+    let refused = store.take_rate_limit(&both, t + Duration::seconds(1)).await.expect("take");
+    assert_eq!(refused, RateDecision::Refused { limit: 1, oldest: t });
+    assert_eq!(store.rate_limit_hits("login:email:x", since).await.expect("hits").0, 1);
+
+    // Refund takes back one hit, clear all of a bucket's.
+    store.refund_rate_limit("login:ip:1").await.expect("refund");
+    assert_eq!(store.rate_limit_hits("login:ip:1", since).await.expect("hits").0, 0);
+    store.clear_rate_limit("hook:a").await.expect("clear");
+    assert_eq!(store.rate_limit_hits("hook:a", since).await.expect("hits").0, 0);
+
+    // A sliding window: hits at or before `since` no longer count.
+    let later = t + Duration::seconds(61);
+    let window = [RateLimit { bucket: "login:email:x", max: 1, since: t }];
+    assert_eq!(other.take_rate_limit(&window, later).await.expect("take"), RateDecision::Taken);
+    assert_eq!(other.rate_limit_hits("login:email:x", since).await.expect("hits"), (1, Some(later)));
+    assert_eq!(store.prune_rate_limits(later).await.expect("prune"), 1);
+    assert_eq!(store.rate_limit_hits("login:email:x", since).await.expect("hits").0, 0);
+    other.close().await;
+    store.close().await;
 }
 
 async fn engine_and_ping(backend: Backend) {
@@ -405,6 +432,6 @@ on_every_backend!(
     concurrent_refresh_rotates_once,
     sessions_list_and_revoke,
     invites_are_used_once,
-    login_failures_window,
+    rate_limits_hold_exactly_across_nodes,
     engine_and_ping,
 );

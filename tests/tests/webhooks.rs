@@ -744,6 +744,36 @@ async fn lead_forms_go_on_to_the_thank_you_page(backend: Backend) {
     }
 }
 
+/// Two nodes on one Postgres database spend one budget per hook: 45 calls on
+/// each, interleaved and concurrent, get exactly 60 answers that are not 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lead_hook_limit_is_shared_by_the_nodes_of_a_cluster() {
+    let a = TestApp::start(Backend::Postgres).await;
+    let b = a.peer(artel_tests::test_serve_config()).await;
+    let owner = a.setup_owner().await;
+    let token = lead_hook(&a, &owner).await;
+    let path = format!("/hooks/lead/{token}");
+    let calls = (0..90).map(|i| {
+        let (node, path) = (if i % 2 == 0 { &a } else { &b }, &path);
+        // Bad input still counts: a flood of junk spends the budget too.
+        async move { node.post(path, None, json!({"name": format!("n{i}")})).await }
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let limited: Vec<&Resp> = answers.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(limited.len(), 30, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    for r in &answers {
+        if r.status == 429 {
+            r.expect_error(429, "rate_limited");
+            assert!(r.headers.get("retry-after").is_some());
+        } else {
+            r.expect(422);
+        }
+    }
+    // A minute later both nodes take calls again.
+    a.clock.advance(chrono::Duration::seconds(61));
+    b.post(&path, None, json!({"name": "again"})).await.expect(422);
+}
+
 on_every_backend!(
     webhook_deliveries_are_signed_and_logged,
     failed_deliveries_retry_with_backoff,

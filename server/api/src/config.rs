@@ -25,6 +25,9 @@ pub enum LogFormat {
     Json,
 }
 
+// Parsed once at start-up and matched once: the size of the largest variant
+// costs nothing, and boxing it would only complicate every caller.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (migrations run first).
@@ -151,6 +154,11 @@ pub struct ServeConfig {
     /// Argon2id iterations (OWASP: 2).
     #[arg(long, env = "ARTEL_ARGON2_ITERATIONS", default_value_t = 2, hide = true)]
     pub argon2_iterations: u32,
+    /// Memory all password hashes running at once may take, in MiB: with the
+    /// default 19 MiB per hash, 64 lets 3 run together; sign-ins past that wait
+    /// briefly, then get 429 with Retry-After.
+    #[arg(long, env = "ARTEL_ARGON2_MAX_MEMORY_MIB", default_value_t = 64)]
+    pub argon2_max_memory_mib: u64,
     /// Web Push VAPID private key (base64url P-256 scalar). Unset: generated on
     /// first start and kept in the data directory. Set the same on every node.
     #[arg(long, env = "ARTEL_VAPID_PRIVATE_KEY", hide_env_values = true)]
@@ -209,6 +217,7 @@ impl Default for ServeConfig {
             mobile_dir: None,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
+            argon2_max_memory_mib: 64,
             vapid_private_key: None,
             vapid_subject: None,
             push_timeout_secs: 10,

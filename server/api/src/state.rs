@@ -29,8 +29,10 @@ pub struct AppState {
     pub send_checks: SendChecks,
     /// Attachment files, in the data dir.
     pub files: Arc<FileStore>,
-    /// Job leases, webhook cache, hook rate limits (per node).
+    /// Job leases and the webhook cache (per node).
     pub automation: Arc<crate::automation::Automation>,
+    /// CSV imports running on this node (bounded: each holds its whole file).
+    pub imports: Arc<crate::crm::import_limits::ImportSlots>,
     /// The search backend and its indexer's flags.
     pub search: Arc<crate::search::Search>,
     /// Web Push: the sender, the planner's queue, the delivery worker.
@@ -94,7 +96,16 @@ impl AppState {
     pub async fn open(data: &DataConfig, serve: &ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let settings = Settings::from_config(serve)?;
         let keys = JwtKeys::load_or_create(data)?;
-        let passwords = Passwords::new(serve.argon2_memory_kib, serve.argon2_iterations)?;
+        let passwords = Passwords::new(
+            serve.argon2_memory_kib,
+            serve.argon2_iterations,
+            serve.argon2_max_memory_mib.saturating_mul(1024),
+        )?;
+        tracing::info!(
+            at_once = passwords.parallel(),
+            memory_kib_each = serve.argon2_memory_kib,
+            "password hashing bounded"
+        );
         let store = artel_store::connect(&data.store_config()).await.context("opening the database")?;
         let redis_url = serve.redis_url.as_ref().map(|s| s.expose().to_string());
         let bus = artel_bus::connect(redis_url.as_deref(), &serve.redis_channel)
@@ -133,6 +144,7 @@ impl AppState {
             send_checks,
             files,
             automation: Arc::default(),
+            imports: Arc::default(),
             search,
             push,
             push_allow_http_loopback: serve.push_allow_http_loopback,

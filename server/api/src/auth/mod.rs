@@ -3,6 +3,7 @@
 
 pub mod bot_tokens;
 pub mod extractor;
+mod hash_pool;
 pub mod jwt;
 pub mod password;
 pub mod rate_limit;

@@ -40,9 +40,8 @@ pub async fn resolve(state: &AppState, token: &str, kind: HookKind) -> Result<Ch
     if hook.kind != kind || hook.revoked_at.is_some() {
         return Err(gone());
     }
-    if !state.automation.allow_hook_call(hook.id) {
-        return Err(Error::RateLimited { retry_after_secs: 60 });
-    }
+    // Counted in the database: every node of a cluster spends the same budget.
+    crate::auth::rate_limit::take_hook_call(state, hook.id).await?;
     Ok(hook)
 }
 

@@ -20,8 +20,6 @@ use crate::state::AppState;
 
 /// How long a node trusts its copy of a workspace's webhook list.
 const WEBHOOK_CACHE_TTL: Duration = Duration::from_secs(5);
-/// Calls per incoming hook per minute, per node.
-pub const HOOK_CALLS_PER_MINUTE: u32 = 60;
 
 /// A workspace's webhook list as fetched, with when.
 type CachedWebhooks = (Instant, Arc<Vec<Webhook>>);
@@ -31,19 +29,13 @@ pub struct Automation {
     /// This node's name as a job lease owner.
     pub node_id: Uuid,
     webhooks: Mutex<HashMap<WorkspaceId, CachedWebhooks>>,
-    hook_calls: Mutex<HashMap<Uuid, (Instant, u32)>>,
     /// Finished passes of the job worker (sweep, then the due jobs).
     pub passes: crate::passes::Passes,
 }
 
 impl Default for Automation {
     fn default() -> Self {
-        Self {
-            node_id: Uuid::now_v7(),
-            webhooks: Mutex::new(HashMap::new()),
-            hook_calls: Mutex::new(HashMap::new()),
-            passes: crate::passes::Passes::default(),
-        }
+        Self { node_id: Uuid::now_v7(), webhooks: Mutex::new(HashMap::new()), passes: crate::passes::Passes::default() }
     }
 }
 
@@ -63,20 +55,6 @@ impl Automation {
 
     pub fn invalidate_webhooks(&self, workspace: WorkspaceId) {
         self.webhooks.lock().unwrap_or_else(|p| p.into_inner()).remove(&workspace);
-    }
-
-    /// Counts a call to a hook; false when it is over its budget for the minute.
-    pub fn allow_hook_call(&self, hook: Uuid) -> bool {
-        let mut map = self.hook_calls.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (start, _)| start.elapsed() < Duration::from_secs(60));
-        }
-        let entry = map.entry(hook).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= Duration::from_secs(60) {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
-        entry.1 <= HOOK_CALLS_PER_MINUTE
     }
 }
 

@@ -653,8 +653,9 @@ pub async fn import<T: ClientRecord>(
             MAX_IMPORT_BYTES / 1024 / 1024
         )));
     }
-    let text = req.csv.strip_prefix('\u{feff}').unwrap_or(&req.csv);
-    let delimiter = req.delimiter.map(Delimiter::byte).unwrap_or_else(|| sniff(text));
+    let ImportRequest { csv: file, delimiter, mapping, dry_run, on_duplicate } = req;
+    let text = file.strip_prefix('\u{feff}').unwrap_or(&file);
+    let delimiter = delimiter.map(Delimiter::byte).unwrap_or_else(|| sniff(text));
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
     let headers: Vec<String> = reader
@@ -670,18 +671,7 @@ pub async fn import<T: ClientRecord>(
     // A contact's `company` column may create companies: they get checked like a
     // `POST /companies` with no custom values (so a required one refuses the row).
     let company_defs = state.store.list_custom_fields(actor.workspace_id, Some(EntityKind::Company)).await?;
-    let cols = resolve_mapping(T::KIND, &headers, req.mapping.as_ref(), &defs)?;
-    let mut records = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        if i >= MAX_IMPORT_ROWS {
-            return Err(Error::invalid(
-                "csv",
-                format!("has more than {MAX_IMPORT_ROWS} rows, the most one import takes; split the file"),
-            )
-            .into());
-        }
-        records.push(rec.map_err(|e| Error::invalid("csv", format!("row {}: {e}", i + 1)))?);
-    }
+    let cols = resolve_mapping(T::KIND, &headers, mapping.as_ref(), &defs)?;
 
     let region = clients::phone_region(state, actor).await?;
     let users = state.store.list_users(actor.workspace_id).await?;
@@ -698,8 +688,28 @@ pub async fn import<T: ClientRecord>(
         defs: &defs,
         actor,
     };
-    let rows: Vec<(usize, Result<Option<Parsed>, String>)> =
-        records.iter().enumerate().map(|(i, r)| (i + 1, parse_row(&ctx, r))).collect();
+    // Row by row into one reused record: only the checked rows are kept, never
+    // the file's rows as read.
+    let mut rows: Vec<(usize, Result<Option<Parsed>, String>)> = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let row = rows.len() + 1;
+        let more =
+            reader.read_record(&mut record).map_err(|e| Error::invalid("csv", format!("row {row}: {e}")))?;
+        if !more {
+            break;
+        }
+        if row > MAX_IMPORT_ROWS {
+            return Err(Error::invalid(
+                "csv",
+                format!("has more than {MAX_IMPORT_ROWS} rows, the most one import takes; split the file"),
+            )
+            .into());
+        }
+        rows.push((row, parse_row(&ctx, &record)));
+    }
+    drop(reader);
+    drop(file);
     let existing = existing_keys::<T>(state, actor, &rows).await?;
     let mut companies = if T::KIND == EntityKind::Contact {
         existing_companies(state, actor, &rows).await?
@@ -736,7 +746,7 @@ pub async fn import<T: ClientRecord>(
                     .map(|(id, name)| format!("same {k} as the existing {} {name:?} ({id})", T::NOUN))
             })
             .or_else(|| keys.iter().find_map(|k| seen.get(k).map(|r| format!("same {k} as row {r}"))));
-        if duplicate.is_some() && req.on_duplicate == OnDuplicate::Skip {
+        if duplicate.is_some() && on_duplicate == OnDuplicate::Skip {
             counts.skipped += 1;
             report.push(line(RowStatus::Skipped, duplicate, None));
             continue;
@@ -773,15 +783,15 @@ pub async fn import<T: ClientRecord>(
             seen.entry(k).or_insert(row);
         }
         counts.imported += 1;
-        report.push(line(RowStatus::Imported, duplicate, (!req.dry_run).then_some(record.id())));
+        report.push(line(RowStatus::Imported, duplicate, (!dry_run).then_some(record.id())));
         new_records.push(record);
     }
     counts.companies_created = new_companies.len();
     let has_work = !new_records.is_empty() || !new_companies.is_empty();
-    if has_work && !req.dry_run {
+    if has_work && !dry_run {
         T::import(&*state.store, &new_records, &new_companies, &history).await?;
     }
-    Ok(ImportReport { dry_run: req.dry_run, counts, rows: report })
+    Ok(ImportReport { dry_run, counts, rows: report })
 }
 
 #[cfg(test)]

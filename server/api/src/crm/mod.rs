@@ -10,6 +10,7 @@ pub mod custom_fields;
 pub mod deal_chat;
 pub mod deals;
 pub mod entity_chat;
+pub mod import_limits;
 pub mod record_chat;
 pub mod reminders;
 pub mod tasks;

@@ -57,9 +57,58 @@ pub async fn login(
     if req.password.is_empty() || req.password.chars().count() > validate::MAX_PASSWORD_CHARS {
         return Err(bad().into());
     }
-    rate_limit::check(&state, &email, &client.ip).await?;
+    // Counted before any hashing, so concurrent attempts cannot pass a full limit.
+    rate_limit::take_login(&state, &email, &client.ip).await?;
+    let matched = match check_password(&state, &email, &req).await {
+        Ok(matched) => matched,
+        Err(e) => {
+            if matches!(e, Error::RateLimited { .. }) {
+                rate_limit::login_not_checked(&state, &email, &client.ip).await?;
+            }
+            return Err(e.into());
+        }
+    };
+    if matched.len() > 1 {
+        rate_limit::login_succeeded(&state, &email, &client.ip).await?;
+        return Err(Error::conflict(
+            "workspace_required",
+            "this e-mail has accounts in several workspaces; give the workspace address too",
+        )
+        .into());
+    }
+    let Some((user, needs_rehash)) = matched.into_iter().next() else {
+        rate_limit::login_failed(&state).await?;
+        return Err(bad().into());
+    };
+    rate_limit::login_succeeded(&state, &email, &client.ip).await?;
+    if needs_rehash {
+        // Best effort: when hashing is busy the old hash still works, and the next
+        // sign-in tries again.
+        match state.passwords.hash(req.password).await {
+            Ok(hash) => {
+                state.store.set_password_hash(user.workspace_id, user.id, &hash, state.clock.now()).await?;
+                tracing::info!(user = %user.id, "password rehashed with current parameters");
+            }
+            Err(Error::RateLimited { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let workspace = state.store.get_workspace(user.workspace_id).await?;
+    let issued = sessions::start(&state, &user, &client).await?;
+    Ok(Json(token_response(issued, &user, &workspace)))
+}
 
-    let mut candidates = state.store.find_users_by_email(&email).await?;
+/// The active accounts of the e-mail (in the named workspace, if given) whose
+/// password this is, each with whether its hash needs the current parameters.
+/// Every candidate is checked, deactivated ones too, and an unknown e-mail is
+/// checked against a dummy hash: the answer and the time it takes tell nothing
+/// about which accounts exist or are deactivated.
+async fn check_password(
+    state: &AppState,
+    email: &str,
+    req: &LoginRequest,
+) -> artel_core::Result<Vec<(User, bool)>> {
+    let mut candidates = state.store.find_users_by_email(email).await?;
     if let Some(slug) = req.workspace.as_deref() {
         let slug = slug.trim().to_lowercase();
         let mut kept = Vec::new();
@@ -76,36 +125,11 @@ pub async fn login(
     let mut matched = Vec::new();
     for user in candidates {
         let verified = state.passwords.verify(req.password.clone(), user.password_hash.clone()).await?;
-        if verified.ok {
+        if verified.ok && user.is_active() {
             matched.push((user, verified.needs_rehash));
         }
     }
-    let (user, needs_rehash) = match matched.len() {
-        0 => {
-            rate_limit::failed(&state, &email, &client.ip).await?;
-            return Err(bad().into());
-        }
-        1 => matched.remove(0),
-        _ => {
-            return Err(Error::conflict(
-                "workspace_required",
-                "this e-mail has accounts in several workspaces; give the workspace address too",
-            )
-            .into())
-        }
-    };
-    if !user.is_active() {
-        return Err(Error::unauthorized("account_deactivated", "this account has been deactivated").into());
-    }
-    rate_limit::succeeded(&state, &email).await?;
-    if needs_rehash {
-        let hash = state.passwords.hash(req.password).await?;
-        state.store.set_password_hash(user.workspace_id, user.id, &hash, state.clock.now()).await?;
-        tracing::info!(user = %user.id, "password rehashed with current parameters");
-    }
-    let workspace = state.store.get_workspace(user.workspace_id).await?;
-    let issued = sessions::start(&state, &user, &client).await?;
-    Ok(Json(token_response(issued, &user, &workspace)))
+    Ok(matched)
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token.

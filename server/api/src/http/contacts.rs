@@ -4,7 +4,7 @@
 
 use artel_core::crm::client::{Contact, Phone};
 use artel_core::ports::crm::ClientFilter;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::crm::clients::{self, ClientPatch, Duplicate, Matched, Saved, SortParam};
 use crate::crm::csv_io::{self, Delimiter, ImportReport, ImportRequest};
+use crate::crm::import_limits;
 use crate::error::ApiResult;
 use crate::extract::double_option;
 use crate::extract::{Json, Path, Query};
@@ -450,9 +451,9 @@ pub async fn export(
 pub async fn import(
     State(state): State<AppState>,
     auth: AuthUser,
-    Json(req): Json<ImportRequest>,
+    req: Request,
 ) -> ApiResult<Json<ImportReport>> {
-    Ok(Json(csv_io::import::<Contact>(&state, &auth.user, req).await?))
+    Ok(Json(import_limits::import_request::<Contact>(&state, &auth.user, req).await?))
 }
 
 /// The import route, with a body limit sized for its CSV.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
+use crate::auth::{rate_limit, AuthUser};
 use crate::error::ApiResult;
 use crate::extract::{Json, Path};
 use crate::http::dto::{SessionDto, UserDto, WorkspaceDto};
@@ -70,7 +70,8 @@ pub async fn update_me(
 
 /// Changes my password; every other session is signed out.
 #[utoipa::path(post, path = "/me/password", tag = "me", security(("bearer" = [])), request_body = PasswordChange,
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+              (status = 429, body = crate::error::ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -79,10 +80,22 @@ pub async fn change_password(
     if req.current_password.chars().count() > validate::MAX_PASSWORD_CHARS {
         return Err(Error::forbidden("the current password is wrong").into());
     }
-    let verified = state.passwords.verify(req.current_password, auth.user.password_hash.clone()).await?;
+    // A stolen access token must not buy unlimited guesses at the password:
+    // counted before the check, with the sign-in limit per account.
+    rate_limit::take_password_change(&state, auth.user.id).await?;
+    let verified = match state.passwords.verify(req.current_password, auth.user.password_hash.clone()).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            if matches!(e, Error::RateLimited { .. }) {
+                rate_limit::password_change_not_checked(&state, auth.user.id).await?;
+            }
+            return Err(e.into());
+        }
+    };
     if !verified.ok {
         return Err(Error::forbidden("the current password is wrong").into());
     }
+    rate_limit::password_change_succeeded(&state, auth.user.id).await?;
     validate::new_password("new_password", &req.new_password)?;
     let hash = state.passwords.hash(req.new_password).await?;
     let now = state.clock.now();

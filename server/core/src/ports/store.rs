@@ -189,28 +189,46 @@ pub trait InviteStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
-/// Failed sign-in attempts, for rate limiting. Stored, so every node of a cluster
-/// sees the same counts.
+/// One limit a hit counts against: at most `max` hits in `bucket` after `since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit<'a> {
+    pub bucket: &'a str,
+    pub max: i64,
+    pub since: DateTime<Utc>,
+}
+
+/// What `take_rate_limit` decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    /// The hit was counted against every limit.
+    Taken,
+    /// Nothing was counted: the limit at this index is full, and its oldest hit
+    /// in the window is `oldest` (the bucket frees when that one ages out).
+    Refused { limit: usize, oldest: DateTime<Utc> },
+}
+
+/// Rate limits a cluster shares (sign-in, password changes, incoming hooks).
+/// Stored, so every node sees the same counts; a hit is counted atomically with
+/// the check, so concurrent requests cannot all pass a limit they fill together.
 #[async_trait]
-pub trait LoginAttemptStore: Send + Sync {
-    /// Records one failed attempt for the e-mail from the address.
-    async fn record_login_failure(&self, email: &str, ip: &str, at: DateTime<Utc>) -> StoreResult<()>;
-    /// Failures for the e-mail since `since`, and the oldest of them.
-    async fn login_failures_for_email(
+pub trait RateLimitStore: Send + Sync {
+    /// Counts one hit at `at` against every limit, all or none: refused when any
+    /// limit already holds `max` hits. Hits at or before a limit's `since` are
+    /// forgotten on the way.
+    async fn take_rate_limit(&self, limits: &[RateLimit<'_>], at: DateTime<Utc>)
+        -> StoreResult<RateDecision>;
+    /// Hits in the bucket after `since`, and the oldest of them.
+    async fn rate_limit_hits(
         &self,
-        email: &str,
+        bucket: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<(i64, Option<DateTime<Utc>>)>;
-    /// Failures from the address since `since`, and the oldest of them.
-    async fn login_failures_for_ip(
-        &self,
-        ip: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<(i64, Option<DateTime<Utc>>)>;
-    /// Forgets the e-mail's failures after a successful sign-in.
-    async fn clear_login_failures(&self, email: &str) -> StoreResult<()>;
-    /// Deletes attempts older than `before` (housekeeping).
-    async fn prune_login_failures(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Takes back the bucket's newest hit (an attempt that turned out legitimate).
+    async fn refund_rate_limit(&self, bucket: &str) -> StoreResult<()>;
+    /// Forgets every hit of the bucket.
+    async fn clear_rate_limit(&self, bucket: &str) -> StoreResult<()>;
+    /// Deletes hits at or before `before` in every bucket (housekeeping).
+    async fn prune_rate_limits(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 /// The whole storage port.
@@ -220,7 +238,7 @@ pub trait Store:
     + UserStore
     + SessionStore
     + InviteStore
-    + LoginAttemptStore
+    + RateLimitStore
     + ChatStore
     + MessageStore
     + AttachmentStore
