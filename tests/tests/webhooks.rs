@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use artel_core::Clock;
 use artel_tests::receiver::{verify_signature, Receiver};
-use artel_tests::{on_every_backend, Backend, Session, TestApp};
+use artel_tests::{on_every_backend, Backend, Resp, Session, TestApp};
 use serde_json::{json, Value};
 
 fn tok(s: &Session) -> Option<&str> {

@@ -1072,6 +1072,10 @@ export interface paths {
          * A website form (JSON or `application/x-www-form-urlencoded`: name, phone,
          *     email, company, message, utm_*) becomes a contact (reused when the phone or
          *     e-mail is known) and a deal in the first stage, with the form in its chat.
+         *     An `Idempotency-Key` header (or `_idempotency_key` field) makes a resubmission
+         *     answer with the first lead (200, `Idempotent-Replayed: true`) instead of a
+         *     second deal. A browser's plain form post to a hook with a thank-you page is
+         *     answered with 303 to it. Any website's script may call it (CORS).
          */
         post: operations["lead"];
         delete?: never;
@@ -2447,6 +2451,11 @@ export interface components {
              * @description The pipeline whose first stage a lead's deal starts in (default: the first pipeline).
              */
             pipeline_id?: string | null;
+            /**
+             * @description Lead hooks: an http(s) thank-you page. A plain HTML form post is answered
+             *     with a 303 to it (a form's `_redirect` may pick another page of its origin).
+             */
+            redirect_url?: string | null;
         };
         CreateInvite: {
             /** @description If given, only this address can accept. */
@@ -2686,6 +2695,8 @@ export interface components {
             owner_id?: string | null;
             /** Format: uuid */
             pipeline_id?: string | null;
+            /** @description Lead hooks: the thank-you page a plain form post is sent on to. */
+            redirect_url?: string | null;
             /** Format: date-time */
             revoked_at?: string | null;
         };
@@ -3025,6 +3036,12 @@ export interface components {
             id: string;
             /** Format: uuid */
             pipeline_id: string;
+            /**
+             * @description Signing secret of `call_webhook` requests, shown only in the answer that
+             *     creates the rule. Each call carries
+             *     `X-Artel-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<unix>.<body>">`.
+             */
+            secret?: string | null;
             /** Format: uuid */
             stage_id: string;
             trigger: components["schemas"]["Trigger"];
@@ -4115,6 +4132,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6972,7 +6997,10 @@ export interface operations {
     lead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Same key, same lead (kept 24 hours) */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 token: string;
             };
@@ -6985,6 +7013,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Replayed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapturedLead"];
+                };
+            };
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -6993,8 +7030,23 @@ export interface operations {
                     "application/json": components["schemas"]["CapturedLead"];
                 };
             };
+            /** @description Sent on to the hook's thank-you page */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             400: components["responses"]["ErrorBadRequest"];
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7469,6 +7521,14 @@ export interface operations {
             413: components["responses"]["ErrorTooLarge"];
             415: components["responses"]["ErrorMediaType"];
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,7 +35,11 @@ pub struct Automation {
 
 impl Default for Automation {
     fn default() -> Self {
-        Self { node_id: Uuid::now_v7(), webhooks: Mutex::new(HashMap::new()), passes: crate::passes::Passes::default() }
+        Self {
+            node_id: Uuid::now_v7(),
+            webhooks: Mutex::new(HashMap::new()),
+            passes: crate::passes::Passes::default(),
+        }
     }
 }
 
