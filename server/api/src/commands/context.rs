@@ -32,7 +32,10 @@ impl Ctx {
     pub async fn load_for_line(state: &AppState, user: &User, chat_id: ChatId, line: &str) -> Result<Ctx> {
         let refused = match Self::load(state, user, chat_id).await {
             Ok(ctx) => return Ok(ctx),
-            Err(e @ (Error::NotFound(_) | Error::Forbidden(_))) => e,
+            Err(
+                e
+                @ (Error::NotFound(_) | Error::Forbidden(_) | Error::Conflict { code: "chat_archived", .. }),
+            ) => e,
             Err(e) => return Err(e),
         };
         let word = line.trim_start_matches('/').split_whitespace().next().unwrap_or("");
