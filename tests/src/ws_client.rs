@@ -99,16 +99,6 @@ impl WsClient {
         self.next_where(|f| f["type"] == "event").await
     }
 
-    /// Asserts nothing but ephemeral frames arrive for `wait`.
-    pub async fn expect_no_event(&mut self, wait: Duration) {
-        let deadline = tokio::time::Instant::now() + wait;
-        while let Some(frame) =
-            self.try_next(deadline.saturating_duration_since(tokio::time::Instant::now())).await
-        {
-            assert_ne!(frame["type"], "event", "unexpected event {frame}");
-        }
-    }
-
     pub async fn send_json(&mut self, frame: Value) {
         self.socket.send(Message::Text(frame.to_string().into())).await.expect("ws send");
     }

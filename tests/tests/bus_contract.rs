@@ -275,12 +275,11 @@ async fn a_node_leaving_is_a_gap_for_the_others() {
     let (a, b) = private_pair(&server).await;
     let mut sub = b.subscribe().await.unwrap();
     // Both nodes are live on the channel (a round trip through a), and b's
-    // watcher, which reads the node count every 200 ms, has had time to count
-    // them: nothing outside says when it has.
+    // watcher has counted them both.
     let e = chat_event(Uuid::now_v7(), 1);
     a.publish(&e).await.unwrap();
     assert_eq!(next(&mut sub).await, e);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::timeout(Duration::from_secs(5), b.nodes_counted(2)).await.expect("b counts two nodes");
     drop(a);
     let item = tokio::time::timeout(Duration::from_secs(5), sub.next_item()).await.expect("a gap within 5 s");
     assert_eq!(item, Some(Delivery::Gap));

@@ -377,6 +377,27 @@ async fn autocomplete(backend: Backend) {
     assert_eq!(b["items"][0]["kind"], "stage");
     assert_eq!(b["items"][0]["insert"], "Переговоры");
     assert_eq!(b["items"][0]["replace_from"], 6);
+    // With nothing typed: the other stages in funnel order (not alphabetical),
+    // each kind in the user's words.
+    let (_, b) = complete(tok.clone(), chat.to_string(), "/move ".into()).await;
+    let pipeline =
+        app.get(&format!("/pipelines/{}", d["pipeline_id"].as_str().expect("pipeline")), &tok).await;
+    let funnel: Vec<&str> = pipeline.body["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter(|s| s["id"] != d["stage_id"])
+        .map(|s| s["name"].as_str().expect("name"))
+        .collect();
+    let offered: Vec<&str> =
+        b["items"].as_array().expect("items").iter().map(|i| i["label"].as_str().expect("label")).collect();
+    assert_eq!(offered, funnel, "{b}");
+    let kinds: Vec<&str> =
+        b["items"].as_array().expect("items").iter().map(|i| i["detail"].as_str().expect("detail")).collect();
+    assert!(
+        kinds.contains(&"в работе") && kinds.contains(&"успешно") && kinds.contains(&"не реализовано"),
+        "{kinds:?}"
+    );
     let (_, b) = complete(tok.clone(), chat.to_string(), "/task x @bo".into()).await;
     assert_eq!(b["items"][0]["kind"], "person");
     assert_eq!(b["items"][0]["insert"], format!("<@{}> ", w.bob.user_id));

@@ -390,7 +390,19 @@ async fn focus_mute_dnd_and_switches_suppress(backend: Backend) {
     ws.send_json(json!({"type": "ping"})).await;
     ws.next_where(|f| f["type"] == "pong").await;
     drop(ws);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The server has seen the close once the socket's focus row is gone.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app
+        .state
+        .store
+        .focused_users(bob.workspace_id, chat_id, app.state.clock.now())
+        .await
+        .expect("focused users")
+        .contains(&bob.user_id)
+    {
+        assert!(std::time::Instant::now() < deadline, "the closed socket still holds its focus");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     next_window(&app);
     send(&app, &owner, &chat, json!({"body": "after close"})).await;
     service.wait_for(&bob_phone, 2, 10).await;

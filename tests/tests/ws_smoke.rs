@@ -138,6 +138,37 @@ async fn presence_follows_sockets(backend: Backend) {
     assert_eq!(err["code"], "bad_frame");
 }
 
+/// A channel with `owner` alone in it, where markers are posted.
+async fn marker_channel(app: &TestApp, owner: &artel_tests::Session) -> uuid::Uuid {
+    let r =
+        app.post("/chats", Some(&owner.access_token), json!({"kind": "channel", "name": "markers"})).await;
+    r.expect(201);
+    r.body["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// Posts `body` into `chat` and returns every frame `c` got before its event.
+/// The marker is a barrier: a presence digest already published reaches the
+/// socket before it (one bus, in order), so "none before the marker" is exact.
+async fn frames_before_marker(
+    app: &TestApp,
+    owner: &artel_tests::Session,
+    chat: uuid::Uuid,
+    body: &str,
+    c: &mut artel_tests::ws_client::WsClient,
+) -> Vec<serde_json::Value> {
+    app.post(&format!("/chats/{chat}/messages"), Some(&owner.access_token), json!({"body": body}))
+        .await
+        .expect(201);
+    let mut before = Vec::new();
+    loop {
+        let f = c.next().await;
+        if f["type"] == "event" && f["change"]["message"]["body"] == body {
+            return before;
+        }
+        before.push(f);
+    }
+}
+
 /// A socket hears only about the people it follows; a new `presence_sub`
 /// replaces the old one, an empty one stops them all. Too many users, or ids that
 /// are not ids, are an error frame and change nothing.
@@ -146,6 +177,7 @@ async fn presence_reaches_only_followers(backend: Backend) {
     let owner = app.setup_owner().await;
     let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
     let carol = app.invite_user(&owner, "member", "carol@acme.test").await;
+    let markers = marker_channel(&app, &owner).await;
     let mut follower = app.ws(&owner.access_token, &[]).await;
     let mut bystander = app.ws(&carol.access_token, &[]).await;
     follower.send_json(json!({"type": "presence_sub", "user_ids": [bob.user_id]})).await;
@@ -182,11 +214,21 @@ async fn presence_reaches_only_followers(backend: Backend) {
 
     // An empty list follows no one.
     follower.send_json(json!({"type": "presence_sub", "user_ids": []})).await;
-    let _carol_again = app.ws(&carol.access_token, &[]).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Frames are handled in order: after the pong the empty list is in force.
     follower.send_json(json!({"type": "ping"})).await;
-    let first = follower.next().await;
-    assert_eq!(first["type"], "pong", "follows no one, yet got {first}");
+    follower.next_where(|f| f["type"] == "pong").await;
+    // Bob watches carol: when he hears her come online, the digest that would
+    // have told the follower is out.
+    let mut witness = app.ws(&bob.access_token, &[]).await;
+    witness.send_json(json!({"type": "presence_sub", "user_ids": [carol.user_id]})).await;
+    witness.next_where(is_presence_of(carol.user_id, "offline")).await;
+    let _carol_again = app.ws(&carol.access_token, &[]).await;
+    witness.next_where(is_presence_of(carol.user_id, "online")).await;
+    let before = frames_before_marker(&app, &owner, markers, "marker", &mut follower).await;
+    assert!(
+        before.iter().all(|f| f["event"]["type"] != "presence_changes"),
+        "follows no one, yet got {before:?}"
+    );
 }
 
 /// Presence is per workspace: following a user of another workspace shows them
@@ -195,14 +237,23 @@ async fn presence_stays_in_its_workspace(backend: Backend) {
     let app = TestApp::start(backend).await;
     let owner = app.setup_owner().await;
     let other = app.create_workspace("Other", "other", "boss@other.test").await;
+    let colleague = app.invite_user(&other, "member", "colleague@other.test").await;
+    let markers = marker_channel(&app, &owner).await;
     let mut watcher = app.ws(&owner.access_token, &[]).await;
     watcher.send_json(json!({"type": "presence_sub", "user_ids": [other.user_id]})).await;
     watcher.next_where(is_presence_of(other.user_id, "offline")).await;
+    // A colleague in the other workspace follows the same person: when the
+    // colleague hears of it, the digest is out.
+    let mut witness = app.ws(&colleague.access_token, &[]).await;
+    witness.send_json(json!({"type": "presence_sub", "user_ids": [other.user_id]})).await;
+    witness.next_where(is_presence_of(other.user_id, "offline")).await;
     let _there = app.ws(&other.access_token, &[]).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    watcher.send_json(json!({"type": "ping"})).await;
-    let first = watcher.next().await;
-    assert_eq!(first["type"], "pong", "another workspace's presence leaked: {first}");
+    witness.next_where(is_presence_of(other.user_id, "online")).await;
+    let before = frames_before_marker(&app, &owner, markers, "marker", &mut watcher).await;
+    assert!(
+        before.iter().all(|f| f["event"]["type"] != "presence_changes"),
+        "another workspace's presence leaked: {before:?}"
+    );
     let listed = app.get("/presence", &owner.access_token).await;
     assert!(!listed.body.as_array().unwrap().iter().any(|e| e["user_id"] == other.user_id.to_string()));
 }

@@ -17,7 +17,12 @@ use crate::redis_bus::command_connection;
 /// reach the others. One tiny command per node per period.
 const CHECK_EVERY: Duration = Duration::from_millis(200);
 
-pub(crate) async fn watch(client: redis::Client, channel: String, out: broadcast::Sender<Delivery>) {
+pub(crate) async fn watch(
+    client: redis::Client,
+    channel: String,
+    out: broadcast::Sender<Delivery>,
+    counted: tokio::sync::watch::Sender<Option<i64>>,
+) {
     let mut tick = tokio::time::interval(CHECK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut connection: Option<MultiplexedConnection> = None;
@@ -31,6 +36,7 @@ pub(crate) async fn watch(client: redis::Client, channel: String, out: broadcast
                     let _ = out.send(Delivery::Gap);
                 }
                 last = Some(count);
+                counted.send_replace(last);
             }
             Err(e) => {
                 // Redis is away: the resubscription reports the gap, and the
@@ -38,6 +44,7 @@ pub(crate) async fn watch(client: redis::Client, channel: String, out: broadcast
                 tracing::debug!(error = %e, "redis subscriber count unavailable");
                 connection = None;
                 last = None;
+                counted.send_replace(None);
             }
         }
     }

@@ -41,6 +41,9 @@ pub struct RedisBus {
     local: broadcast::Sender<Delivery>,
     outbox: Arc<Outbox>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The nodes the peer watcher counted last (`None` before the first count
+    /// or while Redis is away).
+    nodes: tokio::sync::watch::Receiver<Option<i64>>,
 }
 
 pub(crate) fn backend(e: redis::RedisError) -> BusError {
@@ -93,8 +96,17 @@ impl RedisBus {
             outbox.clone(),
             publisher,
         ));
-        let peers = tokio::spawn(crate::peers::watch(client, channel.to_string(), local.clone()));
-        Ok(Self { local, outbox, tasks: vec![listener, drain, peers] })
+        let (nodes_tx, nodes) = tokio::sync::watch::channel(None);
+        let peers = tokio::spawn(crate::peers::watch(client, channel.to_string(), local.clone(), nodes_tx));
+        Ok(Self { local, outbox, tasks: vec![listener, drain, peers], nodes })
+    }
+
+    /// Waits until the peer watcher has counted `n` nodes on the channel: from
+    /// then on, one of them leaving is noticed.
+    pub async fn nodes_counted(&self, n: i64) {
+        let mut nodes = self.nodes.clone();
+        // The sender lives in the watcher task, which runs as long as `self`.
+        let _ = nodes.wait_for(|count| *count == Some(n)).await;
     }
 }
 

@@ -70,6 +70,9 @@ pub fn command_list(lang: Language, only: Option<CommandName>) -> Vec<CommandInf
 
 struct Scored {
     score: u8,
+    /// Among equal scores: the list's own order where it has one (stages in
+    /// funnel order); 0 elsewhere, and then alphabetical.
+    rank: usize,
     item: Suggestion,
 }
 
@@ -121,7 +124,9 @@ pub async fn complete(state: &AppState, ctx: &Ctx, line: &str) -> Result<Vec<Sug
 }
 
 fn finish(mut items: Vec<Scored>) -> Vec<Suggestion> {
-    items.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.item.label.cmp(&b.item.label)));
+    items.sort_by(|a, b| {
+        b.score.cmp(&a.score).then_with(|| a.rank.cmp(&b.rank)).then_with(|| a.item.label.cmp(&b.item.label))
+    });
     items.into_iter().take(MAX_ITEMS).map(|s| s.item).collect()
 }
 
@@ -138,6 +143,7 @@ fn commands(lang: Language, typed: &str) -> Vec<Scored> {
             .max_by(|a, b| a.0.cmp(&b.0).then_with(|| (b.1 != mine).cmp(&(a.1 != mine))));
         let Some((score, word)) = best.filter(|(s, _)| *s > 0) else { continue };
         out.push(Scored {
+            rank: 0,
             // Own language first among equals.
             score: score * 2 + u8::from(word == mine),
             item: Suggestion {
@@ -162,6 +168,7 @@ async fn people(state: &AppState, u: &User, typed: &str, from: usize) -> Result<
             let score =
                 if typed.is_empty() { 1 } else { person_names(p).iter().map(|n| fit(n, typed)).max()? };
             (score > 0).then(|| Scored {
+                rank: 0,
                 score,
                 item: Suggestion {
                     kind: SuggestionKind::Person,
@@ -182,6 +189,7 @@ async fn pipelines(state: &AppState, u: &User, typed: &str, from: usize) -> Resu
         .filter_map(|p| {
             let score = if typed.is_empty() { 1 } else { fit(&p.name, typed) };
             (score > 0).then(|| Scored {
+                rank: 0,
                 score,
                 item: Suggestion {
                     kind: SuggestionKind::Pipeline,
@@ -208,6 +216,7 @@ fn priorities(lang: Language, typed: &str, from: usize) -> Vec<Scored> {
             let score = if typed.is_empty() { 1 } else { fit(en, typed).max(fit(ru, typed)) };
             let p: TaskPriority = grammar::priority(en)?;
             (score > 0).then(|| Scored {
+                rank: 0,
                 score,
                 item: Suggestion {
                     kind: SuggestionKind::Priority,
@@ -227,7 +236,7 @@ async fn moves(state: &AppState, ctx: &Ctx, args: &str, from: usize) -> Result<V
     let u = &ctx.user;
     if let Some(deal) = ctx.deal(state).await? {
         let stages = state.store.list_stages(u.workspace_id, deal.pipeline_id).await?;
-        return Ok(stage_items(&stages, args, from, deal.stage_id));
+        return Ok(stage_items(u.language, &stages, args, from, deal.stage_id));
     }
     // `"deal title" stage…`: the deal is settled, complete the stage.
     if let Some(quoted) = args.strip_prefix('"') {
@@ -240,7 +249,7 @@ async fn moves(state: &AppState, ctx: &Ctx, args: &str, from: usize) -> Result<V
                 .map_err(|f| Error::invalid("line", f.error.message))?;
             if let [deal] = found.as_slice() {
                 let stages = state.store.list_stages(u.workspace_id, deal.pipeline_id).await?;
-                return Ok(stage_items(&stages, after, stage_from, deal.stage_id));
+                return Ok(stage_items(u.language, &stages, after, stage_from, deal.stage_id));
             }
             return Ok(Vec::new());
         }
@@ -255,6 +264,7 @@ async fn moves(state: &AppState, ctx: &Ctx, args: &str, from: usize) -> Result<V
     Ok(deals
         .iter()
         .map(|d| Scored {
+            rank: 0,
             score: fit(&d.title, typed),
             item: Suggestion {
                 kind: SuggestionKind::Deal,
@@ -267,7 +277,10 @@ async fn moves(state: &AppState, ctx: &Ctx, args: &str, from: usize) -> Result<V
         .collect())
 }
 
+/// The deal's other stages in funnel order (`list_stages` gives them so), the
+/// kind in the user's words.
 fn stage_items(
+    lang: Language,
     stages: &[artel_core::crm::pipeline::Stage],
     typed: &str,
     from: usize,
@@ -275,19 +288,33 @@ fn stage_items(
 ) -> Vec<Scored> {
     stages
         .iter()
-        .filter(|s| s.id != current)
-        .filter_map(|s| {
+        .enumerate()
+        .filter(|(_, s)| s.id != current)
+        .filter_map(|(position, s)| {
             let score = if typed.trim().is_empty() { 1 } else { fit(&s.name, typed) };
             (score > 0).then(|| Scored {
+                rank: position,
                 score,
                 item: Suggestion {
                     kind: SuggestionKind::Stage,
                     insert: s.name.clone(),
                     replace_from: from,
                     label: s.name.clone(),
-                    detail: Some(s.kind.as_str().to_string()),
+                    detail: Some(stage_kind_words(lang, s.kind).to_string()),
                 },
             })
         })
         .collect()
+}
+
+fn stage_kind_words(lang: Language, kind: artel_core::crm::pipeline::StageKind) -> &'static str {
+    use artel_core::crm::pipeline::StageKind::{Lost, Open, Won};
+    match (lang, kind) {
+        (Language::Ru, Open) => "в работе",
+        (Language::Ru, Won) => "успешно",
+        (Language::Ru, Lost) => "не реализовано",
+        (Language::En, Open) => "open",
+        (Language::En, Won) => "won",
+        (Language::En, Lost) => "lost",
+    }
 }

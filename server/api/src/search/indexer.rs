@@ -76,7 +76,10 @@ async fn run(store: Arc<dyn Store>, search: Arc<Search>) {
             }
         }
         let round = std::time::Instant::now();
-        match drain_once(&store, &search).await {
+        let pass = search.passes.start();
+        let drained = drain_once(&store, &search).await;
+        search.passes.finished_up_to(pass);
+        match drained {
             Ok(0) => {
                 backoff = Duration::from_millis(100);
                 tokio::time::sleep(IDLE_POLL).await;

@@ -28,6 +28,8 @@ pub struct Search {
     pub stopped: AtomicBool,
     /// The embedded index was created empty at start-up: rebuild it first.
     pub(crate) needs_rebuild: bool,
+    /// The indexer's drain rounds, for "a whole round ran after my change".
+    pub passes: crate::passes::Passes,
 }
 
 impl Search {
@@ -60,6 +62,7 @@ impl Search {
             suspended: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             needs_rebuild,
+            passes: crate::passes::Passes::default(),
         })
     }
 
