@@ -125,6 +125,9 @@ function Signed({ session, db, setLang }: { session: Session; db: Db; setLang: (
         conflictDeal: (stage) => (stage ? m('out.conflictDealNow', { stage }) : m('out.conflictDeal')),
         conflictTask: m('out.conflictTask'),
         offline: m('out.offline'),
+        fileGone: (name) => m('file.gone', { name }),
+        fileRefused: (name, status, reason) =>
+          status === 413 ? m('file.tooLarge', { name }) : status === 403 ? m('file.forbidden') : m('file.refused', { name, reason }),
       },
       (id) => stageNames.get(id) ?? null,
     );

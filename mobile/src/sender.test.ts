@@ -106,7 +106,7 @@ describe('apiSender', () => {
 
   it('a file picked offline is uploaded first; its id is saved, so a retry after a failed send does not upload it again', async () => {
     let posts = 0;
-    const { s, seen } = sender((method, path) => {
+    const { s, seen } = sender((_method, path) => {
       if (path === '/chats/c1/attachments') return json(201, { id: 'a1', filename: 'p.png' });
       posts++;
       return posts === 1 ? json(503, { error: { code: 'unavailable', message: 'busy' } }) : json(201, { id: 'm1', seq: 9 });

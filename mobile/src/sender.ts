@@ -16,7 +16,12 @@ export interface SenderTexts {
   fileRefused?: (name: string, status: number, reason: string) => string;
 }
 
-export function apiSender(api: ApiClient, texts: SenderTexts, stageName?: (id: string) => string | null): Sender {
+/** A Sender that may also be called without `save` (tests, one-off sends). */
+export interface ApiSender extends Sender {
+  send(item: OutboxItem, save?: (payload: OutboxPayload) => Promise<void>): Promise<SendOutcome>;
+}
+
+export function apiSender(api: ApiClient, texts: SenderTexts, stageName?: (id: string) => string | null): ApiSender {
   return {
     async send(item: OutboxItem, save?: (payload: OutboxPayload) => Promise<void>): Promise<SendOutcome> {
       const p = item.payload;
