@@ -205,7 +205,7 @@ export function DealScreen({ id }: { id: string }) {
                 {changes.data.map((h) => (
                   <li key={h.id}>
                     <time dateTime={h.at}>{dateTime(h.at)}</time>
-                    <span>{describe(h, { m, nameOf, money: (v) => money(v, d.currency), date, contact: contact.data, company: company.data })}</span>
+                    <span>{describeChange(h, { m, nameOf, money: (v) => money(v, d.currency), date, contact: contact.data, company: company.data })}</span>
                   </li>
                 ))}
               </ol>
@@ -240,7 +240,7 @@ const KNOWN = new Set([
 ]);
 
 /** One history entry as a sentence: people, stages, money and dates in the reader's words. */
-export function describe(h: History, x: Describe): string {
+export function describeChange(h: History, x: Describe): string {
   const { m } = x;
   const who = h.actor_id ? x.nameOf(h.actor_id) : m('deal.h.system');
   if (h.field === 'created') return m('deal.h.created', { who });
