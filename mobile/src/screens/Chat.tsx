@@ -442,6 +442,7 @@ function Composer({ chatId, thread }: { chatId: string; thread: string | null })
                   <FileCard
                     name={p.file.name}
                     size={p.file.size}
+                    image={p.file.type.startsWith('image/') ? p.file : undefined}
                     status={
                       p.state === 'uploading'
                         ? m('file.uploading', { percent: Math.round(p.progress * 100) })
@@ -475,10 +476,15 @@ function Composer({ chatId, thread }: { chatId: string; thread: string | null })
         onChange={(e) => onFiles(e.target.files)}
       />
       <button type="button" className="icon-btn" aria-label={m('file.attach')} onClick={() => fileInput.current?.click()}>
-        <span aria-hidden="true">📎</span>
+        <svg aria-hidden="true" width="22" height="22" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+          <path d="M21 11.5 12.5 20a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6L15 7" />
+        </svg>
       </button>
       <button type="button" className="icon-btn" aria-label={m('file.camera')} onClick={() => cameraInput.current?.click()}>
-        <span aria-hidden="true">📷</span>
+        <svg aria-hidden="true" width="22" height="22" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+          <path d="M4 8h3l2-3h6l2 3h3a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V9a1 1 0 0 1 1-1Z" />
+          <circle cx="12" cy="13.5" r="3.5" />
+        </svg>
       </button>
       {suggestions.length > 0 && (
         <ul className="suggestions" id={listId} role="listbox" aria-label="/">

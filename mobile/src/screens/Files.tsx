@@ -89,11 +89,14 @@ export function FileCard({
   size,
   attachment,
   status,
+  image,
 }: {
   name: string;
   size: number;
   attachment?: Attachment;
   status?: string;
+  /** Bytes of an image to show in place of the type badge (a file being sent). */
+  image?: Blob;
 }) {
   const { api } = useApp();
   const { lang } = useI18n();
@@ -114,9 +117,13 @@ export function FileCard({
   };
   return (
     <div className="file-card" data-file={name}>
-      <span className="file-icon" aria-hidden="true">
-        {extOf(name) || '📄'}
-      </span>
+      {image ? (
+        <BlobThumb blob={image} small />
+      ) : (
+        <span className="file-icon" aria-hidden="true">
+          {extOf(name) || '…'}
+        </span>
+      )}
       <span className="file-main">
         <span className="file-name">{name}</span>
         <span className="muted small">
@@ -159,14 +166,14 @@ export function QueuedFiles({ files, status }: { files: QueuedFile[]; status: st
   );
 }
 
-function BlobThumb({ blob }: { blob: Blob }) {
+function BlobThumb({ blob, small }: { blob: Blob; small?: boolean }) {
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
     const u = URL.createObjectURL(blob);
     setUrl(u);
     return () => URL.revokeObjectURL(u);
   }, [blob]);
-  return <span className="thumb">{url && <img src={url} alt="" />}</span>;
+  return <span className={small ? 'thumb thumb-small' : 'thumb'}>{url && <img src={url} alt="" />}</span>;
 }
 
 /** An image full screen, with close and download; Escape closes it. */
