@@ -629,6 +629,25 @@ try {
     await A.getByRole('combobox', { name: 'Сообщение' }).waitFor();
     assert((await A.locator('[data-testid=camera-input]').getAttribute('capture')) === 'environment', 'the camera button opens the camera');
     assert((await A.locator('[data-testid=camera-input]').getAttribute('accept')) === 'image/*', 'the camera takes photos');
+    // On a slow uplink the progress shows, sending waits for it, and removing the file stops it.
+    const cdp = await ctxA.newCDPSession(A);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 50, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
+    await cmPick(A, 'Прикрепить файл', [{ name: 'большой план.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([cmPdf, Buffer.alloc(600 * 1024, 32)]) }]);
+    const slow = A.locator('.picked-item[data-state=uploading]', { hasText: 'большой план.pdf' });
+    await slow.locator('progress').waitFor();
+    const percent = await until(async () => {
+      const m = /загрузка (\d+)%/.exec(await slow.innerText());
+      return m && Number(m[1]) > 0 && Number(m[1]) < 100 && Number(m[1]);
+    }, 'upload progress between 0 and 100%');
+    assert(percent > 0, `progress ${percent}%`);
+    await A.getByRole('button', { name: 'Отправить' }).click();
+    await A.locator('.picked [role=alert]', { hasText: 'Дождитесь окончания загрузки файлов' }).waitFor();
+    await check(A, 'c-mobile-00-upload-progress-pixel7');
+    await A.getByRole('button', { name: 'Убрать файл большой план.pdf' }).click();
+    await until(async () => (await A.locator('.picked-item').count()) === 0, 'the file removed before sending');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
     await cmPick(A, 'Прикрепить файл', [
       { name: 'фото объекта.png', mimeType: 'image/png', buffer: png },
       { name: 'смета.pdf', mimeType: 'application/pdf', buffer: cmPdf },
