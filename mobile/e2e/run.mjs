@@ -785,6 +785,15 @@ try {
     await B.getByRole('heading', { name: 'History' }).waitFor();
     await B.locator('.timeline li', { hasText: `to “${target.name}”` }).first().waitFor({ timeout: 10_000 });
     await check(B, 'c-mobile-10-deal-card-iphone14');
+    // The list follows the board live: a move made elsewhere takes the deal to its new tab.
+    await B.getByRole('button', { name: 'Back' }).click();
+    await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor();
+    const cur = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
+    const away = stages.find((s) => s.id !== target.id && s.kind === 'open');
+    await api(base, ownerToken, 'POST', `/deals/${ids.deal}/move`, { stage_id: away.id, version: cur.version });
+    await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+    await B.getByRole('tablist', { name: 'Stages' }).getByRole('tab', { name: new RegExp(away.name) }).click();
+    await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor({ timeout: 10_000 });
   });
 } catch (e) {
   results.push({ name: 'harness', ok: false, error: e });

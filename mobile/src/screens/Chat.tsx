@@ -277,6 +277,19 @@ function Composer({ chatId, thread }: { chatId: string; thread: string | null })
   const [picked, setPicked] = useState<Picked[]>([]);
   const [error, setError] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const form = useRef<HTMLFormElement>(null);
+  // The composer grows with picked files: the last messages stay above it.
+  useEffect(() => {
+    const el = form.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const root = document.documentElement;
+    const ro = new ResizeObserver(() => root.style.setProperty('--composer-h', `${el.offsetHeight}px`));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      root.style.removeProperty('--composer-h');
+    };
+  }, []);
   const cameraInput = useRef<HTMLInputElement>(null);
   const patch = (key: string, p: Partial<Picked>) => setPicked((list) => list.map((x) => (x.key === key ? { ...x, ...p } : x)));
 
@@ -422,6 +435,7 @@ function Composer({ chatId, thread }: { chatId: string; thread: string | null })
   const listId = `cmd-${chatId}`;
   return (
     <form
+      ref={form}
       className="composer"
       onSubmit={(e) => {
         e.preventDefault();
