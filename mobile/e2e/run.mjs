@@ -578,6 +578,223 @@ try {
     assert(prefs.kinds.direct === true, 'other kinds untouched');
     await check(B, 'm13-notifications-iphone14');
   });
+
+  // --- c-mobile ---
+  // Files, system notices and deals on the phone. Inline helpers keep this
+  // block self-contained: a real PNG (so the server sniffs image/png) and a PDF.
+  const cmCrcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const cmCrc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = cmCrcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const cmPng = async (w, h) => {
+    const { deflateSync } = await import('node:zlib');
+    const chunk = (type, data) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const td = Buffer.concat([Buffer.from(type), data]);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(cmCrc(td));
+      return Buffer.concat([len, td, crc]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(w, 0);
+    ihdr.writeUInt32BE(h, 4);
+    ihdr[8] = 8;
+    ihdr[9] = 2;
+    const rows = [];
+    for (let y = 0; y < h; y++) {
+      const row = Buffer.alloc(1 + w * 3);
+      for (let x = 0; x < w; x++) row.set([40 + (x * 200) / w, 90 + (y * 120) / h, 200], 1 + x * 3);
+      rows.push(row);
+    }
+    const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+  };
+  const cmPdf = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n' + ' '.repeat(4000));
+  const cmPick = async (page, button, files) => {
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: button, exact: true }).click()]);
+    await chooser.setFiles(files);
+  };
+  const cmMessages = (token, chatId) => api(base, token, 'GET', `/chats/${chatId}/messages?limit=50`);
+
+  await step('c-mobile: a Pixel attaches a photo and a PDF (progress, removal), the iPhone sees a thumbnail that opens full screen and a PDF card it downloads', async () => {
+    const png = await cmPng(240, 160);
+    await go(A, `/m/chats/${ids.general}`);
+    await A.getByRole('combobox', { name: 'Сообщение' }).waitFor();
+    assert((await A.locator('[data-testid=camera-input]').getAttribute('capture')) === 'environment', 'the camera button opens the camera');
+    assert((await A.locator('[data-testid=camera-input]').getAttribute('accept')) === 'image/*', 'the camera takes photos');
+    // On a slow uplink the progress shows, sending waits for it, and removing the file stops it.
+    const cdp = await ctxA.newCDPSession(A);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 50, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
+    await cmPick(A, 'Прикрепить файл', [{ name: 'большой план.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([cmPdf, Buffer.alloc(600 * 1024, 32)]) }]);
+    const slow = A.locator('.picked-item[data-state=uploading]', { hasText: 'большой план.pdf' });
+    await slow.locator('progress').waitFor();
+    const percent = await until(async () => {
+      const m = /загрузка (\d+)%/.exec(await slow.innerText());
+      return m && Number(m[1]) > 0 && Number(m[1]) < 100 && Number(m[1]);
+    }, 'upload progress between 0 and 100%');
+    assert(percent > 0, `progress ${percent}%`);
+    await A.getByRole('button', { name: 'Отправить' }).click();
+    await A.locator('.picked [role=alert]', { hasText: 'Дождитесь окончания загрузки файлов' }).waitFor();
+    await check(A, 'c-mobile-00-upload-progress-pixel7');
+    await A.getByRole('button', { name: 'Убрать файл большой план.pdf' }).click();
+    await until(async () => (await A.locator('.picked-item').count()) === 0, 'the file removed before sending');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+    await cmPick(A, 'Прикрепить файл', [
+      { name: 'фото объекта.png', mimeType: 'image/png', buffer: png },
+      { name: 'смета.pdf', mimeType: 'application/pdf', buffer: cmPdf },
+      { name: 'лишнее.txt', mimeType: 'text/plain', buffer: Buffer.from('не то') },
+    ]);
+    const picked = A.locator('.picked-item');
+    await until(async () => (await picked.count()) === 3, 'three files picked');
+    // Removed before sending: it never goes anywhere.
+    await A.getByRole('button', { name: 'Убрать файл лишнее.txt' }).click();
+    await until(async () => (await A.locator('.picked-item[data-state=ready]').count()) === 2, 'both files uploaded');
+    await A.locator('.picked-item', { hasText: 'смета.pdf' }).getByText('загружен').waitFor();
+    await check(A, 'c-mobile-01-attach-pixel7');
+    await A.getByRole('combobox', { name: 'Сообщение' }).fill('Смета и фото с объекта');
+    await A.getByRole('button', { name: 'Отправить' }).click();
+    const mine = A.locator('.msg', { hasText: 'Смета и фото с объекта' });
+    await mine.locator('[data-outbox-state=sent]').waitFor({ timeout: 10_000 });
+    await mine.locator('.thumb img').waitFor();
+    assert((await A.locator('.picked-item').count()) === 0, 'the composer is empty after sending');
+    const sent = (await cmMessages(ownerToken, ids.general)).find((x) => x.body === 'Смета и фото с объекта');
+    assert(sent && sent.attachments.length === 2, `two files on the server: ${JSON.stringify(sent?.attachments)}`);
+    assert(!sent.attachments.some((a) => a.filename === 'лишнее.txt'), 'the removed file was not sent');
+    assert(sent.attachments.some((a) => a.content_type === 'image/png') && sent.attachments.some((a) => a.content_type === 'application/pdf'), 'types sniffed');
+
+    await go(B, `/m/chats/${ids.general}`);
+    const theirs = B.locator('.msg', { hasText: 'Смета и фото с объекта' });
+    const thumb = theirs.getByRole('button', { name: 'Open image фото объекта.png' });
+    await thumb.locator('img').waitFor({ timeout: 10_000 });
+    const card = theirs.locator('.file-card', { hasText: 'смета.pdf' });
+    await card.waitFor();
+    assert(/\d\s?KB/.test(await card.innerText()), `size in English units: ${await card.innerText()}`);
+    await check(B, 'c-mobile-02-files-iphone14');
+    await thumb.click();
+    const viewer = B.getByRole('dialog', { name: 'фото объекта.png' });
+    await viewer.waitFor();
+    const natural = await viewer.locator('img').evaluate((img) => img.complete && img.naturalWidth);
+    assert(natural === 240, `the full image is shown (${natural}px wide)`);
+    await check(B, 'c-mobile-03-viewer-iphone14');
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await viewer.waitFor({ state: 'detached' });
+    const [download] = await Promise.all([B.waitForEvent('download'), card.getByRole('button', { name: 'Download смета.pdf' }).click()]);
+    assert(download.suggestedFilename() === 'смета.pdf', `downloaded as ${download.suggestedFilename()}`);
+  });
+
+  await step('c-mobile: a file picked offline waits with its message in the outbox and lands once the phone is back online', async () => {
+    await ctxA.setOffline(true);
+    await cmPick(A, 'Прикрепить файл', [{ name: 'акт без сети.pdf', mimeType: 'application/pdf', buffer: cmPdf }]);
+    await A.locator('.picked-item[data-state=queued]', { hasText: 'загрузится, когда появится сеть' }).waitFor();
+    await A.getByRole('combobox', { name: 'Сообщение' }).fill('Акт, снят без сети');
+    await A.getByRole('button', { name: 'Отправить' }).click();
+    const local = A.locator('.msg.local', { hasText: 'Акт, снят без сети' });
+    await local.locator('.file-card', { hasText: 'акт без сети.pdf' }).waitFor();
+    await local.locator('[data-outbox-state=pending]').waitFor();
+    await check(A, 'c-mobile-04-offline-file-pixel7');
+    await ctxA.setOffline(false);
+    await B.locator('.msg', { hasText: 'Акт, снят без сети' }).locator('.file-card', { hasText: 'акт без сети.pdf' }).waitFor({ timeout: 20_000 });
+    const onServer = (await cmMessages(ownerToken, ids.general)).filter((x) => x.body === 'Акт, снят без сети');
+    assert(onServer.length === 1 && onServer[0].attachments.length === 1, `once, with its file: ${JSON.stringify(onServer.map((x) => x.attachments.length))}`);
+    assert(onServer[0].attachments[0].content_type === 'application/pdf', 'a PDF');
+  });
+
+  await step('c-mobile: system notices in a deal chat are centered lines with no author, React or Reply', async () => {
+    assert(deal.chat_id, 'the deal has a chat');
+    await go(A, `/m/chats/${deal.chat_id}`);
+    const notices = A.locator('ol.messages li.notice[data-kind=system]');
+    await notices.first().waitFor({ timeout: 10_000 });
+    const n = await notices.count();
+    const kinds = (await cmMessages(ownerToken, deal.chat_id)).filter((x) => x.kind === 'system').length;
+    assert(n === kinds && n > 0, `every system message is a notice (${n} of ${kinds})`);
+    assert((await notices.locator('.msg-author, button').count()) === 0, 'no author row and no actions on notices');
+    assert((await A.locator('ol.messages li.msg').count()) === 0, 'no notice is drawn as a person\'s message');
+    const style = await notices.first().evaluate((el) => ({ align: getComputedStyle(el).textAlign, self: getComputedStyle(el).justifySelf }));
+    assert(style.align === 'center' && style.self === 'center', `centered: ${JSON.stringify(style)}`);
+    assert((await notices.first().innerText()).includes('Анна Петрова'), 'the notice names who did it');
+    await check(A, 'c-mobile-05-notices-pixel7');
+  });
+
+  await step('c-mobile: deals by stage (tabs, swipe), the full card, a stage change, and a task made from the card, seen by the other phone', async () => {
+    const other = await api(base, ownerToken, 'POST', '/deals', { title: 'Монтаж котельной', amount_minor: 50000000, currency: 'RUB', pipeline_id: pipeline.id, stage_id: stages[0].id });
+    const now = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
+    const at = stages.findIndex((s) => s.id === now.stage_id);
+    await A.getByRole('button', { name: 'Сделки' }).click();
+    await A.getByRole('heading', { name: 'Сделки' }).waitFor();
+    const tabs = A.getByRole('tablist', { name: 'Этапы' });
+    await tabs.getByRole('tab', { name: new RegExp(stages[0].name) }).click();
+    await A.locator(`[data-deal-id="${other.id}"]`).waitFor({ timeout: 10_000 });
+    assert((await tabs.getByRole('tab', { selected: true }).innerText()).includes(stages[0].name), 'the first stage is selected');
+    await check(A, 'c-mobile-06-deals-pixel7');
+    // A swipe to the left shows the next stage.
+    await A.locator('#stage-panel').evaluate((el) => {
+      const touch = (x) => new Touch({ identifier: 1, target: el, clientX: x, clientY: 400 });
+      el.dispatchEvent(new TouchEvent('touchstart', { touches: [touch(320)], changedTouches: [touch(320)], bubbles: true }));
+      el.dispatchEvent(new TouchEvent('touchend', { touches: [], changedTouches: [touch(80)], bubbles: true }));
+    });
+    await until(async () => (await tabs.getByRole('tab', { selected: true }).innerText()).includes(stages[1].name), 'the swipe moved to the next stage');
+    await tabs.getByRole('tab', { name: new RegExp(stages[at].name) }).click();
+    await A.locator(`[data-deal-id="${ids.deal}"]`).click();
+    await A.getByRole('heading', { name: 'Поставка труб' }).waitFor();
+    await A.locator('dd', { hasText: 'Анна Петрова' }).first().waitFor();
+    await A.getByRole('heading', { name: 'История' }).waitFor();
+    await A.locator('.timeline li').first().waitFor({ timeout: 10_000 });
+    await check(A, 'c-mobile-07-deal-card-pixel7');
+    // The stage change, and the history saying so.
+    const target = stages.find((s, i) => i !== at && s.kind === 'open') ?? stages[1];
+    await A.getByRole('radio', { name: target.name }).click();
+    await A.locator('[data-testid=deal-stage]', { hasText: target.name }).waitFor();
+    await until(async () => (await api(base, ownerToken, 'GET', `/deals/${ids.deal}`)).stage_id === target.id, 'the move on the server');
+    await A.locator('.timeline li', { hasText: `→ «${target.name}»` }).first().waitFor({ timeout: 10_000 });
+    // A task from the card: what, tomorrow 15:00 in the owner's zone (Moscow), for Bob.
+    const tomorrow = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(new Date(Date.now() + 86_400_000));
+    const form = A.getByRole('form', { name: 'Новая задача' });
+    await form.getByRole('button', { name: 'Создать задачу' }).click();
+    await form.getByRole('alert').filter({ hasText: 'Напишите, что нужно сделать' }).waitFor();
+    await form.getByLabel('Что сделать').fill('Отправить договор');
+    await form.getByLabel('Дата').fill(tomorrow);
+    await form.getByLabel('Время').fill('15:00');
+    await form.getByLabel('Исполнитель').selectOption({ label: member.name });
+    await form.getByRole('button', { name: 'Создать задачу' }).click();
+    await form.getByRole('status').filter({ hasText: 'Задача «Отправить договор» создана' }).waitFor({ timeout: 10_000 });
+    const row = A.locator('.deal-task', { hasText: 'Отправить договор' });
+    await row.waitFor();
+    assert((await row.innerText()).includes(member.name), 'the task shows its assignee');
+    const made = (await api(base, ownerToken, 'GET', `/tasks?view=entity&entity_kind=deal&entity_id=${ids.deal}`)).find((x) => x.title === 'Отправить договор');
+    assert(made && made.assignees.length === 1 && made.assignees[0] === ids.member, `assigned to Bob: ${JSON.stringify(made?.assignees)}`);
+    const moscow = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    assert(moscow.format(new Date(made.due_at)) === `${tomorrow}, 15:00`, `due tomorrow 15:00 Moscow: ${made.due_at}`);
+    await check(A, 'c-mobile-08-deal-task-pixel7');
+    // The colleague's phone (English): the deals tab, then the card with the task.
+    await B.getByRole('button', { name: 'Deals' }).click();
+    await B.getByRole('heading', { name: 'Deals' }).waitFor();
+    await B.getByRole('tablist', { name: 'Stages' }).getByRole('tab', { name: new RegExp(target.name) }).click();
+    await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor({ timeout: 10_000 });
+    await check(B, 'c-mobile-09-deals-iphone14');
+    await B.locator(`[data-deal-id="${ids.deal}"]`).click();
+    await B.locator('.deal-task', { hasText: 'Отправить договор' }).waitFor({ timeout: 10_000 });
+    await B.getByRole('heading', { name: 'History' }).waitFor();
+    await B.locator('.timeline li', { hasText: `to “${target.name}”` }).first().waitFor({ timeout: 10_000 });
+    await check(B, 'c-mobile-10-deal-card-iphone14');
+    // The list follows the board live: a move made elsewhere takes the deal to its new tab.
+    await B.getByRole('button', { name: 'Back' }).click();
+    await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor();
+    const cur = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
+    const away = stages.find((s) => s.id !== target.id && s.kind === 'open');
+    await api(base, ownerToken, 'POST', `/deals/${ids.deal}/move`, { stage_id: away.id, version: cur.version });
+    await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+    await B.getByRole('tablist', { name: 'Stages' }).getByRole('tab', { name: new RegExp(away.name) }).click();
+    await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor({ timeout: 10_000 });
+  });
 } catch (e) {
   results.push({ name: 'harness', ok: false, error: e });
   console.log(`  FAIL harness: ${e?.stack ?? e}`);

@@ -24,6 +24,7 @@ import { ChatList } from './screens/ChatList';
 import { ChatScreen } from './screens/Chat';
 import { Tasks } from './screens/Tasks';
 import { DealScreen } from './screens/Deal';
+import { DealsScreen } from './screens/Deals';
 import { SearchScreen } from './screens/Search';
 import { Settings } from './screens/Settings';
 
@@ -125,6 +126,9 @@ function Signed({ session, db, setLang }: { session: Session; db: Db; setLang: (
         conflictDeal: (stage) => (stage ? m('out.conflictDealNow', { stage }) : m('out.conflictDeal')),
         conflictTask: m('out.conflictTask'),
         offline: m('out.offline'),
+        fileGone: (name) => m('file.gone', { name }),
+        fileRefused: (name, status, reason) =>
+          status === 413 ? m('file.tooLarge', { name }) : status === 403 ? m('file.forbidden') : m('file.refused', { name, reason }),
       },
       (id) => stageNames.get(id) ?? null,
     );
@@ -247,6 +251,8 @@ function Screen({ route, setLang }: { route: Route; setLang: (l: Lang) => void }
       return <ChatScreen key={route.chatId + (route.thread ?? '')} chatId={route.chatId} thread={route.thread ?? null} />;
     case 'tasks':
       return <Tasks focus={route.taskId ?? null} />;
+    case 'deals':
+      return <DealsScreen pipelineId={route.pipeline} stageId={route.stage} />;
     case 'deal':
       return <DealScreen key={route.id} id={route.id} />;
     case 'search':
@@ -261,6 +267,7 @@ function TabBar({ route }: { route: Route }) {
   const { session } = useApp();
   const tabs: { r: Route; label: string; icon: string; active: boolean }[] = [
     { r: { name: 'chats' }, label: m('nav.chats'), icon: '✉', active: route.name === 'chats' || route.name === 'chat' },
+    { r: { name: 'deals' }, label: m('nav.deals'), icon: '◧', active: route.name === 'deals' || route.name === 'deal' },
     { r: { name: 'tasks' }, label: m('nav.tasks'), icon: '✓', active: route.name === 'tasks' },
     { r: { name: 'search', q: '' }, label: m('nav.search'), icon: '⌕', active: route.name === 'search' },
     { r: { name: 'settings' }, label: m('nav.settings'), icon: '⚙', active: route.name === 'settings' },

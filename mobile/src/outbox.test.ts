@@ -26,6 +26,26 @@ function scripted(answer: (item: OutboxItem, n: number) => SendOutcome | Promise
 const msg = (body: string) => ({ kind: 'message' as const, chat_id: 'c1', body });
 
 describe('outbox', () => {
+  it('keeps a file picked offline in IndexedDB, and what the sender saves mid-send survives a reload', async () => {
+    const db = await freshDb();
+    const sender: Sender = {
+      async send(item, save) {
+        if (item.payload.kind !== 'message') return { ok: true };
+        await save({ ...item.payload, files: (item.payload.files ?? []).map(({ blob: _b, ...f }) => ({ ...f, id: 'a1' })) });
+        return { ok: false, retry: true, reason: 'offline' };
+      },
+    };
+    const box = new Outbox({ store: idbOutboxStore(db), sender });
+    const blob = new Blob(['%PDF-1.4']);
+    await box.add({ kind: 'message', chat_id: 'c1', body: '', files: [{ key: 'f', name: 'a.pdf', size: 8, type: 'application/pdf', blob }] });
+    await box.flush();
+    const again = new Outbox({ store: idbOutboxStore(db), sender });
+    await again.load();
+    const [stored] = again.list();
+    expect(stored?.state).toBe('pending');
+    expect(stored?.payload).toEqual({ kind: 'message', chat_id: 'c1', body: '', files: [{ key: 'f', name: 'a.pdf', size: 8, type: 'application/pdf', id: 'a1' }] });
+  });
+
   it('sends in order, each once, and keeps the state', async () => {
     const db = await freshDb();
     const { sender, calls } = scripted(() => ({ ok: true }));

@@ -6,8 +6,26 @@
 // item shows its state: pending → sending → sent, or failed with a reason and a
 // retry.
 
+/**
+ * A file sent with a queued message. Uploaded in the composer when the network
+ * allows (then only `id` is kept); picked offline, its bytes wait in IndexedDB
+ * (`blob`) and the sender uploads them first, keeping the id it got so a later
+ * retry does not upload them again.
+ */
+export interface QueuedFile {
+  /** Stable per file within the message (React key, progress). */
+  key: string;
+  name: string;
+  size: number;
+  /** The browser's idea of the type (the server sniffs its own). */
+  type: string;
+  /** The attachment id once uploaded. */
+  id?: string;
+  blob?: Blob;
+}
+
 export type OutboxPayload =
-  | { kind: 'message'; chat_id: string; body: string; thread_root_id?: string | null }
+  | { kind: 'message'; chat_id: string; body: string; thread_root_id?: string | null; files?: QueuedFile[] }
   | { kind: 'complete_task'; task_id: string; version: number; title?: string }
   | { kind: 'move_deal'; deal_id: string; stage_id: string; version: number; stage_name?: string };
 
@@ -39,7 +57,11 @@ export type SendOutcome =
   | { ok: false; retry: false; reason: string };
 
 export interface Sender {
-  send(item: OutboxItem): Promise<SendOutcome>;
+  /**
+   * `save` stores a changed payload at once (an upload that went through), so
+   * what was done survives a failure of the rest or a reload.
+   */
+  send(item: OutboxItem, save: (payload: OutboxPayload) => Promise<void>): Promise<SendOutcome>;
 }
 
 /** Where items are kept: IndexedDB in the app, memory or fake-indexeddb in tests. */
@@ -179,7 +201,7 @@ export class Outbox {
       await this.update(item, { state: 'sending', attempts: item.attempts + 1 });
       let outcome: SendOutcome;
       try {
-        outcome = await this.opts.sender.send(item);
+        outcome = await this.opts.sender.send(item, (payload) => this.update(item, { payload }));
       } catch (e) {
         outcome = { ok: false, retry: true, reason: e instanceof Error ? e.message : String(e) };
       }

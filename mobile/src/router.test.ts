@@ -10,6 +10,8 @@ describe('routes under /m/', () => {
       { name: 'tasks' },
       { name: 'tasks', taskId: 't1' },
       { name: 'deal', id: 'd1' },
+      { name: 'deals' },
+      { name: 'deals', pipeline: 'p1', stage: 's2' },
       { name: 'search', q: 'договор Иванов' },
       { name: 'settings' },
     ];

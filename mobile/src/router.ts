@@ -7,6 +7,7 @@ export type Route =
   | { name: 'chats' }
   | { name: 'chat'; chatId: string; thread?: string }
   | { name: 'tasks'; taskId?: string }
+  | { name: 'deals'; pipeline?: string; stage?: string }
   | { name: 'deal'; id: string }
   | { name: 'search'; q: string }
   | { name: 'settings' };
@@ -23,8 +24,12 @@ export function parseRoute(pathname: string, search = ''): Route {
     }
     case 'tasks':
       return b ? { name: 'tasks', taskId: b } : { name: 'tasks' };
-    case 'deals':
-      return b ? { name: 'deal', id: b } : { name: 'chats' };
+    case 'deals': {
+      if (b) return { name: 'deal', id: b };
+      const pipeline = q.get('pipeline');
+      const stage = q.get('stage');
+      return { name: 'deals', ...(pipeline ? { pipeline } : {}), ...(stage ? { stage } : {}) };
+    }
     case 'search':
       return { name: 'search', q: q.get('q') ?? '' };
     case 'settings':
@@ -43,6 +48,13 @@ export function pathOf(r: Route): string {
       return `${BASE}/chats/${e(r.chatId)}${r.thread ? `?thread=${e(r.thread)}` : ''}`;
     case 'tasks':
       return `${BASE}/tasks${r.taskId ? `/${e(r.taskId)}` : ''}`;
+    case 'deals': {
+      const q = new URLSearchParams();
+      if (r.pipeline) q.set('pipeline', r.pipeline);
+      if (r.stage) q.set('stage', r.stage);
+      const qs = q.toString();
+      return `${BASE}/deals${qs ? `?${qs}` : ''}`;
+    }
     case 'deal':
       return `${BASE}/deals/${e(r.id)}`;
     case 'search':

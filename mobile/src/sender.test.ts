@@ -22,13 +22,16 @@ function sender(handle: (method: string, path: string, body: unknown) => Respons
     const path = new URL(req.url).pathname.replace('/api/v1', '');
     const text = req.body ? await req.text() : '';
     seen.push(`${req.method} ${path} ${text}`);
-    return handle(req.method, path, text ? JSON.parse(text) : null);
+    const isJson = req.headers.get('content-type')?.includes('json');
+    return handle(req.method, path, text ? (isJson ? JSON.parse(text) : text) : null);
   }) as typeof globalThis.fetch;
   const api = createApiClient({ baseUrl: 'http://x/api/v1', store: memorySessionStore(session), fetch });
   const texts = {
     conflictDeal: (stage: string | null) => `moved by someone else${stage ? ` to ${stage}` : ''}`,
     conflictTask: 'task changed',
     offline: 'offline',
+    fileGone: (name: string) => `gone ${name}`,
+    fileRefused: (name: string, status: number) => `refused ${name} ${status}`,
   };
   return { s: apiSender(api, texts, (id) => (id === 's1' ? 'Lead' : null)), seen };
 }
@@ -99,5 +102,47 @@ describe('apiSender', () => {
       retry: false,
       reason: 'not a member',
     });
+  });
+
+  it('a file picked offline is uploaded first; its id is saved, so a retry after a failed send does not upload it again', async () => {
+    let posts = 0;
+    const { s, seen } = sender((_method, path) => {
+      if (path === '/chats/c1/attachments') return json(201, { id: 'a1', filename: 'p.png' });
+      posts++;
+      return posts === 1 ? json(503, { error: { code: 'unavailable', message: 'busy' } }) : json(201, { id: 'm1', seq: 9 });
+    });
+    const payload: OutboxPayload = {
+      kind: 'message',
+      chat_id: 'c1',
+      body: '',
+      files: [
+        { key: 'f1', name: 'p.png', size: 3, type: 'image/png', blob: new Blob(['png']) },
+        { key: 'f2', name: 'done.pdf', size: 5, type: 'application/pdf', id: 'a0' },
+      ],
+    };
+    const saved: OutboxPayload[] = [];
+    const it1 = item(payload, 'k5');
+    const save = async (p: OutboxPayload) => {
+      saved.push(p);
+      it1.payload = p;
+    };
+    expect(await s.send(it1, save)).toMatchObject({ ok: false, retry: true });
+    expect(saved).toHaveLength(1);
+    const files = saved[0]!.kind === 'message' ? saved[0]!.files : [];
+    expect(files).toEqual([
+      { key: 'f1', name: 'p.png', size: 3, type: 'image/png', id: 'a1' },
+      { key: 'f2', name: 'done.pdf', size: 5, type: 'application/pdf', id: 'a0' },
+    ]);
+    expect(await s.send(it1, save)).toEqual({ ok: true, result: { id: 'm1', seq: 9 } });
+    expect(seen.filter((x) => x.startsWith('POST /chats/c1/attachments'))).toHaveLength(1);
+    expect(seen.at(-1)).toBe('POST /chats/c1/messages {"body":"","client_msg_id":"k5","thread_root_id":null,"attachment_ids":["a1","a0"]}');
+  });
+
+  it('a file the server refuses (413) fails the message with the file named; one whose bytes are gone too', async () => {
+    const { s } = sender(() => json(413, { error: { code: 'payload_too_large', message: 'too large' } }));
+    const big = item({ kind: 'message', chat_id: 'c1', body: 'x', files: [{ key: 'f', name: 'big.mov', size: 9, type: 'video/mp4', blob: new Blob(['x']) }] });
+    expect(await s.send(big)).toEqual({ ok: false, retry: false, reason: 'refused big.mov 413' });
+    const gone = item({ kind: 'message', chat_id: 'c1', body: 'x', files: [{ key: 'f', name: 'lost.pdf', size: 9, type: 'application/pdf' }] });
+    expect(await s.send(gone)).toEqual({ ok: false, retry: false, reason: 'gone lost.pdf' });
   });
 });

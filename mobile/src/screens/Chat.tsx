@@ -1,8 +1,10 @@
 // A chat (or one thread of it) on a phone: history from the server or, offline,
 // the saved copy; live events; my queued messages with their outbox state;
-// reactions; replies in threads; slash-command autocomplete in the composer.
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+// reactions; replies in threads; slash-command autocomplete in the composer;
+// files (thumbnails, cards, attaching with progress); system notices as notices.
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import {
+  ApiError,
   applySuggestion,
   completeCommand,
   mentionsToHtml,
@@ -14,11 +16,13 @@ import {
 } from '@api';
 import { useI18n } from '@i18n';
 import { applyEvent, emptyList, mergePage, upsert, type MessageList } from '@state/messages';
-import { useApp, useCached, useOutbox } from '../context';
+import { useApp, useCached, useOnline, useOutbox } from '../context';
+import { uploadWithProgress } from '../files';
 import { navigate } from '../router';
 import { useM } from '../strings';
-import type { OutboxItem } from '../outbox';
+import type { OutboxItem, QueuedFile } from '../outbox';
 import { chatName, Header, OutboxState } from './common';
+import { Attachments, FileCard, ImageViewer, QueuedFiles, type Viewing } from './Files';
 
 const QUICK = ['👍', '❤️', '😂', '🎉', '✅', '👀'];
 
@@ -118,6 +122,9 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
     }
   };
 
+  const [viewing, setViewing] = useState<Viewing | null>(null);
+  const closeViewer = useCallback(() => setViewing(null), []);
+
   const title = chat.data ? chatName(chat.data, me, users) : '…';
   const entity = chat.data?.entity;
   return (
@@ -147,6 +154,18 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
       <ol className="messages" aria-label={title} aria-live="polite">
         {committed.map((msg) => {
           const item = msg.client_msg_id ? byClientId.get(msg.client_msg_id) : undefined;
+          // What Artel itself says ("Anna moved the deal…"): a line in the
+          // flow of the talk, not a person's message to react or reply to.
+          if (msg.kind === 'system') {
+            return (
+              <li key={msg.id} className="notice" data-kind="system" data-seq={msg.seq}>
+                <span className="notice-text" dangerouslySetInnerHTML={{ __html: mentionsToHtml(msg.html, nameOf, me) }} />{' '}
+                <time className="small" dateTime={msg.created_at}>
+                  {time(msg.created_at)}
+                </time>
+              </li>
+            );
+          }
           const author = msg.author_id ? (users.get(msg.author_id)?.name ?? '…') : t('chat.system');
           return (
             <li key={msg.id} className={msg.author_id === me ? 'msg mine' : 'msg'} data-seq={msg.seq}>
@@ -157,7 +176,12 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
               {msg.deleted_at ? (
                 <div className="msg-body muted">{t('chat.deleted')}</div>
               ) : (
-                <div className="msg-body" dangerouslySetInnerHTML={{ __html: mentionsToHtml(msg.html, nameOf, me) }} />
+                <>
+                  {msg.body.trim() !== '' && (
+                    <div className="msg-body" dangerouslySetInnerHTML={{ __html: mentionsToHtml(msg.html, nameOf, me) }} />
+                  )}
+                  {msg.attachments.length > 0 && <Attachments list={msg.attachments} onOpen={setViewing} />}
+                </>
               )}
               <div className="msg-actions">
                 {msg.reactions.map((g) => (
@@ -190,12 +214,16 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
             <div className="msg-head">
               <span className="msg-author">{session.user.name}</span> <OutboxState item={i} />
             </div>
-            <div className="msg-body">{mentionsToText(i.payload.body, nameOf)}</div>
+            {i.payload.body && <div className="msg-body">{mentionsToText(i.payload.body, nameOf)}</div>}
+            {i.payload.files && i.payload.files.length > 0 && (
+              <QueuedFiles files={i.payload.files} status={m(`out.${i.state}`)} />
+            )}
           </li>
         ))}
       </ol>
       <div ref={end} />
       <Composer chatId={chatId} thread={thread} />
+      {viewing && <ImageViewer viewing={viewing} onClose={closeViewer} />}
     </div>
   );
 }
@@ -228,11 +256,95 @@ function ReactButton({ onPick }: { onPick: (emoji: string) => void }) {
   );
 }
 
+/** A file picked in the composer, from choosing it to sending the message. */
+interface Picked {
+  key: string;
+  file: File;
+  /** Uploading now; uploaded (has `id`); kept to upload later (no network); refused. */
+  state: 'uploading' | 'ready' | 'queued' | 'failed';
+  progress: number;
+  id?: string;
+  error?: string;
+  abort?: () => void;
+}
+
 function Composer({ chatId, thread }: { chatId: string; thread: string | null }) {
   const { api, outbox } = useApp();
   const { t } = useI18n();
   const m = useM();
+  const online = useOnline();
   const [text, setText] = useState('');
+  const [picked, setPicked] = useState<Picked[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const form = useRef<HTMLFormElement>(null);
+  // The composer grows with picked files: the last messages stay above it.
+  useEffect(() => {
+    const el = form.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const root = document.documentElement;
+    const ro = new ResizeObserver(() => root.style.setProperty('--composer-h', `${el.offsetHeight}px`));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      root.style.removeProperty('--composer-h');
+    };
+  }, []);
+  const cameraInput = useRef<HTMLInputElement>(null);
+  const patch = (key: string, p: Partial<Picked>) => setPicked((list) => list.map((x) => (x.key === key ? { ...x, ...p } : x)));
+
+  // Leaving the chat stops uploads nobody will send.
+  const pickedRef = useRef(picked);
+  pickedRef.current = picked;
+  useEffect(() => () => pickedRef.current.forEach((p) => p.abort?.()), []);
+
+  const startUpload = (p: Picked) => {
+    const h = uploadWithProgress(api, chatId, p.file, p.file.name, (f) => patch(p.key, { progress: f }));
+    patch(p.key, { state: 'uploading', progress: 0, abort: h.abort, error: undefined });
+    h.done.then(
+      (a) => patch(p.key, { state: 'ready', id: a.id, progress: 1, abort: undefined }),
+      (e: unknown) => {
+        const err = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
+        if (err.code === 'aborted') return;
+        // No network: the bytes stay here and go with the message through the outbox.
+        if (err.status === 0 || err.status >= 500 || err.status === 429 || err.status === 408) {
+          patch(p.key, { state: 'queued', abort: undefined });
+          return;
+        }
+        const name = p.file.name;
+        const reason =
+          err.status === 413 ? m('file.tooLarge', { name }) : err.status === 403 ? m('file.forbidden') : m('file.refused', { name, reason: err.message });
+        patch(p.key, { state: 'failed', error: reason, abort: undefined });
+      },
+    );
+  };
+
+  const onFiles = (files: FileList | null) => {
+    if (!files?.length) return;
+    setError(null);
+    const added: Picked[] = Array.from(files).map((file) => ({
+      key: crypto.randomUUID(),
+      file,
+      state: navigator.onLine ? 'uploading' : 'queued',
+      progress: 0,
+    }));
+    setPicked((list) => [...list, ...added]);
+    for (const p of added) if (p.state === 'uploading') startUpload(p);
+    if (fileInput.current) fileInput.current.value = '';
+    if (cameraInput.current) cameraInput.current.value = '';
+  };
+
+  const remove = (p: Picked) => {
+    p.abort?.();
+    setPicked((list) => list.filter((x) => x.key !== p.key));
+    setError(null);
+  };
+
+  // Back online: files kept for later go up now, while the message is still being written.
+  useEffect(() => {
+    if (online) pickedRef.current.filter((p) => p.state === 'queued').forEach(startUpload);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [online]);
   const [suggestions, setSuggestions] = useState<CommandSuggestion[]>([]);
   const [active, setActive] = useState(0);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -265,12 +377,32 @@ function Composer({ chatId, thread }: { chatId: string; thread: string | null })
     ref.current?.focus();
   };
 
-  const send = () => {
+  const send = async () => {
     const body = text.trim();
-    if (!body) return;
+    if (!body && picked.length === 0) return;
+    if (picked.some((p) => p.state === 'uploading')) return setError(m('file.wait'));
+    if (picked.some((p) => p.state === 'failed')) return setError(m('file.removeFailed'));
+    const files: QueuedFile[] = picked.map((p) => {
+      const meta = { key: p.key, name: p.file.name, size: p.file.size, type: p.file.type };
+      return p.id ? { ...meta, id: p.id } : { ...meta, blob: p.file };
+    });
+    const sentText = text;
+    const sentFiles = picked;
     setText('');
+    setPicked([]);
     setSuggestions([]);
-    void outbox.add({ kind: 'message', chat_id: chatId, body, thread_root_id: thread });
+    setError(null);
+    try {
+      await outbox.add({ kind: 'message', chat_id: chatId, body, thread_root_id: thread, ...(files.length ? { files } : {}) });
+    } catch (e) {
+      // The phone would not keep it (storage full or refused): nothing is
+      // lost, the message and its files go back into the composer.
+      setText(sentText);
+      setPicked(sentFiles);
+      const waiting = sentFiles.find((p) => !p.id);
+      const reason = e instanceof Error ? e.message : String(e);
+      setError(waiting ? m('file.notQueued', { name: waiting.file.name, reason }) : reason);
+    }
   };
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -296,19 +428,78 @@ function Composer({ chatId, thread }: { chatId: string; thread: string | null })
     }
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
-      send();
+      void send();
     }
   };
 
   const listId = `cmd-${chatId}`;
   return (
     <form
+      ref={form}
       className="composer"
       onSubmit={(e) => {
         e.preventDefault();
-        send();
+        void send();
       }}
     >
+      {(picked.length > 0 || error) && (
+        <div className="picked">
+          {error && (
+            <p role="alert" className="picked-error">
+              {error}
+            </p>
+          )}
+          {picked.length > 0 && (
+            <ul className="picked-list" aria-label={m('file.files', { count: picked.length })}>
+              {picked.map((p) => (
+                <li key={p.key} className={`picked-item picked-${p.state}`} data-state={p.state}>
+                  <FileCard
+                    name={p.file.name}
+                    size={p.file.size}
+                    image={p.file.type.startsWith('image/') ? p.file : undefined}
+                    status={
+                      p.state === 'uploading'
+                        ? m('file.uploading', { percent: Math.round(p.progress * 100) })
+                        : p.state === 'ready'
+                          ? m('file.ready')
+                          : p.state === 'queued'
+                            ? m('file.queued')
+                            : p.error
+                    }
+                  />
+                  {p.state === 'uploading' && (
+                    <progress max={1} value={p.progress} aria-label={m('file.uploading', { percent: Math.round(p.progress * 100) })} />
+                  )}
+                  <button type="button" className="small" aria-label={m('file.remove', { name: p.file.name })} onClick={() => remove(p)}>
+                    ×
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <input ref={fileInput} type="file" multiple hidden data-testid="attach-input" onChange={(e) => onFiles(e.target.files)} />
+      <input
+        ref={cameraInput}
+        type="file"
+        accept="image/*"
+        capture="environment"
+        hidden
+        data-testid="camera-input"
+        onChange={(e) => onFiles(e.target.files)}
+      />
+      <button type="button" className="icon-btn" aria-label={m('file.attach')} onClick={() => fileInput.current?.click()}>
+        <svg aria-hidden="true" width="22" height="22" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+          <path d="M21 11.5 12.5 20a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6L15 7" />
+        </svg>
+      </button>
+      <button type="button" className="icon-btn" aria-label={m('file.camera')} onClick={() => cameraInput.current?.click()}>
+        <svg aria-hidden="true" width="22" height="22" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+          <path d="M4 8h3l2-3h6l2 3h3a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V9a1 1 0 0 1 1-1Z" />
+          <circle cx="12" cy="13.5" r="3.5" />
+        </svg>
+      </button>
       {suggestions.length > 0 && (
         <ul className="suggestions" id={listId} role="listbox" aria-label="/">
           {suggestions.map((s, i) => (
@@ -340,7 +531,7 @@ function Composer({ chatId, thread }: { chatId: string; thread: string | null })
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKey}
       />
-      <button type="submit" className="primary" disabled={!text.trim()}>
+      <button type="submit" className="primary" disabled={!text.trim() && picked.length === 0}>
         {t('chat.send')}
       </button>
     </form>

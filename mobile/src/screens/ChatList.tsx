@@ -67,7 +67,13 @@ export function ChatList() {
                   </span>
                   {last && (
                     <span className="row-sub">
-                      {last.deleted_at ? t('chat.deleted') : mentionsToText(last.body, (id) => users.get(id)?.name).slice(0, 80)}
+                      {last.deleted_at
+                        ? t('chat.deleted')
+                        : last.body.trim()
+                          ? mentionsToText(last.body, (id) => users.get(id)?.name).slice(0, 80)
+                          : last.attachments.length
+                            ? `📎 ${last.attachments.map((x) => x.filename).join(', ')}`.slice(0, 80)
+                            : ''}
                     </span>
                   )}
                 </span>
