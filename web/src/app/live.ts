@@ -177,6 +177,9 @@ function onEvent(qc: QueryClient, e: ChatEvent, me: string | undefined) {
     );
   } else if (c.type === 'chat_updated' || c.type === 'member_added' || c.type === 'member_removed') {
     void qc.invalidateQueries({ queryKey: keys.chats });
+    // The members panel and the header's count follow who came and went.
+    if (c.type !== 'chat_updated') void qc.invalidateQueries({ queryKey: keys.members(e.chat_id) });
+    else void qc.invalidateQueries({ queryKey: ['chat', e.chat_id] });
   }
 }
 
