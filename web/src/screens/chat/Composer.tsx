@@ -81,7 +81,8 @@ function useCommandSuggestions(chatId: string, line: string): CommandSuggestions
   const pipelines = useQuery({
     queryKey: keys.pipelines,
     queryFn: () => unwrap(api.http.GET('/pipelines')),
-    staleTime: 60_000,
+    // A funnel made or changed since the list was loaded must order its stages too.
+    staleTime: 0,
     enabled: wantsStages,
   });
   const fresh = (l: string) => qc.fetchQuery({ queryKey: ['complete', chatId, l], queryFn: fetchFor(l), staleTime: 0 });
