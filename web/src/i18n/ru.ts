@@ -293,6 +293,19 @@ export const ru = {
   'card.joiningChat': "Подключаем вас к обсуждению…",
   'card.chatForbidden': "Нет доступа к обсуждению этой записи",
   'card.joinChat': "Присоединиться к обсуждению",
+  'pins.title': "Закреплённые",
+  'pins.empty': "В этом чате ничего не закреплено. Закрепить сообщение можно в его меню.",
+  'pins.pin': "Закрепить",
+  'pins.unpin': "Открепить",
+  'pins.pinned': "закреплено",
+  'pins.forbidden': "Закреплять сообщения могут владельцы и администраторы чата",
+  'pins.show': "Показать в чате",
+  'react.more': "Другие реакции",
+  'react.picker': "Выберите реакцию",
+  'files.remove': "Убрать файл «{name}»",
+  'files.open': "Открыть изображение «{name}»",
+  'files.download': "Скачать",
+  'files.viewer': "Просмотр: {name}",
 } as const;
 
 export type StringKey = keyof typeof ru;

@@ -21,6 +21,7 @@ import { ChatSettings } from './ChatSettings';
 import { Composer } from './Composer';
 import { MembersPanel, canManage } from './MembersPanel';
 import { MessageItem } from './MessageItem';
+import { PinsPanel } from './PinsPanel';
 import { ThreadPanel } from './ThreadPanel';
 import { markRead, useChatMessages, useSend } from './useChatMessages';
 
@@ -60,7 +61,7 @@ export function ChatScreen({
   const { query, loadOlder } = useChatMessages(chatId, jumpTo, !outside);
   const send = useSend(chatId, null);
   const [thread, setThreadState] = useState<string | null>(null);
-  const [panel, setPanel] = useState<'members' | null>(null);
+  const [panel, setPanel] = useState<'members' | 'pins' | null>(null);
   const [settings, setSettings] = useState(false);
   const [joining, setJoining] = useState(false);
   const setThread = useCallback((id: string | null) => {
@@ -295,6 +296,21 @@ export function ChatScreen({
           {embedded ? <h2>{name}</h2> : <h1>{name}</h1>}
           {chat?.description && <span className="sub">{chat.description}</span>}
           <span className="spacer" />
+          {chat && (
+            <button
+              type="button"
+              className="btn btn-ghost btn-icon"
+              aria-label={t.t('pins.title')}
+              title={t.t('pins.title')}
+              aria-expanded={panel === 'pins'}
+              onClick={() => {
+                setPanel(panel === 'pins' ? null : 'pins');
+                setThreadState(null);
+              }}
+            >
+              <Icon name="pin" />
+            </button>
+          )}
           {chat && chat.kind !== 'direct' && (
             <button
               type="button"
@@ -385,6 +401,7 @@ export function ChatScreen({
       </section>
       {thread && <ThreadPanel chatId={chatId} rootId={thread} root={items.find((m) => m.id === thread)} onClose={() => setThread(null)} />}
       {panel === 'members' && chat && <MembersPanel chat={chat} asDialog={embedded} onClose={() => setPanel(null)} />}
+      {panel === 'pins' && <PinsPanel chatId={chatId} asDialog={embedded} onClose={() => setPanel(null)} />}
       {settings && chat && (
         <ChatSettings
           chat={chat}

@@ -286,6 +286,13 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
     }
   };
 
+  /** Takes a file off the message before it is sent (the upload is simply never referenced). */
+  const unattach = (id: string) =>
+    setUploads((list) => {
+      list.filter((u) => u.id === id).forEach((u) => u.preview && URL.revokeObjectURL(u.preview));
+      return list.filter((u) => u.id !== id);
+    });
+
   const onFiles = async (files: FileList | null) => {
     if (!files?.length) return;
     setBusy(true);
@@ -364,9 +371,14 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
       )}
       {uploads.length > 0 && (
         <div className="attachments" style={{ marginBottom: 8 }}>
-          {uploads.map((u) =>
-            u.preview ? <img key={u.id} src={u.preview} alt={u.name} style={{ maxHeight: 80 }} /> : <span key={u.id} className="file-chip">📎 {u.name}</span>,
-          )}
+          {uploads.map((u) => (
+            <span key={u.id} className="upload-chip" data-testid="upload">
+              {u.preview ? <img src={u.preview} alt={u.name} style={{ maxHeight: 80 }} /> : <span className="file-chip">📎 {u.name}</span>}
+              <button type="button" className="btn btn-ghost btn-icon" aria-label={t.t('files.remove', { name: u.name })} title={t.t('files.remove', { name: u.name })} onClick={() => unattach(u.id)}>
+                <Icon name="close" size={14} />
+              </button>
+            </span>
+          ))}
         </div>
       )}
       {error && (
