@@ -684,6 +684,66 @@ try {
     }, null, { timeout: 10_000 });
   });
 
+  await step('chat extras: a file taken off before sending, image viewer, reaction picker, pins (owner pins; a member is told they may not)', async () => {
+    await B.goto(`${base}/chats/${ids.long}`);
+    const box = B.getByRole('textbox', { name: 'Message #история' });
+    await box.waitFor();
+    const png = Buffer.from(
+      (await B.evaluate(() => {
+        const c = document.createElement('canvas');
+        c.width = 480;
+        c.height = 270;
+        const g = c.getContext('2d');
+        g.fillStyle = '#1e90ff';
+        g.fillRect(0, 0, 480, 270);
+        g.fillStyle = '#f4a261';
+        g.fillRect(40, 60, 400, 150);
+        return c.toDataURL('image/png');
+      })).split(',')[1],
+      'base64',
+    );
+    const file = B.locator('input[type=file]');
+    await file.setInputFiles({ name: 'wrong.png', mimeType: 'image/png', buffer: png });
+    await B.getByRole('button', { name: 'Remove “wrong.png”' }).click();
+    await B.getByTestId('upload').waitFor({ state: 'detached' });
+    await file.setInputFiles({ name: 'plan.png', mimeType: 'image/png', buffer: png });
+    await B.getByTestId('upload').waitFor();
+    await box.fill('The floor plan');
+    await box.press('Enter');
+    const msg = B.locator('article.msg', { hasText: 'The floor plan' });
+    assert((await B.locator('img[alt="wrong.png"]').count()) === 0, 'the removed file was not sent');
+    await msg.getByRole('button', { name: 'Open image “plan.png”' }).click();
+    const viewer = B.getByRole('dialog', { name: 'Viewing: plan.png' });
+    await viewer.locator('img.lightbox-image').waitFor();
+    await check(B, 'c-chat-09-lightbox-en');
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await viewer.waitFor({ state: 'detached' });
+    // A reaction beyond the quick ones, seen by the owner live.
+    await msg.hover();
+    await msg.getByRole('button', { name: 'More reactions' }).click();
+    await msg.getByRole('group', { name: 'Pick a reaction' }).getByRole('button', { name: 'React 🚀' }).click();
+    await msg.locator('.reaction', { hasText: '🚀 1' }).waitFor();
+    await A.goto(`${base}/chats/${ids.long}`);
+    const msgA = A.locator('article.msg', { hasText: 'The floor plan' });
+    await msgA.locator('.reaction', { hasText: '🚀 1' }).waitFor({ timeout: 10_000 });
+    // A plain member may not pin here: told so.
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Pin', exact: true }).click();
+    await B.locator('.toast', { hasText: "Only the chat's owners and admins can pin messages" }).waitFor();
+    // The owner pins it; the member's pins panel lists it live.
+    await msgA.hover();
+    await msgA.getByRole('button', { name: 'Закрепить' }).click();
+    await msgA.locator('.pinned', { hasText: 'закреплено' }).waitFor({ timeout: 10_000 });
+    await msg.locator('.pinned', { hasText: 'pinned' }).waitFor({ timeout: 10_000 });
+    await B.getByRole('button', { name: 'Pinned', exact: true }).click();
+    const pins = B.getByRole('complementary', { name: 'Pinned' });
+    await pins.locator('li', { hasText: 'The floor plan' }).waitFor({ timeout: 10_000 });
+    await check(B, 'c-chat-10-pins-en');
+    await A.getByRole('button', { name: 'Закреплённые' }).click();
+    await A.getByRole('complementary', { name: 'Закреплённые' }).locator('li', { hasText: 'The floor plan' }).waitFor();
+    await check(A, 'c-chat-11-pins-ru');
+  });
+
   await step('a guest cannot see a private channel', async () => {
     await signIn(G, base, guest.email, guest.password);
     await G.locator(`a[data-chat-id="${ids.guests}"]`).waitFor();

@@ -111,11 +111,11 @@ export function ChatScreen({
     overscan: 12,
   });
 
-  // Pinned: the reader is at the newest message, and stays there as messages
+  // atBottom: the reader is at the newest message, and stays there as messages
   // arrive and rows find their real heights. A reopened chat lands at the
   // newest message, or on the "new messages" line; a search hit on its message.
   const inner = useRef<HTMLDivElement>(null);
-  const pinned = useRef(true);
+  const atBottom = useRef(true);
   const lastSeqRef = useRef(lastSeq);
   lastSeqRef.current = lastSeq;
   const landed = useRef(false);
@@ -123,13 +123,13 @@ export function ChatScreen({
   const [seenSeq, setSeenSeq] = useState<number>(() => readAtOpen ?? Number.MAX_SAFE_INTEGER);
   const stick = useCallback(() => {
     const el = scroller.current;
-    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
   }, []);
   const measureAway = useCallback(() => {
     const el = scroller.current;
     if (!el) return;
     const near = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-    pinned.current = near;
+    atBottom.current = near;
     setAway(!near);
     if (near) setSeenSeq(lastSeqRef.current);
   }, []);
@@ -138,15 +138,15 @@ export function ChatScreen({
     if (!landed.current) {
       landed.current = true;
       const land = landingRow(rows, jumpTo);
-      pinned.current = land.atEnd;
+      atBottom.current = land.atEnd;
       if (land.atEnd) setSeenSeq(lastSeq);
       virtual.scrollToIndex(land.index, { align: land.align });
       stick();
       // Once rows have their heights: is there anything below the landing place?
-      requestAnimationFrame(() => requestAnimationFrame(() => (pinned.current ? stick() : measureAway())));
+      requestAnimationFrame(() => requestAnimationFrame(() => (atBottom.current ? stick() : measureAway())));
       return;
     }
-    if (pinned.current) {
+    if (atBottom.current) {
       virtual.scrollToIndex(rows.length - 1, { align: 'end' });
       stick();
       setSeenSeq(lastSeq);
@@ -167,7 +167,7 @@ export function ChatScreen({
     if (jumpTo) hadJump.current = true;
     else if (hadJump.current) {
       hadJump.current = false;
-      pinned.current = true;
+      atBottom.current = true;
       void qc.resetQueries({ queryKey: keys.messages(chatId) });
     }
   }, [jumpTo, chatId, qc]);
@@ -179,7 +179,7 @@ export function ChatScreen({
     if (el.scrollTop < 200 && query.data?.hasOlder) {
       const before = rows.length;
       const added = await loadOlder();
-      if (added > 0 && !pinned.current) {
+      if (added > 0 && !atBottom.current) {
         // Keep the reader's place: the rows they saw move down by what was added.
         requestAnimationFrame(() => {
           const grown = virtual.options.count - before;
@@ -189,8 +189,18 @@ export function ChatScreen({
     }
   }, [loadOlder, query.data?.hasOlder, rows.length, virtual, measureAway]);
 
+  // What I send myself I want to see: back to the bottom with it.
+  const sendHere = useCallback(
+    (body: string, attachmentIds: string[]) => {
+      atBottom.current = true;
+      setAway(false);
+      return send(body, attachmentIds);
+    },
+    [send],
+  );
+
   const jumpLatest = () => {
-    pinned.current = true;
+    atBottom.current = true;
     setAway(false);
     setSeenSeq(lastSeq);
     if (jumpTo) {
@@ -397,7 +407,7 @@ export function ChatScreen({
             </span>
           )}
         </div>
-        <Composer key={chatId} chatId={chatId} users={users.data} placeholder={composerPlaceholder(chat, name, t)} onSend={send} onEditLast={editLast} autoFocus />
+        <Composer key={chatId} chatId={chatId} users={users.data} placeholder={composerPlaceholder(chat, name, t)} onSend={sendHere} onEditLast={editLast} autoFocus />
       </section>
       {thread && <ThreadPanel chatId={chatId} rootId={thread} root={items.find((m) => m.id === thread)} onClose={() => setThread(null)} />}
       {panel === 'members' && chat && <MembersPanel chat={chat} asDialog={embedded} onClose={() => setPanel(null)} />}
