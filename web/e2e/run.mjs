@@ -635,7 +635,7 @@ try {
     await jump.waitFor({ state: 'detached' });
     // The owner's Russian view: opens at the newest; the button in Russian.
     await A.goto(`${base}/chats/${long.id}`);
-    const last = A.locator('.msg-body', { hasText: /^Запись 85$/ });
+    const last = A.locator('.msg-body', { hasText: /^Запись 85(\s|$)/ });
     await last.waitFor();
     await until(() => last.evaluate((el) => { const b = el.closest('.messages').getBoundingClientRect(); const r = el.getBoundingClientRect(); return r.bottom > b.top && r.top < b.bottom; }), 'A lands on the newest');
     await A.locator('.messages').first().evaluate((el) => (el.scrollTop = 0));
