@@ -302,7 +302,7 @@ export function ChatScreen({
     <div className={`chat${thread || (panel && !embedded) ? ' with-panel' : ''}`}>
       <section className="chat-main" aria-label={name}>
         <header className="page-head">
-          <span aria-hidden="true">{chat ? chatGlyph(chat) : ''}</span>
+          <span aria-hidden="true">{chat?.kind === 'channel' && chat.is_private && !chat.entity ? <Icon name="lock" /> : chat ? chatGlyph(chat) : ''}</span>
           {embedded ? <h2>{name}</h2> : <h1>{name}</h1>}
           {chat?.description && <span className="sub">{chat.description}</span>}
           <span className="spacer" />
