@@ -744,6 +744,18 @@ try {
     await check(A, 'c-chat-11-pins-ru');
   });
 
+  await step('a language switch is confirmed in the language just chosen', async () => {
+    await B.goto(`${base}/settings`);
+    await B.getByLabel('Language').selectOption('ru');
+    await B.getByRole('button', { name: 'Save', exact: true }).click();
+    await B.locator('.toast', { hasText: 'Сохранено' }).waitFor();
+    await B.getByRole('heading', { name: 'Настройки', level: 1 }).waitFor();
+    await B.getByLabel('Язык').selectOption('en');
+    await B.getByRole('button', { name: 'Сохранить', exact: true }).click();
+    await B.locator('.toast', { hasText: 'Saved' }).waitFor();
+    await B.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+  });
+
   await step('a guest cannot see a private channel', async () => {
     await signIn(G, base, guest.email, guest.password);
     await G.locator(`a[data-chat-id="${ids.guests}"]`).waitFor();
