@@ -469,6 +469,293 @@ try {
     await A.locator(`a[data-chat-id="${dm.id}"] .presence-online`).waitFor({ timeout: 10_000 });
   });
 
+  // --- c-chat ---
+  const tokenOf = async (page) => (await page.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).accessToken;
+  const say = (token, chatId, body) => api(base, token, 'POST', `/chats/${chatId}/messages`, { body, client_msg_id: randomBytes(16).toString('hex') });
+  /** Whether the element is inside its scroll box's visible part. */
+  const inView = (loc) =>
+    loc.evaluate((el) => {
+      const box = el.closest('.messages').getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return r.bottom > box.top && r.top < box.bottom;
+    });
+
+  await step('deal card: a colleague not in its chat gets straight in, reads and writes there; the owner sees it live', async () => {
+    // A funnel of its own, so the board steps below keep their counts; its
+    // order is not alphabetical, which the stage suggestions step relies on.
+    const p = await api(base, ownerToken, 'POST', '/pipelines', {
+      name: 'Аренда',
+      stages: [
+        { name: 'Новая заявка' },
+        { name: 'Первая встреча' },
+        { name: 'Переговоры' },
+        { name: 'Договор' },
+        { name: 'Оплачено', kind: 'won' },
+        { name: 'Отказ', kind: 'lost' },
+      ],
+    });
+    ids.rentPipeline = p.id;
+    const first = [...p.stages].sort((a, b) => a.position - b.position)[0];
+    const deal = await api(base, ownerToken, 'POST', '/deals', { title: 'Аренда склада', pipeline_id: p.id, stage_id: first.id, amount_minor: 30_000_000, currency: 'RUB' });
+    ids.rentDeal = deal.id;
+    const asked = `Кто возьмёт склад? ${Date.now()}`;
+    await say(ownerToken, deal.chat_id, asked);
+    const before = await api(base, await tokenOf(B), 'GET', '/chats');
+    assert(!before.some((s) => s.chat.id === deal.chat_id), 'B is not in the deal chat at first');
+    await B.goto(`${base}/deals/${deal.id}`);
+    await B.getByRole('heading', { name: 'Аренда склада', level: 1 }).waitFor();
+    await B.locator('.msg-body', { hasText: asked }).waitFor({ timeout: 10_000 });
+    assert((await B.getByText('not available').count()) === 0, 'no "not available" on the card');
+    const box = B.getByRole('textbox', { name: 'Message Аренда склада' });
+    const answer = `I'll take it ${Date.now()}`;
+    await box.fill(answer);
+    await box.press('Enter');
+    await B.locator('.msg-body', { hasText: answer }).waitFor();
+    await B.locator(`a[data-chat-id="${deal.chat_id}"]`).waitFor();
+    await check(B, 'c-chat-01-deal-joined-en');
+    await A.goto(`${base}/deals/${deal.id}`);
+    await A.locator('.msg-body', { hasText: answer }).waitFor({ timeout: 10_000 });
+    await A.getByRole('textbox', { name: 'Сообщение в чат «Аренда склада»' }).waitFor();
+    // The members dialog on the card names B as a member now.
+    await A.getByRole('button', { name: 'Участники: 2' }).click();
+    const dialog = A.getByRole('dialog', { name: /Участники/ });
+    await dialog.locator('li', { hasText: 'Bob Smith' }).filter({ hasText: 'участник' }).waitFor();
+    await check(A, 'c-chat-02-deal-members-ru');
+    await dialog.getByRole('button', { name: 'Закрыть' }).last().click();
+  });
+
+  await step('members: the owner adds and removes a member, the other sees it live; refusals are shown in words', async () => {
+    const group = await api(base, ownerToken, 'POST', '/chats', { kind: 'channel', name: 'проект-альфа', is_private: true });
+    ids.alpha = group.id;
+    await A.goto(`${base}/chats/${group.id}`);
+    await A.getByRole('textbox', { name: 'Сообщение в #проект-альфа' }).waitFor();
+    await A.getByRole('button', { name: 'Участники: 1' }).click();
+    const panel = A.getByRole('complementary', { name: 'Участники' });
+    await panel.locator('li', { hasText: 'Анна Петрова' }).filter({ hasText: 'владелец чата' }).waitFor();
+    await panel.getByRole('searchbox').fill('bob');
+    await panel.getByRole('button', { name: 'Добавить: Bob Smith' }).click();
+    await panel.locator('.members-list li', { hasText: 'Bob Smith' }).waitFor();
+    await check(A, 'c-chat-03-members-ru');
+    // B is told at once: the chat appears in B's sidebar without a reload.
+    const link = B.locator(`a[data-chat-id="${group.id}"]`);
+    await link.waitFor({ timeout: 10_000 });
+    await link.click();
+    await B.getByRole('button', { name: 'Members: 2' }).click();
+    const panelB = B.getByRole('complementary', { name: 'Members' });
+    await panelB.locator('li', { hasText: 'Анна Петрова' }).filter({ hasText: 'chat owner' }).waitFor();
+    await panelB.locator('li', { hasText: 'Bob Smith' }).filter({ hasText: '(you)' }).waitFor();
+    assert((await panelB.getByRole('button', { name: /^Remove / }).count()) === 0, 'a plain member is not offered removal');
+    await check(B, 'c-chat-04-members-en');
+    // B tries to rename the owner's channel: refused, and told why.
+    await B.getByRole('button', { name: 'Channel settings' }).click();
+    const settings = B.getByRole('dialog', { name: 'Channel settings' });
+    await settings.getByLabel('Topic and description').fill('Mine now');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await settings.getByRole('alert').filter({ hasText: "Only the channel's owners and admins can change it" }).waitFor();
+    await settings.getByRole('button', { name: 'Cancel' }).click();
+    // A removes B: B's sidebar loses the chat and B's open chat says so.
+    A.once('dialog', (d) => void d.accept());
+    await panel.getByRole('button', { name: 'Убрать Bob Smith из чата' }).click();
+    await panel.locator('.members-list li', { hasText: 'Bob Smith' }).waitFor({ state: 'detached', timeout: 10_000 });
+    await link.waitFor({ state: 'detached', timeout: 10_000 });
+    await B.getByRole('alert').filter({ hasText: 'not available' }).waitFor({ timeout: 10_000 });
+    await A.getByRole('button', { name: 'Участники: 1' }).waitFor();
+  });
+
+  await step('channels: B creates a public channel with a topic; A finds it under All channels, joins, writes; then leaves', async () => {
+    await B.getByRole('button', { name: 'New channel' }).click();
+    await B.getByLabel('Channel name').fill('launch-plan');
+    await B.getByRole('button', { name: 'Create' }).click();
+    await B.getByRole('textbox', { name: 'Message #launch-plan' }).waitFor();
+    await B.getByRole('button', { name: 'Channel settings' }).click();
+    const settings = B.getByRole('dialog', { name: 'Channel settings' });
+    await settings.getByLabel('Topic and description').fill('Launch on Monday: who does what');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await settings.waitFor({ state: 'detached' });
+    await B.locator('.page-head .sub', { hasText: 'Launch on Monday' }).waitFor();
+    await A.getByRole('button', { name: 'Все каналы' }).click();
+    const browse = A.getByRole('dialog', { name: 'Все каналы' });
+    const row = browse.locator('li', { hasText: 'launch-plan' });
+    await row.filter({ hasText: 'Launch on Monday' }).waitFor();
+    await browse.locator('li', { hasText: 'общий' }).filter({ hasText: 'вы участник' }).waitFor();
+    await check(A, 'c-chat-05-browse-ru');
+    await row.getByRole('button', { name: 'Вступить: launch-plan' }).click();
+    const box = A.getByRole('textbox', { name: 'Сообщение в #launch-plan' });
+    await box.waitFor();
+    const hello = `Я с вами ${Date.now()}`;
+    await box.fill(hello);
+    await box.press('Enter');
+    await B.locator('.msg-body', { hasText: hello }).waitFor({ timeout: 10_000 });
+    await B.getByRole('button', { name: 'Members: 2' }).waitFor({ timeout: 10_000 });
+    // B's own list of channels in English.
+    await B.getByRole('button', { name: 'All channels' }).click();
+    const browseB = B.getByRole('dialog', { name: 'All channels' });
+    await browseB.locator('li', { hasText: 'launch-plan' }).filter({ hasText: 'joined' }).waitFor();
+    await check(B, 'c-chat-06-browse-en');
+    await browseB.getByRole('button', { name: 'Close' }).click();
+    // A leaves: gone from A's sidebar, and B sees one member again.
+    const chatId = new URL(A.url()).pathname.split('/').pop();
+    await A.getByRole('button', { name: 'Участники: 2' }).click();
+    A.once('dialog', (d) => void d.accept());
+    await A.getByRole('complementary', { name: 'Участники' }).getByRole('button', { name: 'Покинуть чат' }).click();
+    await A.locator(`a[data-chat-id="${chatId}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+    await B.getByRole('button', { name: 'Members: 1' }).waitFor({ timeout: 10_000 });
+  });
+
+  await step('reopening a long chat lands on the newest message (or the first unread); "jump to latest" counts what arrives below', async () => {
+    const long = await api(base, ownerToken, 'POST', '/chats', { kind: 'channel', name: 'история', member_ids: [ids.member] });
+    ids.long = long.id;
+    for (let i = 1; i <= 80; i++) {
+      await say(ownerToken, long.id, i % 7 === 0 ? `Запись ${i}\nвторая строка\nи третья` : `Запись ${i}`);
+    }
+    await B.goto(`${base}/chats/${long.id}`);
+    const newest = (n) => B.locator('.msg-body', { hasText: new RegExp(`^Запись ${n}(\\s|$)`) });
+    await newest(80).waitFor();
+    await until(() => inView(newest(80)), 'the newest message in view on open');
+    // Away and back: lands at the newest again (the old client stopped above it).
+    await B.locator(`a[data-chat-id="${ids.general}"]`).click();
+    await B.getByRole('textbox', { name: 'Message #общий' }).waitFor();
+    for (let i = 81; i <= 83; i++) await say(ownerToken, long.id, `Запись ${i}`);
+    await B.locator(`a[data-chat-id="${long.id}"] .badge`).filter({ hasText: '3' }).waitFor({ timeout: 10_000 });
+    await B.locator(`a[data-chat-id="${long.id}"]`).click();
+    await newest(83).waitFor();
+    await until(() => inView(newest(83)), 'the newest message in view on reopen');
+    await B.getByRole('separator').filter({ hasText: 'New messages' }).waitFor();
+    assert((await B.getByRole('button', { name: /Jump to latest|new message/ }).count()) === 0, 'no jump button at the bottom');
+    // Scrolled up, new messages arrive below: the button counts them and takes the reader there.
+    await B.locator('.messages').first().evaluate((el) => (el.scrollTop = 0));
+    await B.getByRole('button', { name: 'Jump to latest' }).waitFor();
+    await say(ownerToken, long.id, 'Запись 84');
+    await say(ownerToken, long.id, 'Запись 85');
+    const jump = B.getByRole('button', { name: '2 new messages' });
+    await jump.waitFor({ timeout: 10_000 });
+    await check(B, 'c-chat-07-jump-en');
+    await jump.click();
+    await until(() => inView(newest(85)), 'the newest message in view after the jump');
+    await jump.waitFor({ state: 'detached' });
+    // The owner's Russian view: opens at the newest; the button in Russian.
+    await A.goto(`${base}/chats/${long.id}`);
+    const last = A.locator('.msg-body', { hasText: /^Запись 85(\s|$)/ });
+    await last.waitFor();
+    await until(() => last.evaluate((el) => { const b = el.closest('.messages').getBoundingClientRect(); const r = el.getBoundingClientRect(); return r.bottom > b.top && r.top < b.bottom; }), 'A lands on the newest');
+    await A.locator('.messages').first().evaluate((el) => (el.scrollTop = 0));
+    await A.getByRole('button', { name: 'К последним сообщениям' }).click();
+    await until(() => last.evaluate((el) => { const b = el.closest('.messages').getBoundingClientRect(); const r = el.getBoundingClientRect(); return r.bottom > b.top && r.top < b.bottom; }), 'A back at the newest');
+  });
+
+  await step('tab title: the open chat and the unread count ("(1) #история · Artel", "… · Артель")', async () => {
+    await until(async () => /^#история · Artel$/.test(await B.title()) || /^\(\d+\) #история · Artel$/.test(await B.title()), 'B\'s title names the chat');
+    const count = async () => Number(/^\((\d+)\)/.exec(await B.title())?.[1] ?? 0);
+    const before = await count();
+    await say(ownerToken, ids.general, `Для заголовка ${Date.now()}`);
+    await until(async () => (await count()) === before + 1, 'B\'s title counts the new unread message');
+    assert((await B.title()).endsWith('#история · Artel'), `title: ${await B.title()}`);
+    await until(async () => /#история · Артель$/.test(await A.title()), 'A\'s title in Russian');
+    await A.locator(`a[data-chat-id="${ids.general}"]`).click();
+    await until(async () => /^(\(\d+\) )?#общий · Артель$/.test(await A.title()), 'A\'s title follows the chat');
+    await B.locator(`a[data-chat-id="${ids.general}"]`).click();
+    await until(async () => (await count()) === before, 'reading it takes it off the count');
+  });
+
+  await step('stage suggestions: in funnel order with no argument, narrowed as typed, kinds in Russian; a quick Tab takes the right stage', async () => {
+    await A.goto(`${base}/deals/${ids.rentDeal}`);
+    await socketReady(A);
+    const box = A.getByRole('textbox', { name: 'Сообщение в чат «Аренда склада»' });
+    await box.click();
+    await box.pressSequentially('/этап ');
+    const list = A.getByRole('listbox', { name: 'Команды' });
+    const labels = () => list.locator('.command-label').allInnerTexts();
+    await until(async () => (await labels()).join('|') === 'Первая встреча|Переговоры|Договор|Оплачено|Отказ', 'stages in funnel order');
+    const text = await list.innerText();
+    assert(text.includes('в работе') && text.includes('успех') && text.includes('провал'), `stage kinds in Russian: ${text}`);
+    assert(!/\b(open|won|lost)\b/.test(text), `no English stage kinds: ${text}`);
+    await check(A, 'c-chat-08-stages-ru');
+    await box.pressSequentially('пер');
+    await until(async () => (await labels()).join('|') === 'Первая встреча|Переговоры', 'narrowed to what fits "пер", funnel order');
+    // Typed on and Tab at once, before any answer for the new line: still the one that fits.
+    await box.pressSequentially('ег');
+    await box.press('Tab');
+    await A.waitForFunction(() => document.activeElement?.value === '/этап Переговоры');
+    await box.press('Enter');
+    await A.getByTestId('command-outcome').filter({ hasText: 'Переговоры' }).waitFor({ timeout: 10_000 });
+    await A.waitForFunction(() => {
+      const s = document.querySelector('select[aria-label="Этап"]');
+      return s?.selectedOptions[0]?.textContent === 'Переговоры';
+    }, null, { timeout: 10_000 });
+  });
+
+  await step('chat extras: a file taken off before sending, image viewer, reaction picker, pins (owner pins; a member is told they may not)', async () => {
+    await B.goto(`${base}/chats/${ids.long}`);
+    const box = B.getByRole('textbox', { name: 'Message #история' });
+    await box.waitFor();
+    const png = Buffer.from(
+      (await B.evaluate(() => {
+        const c = document.createElement('canvas');
+        c.width = 480;
+        c.height = 270;
+        const g = c.getContext('2d');
+        g.fillStyle = '#1e90ff';
+        g.fillRect(0, 0, 480, 270);
+        g.fillStyle = '#f4a261';
+        g.fillRect(40, 60, 400, 150);
+        return c.toDataURL('image/png');
+      })).split(',')[1],
+      'base64',
+    );
+    const file = B.locator('input[type=file]');
+    await file.setInputFiles({ name: 'wrong.png', mimeType: 'image/png', buffer: png });
+    await B.getByRole('button', { name: 'Remove “wrong.png”' }).click();
+    await B.getByTestId('upload').waitFor({ state: 'detached' });
+    await file.setInputFiles({ name: 'plan.png', mimeType: 'image/png', buffer: png });
+    await B.getByTestId('upload').waitFor();
+    await box.fill('The floor plan');
+    await box.press('Enter');
+    const msg = B.locator('article.msg', { hasText: 'The floor plan' });
+    assert((await B.locator('img[alt="wrong.png"]').count()) === 0, 'the removed file was not sent');
+    await msg.getByRole('button', { name: 'Open image “plan.png”' }).click();
+    const viewer = B.getByRole('dialog', { name: 'Viewing: plan.png' });
+    await viewer.locator('img.lightbox-image').waitFor();
+    await check(B, 'c-chat-09-lightbox-en');
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await viewer.waitFor({ state: 'detached' });
+    // A reaction beyond the quick ones, seen by the owner live.
+    await msg.hover();
+    await msg.getByRole('button', { name: 'More reactions' }).click();
+    await msg.getByRole('group', { name: 'Pick a reaction' }).getByRole('button', { name: 'React 🚀' }).click();
+    await msg.locator('.reaction', { hasText: '🚀 1' }).waitFor();
+    await A.goto(`${base}/chats/${ids.long}`);
+    const msgA = A.locator('article.msg', { hasText: 'The floor plan' });
+    await msgA.locator('.reaction', { hasText: '🚀 1' }).waitFor({ timeout: 10_000 });
+    // A plain member may not pin here: told so.
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Pin', exact: true }).click();
+    await B.locator('.toast', { hasText: "Only the chat's owners and admins can pin messages" }).waitFor();
+    // The owner pins it; the member's pins panel lists it live.
+    await msgA.hover();
+    await msgA.getByRole('button', { name: 'Закрепить' }).click();
+    await msgA.locator('.pinned', { hasText: 'закреплено' }).waitFor({ timeout: 10_000 });
+    await msg.locator('.pinned', { hasText: 'pinned' }).waitFor({ timeout: 10_000 });
+    await B.getByRole('button', { name: 'Pinned', exact: true }).click();
+    const pins = B.getByRole('complementary', { name: 'Pinned' });
+    await pins.locator('li', { hasText: 'The floor plan' }).waitFor({ timeout: 10_000 });
+    await check(B, 'c-chat-10-pins-en');
+    await A.getByRole('button', { name: 'Закреплённые' }).click();
+    await A.getByRole('complementary', { name: 'Закреплённые' }).locator('li', { hasText: 'The floor plan' }).waitFor();
+    await check(A, 'c-chat-11-pins-ru');
+  });
+
+  await step('a language switch is confirmed in the language just chosen', async () => {
+    await B.goto(`${base}/settings`);
+    await B.getByLabel('Language').selectOption('ru');
+    await B.getByRole('button', { name: 'Save', exact: true }).click();
+    await B.locator('.toast', { hasText: 'Сохранено' }).waitFor();
+    await B.getByRole('heading', { name: 'Настройки', level: 1 }).waitFor();
+    await B.getByLabel('Язык').selectOption('en');
+    await B.getByRole('button', { name: 'Сохранить', exact: true }).click();
+    await B.locator('.toast', { hasText: 'Saved' }).waitFor();
+    await B.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+  });
+
   await step('a guest cannot see a private channel', async () => {
     await signIn(G, base, guest.email, guest.password);
     await G.locator(`a[data-chat-id="${ids.guests}"]`).waitFor();

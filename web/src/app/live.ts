@@ -142,6 +142,7 @@ function onEvent(qc: QueryClient, e: ChatEvent, me: string | undefined) {
     }
   }
   if (c.type === 'message_created') learnUsers(qc, [c.message.author_id, ...c.message.mentions]);
+  if (c.type === 'message_pinned' || c.type === 'message_unpinned') void qc.invalidateQueries({ queryKey: ['pins', e.chat_id] });
   if (c.type === 'member_added') learnUsers(qc, [c.user_id]);
   if (c.type === 'message_created' && c.message.kind !== 'user') {
     // A command or a bot changed the chat's record (stage, task): its card
@@ -177,6 +178,9 @@ function onEvent(qc: QueryClient, e: ChatEvent, me: string | undefined) {
     );
   } else if (c.type === 'chat_updated' || c.type === 'member_added' || c.type === 'member_removed') {
     void qc.invalidateQueries({ queryKey: keys.chats });
+    // The members panel and the header's count follow who came and went.
+    if (c.type !== 'chat_updated') void qc.invalidateQueries({ queryKey: keys.members(e.chat_id) });
+    else void qc.invalidateQueries({ queryKey: ['chat', e.chat_id] });
   }
 }
 

@@ -12,6 +12,9 @@ import { Sidebar } from './Sidebar';
 import { Switcher } from './Switcher';
 import { ChatScreen } from './chat/ChatScreen';
 import { Toasts, toast } from '../ui/Toast';
+import { useChats, useUsers } from '../app/data';
+import { chatName } from '../app/names';
+import { tabTitle, totalUnread } from '../app/title';
 
 // Screens away from the chat load on demand, keeping the first bundle small.
 const BoardScreen = lazy(() => import('./board/BoardScreen'));
@@ -83,6 +86,7 @@ export function Shell({ session }: { session: Session }) {
   }, []);
 
   useEffect(() => setMenuOpen(false), [route]);
+  useTabTitle(session.user.id);
 
   let screen;
   switch (route.name) {
@@ -143,6 +147,27 @@ export function Shell({ session }: { session: Session }) {
       <Toasts />
     </div>
   );
+}
+
+/** The tab's title follows where I am and how much is unread, as chat apps' tabs do. */
+function useTabTitle(me: string) {
+  const t = useI18n();
+  const route = useRoute();
+  const chats = useChats();
+  const users = useUsers();
+  const active = route.name === 'chat' ? route.chatId : null;
+  const chat = active ? chats.data?.find((s) => s.chat.id === active)?.chat : undefined;
+  let place = '';
+  if (route.name === 'chat') place = chat ? `${chat.kind === 'channel' && !chat.entity ? '#' : ''}${chatName(chat, me, users.data)}` : '';
+  else if (route.name === 'board' || route.name === 'pipelineEdit' || route.name === 'deal') place = t.t('nav.board');
+  else if (route.name === 'contacts' || route.name === 'contact' || route.name === 'company') place = t.t('nav.contacts');
+  else if (route.name === 'tasks') place = t.t('nav.tasks');
+  else if (route.name === 'settings') place = t.t('nav.settings');
+  else if (route.name === 'search') place = t.t('nav.search');
+  const title = tabTitle(totalUnread(chats.data, active), place, t.t('app.name'));
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
 }
 
 function HomeRedirect() {

@@ -13,6 +13,7 @@ import { Dialog } from '../ui/Dialog';
 import { ErrorText, Field } from '../ui/Field';
 import { errorMessage } from '../ui/errors';
 import { Icon } from '../ui/Icon';
+import { BrowseChannels } from './chat/BrowseChannels';
 
 export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher: () => void }) {
   const t = useI18n();
@@ -20,6 +21,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
   const chats = useChats();
   const users = useUsers();
   const [creating, setCreating] = useState(false);
+  const [browsing, setBrowsing] = useState(false);
   const me = session.user.id;
   const list = chats.data ?? [];
   const channels = list.filter((s) => !s.chat.entity && s.chat.kind === 'channel');
@@ -78,6 +80,14 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
             </button>
           ),
         )}
+        {!isGuest && (
+          <button type="button" className="nav-item nav-browse" onClick={() => setBrowsing(true)}>
+            <span className="glyph" aria-hidden="true">
+              #
+            </span>
+            <span className="name">{t.t('nav.browse')}</span>
+          </button>
+        )}
         {section(t.t('nav.directs'), directs)}
         {records.length > 0 && section(t.t('nav.records'), records)}
       </nav>
@@ -93,6 +103,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
         </button>
       </div>
       {creating && <NewChannel onClose={() => setCreating(false)} />}
+      {browsing && <BrowseChannels onClose={() => setBrowsing(false)} />}
     </aside>
   );
 }

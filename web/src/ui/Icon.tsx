@@ -8,6 +8,8 @@ const paths = {
   trash: 'M3 6h18M8 6V4h8v2M6 6l1 14h10l1-14',
   grip: 'M9 5h.01M15 5h.01M9 12h.01M15 12h.01M9 19h.01M15 19h.01',
   close: 'M18 6L6 18M6 6l12 12',
+  pin: 'M12 17v5M9 3h6l-1 7 4 4H6l4-4z',
+  smile: 'M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20zM8 14s1.5 2 4 2 4-2 4-2M9 9h.01M15 9h.01',
 } as const;
 
 export type IconName = keyof typeof paths;

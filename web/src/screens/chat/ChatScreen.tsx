@@ -1,5 +1,7 @@
-// A chat: header with its record, the virtualised message list (scroll-back,
-// day separators, unread marker), typing line, composer, and the thread panel.
+// A chat: header with its record, members and settings, the virtualised
+// message list (scroll-back, day separators, unread marker, landing on the
+// newest or first unread message, "jump to latest"), typing line, composer,
+// and the thread or members panel.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -9,29 +11,63 @@ import { keys, learnUsers, setActiveChat, typingIn, useEphemeral } from '../../a
 import { useChats, useUsers } from '../../app/data';
 import { chatGlyph, chatName, userName } from '../../app/names';
 import { navigate, pathOf, type Route } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n, type Translator } from '../../i18n';
 import { toRows, type LocalMessage } from '../../state/messages';
+import { landingRow, newBelow } from '../../state/scroll';
+import { errorMessage } from '../../ui/errors';
+import { Icon } from '../../ui/Icon';
+import { toast } from '../../ui/Toast';
+import { ChatSettings } from './ChatSettings';
 import { Composer } from './Composer';
+import { MembersPanel, canManage } from './MembersPanel';
 import { MessageItem } from './MessageItem';
+import { PinsPanel } from './PinsPanel';
 import { ThreadPanel } from './ThreadPanel';
 import { markRead, useChatMessages, useSend } from './useChatMessages';
 
-export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpTo?: number; embedded?: boolean }) {
+/** What the box says before one types: who or where the message goes, in words that decline right. */
+export function composerPlaceholder(chat: Chat | undefined, name: string, t: Translator): string {
+  if (chat?.kind === 'direct') return t.t('chat.placeholderDirect', { name });
+  if (chat?.kind === 'channel' && !chat.entity) return t.t('chat.placeholderChannel', { name });
+  return t.t('chat.placeholderGroup', { name });
+}
+
+export function ChatScreen({
+  chatId,
+  jumpTo,
+  embedded,
+  onJoin,
+}: {
+  chatId: string;
+  jumpTo?: number;
+  embedded?: boolean;
+  /** A record's chat: how to get back in after leaving it. */
+  onJoin?: () => void;
+}) {
   const t = useI18n();
   const qc = useQueryClient();
   const me = api.session()?.user.id ?? '';
   const users = useUsers();
   const chats = useChats();
   const summary = chats.data?.find((s) => s.chat.id === chatId);
+  // Known to exist but not among my chats: a public channel to join, or gone.
+  const outside = chats.isSuccess && !summary;
   const chatQuery = useQuery({
     queryKey: ['chat', chatId],
     queryFn: () => unwrap(api.http.GET('/chats/{id}', { params: { path: { id: chatId } } })),
     enabled: !summary,
   });
   const chat: Chat | undefined = summary?.chat ?? chatQuery.data;
-  const { query, loadOlder } = useChatMessages(chatId, jumpTo);
+  const { query, loadOlder } = useChatMessages(chatId, jumpTo, !outside);
   const send = useSend(chatId, null);
-  const [thread, setThread] = useState<string | null>(null);
+  const [thread, setThreadState] = useState<string | null>(null);
+  const [panel, setPanel] = useState<'members' | 'pins' | null>(null);
+  const [settings, setSettings] = useState(false);
+  const [joining, setJoining] = useState(false);
+  const setThread = useCallback((id: string | null) => {
+    setThreadState(id);
+    if (id) setPanel(null);
+  }, []);
   const [editing, setEditing] = useState<string | null>(null);
   // The read mark when the chat was opened places the "new messages" line.
   const [readAtOpen] = useState<number | null>(() => summary?.last_read_seq ?? null);
@@ -56,6 +92,10 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
   useEffect(() => {
     if (lastSeq > 0 && summary) markRead(qc, chatId, lastSeq);
   }, [lastSeq, chatId, qc, summary]);
+  // Left the chat or was removed from it: its messages are no longer mine to show.
+  useEffect(() => {
+    if (outside) setPanel(null);
+  }, [outside]);
 
   const rows = useMemo(
     () => toRows(items, { dayKey: t.dayKey, dayLabel: t.day, lastReadSeq: readAtOpen, me }),
@@ -71,28 +111,75 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
     overscan: 12,
   });
 
-  // Follow the bottom while the reader is there; a jump lands on its message.
+  // atBottom: the reader is at the newest message, and stays there as messages
+  // arrive and rows find their real heights. A reopened chat lands at the
+  // newest message, or on the "new messages" line; a search hit on its message.
+  const inner = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
-  const initial = useRef(true);
+  const lastSeqRef = useRef(lastSeq);
+  lastSeqRef.current = lastSeq;
+  const landed = useRef(false);
+  const [away, setAway] = useState(false);
+  const [seenSeq, setSeenSeq] = useState<number>(() => readAtOpen ?? Number.MAX_SAFE_INTEGER);
+  const stick = useCallback(() => {
+    const el = scroller.current;
+    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+  }, []);
+  const measureAway = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const near = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    atBottom.current = near;
+    setAway(!near);
+    if (near) setSeenSeq(lastSeqRef.current);
+  }, []);
   useLayoutEffect(() => {
-    if (rows.length === 0) return;
-    if (initial.current) {
-      initial.current = false;
-      const target = jumpTo ? rows.findIndex((r) => r.kind === 'message' && r.message.seq === jumpTo) : -1;
-      virtual.scrollToIndex(target >= 0 ? target : rows.length - 1, { align: target >= 0 ? 'center' : 'end' });
+    if (rows.length === 0 || !query.isSuccess) return;
+    if (!landed.current) {
+      landed.current = true;
+      const land = landingRow(rows, jumpTo);
+      atBottom.current = land.atEnd;
+      if (land.atEnd) setSeenSeq(lastSeq);
+      virtual.scrollToIndex(land.index, { align: land.align });
+      stick();
+      // Once rows have their heights: is there anything below the landing place?
+      requestAnimationFrame(() => requestAnimationFrame(() => (atBottom.current ? stick() : measureAway())));
       return;
     }
-    if (atBottom.current) virtual.scrollToIndex(rows.length - 1, { align: 'end' });
-  }, [rows.length, virtual, jumpTo, rows]);
+    if (atBottom.current) {
+      virtual.scrollToIndex(rows.length - 1, { align: 'end' });
+      stick();
+      setSeenSeq(lastSeq);
+    }
+  }, [rows.length, virtual, jumpTo, rows, query.isSuccess, lastSeq, stick, measureAway]);
+  useEffect(() => {
+    const el = scroller.current;
+    const box = inner.current;
+    if (!el || !box || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => stick());
+    ro.observe(box);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [stick, outside]);
+  // Back from a search hit to the newest page: load it afresh.
+  const hadJump = useRef(Boolean(jumpTo));
+  useEffect(() => {
+    if (jumpTo) hadJump.current = true;
+    else if (hadJump.current) {
+      hadJump.current = false;
+      atBottom.current = true;
+      void qc.resetQueries({ queryKey: keys.messages(chatId) });
+    }
+  }, [jumpTo, chatId, qc]);
 
   const onScroll = useCallback(async () => {
     const el = scroller.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    measureAway();
     if (el.scrollTop < 200 && query.data?.hasOlder) {
       const before = rows.length;
       const added = await loadOlder();
-      if (added > 0) {
+      if (added > 0 && !atBottom.current) {
         // Keep the reader's place: the rows they saw move down by what was added.
         requestAnimationFrame(() => {
           const grown = virtual.options.count - before;
@@ -100,7 +187,31 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
         });
       }
     }
-  }, [loadOlder, query.data?.hasOlder, rows.length, virtual]);
+  }, [loadOlder, query.data?.hasOlder, rows.length, virtual, measureAway]);
+
+  // What I send myself I want to see: back to the bottom with it.
+  const sendHere = useCallback(
+    (body: string, attachmentIds: string[]) => {
+      atBottom.current = true;
+      setAway(false);
+      return send(body, attachmentIds);
+    },
+    [send],
+  );
+
+  const jumpLatest = () => {
+    atBottom.current = true;
+    setAway(false);
+    setSeenSeq(lastSeq);
+    if (jumpTo) {
+      navigate({ name: 'chat', chatId }, { replace: true });
+      return;
+    }
+    virtual.scrollToIndex(rows.length - 1, { align: 'end' });
+    stick();
+    requestAnimationFrame(stick);
+  };
+  const below = away ? newBelow(items, seenSeq, me) : 0;
 
   const editLast = useCallback(() => {
     const mine = [...items].reverse().find((m) => m.author_id === me && !m.local && !m.deleted_at && m.kind === 'user');
@@ -120,14 +231,56 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
     return () => window.removeEventListener('keydown', onKey);
   }, [editing, thread]);
 
-  if (!summary && chatQuery.isError) {
+  const name = chat ? chatName(chat, me, users.data) : '…';
+  const join = async () => {
+    setJoining(true);
+    try {
+      await unwrap(api.http.POST('/chats/{id}/join', { params: { path: { id: chatId } } }));
+      await qc.invalidateQueries({ queryKey: keys.chats });
+      void qc.resetQueries({ queryKey: keys.messages(chatId) });
+      toast.show(t.t('chat.joined'));
+    } catch (err) {
+      toast.show(errorMessage(err, t));
+    } finally {
+      setJoining(false);
+    }
+  };
+  if (outside && onJoin) {
+    return (
+      <div className="empty">
+        <button type="button" className="btn btn-primary" onClick={onJoin}>
+          {t.t('card.joinChat')}
+        </button>
+      </div>
+    );
+  }
+  if (outside && (chatQuery.isError || (chat && !(chat.kind === 'channel' && !chat.is_private && !chat.entity)))) {
     return (
       <div className="empty" role="alert">
         {t.t('chat.noAccess')}
       </div>
     );
   }
-  const name = chat ? chatName(chat, me, users.data) : '…';
+  if (outside) {
+    // A public channel I am not in: what it is about, and the way in.
+    return (
+      <section className="chat-main" aria-label={name}>
+        <header className="page-head">
+          <span aria-hidden="true">#</span>
+          {embedded ? <h2>{name}</h2> : <h1>{name}</h1>}
+          {chat?.description && <span className="sub">{chat.description}</span>}
+        </header>
+        <div className="empty">
+          <p>{t.t('chat.notMember')}</p>
+          {chat && (
+            <button type="button" className="btn btn-primary" disabled={joining} onClick={() => void join()}>
+              {t.t('chat.join')}
+            </button>
+          )}
+        </div>
+      </section>
+    );
+  }
   const typers = typingIn(chatId, me).map((u) => userName(users.data, u));
   // Who has read my latest message (their read marks reach its seq).
   const lastMine = [...items].reverse().find((m) => !m.local && m.author_id === me && m.kind === 'user');
@@ -146,13 +299,52 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
     : null;
 
   return (
-    <div className={`chat${thread ? ' with-panel' : ''}`}>
+    <div className={`chat${thread || (panel && !embedded) ? ' with-panel' : ''}`}>
       <section className="chat-main" aria-label={name}>
         <header className="page-head">
-          <span aria-hidden="true">{chat ? chatGlyph(chat) : ''}</span>
+          <span aria-hidden="true">{chat?.kind === 'channel' && chat.is_private && !chat.entity ? <Icon name="lock" /> : chat ? chatGlyph(chat) : ''}</span>
           {embedded ? <h2>{name}</h2> : <h1>{name}</h1>}
           {chat?.description && <span className="sub">{chat.description}</span>}
           <span className="spacer" />
+          {chat && (
+            <button
+              type="button"
+              className="btn btn-ghost btn-icon"
+              aria-label={t.t('pins.title')}
+              title={t.t('pins.title')}
+              aria-expanded={panel === 'pins'}
+              onClick={() => {
+                setPanel(panel === 'pins' ? null : 'pins');
+                setThreadState(null);
+              }}
+            >
+              <Icon name="pin" />
+            </button>
+          )}
+          {chat && chat.kind !== 'direct' && (
+            <button
+              type="button"
+              className="btn btn-ghost"
+              aria-expanded={panel === 'members'}
+              onClick={() => {
+                setPanel(panel === 'members' ? null : 'members');
+                setThreadState(null);
+              }}
+            >
+              {t.t('chat.members', { count: t.number(members.data?.length ?? 0) })}
+            </button>
+          )}
+          {chat && (chat.kind === 'channel' || chat.kind === 'group') && !chat.entity && (
+            <button
+              type="button"
+              className="btn btn-ghost btn-icon"
+              aria-label={chat.kind === 'channel' ? t.t('channel.settings') : t.t('chat.settings')}
+              title={chat.kind === 'channel' ? t.t('channel.settings') : t.t('chat.settings')}
+              onClick={() => setSettings(true)}
+            >
+              <Icon name="gear" />
+            </button>
+          )}
           {entityRoute && !embedded && (
             <a className="btn" href={pathOf(entityRoute)} onClick={(e) => (e.preventDefault(), navigate(entityRoute))}>
               {t.t('chat.openRecord')} →
@@ -168,7 +360,7 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
           )}
           {query.data?.hasOlder && items.length > 0 && <div className="hint" style={{ textAlign: 'center' }}>{t.t('chat.loadOlder')}</div>}
           {query.isSuccess && items.length === 0 && <div className="empty">{t.t('chat.empty')}</div>}
-          <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
+          <div ref={inner} style={{ height: virtual.getTotalSize(), position: 'relative' }}>
             {virtual.getVirtualItems().map((v) => {
               const row = rows[v.index];
               if (!row) return null;
@@ -200,6 +392,13 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
             })}
           </div>
         </div>
+        {away && rows.length > 0 && (
+          <div className="jump-latest">
+            <button type="button" className="btn btn-primary" onClick={jumpLatest}>
+              ↓ {below > 0 ? t.tn('chat.newBelow', below) : t.t('chat.jumpLatest')}
+            </button>
+          </div>
+        )}
         <div className="typing" aria-live="polite">
           <span>{typers.length > 0 && t.t('chat.typing', { names: typers.join(', ') })}</span>
           {readBy && (
@@ -208,9 +407,18 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
             </span>
           )}
         </div>
-        <Composer key={chatId} chatId={chatId} users={users.data} placeholder={t.t('chat.placeholder', { name })} onSend={send} onEditLast={editLast} autoFocus />
+        <Composer key={chatId} chatId={chatId} users={users.data} placeholder={composerPlaceholder(chat, name, t)} onSend={sendHere} onEditLast={editLast} autoFocus />
       </section>
       {thread && <ThreadPanel chatId={chatId} rootId={thread} root={items.find((m) => m.id === thread)} onClose={() => setThread(null)} />}
+      {panel === 'members' && chat && <MembersPanel chat={chat} asDialog={embedded} onClose={() => setPanel(null)} />}
+      {panel === 'pins' && <PinsPanel chatId={chatId} asDialog={embedded} onClose={() => setPanel(null)} />}
+      {settings && chat && (
+        <ChatSettings
+          chat={chat}
+          canEdit={canManage(chat, members.data?.find((m) => m.user_id === me), api.session()?.user)}
+          onClose={() => setSettings(false)}
+        />
+      )}
     </div>
   );
 }

@@ -5,10 +5,10 @@
 // usage line) is shown here, to the issuer only.
 import { useEffect, useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { User } from '@api';
+import { unwrap, type User } from '@api';
 import { api, newClientId, realtime } from '../../app/session';
-import { refreshRecords } from '../../app/live';
-import { useI18n } from '../../i18n';
+import { keys, refreshRecords } from '../../app/live';
+import { useI18n, type Translator } from '../../i18n';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
 import {
@@ -20,6 +20,7 @@ import {
   type CommandResult,
   type Suggestion,
 } from '../../state/commands';
+import { narrowStale, orderStages } from '../../state/suggest';
 
 interface Props {
   chatId: string;
@@ -49,27 +50,55 @@ function useSettled(value: string, ms: number): string {
   return settled;
 }
 
+/** The server's suggestions for what is typed now, and how to get them right away. */
+interface CommandSuggestions {
+  items: Suggestion[];
+  /** The answer shown is for an earlier line (or is being refreshed). */
+  stale: boolean;
+  /** The answer for exactly this line, fetched now. */
+  fresh: (line: string) => Promise<Suggestion[]>;
+}
+
 /** Server suggestions for a command line (none for other text). */
-function useCommandSuggestions(chatId: string, line: string): Suggestion[] {
+function useCommandSuggestions(chatId: string, line: string): CommandSuggestions {
+  const qc = useQueryClient();
   const settled = useSettled(line, 80);
   const on = isCommandLine(settled) && settled.length <= 2000;
+  const fetchFor = (l: string) => async () => {
+    const r = await api.http.GET('/commands/complete', { params: { query: { chat_id: chatId, line: l } } });
+    return r.data?.items ?? [];
+  };
   const q = useQuery({
     queryKey: ['complete', chatId, settled],
-    queryFn: async () => {
-      const r = await api.http.GET('/commands/complete', { params: { query: { chat_id: chatId, line: settled } } });
-      return r.data?.items ?? [];
-    },
+    queryFn: fetchFor(settled),
     enabled: on,
-    staleTime: 10_000,
+    // Stages and people change (a deal moves, a stage is renamed): ask again each time.
+    staleTime: 0,
     placeholderData: (prev) => prev,
   });
-  if (!on || !isCommandLine(line)) return [];
   const items = q.data ?? [];
-  // While the next answer is on its way, the last one still fits only if it
-  // completes the same word (it starts where the word being typed starts).
-  if (!q.isPlaceholderData) return items;
-  const wordStart = Array.from(line).length - Array.from(/\S*$/u.exec(line)?.[0] ?? '').length;
-  return items.filter((s) => s.replace_from === wordStart);
+  const wantsStages = items.some((s) => s.kind === 'stage');
+  const pipelines = useQuery({
+    queryKey: keys.pipelines,
+    queryFn: () => unwrap(api.http.GET('/pipelines')),
+    // A funnel made or changed since the list was loaded must order its stages too.
+    staleTime: 0,
+    enabled: wantsStages,
+  });
+  const fresh = (l: string) => qc.fetchQuery({ queryKey: ['complete', chatId, l], queryFn: fetchFor(l), staleTime: 0 });
+  if (!on || !isCommandLine(line)) return { items: [], stale: false, fresh };
+  // Until the answer for this very line is in, the last one is narrowed to
+  // what still fits, so neither the list nor Tab offers what no longer does.
+  const stale = q.isPlaceholderData || settled !== line || q.isFetching;
+  const lineLength = Array.from(line).length;
+  const shown = stale ? narrowStale(line, items.filter((s) => s.replace_from <= lineLength)) : items;
+  return { items: orderStages(line, shown, pipelines.data), stale, fresh };
+}
+
+/** A stage's kind comes as a code (open, won, lost): shown in the reader's words. */
+function suggestionDetail(s: Suggestion, t: Translator): string {
+  if (s.kind === 'stage' && (s.detail === 'open' || s.detail === 'won' || s.detail === 'lost')) return t.t(`pipeline.kind.${s.detail}`);
+  return s.detail ?? '';
 }
 
 /** Turns "@Name" of people picked from the suggestions into the server's <@id> form. */
@@ -96,7 +125,9 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
   const fileInput = useRef<HTMLInputElement>(null);
 
   const mention = /(?:^|\s)@([\p{L}\p{N}_.-]*)$/u.exec(text.slice(0, box.current?.selectionStart ?? text.length));
-  const commandItems = useCommandSuggestions(chatId, text.slice(0, box.current?.selectionStart ?? text.length));
+  const lineToCursor = text.slice(0, box.current?.selectionStart ?? text.length);
+  const commands = useCommandSuggestions(chatId, lineToCursor);
+  const commandItems = commands.items;
   const commandOpen = commandItems.length > 0 && dismissed !== text;
   const candidates = useMemo(() => {
     if (!mention || !users || isCommandLine(text)) return [];
@@ -124,6 +155,21 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
       box.current?.focus();
       box.current?.setSelectionRange(applied.text.length, applied.text.length);
     });
+  };
+
+  /**
+   * Tab pressed before the answer for this line came: take the chosen item if
+   * the fresh answer still has it, else the fresh answer's first.
+   */
+  const pickFresh = async (line: string, chosen: Suggestion | undefined) => {
+    try {
+      const items = orderStages(line, await commands.fresh(line), qc.getQueryData(keys.pipelines));
+      const same = chosen && items.find((s) => s.kind === chosen.kind && s.insert === chosen.insert);
+      const take = same ?? items[0];
+      if (take) pickCommand(take);
+    } catch (err) {
+      setError(errorMessage(err, t));
+    }
   };
 
   /** Runs a command over REST: the answer is for me only, shown inline. */
@@ -192,7 +238,8 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
       const current = commandItems[Math.min(suggest, n - 1)];
       if (e.key === 'Tab' || (e.key === 'Enter' && !e.shiftKey && enterPicks(text, current))) {
         e.preventDefault();
-        if (current) pickCommand(current);
+        if (commands.stale) void pickFresh(lineToCursor, current);
+        else if (current) pickCommand(current);
         return;
       }
       if (e.key === 'Escape') {
@@ -238,6 +285,13 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
       realtime.typing(chatId);
     }
   };
+
+  /** Takes a file off the message before it is sent (the upload is simply never referenced). */
+  const unattach = (id: string) =>
+    setUploads((list) => {
+      list.filter((u) => u.id === id).forEach((u) => u.preview && URL.revokeObjectURL(u.preview));
+      return list.filter((u) => u.id !== id);
+    });
 
   const onFiles = async (files: FileList | null) => {
     if (!files?.length) return;
@@ -301,7 +355,7 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
               onMouseDown={(e) => (e.preventDefault(), pickCommand(s))}
             >
               <span className="command-label">{s.label}</span>
-              {s.detail && <span className="hint">{s.detail}</span>}
+              {s.detail && <span className="hint">{suggestionDetail(s, t)}</span>}
             </li>
           ))}
         </ul>
@@ -317,9 +371,14 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
       )}
       {uploads.length > 0 && (
         <div className="attachments" style={{ marginBottom: 8 }}>
-          {uploads.map((u) =>
-            u.preview ? <img key={u.id} src={u.preview} alt={u.name} style={{ maxHeight: 80 }} /> : <span key={u.id} className="file-chip">📎 {u.name}</span>,
-          )}
+          {uploads.map((u) => (
+            <span key={u.id} className="upload-chip" data-testid="upload">
+              {u.preview ? <img src={u.preview} alt={u.name} style={{ maxHeight: 80 }} /> : <span className="file-chip">📎 {u.name}</span>}
+              <button type="button" className="btn btn-ghost btn-icon" aria-label={t.t('files.remove', { name: u.name })} title={t.t('files.remove', { name: u.name })} onClick={() => unattach(u.id)}>
+                <Icon name="close" size={14} />
+              </button>
+            </span>
+          ))}
         </div>
       )}
       {error && (

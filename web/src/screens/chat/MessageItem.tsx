@@ -1,14 +1,19 @@
 // One message: author, time, sanitised HTML (rendered by the server), files,
 // reactions, thread summary, and the hover/focus actions.
 import { memo, useEffect, useMemo, useState, type KeyboardEvent } from 'react';
-import { mentionsToHtml, mentionsToText, unwrap, type Attachment, type User } from '@api';
+import { ApiError, mentionsToHtml, mentionsToText, unwrap, type Attachment, type User } from '@api';
 import { api } from '../../app/session';
 import { initials, userName } from '../../app/names';
 import { useI18n } from '../../i18n';
 import type { LocalMessage } from '../../state/messages';
+import { Dialog } from '../../ui/Dialog';
+import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
+import { toast } from '../../ui/Toast';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '👀', '✅'];
+/** The picker's choice beyond the quick ones: the reactions teams use at work. */
+export const MORE_REACTIONS = ['🙏', '🔥', '💯', '👏', '🤝', '💪', '🚀', '😮', '😢', '🤔', '😅', '🙌', '👎', '❌', '⏳', '📌', '💰', '📞', '✍️', '⭐'];
 
 interface Props {
   message: LocalMessage;
@@ -53,6 +58,15 @@ export const MessageItem = memo(function MessageItem({
     const opts = { params: { path: { id: m.id, emoji } } };
     void (has ? api.http.DELETE('/messages/{id}/reactions/{emoji}', opts) : api.http.PUT('/messages/{id}/reactions/{emoji}', opts));
   };
+  const [picker, setPicker] = useState(false);
+  const togglePin = async () => {
+    const opts = { params: { path: { id: m.id } } };
+    try {
+      await unwrap(m.pinned_at ? api.http.DELETE('/messages/{id}/pin', opts) : api.http.PUT('/messages/{id}/pin', opts));
+    } catch (err) {
+      toast.show(err instanceof ApiError && err.status === 403 ? t.t('pins.forbidden') : errorMessage(err, t));
+    }
+  };
   const remove = () => {
     if (confirm(t.t('common.delete') + '?')) void api.http.DELETE('/messages/{id}', { params: { path: { id: m.id } } });
   };
@@ -79,6 +93,11 @@ export const MessageItem = memo(function MessageItem({
           <div className="msg-body" dangerouslySetInnerHTML={{ __html: html }} />
         )}
         {m.edited_at && !deleted && <span className="msg-meta">({t.t('chat.edited')})</span>}
+        {m.pinned_at && !deleted && (
+          <span className="msg-meta pinned">
+            <Icon name="pin" size={12} /> {t.t('pins.pinned')}
+          </span>
+        )}
         {m.local === 'pending' && <span className="msg-meta"> {t.t('chat.pending')}</span>}
         {m.local === 'failed' && (
           <span className="msg-meta error-text">
@@ -124,11 +143,17 @@ export const MessageItem = memo(function MessageItem({
               {e}
             </button>
           ))}
+          <button type="button" className="btn btn-ghost btn-icon" aria-label={t.t('react.more')} title={t.t('react.more')} aria-expanded={picker} onClick={() => setPicker(!picker)}>
+            <Icon name="smile" />
+          </button>
           {!inThread && onOpenThread && (
             <button type="button" className="btn btn-ghost btn-icon" onClick={() => onOpenThread(m.id)} aria-label={t.t('chat.reply')} title={t.t('chat.reply')}>
               <Icon name="reply" />
             </button>
           )}
+          <button type="button" className="btn btn-ghost btn-icon" onClick={() => void togglePin()} aria-label={m.pinned_at ? t.t('pins.unpin') : t.t('pins.pin')} title={m.pinned_at ? t.t('pins.unpin') : t.t('pins.pin')}>
+            <Icon name="pin" />
+          </button>
           {mine && (
             <>
               <button type="button" className="btn btn-ghost btn-icon" onClick={() => onEdit(m.id)} aria-label={t.t('common.edit')} title={t.t('common.edit')}>
@@ -139,6 +164,35 @@ export const MessageItem = memo(function MessageItem({
               </button>
             </>
           )}
+        </div>
+      )}
+      {picker && (
+        <div
+          className="reaction-picker"
+          role="group"
+          aria-label={t.t('react.picker')}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              e.stopPropagation();
+              setPicker(false);
+            }
+          }}
+        >
+          {[...QUICK_REACTIONS, ...MORE_REACTIONS].map((e, i) => (
+            <button
+              key={e}
+              type="button"
+              className="btn btn-ghost btn-icon"
+              autoFocus={i === 0}
+              aria-label={`${t.t('chat.react')} ${e}`}
+              onClick={() => {
+                react(e);
+                setPicker(false);
+              }}
+            >
+              {e}
+            </button>
+          ))}
         </div>
       )}
     </article>
@@ -174,6 +228,7 @@ function EditBox({ message, onDone }: { message: LocalMessage; onDone: () => voi
 
 /** Files are served to chat members with the bearer token, so images load via fetch. */
 function AttachmentView({ a }: { a: Attachment }) {
+  const t = useI18n();
   const isImage = /^image\/(png|jpeg|gif|webp)$/.test(a.content_type);
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
@@ -203,7 +258,30 @@ function AttachmentView({ a }: { a: Attachment }) {
     link.click();
     setTimeout(() => URL.revokeObjectURL(href), 1000);
   };
-  if (isImage && url) return <img src={url} alt={a.filename} loading="lazy" />;
+  const [open, setOpen] = useState(false);
+  if (isImage && url)
+    return (
+      <>
+        <button type="button" className="image-open" onClick={() => setOpen(true)} aria-label={t.t('files.open', { name: a.filename })}>
+          <img src={url} alt={a.filename} loading="lazy" />
+        </button>
+        {open && (
+          <Dialog title={t.t('files.viewer', { name: a.filename })} onClose={() => setOpen(false)} wide>
+            <img className="lightbox-image" src={url} alt={a.filename} />
+            <div className="row" style={{ marginTop: 12 }}>
+              <span className="muted">{Math.max(1, Math.round(a.size_bytes / 1024))} KB</span>
+              <span className="spacer" />
+              <button type="button" className="btn" onClick={() => void download()}>
+                {t.t('files.download')}
+              </button>
+              <button type="button" className="btn btn-primary" onClick={() => setOpen(false)}>
+                {t.t('common.close')}
+              </button>
+            </div>
+          </Dialog>
+        )}
+      </>
+    );
   return (
     <button type="button" className="file-chip btn" onClick={() => void download()}>
       <Icon name="clip" /> {a.filename} <span className="muted">({Math.max(1, Math.round(a.size_bytes / 1024))} KB)</span>

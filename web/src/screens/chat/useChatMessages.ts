@@ -9,7 +9,7 @@ import { dropLocal, emptyList, mergePage, pendingMessage, setLocal, upsert, type
 
 const PAGE = 50;
 
-export function useChatMessages(chatId: string, around?: number) {
+export function useChatMessages(chatId: string, around?: number, enabled = true) {
   const qc = useQueryClient();
   const loadingOlder = useRef(false);
   const query = useQuery({
@@ -28,6 +28,7 @@ export function useChatMessages(chatId: string, around?: number) {
     },
     // The socket keeps it fresh; refetch only on resync.
     staleTime: Infinity,
+    enabled,
   });
 
   const loadOlder = useCallback(async () => {

@@ -1,22 +1,18 @@
 // A contact's or company's card: fields, tasks, change history, and its chat
 // (opened on first use) side by side.
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { unwrap, type Company, type Contact } from '@api';
 import { api } from '../../app/session';
-import { keys } from '../../app/live';
-import { useChats, useUsers } from '../../app/data';
+import { useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { useI18n } from '../../i18n';
 import { Skeleton } from '../Shell';
 import { errorMessage } from '../../ui/errors';
-import { toast } from '../../ui/Toast';
 import { EntityTasks, RecordLayout, Timeline } from './parts';
 
 export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company'; id: string }) {
   const t = useI18n();
-  const qc = useQueryClient();
   const users = useUsers();
-  const chats = useChats();
   const record = useQuery({
     queryKey: [kind, id],
     queryFn: (): Promise<Contact | Company> =>
@@ -31,20 +27,11 @@ export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company
         ? unwrap(api.http.GET('/contacts/{id}/history', { params: { path: { id } } }))
         : unwrap(api.http.GET('/companies/{id}/history', { params: { path: { id } } })),
   });
-  const chatId = chats.data?.find((s) => s.chat.entity?.kind === kind && s.chat.entity.id === id)?.chat.id;
-  const openChat = async () => {
-    try {
-      await unwrap(api.http.POST('/chats/entity', { body: { kind, id } }));
-      await qc.invalidateQueries({ queryKey: keys.chats });
-    } catch (err) {
-      toast.show(errorMessage(err, t));
-    }
-  };
   if (record.isPending) return <Skeleton />;
   if (record.isError) return <div className="empty" role="alert">{errorMessage(record.error, t)}</div>;
   const r = record.data;
   return (
-    <RecordLayout chatId={chatId} onOpenChat={() => void openChat()} head={<h1>{r.name}</h1>}>
+    <RecordLayout entity={{ kind, id }} head={<h1>{r.name}</h1>}>
       <section className="section">
         <h2>{t.t('card.fields')}</h2>
         <dl className="fields">

@@ -39,7 +39,9 @@ export default function DealScreen({ id }: { id: string }) {
   const boardRoute = { name: 'board' as const, pipelineId: d.pipeline_id };
   return (
     <RecordLayout
+      entity={{ kind: 'deal', id }}
       chatId={d.chat_id}
+      autoJoin
       head={
         <>
           <a href={pathOf(boardRoute)} onClick={(e) => (e.preventDefault(), navigate(boardRoute))}>

@@ -1,11 +1,11 @@
 // Pieces shared by the deal, contact and company cards: the history timeline,
 // the record's tasks and its bound chat beside the fields.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { lazy, Suspense, useCallback, useState, type FormEvent, type ReactNode } from 'react';
-import { unwrap, type EntityKind, type History, type Task, type User } from '@api';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { ApiError, unwrap, type EntityKind, type History, type Task, type User } from '@api';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
-import { useUsers } from '../../app/data';
+import { useChats, useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { useI18n, type Translator } from '../../i18n';
 import { ChatScreen } from '../chat/ChatScreen';
@@ -136,21 +136,77 @@ export function TaskList({ tasks, onChanged }: { tasks: Task[]; onChanged: () =>
   );
 }
 
-/** Fields and history on the left, the record's chat on the right. */
-export function RecordLayout({ head, children, chatId, onOpenChat }: { head: ReactNode; children: ReactNode; chatId: string | null | undefined; onOpenChat?: () => void }) {
+/**
+ * The record's chat for me: when I am not in it yet, `autoJoin` (a deal's
+ * card, whose chat exists from the start) gets me in at once through
+ * POST /chats/entity; otherwise a button does (creating a client's chat on
+ * first use). A refusal is shown in words.
+ */
+function useRecordChat(entity: { kind: EntityKind; id: string }, knownChatId: string | null | undefined, autoJoin: boolean) {
   const t = useI18n();
+  const qc = useQueryClient();
+  const chats = useChats();
+  const mine = chats.data?.find((s) => (knownChatId ? s.chat.id === knownChatId : s.chat.entity?.kind === entity.kind && s.chat.entity.id === entity.id));
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const tried = useRef(false);
+  const join = useCallback(async () => {
+    setState({ busy: true, error: null });
+    try {
+      await unwrap(api.http.POST('/chats/entity', { body: { kind: entity.kind, id: entity.id } }));
+      await qc.invalidateQueries({ queryKey: keys.chats });
+      setState({ busy: false, error: null });
+    } catch (err) {
+      setState({ busy: false, error: err instanceof ApiError && err.status === 403 ? t.t('card.chatForbidden') : errorMessage(err, t) });
+    }
+  }, [entity.kind, entity.id, qc, t]);
+  const ready = chats.isSuccess;
+  useEffect(() => {
+    if (autoJoin && ready && !mine && !tried.current) {
+      tried.current = true;
+      void join();
+    }
+  }, [autoJoin, ready, mine, join]);
+  return { chatId: mine?.chat.id, join, ...state, loading: !ready };
+}
+
+/** Fields and history on the left, the record's chat on the right. */
+export function RecordLayout({
+  head,
+  children,
+  entity,
+  chatId,
+  autoJoin = false,
+}: {
+  head: ReactNode;
+  children: ReactNode;
+  entity: { kind: EntityKind; id: string };
+  /** The record's chat when the record names it (deals do). */
+  chatId?: string | null;
+  autoJoin?: boolean;
+}) {
+  const t = useI18n();
+  const chat = useRecordChat(entity, chatId, autoJoin);
   return (
     <>
       <header className="page-head">{head}</header>
       <div className="record">
         <div className="record-info">{children}</div>
         <section className="chat-main" aria-label={t.t('card.chat')} style={{ display: 'flex', flexDirection: 'column', minHeight: 0 }}>
-          {chatId ? (
-            <ChatScreen key={chatId} chatId={chatId} embedded />
+          {chat.chatId ? (
+            <ChatScreen key={chat.chatId} chatId={chat.chatId} embedded onJoin={() => void chat.join()} />
+          ) : chat.busy || chat.loading ? (
+            <div className="empty" role="status" aria-busy="true">
+              {t.t('card.joiningChat')}
+            </div>
           ) : (
             <div className="empty">
-              <button type="button" className="btn btn-primary" onClick={onOpenChat}>
-                {t.t('card.openChat')}
+              {chat.error && (
+                <p className="error-text" role="alert">
+                  {chat.error}
+                </p>
+              )}
+              <button type="button" className="btn btn-primary" onClick={() => void chat.join()}>
+                {chatId ? t.t('card.joinChat') : t.t('card.openChat')}
               </button>
             </div>
           )}

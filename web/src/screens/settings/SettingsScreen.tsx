@@ -7,7 +7,7 @@ import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useUsers } from '../../app/data';
 import { usePrefs, type Theme } from '../../app/prefs';
-import { useI18n, type Lang } from '../../i18n';
+import { makeTranslator, useI18n, type Lang } from '../../i18n';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
@@ -50,7 +50,8 @@ function Profile() {
       const updated = await unwrap(api.http.PATCH('/me', { body: { name, language: lang, time_zone: tz } }));
       api.updateUser(updated);
       setLang(updated.language);
-      toast.show(t.t('common.saved'));
+      // Said in the language just chosen: the screen around it switches too.
+      toast.show(makeTranslator(updated.language, updated.time_zone).t('common.saved'));
     } catch (err) {
       toast.show(errorMessage(err, t));
     }
