@@ -11,11 +11,14 @@ describe('amounts as people type them', () => {
     expect(parseAmount('1500', 'RUB')).toBe(150000);
     expect(parseAmount('2,5', 'RUB')).toBe(250);
     expect(parseAmount('1,000,000', 'USD')).toBe(100000000);
+    expect(parseAmount('320,000', 'RUB')).toBe(32000000);
+    expect(parseAmount('1.500', 'EUR')).toBe(150000);
+    expect(parseAmount('1.000.000', 'RUB')).toBe(100000000);
     expect(parseAmount('', 'RUB')).toBe(0);
   });
   it('refuses what is not an amount instead of guessing', () => {
     expect(parseAmount('abc', 'RUB')).toBeNull();
-    expect(parseAmount('1.234', 'RUB')).toBeNull();
+    expect(parseAmount('1.2345', 'RUB')).toBeNull();
     expect(parseAmount('-5', 'RUB')).toBeNull();
   });
   it('knows currencies without minor units', () => {

@@ -19,13 +19,16 @@ export function minorDigits(currency: string): number {
 export function parseAmount(text: string, currency: string): number | null {
   let s = text.replace(/[\s\u00a0\u202f']/g, '');
   if (!s) return 0;
-  // A comma followed by exactly 3 digits and no point is a thousands separator
-  // only when another separator follows; "1,5" and "1500,50" are decimals.
+  const digits = minorDigits(currency);
+  // Both separators: the last one is the decimal point ("1.500,50", "1,500.50").
   if (s.includes(',') && s.includes('.')) s = s.lastIndexOf(',') > s.lastIndexOf('.') ? s.replace(/\./g, '').replace(',', '.') : s.replace(/,/g, '');
-  else if ((s.match(/,/g) ?? []).length > 1) s = s.replace(/,/g, '');
+  // One kind, repeated: thousands ("1,000,000", "1.000.000").
+  else if ((s.match(/[,.]/g) ?? []).length > 1) s = s.replace(/[,.]/g, '');
+  // One separator and exactly three digits after it cannot be kopecks or
+  // cents: thousands ("320,000" typed in English). Otherwise a decimal ("1,5").
+  else if (/^\d+[,.]\d{3}$/.test(s) && digits < 3) s = s.replace(/[,.]/, '');
   else s = s.replace(',', '.');
   if (!/^\d+(\.\d+)?$/.test(s)) return null;
-  const digits = minorDigits(currency);
   const [whole, frac = ''] = s.split('.');
   if (frac.length > digits) return null;
   return Number(whole) * 10 ** digits + Number((frac + '0'.repeat(digits)).slice(0, digits) || '0');
