@@ -342,4 +342,7 @@ export const en: Record<StringKey, string> = {
   'import.field.owner_email': 'Owner (e-mail)',
   'import.field.source': 'Source',
   'import.field.notes': 'Notes',
+  'card.archivedBy': '{who} archived the record',
+  'card.restoredBy': '{who} restored the record',
+  'card.changedLink': '{who} changed “{field}”',
 };

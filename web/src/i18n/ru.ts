@@ -340,6 +340,9 @@ export const ru = {
   'import.field.owner_email': 'Ответственный (почта)',
   'import.field.source': 'Источник',
   'import.field.notes': 'Заметки',
+  'card.archivedBy': '{who} перенёс(ла) запись в архив',
+  'card.restoredBy': '{who} вернул(а) запись из архива',
+  'card.changedLink': '{who} изменил(а) «{field}»',
 } as const;
 
 export type StringKey = keyof typeof ru;
