@@ -660,9 +660,13 @@ try {
     await B.locator('[data-field=owner]', { hasText: owner.name }).waitFor({ timeout: 10_000 });
     await B.locator('.timeline li', { hasText: 'Анна Петрова' }).first().waitFor({ timeout: 10_000 });
     await check(B, '36-deal-card-live-en');
+    // A task made on the card is the board card's next task.
+    await A.getByLabel('Что сделать', { exact: true }).fill('Отправить КП');
+    await A.getByLabel('Что сделать', { exact: true }).press('Enter');
+    await A.locator('.record-info .task-title', { hasText: 'Отправить КП' }).waitFor({ timeout: 10_000 });
     // B edits on B's card; A's open board follows.
     await A.goto(`${base}/board/${ids.pipeline}`);
-    await A.locator(`.deal-card[data-deal-id="${ids.recDeal}"]`).waitFor();
+    await A.locator(`.deal-card[data-deal-id="${ids.recDeal}"] [data-testid=next-task]`, { hasText: 'Отправить КП' }).waitFor({ timeout: 10_000 });
     await socketReady(A);
     await B.getByRole('button', { name: 'Edit: Amount' }).click();
     await B.locator('[data-field=amount]').getByRole('textbox', { name: 'Amount', exact: true }).fill('320,000');
@@ -706,6 +710,13 @@ try {
     assert(p.stages.find((s) => s.id === d.stage_id)?.kind === 'lost' && d.loss_reason === 'Выбрали другого поставщика', `lost with the reason: ${JSON.stringify(d)}`);
     await B.locator('.page-head .tag-lost', { hasText: 'Lost' }).waitFor({ timeout: 10_000 });
     await check(A, '38-deal-lost');
+    // Archive and back.
+    await A.getByRole('button', { name: 'В архив' }).click();
+    await A.locator('.page-head .tag', { hasText: 'В архиве' }).waitFor();
+    await until(async () => !!(await api(base, ownerToken, 'GET', `/deals/${ids.recDeal}`)).archived_at, 'archived');
+    await A.getByRole('button', { name: 'Вернуть из архива' }).click();
+    await A.locator('.page-head .tag', { hasText: 'В архиве' }).waitFor({ state: 'detached' });
+    await until(async () => !(await api(base, ownerToken, 'GET', `/deals/${ids.recDeal}`)).archived_at, 'restored');
   });
 
   await step('records: CSV import shows the dry-run report before importing; the export holds the imported rows (English)', async () => {
