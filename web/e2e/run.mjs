@@ -618,6 +618,13 @@ try {
     await A.locator('[data-field=contact] a', { hasText: 'Иван Смирнов' }).waitFor();
     await A.locator('[data-field=close]', { hasText: '15 марта 2027' }).waitFor();
     await check(A, '34-deal-card-fields');
+    // The client's cards list the deal (and the company its people).
+    await A.locator('[data-field=contact] a', { hasText: 'Иван Смирнов' }).click();
+    await A.getByTestId('client-deals').getByRole('link', { name: 'Станки для Вектора' }).waitFor();
+    await A.goto(`${base}/companies/${ids.company}`);
+    await A.getByTestId('client-deals').getByRole('link', { name: 'Станки для Вектора' }).waitFor();
+    await A.getByRole('link', { name: 'Иван Смирнов' }).waitFor();
+    await check(A, '34b-company-card');
 
     await A.goto(`${base}/board/${ids.pipeline}`);
     await A.getByRole('button', { name: 'Список' }).click();

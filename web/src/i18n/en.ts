@@ -345,4 +345,6 @@ export const en: Record<StringKey, string> = {
   'card.archivedBy': '{who} archived the record',
   'card.restoredBy': '{who} restored the record',
   'card.changedLink': '{who} changed “{field}”',
+  'card.deals': 'Deals',
+  'card.people': 'People',
 };

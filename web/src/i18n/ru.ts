@@ -343,6 +343,8 @@ export const ru = {
   'card.archivedBy': '{who} перенёс(ла) запись в архив',
   'card.restoredBy': '{who} вернул(а) запись из архива',
   'card.changedLink': '{who} изменил(а) «{field}»',
+  'card.deals': 'Сделки',
+  'card.people': 'Сотрудники',
 } as const;
 
 export type StringKey = keyof typeof ru;

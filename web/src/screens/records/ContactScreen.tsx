@@ -5,7 +5,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { unwrap, type Company, type Contact } from '@api';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
-import { useChats, useUsers } from '../../app/data';
+import { useChats, usePipelines, useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
 import { useI18n } from '../../i18n';
@@ -201,11 +201,68 @@ export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company
           <dd>{t.dateTime(r.created_at)}</dd>
         </dl>
       </section>
+      <Related kind={kind} id={id} />
       <EntityTasks kind={kind} id={id} />
       <section className="section">
         <h2>{t.t('card.history')}</h2>
         <Timeline items={history.data ?? []} users={users.data} customLabels={new Map((fields.data ?? []).map((f) => [f.key, f.label]))} />
       </section>
     </RecordLayout>
+  );
+}
+
+/** The client's deals (and a company's people), each a link to its card. */
+function Related({ kind, id }: { kind: 'contact' | 'company'; id: string }) {
+  const t = useI18n();
+  const pipelines = usePipelines();
+  const deals = useQuery({
+    queryKey: ['deals', kind, id],
+    queryFn: () => unwrap(api.http.GET('/deals', { params: { query: kind === 'contact' ? { contact_id: id, limit: 50 } : { company_id: id, limit: 50 } } })),
+  });
+  const people = useQuery({
+    queryKey: ['contacts', 'of-company', id],
+    enabled: kind === 'company',
+    queryFn: () => unwrap(api.http.GET('/contacts', { params: { query: { company_id: id, limit: 50, sort: 'name_asc' } } })),
+  });
+  const stageName = (pipelineId: string, stageId: string) => pipelines.data?.find((p) => p.id === pipelineId)?.stages.find((s) => s.id === stageId)?.name ?? '';
+  return (
+    <>
+      <section className="section" data-testid="client-deals">
+        <h2>{t.t('card.deals')}</h2>
+        {deals.data && deals.data.length === 0 && <p className="muted">{t.t('common.empty')}</p>}
+        {deals.data && deals.data.length > 0 && (
+          <ul className="list">
+            {deals.data.map((d) => (
+              <li key={d.id}>
+                <a href={pathOf({ name: 'deal', id: d.id })} onClick={(e) => (e.preventDefault(), navigate({ name: 'deal', id: d.id }))}>
+                  {d.title}
+                </a>
+                <span className="hint">{stageName(d.pipeline_id, d.stage_id)}</span>
+                <span className="spacer" />
+                <span>{t.money(d.amount_minor, d.currency)}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      {kind === 'company' && (
+        <section className="section">
+          <h2>{t.t('card.people')}</h2>
+          {people.data && people.data.items.length === 0 && <p className="muted">{t.t('common.empty')}</p>}
+          {people.data && people.data.items.length > 0 && (
+            <ul className="list">
+              {people.data.items.map((c) => (
+                <li key={c.id}>
+                  <a href={pathOf({ name: 'contact', id: c.id })} onClick={(e) => (e.preventDefault(), navigate({ name: 'contact', id: c.id }))}>
+                    {c.name}
+                  </a>
+                  {c.position && <span className="hint">{c.position}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+    </>
   );
 }
