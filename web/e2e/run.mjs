@@ -674,6 +674,11 @@ try {
     // B edits on B's card; A's open board follows.
     await A.goto(`${base}/board/${ids.pipeline}`);
     await A.locator(`.deal-card[data-deal-id="${ids.recDeal}"] [data-testid=next-task]`, { hasText: 'Отправить КП' }).waitFor({ timeout: 10_000 });
+    // Done at once: A's task list stays as the steps below expect it.
+    const mine = await api(base, ownerToken, 'GET', '/tasks/mine');
+    for (const t of [...mine.overdue, ...mine.today, ...mine.upcoming, ...mine.no_due_date]) {
+      if (t.title === 'Отправить КП') await api(base, ownerToken, 'POST', `/tasks/${t.id}/complete`, { version: t.version });
+    }
     await socketReady(A);
     await B.getByRole('button', { name: 'Edit: Amount' }).click();
     await B.locator('[data-field=amount]').getByRole('textbox', { name: 'Amount', exact: true }).fill('320,000');
