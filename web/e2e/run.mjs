@@ -817,6 +817,243 @@ try {
     await check(A, '08-deal');
   });
 
+  // --- c-records ---
+  await step('records: A creates a company and a contact with several fields from the UI; a bad phone is named at its field; a second copy is warned about', async () => {
+    await A.goto(`${base}/companies`);
+    await A.getByRole('button', { name: 'Новая компания' }).click();
+    let dlg = A.getByRole('dialog');
+    await dlg.getByLabel('Имя', { exact: true }).fill('ООО Вектор');
+    await dlg.getByLabel('Телефоны', { exact: true }).fill('8 (495) 123-45-67');
+    await dlg.getByLabel('Почта', { exact: true }).fill('info@vector.test');
+    await dlg.getByLabel('Сайт', { exact: true }).fill('https://vector.test');
+    await dlg.getByLabel('Теги', { exact: true }).fill('опт, москва');
+    await check(A, '30-company-form');
+    await dlg.getByRole('button', { name: 'Создать' }).click();
+    await A.getByRole('heading', { name: 'ООО Вектор', level: 1 }).waitFor();
+    const company = (await api(base, ownerToken, 'GET', '/companies?limit=100')).items.find((x) => x.name === 'ООО Вектор');
+    ids.company = company.id;
+    assert(company.phones[0]?.e164 === '+74951234567', `the server normalised the phone: ${JSON.stringify(company.phones)}`);
+    assert(company.tags.includes('опт') && company.tags.includes('москва') && company.website?.includes('vector.test'), `tags and site saved: ${JSON.stringify(company)}`);
+
+    await A.goto(`${base}/contacts`);
+    await A.getByRole('button', { name: 'Новый контакт' }).click();
+    dlg = A.getByRole('dialog');
+    await dlg.getByLabel('Имя', { exact: true }).fill('Иван Смирнов');
+    await dlg.getByLabel('Телефоны', { exact: true }).fill('abc');
+    await dlg.getByLabel('Почта', { exact: true }).fill('ivan@vector.test');
+    await dlg.getByLabel('Компания: Поиск').fill('Вектор');
+    await dlg.getByRole('radio', { name: 'ООО Вектор' }).check();
+    await dlg.getByLabel('Должность', { exact: true }).fill('Закупщик');
+    await dlg.getByRole('button', { name: 'Создать' }).click();
+    // The server's 422 names `phones`: said next to the phones, the form kept.
+    await dlg.locator('[data-field=phones] [role=alert]').waitFor({ timeout: 10_000 });
+    await dlg.getByLabel('Телефоны', { exact: true }).fill('+7 916 000-11-22');
+    await dlg.getByRole('button', { name: 'Создать' }).click();
+    await A.getByRole('heading', { name: 'Иван Смирнов', level: 1 }).waitFor();
+    await A.locator('[data-field=company] a', { hasText: 'ООО Вектор' }).waitFor();
+    const c = (await api(base, ownerToken, 'GET', '/contacts?limit=100')).items.find((x) => x.name === 'Иван Смирнов');
+    ids.contact = c.id;
+    assert(c.company_id === ids.company && c.position === 'Закупщик' && c.emails[0] === 'ivan@vector.test', `contact fields saved: ${JSON.stringify(c)}`);
+    // Edited in place on the card; a refused phone is named at the field.
+    await A.getByRole('button', { name: 'Изменить: Должность' }).click();
+    await A.locator('[data-field=position] input').fill('Главный инженер');
+    await A.locator('[data-field=position]').getByRole('button', { name: 'Сохранить' }).click();
+    await A.locator('[data-field=position]', { hasText: 'Главный инженер' }).waitFor();
+    await A.getByRole('button', { name: 'Изменить: Телефоны' }).click();
+    await A.locator('[data-field=phones] textarea').fill('не номер');
+    await A.locator('[data-field=phones]').getByRole('button', { name: 'Сохранить' }).click();
+    await A.locator('[data-field=phones] [role=alert]').waitFor({ timeout: 10_000 });
+    await A.locator('[data-field=phones]').getByRole('button', { name: 'Отмена' }).click();
+    await check(A, '31-contact-card');
+
+    // The same phone typed another way: the form warns before a second copy is made.
+    await A.goto(`${base}/contacts`);
+    await A.getByRole('columnheader', { name: /Имя/ }).waitFor();
+    await A.getByRole('button', { name: 'Новый контакт' }).click();
+    dlg = A.getByRole('dialog');
+    await dlg.getByLabel('Имя', { exact: true }).fill('Ваня');
+    await dlg.getByLabel('Телефоны', { exact: true }).fill('8 916 000 11 22');
+    const warning = dlg.getByTestId('duplicates');
+    await warning.filter({ hasText: 'Иван Смирнов' }).waitFor({ timeout: 10_000 });
+    await warning.filter({ hasText: 'тот же телефон' }).waitFor();
+    await check(A, '32-duplicate-warning');
+    await dlg.getByRole('button', { name: 'Отмена' }).click();
+  });
+
+  await step('records: a deal from the full form (owner, client, close date, tags, custom field) and the list view beside the board', async () => {
+    await api(base, ownerToken, 'POST', '/custom-fields', { entity: 'deal', key: 'lead_source', kind: 'list', label: 'Источник лида', options: ['Сайт', 'Выставка'] });
+    await A.goto(`${base}/board/${ids.pipeline}`);
+    await A.getByRole('button', { name: 'Новая сделка' }).click();
+    const dlg = A.getByRole('dialog');
+    await dlg.getByLabel('Название', { exact: true }).fill('Станки для Вектора');
+    await dlg.getByLabel('Сумма', { exact: true }).fill('250 000');
+    await dlg.getByLabel('Ответственный', { exact: true }).selectOption({ label: member.name });
+    await dlg.getByLabel('Контакт: Поиск').fill('Иван');
+    await dlg.getByRole('radio', { name: 'Иван Смирнов' }).check();
+    await dlg.getByLabel('Компания: Поиск').fill('Вектор');
+    await dlg.getByRole('radio', { name: 'ООО Вектор' }).check();
+    await dlg.getByLabel('Дата закрытия', { exact: true }).fill('2027-03-15');
+    await dlg.getByLabel('Теги', { exact: true }).fill('станки, опт');
+    await dlg.getByLabel('Источник лида', { exact: true }).selectOption('Выставка');
+    await check(A, '33-deal-form');
+    await dlg.getByRole('button', { name: 'Создать' }).click();
+    await A.getByRole('heading', { name: 'Станки для Вектора', level: 1 }).waitFor();
+    ids.recDeal = A.url().split('/deals/')[1];
+    const d = await api(base, ownerToken, 'GET', `/deals/${ids.recDeal}`);
+    assert(d.amount_minor === 25_000_000 && d.owner_id === ids.member && d.contact_id === ids.contact && d.company_id === ids.company, `deal fields: ${JSON.stringify(d)}`);
+    assert(d.expected_close_date === '2027-03-15' && d.custom.lead_source === 'Выставка' && d.tags.includes('станки') && d.tags.includes('опт'), `deal extras: ${JSON.stringify(d)}`);
+    await A.locator('[data-field=contact] a', { hasText: 'Иван Смирнов' }).waitFor();
+    await A.locator('[data-field=close]', { hasText: '15 марта 2027' }).waitFor();
+    await check(A, '34-deal-card-fields');
+    // The client's cards list the deal (and the company its people).
+    await A.locator('[data-field=contact] a', { hasText: 'Иван Смирнов' }).click();
+    await A.getByTestId('client-deals').getByRole('link', { name: 'Станки для Вектора' }).waitFor();
+    await A.goto(`${base}/companies/${ids.company}`);
+    await A.getByTestId('client-deals').getByRole('link', { name: 'Станки для Вектора' }).waitFor();
+    await A.getByRole('link', { name: 'Иван Смирнов' }).waitFor();
+    await check(A, '34b-company-card');
+
+    await A.goto(`${base}/board/${ids.pipeline}`);
+    await A.getByRole('button', { name: 'Список' }).click();
+    const row = A.locator(`tr[data-deal-id="${ids.recDeal}"]`);
+    await row.waitFor();
+    for (const text of ['Станки для Вектора', member.name, 'Иван Смирнов, ООО Вектор', '250']) await row.filter({ hasText: text }).waitFor();
+    await A.getByRole('button', { name: /^Сумма/ }).click();
+    await A.getByRole('columnheader', { name: /Сумма/ }).and(A.locator('[aria-sort=ascending]')).waitFor();
+    const first = await A.locator('tbody tr').first().getAttribute('data-deal-id');
+    const all = await api(base, ownerToken, 'GET', `/deals?pipeline_id=${ids.pipeline}&limit=200`);
+    const cheapest = [...all].sort((a, b) => a.amount_minor - b.amount_minor)[0];
+    assert(first === cheapest.id, 'the cheapest deal comes first after sorting by amount');
+    await A.getByLabel('Этап', { exact: true }).selectOption({ index: 1 });
+    await A.locator('tbody tr').first().waitFor();
+    await check(A, '35-deal-list');
+    // Back to the board for the steps that follow (the choice is remembered).
+    await A.getByRole('button', { name: 'Доска' }).click();
+    await A.locator('.deal-card').first().waitFor();
+  });
+
+  await step('records: amount, owner, close date and a custom field edited on A\'s card follow live on B\'s open card (English) and board', async () => {
+    await B.goto(`${base}/deals/${ids.recDeal}`);
+    await B.getByRole('heading', { name: 'Станки для Вектора', level: 1 }).waitFor();
+    await A.goto(`${base}/deals/${ids.recDeal}`);
+    await socketReady(A);
+    await socketReady(B);
+    const edit = async (label, field, fill) => {
+      await A.getByRole('button', { name: `Изменить: ${label}` }).click();
+      await fill(A.locator(`[data-field="${field}"]`));
+      await A.locator(`[data-field="${field}"]`).getByRole('button', { name: 'Сохранить' }).click();
+      await A.locator(`[data-field="${field}"] form`).waitFor({ state: 'detached' });
+    };
+    await edit('Сумма', 'amount', (f) => f.getByRole('textbox', { name: 'Сумма', exact: true }).fill('300 000'));
+    await B.locator('[data-field=amount]', { hasText: '300,000' }).waitFor({ timeout: 10_000 });
+    await edit('Дата закрытия', 'close', (f) => f.locator('input[type=date]').fill('2027-04-01'));
+    await B.locator('[data-field=close]', { hasText: '1 April 2027' }).waitFor({ timeout: 10_000 });
+    await edit('Источник лида', 'custom.lead_source', (f) => f.locator('select').selectOption('Сайт'));
+    await B.locator('[data-field="custom.lead_source"]', { hasText: 'Сайт' }).waitFor({ timeout: 10_000 });
+    await edit('Ответственный', 'owner', (f) => f.locator('select').selectOption({ label: owner.name }));
+    await B.locator('[data-field=owner]', { hasText: owner.name }).waitFor({ timeout: 10_000 });
+    await B.locator('.timeline li', { hasText: 'Анна Петрова' }).first().waitFor({ timeout: 10_000 });
+    await check(B, '36-deal-card-live-en');
+    // A task made on the card is the board card's next task.
+    await A.getByLabel('Что сделать', { exact: true }).fill('Отправить КП');
+    await A.getByLabel('Что сделать', { exact: true }).press('Enter');
+    await A.locator('.record-info .task-title', { hasText: 'Отправить КП' }).waitFor({ timeout: 10_000 });
+    // B edits on B's card; A's open board follows.
+    await A.goto(`${base}/board/${ids.pipeline}`);
+    await A.locator(`.deal-card[data-deal-id="${ids.recDeal}"] [data-testid=next-task]`, { hasText: 'Отправить КП' }).waitFor({ timeout: 10_000 });
+    // Done at once: A's task list stays as the steps below expect it.
+    const mine = await api(base, ownerToken, 'GET', '/tasks/mine');
+    for (const t of [...mine.overdue, ...mine.today, ...mine.upcoming, ...mine.no_due_date]) {
+      if (t.title === 'Отправить КП') await api(base, ownerToken, 'POST', `/tasks/${t.id}/complete`, { version: t.version });
+    }
+    await socketReady(A);
+    await B.getByRole('button', { name: 'Edit: Amount' }).click();
+    await B.locator('[data-field=amount]').getByRole('textbox', { name: 'Amount', exact: true }).fill('320,000');
+    await B.locator('[data-field=amount]').getByRole('button', { name: 'Save' }).click();
+    await A.locator(`.deal-card[data-deal-id="${ids.recDeal}"] .amount`, { hasText: /320\s000/ }).waitFor({ timeout: 10_000 });
+  });
+
+  await step('records: a stale edit says the deal changed, keeps the typed value and saves nothing', async () => {
+    await A.goto(`${base}/deals/${ids.recDeal}`);
+    await socketReady(A);
+    await A.getByRole('button', { name: 'Изменить: Сумма' }).click();
+    const input = A.locator('[data-field=amount]').getByRole('textbox', { name: 'Сумма', exact: true });
+    await input.fill('999');
+    // Meanwhile B changes the amount on B's card.
+    await B.getByRole('button', { name: 'Edit: Amount' }).click();
+    await B.locator('[data-field=amount]').getByRole('textbox', { name: 'Amount', exact: true }).fill('410,000');
+    await B.locator('[data-field=amount]').getByRole('button', { name: 'Save' }).click();
+    await until(async () => (await api(base, ownerToken, 'GET', `/deals/${ids.recDeal}`)).amount_minor === 41_000_000, 'B\'s change saved');
+    await A.locator('[data-field=amount]').getByRole('button', { name: 'Сохранить' }).click();
+    await A.locator('[data-field=amount] [role=alert]', { hasText: 'изменил кто-то ещё' }).waitFor({ timeout: 10_000 });
+    assert((await input.inputValue()) === '999', 'the typed value is kept');
+    const d = await api(base, ownerToken, 'GET', `/deals/${ids.recDeal}`);
+    assert(d.amount_minor === 41_000_000, `nothing of the stale edit was saved: ${d.amount_minor}`);
+    await check(A, '37-deal-conflict');
+    await A.locator('[data-field=amount]').getByRole('button', { name: 'Отмена' }).click();
+    await A.locator('[data-field=amount]', { hasText: /410\s000/ }).waitFor();
+  });
+
+  await step('records: "lost" asks for the reason and moves the deal to the lost stage; B sees it live', async () => {
+    await A.getByRole('button', { name: 'Провалена' }).click();
+    const dlg = A.getByRole('dialog');
+    await dlg.getByRole('button', { name: 'Провалена' }).click();
+    await dlg.getByRole('alert').filter({ hasText: 'Укажите причину' }).waitFor();
+    await dlg.getByLabel('Причина отказа').fill('Выбрали другого поставщика');
+    await dlg.getByRole('button', { name: 'Провалена' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    await A.locator('.page-head .tag-lost').waitFor();
+    await A.locator('[data-field=loss_reason]', { hasText: 'Выбрали другого поставщика' }).waitFor();
+    const d = await api(base, ownerToken, 'GET', `/deals/${ids.recDeal}`);
+    const p = (await api(base, ownerToken, 'GET', '/pipelines')).find((x) => x.id === ids.pipeline);
+    assert(p.stages.find((s) => s.id === d.stage_id)?.kind === 'lost' && d.loss_reason === 'Выбрали другого поставщика', `lost with the reason: ${JSON.stringify(d)}`);
+    await B.locator('.page-head .tag-lost', { hasText: 'Lost' }).waitFor({ timeout: 10_000 });
+    await check(A, '38-deal-lost');
+    // Archive and back.
+    await A.getByRole('button', { name: 'В архив' }).click();
+    await A.locator('.page-head .tag', { hasText: 'В архиве' }).waitFor();
+    await until(async () => !!(await api(base, ownerToken, 'GET', `/deals/${ids.recDeal}`)).archived_at, 'archived');
+    await A.getByRole('button', { name: 'Вернуть из архива' }).click();
+    await A.locator('.page-head .tag', { hasText: 'В архиве' }).waitFor({ state: 'detached' });
+    await until(async () => !(await api(base, ownerToken, 'GET', `/deals/${ids.recDeal}`)).archived_at, 'restored');
+  });
+
+  await step('records: CSV import shows the dry-run report before importing; the export holds the imported rows (English)', async () => {
+    await B.goto(`${base}/contacts`);
+    await B.getByRole('button', { name: 'Import CSV' }).click();
+    const dlg = B.getByRole('dialog');
+    const csv = 'Name;Phone;Email;Company\nPetr Ivanov;+7 903 111-22-33;petr@import.test;ООО Вектор\nOlga Sidorova;+7 903 444-55-66;olga@import.test;Fresh Firm\n;+7 903 777-88-99;nobody@import.test;\n';
+    await dlg.locator('input[type=file]').setInputFiles({ name: 'clients.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await dlg.getByRole('group', { name: 'Which column is which field' }).waitFor();
+    assert((await dlg.getByRole('button', { name: 'Import', exact: true }).isDisabled()), 'import waits for a check');
+    await dlg.getByRole('button', { name: 'Check (writes nothing)' }).click();
+    const report = dlg.getByTestId('import-report');
+    await report.filter({ hasText: 'Check only: nothing written' }).waitFor({ timeout: 10_000 });
+    await report.filter({ hasText: 'Would import: 2' }).waitFor();
+    await report.filter({ hasText: 'with errors: 1' }).waitFor();
+    await check(B, '39-import-dry-run');
+    const before = await api(base, ownerToken, 'GET', '/contacts?limit=200');
+    assert(!before.items.some((x) => x.name === 'Petr Ivanov'), 'the dry run wrote nothing');
+    await dlg.getByRole('button', { name: 'Import', exact: true }).click();
+    await report.filter({ hasText: 'Import done' }).waitFor({ timeout: 10_000 });
+    await report.filter({ hasText: 'Imported: 2' }).waitFor();
+    await dlg.getByRole('button', { name: 'Close' }).click();
+    await B.getByRole('link', { name: 'Petr Ivanov' }).waitFor({ timeout: 10_000 });
+    await B.getByRole('link', { name: 'Olga Sidorova' }).waitFor();
+    // Sorted by the header, filtered by text.
+    await B.getByRole('button', { name: /^Name/ }).click();
+    await B.getByRole('columnheader', { name: /Name/ }).and(B.locator('[aria-sort=descending]')).waitFor();
+    await B.getByRole('searchbox', { name: 'Search' }).fill('Olga');
+    await until(async () => (await B.locator('tbody tr').count()) === 1, 'the text filter leaves one row');
+    await check(B, '40-contacts-list');
+    await B.getByRole('searchbox', { name: 'Search' }).fill('');
+    // The export takes the list's filters: wait until the text filter is gone.
+    await until(async () => (await B.locator('tbody tr').count()) >= 3, 'the whole list back');
+    const [download] = await Promise.all([B.waitForEvent('download', { timeout: 10_000 }), B.getByRole('button', { name: 'Export CSV' }).click()]);
+    const exported = readFileSync(await download.path(), 'utf8');
+    for (const name of ['Petr Ivanov', 'Olga Sidorova', 'Иван Смирнов']) assert(exported.includes(name), `the export has ${name}`);
+  });
+
   await step('chat commands on a deal card update the issuer\'s card, history, tasks and board at once (Russian)', async () => {
     const p = (await api(base, ownerToken, 'GET', '/pipelines')).find((x) => x.id === ids.pipeline);
     const stages = [...p.stages].sort((a, b) => a.position - b.position);

@@ -28,6 +28,18 @@ import { applyBoardChange, findDeal, moveLocally, type BoardFilter } from '../..
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
+import { DealsTable } from './DealsTable';
+import { DealForm } from './DealForm';
+
+type View = 'board' | 'list';
+const VIEW_KEY = 'artel.dealsView';
+function storedView(): View {
+  try {
+    return localStorage.getItem(VIEW_KEY) === 'list' ? 'list' : 'board';
+  } catch {
+    return 'board';
+  }
+}
 
 export default function BoardScreen({ pipelineId }: { pipelineId?: string }) {
   const t = useI18n();
@@ -47,6 +59,16 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
   const pipelines = usePipelines();
   const users = useUsers();
   const [ownerId, setOwnerId] = useState('');
+  const [view, setViewState] = useState<View>(storedView);
+  const [creating, setCreating] = useState(false);
+  const setView = (v: View) => {
+    setViewState(v);
+    try {
+      localStorage.setItem(VIEW_KEY, v);
+    } catch {
+      /* private mode: the choice lasts this visit */
+    }
+  };
   const [textInput, setTextInput] = useState('');
   const [text, setText] = useState('');
   useEffect(() => {
@@ -158,7 +180,18 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
         ) : (
           <span className="sub">{pipelineName}</span>
         )}
+        <div className="tabs" role="group" aria-label={t.t('deals.view')}>
+          <button type="button" className="btn" aria-pressed={view === 'board'} onClick={() => setView('board')}>
+            {t.t('deals.viewBoard')}
+          </button>
+          <button type="button" className="btn" aria-pressed={view === 'list'} onClick={() => setView('list')}>
+            {t.t('deals.viewList')}
+          </button>
+        </div>
         <span className="spacer" />
+        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+          {t.t('deals.new')}
+        </button>
         {isAdmin && (
           <a className="btn" href={pathOf({ name: 'pipelineEdit', pipelineId })} onClick={(e) => (e.preventDefault(), navigate({ name: 'pipelineEdit', pipelineId }))}>
             {t.t('pipeline.edit')}
@@ -179,8 +212,10 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
             ))}
         </select>
       </div>
-      {query.isPending && <div className="page-body skeleton" style={{ height: 240 }} />}
-      {board && (
+      {creating && <DealForm pipelineId={pipelineId} onClose={() => setCreating(false)} />}
+      {view === 'list' && <DealsTable pipelineId={pipelineId} ownerId={ownerId} text={text} />}
+      {view === 'board' && query.isPending && <div className="page-body skeleton" style={{ height: 240 }} />}
+      {view === 'board' && board && (
         <DndContext sensors={sensors} collisionDetection={closestCorners} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
           <div className="board" aria-label={pipelineName}>
             {board.columns.map((col, i) => (
@@ -308,6 +343,21 @@ function CardInner({ deal, users }: { deal: Deal; users: Map<string, User> | und
       </a>
       <div className="amount">{t.money(deal.amount_minor, deal.currency)}</div>
       <div className="hint">{userName(users, deal.owner_id)}</div>
+      {deal.next_task ? (
+        <div className={`hint next-task${deal.next_task.due_at && Date.parse(deal.next_task.due_at) < Date.now() ? ' overdue' : ''}`} data-testid="next-task">
+          {t.t('deals.nextTask')}: {deal.next_task.title}
+          {deal.next_task.due_at && (
+            <>
+              {' · '}
+              <time dateTime={deal.next_task.due_at}>
+                {deal.next_task.due_has_time ? t.dateTime(deal.next_task.due_at) : t.date(deal.next_task.due_at, { day: 'numeric', month: 'short' })}
+              </time>
+            </>
+          )}
+        </div>
+      ) : (
+        deal.open_tasks === 0 && <div className="hint no-task">{t.t('deals.noTask')}</div>
+      )}
     </>
   );
 }

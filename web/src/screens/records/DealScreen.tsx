@@ -1,8 +1,12 @@
-// A deal's card: fields (stage changeable here too), change history, tasks, and
-// the deal's chat side by side.
+// A deal's card: every field edited in place (each save carries the version the
+// edit started from, so a colleague's change meanwhile is refused, said and
+// shown, never overwritten), won/lost with a loss reason, archive, change
+// history, tasks, and the deal's chat side by side. The card follows the
+// pipeline's board events, so a colleague's edit shows at once.
+import { useEffect, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, unwrap, type History } from '@api';
-import { api } from '../../app/session';
+import { ApiError, unwrap, type Deal, type History } from '@api';
+import { api, realtime } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
@@ -10,33 +14,127 @@ import { useI18n } from '../../i18n';
 import { Skeleton } from '../Shell';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
+import { Dialog } from '../../ui/Dialog';
 import { EntityTasks, RecordLayout, Timeline } from './parts';
+import {
+  ClientPicker,
+  ConflictError,
+  CustomInput,
+  CustomView,
+  InlineField,
+  PeopleChecks,
+  UserSelect,
+  customValue,
+  initialCustom,
+  useClientName,
+  useCustomFields,
+} from './edit';
+import { formatAmountInput, parseAmount, splitList } from './forms';
+import type { components } from '../../api/schema';
+
+type UpdateDeal = components['schemas']['UpdateDeal'];
+export const CURRENCIES = ['RUB', 'USD', 'EUR', 'KZT', 'BYN', 'UZS', 'CNY', 'GBP', 'AED', 'TRY'];
 
 export default function DealScreen({ id }: { id: string }) {
   const t = useI18n();
   const qc = useQueryClient();
   const users = useUsers();
   const pipelines = usePipelines();
+  const fields = useCustomFields('deal');
+  const [losing, setLosing] = useState(false);
   const deal = useQuery({ queryKey: ['deal', id], queryFn: () => unwrap(api.http.GET('/deals/{id}', { params: { path: { id } } })) });
   const history = useQuery({
     queryKey: ['deal', id, 'history'],
     queryFn: () => unwrap(api.http.GET('/deals/{id}/history', { params: { path: { id } } })),
   });
+  const pipelineId = deal.data?.pipeline_id;
+  // Live: the pipeline's board events carry every saved change of the deal.
+  useEffect(() => {
+    if (!pipelineId) return;
+    realtime.watchBoard(pipelineId);
+    const off = realtime.on('board', (e) => {
+      const c = e.change;
+      if (c.type === 'deal_upserted' && c.deal.id === id) {
+        const cur = qc.getQueryData<Deal>(['deal', id]);
+        if (!cur || c.deal.version >= cur.version) qc.setQueryData(['deal', id], { ...cur, ...c.deal });
+        void qc.invalidateQueries({ queryKey: ['deal', id, 'history'] });
+      } else if ((c.type === 'deal_removed' || c.type === 'deal_hidden') && c.deal_id === id) {
+        void qc.invalidateQueries({ queryKey: ['deal', id] });
+      }
+    });
+    const offResync = realtime.on('boardResync', (p) => {
+      if (p === pipelineId) void qc.invalidateQueries({ queryKey: ['deal', id] });
+    });
+    return () => {
+      off();
+      offResync();
+      realtime.unwatchBoard(pipelineId);
+    };
+  }, [pipelineId, id, qc]);
+  const contactName = useClientName('contact', deal.data?.contact_id);
+  const companyName = useClientName('company', deal.data?.company_id);
+
   if (deal.isPending) return <Skeleton />;
   if (deal.isError) return <div className="empty" role="alert">{errorMessage(deal.error, t)}</div>;
   const d = deal.data;
   const pipeline = pipelines.data?.find((p) => p.id === d.pipeline_id);
-  const moveTo = async (stageId: string) => {
+  const stage = pipeline?.stages.find((s) => s.id === d.stage_id);
+  const won = pipeline?.stages.find((s) => s.kind === 'won');
+  const lost = pipeline?.stages.find((s) => s.kind === 'lost');
+  const archived = !!d.archived_at;
+
+  const saved = (next: Deal) => {
+    qc.setQueryData(['deal', id], next);
+    void qc.invalidateQueries({ queryKey: ['deal', id, 'history'] });
+    void qc.invalidateQueries({ queryKey: ['deals'] });
+  };
+  /** Reloads after a 409 and hands the fresh version to the editor that was refused. */
+  const conflict = async (): Promise<never> => {
+    const fresh = await deal.refetch();
+    void qc.invalidateQueries({ queryKey: ['deal', id, 'history'] });
+    throw new ConflictError(fresh.data?.version);
+  };
+  const patch = async (body: Omit<UpdateDeal, 'version'>, version: number) => {
     try {
-      const moved = await unwrap(api.http.POST('/deals/{id}/move', { params: { path: { id } }, body: { version: d.version, stage_id: stageId } }));
-      qc.setQueryData(['deal', id], moved);
-      void qc.invalidateQueries({ queryKey: ['deal', id, 'history'] });
+      saved(await unwrap(api.http.PATCH('/deals/{id}', { params: { path: { id } }, body: { ...body, version } })));
     } catch (err) {
-      toast.show(err instanceof ApiError && err.status === 409 ? t.t('board.conflict') : errorMessage(err, t));
+      if (err instanceof ApiError && err.status === 409) await conflict();
+      throw err;
+    }
+  };
+  const moveTo = async (stageId: string, version = d.version) => {
+    try {
+      saved(await unwrap(api.http.POST('/deals/{id}/move', { params: { path: { id } }, body: { version, stage_id: stageId } })));
+      return true;
+    } catch (err) {
+      toast.show(err instanceof ApiError && err.status === 409 ? t.t('card.conflict') : errorMessage(err, t));
+      void deal.refetch();
+      return false;
+    }
+  };
+  const setArchived = async (archive: boolean) => {
+    try {
+      const body = { version: d.version };
+      saved(
+        await unwrap(
+          archive
+            ? api.http.POST('/deals/{id}/archive', { params: { path: { id } }, body })
+            : api.http.POST('/deals/{id}/restore', { params: { path: { id } }, body }),
+        ),
+      );
+      toast.show(archive ? t.t('card.archivedToast') : t.t('card.restoredToast'));
+    } catch (err) {
+      toast.show(err instanceof ApiError && err.status === 409 ? t.t('card.conflict') : errorMessage(err, t));
       void deal.refetch();
     }
   };
   const boardRoute = { name: 'board' as const, pipelineId: d.pipeline_id };
+  const v = d.version;
+  const link = (kind: 'contact' | 'company', to: string, name: string | undefined) => (
+    <a href={pathOf({ name: kind, id: to })} onClick={(e) => (e.preventDefault(), navigate({ name: kind, id: to }))}>
+      {name ?? '…'}
+    </a>
+  );
   return (
     <RecordLayout
       entity={{ kind: 'deal', id }}
@@ -49,9 +147,49 @@ export default function DealScreen({ id }: { id: string }) {
           </a>
           <span aria-hidden="true">/</span>
           <h1>{d.title}</h1>
+          {archived && <span className="tag">{t.t('card.archived')}</span>}
+          {stage?.kind === 'won' && <span className="tag tag-won">{t.t('card.wonBadge')}</span>}
+          {stage?.kind === 'lost' && <span className="tag tag-lost">{t.t('card.lostBadge')}</span>}
+          <span className="spacer" />
+          {stage?.kind === 'open' && won && (
+            <button type="button" className="btn btn-success" onClick={() => void moveTo(won.id).then((ok) => ok && toast.show(t.t('card.wonToast')))}>
+              {t.t('card.markWon')}
+            </button>
+          )}
+          {stage?.kind === 'open' && lost && (
+            <button type="button" className="btn btn-danger" onClick={() => setLosing(true)}>
+              {t.t('card.markLost')}
+            </button>
+          )}
+          <button type="button" className="btn" onClick={() => void setArchived(!archived)}>
+            {archived ? t.t('card.restore') : t.t('card.archive')}
+          </button>
         </>
       }
     >
+      {losing && lost && (
+        <LossDialog
+          onClose={() => setLosing(false)}
+          onSubmit={async (reason) => {
+            // The reason first: a reason on a still-open deal harms nothing if the
+            // move is then refused, while a lost deal without one would.
+            let withReason: Deal;
+            try {
+              withReason = await unwrap(api.http.PATCH('/deals/{id}', { params: { path: { id } }, body: { version: v, loss_reason: reason } }));
+            } catch (err) {
+              if (err instanceof ApiError && err.status === 409) {
+                void deal.refetch();
+                throw new Error(t.t('card.conflict'));
+              }
+              throw err;
+            }
+            if (await moveTo(lost.id, withReason.version)) {
+              setLosing(false);
+              toast.show(t.t('card.lostToast'));
+            } else saved(withReason);
+          }}
+        />
+      )}
       <section className="section">
         <h2>{t.t('card.fields')}</h2>
         <dl className="fields">
@@ -65,34 +203,110 @@ export default function DealScreen({ id }: { id: string }) {
               ))}
             </select>
           </dd>
-          <dt>{t.t('card.amount')}</dt>
-          <dd>{t.money(d.amount_minor, d.currency)}</dd>
-          <dt>{t.t('card.owner')}</dt>
-          <dd>{userName(users.data, d.owner_id)}</dd>
-          <dt>{t.t('card.closeDate')}</dt>
-          <dd>{d.expected_close_date ? t.date(d.expected_close_date) : t.t('common.none')}</dd>
-          <dt>{t.t('card.tags')}</dt>
-          <dd>{d.tags.length ? d.tags.map((x) => <span className="tag" key={x}>{x}</span>) : t.t('common.none')}</dd>
-          {d.contact_id && (
-            <>
-              <dt>{t.t('card.contact')}</dt>
-              <dd>
-                <a href={pathOf({ name: 'contact', id: d.contact_id })} onClick={(e) => (e.preventDefault(), navigate({ name: 'contact', id: d.contact_id! }))}>
-                  {t.t('card.contact')}
-                </a>
-              </dd>
-            </>
+          <InlineField
+            label={t.t('field.title')}
+            name="title"
+            version={v}
+            view={d.title}
+            initial={() => d.title}
+            editor={(x, set, fid) => <input id={fid} className="input" aria-label={t.t('field.title')} value={x} onChange={(e) => set(e.target.value)} required />}
+            onSave={(x, base) => patch({ title: x.trim() }, base)}
+          />
+          <InlineField
+            label={t.t('card.amount')}
+            name="amount"
+            version={v}
+            view={t.money(d.amount_minor, d.currency)}
+            initial={() => ({ amount: formatAmountInput(d.amount_minor, d.currency), currency: d.currency })}
+            editor={(x, set) => (
+              <div className="row">
+                <input className="input" inputMode="decimal" aria-label={t.t('card.amount')} value={x.amount} onChange={(e) => set({ ...x, amount: e.target.value })} />
+                <CurrencySelect value={x.currency} onChange={(c) => set({ ...x, currency: c })} />
+              </div>
+            )}
+            onSave={(x, base) => {
+              const minor = parseAmount(x.amount, x.currency);
+              if (minor === null) return Promise.reject(new Error(t.t('form.badMoney')));
+              return patch({ amount_minor: minor, currency: x.currency }, base);
+            }}
+          />
+          <InlineField
+            label={t.t('card.owner')}
+            name="owner"
+            version={v}
+            view={userName(users.data, d.owner_id)}
+            initial={() => d.owner_id}
+            editor={(x, set, fid) => <UserSelect id={fid} label={t.t('card.owner')} value={x} onChange={set} />}
+            onSave={(x, base) => patch({ owner_id: x }, base)}
+          />
+          <InlineField
+            label={t.t('card.participants')}
+            name="participants"
+            version={v}
+            view={d.participants.length ? d.participants.map((p) => userName(users.data, p)).join(', ') : t.t('common.none')}
+            initial={() => d.participants}
+            editor={(x, set) => <PeopleChecks label={t.t('card.participants')} value={x} onChange={set} exclude={d.owner_id} />}
+            onSave={(x, base) => patch({ participants: x }, base)}
+          />
+          <InlineField
+            label={t.t('card.contact')}
+            name="contact"
+            version={v}
+            view={d.contact_id ? link('contact', d.contact_id, contactName) : t.t('common.none')}
+            initial={() => d.contact_id ?? null}
+            editor={(x, set) => <ClientPicker kind="contact" label={t.t('card.contact')} value={x} onChange={set} />}
+            onSave={(x, base) => patch({ contact_id: x }, base)}
+          />
+          <InlineField
+            label={t.t('card.company')}
+            name="company"
+            version={v}
+            view={d.company_id ? link('company', d.company_id, companyName) : t.t('common.none')}
+            initial={() => d.company_id ?? null}
+            editor={(x, set) => <ClientPicker kind="company" label={t.t('card.company')} value={x} onChange={set} />}
+            onSave={(x, base) => patch({ company_id: x }, base)}
+          />
+          <InlineField
+            label={t.t('card.closeDate')}
+            name="close"
+            version={v}
+            view={d.expected_close_date ? t.date(d.expected_close_date + 'T12:00:00Z') : t.t('common.none')}
+            initial={() => d.expected_close_date ?? ''}
+            editor={(x, set, fid) => <input id={fid} className="input" type="date" aria-label={t.t('card.closeDate')} value={x} onChange={(e) => set(e.target.value)} />}
+            onSave={(x, base) => patch({ expected_close_date: x || null }, base)}
+          />
+          <InlineField
+            label={t.t('card.tags')}
+            name="tags"
+            version={v}
+            view={d.tags.length ? d.tags.map((x) => <span className="tag" key={x}>{x}</span>) : t.t('common.none')}
+            initial={() => d.tags.join(', ')}
+            editor={(x, set, fid) => <input id={fid} className="input" aria-label={t.t('card.tags')} placeholder={t.t('form.tagsHint')} value={x} onChange={(e) => set(e.target.value)} />}
+            onSave={(x, base) => patch({ tags: splitList(x) }, base)}
+          />
+          {(stage?.kind === 'lost' || d.loss_reason) && (
+            <InlineField
+              label={t.t('card.lossReason')}
+              name="loss_reason"
+              version={v}
+              view={d.loss_reason || t.t('common.none')}
+              initial={() => d.loss_reason ?? ''}
+              editor={(x, set, fid) => <textarea id={fid} className="input" aria-label={t.t('card.lossReason')} value={x} onChange={(e) => set(e.target.value)} />}
+              onSave={(x, base) => patch({ loss_reason: x.trim() || null }, base)}
+            />
           )}
-          {d.company_id && (
-            <>
-              <dt>{t.t('card.company')}</dt>
-              <dd>
-                <a href={pathOf({ name: 'company', id: d.company_id })} onClick={(e) => (e.preventDefault(), navigate({ name: 'company', id: d.company_id! }))}>
-                  {t.t('card.company')}
-                </a>
-              </dd>
-            </>
-          )}
+          {fields.data?.map((f) => (
+            <InlineField
+              key={f.id}
+              label={f.required ? `${f.label} *` : f.label}
+              name={`custom.${f.key}`}
+              version={v}
+              view={<CustomView field={f} value={(d.custom as Record<string, unknown>)[f.key]} users={users.data} />}
+              initial={() => initialCustom(f, (d.custom as Record<string, unknown>)[f.key])}
+              editor={(x, set, fid) => <CustomInput id={fid} field={f} value={x} onChange={set} />}
+              onSave={async (x, base) => patch({ custom: { [f.key]: customValue(f, x, d.currency, t) } as UpdateDeal['custom'] }, base)}
+            />
+          ))}
           <dt>{t.t('card.created')}</dt>
           <dd>{t.dateTime(d.created_at)}</dd>
         </dl>
@@ -100,9 +314,61 @@ export default function DealScreen({ id }: { id: string }) {
       <EntityTasks kind="deal" id={id} />
       <section className="section">
         <h2>{t.t('card.history')}</h2>
-        <Timeline items={(history.data ?? []).map((h) => stageNames(h, pipeline?.stages ?? [], t.t('common.none')))} users={users.data} />
+        <Timeline items={(history.data ?? []).map((h) => stageNames(h, pipeline?.stages ?? [], t.t('common.none')))} users={users.data} customLabels={new Map((fields.data ?? []).map((f) => [f.key, f.label]))} />
       </section>
     </RecordLayout>
+  );
+}
+
+export function CurrencySelect({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const t = useI18n();
+  const list = CURRENCIES.includes(value) ? CURRENCIES : [value, ...CURRENCIES];
+  return (
+    <select className="select" style={{ width: 'auto' }} aria-label={t.t('form.currency')} value={value} onChange={(e) => onChange(e.target.value)}>
+      {list.map((c) => (
+        <option key={c} value={c}>
+          {c}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+function LossDialog({ onClose, onSubmit }: { onClose: () => void; onSubmit: (reason: string) => Promise<void> }) {
+  const t = useI18n();
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!reason.trim()) return setError(t.t('card.lossReasonNeeded'));
+    try {
+      await onSubmit(reason.trim());
+    } catch (err) {
+      setError(errorMessage(err, t));
+    }
+  };
+  return (
+    <Dialog title={t.t('card.markLost')} onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)} className="stack">
+        <label className="field">
+          <span>{t.t('card.lossReason')}</span>
+          <textarea className="input" rows={3} value={reason} onChange={(e) => setReason(e.target.value)} aria-invalid={error ? true : undefined} />
+        </label>
+        {error && (
+          <p className="error-text" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="row">
+          <button className="btn btn-danger" type="submit">
+            {t.t('card.markLost')}
+          </button>
+          <button className="btn" type="button" onClick={onClose}>
+            {t.t('common.cancel')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
   );
 }
 
