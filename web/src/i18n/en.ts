@@ -351,7 +351,7 @@ export const en: Record<StringKey, string> = {
   "admin.rule.editTitle": "Rule of “{stage}”",
   "admin.rule.deleteTitle": "Delete the rule?",
   "admin.rule.when": "When",
-  "admin.rule.then": "Then",
+  "admin.rule.then": "Action",
   "admin.rule.triggerType.deal_entered_stage": "a deal enters the stage",
   "admin.rule.triggerType.deal_idle_in_stage": "a deal sits in the stage too long",
   "admin.rule.triggerType.deal_task_overdue": "a deal has an overdue task",

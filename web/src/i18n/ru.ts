@@ -349,7 +349,7 @@ export const ru = {
   "admin.rule.editTitle": "Правило этапа «{stage}»",
   "admin.rule.deleteTitle": "Удалить правило?",
   "admin.rule.when": "Когда",
-  "admin.rule.then": "Что сделать",
+  "admin.rule.then": "Действие",
   "admin.rule.triggerType.deal_entered_stage": "сделка попала на этап",
   "admin.rule.triggerType.deal_idle_in_stage": "сделка долго стоит на этапе",
   "admin.rule.triggerType.deal_task_overdue": "по сделке просрочена задача",

@@ -34,11 +34,14 @@ function PrivateTargets() {
   const [error, setError] = useState<string | null>(null);
   const toggle = async (allow: boolean) => {
     setError(null);
+    // Shown at once (the box follows the click), put back if the server refuses.
+    qc.setQueryData(['integration-settings'], { allow_private_targets: allow });
     try {
       const saved = await unwrap(api.http.PUT('/integrations/settings', { body: { allow_private_targets: allow } }));
       qc.setQueryData(['integration-settings'], saved);
       toast.show(t.t('common.saved'));
     } catch (err) {
+      qc.setQueryData(['integration-settings'], { allow_private_targets: !allow });
       setError(adminError(err, t));
     }
   };
