@@ -873,7 +873,7 @@ try {
       await A.getByRole('heading', { name: 'Исходящие вебхуки' }).waitFor();
       // The receiver is on this machine: refused until local targets are allowed.
       await A.getByLabel('Название').first().fill('Учёт');
-      await A.getByLabel('Адрес (URL)').fill(hookUrl);
+      await A.getByLabel('Адрес', { exact: true }).fill(hookUrl);
       await A.getByRole('button', { name: 'Создать вебхук' }).click();
       await A.getByTestId('admin-error').filter({ hasText: 'Адрес не принят' }).waitFor();
       await A.getByLabel('Разрешить вебхукам и правилам обращаться к адресам локальной сети').check();

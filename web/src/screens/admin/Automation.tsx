@@ -87,10 +87,10 @@ function StageRules({ pipeline, stage, stages }: { pipeline: Pipeline; stage: St
                 <strong>{describeTrigger(r.trigger, t)}</strong> → {describeAction(r.action, t, names)}
                 {!r.active && <span className="tag" style={{ marginLeft: 6 }}>{t.t('admin.paused')}</span>}
               </span>
-              <button className="btn btn-ghost" onClick={() => setEditing(r)}>
+              <button className="btn btn-ghost" onClick={() => setEditing(r)} aria-label={`${t.t('common.edit')}: ${describeAction(r.action, t, names)}`}>
                 {t.t('common.edit')}
               </button>
-              <button className="btn btn-ghost" onClick={() => setDeleting(r)}>
+              <button className="btn btn-ghost" onClick={() => setDeleting(r)} aria-label={`${t.t('common.delete')}: ${describeAction(r.action, t, names)}`}>
                 {t.t('common.delete')}
               </button>
             </li>

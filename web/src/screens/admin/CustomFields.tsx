@@ -102,13 +102,15 @@ export function CustomFields() {
                 </td>
                 <td>{t.t(kindKey(d.kind))}</td>
                 <td>{d.options.join(', ') || t.t('common.none')}</td>
-                <td className="row">
-                  <button className="btn btn-ghost" onClick={() => setEditing(d)} aria-label={`${t.t('common.edit')}: ${d.label}`}>
-                    {t.t('common.edit')}
-                  </button>
-                  <button className="btn btn-ghost" onClick={() => setDeleting(d)} aria-label={`${t.t('common.delete')}: ${d.label}`}>
-                    {t.t('common.delete')}
-                  </button>
+                <td>
+                  <div className="row">
+                    <button className="btn btn-ghost" onClick={() => setEditing(d)} aria-label={`${t.t('common.edit')}: ${d.label}`}>
+                      {t.t('common.edit')}
+                    </button>
+                    <button className="btn btn-ghost" onClick={() => setDeleting(d)} aria-label={`${t.t('common.delete')}: ${d.label}`}>
+                      {t.t('common.delete')}
+                    </button>
+                  </div>
                 </td>
               </tr>
             ))}

@@ -126,16 +126,18 @@ function Webhooks() {
                   <td className="break">{w.url}</td>
                   <td>{w.events.map((ev) => t.t(eventKey(ev))).join(', ')}</td>
                   <td>{w.active ? t.t('admin.status.active') : t.t('admin.paused')}</td>
-                  <td className="row">
-                    <button className="btn btn-ghost" aria-expanded={log === w.id} onClick={() => setLog(log === w.id ? null : w.id)} aria-label={`${t.t('admin.int.log')}: ${w.name}`}>
-                      {t.t('admin.int.log')}
-                    </button>
-                    <button className="btn btn-ghost" onClick={() => setEditing(w)} aria-label={`${t.t('common.edit')}: ${w.name}`}>
-                      {t.t('common.edit')}
-                    </button>
-                    <button className="btn btn-ghost" onClick={() => setDeleting(w)} aria-label={`${t.t('common.delete')}: ${w.name}`}>
-                      {t.t('common.delete')}
-                    </button>
+                  <td>
+                    <div className="row">
+                      <button className="btn btn-ghost" aria-expanded={log === w.id} onClick={() => setLog(log === w.id ? null : w.id)} aria-label={`${t.t('admin.int.log')}: ${w.name}`}>
+                        {t.t('admin.int.log')}
+                      </button>
+                      <button className="btn btn-ghost" onClick={() => setEditing(w)} aria-label={`${t.t('common.edit')}: ${w.name}`}>
+                        {t.t('common.edit')}
+                      </button>
+                      <button className="btn btn-ghost" onClick={() => setDeleting(w)} aria-label={`${t.t('common.delete')}: ${w.name}`}>
+                        {t.t('common.delete')}
+                      </button>
+                    </div>
                   </td>
                 </tr>
                 {log === w.id && (
@@ -340,9 +342,9 @@ function IncomingHooks() {
               <div style={{ marginTop: 12 }}>
                 <strong>{t.t('admin.int.embed')}</strong>
                 <p className="hint">{t.t('admin.int.embedHint')}</p>
-                <pre className="snippet-code" data-testid="lead-snippet" tabIndex={0} aria-label={t.t('admin.int.embed')}>
-                  {snippet}
-                </pre>
+                <div className="snippet-code" role="region" tabIndex={0} aria-label={t.t('admin.int.embed')}>
+                  <pre data-testid="lead-snippet">{snippet}</pre>
+                </div>
                 <CopyButton text={snippet} label={t.t('admin.int.copyEmbed')} />
               </div>
             )
