@@ -5,6 +5,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { unwrap, type Pipeline, type Stage } from '@api';
 import { api } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
+import { navigate, pathOf, type Route } from '../../app/router';
 import { useI18n, type Key } from '../../i18n';
 import { Dialog } from '../../ui/Dialog';
 import { Field } from '../../ui/Field';
@@ -28,6 +29,7 @@ export function Automation() {
   if (pipelines.isPending) return <div className="skeleton" style={{ height: 160 }} />;
   if (!pipeline) return <p className="muted">{t.t('board.empty')}</p>;
   const stages = [...pipeline.stages].sort((a, b) => a.position - b.position);
+  const editor: Route = { name: 'pipelineEdit', pipelineId: pipeline.id };
   return (
     <section className="section admin-section" aria-labelledby="auto-h">
       <h2 id="auto-h">{t.t('admin.tab.automation')}</h2>
@@ -42,6 +44,11 @@ export function Automation() {
           ))}
         </select>
       </label>
+      <p>
+        <a href={pathOf(editor)} onClick={(e) => (e.preventDefault(), navigate(editor))}>
+          {t.t('pipeline.edit')}
+        </a>
+      </p>
       {stages.map((s) => (
         <StageRules key={s.id} pipeline={pipeline} stage={s} stages={stages} />
       ))}
