@@ -820,6 +820,7 @@ try {
     assert(defs.some((d) => d.key === 'istochnik_lida' && d.kind === 'list' && d.options.length === 3), 'the field is defined');
     // A wrong key is refused with a message in Russian, not dropped.
     await A.getByLabel('Подпись').fill('Второе поле');
+    await A.getByLabel('Тип').selectOption('text');
     await A.getByLabel('Ключ').fill('1 плохой');
     await A.getByRole('button', { name: 'Добавить поле' }).click();
     await A.getByTestId('admin-error').filter({ hasText: 'Проверьте поле «Ключ»' }).waitFor();

@@ -21,27 +21,29 @@ export function Integrations() {
   return (
     <>
       <Webhooks />
-      <IncomingHooks />
       <PrivateTargets />
+      <IncomingHooks />
     </>
   );
 }
 
 function PrivateTargets() {
   const t = useI18n();
-  const qc = useQueryClient();
   const settings = useQuery({ queryKey: ['integration-settings'], queryFn: () => unwrap(api.http.GET('/integrations/settings')) });
+  // The box follows the click at once (a controlled box waiting for the server
+  // would spring back), and is put back if the server refuses.
+  const [allow, setAllow] = useState<boolean | null>(null);
+  const shown = allow ?? settings.data?.allow_private_targets ?? false;
   const [error, setError] = useState<string | null>(null);
-  const toggle = async (allow: boolean) => {
+  const toggle = async (next: boolean) => {
     setError(null);
-    // Shown at once (the box follows the click), put back if the server refuses.
-    qc.setQueryData(['integration-settings'], { allow_private_targets: allow });
+    setAllow(next);
     try {
-      const saved = await unwrap(api.http.PUT('/integrations/settings', { body: { allow_private_targets: allow } }));
-      qc.setQueryData(['integration-settings'], saved);
+      const saved = await unwrap(api.http.PUT('/integrations/settings', { body: { allow_private_targets: next } }));
+      setAllow(saved.allow_private_targets);
       toast.show(t.t('common.saved'));
     } catch (err) {
-      qc.setQueryData(['integration-settings'], { allow_private_targets: !allow });
+      setAllow(!next);
       setError(adminError(err, t));
     }
   };
@@ -49,8 +51,7 @@ function PrivateTargets() {
     <section className="section admin-section" aria-labelledby="private-h">
       <h2 id="private-h">{t.t('admin.int.networkTitle')}</h2>
       <label className="check">
-        <input type="checkbox" checked={settings.data?.allow_private_targets ?? false} disabled={!settings.data} onChange={(e) => void toggle(e.target.checked)} />{' '}
-        {t.t('admin.int.allowPrivate')}
+        <input type="checkbox" checked={shown} disabled={!settings.data} onChange={(e) => void toggle(e.target.checked)} /> {t.t('admin.int.allowPrivate')}
       </label>
       <p className="hint">{t.t('admin.int.allowPrivateHint')}</p>
       <SectionError error={error ?? (settings.isError ? adminError(settings.error, t) : null)} />
@@ -311,7 +312,8 @@ function IncomingHooks() {
   };
   const target = (h: Hook) => {
     if (h.kind === 'incoming') return channels.find((c) => c.id === h.chat_id)?.name ?? t.t('admin.int.someChat');
-    const p = openPipelines.find((x) => x.id === h.pipeline_id)?.name ?? t.t('admin.int.firstPipeline');
+    const named = h.pipeline_id ? openPipelines.find((x) => x.id === h.pipeline_id)?.name : undefined;
+    const p = named ? t.t('admin.int.pipelineNamed', { name: named }) : t.t('admin.int.firstPipeline');
     const owner = h.owner_id ? (users.data?.get(h.owner_id)?.name ?? t.t('admin.someone')) : t.t('admin.someone');
     return t.t('admin.int.leadTarget', { pipeline: p, owner });
   };
