@@ -958,6 +958,27 @@ try {
     await check(B, '30-admin-forbidden');
   });
 
+  await step('admin: an administrator with an English UI reads the area in English', async () => {
+    await api(base, ownerToken, 'PATCH', `/users/${ids.oleg}`, { role: 'admin' });
+    const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/London' });
+    try {
+      const O = await ctx.newPage();
+      await signIn(O, base, 'oleg@example.com', 'oleg long password');
+      await O.getByRole('link', { name: 'Admin' }).click();
+      await O.getByRole('heading', { name: 'Users' }).waitFor();
+      await O.getByRole('link', { name: 'Stage automation' }).click();
+      await O.getByRole('group', { name: 'Переговоры' }).locator('[data-testid=rule]', { hasText: 'On entering the stage → task “Отправить КП по правилу” for the deal’s owner, due in 24 hours' }).waitFor();
+      await check(O, '31-admin-automation-en');
+      await O.getByRole('link', { name: 'Integrations' }).click();
+      await O.getByRole('button', { name: 'Delivery log: Учёт' }).click();
+      await O.getByTestId('deliveries').getByText('deal changed stage').first().waitFor();
+      await check(O, '32-admin-integrations-en');
+    } finally {
+      await ctx.close();
+      await api(base, ownerToken, 'PATCH', `/users/${ids.oleg}`, { role: 'member' });
+    }
+  });
+
   await step('dark theme and phone width render', async () => {
     const phone = await browser.newContext({ locale: 'ru-RU', viewport: { width: 390, height: 800 }, colorScheme: 'dark' });
     const P = await phone.newPage();
