@@ -1261,6 +1261,248 @@ try {
     await check(A, '10-settings');
   });
 
+  // --- c-admin ---
+  await step('admin: the owner (Russian UI) invites with an e-mail lock, copies the link, revokes another invite, changes a role, deactivates and reactivates', async () => {
+    await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    const oleg = (await api(base, ownerToken, 'GET', '/users')).find((u) => u.email === 'oleg@example.com');
+    ids.oleg = oleg.id;
+    const other = await api(base, ownerToken, 'POST', '/invites', { role: 'member', email: 'other@example.com' });
+    await A.goto(`${base}/chats/${ids.general}`);
+    await A.getByRole('link', { name: 'Администрирование' }).click();
+    await A.getByRole('heading', { name: 'Администрирование', level: 1 }).waitFor();
+    await A.getByRole('heading', { name: 'Пользователи' }).waitFor();
+    // An invitation only new.hire@ can use: its link is shown once, copied with one click.
+    await A.getByLabel('Почта (необязательно)').fill('new.hire@example.com');
+    await A.getByRole('combobox', { name: 'Роль', exact: true }).selectOption('member');
+    await A.getByRole('button', { name: 'Пригласить' }).click();
+    const once = A.locator('.once-secret', { has: A.getByTestId('invite-link') });
+    await once.getByText('Вы больше не увидите это значение').waitFor();
+    const link = (await A.getByTestId('invite-link').innerText()).trim();
+    assert(link.startsWith(`${base}/invite/`), `a full link: ${link}`);
+    await once.getByRole('button', { name: 'Копировать' }).click();
+    await A.locator('.toast', { hasText: 'Скопировано' }).waitFor();
+    assert((await A.evaluate(() => navigator.clipboard.readText())) === link, 'the link is on the clipboard');
+    await A.locator('[data-testid=invite-row]', { hasText: 'только new.hire@example.com' }).waitFor();
+    const preview = await api(base, null, 'POST', '/invites/lookup', { token: decodeURIComponent(link.split('/invite/')[1]) });
+    assert(preview.email === 'new.hire@example.com', `the invite is locked to the e-mail: ${JSON.stringify(preview)}`);
+    await check(A, '20-admin-people');
+    // Another invitation is revoked, after a confirmation.
+    await A.getByRole('button', { name: /^Отозвать: other@example\.com/ }).click();
+    const dialog = A.getByRole('dialog', { name: 'Отозвать приглашение?' });
+    await dialog.getByRole('button', { name: 'Отозвать' }).click();
+    await A.locator('[data-testid=invite-row]', { hasText: 'other@example.com' }).waitFor({ state: 'detached' });
+    const pending = await api(base, ownerToken, 'GET', '/invites');
+    assert(!pending.some((i) => i.id === other.invite.id), 'the other invite is revoked');
+    assert(pending.some((i) => i.email === 'new.hire@example.com'), 'the locked invite stays');
+    // A role change is saved at once.
+    await A.getByLabel('Роль: Oleg Quiet').selectOption('admin');
+    await A.locator('.toast', { hasText: 'Oleg Quiet: теперь администратор' }).waitFor();
+    await until(async () => (await api(base, ownerToken, 'GET', `/users/${ids.oleg}`)).role === 'admin', 'Oleg is an admin');
+    await A.getByLabel('Роль: Oleg Quiet').selectOption('member');
+    await until(async () => (await api(base, ownerToken, 'GET', `/users/${ids.oleg}`)).role === 'member', 'Oleg is a member again');
+    // Deactivation asks first; then Oleg cannot sign in; reactivation lets him back.
+    const row = A.locator(`tr[data-user-id="${ids.oleg}"]`);
+    await row.getByRole('button', { name: 'Отключить' }).click();
+    const ask = A.getByRole('dialog', { name: 'Отключить Oleg Quiet?' });
+    await ask.getByText('выйдет на всех устройствах').waitFor();
+    await check(A, '21-admin-deactivate-confirm');
+    await ask.getByRole('button', { name: 'Отключить' }).click();
+    await row.getByTestId('user-status').filter({ hasText: 'отключён' }).waitFor();
+    let refused = 0;
+    try {
+      await api(base, null, 'POST', '/auth/login', { email: 'oleg@example.com', password: 'oleg long password' });
+    } catch (e) {
+      refused = e.status;
+    }
+    assert(refused === 401 || refused === 403, `a deactivated account cannot sign in (${refused})`);
+    await row.getByRole('button', { name: 'Включить' }).click();
+    await A.getByRole('dialog', { name: 'Включить Oleg Quiet?' }).getByRole('button', { name: 'Включить' }).click();
+    await row.getByTestId('user-status').filter({ hasText: 'активен' }).waitFor();
+    await api(base, null, 'POST', '/auth/login', { email: 'oleg@example.com', password: 'oleg long password' });
+  });
+
+  await step('admin: workspace settings and a custom field the owner then sees in the list', async () => {
+    await A.getByRole('link', { name: 'Пространство' }).click();
+    await A.getByLabel('Страна для номеров телефонов').selectOption('KZ');
+    await A.getByRole('button', { name: 'Сохранить' }).click();
+    await A.locator('.toast', { hasText: 'Сохранено' }).waitFor();
+    assert((await api(base, ownerToken, 'GET', '/workspace')).phone_region === 'KZ', 'the region is saved');
+    await check(A, '22-admin-workspace');
+    await api(base, ownerToken, 'PATCH', '/workspace', { phone_region: 'RU' });
+    await A.getByRole('link', { name: 'Дополнительные поля' }).click();
+    await A.getByRole('tab', { name: 'Сделки' }).waitFor();
+    await A.getByLabel('Подпись').fill('Источник лида');
+    assert((await A.getByLabel('Ключ').inputValue()) === 'istochnik_lida', 'the key is proposed from the label');
+    await A.getByLabel('Тип').selectOption('list');
+    await A.getByLabel('Варианты (по одному в строке)').fill('Сайт\nВыставка\nРекомендация');
+    await A.getByRole('button', { name: 'Добавить поле' }).click();
+    const fieldRow = A.locator('[data-testid=cf-row]', { hasText: 'Источник лида' });
+    await fieldRow.waitFor();
+    await fieldRow.getByText('Сайт, Выставка, Рекомендация').waitFor();
+    await fieldRow.getByText('список').waitFor();
+    const defs = await api(base, ownerToken, 'GET', '/custom-fields?entity=deal');
+    assert(defs.some((d) => d.key === 'istochnik_lida' && d.kind === 'list' && d.options.length === 3), 'the field is defined');
+    // A wrong key is refused with a message in Russian, not dropped.
+    await A.getByLabel('Подпись').fill('Второе поле');
+    await A.getByLabel('Тип').selectOption('text');
+    await A.getByLabel('Ключ').fill('1 плохой');
+    await A.getByRole('button', { name: 'Добавить поле' }).click();
+    await A.getByTestId('admin-error').filter({ hasText: 'Проверьте поле «Ключ»' }).waitFor();
+    await check(A, '23-admin-fields');
+  });
+
+  await step('admin: a stage rule "create a task on entering Переговоры" fires when the deal is dragged there', async () => {
+    await A.getByRole('link', { name: 'Автоматизация этапов' }).click();
+    await A.getByRole('button', { name: 'Добавить правило для этапа «Переговоры»' }).click();
+    const dialog = A.getByRole('dialog', { name: 'Новое правило этапа «Переговоры»' });
+    await dialog.getByLabel('Когда').selectOption('deal_entered_stage');
+    await dialog.getByLabel('Действие').selectOption('create_task');
+    await dialog.getByLabel('Что сделать (название задачи)').fill('Отправить КП по правилу');
+    await dialog.getByLabel('Срок, через сколько часов').fill('24');
+    await check(A, '24-admin-rule-dialog');
+    await dialog.getByRole('button', { name: 'Сохранить' }).click();
+    const group = A.getByRole('group', { name: 'Переговоры' });
+    await group.locator('[data-testid=rule]', { hasText: 'При попадании на этап → задача «Отправить КП по правилу» для: ответственный за сделку, срок через 24 часа' }).waitFor();
+    await check(A, '25-admin-automation');
+    const deal = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
+    assert(deal.stage_id !== ids.talks, 'the deal starts outside Переговоры');
+    await A.goto(`${base}/board/${ids.pipeline}`);
+    const card = A.locator(`.deal-card[data-deal-id="${ids.deal}"]`);
+    await card.waitFor();
+    await drag(A, card, A.locator(`[data-stage-id="${ids.talks}"] .column-body`));
+    await until(async () => (await api(base, ownerToken, 'GET', `/deals/${ids.deal}`)).stage_id === ids.talks, 'the drag saved');
+    // The rule runs in the background: the task exists within a few seconds.
+    await until(async () => {
+      const mine = await api(base, ownerToken, 'GET', '/tasks/mine');
+      return [...mine.overdue, ...mine.today, ...mine.upcoming, ...mine.no_due_date].some((t) => t.title === 'Отправить КП по правилу');
+    }, 'the rule made the task', 20_000);
+    await A.locator(`[data-stage-id="${ids.talks}"] .deal-card[data-deal-id="${ids.deal}"] a`).click();
+    await A.locator('.record-info .task-title', { hasText: 'Отправить КП по правилу' }).waitFor({ timeout: 20_000 });
+  });
+
+  await step('admin: an outgoing webhook to a local receiver: secret shown once, a signed delivery in the log; a lead form with its embed code, revoked', async () => {
+    const http = await import('node:http');
+    const got = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        got.push({ headers: req.headers, body });
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      });
+    });
+    await new Promise((ok) => receiver.listen(0, '127.0.0.1', ok));
+    const hookUrl = `http://127.0.0.1:${receiver.address().port}/artel`;
+    try {
+      await A.goto(`${base}/admin/integrations`);
+      await A.getByRole('heading', { name: 'Исходящие вебхуки' }).waitFor();
+      // The receiver is on this machine: refused until local targets are allowed.
+      await A.getByLabel('Название').first().fill('Учёт');
+      await A.getByLabel('Адрес', { exact: true }).fill(hookUrl);
+      await A.getByRole('button', { name: 'Создать вебхук' }).click();
+      await A.getByTestId('admin-error').filter({ hasText: 'Адрес не принят' }).waitFor();
+      await A.getByLabel('Разрешить вебхукам и правилам обращаться к адресам локальной сети').check();
+      await A.locator('.toast', { hasText: 'Сохранено' }).waitFor();
+      await A.getByRole('button', { name: 'Создать вебхук' }).click();
+      const secret = A.getByTestId('webhook-secret');
+      await secret.waitFor();
+      assert((await secret.innerText()).trim().startsWith('whsec'), 'the signing secret is shown');
+      await A.locator('.once-secret', { has: secret }).getByText('Вы больше не увидите это значение').waitFor();
+      await A.locator('[data-testid=webhook-row]', { hasText: 'Учёт' }).getByText('сделка перешла на этап').waitFor();
+      await check(A, '26-admin-webhooks');
+      const deal = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
+      await api(base, ownerToken, 'POST', `/deals/${ids.deal}/move`, { version: deal.version, stage_id: ids.dealStage });
+      await until(() => got.length > 0, 'the receiver got the delivery', 20_000);
+      assert(/t=\d+,v1=[0-9a-f]{64}/.test(got[0].headers['x-artel-signature'] ?? ''), `signed: ${got[0].headers['x-artel-signature']}`);
+      await A.getByRole('button', { name: 'Журнал доставок: Учёт' }).click();
+      const log = A.getByTestId('deliveries');
+      await log.locator('[data-testid=delivery]', { hasText: 'доставлено' }).getByTestId('delivery-code').filter({ hasText: '200' }).waitFor({ timeout: 15_000 });
+      await log.locator('[data-testid=delivery] time').first().waitFor();
+      await check(A, '27-admin-delivery-log');
+      // After a reload the secret is gone for good.
+      await A.reload();
+      await A.getByRole('heading', { name: 'Исходящие вебхуки' }).waitFor();
+      assert((await A.getByTestId('webhook-secret').count()) === 0, 'the secret is not shown again');
+      // A lead form: its address once, and a ready HTML form to copy.
+      const hooksForm = A.locator('section', { has: A.getByRole('heading', { name: 'Входящие хуки и формы заявок' }) });
+      await hooksForm.getByLabel('Вид').selectOption('lead');
+      await hooksForm.getByLabel('Название').fill('Форма на сайте');
+      await hooksForm.getByRole('button', { name: 'Создать', exact: true }).click();
+      const leadUrl = (await A.getByTestId('hook-url').innerText()).trim();
+      assert(leadUrl.startsWith(`${base}/api/v1/hooks/lead/`), `full lead URL: ${leadUrl}`);
+      const snippet = await A.getByTestId('lead-snippet').innerText();
+      assert(snippet.includes(`action="${leadUrl}"`) && snippet.includes('name="phone"'), 'the snippet posts to the hook');
+      await A.getByRole('button', { name: 'Копировать код формы' }).click();
+      await A.locator('.toast', { hasText: 'Скопировано' }).waitFor();
+      assert((await A.evaluate(() => navigator.clipboard.readText())).trim() === snippet.trim(), 'the snippet is on the clipboard');
+      await check(A, '28-admin-lead-form');
+      // The form works as a website would post it, until it is revoked.
+      const post = () => fetch(leadUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: 'Иван Лидов', phone: '+79001234567' }).toString() });
+      assert((await post()).status === 201, 'the lead form takes an enquiry');
+      await A.getByRole('button', { name: 'Отозвать: Форма на сайте' }).click();
+      await A.getByRole('dialog', { name: 'Отозвать «Форма на сайте»?' }).getByRole('button', { name: 'Отозвать' }).click();
+      await A.locator('[data-testid=hook-row]', { hasText: 'Форма на сайте' }).getByText('отозван').waitFor();
+      assert((await post()).status === 404, 'a revoked form refuses');
+    } finally {
+      receiver.close();
+    }
+  });
+
+  await step('admin: a bot gets a token shown once, which then works', async () => {
+    await A.getByRole('link', { name: 'Боты' }).click();
+    await A.getByLabel('Имя бота').fill('Робот учёта');
+    await A.getByRole('button', { name: 'Создать бота' }).click();
+    await A.getByRole('button', { name: 'Выпустить токен: Робот учёта' }).click();
+    const dialog = A.getByRole('dialog', { name: 'Новый токен бота «Робот учёта»' });
+    await dialog.getByLabel('Для чего токен').fill('Синхронизация');
+    await dialog.getByLabel('читать CRM').check();
+    await dialog.getByRole('button', { name: 'Выпустить токен' }).click();
+    const token = (await A.getByTestId('bot-token').innerText()).trim();
+    await A.locator('.once-secret', { has: A.getByTestId('bot-token') }).getByText('Вы больше не увидите это значение').waitFor();
+    await A.locator('[data-testid=token-row]', { hasText: 'Синхронизация' }).getByText('читать сообщения, писать сообщения, читать CRM').waitFor();
+    await check(A, '29-admin-bots');
+    const pipelines = await api(base, token, 'GET', '/pipelines');
+    assert(Array.isArray(pipelines) && pipelines.length > 0, 'the bot token reads the CRM');
+    await A.getByRole('button', { name: 'Переименовать: Робот учёта' }).click();
+    const rename = A.getByRole('dialog', { name: 'Переименовать «Робот учёта»' });
+    await rename.getByLabel('Имя бота').fill('Робот 1С');
+    await rename.getByRole('button', { name: 'Сохранить' }).click();
+    await A.getByRole('group', { name: /Робот 1С/ }).waitFor();
+  });
+
+  await step('admin: a member (English UI) has no admin link and is told plainly the area is not theirs', async () => {
+    await B.goto(`${base}/chats/${ids.general}`);
+    await B.locator('aside.sidebar').waitFor();
+    assert((await B.getByRole('link', { name: 'Admin' }).count()) === 0, 'no admin link for a member');
+    await B.goto(`${base}/admin/integrations`);
+    const alert = B.getByRole('alert').filter({ hasText: 'No access (403)' });
+    await alert.waitFor();
+    await alert.getByText('for the workspace owner and administrators only').waitFor();
+    assert((await B.getByRole('heading', { name: 'Outgoing webhooks' }).count()) === 0, 'nothing of the area is shown');
+    await check(B, '30-admin-forbidden');
+  });
+
+  await step('admin: an administrator with an English UI reads the area in English', async () => {
+    await api(base, ownerToken, 'PATCH', `/users/${ids.oleg}`, { role: 'admin' });
+    const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/London' });
+    try {
+      const O = await ctx.newPage();
+      await signIn(O, base, 'oleg@example.com', 'oleg long password');
+      await O.getByRole('link', { name: 'Admin' }).click();
+      await O.getByRole('heading', { name: 'Users' }).waitFor();
+      await O.getByRole('link', { name: 'Stage automation' }).click();
+      await O.getByRole('group', { name: 'Переговоры' }).locator('[data-testid=rule]', { hasText: 'On entering the stage → task “Отправить КП по правилу” for the deal’s owner, due in 24 hours' }).waitFor();
+      await check(O, '31-admin-automation-en');
+      await O.getByRole('link', { name: 'Integrations' }).click();
+      await O.getByRole('button', { name: 'Delivery log: Учёт' }).click();
+      await O.getByTestId('deliveries').getByText('deal changed stage').first().waitFor();
+      await check(O, '32-admin-integrations-en');
+    } finally {
+      await ctx.close();
+      await api(base, ownerToken, 'PATCH', `/users/${ids.oleg}`, { role: 'member' });
+    }
+  });
+
   await step('dark theme and phone width render', async () => {
     const phone = await browser.newContext({ locale: 'ru-RU', viewport: { width: 390, height: 800 }, colorScheme: 'dark' });
     const P = await phone.newPage();

@@ -18,6 +18,8 @@ describe('router', () => {
       { name: 'tasks' },
       { name: 'tasks', taskId: 't-1' },
       { name: 'settings' },
+      { name: 'admin', tab: 'people' },
+      { name: 'admin', tab: 'bots' },
       { name: 'search', q: 'договор Иванов' },
       { name: 'invite', token: 'tok' },
     ];
@@ -27,5 +29,7 @@ describe('router', () => {
       expect(i < 0 ? parseRoute(path) : parseRoute(path.slice(0, i), path.slice(i))).toEqual(r);
     }
     expect(parseRoute('/nope')).toEqual({ name: 'notFound' });
+    expect(parseRoute('/admin')).toEqual({ name: 'admin', tab: 'people' });
+    expect(parseRoute('/admin/nope')).toEqual({ name: 'notFound' });
   });
 });

@@ -12,9 +12,14 @@ export type Route =
   | { name: 'company'; id: string }
   | { name: 'tasks'; taskId?: string }
   | { name: 'settings' }
+  | { name: 'admin'; tab: AdminTab }
   | { name: 'search'; q: string }
   | { name: 'invite'; token: string }
   | { name: 'notFound' };
+
+/** The admin area's sections, in the order the navigation shows them. */
+export const ADMIN_TABS = ['people', 'workspace', 'fields', 'automation', 'integrations', 'bots'] as const;
+export type AdminTab = (typeof ADMIN_TABS)[number];
 
 export function parseRoute(pathname: string, search = ''): Route {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -44,6 +49,9 @@ export function parseRoute(pathname: string, search = ''): Route {
       return { name: 'settings' };
     case 'search':
       return { name: 'search', q: q.get('q') ?? '' };
+    case 'admin':
+      if (!b) return { name: 'admin', tab: 'people' };
+      return (ADMIN_TABS as readonly string[]).includes(b) ? { name: 'admin', tab: b as AdminTab } : { name: 'notFound' };
     case 'invite':
       return b ? { name: 'invite', token: b } : { name: 'notFound' };
     default:
@@ -75,6 +83,8 @@ export function pathOf(route: Route): string {
       return route.taskId ? `/tasks?task=${e(route.taskId)}` : '/tasks';
     case 'settings':
       return '/settings';
+    case 'admin':
+      return `/admin/${route.tab}`;
     case 'search':
       return route.q ? `/search?q=${e(route.q)}` : '/search';
     case 'invite':

@@ -25,6 +25,7 @@ const TasksScreen = lazy(() => import('./tasks/TasksScreen'));
 const SettingsScreen = lazy(() => import('./settings/SettingsScreen'));
 const SearchScreen = lazy(() => import('./search/SearchScreen'));
 const PipelineEditor = lazy(() => import('./board/PipelineEditor'));
+const AdminScreen = lazy(() => import('./admin/AdminScreen'));
 
 export function Shell({ session }: { session: Session }) {
   const t = useI18n();
@@ -119,6 +120,9 @@ export function Shell({ session }: { session: Session }) {
       break;
     case 'search':
       screen = <SearchScreen q={route.q} />;
+      break;
+    case 'admin':
+      screen = <AdminScreen tab={route.tab} />;
       break;
     default:
       screen = <HomeRedirect />;

@@ -29,6 +29,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
   const records = list.filter((s) => s.chat.entity);
   const activeChat = route.name === 'chat' ? route.chatId : null;
   const isGuest = session.user.role === 'guest';
+  const isAdmin = session.user.role === 'owner' || session.user.role === 'admin';
   // The sidebar shows the presence of direct-chat partners: follow just them.
   const partners = directs
     .filter((s) => s.chat.kind === 'direct')
@@ -69,6 +70,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
           <NavLink to={{ name: 'tasks' }} glyph="✓" label={t.t('nav.tasks')} active={route.name === 'tasks'} />
           {!isGuest && <NavLink to={{ name: 'contacts', tab: 'contacts' }} glyph="◎" label={t.t('nav.contacts')} active={route.name === 'contacts' || route.name === 'contact' || route.name === 'company'} />}
           <NavLink to={{ name: 'search', q: '' }} glyph="⌕" label={t.t('nav.search')} active={route.name === 'search'} />
+          {isAdmin && <NavLink to={{ name: 'admin', tab: 'people' }} glyph="⚙" label={t.t('admin.title')} active={route.name === 'admin'} />}
         </ul>
         {chats.isPending && <div className="skeleton" style={{ margin: '16px' }} />}
         {(channels.length > 0 || !isGuest) && section(

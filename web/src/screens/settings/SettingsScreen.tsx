@@ -1,18 +1,17 @@
 // Settings: my profile, language, time zone and theme; for admins, the users
-// (roles, deactivation) and invitations of the workspace.
+// and invitations (the admin area's own sections) and a way into that area.
 import { useState, type FormEvent } from 'react';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Role } from '@api';
+import { unwrap } from '@api';
 import { api } from '../../app/session';
-import { keys } from '../../app/live';
-import { useUsers } from '../../app/data';
+import { navigate, pathOf, type Route } from '../../app/router';
+import { InvitesSection, UsersSection } from '../admin/People';
 import { usePrefs, type Theme } from '../../app/prefs';
 import { makeTranslator, useI18n, type Lang } from '../../i18n';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 
-const ROLES: Role[] = ['owner', 'admin', 'member', 'guest'];
+const adminHome: Route = { name: 'admin', tab: 'people' };
 
 export default function SettingsScreen() {
   const t = useI18n();
@@ -25,8 +24,15 @@ export default function SettingsScreen() {
       </header>
       <div className="page-body">
         <Profile />
-        {isAdmin && <Users />}
-        {isAdmin && <Invites />}
+        {isAdmin && (
+          <p>
+            <a href={pathOf(adminHome)} onClick={(e) => (e.preventDefault(), navigate(adminHome))}>
+              {t.t('admin.openArea')}
+            </a>
+          </p>
+        )}
+        {isAdmin && <UsersSection />}
+        {isAdmin && <InvitesSection />}
       </div>
     </>
   );
@@ -95,121 +101,6 @@ function Profile() {
           </button>
         </div>
       </form>
-    </section>
-  );
-}
-
-function Users() {
-  const t = useI18n();
-  const qc = useQueryClient();
-  const users = useUsers();
-  const me = api.session()?.user.id;
-  const act = async (f: () => Promise<unknown>) => {
-    try {
-      await f();
-      void qc.invalidateQueries({ queryKey: keys.users });
-    } catch (err) {
-      toast.show(errorMessage(err, t));
-    }
-  };
-  return (
-    <section className="section" aria-labelledby="users-h">
-      <h2 id="users-h">{t.t('settings.users')}</h2>
-      <table className="data">
-        <tbody>
-          {[...(users.data?.values() ?? [])].map((u) => (
-            <tr key={u.id}>
-              <td>{u.name}</td>
-              <td>{u.email}</td>
-              <td>
-                <select
-                  className="select"
-                  aria-label={`${t.t('settings.role')}: ${u.name}`}
-                  value={u.role}
-                  disabled={u.id === me}
-                  onChange={(e) => void act(() => unwrap(api.http.PATCH('/users/{id}', { params: { path: { id: u.id } }, body: { role: e.target.value as Role } })))}
-                >
-                  {ROLES.map((r) => (
-                    <option key={r} value={r}>
-                      {t.t(`role.${r}`)}
-                    </option>
-                  ))}
-                </select>
-              </td>
-              <td>
-                {u.id !== me &&
-                  (u.deactivated_at ? (
-                    <button className="btn" onClick={() => void act(() => unwrap(api.http.POST('/users/{id}/reactivate', { params: { path: { id: u.id } } })))}>
-                      {t.t('settings.reactivate')}
-                    </button>
-                  ) : (
-                    <button className="btn btn-danger" onClick={() => void act(() => unwrap(api.http.POST('/users/{id}/deactivate', { params: { path: { id: u.id } } })))}>
-                      {t.t('settings.deactivate')}
-                    </button>
-                  ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
-function Invites() {
-  const t = useI18n();
-  const qc = useQueryClient();
-  const invites = useQuery({ queryKey: ['invites'], queryFn: () => unwrap(api.http.GET('/invites')) });
-  const [role, setRole] = useState<Role>('member');
-  const [email, setEmail] = useState('');
-  const [link, setLink] = useState<string | null>(null);
-  const create = async (e: FormEvent) => {
-    e.preventDefault();
-    try {
-      const created = await unwrap(api.http.POST('/invites', { body: { role, email: email.trim() || null } }));
-      setLink(created.url.startsWith('/') ? location.origin + created.url : created.url);
-      setEmail('');
-      void qc.invalidateQueries({ queryKey: ['invites'] });
-    } catch (err) {
-      toast.show(errorMessage(err, t));
-    }
-  };
-  return (
-    <section className="section" aria-labelledby="invites-h">
-      <h2 id="invites-h">{t.t('settings.invites')}</h2>
-      <form className="row" onSubmit={create} style={{ marginBottom: 12 }}>
-        <input className="input" type="email" aria-label={t.t('settings.inviteEmail')} placeholder={t.t('settings.inviteEmail')} value={email} onChange={(e) => setEmail(e.target.value)} />
-        <select className="select" style={{ width: 180 }} aria-label={t.t('settings.role')} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-          {ROLES.filter((r) => r !== 'owner').map((r) => (
-            <option key={r} value={r}>
-              {t.t(`role.${r}`)}
-            </option>
-          ))}
-        </select>
-        <button className="btn btn-primary" type="submit">
-          {t.t('settings.invite')}
-        </button>
-      </form>
-      {link && (
-        <div role="status">
-          {t.t('settings.inviteLink')}
-          <code className="link" data-testid="invite-link">
-            {link}
-          </code>
-        </div>
-      )}
-      <ul className="list">
-        {(invites.data ?? []).map((i) => (
-          <li key={i.id}>
-            <span style={{ flex: 1 }}>{i.email ?? '—'}</span>
-            <span>{t.t(`role.${i.role}`)}</span>
-            <span className="muted">{t.t('settings.expires', { date: t.dateTime(i.expires_at) })}</span>
-            <button className="btn btn-ghost" onClick={() => void unwrap(api.http.DELETE('/invites/{id}', { params: { path: { id: i.id } } })).then(() => qc.invalidateQueries({ queryKey: ['invites'] }))}>
-              {t.t('settings.revoke')}
-            </button>
-          </li>
-        ))}
-      </ul>
     </section>
   );
 }
