@@ -1,20 +1,25 @@
 // A chat: header with its record, the virtualised message list (scroll-back,
 // day separators, unread marker), typing line, composer, and the thread panel.
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { unwrap, type Chat } from '@api';
+import { mentionsToText, unwrap, type Chat } from '@api';
 import { api } from '../../app/session';
 import { keys, learnUsers, setActiveChat, typingIn, useEphemeral } from '../../app/live';
 import { useChats, useUsers } from '../../app/data';
 import { chatGlyph, chatName, userName } from '../../app/names';
 import { navigate, pathOf, type Route } from '../../app/router';
 import { useI18n } from '../../i18n';
+import { toast } from '../../ui/Toast';
 import { toRows, type LocalMessage } from '../../state/messages';
+import { messageLink, taskTitle } from '../../state/actions';
 import { Composer } from './Composer';
-import { MessageItem } from './MessageItem';
+import { MessageItem, type MessageAction } from './MessageItem';
+import { addToNotes, CopyToCardDialog, quoteOf, useClientOf } from './MessageActions';
 import { ThreadPanel } from './ThreadPanel';
 import { markRead, useChatMessages, useSend } from './useChatMessages';
+
+const NewTaskDialog = lazy(() => import('../tasks/TaskDialog').then((m) => ({ default: m.NewTaskDialog })));
 
 export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpTo?: number; embedded?: boolean }) {
   const t = useI18n();
@@ -33,6 +38,8 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
   const send = useSend(chatId, null);
   const [thread, setThread] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
+  const [action, setAction] = useState<{ kind: 'task' | 'card'; message: LocalMessage } | null>(null);
+  const client = useClientOf(chat);
   // The read mark when the chat was opened places the "new messages" line.
   const [readAtOpen] = useState<number | null>(() => summary?.last_read_seq ?? null);
   useEphemeral();
@@ -112,6 +119,17 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
     [send],
   );
 
+  const textOf = useCallback((m: LocalMessage) => mentionsToText(m.body, (id) => users.data?.get(id)?.name), [users.data]);
+  const onAction = useCallback(
+    (kind: MessageAction, m: LocalMessage) => {
+      if (kind !== 'notes') return setAction({ kind, message: m });
+      if (!client.ref) return void toast.show(t.t('actions.noClient'));
+      const link = messageLink(location.origin, chatId, m.seq);
+      void addToNotes(qc, t, client.ref, quoteOf(t, textOf(m), userName(users.data, m.author_id), m.created_at, link));
+    },
+    [client.ref, chatId, qc, t, textOf, users.data],
+  );
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape' && !editing && thread) setThread(null);
@@ -145,8 +163,27 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
           : { name: 'tasks', taskId: chat.entity.id }
     : null;
 
+  // Deals keep no notes of their own: a deal's chat writes to its client's, named.
+  const notesLabel =
+    client.ref && client.name ? t.t('actions.addToNotes', { name: client.name }) : chat?.entity?.kind === 'deal' && client.ref === null ? t.t('actions.addToNotes', { name: name }) : undefined;
+  const actionText = action ? textOf(action.message) : '';
+
   return (
     <div className={`chat${thread ? ' with-panel' : ''}`}>
+      {action?.kind === 'task' && (
+        <Suspense fallback={null}>
+          <NewTaskDialog
+            initial={{
+              title: taskTitle(actionText),
+              description: `${actionText}\n\n${messageLink(location.origin, chatId, action.message.seq)}`,
+              entity: chat?.entity,
+              entityName: name,
+            }}
+            onClose={() => setAction(null)}
+          />
+        </Suspense>
+      )}
+      {action?.kind === 'card' && <CopyToCardDialog text={actionText} initial={client.ref ?? null} onClose={() => setAction(null)} />}
       <section className="chat-main" aria-label={name}>
         <header className="page-head">
           <span aria-hidden="true">{chat ? chatGlyph(chat) : ''}</span>
@@ -193,6 +230,8 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
                       onEdit={setEditing}
                       onOpenThread={setThread}
                       onRetry={retry}
+                      onAction={onAction}
+                      notesLabel={notesLabel}
                     />
                   )}
                 </div>

@@ -7,6 +7,9 @@ import { initials, userName } from '../../app/names';
 import { useI18n } from '../../i18n';
 import type { LocalMessage } from '../../state/messages';
 import { Icon } from '../../ui/Icon';
+import { findContacts } from '../../state/actions';
+
+export type MessageAction = 'task' | 'notes' | 'card';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '👀', '✅'];
 
@@ -21,6 +24,10 @@ interface Props {
   onEdit: (id: string | null) => void;
   onOpenThread?: (id: string) => void;
   onRetry?: (m: LocalMessage) => void;
+  /** Message actions (task, notes, card); absent where they do not apply. */
+  onAction?: (kind: MessageAction, m: LocalMessage) => void;
+  /** The notes item's label ("Add to notes: Ivan"), when the chat has a client. */
+  notesLabel?: string;
 }
 
 export const MessageItem = memo(function MessageItem({
@@ -34,6 +41,8 @@ export const MessageItem = memo(function MessageItem({
   onEdit,
   onOpenThread,
   onRetry,
+  onAction,
+  notesLabel,
 }: Props) {
   const t = useI18n();
   const author = m.kind === 'user' ? userName(users, m.author_id) : t.t('chat.system');
@@ -129,6 +138,7 @@ export const MessageItem = memo(function MessageItem({
               <Icon name="reply" />
             </button>
           )}
+          {onAction && <ActionMenu message={m} onAction={onAction} notesLabel={notesLabel} />}
           {mine && (
             <>
               <button type="button" className="btn btn-ghost btn-icon" onClick={() => onEdit(m.id)} aria-label={t.t('common.edit')} title={t.t('common.edit')}>
@@ -144,6 +154,62 @@ export const MessageItem = memo(function MessageItem({
     </article>
   );
 });
+
+function ActionMenu({ message, onAction, notesLabel }: { message: LocalMessage; onAction: (k: MessageAction, m: LocalMessage) => void; notesLabel?: string }) {
+  const t = useI18n();
+  const [open, setOpen] = useState(false);
+  const hasContacts = useMemo(() => {
+    const f = findContacts(message.body);
+    return f.phones.length + f.emails.length > 0;
+  }, [message.body]);
+  const pick = (k: MessageAction) => {
+    setOpen(false);
+    onAction(k, message);
+  };
+  return (
+    <div
+      className="msg-menu-wrap"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && open) {
+          e.stopPropagation();
+          setOpen(false);
+        }
+      }}
+      onBlur={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setOpen(false);
+      }}
+    >
+      <button
+        type="button"
+        className="btn btn-ghost btn-icon"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-label={t.t('actions.more')}
+        title={t.t('actions.more')}
+        onClick={() => setOpen(!open)}
+      >
+        ⋯
+      </button>
+      {open && (
+        <div className="msg-menu" role="menu" aria-label={t.t('actions.more')}>
+          <button type="button" role="menuitem" autoFocus onClick={() => pick('task')}>
+            {t.t('actions.makeTask')}
+          </button>
+          {notesLabel && (
+            <button type="button" role="menuitem" onClick={() => pick('notes')}>
+              {notesLabel}
+            </button>
+          )}
+          {hasContacts && (
+            <button type="button" role="menuitem" onClick={() => pick('card')}>
+              {t.t('actions.copyToCard')}
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
 
 function EditBox({ message, onDone }: { message: LocalMessage; onDone: () => void }) {
   const t = useI18n();

@@ -10,6 +10,7 @@ import { useI18n } from '../../i18n';
 import { Skeleton } from '../Shell';
 import { errorMessage } from '../../ui/errors';
 import { toast } from '../../ui/Toast';
+import { LinkedText } from '../../ui/LinkedText';
 import { EntityTasks, RecordLayout, Timeline } from './parts';
 
 export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company'; id: string }) {
@@ -69,7 +70,7 @@ export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company
           <dt>{t.t('card.tags')}</dt>
           <dd>{r.tags.length ? r.tags.map((x) => <span className="tag" key={x}>{x}</span>) : t.t('common.none')}</dd>
           <dt>{t.t('card.notes')}</dt>
-          <dd style={{ whiteSpace: 'pre-wrap' }}>{r.notes || t.t('common.none')}</dd>
+          <dd style={{ whiteSpace: 'pre-wrap' }} data-testid="record-notes">{r.notes ? <LinkedText text={r.notes} /> : t.t('common.none')}</dd>
         </dl>
       </section>
       <EntityTasks kind={kind} id={id} />
