@@ -287,4 +287,8 @@ export const en: Record<StringKey, string> = {
   'notify.reply': "{who} replied in a thread in {chat}",
   'notify.task': "{who} assigned you a task",
   'notify.test': "Notifications are on",
+  'mute.mute': "Mute",
+  'mute.unmute': "Unmute",
+  'mute.on': "Chat muted: no notifications from it",
+  'mute.off': "Chat unmuted",
 };

@@ -285,6 +285,10 @@ export const ru = {
   'notify.reply': "{who} ответил(а) в обсуждении в «{chat}»",
   'notify.task': "{who} назначает вам задачу",
   'notify.test': "Уведомления включены",
+  'mute.mute': "Без звука",
+  'mute.unmute': "Включить звук",
+  'mute.on': "Чат без звука: уведомлений из него не будет",
+  'mute.off': "Звук чата включён",
 } as const;
 
 export type StringKey = keyof typeof ru;

@@ -14,6 +14,7 @@ import { toast } from '../../ui/Toast';
 import { toRows, type LocalMessage } from '../../state/messages';
 import { messageLink, taskTitle } from '../../state/actions';
 import { Composer } from './Composer';
+import { MuteButton } from './MuteButton';
 import { MessageItem, type MessageAction } from './MessageItem';
 import { addToNotes, CopyToCardDialog, quoteOf, useClientOf } from './MessageActions';
 import { ThreadPanel } from './ThreadPanel';
@@ -190,6 +191,7 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
           {embedded ? <h2>{name}</h2> : <h1>{name}</h1>}
           {chat?.description && <span className="sub">{chat.description}</span>}
           <span className="spacer" />
+          {chat && !embedded && <MuteButton chatId={chatId} />}
           {entityRoute && !embedded && (
             <a className="btn" href={pathOf(entityRoute)} onClick={(e) => (e.preventDefault(), navigate(entityRoute))}>
               {t.t('chat.openRecord')} →

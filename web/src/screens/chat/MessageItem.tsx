@@ -1,6 +1,7 @@
 // One message: author, time, sanitised HTML (rendered by the server), files,
 // reactions, thread summary, and the hover/focus actions.
-import { memo, useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
+import { createPortal } from 'react-dom';
 import { mentionsToHtml, mentionsToText, unwrap, type Attachment, type User } from '@api';
 import { api } from '../../app/session';
 import { initials, userName } from '../../app/names';
@@ -157,57 +158,79 @@ export const MessageItem = memo(function MessageItem({
 
 function ActionMenu({ message, onAction, notesLabel }: { message: LocalMessage; onAction: (k: MessageAction, m: LocalMessage) => void; notesLabel?: string }) {
   const t = useI18n();
-  const [open, setOpen] = useState(false);
+  const [place, setPlace] = useState<CSSProperties | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
   const hasContacts = useMemo(() => {
     const f = findContacts(message.body);
     return f.phones.length + f.emails.length > 0;
   }, [message.body]);
+  const close = () => setPlace(null);
   const pick = (k: MessageAction) => {
-    setOpen(false);
+    close();
     onAction(k, message);
   };
+  // In <body>, placed by the button: rows are transformed and the list clips,
+  // so a menu inside the row would be cut off at the list's edges.
+  const toggle = () => {
+    if (place) return close();
+    const r = button.current?.getBoundingClientRect();
+    if (!r) return;
+    const right = window.innerWidth - r.right;
+    setPlace(r.top > window.innerHeight / 2 ? { right, bottom: window.innerHeight - r.top + 4 } : { right, top: r.bottom + 4 });
+  };
+  const inside = (n: EventTarget | null) => n instanceof Node && (button.current?.contains(n) || menu.current?.contains(n));
+  // Focus settles after the menu mounts (its first item takes focus): judge then.
+  const onBlur = () => setTimeout(() => !inside(document.activeElement) && close(), 0);
   return (
-    <div
-      className="msg-menu-wrap"
-      onKeyDown={(e) => {
-        if (e.key === 'Escape' && open) {
-          e.stopPropagation();
-          setOpen(false);
-        }
-      }}
-      onBlur={(e) => {
-        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setOpen(false);
-      }}
-    >
+    <span className="msg-menu-wrap" data-menu-open={place ? '' : undefined}>
       <button
+        ref={button}
         type="button"
         className="btn btn-ghost btn-icon"
         aria-haspopup="menu"
-        aria-expanded={open}
+        aria-expanded={Boolean(place)}
         aria-label={t.t('actions.more')}
         title={t.t('actions.more')}
-        onClick={() => setOpen(!open)}
+        onClick={toggle}
+        onBlur={onBlur}
       >
         ⋯
       </button>
-      {open && (
-        <div className="msg-menu" role="menu" aria-label={t.t('actions.more')}>
-          <button type="button" role="menuitem" autoFocus onClick={() => pick('task')}>
-            {t.t('actions.makeTask')}
-          </button>
-          {notesLabel && (
-            <button type="button" role="menuitem" onClick={() => pick('notes')}>
-              {notesLabel}
+      {place &&
+        createPortal(
+          <div
+            ref={menu}
+            className="msg-menu"
+            role="menu"
+            aria-label={t.t('actions.more')}
+            style={place}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') {
+                e.stopPropagation();
+                close();
+                button.current?.focus();
+              }
+            }}
+            onBlur={onBlur}
+          >
+            <button type="button" role="menuitem" autoFocus onClick={() => pick('task')}>
+              {t.t('actions.makeTask')}
             </button>
-          )}
-          {hasContacts && (
-            <button type="button" role="menuitem" onClick={() => pick('card')}>
-              {t.t('actions.copyToCard')}
-            </button>
-          )}
-        </div>
-      )}
-    </div>
+            {notesLabel && (
+              <button type="button" role="menuitem" onClick={() => pick('notes')}>
+                {notesLabel}
+              </button>
+            )}
+            {hasContacts && (
+              <button type="button" role="menuitem" onClick={() => pick('card')}>
+                {t.t('actions.copyToCard')}
+              </button>
+            )}
+          </div>,
+          document.body,
+        )}
+    </span>
   );
 }
 

@@ -11,6 +11,7 @@ import { useI18n, type Lang } from '../../i18n';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
+import { DesktopNotifications } from './DesktopNotifications';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'guest'];
 
@@ -25,6 +26,7 @@ export default function SettingsScreen() {
       </header>
       <div className="page-body">
         <Profile />
+        <DesktopNotifications />
         {isAdmin && <Users />}
         {isAdmin && <Invites />}
       </div>
