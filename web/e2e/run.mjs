@@ -716,7 +716,7 @@ try {
   // --- c-actions ---
   /** Opens a message's "more" menu and picks an item (the toolbar shows on hover). */
   const messageMenu = async (page, text, item) => {
-    const msg = page.locator('article.msg', { hasText: text }).last();
+    const msg = page.locator('article.msg:not(.system)', { hasText: text }).last();
     await msg.hover();
     await msg.getByRole('button', { name: /^(Ещё действия|More actions)$/ }).click();
     await page.getByRole('menu').getByRole('menuitem', { name: item }).click();
@@ -741,7 +741,7 @@ try {
     await check(A, 'c-actions-01-new-task');
     await dialog.getByRole('button', { name: 'Создать' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await A.getByRole('status').filter({ hasText: 'Задача создана' }).waitFor();
+    await A.locator('.toast', { hasText: 'Задача создана' }).waitFor();
     const tasks = await api(base, ownerToken, 'GET', `/tasks?view=entity&entity_kind=deal&entity_id=${deal.id}`);
     const task = (tasks.items ?? tasks).find((x) => x.title === ids.actionsText);
     assert(task, 'the task is linked to the deal');
@@ -759,7 +759,7 @@ try {
   await step('message actions: a quote of a message goes to the deal client\'s notes and links back', async () => {
     await A.goto(`${base}/deals/${ids.actionsDeal}`);
     await messageMenu(A, 'Клиент просит счёт', 'В заметки: Иван Петров');
-    await A.getByRole('status').filter({ hasText: 'Добавлено в заметки: Иван Петров' }).waitFor();
+    await A.locator('.toast', { hasText: 'Добавлено в заметки: Иван Петров' }).waitFor();
     const c = await api(base, ownerToken, 'GET', `/contacts/${ids.actionsContact}`);
     assert(c.notes.startsWith(`> ${ids.actionsText}\n— Анна Петрова, `) && c.notes.includes(`/chats/${ids.actionsChat}?seq=`), `notes: ${c.notes}`);
     // Twice: the second quote follows the first after a blank line.
