@@ -19,7 +19,7 @@ export function MuteButton({ chatId }: { chatId: string }) {
     }
   };
   return (
-    <button type="button" className="btn" aria-pressed={muted} onClick={() => void toggle()}>
+    <button type="button" className="btn" onClick={() => void toggle()}>
       {t.t(muted ? 'mute.unmute' : 'mute.mute')}
     </button>
   );

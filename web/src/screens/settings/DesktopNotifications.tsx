@@ -17,7 +17,7 @@ export function DesktopNotifications() {
     setNotifyPrefs({ enabled: answer === 'granted' });
   };
   return (
-    <section className="section" aria-labelledby="notify-h">
+    <section className="section notify-settings" aria-labelledby="notify-h">
       <h2 id="notify-h">{t.t('notify.title')}</h2>
       <p className="muted">{t.t('notify.hint')}</p>
       {!supported ? (
