@@ -1237,6 +1237,180 @@ try {
     await dialog.waitFor({ state: 'detached' });
   });
 
+  // --- c-actions ---
+  /** Opens a message's "more" menu and picks an item (the toolbar shows on hover). */
+  const messageMenu = async (page, text, item) => {
+    const msg = page.locator('article.msg:not(.system)', { hasText: text }).last();
+    await msg.hover();
+    await msg.getByRole('button', { name: /^(Ещё действия|More actions)$/ }).click();
+    await page.getByRole('menu').getByRole('menuitem', { name: item }).click();
+  };
+
+  await step('message actions: a task from a message in a deal chat, linked to the deal, links back to the message', async () => {
+    const contact = await api(base, ownerToken, 'POST', '/contacts', { name: 'Иван Петров' });
+    ids.actionsContact = contact.id;
+    const deal = await api(base, ownerToken, 'POST', '/deals', { title: 'Счёт для Ромашки', pipeline_id: ids.pipeline, contact_id: contact.id, amount_minor: 500_000, currency: 'RUB' });
+    ids.actionsDeal = deal.id;
+    ids.actionsChat = deal.chat_id;
+    ids.actionsText = 'Клиент просит счёт до пятницы, звонить +7 916 555-12-34, почта ivan@romashka.test';
+    await api(base, ownerToken, 'POST', `/chats/${deal.chat_id}/messages`, { body: ids.actionsText });
+    await A.goto(`${base}/deals/${deal.id}`);
+    await A.locator('article.msg', { hasText: 'Клиент просит счёт' }).waitFor();
+    await messageMenu(A, 'Клиент просит счёт', 'Сделать задачей');
+    const dialog = A.getByRole('dialog', { name: 'Новая задача из сообщения' });
+    await dialog.waitFor();
+    assert((await dialog.getByLabel('Что сделать').inputValue()) === ids.actionsText, 'the title is the message text');
+    assert((await dialog.getByLabel('Описание').inputValue()).includes(`/chats/${deal.chat_id}?seq=`), 'the description links the message');
+    await dialog.getByTestId('task-entity').filter({ hasText: 'Счёт для Ромашки' }).waitFor();
+    await check(A, 'c-actions-01-new-task');
+    await dialog.getByRole('button', { name: 'Создать' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await A.locator('.toast', { hasText: 'Задача создана' }).waitFor();
+    const tasks = await api(base, ownerToken, 'GET', `/tasks?view=entity&entity_kind=deal&entity_id=${deal.id}`);
+    const task = (tasks.items ?? tasks).find((x) => x.title === ids.actionsText);
+    assert(task, 'the task is linked to the deal');
+    // It shows on the card, and its link leads back to the message.
+    await A.locator('.record-info .task-title', { hasText: 'Клиент просит счёт' }).waitFor({ timeout: 10_000 });
+    await A.goto(`${base}/tasks?task=${task.id}`);
+    const open = A.getByRole('dialog').getByRole('link', { name: 'Открыть сообщение' });
+    await open.waitFor();
+    await open.click();
+    await A.waitForURL(new RegExp(`/chats/${deal.chat_id}\\?seq=\\d+`));
+    await A.locator('article.msg.highlight', { hasText: 'Клиент просит счёт' }).waitFor();
+    await api(base, ownerToken, 'POST', `/tasks/${task.id}/complete`, { version: task.version });
+  });
+
+  await step('message actions: a quote of a message goes to the deal client\'s notes and links back', async () => {
+    await A.goto(`${base}/deals/${ids.actionsDeal}`);
+    await messageMenu(A, 'Клиент просит счёт', 'В заметки: Иван Петров');
+    await A.locator('.toast', { hasText: 'Добавлено в заметки: Иван Петров' }).waitFor();
+    const c = await api(base, ownerToken, 'GET', `/contacts/${ids.actionsContact}`);
+    assert(c.notes.startsWith(`> ${ids.actionsText}\n— Анна Петрова, `) && c.notes.includes(`/chats/${ids.actionsChat}?seq=`), `notes: ${c.notes}`);
+    // Twice: the second quote follows the first after a blank line.
+    await messageMenu(A, 'Клиент просит счёт', 'В заметки: Иван Петров');
+    await until(async () => (await api(base, ownerToken, 'GET', `/contacts/${ids.actionsContact}`)).notes.split('\n\n').length === 2, 'a second quote');
+    await A.getByRole('link', { name: 'Контакт', exact: true }).click();
+    const notes = A.getByTestId('record-notes');
+    await notes.filter({ hasText: 'Клиент просит счёт' }).waitFor();
+    await check(A, 'c-actions-02-notes');
+    await notes.getByRole('link', { name: 'Открыть сообщение' }).first().click();
+    await A.waitForURL(new RegExp(`/chats/${ids.actionsChat}\\?seq=\\d+`));
+    await A.locator('article.msg.highlight', { hasText: 'Клиент просит счёт' }).waitFor();
+  });
+
+  await step('message actions: a phone and an e-mail from a message go to the contact card once; an invalid phone shows the server\'s refusal', async () => {
+    await A.goto(`${base}/deals/${ids.actionsDeal}`);
+    await messageMenu(A, 'Клиент просит счёт', 'Телефон / почту в карточку');
+    let dialog = A.getByRole('dialog', { name: 'В карточку клиента' });
+    await dialog.getByRole('radio', { name: 'Иван Петров' }).waitFor();
+    assert(await dialog.getByRole('radio', { name: 'Иван Петров' }).isChecked(), 'the deal\'s contact is the target');
+    assert(await dialog.getByRole('checkbox', { name: '+7 916 555-12-34' }).isChecked(), 'the phone is offered');
+    assert(await dialog.getByRole('checkbox', { name: 'ivan@romashka.test' }).isChecked(), 'the e-mail is offered');
+    await check(A, 'c-actions-03-copy-card');
+    await dialog.getByRole('button', { name: 'Добавить в карточку' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const c = await api(base, ownerToken, 'GET', `/contacts/${ids.actionsContact}`);
+    assert(c.phones.length === 1 && c.phones[0].e164 === '+79165551234', `phones: ${JSON.stringify(c.phones)}`);
+    assert(c.emails.length === 1 && c.emails[0] === 'ivan@romashka.test', `emails: ${c.emails}`);
+    // Again: both are on the card now, nothing is added twice.
+    await messageMenu(A, 'Клиент просит счёт', 'Телефон / почту в карточку');
+    dialog = A.getByRole('dialog', { name: 'В карточку клиента' });
+    await dialog.getByText('уже есть в карточке').first().waitFor();
+    assert((await dialog.getByText('уже есть в карточке').count()) === 2, 'both marked as already there');
+    await dialog.getByRole('button', { name: 'Добавить в карточку' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Всё найденное уже есть в карточке' }).waitFor();
+    await dialog.getByRole('button', { name: 'Отмена' }).click();
+    // A number the server refuses: its 422 is shown, in Russian, naming the number.
+    await api(base, ownerToken, 'POST', `/chats/${ids.actionsChat}/messages`, { body: 'Новый номер +7 (000) 000-00-00' });
+    await A.locator('article.msg', { hasText: 'Новый номер' }).waitFor();
+    await messageMenu(A, 'Новый номер', 'Телефон / почту в карточку');
+    dialog = A.getByRole('dialog', { name: 'В карточку клиента' });
+    await dialog.getByRole('radio', { name: 'Иван Петров' }).waitFor();
+    await dialog.getByRole('button', { name: 'Добавить в карточку' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Сервер не принял номер телефона: +7 (000) 000-00-00' }).waitFor();
+    await dialog.getByRole('button', { name: 'Отмена' }).click();
+    const after = await api(base, ownerToken, 'GET', `/contacts/${ids.actionsContact}`);
+    assert(after.phones.length === 1, 'the refused number was not saved');
+    // The card shows what was copied.
+    await A.getByRole('link', { name: 'Контакт', exact: true }).click();
+    await A.getByRole('link', { name: 'ivan@romashka.test' }).waitFor();
+  });
+
+  await step('desktop notifications: B is told of A\'s mention, a direct message and a task, not of a muted chat nor of the chat in view; the favicon counts unread', async () => {
+    // The browser has granted notifications; each `new Notification(…)` is recorded (and its click can be played).
+    await ctxB.grantPermissions(['notifications'], { origin: base });
+    await ctxB.addInitScript(() => {
+      window.__notes = [];
+      class Recorded {
+        static permission = 'granted';
+        static requestPermission() {
+          return Promise.resolve('granted');
+        }
+        constructor(title, options = {}) {
+          this.title = title;
+          this.body = options.body;
+          this.onclick = null;
+          window.__notes.push(this);
+        }
+        close() {}
+      }
+      window.Notification = Recorded;
+    });
+    const notes = () => B.evaluate(() => window.__notes.map((n) => ({ title: n.title, body: n.body })));
+    await B.goto(`${base}/settings`);
+    const toggle = B.getByRole('checkbox', { name: 'Show desktop notifications' });
+    await toggle.check();
+    await B.getByRole('checkbox', { name: 'Play a sound' }).check();
+    await check(B, 'c-actions-04-notify-settings');
+    await socketReady(B);
+    // A mention in a channel B is in, while B looks at the settings.
+    await api(base, ownerToken, 'POST', `/chats/${ids.general}/messages`, { body: `<@${ids.member}> глянь счёт для Ромашки` });
+    await until(async () => (await notes()).some((n) => n.title === 'Анна Петрова mentioned you in общий' && n.body === '@Bob Smith глянь счёт для Ромашки'), 'a mention notification');
+    // A direct message.
+    await api(base, ownerToken, 'POST', `/chats/${ids.dm}/messages`, { body: 'Созвонимся в три?' });
+    await until(async () => (await notes()).some((n) => n.title === 'Анна Петрова wrote to you' && n.body === 'Созвонимся в три?'), 'a direct-message notification');
+    // Its click opens the chat.
+    await B.evaluate(() => window.__notes.find((n) => n.body === 'Созвонимся в три?').onclick());
+    await B.waitForURL(new RegExp(`/chats/${ids.dm}`));
+    await B.locator('article.msg.highlight', { hasText: 'Созвонимся в три?' }).waitFor();
+    // The chat in view: nothing.
+    let before = (await notes()).length;
+    await api(base, ownerToken, 'POST', `/chats/${ids.dm}/messages`, { body: 'Я на месте' });
+    await B.locator('article.msg', { hasText: 'Я на месте' }).waitFor();
+    await B.waitForTimeout(500);
+    assert((await notes()).length === before, 'no notification for the chat in view');
+    // A muted chat: nothing, even for a mention.
+    await B.goto(`${base}/chats/${ids.general}`);
+    await B.getByRole('button', { name: 'Mute' }).click();
+    await B.getByRole('button', { name: 'Unmute' }).waitFor();
+    await check(B, 'c-actions-05-muted-chat');
+    await B.goto(`${base}/settings`);
+    await socketReady(B);
+    const favicon = () => B.evaluate(() => document.querySelector('link[rel="icon"]')?.dataset.unread ?? '');
+    const unreadBefore = Number(await favicon());
+    before = (await notes()).length;
+    await api(base, ownerToken, 'POST', `/chats/${ids.general}/messages`, { body: `<@${ids.member}> это в чат без звука` });
+    await api(base, ownerToken, 'POST', `/chats/${ids.dm}/messages`, { body: 'А это лично' });
+    await until(async () => (await notes()).some((n) => n.body === 'А это лично'), 'the direct message after the muted one');
+    assert(!(await notes()).some((n) => n.body?.includes('это в чат без звука')), 'no notification from the muted chat');
+    // The favicon's badge counts the unread direct messages (a muted chat does not count).
+    await until(async () => Number(await favicon()) > unreadBefore, `the favicon badge grows from ${unreadBefore}`);
+    // A task someone else assigns: announced when B's window gets focus (or within a minute).
+    await B.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await B.waitForTimeout(3500);
+    await api(base, ownerToken, 'POST', '/tasks', { title: 'Проверить счёт', assignees: [ids.member], reminders: [] });
+    await B.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await until(async () => (await notes()).some((n) => n.title === 'Анна Петрова assigned you a task' && n.body === 'Проверить счёт'), 'a task notification');
+    // Reading the direct chat clears the badge.
+    await B.goto(`${base}/chats/${ids.dm}`);
+    await B.locator('article.msg', { hasText: 'А это лично' }).waitFor();
+    await until(async () => Number(await favicon()) === unreadBefore, 'the favicon badge back to what it was');
+    // Unmute again for the steps that follow.
+    await B.goto(`${base}/chats/${ids.general}`);
+    await B.getByRole('button', { name: 'Unmute' }).click();
+    await B.getByRole('button', { name: 'Mute' }).waitFor();
+  });
+
   await step('search finds a message and jumps to it', async () => {
     // The server always has search: anything but 200 fails the step.
     const probe = await fetch(`${base}/api/v1/search?q=x`, { headers: { authorization: `Bearer ${ownerToken}` } });

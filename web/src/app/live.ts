@@ -53,6 +53,9 @@ let activeChat: string | null = null;
 export function setActiveChat(id: string | null) {
   activeChat = id;
 }
+export function activeChatId(): string | null {
+  return activeChat;
+}
 
 type Typing = Map<string, Map<string, number>>;
 let typing: Typing = new Map();

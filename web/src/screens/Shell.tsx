@@ -1,10 +1,11 @@
 // The signed-in frame: sidebar, the routed screen, the quick switcher, the
 // connection banner; starts the socket and feeds it into the query cache.
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { unwrap, type ConnectionStatus, type Session } from '@api';
 import { api, realtime } from '../app/session';
 import { connectLive } from '../app/live';
+import { connectNotifications } from '../app/notify';
 import { navigate, useRoute } from '../app/router';
 import { useI18n } from '../i18n';
 import { usePrefs } from '../app/prefs';
@@ -42,6 +43,11 @@ export function Shell({ session }: { session: Session }) {
     // Only on sign-in: later changes go through the settings screen.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [session.user.id]);
+
+  // The translator as of now: a language switch needs no reconnect.
+  const tRef = useRef(t);
+  tRef.current = t;
+  useEffect(() => connectNotifications(qc, () => tRef.current), [qc]);
 
   useEffect(() => {
     const off = connectLive(qc, () => api.session()?.user.id);

@@ -2,10 +2,10 @@
 // message list (scroll-back, day separators, unread marker, landing on the
 // newest or first unread message, "jump to latest"), typing line, composer,
 // and the thread or members panel.
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { unwrap, type Chat } from '@api';
+import { mentionsToText, unwrap, type Chat } from '@api';
 import { api } from '../../app/session';
 import { keys, learnUsers, setActiveChat, typingIn, useEphemeral } from '../../app/live';
 import { useChats, useUsers } from '../../app/data';
@@ -20,10 +20,15 @@ import { toast } from '../../ui/Toast';
 import { ChatSettings } from './ChatSettings';
 import { Composer } from './Composer';
 import { MembersPanel, canManage } from './MembersPanel';
-import { MessageItem } from './MessageItem';
+import { MessageItem, type MessageAction } from './MessageItem';
 import { PinsPanel } from './PinsPanel';
 import { ThreadPanel } from './ThreadPanel';
 import { markRead, useChatMessages, useSend } from './useChatMessages';
+import { messageLink, taskTitle } from '../../state/actions';
+import { MuteButton } from './MuteButton';
+import { addToNotes, CopyToCardDialog, quoteOf, useClientOf } from './MessageActions';
+
+const NewTaskDialog = lazy(() => import('../tasks/TaskDialog').then((m) => ({ default: m.NewTaskDialog })));
 
 /** What the box says before one types: who or where the message goes, in words that decline right. */
 export function composerPlaceholder(chat: Chat | undefined, name: string, t: Translator): string {
@@ -69,6 +74,8 @@ export function ChatScreen({
     if (id) setPanel(null);
   }, []);
   const [editing, setEditing] = useState<string | null>(null);
+  const [action, setAction] = useState<{ kind: 'task' | 'card'; message: LocalMessage } | null>(null);
+  const client = useClientOf(chat);
   // The read mark when the chat was opened places the "new messages" line.
   const [readAtOpen] = useState<number | null>(() => summary?.last_read_seq ?? null);
   useEphemeral();
@@ -223,6 +230,17 @@ export function ChatScreen({
     [send],
   );
 
+  const textOf = useCallback((m: LocalMessage) => mentionsToText(m.body, (id) => users.data?.get(id)?.name), [users.data]);
+  const onAction = useCallback(
+    (kind: MessageAction, m: LocalMessage) => {
+      if (kind !== 'notes') return setAction({ kind, message: m });
+      if (!client.ref) return void toast.show(t.t('actions.noClient'));
+      const link = messageLink(location.origin, chatId, m.seq);
+      void addToNotes(qc, t, client.ref, quoteOf(t, textOf(m), userName(users.data, m.author_id), m.created_at, link));
+    },
+    [client.ref, chatId, qc, t, textOf, users.data],
+  );
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape' && !editing && thread) setThread(null);
@@ -298,8 +316,27 @@ export function ChatScreen({
           : { name: 'tasks', taskId: chat.entity.id }
     : null;
 
+  // Deals keep no notes of their own: a deal's chat writes to its client's, named.
+  const notesLabel =
+    client.ref && client.name ? t.t('actions.addToNotes', { name: client.name }) : chat?.entity?.kind === 'deal' && client.ref === null ? t.t('actions.addToNotes', { name: name }) : undefined;
+  const actionText = action ? textOf(action.message) : '';
+
   return (
     <div className={`chat${thread || (panel && !embedded) ? ' with-panel' : ''}`}>
+      {action?.kind === 'task' && (
+        <Suspense fallback={null}>
+          <NewTaskDialog
+            initial={{
+              title: taskTitle(actionText),
+              description: `${actionText}\n\n${messageLink(location.origin, chatId, action.message.seq)}`,
+              entity: chat?.entity,
+              entityName: name,
+            }}
+            onClose={() => setAction(null)}
+          />
+        </Suspense>
+      )}
+      {action?.kind === 'card' && <CopyToCardDialog text={actionText} initial={client.ref ?? null} onClose={() => setAction(null)} />}
       <section className="chat-main" aria-label={name}>
         <header className="page-head">
           <span aria-hidden="true">{chat?.kind === 'channel' && chat.is_private && !chat.entity ? <Icon name="lock" /> : chat ? chatGlyph(chat) : ''}</span>
@@ -345,6 +382,7 @@ export function ChatScreen({
               <Icon name="gear" />
             </button>
           )}
+          {chat && !embedded && <MuteButton chatId={chatId} />}
           {entityRoute && !embedded && (
             <a className="btn" href={pathOf(entityRoute)} onClick={(e) => (e.preventDefault(), navigate(entityRoute))}>
               {t.t('chat.openRecord')} →
@@ -385,6 +423,8 @@ export function ChatScreen({
                       onEdit={setEditing}
                       onOpenThread={setThread}
                       onRetry={retry}
+                      onAction={onAction}
+                      notesLabel={notesLabel}
                     />
                   )}
                 </div>

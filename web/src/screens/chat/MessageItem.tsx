@@ -1,6 +1,7 @@
 // One message: author, time, sanitised HTML (rendered by the server), files,
 // reactions, thread summary, and the hover/focus actions.
-import { memo, useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
+import { createPortal } from 'react-dom';
 import { ApiError, mentionsToHtml, mentionsToText, unwrap, type Attachment, type User } from '@api';
 import { api } from '../../app/session';
 import { initials, userName } from '../../app/names';
@@ -10,6 +11,9 @@ import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
 import { toast } from '../../ui/Toast';
+import { findContacts } from '../../state/actions';
+
+export type MessageAction = 'task' | 'notes' | 'card';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '👀', '✅'];
 /** The picker's choice beyond the quick ones: the reactions teams use at work. */
@@ -26,6 +30,10 @@ interface Props {
   onEdit: (id: string | null) => void;
   onOpenThread?: (id: string) => void;
   onRetry?: (m: LocalMessage) => void;
+  /** Message actions (task, notes, card); absent where they do not apply. */
+  onAction?: (kind: MessageAction, m: LocalMessage) => void;
+  /** The notes item's label ("Add to notes: Ivan"), when the chat has a client. */
+  notesLabel?: string;
 }
 
 export const MessageItem = memo(function MessageItem({
@@ -39,6 +47,8 @@ export const MessageItem = memo(function MessageItem({
   onEdit,
   onOpenThread,
   onRetry,
+  onAction,
+  notesLabel,
 }: Props) {
   const t = useI18n();
   const author = m.kind === 'user' ? userName(users, m.author_id) : t.t('chat.system');
@@ -154,6 +164,7 @@ export const MessageItem = memo(function MessageItem({
           <button type="button" className="btn btn-ghost btn-icon" onClick={() => void togglePin()} aria-label={m.pinned_at ? t.t('pins.unpin') : t.t('pins.pin')} title={m.pinned_at ? t.t('pins.unpin') : t.t('pins.pin')}>
             <Icon name="pin" />
           </button>
+          {onAction && <ActionMenu message={m} onAction={onAction} notesLabel={notesLabel} />}
           {mine && (
             <>
               <button type="button" className="btn btn-ghost btn-icon" onClick={() => onEdit(m.id)} aria-label={t.t('common.edit')} title={t.t('common.edit')}>
@@ -198,6 +209,84 @@ export const MessageItem = memo(function MessageItem({
     </article>
   );
 });
+
+function ActionMenu({ message, onAction, notesLabel }: { message: LocalMessage; onAction: (k: MessageAction, m: LocalMessage) => void; notesLabel?: string }) {
+  const t = useI18n();
+  const [place, setPlace] = useState<CSSProperties | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  const hasContacts = useMemo(() => {
+    const f = findContacts(message.body);
+    return f.phones.length + f.emails.length > 0;
+  }, [message.body]);
+  const close = () => setPlace(null);
+  const pick = (k: MessageAction) => {
+    close();
+    onAction(k, message);
+  };
+  // In <body>, placed by the button: rows are transformed and the list clips,
+  // so a menu inside the row would be cut off at the list's edges.
+  const toggle = () => {
+    if (place) return close();
+    const r = button.current?.getBoundingClientRect();
+    if (!r) return;
+    const right = window.innerWidth - r.right;
+    setPlace(r.top > window.innerHeight / 2 ? { right, bottom: window.innerHeight - r.top + 4 } : { right, top: r.bottom + 4 });
+  };
+  const inside = (n: EventTarget | null) => n instanceof Node && (button.current?.contains(n) || menu.current?.contains(n));
+  // Focus settles after the menu mounts (its first item takes focus): judge then.
+  const onBlur = () => setTimeout(() => !inside(document.activeElement) && close(), 0);
+  return (
+    <span className="msg-menu-wrap" data-menu-open={place ? '' : undefined}>
+      <button
+        ref={button}
+        type="button"
+        className="btn btn-ghost btn-icon"
+        aria-haspopup="menu"
+        aria-expanded={Boolean(place)}
+        aria-label={t.t('actions.more')}
+        title={t.t('actions.more')}
+        onClick={toggle}
+        onBlur={onBlur}
+      >
+        ⋯
+      </button>
+      {place &&
+        createPortal(
+          <div
+            ref={menu}
+            className="msg-menu"
+            role="menu"
+            aria-label={t.t('actions.more')}
+            style={place}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') {
+                e.stopPropagation();
+                close();
+                button.current?.focus();
+              }
+            }}
+            onBlur={onBlur}
+          >
+            <button type="button" role="menuitem" autoFocus onClick={() => pick('task')}>
+              {t.t('actions.makeTask')}
+            </button>
+            {notesLabel && (
+              <button type="button" role="menuitem" onClick={() => pick('notes')}>
+                {notesLabel}
+              </button>
+            )}
+            {hasContacts && (
+              <button type="button" role="menuitem" onClick={() => pick('card')}>
+                {t.t('actions.copyToCard')}
+              </button>
+            )}
+          </div>,
+          document.body,
+        )}
+    </span>
+  );
+}
 
 function EditBox({ message, onDone }: { message: LocalMessage; onDone: () => void }) {
   const t = useI18n();

@@ -11,6 +11,7 @@ import { useI18n } from '../../i18n';
 import { Skeleton } from '../Shell';
 import { errorMessage } from '../../ui/errors';
 import { toast } from '../../ui/Toast';
+import { LinkedText } from '../../ui/LinkedText';
 import { EntityTasks, RecordLayout, Timeline } from './parts';
 import { ClientPicker, CustomInput, CustomView, InlineField, UserSelect, customValue, initialCustom, useClientName, useCustomFields } from './edit';
 import { splitList } from './forms';
@@ -169,7 +170,7 @@ export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company
           <InlineField
             label={t.t('card.notes')}
             name="notes"
-            view={<span style={{ whiteSpace: 'pre-wrap' }}>{r.notes || t.t('common.none')}</span>}
+            view={<span style={{ whiteSpace: 'pre-wrap' }} data-testid="record-notes">{r.notes ? <LinkedText text={r.notes} /> : t.t('common.none')}</span>}
             initial={() => r.notes}
             editor={(x, set, fid) => <textarea id={fid} className="input" rows={4} aria-label={t.t('card.notes')} value={x} onChange={(e) => set(e.target.value)} />}
             onSave={(x) => patch({ notes: x })}

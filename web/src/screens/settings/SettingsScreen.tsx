@@ -10,6 +10,7 @@ import { makeTranslator, useI18n, type Lang } from '../../i18n';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
+import { DesktopNotifications } from './DesktopNotifications';
 
 const adminHome: Route = { name: 'admin', tab: 'people' };
 
@@ -24,6 +25,7 @@ export default function SettingsScreen() {
       </header>
       <div className="page-body">
         <Profile />
+        <DesktopNotifications />
         {isAdmin && (
           <p>
             <a href={pathOf(adminHome)} onClick={(e) => (e.preventDefault(), navigate(adminHome))}>

@@ -3,7 +3,7 @@
 // (add, remove; fired ones stay as a record).
 import { useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, unwrap, type Task } from '@api';
+import { ApiError, unwrap, type EntityRef, type Task } from '@api';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useUsers } from '../../app/data';
@@ -11,7 +11,8 @@ import { useI18n } from '../../i18n';
 import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';
 import { toast } from '../../ui/Toast';
-import { dueInput, dueValue, localInput } from '../../state/tasks';
+import { dueInput, dueValue, localInput, type DueInput } from '../../state/tasks';
+import { MessageLinks } from '../../ui/LinkedText';
 
 type Priority = Task['priority'];
 const PRIORITIES: Priority[] = ['low', 'normal', 'high', 'urgent'];
@@ -105,6 +106,7 @@ function TaskForm({ task, onClose, onChanged }: { task: Task; onClose: () => voi
           <span>{t.t('task.description')}</span>
           <textarea className="input" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
         </label>
+        <MessageLinks text={description} />
         <div className="row">
           <label className="field">
             <span>{t.t('tasks.due')}</span>
@@ -286,5 +288,131 @@ function Subtasks({ parent, onChanged }: { parent: Task; onChanged: () => Promis
         </button>
       </form>
     </section>
+  );
+}
+
+/**
+ * A task not yet created, prefilled (from a message: its text, a link back to
+ * it, and the record of the chat it was written in). Assigned to me unless
+ * changed; saving creates it.
+ */
+export function NewTaskDialog({
+  initial,
+  onClose,
+}: {
+  initial: { title: string; description: string; entity?: EntityRef | null; entityName?: string };
+  onClose: () => void;
+}) {
+  const t = useI18n();
+  const qc = useQueryClient();
+  const users = useUsers();
+  const me = api.session()?.user.id ?? '';
+  const [title, setTitle] = useState(initial.title);
+  const [description, setDescription] = useState(initial.description);
+  const [due, setDue] = useState<DueInput>({ date: '', time: '' });
+  const [priority, setPriority] = useState<Priority>('normal');
+  const [assignees, setAssignees] = useState<string[]>(me ? [me] : []);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const entity = initial.entity && initial.entity.kind !== 'task' ? initial.entity : null;
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!title.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const task = await unwrap(
+        api.http.POST('/tasks', {
+          body: {
+            title: title.trim(),
+            description,
+            due_at: dueValue(due),
+            priority,
+            assignees,
+            entity_kind: entity?.kind ?? null,
+            entity_id: entity?.id ?? null,
+            reminders: [],
+          },
+        }),
+      );
+      void qc.invalidateQueries({ queryKey: ['tasks'] });
+      toast.show(t.t('actions.taskCreated', { title: task.title }));
+      onClose();
+    } catch (err) {
+      setError(err instanceof ApiError && err.status === 403 ? t.t('actions.forbidden') : errorMessage(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const activeUsers = [...(users.data?.values() ?? [])].filter((u) => !u.deactivated_at);
+  return (
+    <Dialog title={t.t('actions.newTask')} onClose={onClose}>
+      <div className="task-dialog">
+        {error && (
+          <p className="error-text" role="alert">
+            {error}
+          </p>
+        )}
+        <form onSubmit={(e) => void save(e)} aria-label={t.t('actions.newTask')}>
+          <label className="field">
+            <span>{t.t('tasks.taskTitle')}</span>
+            <input className="input" required value={title} maxLength={500} onChange={(e) => setTitle(e.target.value)} />
+          </label>
+          <label className="field">
+            <span>{t.t('task.description')}</span>
+            <textarea className="input" rows={4} value={description} onChange={(e) => setDescription(e.target.value)} />
+          </label>
+          <MessageLinks text={description} />
+          {entity && initial.entityName && (
+            <p className="muted" data-testid="task-entity">
+              {t.t('actions.linkedTo')}: {initial.entityName}
+            </p>
+          )}
+          <div className="row">
+            <label className="field">
+              <span>{t.t('tasks.due')}</span>
+              <input className="input" type="date" value={due.date} onChange={(e) => setDue({ ...due, date: e.target.value })} />
+            </label>
+            <label className="field">
+              <span>{t.t('task.dueTime')}</span>
+              <input className="input" type="time" value={due.time} disabled={!due.date} onChange={(e) => setDue({ ...due, time: e.target.value })} />
+            </label>
+            <label className="field">
+              <span>{t.t('task.priority')}</span>
+              <select className="select" value={priority} onChange={(e) => setPriority(e.target.value as Priority)}>
+                {PRIORITIES.map((p) => (
+                  <option key={p} value={p}>
+                    {t.t(`task.priority.${p}`)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <fieldset className="field assignees">
+            <legend>{t.t('task.assignees')}</legend>
+            {activeUsers.map((u) => (
+              <label key={u.id} className="check">
+                <input
+                  type="checkbox"
+                  checked={assignees.includes(u.id)}
+                  onChange={(e) => setAssignees(e.target.checked ? [...assignees, u.id] : assignees.filter((a) => a !== u.id))}
+                />
+                {u.name}
+              </label>
+            ))}
+          </fieldset>
+          <div className="row">
+            <button className="btn btn-primary" type="submit" disabled={busy}>
+              {t.t('common.create')}
+            </button>
+            <button className="btn btn-ghost" type="button" onClick={onClose}>
+              {t.t('common.cancel')}
+            </button>
+          </div>
+        </form>
+      </div>
+    </Dialog>
   );
 }
