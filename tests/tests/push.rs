@@ -211,7 +211,24 @@ async fn api_key_subscriptions_settings_and_mute(backend: Backend) {
     let r = app.call("PUT", &path, tok(&owner), Some(json!({"muted": true}))).await;
     r.expect(200);
     assert_eq!(r.body["muted"], true);
-    let public = channel(&app, &owner, "general-talk", &[]).await;
+    // The chat list says so, to the one who muted it only, on every device.
+    let muted_of = |body: &Value, chat: &str| {
+        body.as_array().expect("chats").iter().find(|c| c["chat"]["id"] == chat).map(|c| c["muted"].clone())
+    };
+    let mine = app.get("/chats", &owner.access_token).await;
+    assert_eq!(muted_of(&mine.body, &private), Some(json!(true)), "{}", mine.body);
+    let public = channel(&app, &owner, "general-talk", &[&bob]).await;
+    assert_eq!(muted_of(&app.get("/chats", &owner.access_token).await.body, &public), Some(json!(false)));
+    app.call("PUT", &format!("/chats/{public}/mute"), tok(&bob), Some(json!({"muted": true})))
+        .await
+        .expect(200);
+    assert_eq!(muted_of(&app.get("/chats", &bob.access_token).await.body, &public), Some(json!(true)));
+    assert_eq!(muted_of(&app.get("/chats", &owner.access_token).await.body, &public), Some(json!(false)));
+    app.call("PUT", &format!("/chats/{private}/mute"), tok(&owner), Some(json!({"muted": false})))
+        .await
+        .expect(200);
+    assert_eq!(muted_of(&app.get("/chats", &owner.access_token).await.body, &private), Some(json!(false)));
+    let public = channel(&app, &owner, "general-quiet", &[]).await;
     app.call("PUT", &format!("/chats/{public}/mute"), tok(&bob), Some(json!({"muted": true})))
         .await
         .expect_error(403, "forbidden");

@@ -313,6 +313,15 @@ macro_rules! impl_push_store {
                     .map_err(backend)
             }
 
+            async fn chats_muted_by(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatId>> {
+                sqlx::query_scalar("select chat_id from chat_mutes where user_id = $1 and workspace_id = $2")
+                    .bind(user)
+                    .bind(workspace)
+                    .fetch_all(&mut *self.read.acquire().await?)
+                    .await
+                    .map_err(backend)
+            }
+
             async fn set_focus(
                 &self,
                 conn: Uuid,

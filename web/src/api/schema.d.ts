@@ -2154,6 +2154,8 @@ export interface components {
             last_read_seq: number;
             /** Format: int64 */
             mention_count: number;
+            /** @description I muted it (`PUT /chats/{id}/mute`): no pushes or notifications about it. */
+            muted: boolean;
             role: components["schemas"]["MemberRole"];
             /** Format: int64 */
             unread_count: number;

@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { unwrap, type User } from '@api';
 import { api } from './session';
 import { keys } from './live';
+import { syncMutes } from './notify';
 
 const byId = (list: User[]) => new Map(list.map((u) => [u.id, u]));
 
@@ -18,7 +19,14 @@ export function useUsers(fresh = false) {
 }
 
 export function useChats() {
-  return useQuery({ queryKey: keys.chats, queryFn: () => unwrap(api.http.GET('/chats')) });
+  return useQuery({
+    queryKey: keys.chats,
+    queryFn: async () => {
+      const chats = await unwrap(api.http.GET('/chats'));
+      syncMutes(chats);
+      return chats;
+    },
+  });
 }
 
 export function usePipelines() {

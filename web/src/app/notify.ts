@@ -50,9 +50,9 @@ export function setNotifyPrefs(next: Partial<Prefs>) {
 export const notificationsSupported = () => typeof Notification !== 'undefined';
 
 /**
- * Chats I muted, per user. The API lets a client mute (PUT /chats/{id}/mute)
- * but says nowhere which chats are muted, so this browser remembers the
- * mutes made in it.
+ * Chats I muted, per user: the chat list (`GET /chats`, `muted`) is the truth,
+ * so a mute made on the phone counts here; the copy in localStorage only
+ * covers the first moments before the list arrives.
  */
 function mutedKey() {
   return `${MUTED_KEY}.${api.session()?.user.id ?? ''}`;
@@ -72,6 +72,15 @@ export function rememberMute(chatId: string, muted: boolean) {
   const s = new Set(mutedChats());
   if (muted) s.add(chatId);
   else s.delete(chatId);
+  mutedCache = s;
+  localStorage.setItem(mutedKey(), JSON.stringify([...s]));
+  listeners.forEach((l) => l());
+}
+/** The chat list arrived: its `muted` flags replace what this browser knew. */
+export function syncMutes(chats: readonly { chat: { id: string }; muted: boolean }[]) {
+  const s = new Set(chats.filter((c) => c.muted).map((c) => c.chat.id));
+  const known = mutedChats();
+  if (s.size === known.size && [...s].every((id) => known.has(id))) return;
   mutedCache = s;
   localStorage.setItem(mutedKey(), JSON.stringify([...s]));
   listeners.forEach((l) => l());

@@ -278,7 +278,7 @@ async fn moves(state: &AppState, ctx: &Ctx, args: &str, from: usize) -> Result<V
 }
 
 /// The deal's other stages in funnel order (`list_stages` gives them so), the
-/// kind in the user's words.
+/// kind in the user's words (the same as the pipeline editor's).
 fn stage_items(
     lang: Language,
     stages: &[artel_core::crm::pipeline::Stage],
@@ -311,8 +311,8 @@ fn stage_kind_words(lang: Language, kind: artel_core::crm::pipeline::StageKind) 
     use artel_core::crm::pipeline::StageKind::{Lost, Open, Won};
     match (lang, kind) {
         (Language::Ru, Open) => "в работе",
-        (Language::Ru, Won) => "успешно",
-        (Language::Ru, Lost) => "не реализовано",
+        (Language::Ru, Won) => "успех",
+        (Language::Ru, Lost) => "провал",
         (Language::En, Open) => "open",
         (Language::En, Won) => "won",
         (Language::En, Lost) => "lost",

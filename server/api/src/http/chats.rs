@@ -275,8 +275,15 @@ pub async fn open_direct(
 #[utoipa::path(get, path = "/chats", tag = "chats", security(("bearer" = [])),
     responses((status = 200, body = Vec<ChatSummaryDto>)))]
 pub async fn my_chats(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Vec<ChatSummaryDto>>> {
-    let chats = state.store.list_my_chats(auth.user.workspace_id, auth.user.id).await?;
-    Ok(Json(chats.iter().map(ChatSummaryDto::from).collect()))
+    let me = &auth.user;
+    let chats = state.store.list_my_chats(me.workspace_id, me.id).await?;
+    let muted: std::collections::HashSet<Uuid> =
+        state.store.chats_muted_by(me.workspace_id, me.id).await?.into_iter().collect();
+    let summaries = chats
+        .iter()
+        .map(|s| ChatSummaryDto { muted: muted.contains(&s.chat.id), ..ChatSummaryDto::from(s) })
+        .collect();
+    Ok(Json(summaries))
 }
 
 /// Public channels one can join (not for guests).

@@ -182,6 +182,8 @@ pub struct ChatSummaryDto {
     pub unread_count: i64,
     pub mention_count: i64,
     pub last_message: Option<MessageDto>,
+    /// I muted it (`PUT /chats/{id}/mute`): no pushes or notifications about it.
+    pub muted: bool,
 }
 
 impl From<&ChatSummary> for ChatSummaryDto {
@@ -193,6 +195,7 @@ impl From<&ChatSummary> for ChatSummaryDto {
             unread_count: s.unread_count,
             mention_count: s.mention_count,
             last_message: s.last_message.as_ref().map(MessageDto::new),
+            muted: false,
         }
     }
 }

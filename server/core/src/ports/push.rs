@@ -90,6 +90,8 @@ pub trait PushStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Users who muted the chat.
     async fn chat_muted_by(&self, workspace: WorkspaceId, chat: ChatId) -> StoreResult<Vec<UserId>>;
+    /// The chats a user muted (for their chat list, on every device).
+    async fn chats_muted_by(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatId>>;
     /// Records which chat a socket shows (until `expires_at`), or forgets it (`None`).
     async fn set_focus(
         &self,
