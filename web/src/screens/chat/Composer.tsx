@@ -112,6 +112,9 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
   const t = useI18n();
   const qc = useQueryClient();
   const [text, setText] = useState('');
+  // The text as typed so far, for answers that arrive after more was typed.
+  const latest = useRef(text);
+  latest.current = text;
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -145,10 +148,11 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
   };
 
   const pickCommand = (s: Suggestion) => {
-    const at = box.current?.selectionStart ?? text.length;
-    const applied = applySuggestion(text.slice(0, at), s);
+    const now = latest.current;
+    const at = box.current?.selectionStart ?? now.length;
+    const applied = applySuggestion(now.slice(0, at), s);
     if (applied.mention) picked.current.set(applied.mention.name, applied.mention.id);
-    const next = applied.text + text.slice(at);
+    const next = applied.text + now.slice(at);
     setText(next);
     setSuggest(0);
     requestAnimationFrame(() => {
@@ -164,6 +168,8 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
   const pickFresh = async (line: string, chosen: Suggestion | undefined) => {
     try {
       const items = orderStages(line, await commands.fresh(line), qc.getQueryData(keys.pipelines));
+      // Typed on meanwhile: the answer is for a line that is gone; keep what was typed.
+      if (latest.current.slice(0, box.current?.selectionStart ?? latest.current.length) !== line) return;
       const same = chosen && items.find((s) => s.kind === chosen.kind && s.insert === chosen.insert);
       const take = same ?? items[0];
       if (take) pickCommand(take);

@@ -1,0 +1,96 @@
+// Checks a screen for what a person must never see: a raw id, or a phrase of
+// the other language's UI (an English UI string on a Russian screen, a Russian
+// one on an English screen). The phrases come from the app's own dictionaries
+// (src/i18n/{en,ru}.ts), so a string that was left untranslated, or a notice
+// the server wrote in the author's language, is caught by the test rather than
+// by eye.
+//
+// What people wrote is theirs: message bodies, inputs, code blocks and values
+// shown for copying are left out (a Russian message on an English screen is
+// fine; the UI around it must be English).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The values of one dictionary file (`'key': "value",` lines). */
+export function dictionary(file) {
+  const text = readFileSync(file, 'utf8');
+  const values = [];
+  for (const m of text.matchAll(/^\s*'[^']+':\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`((?:[^`\\]|\\.)*)`),?\s*$/gm)) {
+    values.push((m[1] ?? m[2] ?? m[3]).replace(/\\(.)/g, '$1'));
+  }
+  return values;
+}
+
+const words = (s, re) => (s.match(re) ?? []).length;
+
+/**
+ * Phrases that identify a language's UI: the fixed parts of its strings (the
+ * text between `{placeholders}`) with at least two words of that script and
+ * eight characters, minus anything the other dictionary also says (brand
+ * names, units).
+ */
+export function phrases(values, script, other) {
+  const otherSet = new Set(other.flatMap((v) => v.split(/\{[^}]*\}/).map((f) => f.trim())));
+  const out = new Set();
+  for (const v of values) {
+    for (const raw of v.split(/\{[^}]*\}/)) {
+      const f = raw.trim().replace(/^[\s.,:;—–-]+|[\s.,:;—–-]+$/g, '');
+      if (f.length >= 8 && words(f, script) >= 2 && !otherSet.has(f)) out.add(f);
+    }
+  }
+  return [...out];
+}
+
+const LATIN = /[A-Za-z]{2,}/g;
+const CYRILLIC = /[А-Яа-яЁё]{2,}/g;
+
+export function loadPhrases(webDir) {
+  const en = dictionary(join(webDir, 'src/i18n/en.ts'));
+  const ru = dictionary(join(webDir, 'src/i18n/ru.ts'));
+  if (en.length < 100 || ru.length < 100) throw new Error(`dictionaries not read: en ${en.length}, ru ${ru.length}`);
+  return { en: phrases(en, LATIN, ru), ru: phrases(ru, CYRILLIC, en) };
+}
+
+/** The screen's UI text: visible text minus what people wrote or copy. */
+export async function uiText(page) {
+  return page.evaluate(() => {
+    const skip = 'input, textarea, select, code, pre, .msg-body:not(.muted), [contenteditable], [data-user-content], script, style, noscript';
+    const parts = [];
+    const walk = (el) => {
+      if (el.matches?.(skip)) return;
+      const style = el.nodeType === 1 ? getComputedStyle(el) : null;
+      if (style && (style.display === 'none' || style.visibility === 'hidden')) return;
+      for (const n of el.childNodes) {
+        if (n.nodeType === 3) parts.push(n.textContent);
+        else if (n.nodeType === 1) walk(n);
+      }
+      // Labels a screen reader (and so a person) is given count too.
+      for (const a of ['aria-label', 'title', 'placeholder']) {
+        const v = el.getAttribute?.(a);
+        if (v) parts.push(v);
+      }
+    };
+    walk(document.body);
+    return { lang: document.documentElement.lang, text: parts.join('\n') };
+  });
+}
+
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i;
+
+/** What is wrong on the page: raw ids and the other language's phrases. */
+export function findings({ lang, text }, dict) {
+  const out = [];
+  const id = text.match(UUID);
+  if (id) out.push(`raw id ${id[0]} in «${context(text, id.index)}»`);
+  const foreign = lang === 'ru' ? dict.en : lang === 'en' ? dict.ru : [];
+  for (const p of foreign) {
+    const at = text.indexOf(p);
+    if (at >= 0) out.push(`${lang === 'ru' ? 'English' : 'Russian'} «${p}» in «${context(text, at)}»`);
+  }
+  if (lang !== 'ru' && lang !== 'en') out.push(`page language is "${lang}"`);
+  return out;
+}
+
+function context(text, at) {
+  return text.slice(Math.max(0, at - 30), at + 60).replace(/\s+/g, ' ').trim();
+}
