@@ -18,6 +18,7 @@ describe('router', () => {
       { name: 'tasks' },
       { name: 'tasks', taskId: 't-1' },
       { name: 'settings' },
+      { name: 'reset', token: 'art_pwr_abc' },
       { name: 'search', q: 'договор Иванов' },
       { name: 'invite', token: 'tok' },
     ];

@@ -14,6 +14,7 @@ export type Route =
   | { name: 'settings' }
   | { name: 'search'; q: string }
   | { name: 'invite'; token: string }
+  | { name: 'reset'; token: string }
   | { name: 'notFound' };
 
 export function parseRoute(pathname: string, search = ''): Route {
@@ -46,6 +47,8 @@ export function parseRoute(pathname: string, search = ''): Route {
       return { name: 'search', q: q.get('q') ?? '' };
     case 'invite':
       return b ? { name: 'invite', token: b } : { name: 'notFound' };
+    case 'reset':
+      return b ? { name: 'reset', token: b } : { name: 'notFound' };
     default:
       return { name: 'notFound' };
   }
@@ -79,6 +82,8 @@ export function pathOf(route: Route): string {
       return route.q ? `/search?q=${e(route.q)}` : '/search';
     case 'invite':
       return `/invite/${e(route.token)}`;
+    case 'reset':
+      return `/reset/${e(route.token)}`;
   }
 }
 

@@ -10,6 +10,7 @@ import { useI18n } from '../i18n';
 import { usePrefs } from '../app/prefs';
 import { Sidebar } from './Sidebar';
 import { Switcher } from './Switcher';
+import { Onboarding } from './Onboarding';
 import { ChatScreen } from './chat/ChatScreen';
 import { Toasts, toast } from '../ui/Toast';
 
@@ -137,6 +138,7 @@ export function Shell({ session }: { session: Session }) {
             {t.t('app.offline')}
           </div>
         )}
+        {(route.name === 'home' || route.name === 'chat') && <Onboarding session={session} />}
         <Suspense fallback={<Skeleton />}>{screen}</Suspense>
       </main>
       {switcher && <Switcher me={session.user.id} onClose={() => setSwitcher(false)} />}

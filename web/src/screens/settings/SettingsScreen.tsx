@@ -1,6 +1,6 @@
 // Settings: my profile, language, time zone and theme; for admins, the users
 // (roles, deactivation) and invitations of the workspace.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { unwrap, type Role } from '@api';
 import { api } from '../../app/session';
@@ -103,6 +103,19 @@ function Users() {
   const qc = useQueryClient();
   const users = useUsers();
   const me = api.session()?.user.id;
+  const myRole = api.session()?.user.role;
+  const [reset, setReset] = useState<{ name: string; url: string } | null>(null);
+  // As the server decides: an owner for anyone else, an admin for members and guests.
+  const mayReset = (u: { id: string; role: Role; bot: boolean; deactivated_at?: string | null }) =>
+    u.id !== me && !u.bot && !u.deactivated_at && (myRole === 'owner' || u.role === 'member' || u.role === 'guest');
+  const makeReset = async (u: { id: string; name: string }) => {
+    try {
+      const made = await unwrap(api.http.POST('/users/{id}/password-reset', { params: { path: { id: u.id } } }));
+      setReset({ name: u.name, url: made.url.startsWith('/') ? location.origin + made.url : made.url });
+    } catch (err) {
+      toast.show(errorMessage(err, t));
+    }
+  };
   const act = async (f: () => Promise<unknown>) => {
     try {
       await f();
@@ -147,11 +160,49 @@ function Users() {
                     </button>
                   ))}
               </td>
+              <td>
+                {mayReset(u) && (
+                  <button className="btn" aria-label={`${t.t('settings.resetPassword')}: ${u.name}`} onClick={() => void makeReset(u)}>
+                    {t.t('settings.resetPassword')}
+                  </button>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {reset && (
+        <div role="status" className="reset-link">
+          <p>{t.t('settings.resetLink', { name: reset.name })}</p>
+          <CopyLink url={reset.url} testId="reset-link" />
+        </div>
+      )}
     </section>
+  );
+}
+
+/** A secret link shown once, with a button that copies it. */
+function CopyLink({ url, testId }: { url: string; testId: string }) {
+  const t = useI18n();
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied(true);
+    } catch {
+      // No clipboard (plain http on another host): the link stays selectable.
+      toast.show(t.t('common.copyFailed'));
+    }
+  };
+  return (
+    <div className="row">
+      <code className="link" data-testid={testId}>
+        {url}
+      </code>
+      <button type="button" className="btn" onClick={() => void copy()}>
+        {copied ? t.t('common.copied') : t.t('common.copy')}
+      </button>
+    </div>
   );
 }
 
@@ -162,6 +213,14 @@ function Invites() {
   const [role, setRole] = useState<Role>('member');
   const [email, setEmail] = useState('');
   const [link, setLink] = useState<string | null>(null);
+  const emailRef = useRef<HTMLInputElement>(null);
+  // The getting-started checklist links here: land on the form, ready to type.
+  useEffect(() => {
+    if (location.hash === '#invites') {
+      emailRef.current?.scrollIntoView({ block: 'center' });
+      emailRef.current?.focus();
+    }
+  }, []);
   const create = async (e: FormEvent) => {
     e.preventDefault();
     try {
@@ -174,10 +233,10 @@ function Invites() {
     }
   };
   return (
-    <section className="section" aria-labelledby="invites-h">
+    <section className="section" id="invites" aria-labelledby="invites-h">
       <h2 id="invites-h">{t.t('settings.invites')}</h2>
       <form className="row" onSubmit={create} style={{ marginBottom: 12 }}>
-        <input className="input" type="email" aria-label={t.t('settings.inviteEmail')} placeholder={t.t('settings.inviteEmail')} value={email} onChange={(e) => setEmail(e.target.value)} />
+        <input ref={emailRef} className="input" type="email" aria-label={t.t('settings.inviteEmail')} placeholder={t.t('settings.inviteEmail')} value={email} onChange={(e) => setEmail(e.target.value)} />
         <select className="select" style={{ width: 180 }} aria-label={t.t('settings.role')} value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {ROLES.filter((r) => r !== 'owner').map((r) => (
             <option key={r} value={r}>
