@@ -322,7 +322,9 @@ impl TestApp {
                 .then(|| chat["id"].as_str().and_then(|id| id.parse::<Uuid>().ok()))
                 .flatten()
         })?;
-        self.call("POST", &format!("/chats/{default}/leave"), Some(&who.access_token), None).await.expect(204);
+        self.call("POST", &format!("/chats/{default}/leave"), Some(&who.access_token), None)
+            .await
+            .expect(204);
         Some(default)
     }
 

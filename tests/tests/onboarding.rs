@@ -70,8 +70,13 @@ async fn channel(store: &Arc<dyn Store>, ws: &Workspace, by: &User, name: &str) 
         last_seq: 0,
         last_activity_at: t0(),
     };
-    let owner =
-        ChatMember { chat_id: chat.id, user_id: by.id, role: MemberRole::Owner, joined_at: t0(), last_read_seq: 0 };
+    let owner = ChatMember {
+        chat_id: chat.id,
+        user_id: by.id,
+        role: MemberRole::Owner,
+        joined_at: t0(),
+        last_read_seq: 0,
+    };
     store.create_chat(&chat, &[owner]).await.expect("create chat");
     chat
 }
@@ -324,9 +329,14 @@ async fn who_may_reset_whom(backend: Backend) {
     let r = make_reset(&app, &admin, member.user_id).await;
     r.expect(201);
     let by_admin = token_of(&r);
-    app.call("PATCH", &format!("/users/{}", admin.user_id), Some(&owner.access_token), Some(json!({"role": "member"})))
-        .await
-        .expect(200);
+    app.call(
+        "PATCH",
+        &format!("/users/{}", admin.user_id),
+        Some(&owner.access_token),
+        Some(json!({"role": "member"})),
+    )
+    .await
+    .expect(200);
     assert_error_shape(&use_reset(&app, &by_admin, NEW_PASSWORD).await, 410, "reset_revoked");
     sign_in(&app, "member@acme.test", PASSWORD).await.expect(200);
 }
@@ -367,7 +377,9 @@ async fn reset_links_reject_bad_input(backend: Backend) {
     let r = app.post("/password-resets/use", None, json!({"token": token})).await;
     assert!(r.status == 400 || r.status == 422, "{}", r.body);
     r.expect(r.status);
-    let r = app.post("/password-resets/use", None, json!({"token": token, "new_password": NEW_PASSWORD, "x": 1})).await;
+    let r = app
+        .post("/password-resets/use", None, json!({"token": token, "new_password": NEW_PASSWORD, "x": 1}))
+        .await;
     assert!(r.status == 400 || r.status == 422, "{}", r.body);
     r.expect(r.status);
     // The link is still good after all that.

@@ -258,7 +258,8 @@ try {
     await N.getByRole('heading', { name: 'Set a new password' }).waitFor();
     await N.getByText(`${newcomer.name} (${newcomer.email})`).waitFor();
     await check(N, 'onb-04-reset-page-en');
-    await N.getByLabel('New password').fill(newcomer.reset);
+    const newPassword = N.locator('input').and(N.getByLabel('New password'));
+    await newPassword.fill(newcomer.reset);
     await N.getByLabel('Repeat the password').fill(newcomer.reset + 'x');
     await N.getByRole('button', { name: 'Save the password' }).click();
     await N.getByRole('alert').filter({ hasText: 'The passwords do not match' }).waitFor();
