@@ -51,7 +51,7 @@ function SignInScreen() {
         <button className="btn btn-primary" type="submit" disabled={busy}>
           {t.t('auth.signIn')}
         </button>
-        <p className="muted">{t.t('auth.forgotPassword')}</p>
+        <p className="muted auth-hint">{t.t('auth.forgotPassword')}</p>
         <LangSwitch />
       </form>
     </main>
