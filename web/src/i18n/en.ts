@@ -257,7 +257,7 @@ export const en: Record<StringKey, string> = {
   'reset.mismatch': "The passwords do not match",
   'reset.submit': "Save the password",
   'reset.doneTitle': "Password changed",
-  'reset.done': "Done: sign in with your new password. You have been signed out on every other device.",
+  'reset.done': "Done: sign in with your new password. You have been signed out everywhere.",
   'reset.used': "This link has already been used. Ask your administrator for a new one.",
   'reset.expired': "This link has expired. Ask your administrator for a new one.",
   'reset.revoked': "This link no longer works. Ask your administrator for a new one.",
