@@ -178,21 +178,27 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use super::open_hint;
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().expect("socket address")
+    }
 
     #[test]
     fn open_hint_prefers_the_public_url_then_the_listen_address() {
-        let local = "127.0.0.1:8080".parse().unwrap();
+        let local = addr("127.0.0.1:8080");
         assert_eq!(open_hint(local, None), "Open http://127.0.0.1:8080 in a browser");
         assert_eq!(
             open_hint(local, Some("https://chat.example.com/")),
             "Open https://chat.example.com in a browser"
         );
-        assert_eq!(open_hint("[::1]:9000".parse().unwrap(), None), "Open http://[::1]:9000 in a browser");
-        let any = open_hint("0.0.0.0:8080".parse().unwrap(), None);
+        assert_eq!(open_hint(addr("[::1]:9000"), None), "Open http://[::1]:9000 in a browser");
+        let any = open_hint(addr("0.0.0.0:8080"), None);
         assert!(any.starts_with("Open http://127.0.0.1:8080 in a browser on this machine"), "{any}");
         assert!(any.contains("all interfaces"), "{any}");
-        let any6 = open_hint("[::]:8080".parse().unwrap(), None);
+        let any6 = open_hint(addr("[::]:8080"), None);
         assert!(any6.contains("http://127.0.0.1:8080"), "{any6}");
     }
 }
