@@ -309,6 +309,25 @@ impl TestApp {
         session_from(&r.body)
     }
 
+    /// Leaves the default channel a new workspace gets ("общий" / "general"), for
+    /// tests that count someone's chats exactly; returns its id, if they were in it.
+    /// The default channel itself is covered by tests/onboarding.rs.
+    pub async fn leave_default_channel(&self, who: &Session) -> Option<Uuid> {
+        let r = self.get("/chats", &who.access_token).await;
+        r.expect(200);
+        let default = r.body.as_array()?.iter().find_map(|s| {
+            let chat = &s["chat"];
+            let named = matches!(chat["name"].as_str(), Some("общий" | "general"));
+            (named && chat["kind"] == "channel" && chat["is_private"] == false)
+                .then(|| chat["id"].as_str().and_then(|id| id.parse::<Uuid>().ok()))
+                .flatten()
+        })?;
+        self.call("POST", &format!("/chats/{default}/leave"), Some(&who.access_token), None)
+            .await
+            .expect(204);
+        Some(default)
+    }
+
     /// Invites `email` with `role` (as `admin`) and accepts the invite.
     pub async fn invite_user(&self, admin: &Session, role: &str, email: &str) -> Session {
         let r = self.post("/invites", Some(&admin.access_token), json!({"role": role})).await;

@@ -13,6 +13,8 @@ struct World {
     owner: Session,
     bob: Session,
     carol: Session,
+    /// The workspace's default channel, which everyone has left.
+    default: Uuid,
 }
 
 async fn world(backend: Backend) -> World {
@@ -20,7 +22,12 @@ async fn world(backend: Backend) -> World {
     let owner = app.setup_owner().await;
     let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
     let carol = app.invite_user(&owner, "member", "carol@acme.test").await;
-    World { app, owner, bob, carol }
+    // These tests count chats exactly: out of the default channel (onboarding.rs covers it).
+    let default = app.leave_default_channel(&owner).await.expect("default channel");
+    for who in [&bob, &carol] {
+        app.leave_default_channel(who).await;
+    }
+    World { app, owner, bob, carol, default }
 }
 
 fn tok(s: &Session) -> Option<&str> {
@@ -490,7 +497,8 @@ async fn browse_lists_public_channels_only(backend: Backend) {
     for who in [&w.carol, &w.owner, &w.bob] {
         let r = app.get("/chats/browse", &who.access_token).await;
         r.expect(200);
-        assert_eq!(ids(&arr(&r)), vec![public], "{} browses {}", who.email, r.body);
+        let listed: Vec<Uuid> = ids(&arr(&r)).into_iter().filter(|c| *c != w.default).collect();
+        assert_eq!(listed, vec![public], "{} browses {}", who.email, r.body);
     }
     app.get("/chats/browse", &guest.access_token).await.expect_error(403, "forbidden");
 
@@ -1395,6 +1403,7 @@ async fn another_workspace_cannot_see_or_touch_chats(backend: Backend) {
     let w = world(backend).await;
     let app = &w.app;
     let stranger = app.create_workspace("Beta", "beta", "owner@beta.test").await;
+    app.leave_default_channel(&stranger).await;
     let chat = channel(app, &w.owner, "general", &[&w.bob]).await;
     let m = send(app, &w.owner, chat, "internal").await;
     let mid = id(&m);

@@ -920,6 +920,8 @@ async fn other_workspaces_never_hear_a_thing(backend: Backend) {
     let owner = app.setup_owner().await;
     let bob = app.invite_user(&owner, "member", "bob@acme.test").await;
     let stranger = app.create_workspace("Beta", "beta", "owner@beta.test").await;
+    // Out of their own default channel, so the stranger follows no chat at all.
+    app.leave_default_channel(&stranger).await;
     let chat = channel(&app, &owner, "general", &[&bob]).await;
     let side = channel(&app, &owner, "side", &[&bob]).await;
     let mut s = app.ws(&stranger.access_token, &[(chat, 0)]).await;

@@ -199,6 +199,132 @@ try {
     assert(session.user.role === 'owner', 'owner role');
   });
 
+  // --- c-onboard ---
+  const newcomer = { email: 'nick@example.com', password: 'newcomer long password', name: 'Nick Newman', reset: 'a fresh passphrase here' };
+  const ctxN = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/London' });
+  const N = await ctxN.newPage();
+  globalThis.pages.N = N;
+  N.on('pageerror', (e) => console.log(`  [N page error] ${e.message}`));
+  let resetUrl;
+
+  await step('onboarding: the owner lands in the default channel "общий" with a getting-started checklist', async () => {
+    await A.goto(`${base}/`);
+    await A.getByRole('heading', { level: 1, name: 'общий' }).waitFor();
+    ids.defaultChannel = new URL(A.url()).pathname.split('/').pop();
+    await A.locator('aside.sidebar').getByRole('link', { name: /общий/ }).waitFor();
+    const card = A.getByRole('region', { name: 'С чего начать' });
+    await card.waitFor();
+    await card.getByText('сделано 0 из 3').waitFor();
+    await card.getByRole('link', { name: 'Пригласите коллег' }).waitFor();
+    await card.getByRole('link', { name: 'Создайте первую сделку' }).waitFor();
+    await card.getByText('/задача Позвонить клиенту завтра в 15:00').waitFor();
+    await check(A, 'onb-01-checklist-ru');
+    // The invite step leads to the invite form, ready to type.
+    await card.getByRole('link', { name: 'Пригласите коллег' }).click();
+    await A.getByRole('heading', { name: 'Приглашения' }).waitFor();
+    await until(() => A.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'Почта (необязательно)'), 'the invite e-mail field focused');
+  });
+
+  await step('onboarding: a member invited from the form (English) lands in the default channel', async () => {
+    await A.getByRole('button', { name: 'Пригласить', exact: true }).click();
+    const link = await A.getByTestId('invite-link').textContent();
+    await N.goto(link);
+    await N.getByRole('heading', { name: /Invitation to/ }).waitFor();
+    await N.getByLabel('Your name').fill(newcomer.name);
+    await N.getByLabel('E-mail').fill(newcomer.email);
+    await N.getByLabel('Password').fill(newcomer.password);
+    await N.getByRole('button', { name: 'Accept invitation' }).click();
+    await N.getByRole('heading', { level: 1, name: 'общий' }).waitFor();
+    assert(N.url().endsWith(`/chats/${ids.defaultChannel}`), `the newcomer opened the default channel (${N.url()})`);
+    // A member's checklist has the steps a member can do, in English.
+    const card = N.getByRole('region', { name: 'Getting started' });
+    await card.getByText('0 of 2 done').waitFor();
+    await card.getByText('/task Call the client tomorrow at 3pm').waitFor();
+    assert((await card.getByRole('link', { name: 'Invite your teammates' }).count()) === 0, 'no invite step for a member');
+    await check(N, 'onb-02-member-in-general-en');
+    // The owner's invite step is ticked now that a teammate joined.
+    await A.goto(`${base}/chats/${ids.defaultChannel}`);
+    await A.getByRole('region', { name: 'С чего начать' }).getByText('сделано 1 из 3').waitFor();
+  });
+
+  await step('onboarding: the owner makes a one-time reset link; the member sets a new password and signs in with it', async () => {
+    await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await A.goto(`${base}/settings`);
+    await A.getByRole('button', { name: `Сбросить пароль: ${newcomer.name}` }).click();
+    const shown = A.getByRole('status').filter({ hasText: 'Ссылка для сброса пароля' });
+    await shown.waitFor();
+    resetUrl = (await A.getByTestId('reset-link').textContent()).trim();
+    assert(/\/reset\/art_pwr_/.test(resetUrl), `a reset link (${resetUrl})`);
+    await shown.getByRole('button', { name: 'Копировать' }).click();
+    await shown.getByRole('button', { name: 'Скопировано' }).waitFor();
+    assert((await A.evaluate(() => navigator.clipboard.readText())) === resetUrl, 'the link is on the clipboard');
+    assert((await A.getByRole('button', { name: 'Сбросить пароль: Анна Петрова' }).count()) === 0, 'no reset of oneself');
+    await check(A, 'onb-03-reset-link-ru');
+
+    await N.goto(resetUrl);
+    await N.getByRole('heading', { name: 'Set a new password' }).waitFor();
+    await N.getByText(`${newcomer.name} (${newcomer.email})`).waitFor();
+    await check(N, 'onb-04-reset-page-en');
+    const newPassword = N.locator('input').and(N.getByLabel('New password'));
+    await newPassword.fill(newcomer.reset);
+    await N.getByLabel('Repeat the password').fill(newcomer.reset + 'x');
+    await N.getByRole('button', { name: 'Save the password' }).click();
+    await N.getByRole('alert').filter({ hasText: 'The passwords do not match' }).waitFor();
+    await N.getByLabel('Repeat the password').fill(newcomer.reset);
+    await N.getByRole('button', { name: 'Save the password' }).click();
+    await N.getByRole('status').filter({ hasText: 'sign in with your new password' }).waitFor();
+    await check(N, 'onb-05-reset-done-en');
+    await N.getByRole('link', { name: 'Sign in' }).click();
+    await N.getByRole('heading', { name: 'Sign in to Artel' }).waitFor();
+    await N.getByText('Forgot your password? Ask your workspace administrator for a reset link.').waitFor();
+    // The old password is dead, the new one works.
+    await N.locator('input[type=email]').fill(newcomer.email);
+    await N.locator('input[type=password]').fill(newcomer.password);
+    await N.locator('form button[type=submit]').click();
+    await N.getByRole('alert').filter({ hasText: 'Wrong e-mail or password' }).waitFor();
+    await signIn(N, base, newcomer.email, newcomer.reset);
+    await N.getByRole('heading', { level: 1, name: 'общий' }).waitFor();
+  });
+
+  await step('onboarding: a reset link works once; the sign-in screen says whom to ask (Russian)', async () => {
+    await N.goto(resetUrl);
+    await N.getByRole('alert').filter({ hasText: 'This link has already been used. Ask your administrator for a new one.' }).waitFor();
+    await check(N, 'onb-06-reset-used-en');
+    let status = 0;
+    try {
+      await api(base, null, 'POST', '/password-resets/use', { token: resetUrl.split('/').pop(), new_password: 'yet another passphrase' });
+    } catch (e) {
+      status = e.status;
+    }
+    assert(status === 410, `a used link answers 410 (got ${status})`);
+    const ctxR = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1280, height: 800 } });
+    const R = await ctxR.newPage();
+    await R.goto(`${base}/`);
+    await R.getByRole('heading', { name: 'Вход в Артель' }).waitFor();
+    await R.getByText('Забыли пароль? Попросите администратора пространства сделать ссылку для сброса.').waitFor();
+    await check(R, 'onb-07-sign-in-forgot-ru');
+    await R.goto(`${base}/reset/art_pwr_not-a-real-link`);
+    await R.getByRole('alert').filter({ hasText: 'Ссылка для сброса пароля не найдена' }).waitFor();
+    await ctxR.close();
+  });
+
+  await step('onboarding: the checklist hides for good when dismissed', async () => {
+    await A.goto(`${base}/chats/${ids.defaultChannel}`);
+    const card = A.getByRole('region', { name: 'С чего начать' });
+    await card.getByRole('button', { name: 'Скрыть' }).click();
+    await card.waitFor({ state: 'detached' });
+    await A.reload();
+    await A.getByRole('heading', { level: 1, name: 'общий' }).waitFor();
+    await A.locator('aside.sidebar').waitFor();
+    await A.waitForTimeout(500);
+    assert((await A.getByRole('region', { name: 'С чего начать' }).count()) === 0, 'dismissed stays dismissed');
+    // Dismissal is per person: the newcomer still has theirs.
+    await N.goto(`${base}/`);
+    await N.getByRole('region', { name: 'Getting started' }).waitFor();
+    await ctxN.close();
+    delete globalThis.pages.N;
+  });
+
   await step('an invited member accepts the invitation in the browser (English UI)', async () => {
     const inv = await api(base, ownerToken, 'POST', '/invites', { role: 'member' });
     await B.goto(`${base}${inv.url.startsWith('/') ? inv.url : new URL(inv.url).pathname}`);

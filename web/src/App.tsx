@@ -7,6 +7,7 @@ import { useSession } from './app/session';
 import { useRoute } from './app/router';
 import { AuthGate } from './screens/auth/AuthGate';
 import { InviteScreen } from './screens/auth/InviteScreen';
+import { ResetPasswordScreen } from './screens/auth/ResetPasswordScreen';
 import { Shell } from './screens/Shell';
 
 export function App() {
@@ -34,7 +35,9 @@ export function App() {
   );
 
   let screen;
-  if (route.name === 'invite' && !session) screen = <InviteScreen token={route.token} />;
+  // A reset link works whoever is signed in here: it may be opened on a shared computer.
+  if (route.name === 'reset') screen = <ResetPasswordScreen token={route.token} />;
+  else if (route.name === 'invite' && !session) screen = <InviteScreen token={route.token} />;
   else if (!session) screen = <AuthGate />;
   else screen = <Shell key={session.user.id} session={session} />;
 

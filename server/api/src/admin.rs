@@ -47,6 +47,7 @@ pub async fn create_workspace(state: &AppState, n: NewWorkspace<'_>) -> anyhow::
         other => anyhow::anyhow!("{other}"),
     })?;
     crate::http::pipelines::create_first(state, &owner).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::http::chats::create_default_channel(state, &owner).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((workspace, owner))
 }
 

@@ -75,6 +75,23 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// What the operator should open in a browser: the public URL when one is set,
+/// else the listen address; a wildcard address is no URL, so it is explained.
+pub fn open_hint(addr: SocketAddr, public_url: Option<&str>) -> String {
+    if let Some(url) = public_url.map(|u| u.trim_end_matches('/')).filter(|u| !u.is_empty()) {
+        return format!("Open {url} in a browser");
+    }
+    let port = addr.port();
+    match addr.ip() {
+        ip if ip.is_unspecified() => format!(
+            "Open http://127.0.0.1:{port} in a browser on this machine, or http://<this machine's address>:{port} \
+             from another one (listening on all interfaces, {addr}; set --public-url to print the address people use)"
+        ),
+        std::net::IpAddr::V6(_) => format!("Open http://{addr} in a browser"),
+        ip => format!("Open http://{ip}:{port} in a browser"),
+    }
+}
+
 /// Opens everything the configuration names and serves on `listener` until
 /// `shutdown` resolves, then drains in-flight requests.
 pub async fn run(
@@ -96,6 +113,15 @@ pub async fn run_with(
     let addr = listener.local_addr()?;
     let store = state.store.clone();
     tracing::info!(%addr, database = store.engine(), "artel is listening");
+    tracing::info!("{}", open_hint(addr, state.settings.public_url.as_deref()));
+    match store.count_workspaces().await {
+        Ok(0) => tracing::info!(
+            "no workspace yet: the first screen at that address creates the workspace and its owner \
+             (or run `artel admin create-owner`)"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not count workspaces"),
+    }
     if let Some(dir) = &state.settings.mobile_dir {
         tracing::info!(dir = %dir.display(), "serving the mobile client at /m/");
     }
@@ -148,4 +174,31 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown requested; draining connections");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::open_hint;
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().expect("socket address")
+    }
+
+    #[test]
+    fn open_hint_prefers_the_public_url_then_the_listen_address() {
+        let local = addr("127.0.0.1:8080");
+        assert_eq!(open_hint(local, None), "Open http://127.0.0.1:8080 in a browser");
+        assert_eq!(
+            open_hint(local, Some("https://chat.example.com/")),
+            "Open https://chat.example.com in a browser"
+        );
+        assert_eq!(open_hint(addr("[::1]:9000"), None), "Open http://[::1]:9000 in a browser");
+        let any = open_hint(addr("0.0.0.0:8080"), None);
+        assert!(any.starts_with("Open http://127.0.0.1:8080 in a browser on this machine"), "{any}");
+        assert!(any.contains("all interfaces"), "{any}");
+        let any6 = open_hint(addr("[::]:8080"), None);
+        assert!(any6.contains("http://127.0.0.1:8080"), "{any6}");
+    }
 }

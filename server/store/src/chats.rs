@@ -525,6 +525,51 @@ macro_rules! impl_chat_store {
                 .await
                 .map_err(backend)
             }
+
+            async fn add_default_chat(
+                &self,
+                workspace: WorkspaceId,
+                chat: ChatId,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let mut conn = self.write.acquire().await?;
+                // Selected from chats, so a chat of another workspace is never marked.
+                let done = sqlx::query(
+                    "insert into default_chats (workspace_id, chat_id, created_at) \
+                     select workspace_id, id, $3 from chats where workspace_id = $1 and id = $2 \
+                     on conflict do nothing",
+                )
+                .bind(workspace)
+                .bind(chat)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+                if done.rows_affected() == 0 {
+                    let marked: i64 = sqlx::query_scalar(
+                        "select count(*) from default_chats where workspace_id = $1 and chat_id = $2",
+                    )
+                    .bind(workspace)
+                    .bind(chat)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+                    if marked == 0 {
+                        return Err(StoreError::NotFound("chat"));
+                    }
+                }
+                Ok(())
+            }
+
+            async fn default_chats(&self, workspace: WorkspaceId) -> StoreResult<Vec<ChatId>> {
+                sqlx::query_scalar(
+                    "select chat_id from default_chats where workspace_id = $1 order by created_at, chat_id",
+                )
+                .bind(workspace)
+                .fetch_all(&mut *self.read.acquire().await?)
+                .await
+                .map_err(backend)
+            }
         }
     };
 }

@@ -25,6 +25,7 @@ mod invites;
 mod jobs;
 mod lead_keys;
 mod messages;
+mod password_resets;
 mod pipelines;
 mod push;
 mod rate_limits;

@@ -1366,6 +1366,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/password-resets/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Whose reset link this is (no sign-in needed; the token is the credential). */
+        post: operations["lookup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/password-resets/use": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sets a new password with a reset link; the link is spent and the person is
+         *     signed out everywhere (whoever had their password is out too). They then sign
+         *     in with the new password.
+         */
+        post: operations["use_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipelines": {
         parameters: {
             query?: never;
@@ -1822,6 +1860,27 @@ export interface paths {
         put?: never;
         /** Deactivates a person: they are signed out everywhere at once and cannot sign in. */
         post: operations["deactivate_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes a one-time link that lets a person set a new password (admins; an admin
+         *     only for members and guests, an owner for anyone but themselves). A link made
+         *     earlier for the same person stops working.
+         */
+        post: operations["create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2426,6 +2485,19 @@ export interface components {
             /** @description Link to send to the invitee (relative when no public URL is configured). */
             url: string;
         };
+        CreatedPasswordReset: {
+            /** Format: date-time */
+            expires_at: string;
+            /** @description The secret; shown only now. */
+            token: string;
+            /** @description Link to hand to the person (relative when no public URL is configured). */
+            url: string;
+            /**
+             * Format: uuid
+             * @description Whose password the link resets.
+             */
+            user_id: string;
+        };
         CreatedWebhook: {
             /**
              * @description Signing secret, shown only now. Each delivery carries
@@ -2939,6 +3011,16 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        PasswordResetLookup: {
+            token: string;
+        };
+        PasswordResetPreview: {
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            name: string;
+            workspace_name: string;
+        };
         /** @description A phone as entered, and its E.164 form used for matching. */
         Phone: {
             /** @description E.164, e.g. "+79161234567". */
@@ -3400,6 +3482,10 @@ export interface components {
             events?: string[] | null;
             name?: string | null;
             url?: string | null;
+        };
+        UsePasswordReset: {
+            new_password: string;
+            token: string;
         };
         UserDto: {
             /** @description A bot account (acts through API tokens). */
@@ -7959,6 +8045,115 @@ export interface operations {
             503: components["responses"]["ErrorUnavailable"];
         };
     };
+    lookup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetLookup"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordResetPreview"];
+                };
+            };
+            400: components["responses"]["ErrorBadRequest"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: components["responses"]["ErrorInvalid"];
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
+    use_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsePasswordReset"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ErrorBadRequest"];
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
     list_pipelines: {
         parameters: {
             query?: never;
@@ -9454,6 +9649,56 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
+    create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedPasswordReset"];
+                };
+            };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

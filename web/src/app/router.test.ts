@@ -20,6 +20,7 @@ describe('router', () => {
       { name: 'settings' },
       { name: 'admin', tab: 'people' },
       { name: 'admin', tab: 'bots' },
+      { name: 'reset', token: 'art_pwr_abc' },
       { name: 'search', q: 'договор Иванов' },
       { name: 'invite', token: 'tok' },
     ];

@@ -15,6 +15,7 @@ export type Route =
   | { name: 'admin'; tab: AdminTab }
   | { name: 'search'; q: string }
   | { name: 'invite'; token: string }
+  | { name: 'reset'; token: string }
   | { name: 'notFound' };
 
 /** The admin area's sections, in the order the navigation shows them. */
@@ -54,6 +55,8 @@ export function parseRoute(pathname: string, search = ''): Route {
       return (ADMIN_TABS as readonly string[]).includes(b) ? { name: 'admin', tab: b as AdminTab } : { name: 'notFound' };
     case 'invite':
       return b ? { name: 'invite', token: b } : { name: 'notFound' };
+    case 'reset':
+      return b ? { name: 'reset', token: b } : { name: 'notFound' };
     default:
       return { name: 'notFound' };
   }
@@ -89,6 +92,8 @@ export function pathOf(route: Route): string {
       return route.q ? `/search?q=${e(route.q)}` : '/search';
     case 'invite':
       return `/invite/${e(route.token)}`;
+    case 'reset':
+      return `/reset/${e(route.token)}`;
   }
 }
 

@@ -11,6 +11,7 @@ import { useI18n } from '../i18n';
 import { usePrefs } from '../app/prefs';
 import { Sidebar } from './Sidebar';
 import { Switcher } from './Switcher';
+import { Onboarding } from './Onboarding';
 import { ChatScreen } from './chat/ChatScreen';
 import { Toasts, toast } from '../ui/Toast';
 import { useChats, useUsers } from '../app/data';
@@ -151,6 +152,7 @@ export function Shell({ session }: { session: Session }) {
             {t.t('app.offline')}
           </div>
         )}
+        {(route.name === 'home' || route.name === 'chat') && <Onboarding session={session} />}
         <Suspense fallback={<Skeleton />}>{screen}</Suspense>
       </main>
       {switcher && <Switcher me={session.user.id} onClose={() => setSwitcher(false)} />}

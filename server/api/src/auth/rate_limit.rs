@@ -26,6 +26,10 @@ fn password_bucket(user: Uuid) -> String {
     format!("password:{user}")
 }
 
+fn reset_bucket(ip: &str) -> String {
+    format!("reset:ip:{ip}")
+}
+
 fn hook_bucket(hook: Uuid) -> String {
     format!("hook:{hook}")
 }
@@ -82,6 +86,20 @@ pub async fn password_change_succeeded(state: &AppState, user: Uuid) -> Result<(
 /// Gives back a password-change attempt that was never checked (hashing was busy).
 pub async fn password_change_not_checked(state: &AppState, user: Uuid) -> Result<()> {
     state.store.refund_rate_limit(&password_bucket(user)).await.map_err(Into::into)
+}
+
+/// Counts an attempt to look up or use a password-reset link from this address,
+/// with the sign-in limit per address: guessing links costs what guessing
+/// passwords does.
+pub async fn take_reset(state: &AppState, ip: &str) -> Result<()> {
+    let s = &state.settings;
+    let bucket = reset_bucket(ip);
+    take(state, &[(bucket.as_str(), s.login_max_failures_per_ip)], s.login_window).await
+}
+
+/// The link was real: the address gets the attempt back, so only wrong guesses count.
+pub async fn reset_found(state: &AppState, ip: &str) -> Result<()> {
+    state.store.refund_rate_limit(&reset_bucket(ip)).await.map_err(Into::into)
 }
 
 /// Counts a call to an incoming hook against its per-minute budget.

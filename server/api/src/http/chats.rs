@@ -119,6 +119,79 @@ async fn announce_joined(state: &AppState, chat: &Chat, users: &[Uuid]) {
     }
 }
 
+/// Gives a new workspace its first public channel, which every invited person joins
+/// (Slack's #general): a new team has somewhere to say hello on day one.
+pub async fn create_default_channel(state: &AppState, owner: &User) -> artel_core::Result<Chat> {
+    let (name, description) = match owner.language {
+        artel_core::user::Language::Ru => {
+            ("общий", "Канал для всей команды: сюда попадает каждый новый участник.")
+        }
+        artel_core::user::Language::En => {
+            ("general", "The whole team's channel: everyone who joins lands here.")
+        }
+    };
+    let now = state.clock.now();
+    let chat = Chat {
+        id: Uuid::now_v7(),
+        workspace_id: owner.workspace_id,
+        kind: ChatKind::Channel,
+        name: Some(name.to_string()),
+        description: description.to_string(),
+        is_private: false,
+        direct_key: None,
+        entity: None,
+        created_by: owner.id,
+        created_at: now,
+        updated_at: now,
+        archived_at: None,
+        last_seq: 0,
+        last_activity_at: now,
+    };
+    let member = ChatMember {
+        chat_id: chat.id,
+        user_id: owner.id,
+        role: MemberRole::Owner,
+        joined_at: now,
+        last_read_seq: 0,
+    };
+    let event = state.store.create_chat(&chat, &[member]).await?;
+    state.store.add_default_chat(owner.workspace_id, chat.id, now).await?;
+    publish(state, [event]);
+    Ok(chat)
+}
+
+/// Puts a person who just joined the workspace into its default channels. Best
+/// effort: a channel archived or made private since is skipped, and a failure
+/// here must not undo an accepted invite.
+pub async fn join_default_chats(state: &AppState, user: &User) {
+    let chats = match state.store.default_chats(user.workspace_id).await {
+        Ok(chats) => chats,
+        Err(e) => {
+            tracing::warn!(error = %e, user = %user.id, "could not read the default channels");
+            return;
+        }
+    };
+    for id in chats {
+        let joined = async {
+            let chat = state.store.get_chat(user.workspace_id, id).await?;
+            if permissions::can_join(user, &chat).is_err() {
+                return Ok::<_, StoreError>(None);
+            }
+            state
+                .store
+                .add_member(user.workspace_id, id, user.id, MemberRole::Member, None, state.clock.now())
+                .await
+        }
+        .await;
+        match joined {
+            Ok(event) => publish(state, event),
+            Err(e) => {
+                tracing::warn!(error = %e, user = %user.id, chat = %id, "could not join a default channel")
+            }
+        }
+    }
+}
+
 /// Checks that every id is an active user of the workspace.
 async fn workspace_users(state: &AppState, actor: &User, ids: &[Uuid]) -> artel_core::Result<Vec<User>> {
     let mut users = Vec::with_capacity(ids.len());

@@ -193,6 +193,7 @@ pub async fn accept_invite(
     })?;
     let workspace = state.store.get_workspace(user.workspace_id).await?;
     tracing::info!(user = %user.id, workspace = %workspace.id, "invite accepted");
+    crate::http::chats::join_default_chats(&state, &user).await;
     let issued = sessions::start(&state, &user, &client).await?;
     Ok((StatusCode::CREATED, Json(token_response(issued, &user, &workspace))))
 }

@@ -21,6 +21,7 @@ pub mod lead_web;
 pub mod me;
 pub mod messages;
 pub mod openapi;
+pub mod password_resets;
 pub mod pipelines;
 pub mod push;
 pub mod rules;
@@ -58,6 +59,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(users::deactivate_user))
         .routes(routes!(users::reactivate_user))
+        .routes(routes!(password_resets::create))
+        .routes(routes!(password_resets::lookup))
+        .routes(routes!(password_resets::use_reset))
         .routes(routes!(invites::create_invite, invites::list_invites))
         .routes(routes!(invites::revoke_invite))
         .routes(routes!(invites::lookup_invite))

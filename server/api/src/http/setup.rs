@@ -80,6 +80,7 @@ pub async fn setup(
     })?;
     tracing::info!(workspace = %workspace.id, "first-run setup created a workspace");
     crate::http::pipelines::create_first(&state, &owner).await?;
+    crate::http::chats::create_default_channel(&state, &owner).await?;
     let issued = sessions::start(&state, &owner, &client).await?;
     Ok((StatusCode::CREATED, Json(token_response(issued, &owner, &workspace))))
 }

@@ -15,6 +15,7 @@ use crate::invite::{Invite, InviteId};
 use crate::message::{
     Appended, HistoryPage, Message, MessageId, NewMessage, Reaction, SendContext, SendContextRequest,
 };
+use crate::password_reset::{PasswordReset, PasswordResetId};
 use crate::session::{RefreshToken, RotateOutcome, Session, SessionId};
 use crate::user::{ProfileUpdate, Role, User, UserId};
 use crate::workspace::{Workspace, WorkspaceId, WorkspaceSettings};
@@ -189,6 +190,26 @@ pub trait InviteStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Password-reset links an admin makes for a person.
+#[async_trait]
+pub trait PasswordResetStore: Send + Sync {
+    /// Stores a new reset link for its user; the user's earlier unused links stop
+    /// working (only the newest one handed out is live).
+    async fn create_password_reset(&self, reset: &PasswordReset) -> StoreResult<()>;
+    /// Finds a reset link by the hash of its secret token (any workspace).
+    async fn find_password_reset_by_token_hash(&self, token_hash: &str) -> StoreResult<PasswordReset>;
+    /// Spends the link, sets the user's password hash and revokes every session of
+    /// the user, atomically; `Conflict("password reset use")` if the link was used
+    /// or expired meanwhile (nothing changes then).
+    async fn use_password_reset(
+        &self,
+        workspace: WorkspaceId,
+        id: PasswordResetId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
 /// One limit a hit counts against: at most `max` hits in `bucket` after `since`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit<'a> {
@@ -238,6 +259,7 @@ pub trait Store:
     + UserStore
     + SessionStore
     + InviteStore
+    + PasswordResetStore
     + RateLimitStore
     + ChatStore
     + MessageStore
@@ -359,6 +381,15 @@ pub trait ChatStore: Send + Sync {
     ) -> StoreResult<ChatMember>;
     /// Members whose read mark is at or past `seq`.
     async fn read_by(&self, workspace: WorkspaceId, chat: ChatId, seq: i64) -> StoreResult<Vec<UserId>>;
+    /// Marks a chat of the workspace as one every new member joins (idempotent).
+    async fn add_default_chat(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The chats every new member joins, oldest first.
+    async fn default_chats(&self, workspace: WorkspaceId) -> StoreResult<Vec<ChatId>>;
 }
 
 /// Messages and the chat event log.

@@ -1,6 +1,6 @@
 // People of the workspace: roles, deactivation (asked first), and invitations
 // (optionally locked to an e-mail; the link is shown once with a copy button).
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { unwrap, type Invite, type Role, type User } from '@api';
 import { api } from '../../app/session';
@@ -29,6 +29,19 @@ export function UsersSection() {
   const me = api.session()?.user;
   const [error, setError] = useState<string | null>(null);
   const [asking, setAsking] = useState<{ user: User; deactivate: boolean } | null>(null);
+  const [reset, setReset] = useState<{ name: string; url: string } | null>(null);
+  // As the server decides: an owner for anyone else, an admin for members and guests.
+  const mayReset = (u: User) =>
+    u.id !== me?.id && !u.deactivated_at && (me?.role === 'owner' || u.role === 'member' || u.role === 'guest');
+  const makeReset = async (u: User) => {
+    setError(null);
+    try {
+      const made = await unwrap(api.http.POST('/users/{id}/password-reset', { params: { path: { id: u.id } } }));
+      setReset({ name: u.name, url: absoluteUrl(made.url, location.origin) });
+    } catch (err) {
+      setError(adminError(err, t));
+    }
+  };
   const act = async (f: () => Promise<unknown>, done: string) => {
     setError(null);
     try {
@@ -95,11 +108,22 @@ export function UsersSection() {
                       {t.t('settings.deactivate')}
                     </button>
                   ))}
+                {mayReset(u) && (
+                  <button className="btn" aria-label={`${t.t('settings.resetPassword')}: ${u.name}`} onClick={() => void makeReset(u)}>
+                    {t.t('settings.resetPassword')}
+                  </button>
+                )}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {reset && (
+        <div role="status" className="reset-link">
+          <p>{t.t('settings.resetLink', { name: reset.name })}</p>
+          <CopyLink url={reset.url} testId="reset-link" />
+        </div>
+      )}
       {asking && (
         <Confirm
           title={asking.deactivate ? t.t('admin.deactivateTitle', { name: asking.user.name }) : t.t('admin.reactivateTitle', { name: asking.user.name })}
@@ -121,6 +145,31 @@ export function UsersSection() {
   );
 }
 
+/** A secret link shown once, with a button that copies it. */
+function CopyLink({ url, testId }: { url: string; testId: string }) {
+  const t = useI18n();
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied(true);
+    } catch {
+      // No clipboard (plain http on another host): the link stays selectable.
+      toast.show(t.t('common.copyFailed'));
+    }
+  };
+  return (
+    <div className="row">
+      <code className="link" data-testid={testId}>
+        {url}
+      </code>
+      <button type="button" className="btn" onClick={() => void copy()}>
+        {copied ? t.t('common.copied') : t.t('common.copy')}
+      </button>
+    </div>
+  );
+}
+
 export function InvitesSection() {
   const t = useI18n();
   const qc = useQueryClient();
@@ -130,6 +179,14 @@ export function InvitesSection() {
   const [link, setLink] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<Invite | null>(null);
+  const emailRef = useRef<HTMLInputElement>(null);
+  // The getting-started checklist links here: land on the form, ready to type.
+  useEffect(() => {
+    if (location.hash === '#invites') {
+      emailRef.current?.scrollIntoView({ block: 'center' });
+      emailRef.current?.focus();
+    }
+  }, []);
   const create = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
@@ -154,10 +211,10 @@ export function InvitesSection() {
   };
   const list = invites.data ?? [];
   return (
-    <section className="section admin-section" aria-labelledby="invites-h">
+    <section className="section admin-section" id="invites" aria-labelledby="invites-h">
       <h2 id="invites-h">{t.t('settings.invites')}</h2>
       <form className="row wrap" onSubmit={create} style={{ marginBottom: 12 }}>
-        <input className="input" type="email" aria-label={t.t('settings.inviteEmail')} placeholder={t.t('settings.inviteEmail')} value={email} onChange={(e) => setEmail(e.target.value)} />
+        <input ref={emailRef} className="input" type="email" aria-label={t.t('settings.inviteEmail')} placeholder={t.t('settings.inviteEmail')} value={email} onChange={(e) => setEmail(e.target.value)} />
         <select className="select" style={{ width: 180 }} aria-label={t.t('settings.role')} value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {ROLES.filter((r) => r !== 'owner').map((r) => (
             <option key={r} value={r}>

@@ -51,6 +51,7 @@ function SignInScreen() {
         <button className="btn btn-primary" type="submit" disabled={busy}>
           {t.t('auth.signIn')}
         </button>
+        <p className="muted auth-hint">{t.t('auth.forgotPassword')}</p>
         <LangSwitch />
       </form>
     </main>
