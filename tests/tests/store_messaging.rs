@@ -111,6 +111,7 @@ fn msg(chat: &Chat, author: Option<&User>, body: &str) -> NewMessage {
         created_at: t0(),
         attachment_ids: Vec::new(),
         author_must_be_member: false,
+        notice: None,
     }
 }
 
@@ -1454,6 +1455,7 @@ async fn authors_who_must_be_members_are_checked_at_commit(backend: Backend) {
     let root = send(&store, msg(&chat, Some(&owner), "root")).await;
     let person = |author: &User, body: &str| NewMessage {
         author_must_be_member: true,
+        notice: None,
         ..msg(&chat, Some(author), body)
     };
     let reply =
