@@ -177,6 +177,9 @@ function onEvent(qc: QueryClient, e: ChatEvent, me: string | undefined) {
     );
   } else if (c.type === 'chat_updated' || c.type === 'member_added' || c.type === 'member_removed') {
     void qc.invalidateQueries({ queryKey: keys.chats });
+    // A chat open without its summary (not a member's list) follows too: an
+    // archived deal chat turns read-only at once.
+    if (c.type === 'chat_updated') qc.setQueryData(['chat', c.chat.id], c.chat);
   }
 }
 

@@ -34,7 +34,7 @@ pub fn body(actor: &User, notice: &Notice) -> String {
             let owner = owner_name.as_deref().map(md);
             if ru {
                 let owner = owner.map(|o| format!(", ответственный — {o}")).unwrap_or_default();
-                format!("{name}: новая сделка {}{amount}, этап {}{owner}", q(title), q(stage))
+                format!("{name}: открыта сделка {}{amount}, этап {}{owner}", q(title), q(stage))
             } else {
                 let owner = owner.map(|o| format!(", owner {o}")).unwrap_or_default();
                 format!("{name} opened the deal {}{amount} in {}{owner}", q(title), q(stage))
@@ -42,7 +42,7 @@ pub fn body(actor: &User, notice: &Notice) -> String {
         }
         Notice::DealMoved { title, from, to, .. } => {
             if ru {
-                format!("{name}: сделка {} переходит с этапа {} на {}", q(title), q(from), q(to))
+                format!("{name}: сделка {} перемещена с этапа {} на {}", q(title), q(from), q(to))
             } else {
                 format!("{name} moved {} from {} to {}", q(title), q(from), q(to))
             }

@@ -13,6 +13,7 @@ import { useI18n } from '../../i18n';
 import { toRows, type LocalMessage } from '../../state/messages';
 import { Composer } from './Composer';
 import { MessageItem } from './MessageItem';
+import { ReadOnlyBar } from './ReadOnlyBar';
 import { ThreadPanel } from './ThreadPanel';
 import { markRead, useChatMessages, useSend } from './useChatMessages';
 
@@ -190,6 +191,7 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
                       users={users.data}
                       editing={editing === row.message.id}
                       highlight={jumpTo === row.message.seq}
+                      here={chat?.entity}
                       onEdit={setEditing}
                       onOpenThread={setThread}
                       onRetry={retry}
@@ -208,9 +210,13 @@ export function ChatScreen({ chatId, jumpTo, embedded }: { chatId: string; jumpT
             </span>
           )}
         </div>
-        <Composer key={chatId} chatId={chatId} users={users.data} placeholder={t.t('chat.placeholder', { name })} onSend={send} onEditLast={editLast} autoFocus />
+        {chat?.archived_at ? (
+          <ReadOnlyBar chat={chat} />
+        ) : (
+          <Composer key={chatId} chatId={chatId} users={users.data} placeholder={t.t('chat.placeholder', { name })} onSend={send} onEditLast={editLast} autoFocus />
+        )}
       </section>
-      {thread && <ThreadPanel chatId={chatId} rootId={thread} root={items.find((m) => m.id === thread)} onClose={() => setThread(null)} />}
+      {thread && <ThreadPanel chatId={chatId} chat={chat} rootId={thread} root={items.find((m) => m.id === thread)} onClose={() => setThread(null)} />}
     </div>
   );
 }

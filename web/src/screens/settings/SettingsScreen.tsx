@@ -11,6 +11,7 @@ import { useI18n, type Lang } from '../../i18n';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
+import { zoneOptions } from '../../app/zones';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'guest'];
 
@@ -30,11 +31,6 @@ export default function SettingsScreen() {
       </div>
     </>
   );
-}
-
-function timeZones(): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
-  return intl.supportedValuesOf?.('timeZone') ?? ['Europe/Moscow', 'UTC'];
 }
 
 function Profile() {
@@ -70,9 +66,9 @@ function Profile() {
         <label className="field">
           <span>{t.t('settings.timeZone')}</span>
           <select className="select" value={tz} onChange={(e) => setTz(e.target.value)}>
-            {timeZones().map((z) => (
-              <option key={z} value={z}>
-                {z}
+            {zoneOptions(user.time_zone).map((z) => (
+              <option key={z.value} value={z.value}>
+                {z.label}
               </option>
             ))}
           </select>
