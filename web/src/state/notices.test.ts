@@ -39,10 +39,11 @@ describe('notices worded for each reader', () => {
     );
   });
 
-  it('a date-only task is the same calendar day in every zone', () => {
+  it('a date-only task is the same calendar day in every zone, named from each reader\'s today', () => {
     const n = task({ due_at: null, due_date: '2026-12-08' });
+    // 06:00 on the 7th in Los Angeles; already 00:00 on the 8th in Vladivostok.
     expect(noticeText(n, ctx('en', 'America/Los_Angeles'))).toBe('Анна Петрова set the task “Позвонить” due tomorrow');
-    expect(noticeText(n, ctx('ru', 'Asia/Vladivostok'))).toBe('Анна Петрова: задача «Позвонить», срок — завтра');
+    expect(noticeText(n, ctx('ru', 'Asia/Vladivostok'))).toBe('Анна Петрова: задача «Позвонить», срок — сегодня');
   });
 
   it('says who does it (current names first) and how urgent it is', () => {

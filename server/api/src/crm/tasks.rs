@@ -569,7 +569,7 @@ async fn tell_deal(
 
 /// The notice of a new task: who does it (unless the actor alone), when and how urgent.
 pub async fn created_notice(state: &AppState, actor: &User, task: &Task) -> Result<Notice> {
-    let (assignee_ids, assignee_names) = people(state, actor, &task.assignees).await?;
+    let (assignee_ids, assignee_names) = named(state, actor, &task.assignees).await?;
     Ok(Notice::TaskCreated {
         task_id: task.id,
         title: task.title.clone(),
@@ -582,7 +582,7 @@ pub async fn created_notice(state: &AppState, actor: &User, task: &Task) -> Resu
 }
 
 /// Ids and names of the given people, none when it is the actor alone.
-pub async fn people(state: &AppState, actor: &User, ids: &[UserId]) -> Result<(Vec<UserId>, Vec<String>)> {
+pub async fn named(state: &AppState, actor: &User, ids: &[UserId]) -> Result<(Vec<UserId>, Vec<String>)> {
     if ids.is_empty() || ids == [actor.id] {
         return Ok((Vec::new(), Vec::new()));
     }
