@@ -390,8 +390,13 @@ async fn subtasks_and_entity_tasks(backend: Backend) {
     assert!(bodies.iter().any(|b| b.ends_with(": задача «Выставить счёт»")), "{bodies:?}");
     assert!(bodies.iter().any(|b| b.ends_with(": задача «Выставить счёт» выполнена")), "{bodies:?}");
     let types: Vec<&Value> = system.iter().map(|m| &m["notice"]["type"]).collect();
-    assert!(types.contains(&&json!("task_created")) && types.contains(&&json!("task_completed")), "{types:?}");
-    assert!(system.iter().all(|m| m["notice"]["task_id"] == t["id"] || m["notice"]["type"] != "task_created"));
+    assert!(
+        types.contains(&&json!("task_created")) && types.contains(&&json!("task_completed")),
+        "{types:?}"
+    );
+    assert!(system
+        .iter()
+        .all(|m| m["notice"]["task_id"] == t["id"] || m["notice"]["type"] != "task_created"));
 
     // Contacts and companies must exist too.
     let r = app.post("/contacts", Some(&w.owner.access_token), json!({"name": "Иван Петров"})).await;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use artel_core::attachment::Attachment;
 use artel_core::chat::{Chat, ChatKind, ChatMember, ChatPatch, MemberRole};
-use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::crm::task::TaskPriority;
+use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::message::{HistoryPage, Message, MessageKind, NewMessage, SendContextRequest};
 use artel_core::notice::Notice;
 use artel_core::user::{Language, Role, User};

@@ -121,9 +121,8 @@ impl PostgresStore {
     pub(crate) async fn append_first_try(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
         // Notices (a few system and hook messages) take the usual transaction,
         // so the hot path's statement stays as it is.
-        let plain = |m: &NewMessage| {
-            m.thread_root_id.is_none() && m.attachment_ids.is_empty() && m.notice.is_none()
-        };
+        let plain =
+            |m: &NewMessage| m.thread_root_id.is_none() && m.attachment_ids.is_empty() && m.notice.is_none();
         if batch.is_empty() || !batch.iter().all(plain) {
             return self.append_batch_once(batch, false).await;
         }

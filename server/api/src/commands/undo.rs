@@ -18,10 +18,10 @@ use uuid::Uuid;
 use crate::commands::apply::say;
 use crate::commands::reply::CommandFailure;
 use crate::commands::{undo_window, Applied, Ctx, Outcome};
-use artel_core::notice::Notice;
 use crate::crm::clients::{self, ClientPatch, ClientRecord};
 use crate::crm::{deals, tasks};
 use crate::state::AppState;
+use artel_core::notice::Notice;
 
 /// How to revert one command.
 #[derive(Debug, Clone, Serialize, Deserialize)]

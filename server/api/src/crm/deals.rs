@@ -274,7 +274,12 @@ pub async fn created_notice(state: &AppState, actor: &User, deal: &Deal, stage: 
 
 /// The notice of a deal going from one stage to another.
 pub fn moved_notice(deal: &Deal, from: &Stage, to: &Stage) -> Notice {
-    Notice::DealMoved { deal_id: deal.id, title: deal.title.clone(), from: from.name.clone(), to: to.name.clone() }
+    Notice::DealMoved {
+        deal_id: deal.id,
+        title: deal.title.clone(),
+        from: from.name.clone(),
+        to: to.name.clone(),
+    }
 }
 
 /// Applies an edit based on `expected_version`.

@@ -14,10 +14,21 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 const MONTHS_RU: [&str; 12] = [
-    "января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября",
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
     "декабря",
 ];
-const MONTHS_EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS_EN: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// The notice as the actor would read it.
 pub fn body(actor: &User, notice: &Notice) -> String {
@@ -106,7 +117,9 @@ pub fn body(actor: &User, notice: &Notice) -> String {
                 (true, None) => format!("{name}: задача {} выполнена", q(title)),
                 (true, Some(n)) => format!("{name}: задача {} выполнена, следующая — {n}", q(title)),
                 (false, None) => format!("{name} completed the task {}", q(title)),
-                (false, Some(n)) => format!("{name} completed the task {}; the next one is due {n}", q(title)),
+                (false, Some(n)) => {
+                    format!("{name} completed the task {}; the next one is due {n}", q(title))
+                }
             }
         }
         Notice::TaskAssigned { title, assignee_names, .. } => {
@@ -214,7 +227,8 @@ mod tests {
 
     #[test]
     fn russian_wording_has_no_gender_guess() {
-        let moved = Notice::DealMoved { deal_id: Uuid::nil(), title: "T".into(), from: "A".into(), to: "B".into() };
+        let moved =
+            Notice::DealMoved { deal_id: Uuid::nil(), title: "T".into(), from: "A".into(), to: "B".into() };
         let text = body(&user(Language::Ru, "UTC"), &moved);
         assert!(!text.contains("(а)"), "{text}");
     }

@@ -58,7 +58,8 @@ export const MessageItem = memo(function MessageItem({
   const classes = ['msg'];
   if (compact) classes.push('compact');
   if (m.local) classes.push(m.local);
-  if (m.kind !== 'user') classes.push('system');
+  // A hook's text is someone's message, not a notice: it is not greyed out.
+  if (m.kind !== 'user' && !hook) classes.push('system');
   if (highlight) classes.push('highlight');
 
   const react = (emoji: string) => {

@@ -75,7 +75,9 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: DealCommand) -> Outcome {
     let text = say(
         u,
         format!("💼 Deal “{title}” ({amount}) opened in “{stage_name}”, owner {owner_name}"),
-        format!("💼 Сделка «{title}» ({amount}) открыта на этапе «{stage_name}», ответственный — {owner_name}"),
+        format!(
+            "💼 Сделка «{title}» ({amount}) открыта на этапе «{stage_name}», ответственный — {owner_name}"
+        ),
     );
     // Its own chat heard of it from the deal service; this chat hears it too.
     let notice = deals::created_notice(state, u, &deal, &stage.name).await?;

@@ -49,11 +49,8 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: MoveCommand) -> Outcome {
         ));
     }
     let from = deal.stage_id;
-    let from_stage = state
-        .store
-        .get_stage(deal.workspace_id, from)
-        .await
-        .map_err(|e| CommandFailure::plain(e.into()))?;
+    let from_stage =
+        state.store.get_stage(deal.workspace_id, from).await.map_err(|e| CommandFailure::plain(e.into()))?;
     let moved = deals::move_to(state, &ctx.user, deal.id, deal.version, stage.id, None).await?;
     let u = &ctx.user;
     let text = say(
