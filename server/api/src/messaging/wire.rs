@@ -126,7 +126,8 @@ pub struct MessageDto {
     /// What a system message means, for the client to word in its reader's
     /// language, zone and date format (`body` is the same in the actor's
     /// language); on a hook's message, the hook's name (`type: hook`).
-    pub notice: Option<Notice>,
+    // Boxed: most messages have none, and it is the biggest field.
+    pub notice: Option<Box<Notice>>,
 }
 
 impl MessageDto {
@@ -151,7 +152,7 @@ impl MessageDto {
             last_reply_at: m.last_reply_at,
             reactions: Vec::new(),
             attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
-            notice: m.notice.clone(),
+            notice: m.notice.clone().map(Box::new),
         }
     }
 
