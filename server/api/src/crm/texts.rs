@@ -145,11 +145,17 @@ pub fn body(actor: &User, notice: &Notice) -> String {
 /// "8 декабря 2026, 15:00 (Europe/Moscow)": the zone is said, since the body is
 /// read in other zones too.
 fn moment(at: DateTime<Utc>, tz: Tz, ru: bool) -> String {
-    let local = at.with_timezone(&tz);
-    format!("{}, {} ({})", day(local.date_naive(), ru), local.format("%H:%M"), tz.name())
+    format!("{} ({})", local_moment(at, tz, ru), tz.name())
 }
 
-fn day(d: NaiveDate, ru: bool) -> String {
+/// "8 декабря 2026, 15:00" in `tz`: for a reader in that zone.
+pub fn local_moment(at: DateTime<Utc>, tz: Tz, ru: bool) -> String {
+    let local = at.with_timezone(&tz);
+    format!("{}, {}", day(local.date_naive(), ru), local.format("%H:%M"))
+}
+
+/// "8 декабря 2026" / "8 Dec 2026".
+pub fn day(d: NaiveDate, ru: bool) -> String {
     let m = usize::try_from(d.month0()).unwrap_or(0);
     if ru {
         format!("{} {} {}", d.day(), MONTHS_RU[m % 12], d.year())

@@ -15,7 +15,7 @@ use crate::commands::apply::task::deal_chat_of;
 use crate::commands::reply::CommandFailure;
 use crate::commands::undo::Undo;
 use crate::commands::{resolve, Applied, Ctx, Outcome};
-use crate::crm::tasks;
+use crate::crm::{tasks, texts};
 use crate::http::tasks::TaskDto;
 use crate::state::AppState;
 
@@ -33,10 +33,11 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: DoneCommand) -> Outcome {
     );
     if let Some(n) = &next {
         if let Some(due) = n.due_at {
+            let tz = artel_core::crm::task::zone(&u.time_zone);
             text.push_str(&say(
                 u,
-                format!("; next one due {}", due.format("%d.%m.%Y")),
-                format!("; следующая — {}", due.format("%d.%m.%Y")),
+                format!("; the next one is due {}", texts::local_moment(due, tz, false)),
+                format!(", следующая — {}", texts::local_moment(due, tz, true)),
             ));
         }
     }

@@ -3,10 +3,11 @@
 
 use artel_core::commands::remind::RemindCommand;
 use artel_core::commands::task::TaskCommand;
-use artel_core::commands::{when, CommandName, Now, When};
+use artel_core::commands::{CommandName, Now, When};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::task::{Task, TaskKind, TaskPriority};
 use artel_core::markdown::escape as md;
+use artel_core::user::Language;
 use chrono::{NaiveTime, SecondsFormat};
 use serde_json::json;
 
@@ -63,7 +64,7 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: TaskCommand, now: Now) -> Outco
     let task = tasks::create(state, &ctx.user, input).await?;
     let deal_chat = deal_chat_of(state, &task).await;
     let who = if assignees.is_empty() { ctx.user.name.clone() } else { names(&assignees) };
-    let due = c.due.map(|w| show(w, now));
+    let due = c.due.map(|w| show(w, now, ctx.user.language));
     let text = card(ctx, &task, &who, due.as_deref());
     // The deal's chat already heard of it from the task service.
     let told = deal_chat == Some(ctx.chat.id);
@@ -80,7 +81,7 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: TaskCommand, now: Now) -> Outco
 pub async fn remind(state: &AppState, ctx: &Ctx, c: RemindCommand, now: Now) -> Outcome {
     let at = c.when.moment(now.tz, morning());
     if at <= now.at {
-        let shown = show(c.when, now);
+        let shown = show(c.when, now, ctx.user.language);
         return Err(CommandFailure::coded(
             "time_passed",
             say(&ctx.user, format!("{shown} has already passed"), format!("{shown} уже прошло")),
@@ -102,7 +103,7 @@ pub async fn remind(state: &AppState, ctx: &Ctx, c: RemindCommand, now: Now) -> 
         reminders: vec![at],
     };
     let task = tasks::create(state, &ctx.user, input).await?;
-    let shown = show(When::At(at), now);
+    let shown = show(When::At(at), now, ctx.user.language);
     let text = say(
         &ctx.user,
         format!("I will remind you «{}» at {shown}", md(&task.title)),
@@ -118,9 +119,13 @@ pub async fn remind(state: &AppState, ctx: &Ctx, c: RemindCommand, now: Now) -> 
     })
 }
 
-/// "24.11.2026 11:00": the issuer's own zone, for the issuer.
-fn show(w: When, now: Now) -> String {
-    when::show(w, now.tz)
+/// "24 ноября 2026, 11:00": in the issuer's language and zone, for the issuer.
+fn show(w: When, now: Now, lang: Language) -> String {
+    let ru = lang == Language::Ru;
+    match w {
+        When::Date(d) => texts::day(d, ru),
+        When::At(t) => texts::local_moment(t, now.tz, ru),
+    }
 }
 
 fn names(users: &[artel_core::user::User]) -> String {
