@@ -232,6 +232,7 @@ pub async fn run(a: SearchArgs) -> anyhow::Result<()> {
                 created_at: Utc::now(),
                 attachment_ids: Vec::new(),
                 author_must_be_member: false,
+                notice: None,
             })
             .collect();
         state.store.append_messages(&batch).await?;

@@ -111,8 +111,10 @@ async fn task_over_ws_in_a_deal_chat(backend: Backend) {
     // 11:00 in Moscow (the issuer's zone) on Tuesday 2026-11-24.
     assert_eq!(task["due_at"], "2026-11-24T08:00:00Z");
     assert!(r["undo_until"].is_string());
-    // In the deal's own chat the task service's notice is the result: no second card.
+    // In the deal's own chat the task service's notice is what everyone sees;
+    // the result text is the issuer's alone, never posted.
     assert!(r["message"].is_null());
+    assert_eq!(r["shared"], true, "{r}");
 
     // The card on the board now shows the task, live.
     let card =
@@ -137,6 +139,17 @@ async fn task_over_ws_in_a_deal_chat(backend: Backend) {
     let notices: Vec<&Value> = posted.iter().filter(|m| m["seq"].as_i64() > Some(before)).collect();
     assert_eq!(notices.len(), 1, "one notice from the task service: {notices:?}");
     assert!(notices[0]["body"].as_str().expect("body").contains("позвонить клиенту"));
+    // Each reader's client words it from the notice: who, what, when (an instant).
+    let notice = &notices[0]["notice"];
+    assert_eq!(notices[0]["kind"], "system");
+    assert_eq!(notice["type"], "task_created", "{notice}");
+    assert_eq!(notice["title"], "позвонить клиенту");
+    assert_eq!(notice["due_at"], "2026-11-24T08:00:00Z");
+    assert_eq!(notice["assignee_ids"], json!([w.bob.user_id]));
+    assert_eq!(notice["priority"], "high");
+    assert_eq!(notices[0]["author_id"], json!(w.owner.user_id));
+    assert!(!notices[0]["body"].as_str().expect("body").contains("(а)"), "{}", notices[0]["body"]);
+    assert!(!posted.iter().any(|m| m["body"] == r["text"]), "the issuer's result stays private");
     let history = app.get(&format!("/tasks/{}/history", uuid(&task["id"])), &w.owner.access_token).await;
     history.expect(200);
     assert_eq!(history.body[0]["field"], "created");
@@ -232,8 +245,13 @@ async fn russian_and_english_commands_and_undo(backend: Backend) {
     assert_eq!(d["amount_minor"], 15_000_000);
     assert_eq!(d["owner_id"], json!(w.bob.user_id));
     assert_eq!(d["stage_id"], json!(st[0].0));
-    assert_eq!(created["message"]["kind"], "command_result");
+    // The channel gets a notice (not the issuer's own result text).
+    assert_eq!(created["message"]["kind"], "system");
+    assert_eq!(created["message"]["notice"]["type"], "deal_created");
+    assert_eq!(created["message"]["notice"]["amount_minor"], 15_000_000);
+    assert_eq!(created["message"]["notice"]["owner_id"], json!(w.bob.user_id));
     assert!(created["message"]["body"].as_str().expect("body").contains("Насосы для Ромашки"));
+    assert_ne!(created["message"]["body"], created["text"]);
     let deal_id = uuid(&d["id"]);
 
     // Olga's /отменить reverts her /сделка: the deal is archived.
@@ -500,13 +518,13 @@ async fn titles_are_quoted_as_text(backend: Backend) {
         app.call("PATCH", "/me", Some(&w.owner.access_token), Some(json!({"language": language})))
             .await
             .expect(200);
-        // The deal's own chat: "<owner> created the deal “…”".
+        // The deal's own chat: "<owner> opened the deal “…”".
         let d = deal(app, &w.owner, evil, &[]).await;
         let notices = messages(app, &w.owner, uuid(&d["chat_id"])).await;
         let notice = notices.iter().find(|m| m["kind"] == "system").expect("system notice");
         no_markup(notice["html"].as_str().expect("html"), "deal created");
         assert!(notice["html"].as_str().expect("html").contains("[win](https://evil.example)"), "{notice}");
-        // A command's card in the channel, and its text for the issuer.
+        // A command's notice in the channel, and its text for the issuer.
         let r = command(app, &w.owner, chat, &format!("/deal {evil}"), None).await;
         r.expect(200);
         let html = r.body["message"]["html"].as_str().expect("card html");

@@ -384,13 +384,19 @@ async fn subtasks_and_entity_tasks(backend: Backend) {
     complete(app, &w.owner, &t).await.expect(200);
     let r = app.get(&format!("/chats/{chat}/messages"), &w.owner.access_token).await;
     r.expect(200);
-    let bodies: Vec<String> = arr(&r)
+    let all = arr(&r);
+    let system: Vec<&Value> = all.iter().filter(|m| m["kind"] == "system").collect();
+    let bodies: Vec<String> = system.iter().map(|m| m["body"].as_str().unwrap().to_string()).collect();
+    assert!(bodies.iter().any(|b| b.ends_with(": задача «Выставить счёт»")), "{bodies:?}");
+    assert!(bodies.iter().any(|b| b.ends_with(": задача «Выставить счёт» выполнена")), "{bodies:?}");
+    let types: Vec<&Value> = system.iter().map(|m| &m["notice"]["type"]).collect();
+    assert!(
+        types.contains(&&json!("task_created")) && types.contains(&&json!("task_completed")),
+        "{types:?}"
+    );
+    assert!(system
         .iter()
-        .filter(|m| m["kind"] == "system")
-        .map(|m| m["body"].as_str().unwrap().to_string())
-        .collect();
-    assert!(bodies.iter().any(|b| b.contains("создал(а) задачу «Выставить счёт»")), "{bodies:?}");
-    assert!(bodies.iter().any(|b| b.contains("выполнил(а) задачу «Выставить счёт»")), "{bodies:?}");
+        .all(|m| m["notice"]["task_id"] == t["id"] || m["notice"]["type"] != "task_created"));
 
     // Contacts and companies must exist too.
     let r = app.post("/contacts", Some(&w.owner.access_token), json!({"name": "Иван Петров"})).await;

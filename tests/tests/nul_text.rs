@@ -147,6 +147,7 @@ async fn one_workspace_sending_nul_never_fails_another(backend: Backend) {
                     created_at: chrono::Utc::now(),
                     attachment_ids: Vec::new(),
                     author_must_be_member: true,
+                    notice: None,
                 };
                 i += 1;
                 pending.push(app_state.committer.enqueue(message).await.expect("queued"));

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use artel_core::attachment::Attachment;
 use artel_core::chat::{Chat, ChatKind, ChatMember, ChatPatch, MemberRole};
+use artel_core::crm::task::TaskPriority;
 use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::message::{HistoryPage, Message, MessageKind, NewMessage, SendContextRequest};
+use artel_core::notice::Notice;
 use artel_core::user::{Language, Role, User};
 use artel_core::workspace::Workspace;
 use artel_core::{Store, StoreError};
@@ -111,6 +113,7 @@ fn msg(chat: &Chat, author: Option<&User>, body: &str) -> NewMessage {
         created_at: t0(),
         attachment_ids: Vec::new(),
         author_must_be_member: false,
+        notice: None,
     }
 }
 
@@ -1454,6 +1457,7 @@ async fn authors_who_must_be_members_are_checked_at_commit(backend: Backend) {
     let root = send(&store, msg(&chat, Some(&owner), "root")).await;
     let person = |author: &User, body: &str| NewMessage {
         author_must_be_member: true,
+        notice: None,
         ..msg(&chat, Some(author), body)
     };
     let reply =
@@ -1502,6 +1506,67 @@ async fn authors_who_must_be_members_are_checked_at_commit(backend: Backend) {
     assert!(!bodies.iter().any(|b| b.contains('?') || *b == "fine" || *b == "not a member"), "{bodies:?}");
 }
 
+/// A notice rides with its message on both engines: written in a batch beside
+/// plain messages (and a thread reply), read back by every read path and the
+/// event log, and dropped with the rest of the content when deleted.
+async fn notices_are_stored_read_and_deleted_with_their_message(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "notices").await;
+    let chat = channel(&store, &ws, &owner, "deals", &[]).await;
+    let due: DateTime<Utc> = "2026-12-08T12:00:00Z".parse().unwrap();
+    let notice = Notice::TaskCreated {
+        task_id: Uuid::now_v7(),
+        title: "Позвонить".into(),
+        assignee_ids: vec![owner.id],
+        assignee_names: vec![owner.name.clone()],
+        due_at: Some(due),
+        due_date: None,
+        priority: TaskPriority::High,
+    };
+    let root = send(&store, msg(&chat, Some(&owner), "root")).await;
+    let system = NewMessage {
+        author_id: Some(owner.id),
+        notice: Some(notice.clone()),
+        ..msg(&chat, None, "Name: задача «Позвонить»")
+    };
+    let hook = Notice::Hook { hook_id: Uuid::now_v7(), name: "CI".into() };
+    let batch = [
+        msg(&chat, Some(&owner), "plain"),
+        system.clone(),
+        NewMessage { kind: MessageKind::Bot, notice: Some(hook.clone()), ..msg(&chat, None, "build ok") },
+        NewMessage { thread_root_id: Some(root.id), ..msg(&chat, Some(&owner), "reply") },
+    ];
+    let out = store.append_messages(&batch).await.expect("append");
+    assert_eq!(out[0].message.notice, None);
+    assert_eq!(out[1].message.notice.as_ref(), Some(&notice));
+    assert_eq!(out[2].message.notice.as_ref(), Some(&hook));
+
+    let read = store.get_message(ws.id, system.id).await.unwrap();
+    assert_eq!(read.notice.as_ref(), Some(&notice));
+    assert_eq!(read.kind, MessageKind::System);
+    let page = store.history(ws.id, chat.id, None, HistoryPage::Latest, 50).await.unwrap();
+    let notices: Vec<Option<&Notice>> = page.iter().map(|m| m.notice.as_ref()).collect();
+    assert_eq!(notices, vec![None, None, Some(&notice), Some(&hook)], "{:?}", bodies(&page));
+    let events = store.events_since(ws.id, chat.id, 0, 100).await.unwrap();
+    let logged = events.iter().find_map(|e| match &e.change {
+        ChatChange::MessageCreated { message } if message.id == system.id => message.notice.clone(),
+        _ => None,
+    });
+    assert_eq!(logged, Some(notice.clone()), "the event log carries it for catch-up");
+    let summaries = store.list_my_chats(ws.id, owner.id).await.unwrap();
+    let last = summaries.iter().find(|s| s.chat.id == chat.id).and_then(|s| s.last_message.clone());
+    assert_eq!(last.and_then(|m| m.notice), Some(hook.clone()), "the chat list's last message too");
+
+    let (deleted, _) = store.delete_message(ws.id, system.id, at(9)).await.unwrap();
+    assert_eq!(deleted.notice, None);
+    assert_eq!(store.get_message(ws.id, system.id).await.unwrap().notice, None);
+    let events = store.events_since(ws.id, chat.id, 0, 100).await.unwrap();
+    assert!(events.iter().all(|e| match &e.change {
+        ChatChange::MessageCreated { message } if message.id == system.id => message.notice.is_none(),
+        _ => true,
+    }));
+}
+
 on_every_backend!(
     attachments_link_only_to_their_uploaders_messages,
     chats_are_created_read_and_updated,
@@ -1523,4 +1588,5 @@ on_every_backend!(
     other_writers_get_their_turn_between_group_commits,
     send_contexts_read_many_sends_as_one_would,
     authors_who_must_be_members_are_checked_at_commit,
+    notices_are_stored_read_and_deleted_with_their_message,
 );

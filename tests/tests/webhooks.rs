@@ -358,6 +358,8 @@ async fn incoming_hook_posts_into_its_chat(backend: Backend) {
     let posted = msgs.iter().find(|m| m["id"] == r.body["message_id"]).expect("message in chat");
     assert_eq!(posted["kind"], "bot");
     assert_eq!(posted["body"], "CPU 95% на **db-1**");
+    // Signed with the hook's name, for clients to show instead of "System".
+    assert_eq!(posted["notice"], json!({"type": "hook", "hook_id": hook_id, "name": "Monitoring"}));
 
     // Bad input and wrong secrets.
     app.post(&format!("/hooks/in/{token}"), None, json!({"text": "  "}))

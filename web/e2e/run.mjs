@@ -586,6 +586,122 @@ try {
     await box.fill('');
   });
 
+  // --- c-notices ---
+  await step('notices: /task in a deal chat reads in each reader\'s language, zone and dates; the issuer\'s result stays private', async () => {
+    const deal = await api(base, ownerToken, 'POST', '/deals', { title: 'Поставка насосов', participants: [ids.member] });
+    ids.noticeDeal = deal;
+    await A.goto(`${base}/chats/${deal.chat_id}`);
+    await B.goto(`${base}/chats/${deal.chat_id}`);
+    await Promise.all([socketReady(A), socketReady(B)]);
+    const box = A.getByRole('textbox', { name: /Сообщение в/ });
+    await box.fill('/task Позвонить завтра 15:00');
+    await box.press('Escape');
+    await box.press('Enter');
+    const outcome = A.getByTestId('command-outcome');
+    await outcome.filter({ hasText: 'Позвонить' }).waitFor({ timeout: 10_000 });
+    // The label is true: the result is A's, and the chat got a notice everyone sees.
+    await outcome.getByText('этот ответ видите только вы; все в чате видят уведомление').waitFor();
+    const privateText = await outcome.locator('.command-text').innerText();
+    const tasks = await api(base, ownerToken, 'GET', `/tasks?view=entity&entity_kind=deal&entity_id=${deal.id}`);
+    const task = (tasks.items ?? tasks).find((x) => x.title === 'Позвонить');
+    assert(task?.due_at, 'the task has a due moment');
+    const moscow = clock(task.due_at, 'ru-RU', 'Europe/Moscow');
+    const london = clock(task.due_at, 'en-GB', 'Europe/London');
+    assert(moscow === '15:00' && london === '12:00', `15:00 in Moscow is 12:00 in London in December (${moscow} / ${london})`);
+    const noticeA = A.locator('[data-notice="task_created"]', { hasText: 'Позвонить' });
+    const noticeB = B.locator('[data-notice="task_created"]', { hasText: 'Позвонить' });
+    await noticeA.waitFor({ timeout: 10_000 });
+    await noticeB.waitFor({ timeout: 10_000 });
+    const textA = await noticeA.innerText();
+    const textB = await noticeB.innerText();
+    assert(textA === `Анна Петрова: задача «Позвонить», срок — завтра, ${moscow}`, `A reads Russian, Moscow time: ${textA}`);
+    // "tomorrow" for A is tomorrow in Moscow; in London it is tomorrow too unless Moscow is already past midnight.
+    assert(new RegExp(`^Анна Петрова set the task “Позвонить” due (tomorrow|\\d{1,2} [A-Z][a-z]+) at ${london}$`).test(textB), `B reads English, London time: ${textB}`);
+    assert(!/[«»]/.test(textB), `no «» in English: ${textB}`);
+    assert(!/\d{2}\.\d{2}\.\d{4}|\(а\)|Europe\//.test(textB + textA), 'no DD.MM.YYYY, no "(а)", no zone names');
+    // B never sees A's private result: not on screen, not in the chat's history.
+    assert((await B.getByTestId('command-outcome').count()) === 0, 'B has no command outcome');
+    assert((await B.locator('.msg-body', { hasText: privateText }).count()) === 0, 'the private result is not in B\'s chat');
+    const tokenB = (await B.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).accessToken;
+    const history = await api(base, tokenB, 'GET', `/chats/${deal.chat_id}/messages`);
+    assert(!history.some((m) => m.body === privateText || m.kind === 'command_result'), 'nothing of the result was posted');
+    await check(A, '30-notice-ru');
+    await check(B, '30-notice-en');
+    // A's own list stays as the steps below expect it.
+    await api(base, ownerToken, 'POST', `/tasks/${task.id}/complete`, { version: task.version });
+    await A.locator('[data-notice="task_completed"]', { hasText: 'Анна Петрова: задача «Позвонить» выполнена' }).waitFor({ timeout: 10_000 });
+    await B.locator('[data-notice="task_completed"]', { hasText: 'Анна Петрова completed the task “Позвонить”' }).waitFor({ timeout: 10_000 });
+  });
+
+  await step('a won deal\'s chat turns read-only live, with a plain reason in both languages', async () => {
+    const deal = ids.noticeDeal;
+    const pipeline = (await api(base, ownerToken, 'GET', '/pipelines')).find((p) => p.id === deal.pipeline_id);
+    const won = pipeline.stages.find((x) => x.kind === 'won');
+    const fresh = await api(base, ownerToken, 'GET', `/deals/${deal.id}`);
+    await api(base, ownerToken, 'POST', `/deals/${deal.id}/move`, { version: fresh.version, stage_id: won.id });
+    await B.getByTestId('read-only').filter({ hasText: 'The deal is closed; this chat is read-only' }).waitFor({ timeout: 10_000 });
+    await A.getByTestId('read-only').filter({ hasText: 'Сделка закрыта — чат только для чтения' }).waitFor({ timeout: 10_000 });
+    assert((await B.getByRole('textbox', { name: /Message/ }).count()) === 0, 'no composer in a closed deal\'s chat');
+    // The move is told in each reader's words too.
+    const stageFrom = pipeline.stages.find((x) => x.id === fresh.stage_id).name;
+    await A.locator('[data-notice="deal_moved"]', { hasText: `Анна Петрова: сделка перемещена с этапа «${stageFrom}» на «${won.name}»` }).waitFor({ timeout: 10_000 });
+    await B.locator('[data-notice="deal_moved"]', { hasText: `Анна Петрова moved the deal from “${stageFrom}” to “${won.name}”` }).waitFor({ timeout: 10_000 });
+    await B.reload();
+    await B.getByTestId('read-only').waitFor();
+    await check(A, '31-read-only-ru');
+    await check(B, '31-read-only-en');
+  });
+
+  await step('a hook\'s message is signed with the hook\'s name, a bot\'s with a "bot" badge', async () => {
+    await B.goto(`${base}/chats/${ids.general}`);
+    await socketReady(B);
+    const hook = await api(base, ownerToken, 'POST', '/hooks', { kind: 'incoming', name: 'Мониторинг', chat_id: ids.general });
+    const alert = `CPU 95% на db-1 ${Date.now()}`;
+    await api(base, null, 'POST', `/hooks/in/${hook.token}`, { text: alert });
+    const fromHook = B.locator('article.msg', { hasText: alert });
+    await fromHook.locator('.msg-head strong', { hasText: 'Мониторинг' }).waitFor({ timeout: 10_000 });
+    await fromHook.locator('.msg-badge', { hasText: 'integration' }).waitFor();
+    assert((await fromHook.locator('.msg-head strong', { hasText: 'System' }).count()) === 0, 'not "System"');
+    const bot = await api(base, ownerToken, 'POST', '/bots', { name: 'Склад-бот' });
+    const token = await api(base, ownerToken, 'POST', `/bots/${bot.id}/tokens`, { name: 'e2e', scopes: ['messages:read', 'messages:write'] });
+    await api(base, ownerToken, 'POST', `/chats/${ids.general}/members`, { user_id: bot.id });
+    const said = `Остатки обновлены ${Date.now()}`;
+    await api(base, token.secret, 'POST', `/chats/${ids.general}/messages`, { body: said });
+    const fromBot = B.locator('article.msg', { hasText: said });
+    await fromBot.locator('.msg-head strong', { hasText: 'Склад-бот' }).waitFor({ timeout: 10_000 });
+    await fromBot.locator('.msg-badge', { hasText: 'bot' }).waitFor();
+    await A.goto(`${base}/chats/${ids.general}`);
+    await A.locator('article.msg', { hasText: alert }).locator('.msg-badge', { hasText: 'интеграция' }).waitFor({ timeout: 10_000 });
+    await A.locator('article.msg', { hasText: said }).locator('.msg-badge', { hasText: 'бот' }).waitFor({ timeout: 10_000 });
+    await check(B, '32-hook-and-bot');
+  });
+
+  await step('settings keep a UTC user in UTC (not the first zone of the list)', async () => {
+    const tokenB = (await B.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).accessToken;
+    await api(base, tokenB, 'PATCH', '/me', { time_zone: 'UTC' });
+    await B.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('artel.session'));
+      s.user.time_zone = 'UTC';
+      localStorage.setItem('artel.session', JSON.stringify(s));
+    });
+    await B.goto(`${base}/settings`);
+    const zone = B.getByLabel('Time zone');
+    await zone.waitFor();
+    assert((await zone.inputValue()) === 'UTC', `UTC is selected: ${await zone.inputValue()}`);
+    await B.getByRole('button', { name: 'Save' }).click();
+    await B.getByText('Saved').first().waitFor();
+    const me = await api(base, tokenB, 'GET', '/me');
+    assert((me.user ?? me).time_zone === 'UTC', `saving keeps UTC: ${(me.user ?? me).time_zone}`);
+    // B lives in London for the steps that follow.
+    await api(base, tokenB, 'PATCH', '/me', { time_zone: 'Europe/London' });
+    await B.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('artel.session'));
+      s.user.time_zone = 'Europe/London';
+      localStorage.setItem('artel.session', JSON.stringify(s));
+    });
+    await B.goto(`${base}/`);
+  });
+
   await step('presence: a direct-chat partner shows online, then away while their tab is hidden', async () => {
     const dm = await api(base, ownerToken, 'POST', '/chats/direct', { user_id: ids.member });
     ids.dm = dm.id;

@@ -16,6 +16,7 @@ import {
 } from '@api';
 import { useI18n } from '@i18n';
 import { applyEvent, emptyList, mergePage, upsert, type MessageList } from '@state/messages';
+import { botName, noticeText } from '@state/notices';
 import { useApp, useCached, useOnline, useOutbox } from '../context';
 import { uploadWithProgress } from '../files';
 import { navigate } from '../router';
@@ -28,7 +29,8 @@ const QUICK = ['👍', '❤️', '😂', '🎉', '✅', '👀'];
 
 export function ChatScreen({ chatId, thread }: { chatId: string; thread: string | null }) {
   const { api, rt, session, users, cache, learnUsers } = useApp();
-  const { t, time } = useI18n();
+  const i18n = useI18n();
+  const { t, time } = i18n;
   const m = useM();
   const me = session.user.id;
   const nameOf = (id: string) => users.get(id)?.name;
@@ -154,19 +156,30 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
       <ol className="messages" aria-label={title} aria-live="polite">
         {committed.map((msg) => {
           const item = msg.client_msg_id ? byClientId.get(msg.client_msg_id) : undefined;
+          const author = msg.author_id
+            ? (users.get(msg.author_id)?.name ?? '…')
+            : (botName(msg.notice) ?? t(msg.kind === 'bot' ? 'chat.automation' : 'chat.system'));
+          // A notice in the reader's words, language and zone (c-notices).
+          const worded =
+            msg.kind === 'system' && msg.notice && !msg.deleted_at
+              ? noticeText(msg.notice, { t: i18n, actor: author, nameOf, here: entity })
+              : null;
           // What Artel itself says ("Anna moved the deal…"): a line in the
           // flow of the talk, not a person's message to react or reply to.
           if (msg.kind === 'system') {
             return (
               <li key={msg.id} className="notice" data-kind="system" data-seq={msg.seq}>
-                <span className="notice-text" dangerouslySetInnerHTML={{ __html: mentionsToHtml(msg.html, nameOf, me) }} />{' '}
+                {worded ? (
+                  <span className="notice-text">{worded}</span>
+                ) : (
+                  <span className="notice-text" dangerouslySetInnerHTML={{ __html: mentionsToHtml(msg.html, nameOf, me) }} />
+                )}{' '}
                 <time className="small" dateTime={msg.created_at}>
                   {time(msg.created_at)}
                 </time>
               </li>
             );
           }
-          const author = msg.author_id ? (users.get(msg.author_id)?.name ?? '…') : t('chat.system');
           return (
             <li key={msg.id} className={msg.author_id === me ? 'msg mine' : 'msg'} data-seq={msg.seq}>
               <div className="msg-head">
@@ -175,6 +188,10 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
               </div>
               {msg.deleted_at ? (
                 <div className="msg-body muted">{t('chat.deleted')}</div>
+              ) : worded ? (
+                <div className="msg-body" data-notice={msg.notice?.type}>
+                  {worded}
+                </div>
               ) : (
                 <>
                   {msg.body.trim() !== '' && (

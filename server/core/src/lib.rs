@@ -14,6 +14,7 @@ pub mod event;
 pub mod invite;
 pub mod markdown;
 pub mod message;
+pub mod notice;
 pub mod password_reset;
 pub mod permissions;
 pub mod ports;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::attachment::{AttachmentId, AttachmentInfo};
 use crate::chat::{Chat, ChatId, ChatMember};
+use crate::notice::Notice;
 use crate::user::UserId;
 use crate::workspace::WorkspaceId;
 
@@ -86,6 +87,10 @@ pub struct Message {
     /// (Defaulted: events stored before attachments existed have no such field.)
     #[serde(default)]
     pub attachments: Vec<AttachmentInfo>,
+    /// What a message Artel or a hook posted means, for each reader's client
+    /// to word (system and bot messages only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Notice>,
 }
 
 /// A message to append; the store assigns `seq` and returns the full `Message`.
@@ -111,6 +116,8 @@ pub struct NewMessage {
     /// from senders it checked a moment ago without reading again, and this is
     /// where a membership or archive change since then is caught.
     pub author_must_be_member: bool,
+    /// What a system or hook message means (see `Notice`).
+    pub notice: Option<Notice>,
 }
 
 /// What appending produced.

@@ -436,6 +436,7 @@ mod tests {
             reply_count: 0,
             last_reply_at: None,
             attachments: Vec::new(),
+            notice: None,
         };
         let mentioned = Message { mentions: vec![other], ..plain.clone() };
         let reply = Message { thread_root_id: Some(Uuid::now_v7()), ..plain.clone() };

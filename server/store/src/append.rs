@@ -329,6 +329,7 @@ pub(crate) fn message_of(item: &NewMessage, seq: i64) -> Message {
         reply_count: 0,
         last_reply_at: None,
         attachments: Vec::new(),
+        notice: item.notice.clone(),
     }
 }
 
@@ -567,8 +568,8 @@ macro_rules! impl_append {
                 for chunk in statements(&rows) {
                     let sql = format!(
                         "insert into messages (id, workspace_id, chat_id, seq, author_id, kind, body, \
-                         thread_root_id, client_msg_id, mentions, mentions_all, created_at) {}",
-                        $params.kept_rows(chunk.rows, 12)
+                         thread_root_id, client_msg_id, mentions, mentions_all, created_at, notice) {}",
+                        $params.kept_rows(chunk.rows, 13)
                     );
                     let mut query = sqlx::query(&sql);
                     for (m, keep) in chunk.rows_kept() {
@@ -585,6 +586,7 @@ macro_rules! impl_append {
                             .bind(Json(&m.mentions))
                             .bind(m.mentions_all)
                             .bind(m.created_at)
+                            .bind(m.notice.as_ref().map(|n| Json(n.to_json())))
                             .bind(keep);
                     }
                     query.execute(&mut **tx).await.map_err(on_unique("message"))?;

@@ -117,9 +117,12 @@ struct Columns<'a> {
 
 impl PostgresStore {
     /// A batch's first attempt: in one statement when every new message is plain
-    /// (no thread reply, no attachment), else the usual transaction.
+    /// (no thread reply, no attachment, no notice), else the usual transaction.
     pub(crate) async fn append_first_try(&self, batch: &[NewMessage]) -> StoreResult<Vec<Appended>> {
-        let plain = |m: &NewMessage| m.thread_root_id.is_none() && m.attachment_ids.is_empty();
+        // Notices (a few system and hook messages) take the usual transaction,
+        // so the hot path's statement stays as it is.
+        let plain =
+            |m: &NewMessage| m.thread_root_id.is_none() && m.attachment_ids.is_empty() && m.notice.is_none();
         if batch.is_empty() || !batch.iter().all(plain) {
             return self.append_batch_once(batch, false).await;
         }

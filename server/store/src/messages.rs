@@ -330,7 +330,7 @@ macro_rules! impl_message_store {
                 // (the caller removes the attachments' files).
                 sqlx::query(
                     "update messages set body = '', mentions = '[]', mentions_all = false, deleted_at = $3, \
-                     pinned_at = null, pinned_by = null where workspace_id = $1 and id = $2",
+                     pinned_at = null, pinned_by = null, notice = null where workspace_id = $1 and id = $2",
                 )
                 .bind(workspace)
                 .bind(id)
@@ -364,6 +364,7 @@ macro_rules! impl_message_store {
                     message.mentions.clear();
                     message.mentions_all = false;
                     message.attachments.clear();
+                    message.notice = None;
                     message.deleted_at = Some(now);
                     sqlx::query("update chat_events set payload = $3 where chat_id = $1 and seq = $2")
                         .bind(old.chat_id)
@@ -380,6 +381,7 @@ macro_rules! impl_message_store {
                     deleted_at: Some(now),
                     pinned_at: None,
                     attachments: Vec::new(),
+                    notice: None,
                     ..old
                 };
                 let event = Self::record_event(

@@ -6,6 +6,7 @@ use artel_core::chat::{Chat, ChatMember};
 use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::invite::Invite;
 use artel_core::message::{Message, Reaction};
+use artel_core::notice::Notice;
 use artel_core::session::Session;
 use artel_core::user::User;
 use artel_core::workspace::Workspace;
@@ -266,7 +267,7 @@ pub(crate) struct SendContextRow {
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, workspace_id, chat_id, seq, author_id, kind, body, \
      thread_root_id, client_msg_id, mentions, mentions_all, created_at, edited_at, deleted_at, pinned_at, \
-     reply_count, last_reply_at";
+     reply_count, last_reply_at, notice";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct MessageRow {
@@ -287,6 +288,7 @@ pub(crate) struct MessageRow {
     pinned_at: Option<DateTime<Utc>>,
     reply_count: i64,
     last_reply_at: Option<DateTime<Utc>>,
+    notice: Option<Json<serde_json::Value>>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -312,6 +314,7 @@ impl TryFrom<MessageRow> for Message {
             last_reply_at: r.last_reply_at,
             // Read separately (see `attachments.rs`).
             attachments: Vec::new(),
+            notice: r.notice.and_then(|Json(v)| Notice::from_json(v)),
         })
     }
 }

@@ -2267,6 +2267,12 @@ export interface components {
              */
             id: string;
             message?: null | components["schemas"]["MessageDto"];
+            /**
+             * @description Whether everyone in the chat sees a notice of what the command did
+             *     (posted by the command, or by the record's service in its own chat);
+             *     `text` is for the issuer alone either way.
+             */
+            shared: boolean;
             /** @description What happened, in the issuer's language. */
             text: string;
             /**
@@ -2920,6 +2926,7 @@ export interface components {
             last_reply_at?: string | null;
             mentions: string[];
             mentions_all: boolean;
+            notice?: null | components["schemas"]["Notice"];
             /** Format: date-time */
             pinned_at?: string | null;
             reactions: components["schemas"]["ReactionGroup"][];
@@ -2989,6 +2996,93 @@ export interface components {
             /** Format: uuid */
             id: string;
             title: string;
+        };
+        Notice: {
+            /**
+             * Format: int64
+             * @description In minor units of `currency`; absent when no amount was given.
+             */
+            amount_minor?: number | null;
+            currency?: string | null;
+            /** Format: uuid */
+            deal_id: string;
+            /**
+             * Format: uuid
+             * @description The responsible person, when not the actor.
+             */
+            owner_id?: string | null;
+            owner_name?: string | null;
+            /** @description The stage's name when the deal was opened. */
+            stage: string;
+            title: string;
+            /** @enum {string} */
+            type: "deal_created";
+        } | {
+            /** Format: uuid */
+            deal_id: string;
+            from: string;
+            title: string;
+            to: string;
+            /** @enum {string} */
+            type: "deal_moved";
+        } | {
+            archived: boolean;
+            /** Format: uuid */
+            deal_id: string;
+            title: string;
+            /** @enum {string} */
+            type: "deal_archived";
+        } | {
+            /** Format: uuid */
+            owner_id: string;
+            owner_name: string;
+            record: components["schemas"]["EntityKind"];
+            /** Format: uuid */
+            record_id: string;
+            title: string;
+            /** @enum {string} */
+            type: "owner_changed";
+        } | {
+            /** @description Who does it; empty when the actor does it themselves. */
+            assignee_ids?: string[];
+            /** @description Their names when the notice was posted (for a reader who does not know them). */
+            assignee_names?: string[];
+            /** Format: date-time */
+            due_at?: string | null;
+            /** Format: date */
+            due_date?: string | null;
+            priority: components["schemas"]["TaskPriority"];
+            /** Format: uuid */
+            task_id: string;
+            title: string;
+            /** @enum {string} */
+            type: "task_created";
+        } | {
+            /** Format: date-time */
+            next_due_at?: string | null;
+            /** Format: uuid */
+            task_id: string;
+            title: string;
+            /** @enum {string} */
+            type: "task_completed";
+        } | {
+            assignee_ids: string[];
+            assignee_names: string[];
+            /** Format: uuid */
+            task_id: string;
+            title: string;
+            /** @enum {string} */
+            type: "task_assigned";
+        } | {
+            line: string;
+            /** @enum {string} */
+            type: "command_undone";
+        } | {
+            /** Format: uuid */
+            hook_id: string;
+            name: string;
+            /** @enum {string} */
+            type: "hook";
         };
         NotificationSettingsDto: {
             dnd?: null | components["schemas"]["DndDto"];

@@ -183,7 +183,9 @@ function onEvent(qc: QueryClient, e: ChatEvent, me: string | undefined) {
     void qc.invalidateQueries({ queryKey: keys.chats });
     // The members panel and the header's count follow who came and went.
     if (c.type !== 'chat_updated') void qc.invalidateQueries({ queryKey: keys.members(e.chat_id) });
-    else void qc.invalidateQueries({ queryKey: ['chat', e.chat_id] });
+    // A chat open without its summary (not a member's list) follows too: an
+    // archived deal chat turns read-only at once.
+    else qc.setQueryData(['chat', c.chat.id], c.chat);
   }
 }
 

@@ -115,4 +115,18 @@ describe('dropLocal', () => {
     l = upsert(l, pendingMessage({ chatId: 'c', authorId: 'u', body: 'hi', clientMsgId: 'k2', threadRootId: null }));
     expect(dropLocal(l, 'k1').items.map((m) => m.client_msg_id)).toEqual(['k2']);
   });
+
+  it('a refused send keeps its reason and offers no Retry; a dropped connection does', async () => {
+    const { canRetry } = await import('./messages');
+    let l = upsert(emptyList, pendingMessage({ chatId: 'c', authorId: 'u', body: 'hi', clientMsgId: 'k', threadRootId: null }));
+    l = setLocal(l, 'k', 'failed', { code: 'chat_archived', message: 'this chat is archived' });
+    const failed = l.items[0]!;
+    expect(failed.failure?.code).toBe('chat_archived');
+    expect(canRetry(failed.failure)).toBe(false);
+    expect(canRetry({ code: 'closed', message: '' })).toBe(true);
+    expect(canRetry(undefined)).toBe(true);
+    // A retry's pending copy replaces the failed one, reason and all.
+    l = upsert(l, pendingMessage({ chatId: 'c', authorId: 'u', body: 'hi', clientMsgId: 'k', threadRootId: null }));
+    expect(l.items.map((m) => [m.local, m.failure])).toEqual([['pending', undefined]]);
+  });
 });

@@ -4,7 +4,23 @@
 import type { Change, ChatEvent, Message } from '@api';
 
 export type LocalState = 'pending' | 'failed';
-export type LocalMessage = Message & { local?: LocalState };
+/** Why a send was refused (the server's code and words), for the failed copy to say. */
+export interface SendFailure {
+  code: string;
+  message: string;
+}
+export type LocalMessage = Message & { local?: LocalState; failure?: SendFailure };
+
+/**
+ * Codes after which the same send may go through (the connection dropped, the
+ * server restarted): those get a Retry; a refusal (archived chat, no right)
+ * gets its reason instead.
+ */
+const TRANSIENT = new Set(['closed', 'abandoned', 'network', 'timeout', 'internal', 'unavailable', 'rate_limited']);
+
+export function canRetry(failure: SendFailure | undefined): boolean {
+  return !failure || TRANSIENT.has(failure.code);
+}
 
 export interface MessageList {
   /** Sorted by seq; pending ones (seq = +∞ for ordering) at the end. */
@@ -144,10 +160,10 @@ export function pendingMessage(input: {
   } as LocalMessage;
 }
 
-export function setLocal(list: MessageList, clientMsgId: string, local: LocalState): MessageList {
+export function setLocal(list: MessageList, clientMsgId: string, local: LocalState, failure?: SendFailure): MessageList {
   return {
     ...list,
-    items: list.items.map((m) => (m.local && m.client_msg_id === clientMsgId ? { ...m, local } : m)),
+    items: list.items.map((m) => (m.local && m.client_msg_id === clientMsgId ? { ...m, local, failure } : m)),
   };
 }
 

@@ -10,6 +10,7 @@ use artel_core::chat::Chat;
 use artel_core::crm::client::{self, Contact};
 use artel_core::markdown::escape as md;
 use artel_core::message::{MessageKind, NewMessage, MAX_BODY_CHARS};
+use artel_core::notice::Notice;
 use artel_core::user::{Language, Role, User};
 use artel_core::{permissions, Error, Result, StoreError};
 use serde_json::Value;
@@ -60,7 +61,9 @@ pub async fn post_incoming(state: &AppState, hook: &ChatHook, text: &str) -> Res
     if chat.is_archived() {
         return Err(artel_core::permissions::archived());
     }
-    let message = bot_message(state, hook.workspace_id, chat.id, text.to_string());
+    let mut message = bot_message(state, hook.workspace_id, chat.id, text.to_string());
+    // Signed with the hook's name, as it was when it posted.
+    message.notice = Some(Notice::Hook { hook_id: hook.id, name: hook.name.clone() });
     Ok(state.committer.append(message).await?.message.id)
 }
 
@@ -79,6 +82,7 @@ fn bot_message(state: &AppState, workspace: Uuid, chat: Uuid, body: String) -> N
         created_at: state.clock.now(),
         attachment_ids: Vec::new(),
         author_must_be_member: false,
+        notice: None,
     }
 }
 
@@ -200,7 +204,9 @@ pub async fn capture_lead(state: &AppState, hook: &ChatHook, form: &Form) -> Res
     .await?;
     if let Some(chat) = deal.chat_id {
         let summary = summary(actor.language, &hook.name, form);
-        state.committer.append(bot_message(state, deal.workspace_id, chat, summary)).await?;
+        let mut message = bot_message(state, deal.workspace_id, chat, summary);
+        message.notice = Some(Notice::Hook { hook_id: hook.id, name: hook.name.clone() });
+        state.committer.append(message).await?;
     }
     Ok(Lead { contact_id: contact.id, contact_reused: reused, deal_id: deal.id })
 }

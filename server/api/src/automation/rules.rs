@@ -248,6 +248,7 @@ async fn post(state: &AppState, deal: &Deal, body: String) -> Result<(), JobErro
         created_at: state.clock.now(),
         attachment_ids: Vec::new(),
         author_must_be_member: false,
+        notice: None,
     };
     state.committer.append(message).await?;
     Ok(())

@@ -2,9 +2,10 @@
 //! WebSocket) comes here instead of being posted. The line is parsed in
 //! artel-core, then applied as the issuing user, with that user's permissions,
 //! through the same CRM services the REST API uses (so history, board events
-//! and system messages come for free). Success posts a result message to the
-//! chat where there is something for everyone to see; errors answer only the
-//! issuer, with the usage line, and change nothing.
+//! and notices come for free). The result text answers the issuer alone; where
+//! there is something for everyone to see, the chat gets a notice (a system
+//! message each reader's client words for them); errors answer only the issuer,
+//! with the usage line, and change nothing.
 //!
 //! Every run is stored: a retry with the same `client_msg_id` gets the first
 //! answer back instead of running twice, and `/undo` finds the last run and its
@@ -19,7 +20,7 @@ pub mod undo;
 
 use artel_core::commands::{self as grammar, Command, CommandName, Now};
 use artel_core::crm::task;
-use artel_core::message::{MessageKind, NewMessage};
+use artel_core::notice::Notice;
 use artel_core::ports::commands::CommandRun;
 use artel_core::{Error, StoreError};
 use chrono::Duration;
@@ -45,9 +46,12 @@ pub struct Applied {
     /// titles are escaped (`artel_core::markdown::escape`); the issuer gets it
     /// as plain text, the chat as `post`.
     pub text: String,
-    /// A result message for everyone in the chat (None when the service already
-    /// posted one there, or the command only shows something to the issuer).
-    pub post: Option<String>,
+    /// A notice for everyone in the chat (None when the service already posted
+    /// one there, or the command only shows something to the issuer). The
+    /// issuer's `text` itself is never posted.
+    pub post: Option<Notice>,
+    /// The service already told this chat (a notice everyone in it sees).
+    pub told: bool,
     /// The record touched or the information asked for.
     pub data: serde_json::Value,
     pub undo: Option<undo::Undo>,
@@ -100,8 +104,8 @@ pub async fn run(
     };
     let may_post = applied.post.is_some() && ctx.may_post(state).await.map_err(CommandFailure::plain)?;
     let message = match &applied.post {
-        Some(body) if may_post => {
-            Some(post_result(state, ctx, body.clone()).await.map_err(CommandFailure::plain)?)
+        Some(notice) if may_post => {
+            Some(post_result(state, ctx, notice.clone()).await.map_err(CommandFailure::plain)?)
         }
         _ => None,
     };
@@ -116,6 +120,7 @@ pub async fn run(
         id: run.id,
         command: name,
         text: artel_core::markdown::unescape(&applied.text),
+        shared: message.is_some() || applied.told,
         message: message.as_ref().map(MessageDto::new),
         undo_until: applied.undo.as_ref().map(|_| now + undo_window()),
         data: applied.data,
@@ -176,26 +181,11 @@ async fn execute(state: &AppState, ctx: &Ctx, line: &str, now: Now) -> Result<Ap
     })
 }
 
-/// Posts the visible result of a command into the issuing chat.
+/// Posts a command's notice for everyone into the issuing chat.
 pub async fn post_result(
     state: &AppState,
     ctx: &Ctx,
-    body: String,
+    notice: Notice,
 ) -> artel_core::Result<artel_core::message::Message> {
-    let message = NewMessage {
-        id: Uuid::now_v7(),
-        workspace_id: ctx.user.workspace_id,
-        chat_id: ctx.chat.id,
-        author_id: Some(ctx.user.id),
-        kind: MessageKind::CommandResult,
-        body: body.chars().take(artel_core::message::MAX_BODY_CHARS).collect(),
-        thread_root_id: None,
-        client_msg_id: None,
-        mentions: Vec::new(),
-        mentions_all: false,
-        created_at: state.clock.now(),
-        attachment_ids: Vec::new(),
-        author_must_be_member: false,
-    };
-    Ok(state.committer.append(message).await?.message)
+    crate::messaging::system::post(state, &ctx.user, ctx.chat.id, notice).await
 }

@@ -22,8 +22,12 @@ pub struct CommandResultDto {
     pub command: CommandName,
     /// What happened, in the issuer's language.
     pub text: String,
-    /// The result message posted to the chat for everyone, if any.
+    /// The notice this command posted to the chat for everyone, if any.
     pub message: Option<MessageDto>,
+    /// Whether everyone in the chat sees a notice of what the command did
+    /// (posted by the command, or by the record's service in its own chat);
+    /// `text` is for the issuer alone either way.
+    pub shared: bool,
     /// Until when it can be undone; absent when there is nothing to undo.
     pub undo_until: Option<DateTime<Utc>>,
     /// The record created or changed (`task`, `deal`), or what was asked for

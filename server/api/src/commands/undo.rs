@@ -21,6 +21,7 @@ use crate::commands::{undo_window, Applied, Ctx, Outcome};
 use crate::crm::clients::{self, ClientPatch, ClientRecord};
 use crate::crm::{deals, tasks};
 use crate::state::AppState;
+use artel_core::notice::Notice;
 
 /// How to revert one command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,14 +119,11 @@ pub async fn revert(state: &AppState, user: &User, run: &CommandRun) -> Outcome 
     match apply(state, user, &undo).await {
         Ok(data) => {
             let line: String = run.line.chars().take(80).collect();
-            let text = say(
-                user,
-                format!("↩️ {} undid /{line}", user.name),
-                format!("↩️ {} отменил(а) /{line}", user.name),
-            );
-            // Whoever saw the command's card sees it undone.
-            let posted = run.outcome.as_ref().is_some_and(|o| !o["message"].is_null());
-            Ok(Applied { post: posted.then(|| text.clone()), text, data, undo: None })
+            let text = say(user, format!("↩️ Undone: /{line}"), format!("↩️ Отменено: /{line}"));
+            // Whoever saw the command's notice sees it undone.
+            let shared = run.outcome.as_ref().is_some_and(|o| !o["message"].is_null() || o["shared"] == true);
+            let post = shared.then_some(Notice::CommandUndone { line });
+            Ok(Applied { post, told: false, text, data, undo: None })
         }
         Err(e) => {
             if let Err(e) = state.store.unmark_command_undone(user.workspace_id, run.id).await {

@@ -8,6 +8,7 @@ use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::{diff, HistoryEntry};
 use artel_core::crm::money;
 use artel_core::crm::pipeline::{Stage, StageId};
+use artel_core::notice::Notice;
 use artel_core::user::{Role, User, UserId};
 use artel_core::workspace::Workspace;
 use artel_core::{Error, Result, StoreError};
@@ -15,7 +16,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::crm::{board, custom_fields, deal_chat, texts};
+use crate::crm::{board, custom_fields, deal_chat};
 use crate::messaging::system;
 use crate::state::AppState;
 
@@ -242,7 +243,8 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
     crate::automation::events::deal_created(state, &deal).await;
     push_assigned(state, actor, &deal);
     if let Some(chat) = deal.chat_id {
-        system::post(state, actor, chat, texts::deal_created(actor, &deal.title, &stage.name)).await?;
+        let notice = created_notice(state, actor, &deal, &stage.name).await?;
+        system::post(state, actor, chat, notice).await?;
     }
     if deal.closed_at.is_some() {
         // Created straight into a won or lost stage: its chat starts archived.
@@ -250,6 +252,34 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
     }
     crate::automation::rules::on_stage_entered(state, &deal, 0).await;
     Ok(deal)
+}
+
+/// The notice of a new deal: its stage, amount (if any) and owner (if not the actor).
+pub async fn created_notice(state: &AppState, actor: &User, deal: &Deal, stage: &str) -> Result<Notice> {
+    let owner_name = if deal.owner_id == actor.id {
+        None
+    } else {
+        Some(state.store.get_user(deal.workspace_id, deal.owner_id).await?.name)
+    };
+    Ok(Notice::DealCreated {
+        deal_id: deal.id,
+        title: deal.title.clone(),
+        stage: stage.to_string(),
+        amount_minor: (deal.amount_minor != 0).then_some(deal.amount_minor),
+        currency: (deal.amount_minor != 0).then(|| deal.currency.clone()),
+        owner_id: owner_name.is_some().then_some(deal.owner_id),
+        owner_name,
+    })
+}
+
+/// The notice of a deal going from one stage to another.
+pub fn moved_notice(deal: &Deal, from: &Stage, to: &Stage) -> Notice {
+    Notice::DealMoved {
+        deal_id: deal.id,
+        title: deal.title.clone(),
+        from: from.name.clone(),
+        to: to.name.clone(),
+    }
 }
 
 /// Applies an edit based on `expected_version`.
@@ -366,7 +396,8 @@ pub async fn set_archived(
     after.archived_at = archived.then(|| state.clock.now());
     let deal = save(state, actor, &before, after, None, 0).await?;
     if let Some(chat) = deal.chat_id {
-        system::post(state, actor, chat, texts::deal_archived(actor, archived)).await?;
+        let notice = Notice::DealArchived { deal_id: deal.id, title: deal.title.clone(), archived };
+        system::post(state, actor, chat, notice).await?;
     }
     Ok(deal)
 }
@@ -449,12 +480,19 @@ async fn save(
     board::publish(state, events);
     if let Some(chat) = after.chat_id {
         if let Some((from, to)) = &moved {
-            system::post(state, actor, chat, texts::deal_moved(actor, &from.name, &to.name)).await?;
+            system::post(state, actor, chat, moved_notice(&after, from, to)).await?;
         }
         if before.owner_id != after.owner_id {
             push_assigned(state, actor, &after);
             let owner = state.store.get_user(after.workspace_id, after.owner_id).await?;
-            system::post(state, actor, chat, texts::deal_owner_changed(actor, &owner.name)).await?;
+            let notice = Notice::OwnerChanged {
+                record: EntityKind::Deal,
+                record_id: after.id,
+                title: after.title.clone(),
+                owner_id: owner.id,
+                owner_name: owner.name,
+            };
+            system::post(state, actor, chat, notice).await?;
         }
         let closed = after.closed_at.is_some();
         deal_chat::sync(state, actor, before, &after, closed).await?;

@@ -9,9 +9,9 @@ use artel_core::crm::history::{diff, HistoryEntry};
 use artel_core::crm::task::{
     self, Recurrence, Task, TaskId, TaskKind, TaskPriority, TaskReminder, TaskStatus,
 };
-use artel_core::markdown::escape as md;
+use artel_core::notice::Notice;
 use artel_core::ports::tasks::{DealTasks, TaskScope};
-use artel_core::user::{Language, Role, User, UserId};
+use artel_core::user::{Role, User, UserId};
 use artel_core::{Error, Result, StoreError};
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::json;
@@ -287,7 +287,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Ta
     let changes = board::task_changes(state, None, &task).await;
     let events = state.store.create_task(&task, &reminders, &[created], &changes).await?;
     board::publish(state, events);
-    tell_deal(state, actor, &task, false).await?;
+    tell_deal(state, actor, &task, None).await?;
     crate::automation::events::task(state, "task.created", &task).await;
     push_assigned(state, actor, &task, &[]);
     Ok(task)
@@ -429,8 +429,14 @@ pub async fn reopen(state: &AppState, actor: &User, id: TaskId, expected_version
 /// occurrence is created (due one step later in the assignee's time zone, with
 /// reminders at the same offsets).
 async fn finish(state: &AppState, actor: &User, done: &Task) -> Result<Option<Task>> {
-    tell_deal(state, actor, done, true).await?;
+    let next = next_occurrence(state, actor, done).await?;
+    tell_deal(state, actor, done, Some(next.as_ref().and_then(|n| n.due_at))).await?;
     crate::automation::events::task(state, "task.done", done).await;
+    Ok(next)
+}
+
+/// A recurring task's next occurrence, created; None for a one-off task.
+async fn next_occurrence(state: &AppState, actor: &User, done: &Task) -> Result<Option<Task>> {
     let (Some(recurrence), Some(due_at)) = (done.recurrence, done.due_at) else { return Ok(None) };
     let zone_owner = done.assignees.first().copied().unwrap_or(done.creator_id);
     let tz = match state.store.get_user(done.workspace_id, zone_owner).await {
@@ -535,8 +541,14 @@ async fn save(
     Ok(after)
 }
 
-/// A task of a deal posts into the deal's chat when created and when completed.
-async fn tell_deal(state: &AppState, actor: &User, task: &Task, completed: bool) -> Result<()> {
+/// A task of a deal posts into the deal's chat when created and when completed
+/// (`completed` holds the next occurrence's due moment, if it repeats).
+async fn tell_deal(
+    state: &AppState,
+    actor: &User,
+    task: &Task,
+    completed: Option<Option<DateTime<Utc>>>,
+) -> Result<()> {
     let Some(EntityRef { kind: EntityKind::Deal, id }) = task.entity else { return Ok(()) };
     let deal = match state.store.get_deal(task.workspace_id, id).await {
         Ok(d) => d,
@@ -544,17 +556,39 @@ async fn tell_deal(state: &AppState, actor: &User, task: &Task, completed: bool)
         Err(e) => return Err(e.into()),
     };
     if let Some(chat) = deal.chat_id {
-        system::post(state, actor, chat, text(actor, &task.title, completed)).await?;
+        let notice = match completed {
+            None => created_notice(state, actor, task).await?,
+            Some(next_due_at) => {
+                Notice::TaskCompleted { task_id: task.id, title: task.title.clone(), next_due_at }
+            }
+        };
+        system::post(state, actor, chat, notice).await?;
     }
     Ok(())
 }
 
-fn text(actor: &User, title: &str, completed: bool) -> String {
-    let (name, title) = (md(&actor.name), md(title));
-    match (actor.language, completed) {
-        (Language::Ru, false) => format!("{name} создал(а) задачу «{title}»"),
-        (Language::Ru, true) => format!("{name} выполнил(а) задачу «{title}»"),
-        (Language::En, false) => format!("{name} created the task “{title}”"),
-        (Language::En, true) => format!("{name} completed the task “{title}”"),
+/// The notice of a new task: who does it (unless the actor alone), when and how urgent.
+pub async fn created_notice(state: &AppState, actor: &User, task: &Task) -> Result<Notice> {
+    let (assignee_ids, assignee_names) = named(state, actor, &task.assignees).await?;
+    Ok(Notice::TaskCreated {
+        task_id: task.id,
+        title: task.title.clone(),
+        assignee_ids,
+        assignee_names,
+        due_at: task.due_at.filter(|_| task.due_has_time),
+        due_date: task.due_at.filter(|_| !task.due_has_time).map(|d| d.date_naive()),
+        priority: task.priority,
+    })
+}
+
+/// Ids and names of the given people, none when it is the actor alone.
+pub async fn named(state: &AppState, actor: &User, ids: &[UserId]) -> Result<(Vec<UserId>, Vec<String>)> {
+    if ids.is_empty() || ids == [actor.id] {
+        return Ok((Vec::new(), Vec::new()));
     }
+    let mut names = Vec::with_capacity(ids.len());
+    for id in ids {
+        names.push(state.store.get_user(actor.workspace_id, *id).await?.name);
+    }
+    Ok((ids.to_vec(), names))
 }

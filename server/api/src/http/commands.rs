@@ -118,8 +118,8 @@ pub async fn undo_command(
     let chat = state.store.get_chat(auth.user.workspace_id, run.chat_id).await.map_err(Error::from)?;
     let ctx = Ctx { user: auth.user.clone(), chat };
     let message = match &applied.post {
-        Some(body) if ctx.may_post(&state).await? => {
-            Some(commands::post_result(&state, &ctx, body.clone()).await?)
+        Some(notice) if ctx.may_post(&state).await? => {
+            Some(commands::post_result(&state, &ctx, notice.clone()).await?)
         }
         _ => None,
     };
@@ -127,6 +127,7 @@ pub async fn undo_command(
         id: run.id,
         command: CommandName::Undo,
         text: applied.text,
+        shared: message.is_some(),
         message: message.as_ref().map(MessageDto::new),
         undo_until: None,
         data: applied.data,

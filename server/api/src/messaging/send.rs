@@ -139,6 +139,7 @@ pub async fn prepare(state: &AppState, author: &User, input: SendInput) -> Resul
         created_at: state.clock.now(),
         attachment_ids: input.attachment_ids,
         author_must_be_member: true,
+        notice: None,
     }))
 }
 

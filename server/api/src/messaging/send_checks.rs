@@ -269,6 +269,7 @@ mod tests {
             reply_count: 0,
             last_reply_at: None,
             attachments: Vec::new(),
+            notice: None,
         });
         known.note(key, &ctx, now);
         assert_eq!(known.get(&key, now).and_then(|c| c.existing), None);

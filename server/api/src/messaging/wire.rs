@@ -5,6 +5,7 @@ use artel_core::attachment::{Attachment, AttachmentInfo};
 use artel_core::chat::{Chat, ChatKind, ChatSummary, MemberRole};
 use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::message::{Message, MessageKind, Reaction};
+use artel_core::notice::Notice;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -122,6 +123,11 @@ pub struct MessageDto {
     pub reactions: Vec<ReactionGroup>,
     /// Files sent with the message (none once deleted).
     pub attachments: Vec<AttachmentDto>,
+    /// What a system message means, for the client to word in its reader's
+    /// language, zone and date format (`body` is the same in the actor's
+    /// language); on a hook's message, the hook's name (`type: hook`).
+    // Boxed: most messages have none, and it is the biggest field.
+    pub notice: Option<Box<Notice>>,
 }
 
 impl MessageDto {
@@ -146,6 +152,7 @@ impl MessageDto {
             last_reply_at: m.last_reply_at,
             reactions: Vec::new(),
             attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
+            notice: m.notice.clone().map(Box::new),
         }
     }
 

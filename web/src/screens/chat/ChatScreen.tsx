@@ -22,6 +22,7 @@ import { Composer } from './Composer';
 import { MembersPanel, canManage } from './MembersPanel';
 import { MessageItem, type MessageAction } from './MessageItem';
 import { PinsPanel } from './PinsPanel';
+import { ReadOnlyBar } from './ReadOnlyBar';
 import { ThreadPanel } from './ThreadPanel';
 import { markRead, useChatMessages, useSend } from './useChatMessages';
 import { messageLink, taskTitle } from '../../state/actions';
@@ -420,6 +421,7 @@ export function ChatScreen({
                       users={users.data}
                       editing={editing === row.message.id}
                       highlight={jumpTo === row.message.seq}
+                      here={chat?.entity}
                       onEdit={setEditing}
                       onOpenThread={setThread}
                       onRetry={retry}
@@ -447,9 +449,13 @@ export function ChatScreen({
             </span>
           )}
         </div>
-        <Composer key={chatId} chatId={chatId} users={users.data} placeholder={composerPlaceholder(chat, name, t)} onSend={sendHere} onEditLast={editLast} autoFocus />
+        {chat?.archived_at ? (
+          <ReadOnlyBar chat={chat} />
+        ) : (
+          <Composer key={chatId} chatId={chatId} users={users.data} placeholder={composerPlaceholder(chat, name, t)} onSend={sendHere} onEditLast={editLast} autoFocus />
+        )}
       </section>
-      {thread && <ThreadPanel chatId={chatId} rootId={thread} root={items.find((m) => m.id === thread)} onClose={() => setThread(null)} />}
+      {thread && <ThreadPanel chatId={chatId} chat={chat} rootId={thread} root={items.find((m) => m.id === thread)} onClose={() => setThread(null)} />}
       {panel === 'members' && chat && <MembersPanel chat={chat} asDialog={embedded} onClose={() => setPanel(null)} />}
       {panel === 'pins' && <PinsPanel chatId={chatId} asDialog={embedded} onClose={() => setPanel(null)} />}
       {settings && chat && (

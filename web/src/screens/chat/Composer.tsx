@@ -2,7 +2,8 @@
 // message, @ suggests people (sent as <@id>), files upload with a preview.
 // A line starting with "/" is a slash-command: the server suggests as it is
 // typed, and the command runs over REST so its result (or its refusal with the
-// usage line) is shown here, to the issuer only.
+// usage line) is shown here, to the issuer only; when the chat also got a
+// notice of it (everyone sees that), the result says so.
 import { useEffect, useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { unwrap, type User } from '@api';
@@ -324,7 +325,7 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
         <div className={`command-outcome${outcome.ok ? '' : ' failed'}`} role={outcome.ok ? 'status' : 'alert'} data-testid="command-outcome">
           <div className="command-line">
             <code>{outcome.line}</code>
-            <span className="hint">{t.t('commands.onlyYou')}</span>
+            <span className="hint">{t.t(outcome.ok && outcome.result.shared ? 'commands.shared' : 'commands.onlyYou')}</span>
             <span className="spacer" />
             {outcome.ok && outcome.result.undo_until && new Date(outcome.result.undo_until).getTime() > Date.now() && (
               <button type="button" className="btn btn-ghost" disabled={undoing} onClick={() => void undo(outcome.result.id)}>

@@ -1,12 +1,15 @@
 // One message: author, time, sanitised HTML (rendered by the server), files,
-// reactions, thread summary, and the hover/focus actions.
+// reactions, thread summary, and the hover/focus actions. A system notice is
+// worded here for the reader (their language, zone and dates) from its
+// `notice`; a hook's message is signed with the hook's name.
 import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import { createPortal } from 'react-dom';
-import { ApiError, mentionsToHtml, mentionsToText, unwrap, type Attachment, type User } from '@api';
+import { ApiError, mentionsToHtml, mentionsToText, unwrap, type Attachment, type EntityRef, type User } from '@api';
 import { api } from '../../app/session';
 import { initials, userName } from '../../app/names';
 import { useI18n } from '../../i18n';
-import type { LocalMessage } from '../../state/messages';
+import { canRetry, type LocalMessage } from '../../state/messages';
+import { botName, noticeText } from '../../state/notices';
 import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
@@ -27,6 +30,8 @@ interface Props {
   editing: boolean;
   highlight?: boolean;
   inThread?: boolean;
+  /** The record of the chat: a notice about it says "the deal", not its title. */
+  here?: EntityRef | null;
   onEdit: (id: string | null) => void;
   onOpenThread?: (id: string) => void;
   onRetry?: (m: LocalMessage) => void;
@@ -44,6 +49,7 @@ export const MessageItem = memo(function MessageItem({
   editing,
   highlight,
   inThread,
+  here,
   onEdit,
   onOpenThread,
   onRetry,
@@ -51,16 +57,24 @@ export const MessageItem = memo(function MessageItem({
   notesLabel,
 }: Props) {
   const t = useI18n();
-  const author = m.kind === 'user' ? userName(users, m.author_id) : t.t('chat.system');
+  const hook = botName(m.notice);
+  const author =
+    m.kind === 'user' ? userName(users, m.author_id) : hook ?? t.t(m.kind === 'bot' ? 'chat.automation' : 'chat.system');
+  const badge = hook ? t.t('chat.badgeHook') : m.kind === 'user' && m.author_id && users?.get(m.author_id)?.bot ? t.t('chat.badgeBot') : null;
   const mine = m.author_id === me;
   const deleted = Boolean(m.deleted_at);
   const nameOf = (id: string) => users?.get(id)?.name;
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const html = useMemo(() => mentionsToHtml(m.html, nameOf, me), [m.html, users, me]);
+  const notice =
+    m.kind === 'system' && m.notice && !deleted
+      ? noticeText(m.notice, { t, actor: userName(users, m.author_id) || t.t('chat.system'), nameOf, here })
+      : null;
   const classes = ['msg'];
   if (compact) classes.push('compact');
   if (m.local) classes.push(m.local);
-  if (m.kind !== 'user') classes.push('system');
+  // A hook's text is someone's message, not a notice: it is not greyed out.
+  if (m.kind !== 'user' && !hook) classes.push('system');
   if (highlight) classes.push('highlight');
 
   const react = (emoji: string) => {
@@ -90,6 +104,7 @@ export const MessageItem = memo(function MessageItem({
         {!compact && (
           <div className="msg-head">
             <strong>{author}</strong>
+            {badge && <span className="msg-badge">{badge}</span>}
             <time dateTime={m.created_at}>{t.time(m.created_at)}</time>
           </div>
         )}
@@ -99,6 +114,10 @@ export const MessageItem = memo(function MessageItem({
           <div className="msg-body muted">{t.t('chat.deleted')}</div>
         ) : m.local ? (
           <div className="msg-body">{mentionsToText(m.body, nameOf)}</div>
+        ) : notice ? (
+          <div className="msg-body" data-notice={m.notice?.type}>
+            {notice}
+          </div>
         ) : (
           <div className="msg-body" dangerouslySetInnerHTML={{ __html: html }} />
         )}
@@ -109,14 +128,21 @@ export const MessageItem = memo(function MessageItem({
           </span>
         )}
         {m.local === 'pending' && <span className="msg-meta"> {t.t('chat.pending')}</span>}
-        {m.local === 'failed' && (
-          <span className="msg-meta error-text">
-            {t.t('chat.failed')}{' '}
-            <button type="button" className="btn btn-ghost btn-icon" onClick={() => onRetry?.(m)}>
-              {t.t('common.retry')}
-            </button>
-          </span>
-        )}
+        {m.local === 'failed' &&
+          (canRetry(m.failure) ? (
+            <span className="msg-meta error-text">
+              {t.t('chat.failed')}{' '}
+              <button type="button" className="btn btn-ghost btn-icon" onClick={() => onRetry?.(m)}>
+                {t.t('common.retry')}
+              </button>
+            </span>
+          ) : (
+            <span className="msg-meta error-text" role="alert">
+              {t.t('chat.failedReason', {
+                reason: m.failure?.code === 'chat_archived' ? t.t('chat.archived') : (m.failure?.message ?? ''),
+              })}
+            </span>
+          ))}
         {m.attachments.length > 0 && (
           <div className="attachments">
             {m.attachments.map((a) => (

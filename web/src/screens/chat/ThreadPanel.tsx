@@ -1,7 +1,7 @@
 // The thread beside the chat: its root, the replies (live), and a composer.
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { unwrap } from '@api';
+import { unwrap, type Chat } from '@api';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useUsers } from '../../app/data';
@@ -9,10 +9,23 @@ import { useI18n } from '../../i18n';
 import { emptyList, mergePage, type LocalMessage, type MessageList } from '../../state/messages';
 import { Composer } from './Composer';
 import { MessageItem } from './MessageItem';
+import { ReadOnlyBar } from './ReadOnlyBar';
 import { useSend } from './useChatMessages';
 import { Icon } from '../../ui/Icon';
 
-export function ThreadPanel({ chatId, rootId, root, onClose }: { chatId: string; rootId: string; root?: LocalMessage; onClose: () => void }) {
+export function ThreadPanel({
+  chatId,
+  chat,
+  rootId,
+  root,
+  onClose,
+}: {
+  chatId: string;
+  chat?: Chat;
+  rootId: string;
+  root?: LocalMessage;
+  onClose: () => void;
+}) {
   const t = useI18n();
   const me = api.session()?.user.id ?? '';
   const users = useUsers();
@@ -35,15 +48,19 @@ export function ThreadPanel({ chatId, rootId, root, onClose }: { chatId: string;
         </button>
       </header>
       <div className="messages" role="log" aria-label={t.t('chat.thread')}>
-        {root && <MessageItem message={root} compact={false} me={me} users={users.data} editing={false} inThread onEdit={() => undefined} />}
+        {root && <MessageItem message={root} compact={false} me={me} users={users.data} editing={false} inThread here={chat?.entity} onEdit={() => undefined} />}
         <div className="day-sep" role="separator">
           {t.tn('chat.replies', list.length)}
         </div>
         {list.map((m) => (
-          <MessageItem key={m.id} message={m} compact={false} me={me} users={users.data} editing={editing === m.id} inThread onEdit={setEditing} onRetry={(x) => void send(x.body, [], x.client_msg_id ?? undefined)} />
+          <MessageItem key={m.id} message={m} compact={false} me={me} users={users.data} editing={editing === m.id} inThread here={chat?.entity} onEdit={setEditing} onRetry={(x) => void send(x.body, [], x.client_msg_id ?? undefined)} />
         ))}
       </div>
-      <Composer key={rootId} chatId={chatId} users={users.data} placeholder={t.t('chat.reply')} onSend={send} autoFocus />
+      {chat?.archived_at ? (
+        <ReadOnlyBar chat={chat} />
+      ) : (
+        <Composer key={rootId} chatId={chatId} users={users.data} placeholder={t.t('chat.reply')} onSend={send} autoFocus />
+      )}
     </aside>
   );
 }

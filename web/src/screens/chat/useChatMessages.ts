@@ -73,7 +73,10 @@ export function useSend(chatId: string, threadRootId: string | null) {
       } catch (e) {
         // A command line sent over the socket ran: nothing was posted for it.
         const ran = e instanceof SendError && e.code === 'command_ran';
-        qc.setQueryData<MessageList>(key, (l) => (l ? (ran ? dropLocal(l, clientMsgId) : setLocal(l, clientMsgId, 'failed')) : l));
+        const failure = e instanceof SendError ? { code: e.code, message: e.message } : undefined;
+        qc.setQueryData<MessageList>(key, (l) =>
+          l ? (ran ? dropLocal(l, clientMsgId) : setLocal(l, clientMsgId, 'failed', failure)) : l,
+        );
         if (!(e instanceof SendError)) throw e;
       }
     },

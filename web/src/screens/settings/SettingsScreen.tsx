@@ -11,6 +11,7 @@ import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { DesktopNotifications } from './DesktopNotifications';
+import { zoneOptions } from '../../app/zones';
 
 const adminHome: Route = { name: 'admin', tab: 'people' };
 
@@ -38,11 +39,6 @@ export default function SettingsScreen() {
       </div>
     </>
   );
-}
-
-function timeZones(): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
-  return intl.supportedValuesOf?.('timeZone') ?? ['Europe/Moscow', 'UTC'];
 }
 
 function Profile() {
@@ -79,9 +75,9 @@ function Profile() {
         <label className="field">
           <span>{t.t('settings.timeZone')}</span>
           <select className="select" value={tz} onChange={(e) => setTz(e.target.value)}>
-            {timeZones().map((z) => (
-              <option key={z} value={z}>
-                {z}
+            {zoneOptions(user.time_zone).map((z) => (
+              <option key={z.value} value={z.value}>
+                {z.label}
               </option>
             ))}
           </select>

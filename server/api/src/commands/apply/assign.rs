@@ -7,10 +7,11 @@ use artel_core::crm::client::{Company, Contact};
 use artel_core::crm::deal::DealPatch;
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::markdown::escape as md;
+use artel_core::notice::Notice;
+use artel_core::user::User;
 use serde_json::json;
 
 use crate::commands::apply::say;
-use crate::commands::apply::task::deal_chat_of;
 use crate::commands::reply::CommandFailure;
 use crate::commands::undo::Undo;
 use crate::commands::{resolve, Applied, Ctx, Outcome};
@@ -32,22 +33,21 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
             let after = deals::update(state, u, deal.id, deal.version, patch).await?;
             let text = say(
                 u,
-                format!(
-                    "👤 {} made {} responsible for «{}»",
-                    md(&u.name),
-                    md(&person.name),
-                    md(&after.title)
-                ),
-                format!(
-                    "👤 {} назначил(а) ответственным за «{}»: {}",
-                    md(&u.name),
-                    md(&after.title),
-                    md(&person.name)
-                ),
+                format!("👤 {} is now responsible for “{}”", md(&person.name), md(&after.title)),
+                format!("👤 Ответственный за «{}» — {}", md(&after.title), md(&person.name)),
             );
+            // The deal's chat heard of it from the deal service.
+            let told = after.chat_id == Some(ctx.chat.id);
+            let notice = Notice::OwnerChanged {
+                record: EntityKind::Deal,
+                record_id: after.id,
+                title: after.title.clone(),
+                owner_id: person.id,
+                owner_name: person.name.clone(),
+            };
             Ok(Applied {
-                // The deal's chat heard of it from the deal service.
-                post: (after.chat_id != Some(ctx.chat.id)).then(|| text.clone()),
+                post: (!told).then_some(notice),
+                told,
                 text,
                 data: json!({ "deal": DealDto::from(&after) }),
                 undo: (deal.owner_id != after.owner_id).then(|| Undo::DealOwner {
@@ -64,17 +64,19 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
             let (after, _) = tasks::update(state, u, task.id, task.version, patch).await?;
             let text = say(
                 u,
-                format!("👤 {} assigned «{}» to {}", md(&u.name), md(&after.title), md(&person.name)),
-                format!(
-                    "👤 {} назначил(а) исполнителем задачи «{}»: {}",
-                    md(&u.name),
-                    md(&after.title),
-                    md(&person.name)
-                ),
+                format!("👤 “{}” is now {}'s task", md(&after.title), md(&person.name)),
+                format!("👤 Исполнитель задачи «{}» — {}", md(&after.title), md(&person.name)),
             );
-            let deal_chat = deal_chat_of(state, &after).await;
+            // The task service tells no chat of a new assignee: this chat is told.
+            let notice = Notice::TaskAssigned {
+                task_id: after.id,
+                title: after.title.clone(),
+                assignee_ids: vec![person.id],
+                assignee_names: vec![person.name.clone()],
+            };
             Ok(Applied {
-                post: (deal_chat != Some(ctx.chat.id)).then(|| text.clone()),
+                post: Some(notice),
+                told: false,
                 text,
                 data: json!({ "task": TaskDto::from(&after) }),
                 undo: (task.assignees != after.assignees).then_some(Undo::TaskAssignees {
@@ -88,7 +90,8 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
             let (after, undo) = client_owner::<Contact>(state, ctx, id, person.id).await?;
             Ok(client_applied(
                 ctx,
-                &person.name,
+                (EntityKind::Contact, id),
+                &person,
                 &after.name,
                 json!({ "contact": ContactDto::from(&after) }),
                 undo,
@@ -98,7 +101,8 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: AssignCommand) -> Outcome {
             let (after, undo) = client_owner::<Company>(state, ctx, id, person.id).await?;
             Ok(client_applied(
                 ctx,
-                &person.name,
+                (EntityKind::Company, id),
+                &person,
                 &after.name,
                 json!({ "company": CompanyDto::from(&after) }),
                 undo,
@@ -143,18 +147,25 @@ async fn client_owner<T: ClientRecord>(
 
 fn client_applied(
     ctx: &Ctx,
-    person: &str,
+    record: (EntityKind, uuid::Uuid),
+    person: &User,
     client: &str,
     data: serde_json::Value,
     undo: Option<Undo>,
 ) -> Applied {
     let u = &ctx.user;
-    let (name, person, client) = (md(&u.name), md(person), md(client));
     let text = say(
         u,
-        format!("👤 {name} made {person} responsible for «{client}»"),
-        format!("👤 {name} назначил(а) ответственным за «{client}»: {person}"),
+        format!("👤 {} is now responsible for “{}”", md(&person.name), md(client)),
+        format!("👤 Ответственный за «{}» — {}", md(client), md(&person.name)),
     );
     // The client service posts nothing in the chat: this is everyone's notice.
-    Applied { post: Some(text.clone()), text, data, undo }
+    let notice = Notice::OwnerChanged {
+        record: record.0,
+        record_id: record.1,
+        title: client.to_string(),
+        owner_id: person.id,
+        owner_name: person.name.clone(),
+    };
+    Applied { post: Some(notice), told: false, text, data, undo }
 }

@@ -4,7 +4,6 @@
 use artel_core::commands::deal::DealCommand;
 use artel_core::commands::CommandName;
 use artel_core::crm::entity::{EntityKind, EntityRef};
-use artel_core::crm::money;
 use artel_core::markdown::escape as md;
 use serde_json::json;
 
@@ -12,7 +11,7 @@ use crate::commands::apply::say;
 use crate::commands::reply::CommandFailure;
 use crate::commands::undo::Undo;
 use crate::commands::{resolve, Applied, Ctx, Outcome};
-use crate::crm::deals;
+use crate::crm::{deals, texts};
 use crate::http::crm_dto::DealDto;
 use crate::state::AppState;
 
@@ -70,33 +69,23 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: DealCommand) -> Outcome {
         .get_stage(u.workspace_id, deal.stage_id)
         .await
         .map_err(|e| CommandFailure::plain(e.into()))?;
-    let amount = show_amount(deal.amount_minor, &deal.currency);
+    let amount = texts::show_amount(deal.amount_minor, &deal.currency);
     let owner_name = md(&owner.map(|o| o.name).unwrap_or_else(|| u.name.clone()));
-    let (name, title, stage_name) = (md(&u.name), md(&deal.title), md(&stage.name));
+    let (title, stage_name) = (md(&deal.title), md(&stage.name));
     let text = say(
         u,
+        format!("💼 Deal “{title}” ({amount}) opened in “{stage_name}”, owner {owner_name}"),
         format!(
-            "💼 {name} created the deal «{title}» ({amount}) in «{stage_name}», owner {owner_name}"
-        ),
-        format!(
-            "💼 {name} создал(а) сделку «{title}» ({amount}) на этапе «{stage_name}», ответственный: {owner_name}"
+            "💼 Сделка «{title}» ({amount}) открыта на этапе «{stage_name}», ответственный — {owner_name}"
         ),
     );
+    // Its own chat heard of it from the deal service; this chat hears it too.
+    let notice = deals::created_notice(state, u, &deal, &stage.name).await?;
     Ok(Applied {
-        post: Some(text.clone()),
+        post: Some(notice),
+        told: false,
         text,
         data: json!({ "deal": DealDto::from(&deal) }),
         undo: Some(Undo::ArchiveDeal { deal_id: deal.id, version: deal.version }),
     })
-}
-
-/// "150000.00 RUB", "1500 JPY".
-fn show_amount(minor: i64, currency: &str) -> String {
-    match money::exponent(currency) {
-        0 => format!("{minor} {currency}"),
-        e => {
-            let unit = 10_i64.pow(u32::from(e));
-            format!("{}.{:0width$} {currency}", minor / unit, minor % unit, width = usize::from(e))
-        }
-    }
 }

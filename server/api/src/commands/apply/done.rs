@@ -6,6 +6,7 @@ use artel_core::commands::CommandName;
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::task::{Task, TaskStatus};
 use artel_core::markdown::escape as md;
+use artel_core::notice::Notice;
 use artel_core::ports::tasks::TaskFilter;
 use serde_json::json;
 
@@ -14,7 +15,7 @@ use crate::commands::apply::task::deal_chat_of;
 use crate::commands::reply::CommandFailure;
 use crate::commands::undo::Undo;
 use crate::commands::{resolve, Applied, Ctx, Outcome};
-use crate::crm::tasks;
+use crate::crm::{tasks, texts};
 use crate::http::tasks::TaskDto;
 use crate::state::AppState;
 
@@ -27,21 +28,29 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: DoneCommand) -> Outcome {
     let u = &ctx.user;
     let mut text = say(
         u,
-        format!("✅ {} completed the task «{}»", md(&u.name), md(&done.title)),
-        format!("✅ {} выполнил(а) задачу «{}»", md(&u.name), md(&done.title)),
+        format!("✅ Task “{}” done", md(&done.title)),
+        format!("✅ Задача «{}» выполнена", md(&done.title)),
     );
     if let Some(n) = &next {
         if let Some(due) = n.due_at {
+            let tz = artel_core::crm::task::zone(&u.time_zone);
             text.push_str(&say(
                 u,
-                format!("; next one due {}", due.format("%d.%m.%Y")),
-                format!("; следующая — {}", due.format("%d.%m.%Y")),
+                format!("; the next one is due {}", texts::local_moment(due, tz, false)),
+                format!(", следующая — {}", texts::local_moment(due, tz, true)),
             ));
         }
     }
     let deal_chat = deal_chat_of(state, &done).await;
+    let told = deal_chat == Some(ctx.chat.id);
+    let notice = Notice::TaskCompleted {
+        task_id: done.id,
+        title: done.title.clone(),
+        next_due_at: next.as_ref().and_then(|n| n.due_at),
+    };
     Ok(Applied {
-        post: (deal_chat != Some(ctx.chat.id)).then(|| text.clone()),
+        post: (!told).then_some(notice),
+        told,
         text,
         data: json!({ "task": TaskDto::from(&done), "next_task": next.as_ref().map(TaskDto::from) }),
         undo: Some(Undo::Reopen {

@@ -18,7 +18,7 @@ use crate::http::crm_dto::StageDto;
 use crate::state::AppState;
 
 fn shown(text: String, data: serde_json::Value) -> Applied {
-    Applied { text, post: None, data, undo: None }
+    Applied { text, post: None, told: false, data, undo: None }
 }
 
 /// `/client`: the client card of the chat's deal (its contact and company), or

@@ -49,16 +49,20 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: MoveCommand) -> Outcome {
         ));
     }
     let from = deal.stage_id;
+    let from_stage =
+        state.store.get_stage(deal.workspace_id, from).await.map_err(|e| CommandFailure::plain(e.into()))?;
     let moved = deals::move_to(state, &ctx.user, deal.id, deal.version, stage.id, None).await?;
     let u = &ctx.user;
     let text = say(
         u,
-        format!("➡️ {} moved «{}» to «{}»", md(&u.name), md(&moved.title), md(&stage.name)),
-        format!("➡️ {} перевел(а) сделку «{}» на этап «{}»", md(&u.name), md(&moved.title), md(&stage.name)),
+        format!("➡️ “{}” is now in “{}”", md(&moved.title), md(&stage.name)),
+        format!("➡️ Сделка «{}» теперь на этапе «{}»", md(&moved.title), md(&stage.name)),
     );
+    // The deal's own chat already got the service's notice.
+    let told = moved.chat_id == Some(ctx.chat.id);
     Ok(Applied {
-        // The deal's own chat already got the service's notice.
-        post: (moved.chat_id != Some(ctx.chat.id)).then(|| text.clone()),
+        post: (!told).then(|| deals::moved_notice(&moved, &from_stage, &stage)),
+        told,
         text,
         data: json!({ "deal": DealDto::from(&moved) }),
         undo: Some(Undo::MoveDeal { deal_id: moved.id, version: moved.version, stage_id: from }),

@@ -3,10 +3,11 @@
 
 use artel_core::commands::remind::RemindCommand;
 use artel_core::commands::task::TaskCommand;
-use artel_core::commands::{when, CommandName, Now, When};
+use artel_core::commands::{CommandName, Now, When};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::task::{Task, TaskKind, TaskPriority};
 use artel_core::markdown::escape as md;
+use artel_core::user::Language;
 use chrono::{NaiveTime, SecondsFormat};
 use serde_json::json;
 
@@ -14,7 +15,7 @@ use crate::commands::apply::say;
 use crate::commands::reply::CommandFailure;
 use crate::commands::undo::Undo;
 use crate::commands::{resolve, Applied, Ctx, Outcome};
-use crate::crm::tasks;
+use crate::crm::{tasks, texts};
 use crate::http::tasks::TaskDto;
 use crate::state::AppState;
 
@@ -63,11 +64,14 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: TaskCommand, now: Now) -> Outco
     let task = tasks::create(state, &ctx.user, input).await?;
     let deal_chat = deal_chat_of(state, &task).await;
     let who = if assignees.is_empty() { ctx.user.name.clone() } else { names(&assignees) };
-    let due = c.due.map(|w| show(w, now));
+    let due = c.due.map(|w| show(w, now, ctx.user.language));
     let text = card(ctx, &task, &who, due.as_deref());
+    // The deal's chat already heard of it from the task service.
+    let told = deal_chat == Some(ctx.chat.id);
+    let post = if told { None } else { Some(tasks::created_notice(state, &ctx.user, &task).await?) };
     Ok(Applied {
-        // The deal's chat already heard of it from the task service.
-        post: (deal_chat != Some(ctx.chat.id)).then(|| text.clone()),
+        post,
+        told,
         text,
         data: json!({ "task": TaskDto::from(&task) }),
         undo: Some(Undo::CancelTask { task_id: task.id, version: task.version }),
@@ -77,7 +81,7 @@ pub async fn run(state: &AppState, ctx: &Ctx, c: TaskCommand, now: Now) -> Outco
 pub async fn remind(state: &AppState, ctx: &Ctx, c: RemindCommand, now: Now) -> Outcome {
     let at = c.when.moment(now.tz, morning());
     if at <= now.at {
-        let shown = show(c.when, now);
+        let shown = show(c.when, now, ctx.user.language);
         return Err(CommandFailure::coded(
             "time_passed",
             say(&ctx.user, format!("{shown} has already passed"), format!("{shown} уже прошло")),
@@ -99,7 +103,7 @@ pub async fn remind(state: &AppState, ctx: &Ctx, c: RemindCommand, now: Now) -> 
         reminders: vec![at],
     };
     let task = tasks::create(state, &ctx.user, input).await?;
-    let shown = show(When::At(at), now);
+    let shown = show(When::At(at), now, ctx.user.language);
     let text = say(
         &ctx.user,
         format!("I will remind you «{}» at {shown}", md(&task.title)),
@@ -108,18 +112,19 @@ pub async fn remind(state: &AppState, ctx: &Ctx, c: RemindCommand, now: Now) -> 
     // A reminder is personal: nothing is posted for the others.
     Ok(Applied {
         post: None,
+        told: false,
         text,
         data: json!({ "task": TaskDto::from(&task) }),
         undo: Some(Undo::CancelTask { task_id: task.id, version: task.version }),
     })
 }
 
-/// "24.11.2026 11:00 (Europe/Moscow)" — the issuer's zone, said, since the
-/// card is read in other zones too.
-fn show(w: When, now: Now) -> String {
+/// "24 ноября 2026, 11:00": in the issuer's language and zone, for the issuer.
+fn show(w: When, now: Now, lang: Language) -> String {
+    let ru = lang == Language::Ru;
     match w {
-        When::Date(_) => when::show(w, now.tz),
-        When::At(_) => format!("{} ({})", when::show(w, now.tz), now.tz.name()),
+        When::Date(d) => texts::day(d, ru),
+        When::At(t) => texts::local_moment(t, now.tz, ru),
     }
 }
 
@@ -127,29 +132,21 @@ fn names(users: &[artel_core::user::User]) -> String {
     users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
+/// The issuer's own answer (never posted): what was set, in their zone.
 fn card(ctx: &Ctx, task: &Task, who: &str, due: Option<&str>) -> String {
     let u = &ctx.user;
-    let (name, title, who) = (md(&u.name), md(&task.title), md(who));
-    let mut en = format!("📋 {name} created the task «{title}» for {who}");
-    let mut ru = format!("📋 {name} поставил(а) задачу «{title}», исполнитель: {who}");
+    let (title, who) = (md(&task.title), md(who));
+    let mut en = format!("📋 Task “{title}” set for {who}");
+    let mut ru = format!("📋 Задача «{title}», исполнитель — {who}");
     if let Some(d) = due {
         en.push_str(&format!(", due {d}"));
-        ru.push_str(&format!(", срок {d}"));
+        ru.push_str(&format!(", срок — {d}"));
     }
     if task.priority != TaskPriority::Normal {
-        en.push_str(&format!(", priority {}", task.priority));
-        ru.push_str(&format!(", приоритет {}", priority_ru(task.priority)));
+        en.push_str(&format!(", {} priority", task.priority));
+        ru.push_str(&format!(", приоритет — {}", texts::priority_ru(task.priority)));
     }
     say(u, en, ru)
-}
-
-pub fn priority_ru(p: TaskPriority) -> &'static str {
-    match p {
-        TaskPriority::Low => "низкий",
-        TaskPriority::Normal => "обычный",
-        TaskPriority::High => "высокий",
-        TaskPriority::Urgent => "срочно",
-    }
 }
 
 /// The chat of the task's deal, if it has one.
