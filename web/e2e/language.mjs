@@ -80,7 +80,8 @@ const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i
 /** What is wrong on the page: raw ids and the other language's phrases. */
 export function findings({ lang, text }, dict) {
   const out = [];
-  const id = text.match(UUID);
+  // An address is an address (a link's tooltip, a copied URL): ids in it are not shown as ids.
+  const id = text.replace(/\bhttps?:\/\/\S+/g, '').match(UUID);
   if (id) out.push(`raw id ${id[0]} in «${context(text, id.index)}»`);
   const foreign = lang === 'ru' ? dict.en : lang === 'en' ? dict.ru : [];
   for (const p of foreign) {

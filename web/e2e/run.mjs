@@ -354,7 +354,7 @@ try {
   });
 
   await step('A writes in a channel, B sees it live; badges count unread', async () => {
-    const general = await api(base, ownerToken, 'POST', '/chats', { kind: 'channel', name: 'общий', member_ids: [ids.member] });
+    const general = await api(base, ownerToken, 'POST', '/chats', { kind: 'channel', name: 'команда', member_ids: [ids.member] });
     ids.general = general.id;
     const secret = await api(base, ownerToken, 'POST', '/chats', { kind: 'channel', name: 'руководство', is_private: true });
     ids.secret = secret.id;
@@ -826,7 +826,7 @@ try {
     const browse = A.getByRole('dialog', { name: 'Все каналы' });
     const row = browse.locator('li', { hasText: 'launch-plan' });
     await row.filter({ hasText: 'Launch on Monday' }).waitFor();
-    await browse.locator('li', { hasText: 'общий' }).filter({ hasText: 'вы участник' }).waitFor();
+    await browse.locator('li', { hasText: 'команда' }).filter({ hasText: 'вы участник' }).waitFor();
     await check(A, 'c-chat-05-browse-ru');
     await row.getByRole('button', { name: 'Вступить: launch-plan' }).click();
     const box = A.getByRole('textbox', { name: 'Сообщение в #launch-plan' });
@@ -863,7 +863,7 @@ try {
     await until(() => inView(newest(80)), 'the newest message in view on open');
     // Away and back: lands at the newest again (the old client stopped above it).
     await B.locator(`a[data-chat-id="${ids.general}"]`).click();
-    await B.getByRole('textbox', { name: 'Message #общий' }).waitFor();
+    await B.getByRole('textbox', { name: 'Message #команда' }).waitFor();
     for (let i = 81; i <= 83; i++) await say(ownerToken, long.id, `Запись ${i}`);
     await B.locator(`a[data-chat-id="${long.id}"] .badge`).filter({ hasText: '3' }).waitFor({ timeout: 10_000 });
     await B.locator(`a[data-chat-id="${long.id}"]`).click();
@@ -901,7 +901,7 @@ try {
     assert((await B.title()).endsWith('#история · Artel'), `title: ${await B.title()}`);
     await until(async () => /#история · Артель$/.test(await A.title()), 'A\'s title in Russian');
     await A.locator(`a[data-chat-id="${ids.general}"]`).click();
-    await until(async () => /^(\(\d+\) )?#общий · Артель$/.test(await A.title()), 'A\'s title follows the chat');
+    await until(async () => /^(\(\d+\) )?#команда · Артель$/.test(await A.title()), 'A\'s title follows the chat');
     await B.locator(`a[data-chat-id="${ids.general}"]`).click();
     await until(async () => (await count()) === before, 'reading it takes it off the count');
   });
@@ -1614,7 +1614,7 @@ try {
     await socketReady(B);
     // A mention in a channel B is in, while B looks at the settings.
     await api(base, ownerToken, 'POST', `/chats/${ids.general}/messages`, { body: `<@${ids.member}> глянь счёт для Ромашки` });
-    await until(async () => (await notes()).some((n) => n.title === 'Анна Петрова mentioned you in общий' && n.body === '@Bob Smith глянь счёт для Ромашки'), 'a mention notification');
+    await until(async () => (await notes()).some((n) => n.title === 'Анна Петрова mentioned you in команда' && n.body === '@Bob Smith глянь счёт для Ромашки'), 'a mention notification');
     // A direct message.
     await api(base, ownerToken, 'POST', `/chats/${ids.dm}/messages`, { body: 'Созвонимся в три?' });
     await until(async () => (await notes()).some((n) => n.title === 'Анна Петрова wrote to you' && n.body === 'Созвонимся в три?'), 'a direct-message notification');
@@ -1718,10 +1718,10 @@ try {
     assert(!pending.some((i) => i.id === other.invite.id), 'the other invite is revoked');
     assert(pending.some((i) => i.email === 'new.hire@example.com'), 'the locked invite stays');
     // A role change is saved at once.
-    await A.getByLabel('Роль: Oleg Quiet').selectOption('admin');
+    await A.getByLabel('Роль: Oleg Quiet', { exact: true }).selectOption('admin');
     await A.locator('.toast', { hasText: 'Oleg Quiet: теперь администратор' }).waitFor();
     await until(async () => (await api(base, ownerToken, 'GET', `/users/${ids.oleg}`)).role === 'admin', 'Oleg is an admin');
-    await A.getByLabel('Роль: Oleg Quiet').selectOption('member');
+    await A.getByLabel('Роль: Oleg Quiet', { exact: true }).selectOption('member');
     await until(async () => (await api(base, ownerToken, 'GET', `/users/${ids.oleg}`)).role === 'member', 'Oleg is a member again');
     // Deactivation asks first; then Oleg cannot sign in; reactivation lets him back.
     const row = A.locator(`tr[data-user-id="${ids.oleg}"]`);
