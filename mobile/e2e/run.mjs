@@ -258,7 +258,7 @@ try {
   const m = await api(base, null, 'POST', '/invites/accept', { token: inv.token, name: member.name, email: member.email, password: member.password, language: 'en' });
   ids.member = m.user.id;
   const memberToken = m.access_token;
-  const general = await api(base, ownerToken, 'POST', '/chats', { kind: 'channel', name: 'общий', member_ids: [ids.member] });
+  const general = await api(base, ownerToken, 'POST', '/chats', { kind: 'channel', name: 'команда', member_ids: [ids.member] });
   ids.general = general.id;
   const [pipeline] = await api(base, ownerToken, 'GET', '/pipelines');
   const stages = pipeline.stages;
@@ -274,7 +274,7 @@ try {
     await api(base, memberToken, 'POST', `/chats/${ids.general}/messages`, { body: 'Доброе утро', client_msg_id: 'seed-1' });
     await signIn(A, base, owner.email, owner.password);
     await A.getByRole('heading', { name: 'Чаты' }).waitFor();
-    await A.locator('.row', { hasText: 'общий' }).locator('.badge').waitFor();
+    await A.locator('.row', { hasText: 'команда' }).locator('.badge').waitFor();
     await check(A, 'm01-chats-pixel7');
   });
 
@@ -315,8 +315,8 @@ try {
     await signIn(B, base, member.email, member.password);
     await B.getByRole('heading', { name: 'Chats' }).waitFor();
     await check(B, 'm02-chats-iphone14');
-    await A.locator('.row', { hasText: 'общий' }).click();
-    await B.locator('.row', { hasText: 'общий' }).click();
+    await A.locator('.row', { hasText: 'команда' }).click();
+    await B.locator('.row', { hasText: 'команда' }).click();
     await A.locator('.msg-body', { hasText: 'Доброе утро' }).waitFor();
     await A.getByRole('combobox', { name: 'Сообщение' }).fill('Привет с телефона');
     await A.getByRole('button', { name: 'Отправить' }).click();
@@ -354,11 +354,11 @@ try {
     await A.getByRole('button', { name: 'Назад' }).click();
     await A.getByRole('heading', { name: 'Чаты' }).waitFor();
     await api(base, memberToken, 'POST', `/chats/${ids.general}/messages`, { body: `Готово, <@${ids.owner}>`, client_msg_id: 'mention-2' });
-    const preview = A.locator('.row', { hasText: 'общий' }).locator('.row-sub');
+    const preview = A.locator('.row', { hasText: 'команда' }).locator('.row-sub');
     await preview.filter({ hasText: 'Готово, @Анна Петрова' }).waitFor({ timeout: 10_000 });
     await check(A, 'm14-mention-preview-pixel7');
     await B.locator('.msg', { hasText: 'Готово,' }).locator('.mention:not(.mention-me)', { hasText: '@Анна Петрова' }).waitFor({ timeout: 10_000 });
-    await A.locator('.row', { hasText: 'общий' }).click();
+    await A.locator('.row', { hasText: 'команда' }).click();
     await A.locator('.msg', { hasText: 'Готово,' }).locator('.mention.mention-me', { hasText: '@Анна Петрова' }).waitFor();
     await check(B, 'm15-mention-iphone14');
   });
@@ -380,12 +380,12 @@ try {
     await B.getByRole('heading', { name: 'Tasks' }).waitFor();
     const tag = 'e2e-click';
     await B.evaluate(
-      async ({ tag, url }) => (await navigator.serviceWorker.ready).showNotification('общий', { body: 'Готово', tag, data: { url } }),
+      async ({ tag, url }) => (await navigator.serviceWorker.ready).showNotification('команда', { body: 'Готово', tag, data: { url } }),
       { tag, url: `/m/chats/${ids.general}` },
     );
     await clickNotification(ctxB, B, tag);
     await B.waitForURL(`${base}/m/chats/${ids.general}`, { timeout: 10_000 });
-    await B.getByRole('heading', { name: 'общий' }).waitFor();
+    await B.getByRole('heading', { name: 'команда' }).waitFor();
     // The handler closes what was clicked.
     await until(
       async () => (await B.evaluate(async (t) => (await (await navigator.serviceWorker.ready).getNotifications({ tag: t })).length, tag)) === 0,
