@@ -210,7 +210,9 @@ pub async fn events(
 #[utoipa::path(patch, path = "/messages/{id}", tag = "messages", security(("bearer" = [])), request_body = EditMessage,
     params(("id" = Uuid, Path, description = "Message id")),
     responses((status = 200, body = MessageDto), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "The chat is archived (`chat_archived`)", body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn edit(
     State(state): State<AppState>,
     auth: AuthUser,
