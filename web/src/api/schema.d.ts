@@ -4391,6 +4391,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The chat is archived (`chat_archived`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4487,6 +4496,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The chat is archived (`chat_archived`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4613,6 +4631,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The chat is archived (`chat_archived`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7148,6 +7175,15 @@ export interface operations {
             };
             400: components["responses"]["ErrorBadRequest"];
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The hook's chat is archived (`chat_archived`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -60,8 +60,8 @@ pub fn upload_route() -> UtoipaMethodRouter<AppState> {
     request_body(content = FileBytes, content_type = "application/octet-stream",
         description = "The file's bytes, at most --max-upload-bytes (25 MiB by default)"),
     responses((status = 201, body = AttachmentDto), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+              (status = 404, body = crate::error::ErrorBody), (status = 409, description = "The chat is archived (`chat_archived`)", body = crate::error::ErrorBody),
+              (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     auth: AuthUser,

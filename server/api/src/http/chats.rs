@@ -423,7 +423,8 @@ pub async fn update_chat(
 /// Joins a public channel.
 #[utoipa::path(post, path = "/chats/{id}/join", tag = "chats", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Chat id")),
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "The chat is archived (`chat_archived`)", body = crate::error::ErrorBody)))]
 pub async fn join(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -485,6 +486,7 @@ pub async fn list_members(
 #[utoipa::path(post, path = "/chats/{id}/members", tag = "chats", security(("bearer" = [])), request_body = AddMember,
     params(("id" = Uuid, Path, description = "Chat id")),
     responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "The chat is archived (`chat_archived`)", body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn add_member(
     State(state): State<AppState>,

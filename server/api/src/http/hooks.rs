@@ -222,6 +222,7 @@ pub struct PostedMessage {
 #[utoipa::path(post, path = "/hooks/in/{token}", tag = "integrations", params(("token" = String, Path)),
     request_body = IncomingMessage,
     responses((status = 201, body = PostedMessage), (status = 404, body = ErrorBody),
+              (status = 409, description = "The hook's chat is archived (`chat_archived`)", body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn incoming(
     State(state): State<AppState>,
