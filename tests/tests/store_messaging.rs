@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use artel_core::attachment::Attachment;
+use artel_core::attachment::{Attachment, ChatFileCursor};
 use artel_core::chat::{Chat, ChatKind, ChatMember, ChatPatch, MemberRole};
 use artel_core::crm::task::TaskPriority;
 use artel_core::event::{ChatChange, ChatEvent};
@@ -1325,6 +1325,73 @@ async fn attachments_link_only_to_their_uploaders_messages(backend: Backend) {
     assert_eq!(store.get_message(ws.id, reply.id).await.unwrap().attachments, vec![d.info()]);
 }
 
+/// A chat's files: sent ones only, newest message first then in the message's
+/// order, thread replies included, deleted messages' gone, paged by cursor, in
+/// one chat of one workspace.
+async fn chat_files_list_what_was_sent_newest_first(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let anna = add_user(&store, &ws, "anna").await;
+    let chat = channel(&store, &ws, &owner, "general", &[&anna]).await;
+    let other = channel(&store, &ws, &owner, "other", &[&anna]).await;
+    let (ws2, _) = seeded(&store, "evil").await;
+    let names = |files: &[artel_core::attachment::ChatFile]| {
+        files.iter().map(|f| f.attachment.filename.clone()).collect::<Vec<_>>()
+    };
+    assert!(store.list_chat_files(ws.id, chat.id, None, 10).await.unwrap().is_empty());
+
+    let a = upload(&store, &chat, &owner, "a.png").await;
+    let b = upload(&store, &chat, &owner, "b.pdf").await;
+    let first = send(&store, with_files(msg(&chat, Some(&owner), "two"), &[&a, &b])).await;
+    send(&store, msg(&chat, Some(&anna), "no files")).await;
+    let c = upload(&store, &chat, &anna, "c.png").await;
+    let second =
+        send(&store, NewMessage { created_at: at(5), ..with_files(msg(&chat, Some(&anna), ""), &[&c]) })
+            .await;
+    let d = upload(&store, &chat, &owner, "d.png").await;
+    let reply = send(
+        &store,
+        NewMessage { thread_root_id: Some(first.id), ..with_files(msg(&chat, Some(&owner), "re"), &[&d]) },
+    )
+    .await;
+    let e = upload(&store, &other, &owner, "elsewhere.png").await;
+    send(&store, with_files(msg(&other, Some(&owner), "x"), &[&e])).await;
+    upload(&store, &chat, &anna, "unsent.png").await;
+
+    let all = store.list_chat_files(ws.id, chat.id, None, 10).await.unwrap();
+    assert_eq!(names(&all), ["d.png", "c.png", "a.png", "b.pdf"]);
+    // Exactly what was stored, with the message's seq, place and time.
+    let c_file = &all[1];
+    assert_eq!(c_file.attachment, Attachment { message_id: Some(second.id), ..c.clone() });
+    assert_eq!((c_file.seq, c_file.position, c_file.sent_at), (second.seq, 0, at(5)));
+    assert_eq!((all[0].seq, all[0].attachment.message_id), (reply.seq, Some(reply.id)));
+    assert_eq!((all[2].seq, all[2].position, all[3].seq, all[3].position), (first.seq, 0, first.seq, 1));
+    assert_eq!(all[3].sent_at, t0());
+
+    // Paging: the limit holds and a cursor continues right after its file, also
+    // between two files of one message.
+    assert_eq!(names(&store.list_chat_files(ws.id, chat.id, None, 2).await.unwrap()), ["d.png", "c.png"]);
+    let after_a = store.list_chat_files(ws.id, chat.id, Some(all[2].cursor()), 10).await.unwrap();
+    assert_eq!(names(&after_a), ["b.pdf"]);
+    let after_c = store.list_chat_files(ws.id, chat.id, Some(all[1].cursor()), 1).await.unwrap();
+    assert_eq!(names(&after_c), ["a.png"]);
+    assert!(store.list_chat_files(ws.id, chat.id, Some(all[3].cursor()), 10).await.unwrap().is_empty());
+    // A cursor naming a seq that holds no file still pages by position.
+    let between = ChatFileCursor { seq: second.seq - 1, position: 0 };
+    assert_eq!(
+        names(&store.list_chat_files(ws.id, chat.id, Some(between), 10).await.unwrap()),
+        ["a.png", "b.pdf"]
+    );
+
+    // Only in its own chat and workspace.
+    assert_eq!(names(&store.list_chat_files(ws.id, other.id, None, 10).await.unwrap()), ["elsewhere.png"]);
+    assert!(store.list_chat_files(ws2.id, chat.id, None, 10).await.unwrap().is_empty());
+
+    // A deleted message's files are gone; the others stay.
+    store.delete_message(ws.id, first.id, at(9)).await.unwrap();
+    assert_eq!(names(&store.list_chat_files(ws.id, chat.id, None, 10).await.unwrap()), ["d.png", "c.png"]);
+}
+
 /// `send_contexts` answers every send exactly as `send_context` would, in order:
 /// members and strangers, retries (from any chat id), chats that do not exist or
 /// belong to another workspace, repeats, and more sends than one statement reads.
@@ -1569,6 +1636,7 @@ async fn notices_are_stored_read_and_deleted_with_their_message(backend: Backend
 
 on_every_backend!(
     attachments_link_only_to_their_uploaders_messages,
+    chat_files_list_what_was_sent_newest_first,
     chats_are_created_read_and_updated,
     direct_chats_are_unique_per_pair,
     members_join_leave_and_change_roles,

@@ -60,6 +60,35 @@ impl Attachment {
     }
 }
 
+/// A file of a chat's files list: a sent attachment with where it was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatFile {
+    /// Its `message_id` is always set.
+    pub attachment: Attachment,
+    /// The message's seq in the chat (thread replies included).
+    pub seq: i64,
+    /// Its place among the message's attachments.
+    pub position: i32,
+    /// When its message was sent.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Where a page of a chat's files continues: right after the file at this
+/// message seq and position (files are listed newest message first, then in the
+/// message's order), so deletions between pages skip nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatFileCursor {
+    pub seq: i64,
+    pub position: i32,
+}
+
+impl ChatFile {
+    /// The cursor of the page that follows this file.
+    pub fn cursor(&self) -> ChatFileCursor {
+        ChatFileCursor { seq: self.seq, position: self.position }
+    }
+}
+
 /// Raster image types a browser may show inline. Everything else — SVG (it can
 /// carry script), HTML, PDF, unknown bytes — is served as a download.
 pub fn is_inline_image(content_type: &str) -> bool {

@@ -4,7 +4,10 @@
 
 use std::collections::HashMap;
 
-use artel_core::attachment::{Attachment, AttachmentId, AttachmentInfo, MAX_ATTACHMENTS_PER_MESSAGE};
+use artel_core::attachment::{
+    Attachment, AttachmentId, AttachmentInfo, ChatFile, ChatFileCursor, MAX_ATTACHMENTS_PER_MESSAGE,
+};
+use artel_core::chat::ChatId;
 use artel_core::message::{Message, MessageId, NewMessage};
 use artel_core::ports::store::AttachmentStore;
 use artel_core::workspace::WorkspaceId;
@@ -14,7 +17,7 @@ use uuid::Uuid;
 
 use crate::errors::{backend, not_found, on_unique};
 use crate::messages::{placeholders, IN_CHUNK};
-use crate::rows::{AttachmentRow, ATTACHMENT_COLUMNS};
+use crate::rows::{AttachmentRow, ChatFileRow, ATTACHMENT_COLUMNS, CHAT_FILE_COLUMNS};
 use crate::{PostgresStore, SqliteStore};
 
 fn cannot_link(reason: &'static str) -> StoreError {
@@ -173,6 +176,35 @@ macro_rules! impl_attachment_store {
                 }
                 let mut conn = self.read.acquire().await?;
                 Self::attachments_of(&mut conn, workspace, messages).await
+            }
+
+            async fn list_chat_files(
+                &self,
+                workspace: WorkspaceId,
+                chat: ChatId,
+                after: Option<ChatFileCursor>,
+                limit: i64,
+            ) -> StoreResult<Vec<ChatFile>> {
+                // Without a cursor the page starts past the newest possible file.
+                let (seq, position) = after.map_or((i64::MAX, -1), |c| (c.seq, c.position));
+                let sql = format!(
+                    "select {CHAT_FILE_COLUMNS} from attachments a \
+                     join messages m on m.id = a.message_id \
+                     where a.workspace_id = $1 and a.chat_id = $2 and a.message_id is not null \
+                     and m.workspace_id = $1 and m.chat_id = $2 and m.deleted_at is null \
+                     and (m.seq < $3 or (m.seq = $3 and a.position > $4)) \
+                     order by m.seq desc, a.position asc limit $5"
+                );
+                let rows: Vec<ChatFileRow> = sqlx::query_as(&sql)
+                    .bind(workspace)
+                    .bind(chat)
+                    .bind(seq)
+                    .bind(position)
+                    .bind(limit.max(0))
+                    .fetch_all(&mut *self.read.acquire().await?)
+                    .await
+                    .map_err(backend)?;
+                Ok(rows.into_iter().map(ChatFile::from).collect())
             }
         }
     };

@@ -1,7 +1,7 @@
 //! Row shapes as both engines return them, and their conversion to domain types.
 //! Enums are stored as text; a value the domain does not know is a backend error.
 
-use artel_core::attachment::Attachment;
+use artel_core::attachment::{Attachment, ChatFile};
 use artel_core::chat::{Chat, ChatMember};
 use artel_core::event::{ChatChange, ChatEvent};
 use artel_core::invite::Invite;
@@ -338,6 +338,26 @@ pub(crate) struct AttachmentRow {
     size_bytes: i64,
     sha256: String,
     created_at: DateTime<Utc>,
+}
+
+/// A chat file: the attachment's columns (as `a`) with its message's (`m`) seq and time.
+pub(crate) const CHAT_FILE_COLUMNS: &str = "a.id, a.workspace_id, a.chat_id, a.uploader_id, a.message_id, \
+     a.filename, a.content_type, a.size_bytes, a.sha256, a.created_at, a.position, m.seq, \
+     m.created_at as sent_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChatFileRow {
+    #[sqlx(flatten)]
+    attachment: AttachmentRow,
+    position: i32,
+    seq: i64,
+    sent_at: DateTime<Utc>,
+}
+
+impl From<ChatFileRow> for ChatFile {
+    fn from(r: ChatFileRow) -> Self {
+        ChatFile { attachment: r.attachment.into(), seq: r.seq, position: r.position, sent_at: r.sent_at }
+    }
 }
 
 impl From<AttachmentRow> for Attachment {

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::attachment::{Attachment, AttachmentId};
+use crate::attachment::{Attachment, AttachmentId, ChatFile, ChatFileCursor};
 use crate::chat::{Chat, ChatId, ChatMember, ChatPatch, ChatSummary, MemberRole};
 use crate::event::ChatEvent;
 use crate::invite::{Invite, InviteId};
@@ -528,4 +528,14 @@ pub trait AttachmentStore: Send + Sync {
         workspace: WorkspaceId,
         messages: &[MessageId],
     ) -> StoreResult<Vec<Attachment>>;
+    /// A chat's sent files (thread replies' too; never unsent uploads or deleted
+    /// messages'), newest message first and then in each message's order, up to
+    /// `limit`, continuing after `after` when given.
+    async fn list_chat_files(
+        &self,
+        workspace: WorkspaceId,
+        chat: ChatId,
+        after: Option<ChatFileCursor>,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatFile>>;
 }
