@@ -36,6 +36,7 @@ pub fn route_scope(method: &Method, path: &str) -> Option<Option<Scope>> {
 
         ("GET", "/chats" | "/chats/{id}" | "/chats/{id}/events" | "/chats/{id}/members")
         | ("GET", "/chats/{id}/messages" | "/chats/{id}/pins" | "/attachments/{id}")
+        | ("GET", "/chats/{id}/files")
         | ("GET", "/messages/{id}/edits" | "/messages/{id}/thread" | "/messages/{id}/read-by") => {
             Some(MessagesRead)
         }

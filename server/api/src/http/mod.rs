@@ -13,6 +13,7 @@ pub mod crm_dto;
 pub mod custom_fields;
 pub mod deals;
 pub mod dto;
+pub mod files;
 pub mod headers;
 pub mod health;
 pub mod hooks;
@@ -87,6 +88,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::read_by))
         .routes(attachments::upload_route())
         .routes(routes!(attachments::download))
+        .routes(routes!(files::list))
         .routes(routes!(workspace::get, workspace::update))
         .routes(routes!(pipelines::list, pipelines::create_pipeline))
         .routes(routes!(pipelines::get, pipelines::update))
