@@ -1,7 +1,8 @@
 // A chat (or one thread of it) on a phone: history from the server or, offline,
 // the saved copy; live events; my queued messages with their outbox state;
 // reactions; replies in threads; slash-command autocomplete in the composer;
-// files (thumbnails, cards, attaching with progress); system notices as notices.
+// files (thumbnails, cards, attaching with progress, the chat's files list);
+// system notices as notices.
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import {
   ApiError,
@@ -24,6 +25,7 @@ import { useM } from '../strings';
 import type { OutboxItem, QueuedFile } from '../outbox';
 import { chatName, Header, OutboxState } from './common';
 import { Attachments, FileCard, ImageViewer, QueuedFiles, type Viewing } from './Files';
+import { ChatFiles } from './ChatFiles';
 
 const QUICK = ['👍', '❤️', '😂', '🎉', '✅', '👀'];
 
@@ -126,6 +128,8 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
 
   const [viewing, setViewing] = useState<Viewing | null>(null);
   const closeViewer = useCallback(() => setViewing(null), []);
+  const [filesOpen, setFilesOpen] = useState(false);
+  const closeFiles = useCallback(() => setFilesOpen(false), []);
 
   const title = chat.data ? chatName(chat.data, me, users) : '…';
   const entity = chat.data?.entity;
@@ -144,6 +148,11 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
             }
           >
             {m('chat.record')}
+          </button>
+        )}
+        {!thread && (
+          <button type="button" className="chip" aria-expanded={filesOpen} onClick={() => setFilesOpen(true)}>
+            {t('files.title')}
           </button>
         )}
       </Header>
@@ -240,6 +249,7 @@ export function ChatScreen({ chatId, thread }: { chatId: string; thread: string 
       </ol>
       <div ref={end} />
       <Composer chatId={chatId} thread={thread} />
+      {filesOpen && <ChatFiles chatId={chatId} onClose={closeFiles} onOpen={setViewing} />}
       {viewing && <ImageViewer viewing={viewing} onClose={closeViewer} />}
     </div>
   );

@@ -61,7 +61,7 @@ export function Attachments({ list, onOpen }: { list: Attachment[]; onOpen: (v: 
   );
 }
 
-function Thumb({ a, onOpen }: { a: Attachment; onOpen: (v: Viewing) => void }) {
+export function Thumb({ a, onOpen }: { a: Attachment; onOpen: (v: Viewing) => void }) {
   const m = useM();
   const { url, failed } = useImageUrl(a);
   if (failed) return <FileCard name={a.filename} size={a.size_bytes} attachment={a} />;

@@ -239,6 +239,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/chats/{id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The files sent in a chat, newest first (thread replies' too), for members.
+         *     Unsent uploads and the files of deleted messages are not listed.
+         */
+        get: operations["chat_files"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/chats/{id}/join": {
         parameters: {
             query?: never;
@@ -2203,6 +2223,49 @@ export interface components {
             created_at: string;
             /** Format: int64 */
             seq: number;
+        };
+        /** @description A file sent in a chat. */
+        ChatFileDto: {
+            /** @description Sniffed from the file's bytes at upload. */
+            content_type: string;
+            /** @description Sanitised name of the uploaded file. */
+            filename: string;
+            /**
+             * Format: uuid
+             * @description The attachment's id.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The message it was sent with (possibly a thread reply).
+             */
+            message_id: string;
+            /**
+             * Format: date-time
+             * @description When that message was sent.
+             */
+            sent_at: string;
+            /**
+             * Format: int64
+             * @description That message's seq in the chat.
+             */
+            seq: number;
+            /** Format: int64 */
+            size_bytes: number;
+            /**
+             * Format: uuid
+             * @description Who uploaded and sent it.
+             */
+            uploader_id: string;
+            /** @description Where members of the chat download it (with their bearer token). */
+            url: string;
+        };
+        /** @description A page of a chat's files. */
+        ChatFilesPage: {
+            /** @description Newest message first; a message's files in their order. */
+            files: components["schemas"]["ChatFileDto"][];
+            /** @description Pass as `cursor` for the next (older) page; absent on the last page. */
+            next_cursor?: string | null;
         };
         /** @enum {string} */
         ChatKind: "channel" | "direct" | "group";
@@ -4446,6 +4509,61 @@ export interface operations {
                 };
             };
             400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
+    chat_files: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page; absent for the newest files. */
+                cursor?: string;
+                /** @description 1..=200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Chat id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatFilesPage"];
+                };
+            };
+            /** @description A malformed `cursor` or a `limit` out of 1..=200 (`invalid_query`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             401: components["responses"]["ErrorUnauthorized"];
             403: {
                 headers: {

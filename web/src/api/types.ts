@@ -97,3 +97,8 @@ export type ClientFrame =
   /** A chat being looked at in a visible client: no pushes for it (Web Push contract). */
   | { type: 'focus'; chat_id: string }
   | { type: 'blur' };
+
+// --- c-files ---
+/** A file sent in a chat, and a page of them (`GET /chats/{id}/files`). */
+export type ChatFile = S['ChatFileDto'];
+export type ChatFilesPage = S['ChatFilesPage'];

@@ -146,6 +146,9 @@ function onEvent(qc: QueryClient, e: ChatEvent, me: string | undefined) {
   }
   if (c.type === 'message_created') learnUsers(qc, [c.message.author_id, ...c.message.mentions]);
   if (c.type === 'message_pinned' || c.type === 'message_unpinned') void qc.invalidateQueries({ queryKey: ['pins', e.chat_id] });
+  // The chat's Files panel (c-files): a message with files came, or one went.
+  if ((c.type === 'message_created' && c.message.attachments.length > 0) || c.type === 'message_deleted')
+    void qc.invalidateQueries({ queryKey: ['files', e.chat_id] });
   if (c.type === 'member_added') learnUsers(qc, [c.user_id]);
   if (c.type === 'message_created' && c.message.kind !== 'user') {
     // A command or a bot changed the chat's record (stage, task): its card

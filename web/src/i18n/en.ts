@@ -739,4 +739,10 @@ export const en: Record<StringKey, string> = {
   'chat.automation': 'Automation',
   'chat.failedReason': 'not sent: {reason}',
   'commands.shared': 'only you see this reply; everyone in the chat sees the notice',
+  // --- c-files ---
+  'files.title': 'Files',
+  'files.empty': 'No files have been sent in this chat yet.',
+  'files.more': 'Show more',
+  'files.downloadName': 'Download “{name}”',
+  'files.failed': 'Could not download “{name}”',
 };

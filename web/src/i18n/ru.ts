@@ -737,6 +737,12 @@ export const ru = {
   'chat.automation': 'Автоматизация',
   'chat.failedReason': 'не отправлено: {reason}',
   'commands.shared': 'этот ответ видите только вы; все в чате видят уведомление',
+  // --- c-files ---
+  'files.title': 'Файлы',
+  'files.empty': 'В этот чат ещё не отправляли файлов.',
+  'files.more': 'Показать ещё',
+  'files.downloadName': 'Скачать «{name}»',
+  'files.failed': 'Не удалось скачать «{name}»',
 } as const;
 
 export type StringKey = keyof typeof ru;

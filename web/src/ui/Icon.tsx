@@ -10,6 +10,8 @@ const paths = {
   close: 'M18 6L6 18M6 6l12 12',
   pin: 'M12 17v5M9 3h6l-1 7 4 4H6l4-4z',
   smile: 'M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20zM8 14s1.5 2 4 2 4-2 4-2M9 9h.01M15 9h.01',
+  // --- c-files ---
+  file: 'M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5M9 13h6M9 17h6',
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -1,7 +1,7 @@
 // A chat: header with its record, members and settings, the virtualised
 // message list (scroll-back, day separators, unread marker, landing on the
 // newest or first unread message, "jump to latest"), typing line, composer,
-// and the thread or members panel.
+// and the thread, members, pins or files panel.
 import { lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -22,6 +22,7 @@ import { Composer } from './Composer';
 import { MembersPanel, canManage } from './MembersPanel';
 import { MessageItem, type MessageAction } from './MessageItem';
 import { PinsPanel } from './PinsPanel';
+import { FilesPanel } from './FilesPanel';
 import { ReadOnlyBar } from './ReadOnlyBar';
 import { ThreadPanel } from './ThreadPanel';
 import { markRead, useChatMessages, useSend } from './useChatMessages';
@@ -67,7 +68,7 @@ export function ChatScreen({
   const { query, loadOlder } = useChatMessages(chatId, jumpTo, !outside);
   const send = useSend(chatId, null);
   const [thread, setThreadState] = useState<string | null>(null);
-  const [panel, setPanel] = useState<'members' | 'pins' | null>(null);
+  const [panel, setPanel] = useState<'members' | 'pins' | 'files' | null>(null);
   const [settings, setSettings] = useState(false);
   const [joining, setJoining] = useState(false);
   const setThread = useCallback((id: string | null) => {
@@ -359,6 +360,21 @@ export function ChatScreen({
               <Icon name="pin" />
             </button>
           )}
+          {chat && (
+            <button
+              type="button"
+              className="btn btn-ghost btn-icon"
+              aria-label={t.t('files.title')}
+              title={t.t('files.title')}
+              aria-expanded={panel === 'files'}
+              onClick={() => {
+                setPanel(panel === 'files' ? null : 'files');
+                setThreadState(null);
+              }}
+            >
+              <Icon name="file" />
+            </button>
+          )}
           {chat && chat.kind !== 'direct' && (
             <button
               type="button"
@@ -458,6 +474,7 @@ export function ChatScreen({
       {thread && <ThreadPanel chatId={chatId} chat={chat} rootId={thread} root={items.find((m) => m.id === thread)} onClose={() => setThread(null)} />}
       {panel === 'members' && chat && <MembersPanel chat={chat} asDialog={embedded} onClose={() => setPanel(null)} />}
       {panel === 'pins' && <PinsPanel chatId={chatId} asDialog={embedded} onClose={() => setPanel(null)} />}
+      {panel === 'files' && <FilesPanel chatId={chatId} asDialog={embedded} onClose={() => setPanel(null)} />}
       {settings && chat && (
         <ChatSettings
           chat={chat}

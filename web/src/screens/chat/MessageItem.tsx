@@ -2,19 +2,19 @@
 // reactions, thread summary, and the hover/focus actions. A system notice is
 // worded here for the reader (their language, zone and dates) from its
 // `notice`; a hook's message is signed with the hook's name.
-import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
+import { memo, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import { createPortal } from 'react-dom';
-import { ApiError, mentionsToHtml, mentionsToText, unwrap, type Attachment, type EntityRef, type User } from '@api';
+import { ApiError, mentionsToHtml, mentionsToText, unwrap, type EntityRef, type User } from '@api';
 import { api } from '../../app/session';
 import { initials, userName } from '../../app/names';
 import { useI18n } from '../../i18n';
 import { canRetry, type LocalMessage } from '../../state/messages';
 import { botName, noticeText } from '../../state/notices';
-import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
 import { toast } from '../../ui/Toast';
 import { findContacts } from '../../state/actions';
+import { AttachmentView } from './files';
 
 export type MessageAction = 'task' | 'notes' | 'card';
 
@@ -338,68 +338,5 @@ function EditBox({ message, onDone }: { message: LocalMessage; onDone: () => voi
       <textarea className="textarea" autoFocus aria-label={t.t('common.edit')} value={body} onChange={(e) => setBody(e.target.value)} onKeyDown={onKey} rows={2} />
       <span className="hint">{t.t('chat.editHint')}</span>
     </div>
-  );
-}
-
-/** Files are served to chat members with the bearer token, so images load via fetch. */
-function AttachmentView({ a }: { a: Attachment }) {
-  const t = useI18n();
-  const isImage = /^image\/(png|jpeg|gif|webp)$/.test(a.content_type);
-  const [url, setUrl] = useState<string | null>(null);
-  useEffect(() => {
-    if (!isImage) return;
-    let revoked = false;
-    let objectUrl: string | null = null;
-    void (async () => {
-      const token = await api.accessToken();
-      const res = await fetch(a.url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-      if (!res.ok || revoked) return;
-      objectUrl = URL.createObjectURL(await res.blob());
-      setUrl(objectUrl);
-    })().catch(() => undefined);
-    return () => {
-      revoked = true;
-      if (objectUrl) URL.revokeObjectURL(objectUrl);
-    };
-  }, [a.url, isImage]);
-  const download = async () => {
-    const token = await api.accessToken();
-    const res = await fetch(a.url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    if (!res.ok) return;
-    const href = URL.createObjectURL(await res.blob());
-    const link = document.createElement('a');
-    link.href = href;
-    link.download = a.filename;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(href), 1000);
-  };
-  const [open, setOpen] = useState(false);
-  if (isImage && url)
-    return (
-      <>
-        <button type="button" className="image-open" onClick={() => setOpen(true)} aria-label={t.t('files.open', { name: a.filename })}>
-          <img src={url} alt={a.filename} loading="lazy" />
-        </button>
-        {open && (
-          <Dialog title={t.t('files.viewer', { name: a.filename })} onClose={() => setOpen(false)} wide>
-            <img className="lightbox-image" src={url} alt={a.filename} />
-            <div className="row" style={{ marginTop: 12 }}>
-              <span className="muted">{Math.max(1, Math.round(a.size_bytes / 1024))} KB</span>
-              <span className="spacer" />
-              <button type="button" className="btn" onClick={() => void download()}>
-                {t.t('files.download')}
-              </button>
-              <button type="button" className="btn btn-primary" onClick={() => setOpen(false)}>
-                {t.t('common.close')}
-              </button>
-            </div>
-          </Dialog>
-        )}
-      </>
-    );
-  return (
-    <button type="button" className="file-chip btn" onClick={() => void download()}>
-      <Icon name="clip" /> {a.filename} <span className="muted">({Math.max(1, Math.round(a.size_bytes / 1024))} KB)</span>
-    </button>
   );
 }
