@@ -1684,6 +1684,86 @@ try {
     await check(A, '10-settings');
   });
 
+  // --- c-files ---
+  await step('files: A sends a contract and a picture; B opens the Files panel with the keyboard, sees who sent them and when, opens the picture and downloads the contract', async () => {
+    await A.goto(`${base}/chats/${ids.general}`);
+    await socketReady(A);
+    const pdf = Buffer.from(`%PDF-1.4\n% c-files ${randomBytes(8).toString('hex')}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n`);
+    const png = Buffer.from(
+      (await A.evaluate(() => {
+        const c = document.createElement('canvas');
+        c.width = 320;
+        c.height = 200;
+        const g = c.getContext('2d');
+        g.fillStyle = '#2a9d8f';
+        g.fillRect(0, 0, 320, 200);
+        g.fillStyle = '#e9c46a';
+        g.fillRect(30, 40, 260, 120);
+        return c.toDataURL('image/png');
+      })).split(',')[1],
+      'base64',
+    );
+    await A.locator('input[type=file]').setInputFiles([
+      { name: 'договор-c-files.pdf', mimeType: 'application/pdf', buffer: pdf },
+      { name: 'схема-c-files.png', mimeType: 'image/png', buffer: png },
+    ]);
+    await until(async () => (await A.getByTestId('upload').count()) === 2, 'both uploads in the composer');
+    const boxA = A.getByRole('textbox', { name: /Сообщение в/ });
+    await boxA.fill('Договор и схема');
+    await boxA.press('Enter');
+    await A.locator('article.msg[data-seq]', { hasText: 'Договор и схема' }).waitFor({ timeout: 10_000 });
+    // What the server stored: both files, newest message first, sent by A.
+    const stored = await api(base, ownerToken, 'GET', `/chats/${ids.general}/files?limit=2`);
+    assert(stored.files.map((f) => f.filename).join() === 'договор-c-files.pdf,схема-c-files.png', `stored ${JSON.stringify(stored.files.map((f) => f.filename))}`);
+    const ownerId = (await A.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).user.id;
+    assert(stored.files.every((f) => f.uploader_id === ownerId), 'sent by A');
+    const sentAt = stored.files[0].sent_at;
+
+    await B.goto(`${base}/chats/${ids.general}`);
+    await B.locator('article.msg', { hasText: 'Договор и схема' }).waitFor({ timeout: 10_000 });
+    const open = B.getByRole('button', { name: 'Files', exact: true });
+    await open.focus();
+    await B.keyboard.press('Enter');
+    const panel = B.getByRole('complementary', { name: 'Files' });
+    const contract = panel.locator('li[data-file="договор-c-files.pdf"]');
+    await contract.waitFor({ timeout: 10_000 });
+    assert((await open.getAttribute('aria-expanded')) === 'true', 'the Files button says the panel is open');
+    // Who and when, in B's words and B's zone (London); the size read as people read it.
+    const row = await contract.innerText();
+    assert(row.includes('Анна Петрова'), `uploader named: ${row}`);
+    assert(row.includes(clock(sentAt, 'en-GB', 'Europe/London')), `London time in ${row}`);
+    assert(/\d+\s?B\b/.test(row), `size in bytes in English: ${row}`);
+    const picture = panel.locator('li[data-file="схема-c-files.png"]');
+    await picture.locator('img').waitFor({ timeout: 10_000 });
+    assert((await panel.locator('li').first().getAttribute('data-file')) === 'договор-c-files.pdf', 'newest message first, its files in order');
+    await check(B, 'chat-files');
+    // The picture opens in the lightbox; the contract downloads byte for byte.
+    await picture.getByRole('button', { name: 'Open image “схема-c-files.png”' }).click();
+    const viewer = B.getByRole('dialog', { name: 'Viewing: схема-c-files.png' });
+    await viewer.locator('img.lightbox-image').waitFor();
+    await viewer.getByRole('button', { name: 'Close' }).click();
+    await viewer.waitFor({ state: 'detached' });
+    const [download] = await Promise.all([
+      B.waitForEvent('download', { timeout: 10_000 }),
+      contract.getByRole('button', { name: 'Download “договор-c-files.pdf”' }).click(),
+    ]);
+    assert(download.suggestedFilename() === 'договор-c-files.pdf', `file name ${download.suggestedFilename()}`);
+    const got = readFileSync(await download.path());
+    assert(got.equals(pdf), `same bytes (${got.length} of ${pdf.length})`);
+    await panel.getByRole('button', { name: 'Close', exact: true }).click();
+    await panel.waitFor({ state: 'detached' });
+    // The sender sees the same list in Russian, in Moscow time.
+    await A.getByRole('button', { name: 'Файлы', exact: true }).click();
+    const panelA = A.getByRole('complementary', { name: 'Файлы' });
+    const rowA = panelA.locator('li[data-file="договор-c-files.pdf"]');
+    await rowA.waitFor({ timeout: 10_000 });
+    const textA = await rowA.innerText();
+    assert(textA.includes(clock(sentAt, 'ru-RU', 'Europe/Moscow')) && /\d+\s?Б/.test(textA), `Moscow time and Russian size: ${textA}`);
+    await rowA.getByRole('button', { name: 'Скачать «договор-c-files.pdf»' }).waitFor();
+    await check(A, 'chat-files-ru');
+    await panelA.getByRole('button', { name: 'Закрыть', exact: true }).click();
+  });
+
   // --- c-admin ---
   await step('admin: the owner (Russian UI) invites with an e-mail lock, copies the link, revokes another invite, changes a role, deactivates and reactivates', async () => {
     await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
