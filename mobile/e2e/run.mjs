@@ -795,6 +795,34 @@ try {
     await B.getByRole('tablist', { name: 'Stages' }).getByRole('tab', { name: new RegExp(away.name) }).click();
     await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor({ timeout: 10_000 });
   });
+
+  // --- c-files ---
+  await step('c-files: the iPhone opens the chat\'s files from its header: newest first with who sent them and when, a photo opens full screen, a PDF downloads', async () => {
+    await go(B, `/m/chats/${ids.general}`);
+    await B.locator('.msg', { hasText: 'Смета и фото с объекта' }).waitFor({ timeout: 10_000 });
+    await B.getByRole('button', { name: 'Files', exact: true }).click();
+    const sheet = B.getByRole('dialog', { name: 'Files' });
+    const rows = sheet.locator('li[data-file]');
+    await rows.first().waitFor({ timeout: 10_000 });
+    const order = await rows.evaluateAll((els) => els.map((e) => e.dataset.file));
+    assert(order.slice(0, 3).join() === 'акт без сети.pdf,фото объекта.png,смета.pdf', `newest first: ${order.join()}`);
+    const photo = sheet.locator('li[data-file="фото объекта.png"]');
+    assert((await photo.innerText()).includes(owner.name), `sent by ${owner.name}: ${await photo.innerText()}`);
+    await photo.locator('.thumb img').waitFor({ timeout: 10_000 });
+    await check(B, 'c-files-mobile-iphone14');
+    await photo.getByRole('button', { name: 'Open image фото объекта.png' }).click();
+    const viewer = B.getByRole('dialog', { name: 'фото объекта.png' });
+    await viewer.waitFor();
+    // Escape closes the viewer only; the files list stays under it.
+    await B.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
+    await sheet.waitFor();
+    const pdf = sheet.locator('li[data-file="смета.pdf"]');
+    const [download] = await Promise.all([B.waitForEvent('download'), pdf.getByRole('button', { name: 'Download смета.pdf' }).click()]);
+    assert(download.suggestedFilename() === 'смета.pdf', `downloaded as ${download.suggestedFilename()}`);
+    await sheet.getByRole('button', { name: 'Back' }).click();
+    await sheet.waitFor({ state: 'detached' });
+  });
 } catch (e) {
   results.push({ name: 'harness', ok: false, error: e });
   console.log(`  FAIL harness: ${e?.stack ?? e}`);
