@@ -7,162 +7,26 @@
 //   ARTEL_BIN      server binary (default ../target/debug/artel)
 //   CHROMIUM_PATH  browser (default /usr/bin/chromium)
 //   ARTEL_E2E_URL  test a server already running there instead (needs a fresh one)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import AxeBuilder from '@axe-core/playwright';
-import { findings, loadPhrases, uiText } from './language.mjs';
+import { SKIP, api, assert, clock, createRun, drag, signIn, socketReady, spawnServer, startServer, until } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const web = resolve(here, '..');
 const repo = resolve(web, '..');
 const bin = process.env.ARTEL_BIN ?? join(repo, 'target/debug/artel');
-const artifacts = join(here, 'artifacts');
-mkdirSync(artifacts, { recursive: true });
+const { results, pages, step, check, finish } = createRun({ web, artifacts: join(here, 'artifacts') });
+globalThis.pages = pages;
 
-const results = [];
 let server;
 let browser;
-const dataDir = mkdtempSync(join(tmpdir(), 'artel-e2e-'));
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
-
-async function startServer() {
-  // Against an already running server (e.g. `npm run dev`); the restart test is skipped.
-  if (process.env.ARTEL_E2E_URL) return { proc: null, base: process.env.ARTEL_E2E_URL.replace(/\/$/, '') };
-  if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: cargo build -p artel first`);
-  if (!existsSync(join(web, 'dist/index.html'))) throw new Error('no web/dist: npm run build first');
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--web-dir', join(web, 'dist')], {
-    env: { ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`${base}/api/v1/health`);
-      if (r.ok) return { proc, base };
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  proc.kill();
-  throw new Error('server did not become healthy');
-}
-
-async function api(base, token, method, path, body) {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw Object.assign(new Error(`${method} ${path}: ${res.status} ${text}`), { status: res.status });
-  return json;
-}
-
-/** A step returns this when what it tests is absent from the server (said plainly, not counted). */
-const SKIP = Symbol('skip');
-
-async function step(name, f) {
-  const started = Date.now();
-  try {
-    const outcome = await f();
-    if (outcome === SKIP) {
-      results.push({ name, ok: true, skipped: true });
-      return;
-    }
-    results.push({ name, ok: true });
-    console.log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: e });
-    console.log(`  FAIL ${name}: ${e?.stack ?? e}`);
-    const n = results.length;
-    for (const [who, page] of Object.entries(globalThis.pages ?? {})) {
-      await page.screenshot({ path: join(artifacts, `failed-${n}-${who}.png`) }).catch(() => undefined);
-    }
-  }
-}
-
-/** Polls `f` until it returns something truthy (or throws the last reason after `timeout`). */
-async function until(f, what, timeout = 10_000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await f();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last?.message ?? JSON.stringify(last)})`);
-}
-
-/** The page's socket is authenticated (typing and read marks are sent only then). */
-const socketReady = (page) => page.locator('.shell[data-connection=open]').waitFor({ timeout: 15_000 });
-
-/** HH:MM as Intl shows `iso` in `locale` and `timeZone` (what the client should show). */
-const clock = (iso, locale, timeZone) => new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso));
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(`assertion failed: ${msg}`);
-}
-
-const axeFindings = [];
-const languageFindings = [];
-const phrases = loadPhrases(web);
-async function check(page, screen) {
-  await page.screenshot({ path: join(artifacts, `${screen}.png`), fullPage: false });
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad) axeFindings.push(`${screen}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
-  if (bad.length) throw new Error(`axe: ${bad.length} serious/critical on ${screen}: ${bad.map((v) => v.id).join(', ')}`);
-  // No raw id and no phrase of the other language's UI on the screen.
-  const wrong = findings(await uiText(page), phrases);
-  for (const w of wrong) languageFindings.push(`${screen}: ${w}`);
-  if (wrong.length) throw new Error(`language on ${screen}: ${wrong.join('; ')}`);
-}
-
-async function signIn(page, base, email, password) {
-  await page.goto(`${base}/`);
-  await page.locator('input[type=email]').fill(email);
-  await page.locator('input[type=password]').fill(password);
-  await page.locator('form button[type=submit]').click();
-  await page.locator('aside.sidebar').waitFor();
-}
-
-/** Drags with the mouse in small steps, as dnd-kit's pointer sensor needs. */
-async function drag(page, from, to) {
-  const a = await from.boundingBox();
-  const b = await to.boundingBox();
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(a.x + a.width / 2 + 10, a.y + a.height / 2 + 10, { steps: 5 });
-  await page.mouse.move(b.x + b.width / 2, b.y + 40, { steps: 20 });
-  await page.waitForTimeout(150);
-  await page.mouse.up();
-}
+let dataDir;
 
 try {
-  ({ proc: server, base: globalThis.base } = await startServer());
+  ({ proc: server, base: globalThis.base, dataDir } = await startServer({ bin, web }));
   const base = globalThis.base;
   console.log(`artel e2e: server at ${base}, data in ${dataDir}`);
   browser = await chromium.launch({
@@ -176,7 +40,7 @@ try {
   const A = await ctxA.newPage();
   const B = await ctxB.newPage();
   const G = await ctxG.newPage();
-  globalThis.pages = { A, B, G };
+  Object.assign(pages, { A, B, G });
   for (const [n, p] of [['A', A], ['B', B], ['G', G]]) p.on('pageerror', (e) => console.log(`  [${n} page error] ${e.message}`));
   const owner = { email: 'anna@example.com', password: 'correct horse battery', name: 'Анна Петрова' };
   const member = { email: 'bob@example.com', password: 'another long password', name: 'Bob Smith' };
@@ -1971,21 +1835,8 @@ try {
     await new Promise((r) => server.once('exit', r));
     await B.getByRole('status').filter({ hasText: 'No connection' }).waitFor({ timeout: 15_000 });
     const port = new URL(base).port;
-    server = spawn(bin, ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--web-dir', join(web, 'dist')], {
-      env: { ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
     // A loaded machine may take a while to start a debug build: wait up to a minute.
-    let healthy = false;
-    for (let i = 0; i < 300 && !healthy; i++) {
-      try {
-        healthy = (await fetch(`${base}/api/v1/health`)).ok;
-      } catch {
-        /* starting */
-      }
-      if (!healthy) await new Promise((r) => setTimeout(r, 200));
-    }
-    assert(healthy, 'the restarted server became healthy');
+    ({ proc: server } = await spawnServer({ bin, dataDir, web, port, healthyWithinMs: 60_000 }));
     // Sent through the API while B is still reconnecting: B must show it once back.
     const token = (await A.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).accessToken;
     const missed = `missed while away ${Date.now()}`;
@@ -1999,19 +1850,6 @@ try {
 } finally {
   await browser?.close().catch(() => undefined);
   server?.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
-if (axeFindings.length) console.log(`axe findings:\n  ${axeFindings.join('\n  ')}`);
-if (languageFindings.length) console.log(`language findings:\n  ${languageFindings.join("\n  ")}`);
-// Steps known to fail on main, tracked in issue 7: they still run and are
-// reported loudly, but do not fail the run. Remove a name once it passes.
-const KNOWN_FAILING = new Set([]);
-const skipped = results.filter((r) => r.skipped).length;
-const passed = results.filter((r) => r.ok && !r.skipped).length;
-const known = results.filter((r) => !r.ok && KNOWN_FAILING.has(r.name));
-const failed = results.length - passed - skipped - known.length;
-for (const r of known) console.log(`  KNOWN FAILING (issue 7, not counted): ${r.name}`);
-console.log(`screenshots: ${artifacts}`);
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped, ${known.length} known failing`);
-process.exit(failed ? 1 : 0);
+finish({ dataDir });

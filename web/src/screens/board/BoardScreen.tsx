@@ -9,9 +9,12 @@ import {
   KeyboardSensor,
   PointerSensor,
   closestCorners,
+  pointerWithin,
   useDroppable,
   useSensor,
   useSensors,
+  type Announcements,
+  type CollisionDetection,
   type DragEndEvent,
   type DragStartEvent,
 } from '@dnd-kit/core';
@@ -32,6 +35,20 @@ import { DealsTable } from './DealsTable';
 import { DealForm } from './DealForm';
 
 type View = 'board' | 'list';
+/**
+ * Where a dragged card lands: under the pointer first — the card it is over,
+ * else the column (its empty lower part included). Corners alone pick the
+ * card's own old place when a tall column's corners are far away, so a drop
+ * into an empty column on a big screen did nothing. The keyboard has no
+ * pointer and keeps corners.
+ */
+const dropTarget: CollisionDetection = (args) => {
+  const within = pointerWithin(args);
+  if (within.length === 0) return closestCorners(args);
+  const card = within.find((c) => !String(c.id).startsWith('col:'));
+  return card ? [card] : within;
+};
+
 const VIEW_KEY = 'artel.dealsView';
 function storedView(): View {
   try {
@@ -164,6 +181,25 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     }
   };
 
+  // What a screen reader hears while a card moves: the deal's title and the
+  // stage's name in the reader's language (dnd-kit's own say raw ids in English).
+  const stageOf = (id: string | number | undefined) => {
+    if (!board || id === undefined) return undefined;
+    const key = String(id);
+    return key.startsWith('col:')
+      ? board.columns.find((c) => c.stage.id === key.slice(4))?.stage.name
+      : board.columns.find((c) => c.deals.some((d) => d.id === key))?.stage.name;
+  };
+  const titleOf = (id: string | number) => (board ? findDeal(board, String(id))?.title : undefined) ?? '';
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => t.t('board.dnd.picked', { title: titleOf(active.id), stage: stageOf(active.id) ?? '' }),
+    onDragOver: ({ active, over }) =>
+      over ? t.t('board.dnd.over', { title: titleOf(active.id), stage: stageOf(over.id) ?? '' }) : t.t('board.dnd.nowhere', { title: titleOf(active.id) }),
+    onDragEnd: ({ active, over }) =>
+      over ? t.t('board.dnd.dropped', { title: titleOf(active.id), stage: stageOf(over.id) ?? '' }) : t.t('board.dnd.cancelled', { title: titleOf(active.id) }),
+    onDragCancel: ({ active }) => t.t('board.dnd.cancelled', { title: titleOf(active.id) }),
+  };
+
   const pipelineName = pipelines.data?.find((p) => p.id === pipelineId)?.name ?? '';
   return (
     <>
@@ -216,7 +252,14 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
       {view === 'list' && <DealsTable pipelineId={pipelineId} ownerId={ownerId} text={text} />}
       {view === 'board' && query.isPending && <div className="page-body skeleton" style={{ height: 240 }} />}
       {view === 'board' && board && (
-        <DndContext sensors={sensors} collisionDetection={closestCorners} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
+        <DndContext
+          sensors={sensors}
+          collisionDetection={dropTarget}
+          accessibility={{ announcements, screenReaderInstructions: { draggable: t.t('board.dnd.instructions') } }}
+          onDragStart={onDragStart}
+          onDragEnd={(e) => void onDragEnd(e)}
+          onDragCancel={() => setDragging(null)}
+        >
           <div className="board" aria-label={pipelineName}>
             {board.columns.map((col, i) => (
               <Column key={col.stage.id} col={col} users={users.data} pipelineId={pipelineId} quickCreate={i === 0} limit={limitOf(col.stage.id)} onMore={showMore} />

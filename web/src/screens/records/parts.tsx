@@ -39,9 +39,31 @@ const CARD_FIELDS: Record<string, Key> = {
   notes: 'card.notes',
 };
 
+/** What a stage rule did, from its history entry (`{rule_id, result: {action: {type, …}}}` or `{result: {skipped}}`). */
+function ruleLine(entry: unknown, users: Map<string, User> | undefined, t: Translator): string {
+  const result = (entry as { result?: { skipped?: string; action?: { type?: string; skipped?: string; user_id?: string } } } | null)?.result;
+  const action = result?.action;
+  if (result?.skipped === 'depth_limit' || action?.skipped === 'depth_limit') return t.t('card.rule.tooDeep');
+  switch (action?.type) {
+    case 'create_task':
+      return t.t('card.rule.task');
+    case 'post_message':
+      return t.t('card.rule.message');
+    case 'set_owner':
+      return t.t('card.rule.owner', { who: action.user_id ? userName(users, action.user_id) : t.t('common.none') });
+    case 'move_to_stage':
+      return t.t(action.skipped ? 'card.rule.alreadyThere' : 'card.rule.moved');
+    case 'call_webhook':
+      return t.t('card.rule.webhook');
+    default:
+      return t.t('card.rule.ran');
+  }
+}
+
 /** One history entry in words: known fields by their label, people by name, no raw ids. */
 function describe(h: History, users: Map<string, User> | undefined, t: Translator, customLabels?: Map<string, string>): string {
   const who = h.actor_id ? userName(users, h.actor_id) : t.t('chat.system');
+  if (h.field === 'automation') return ruleLine(h.new, users, t);
   if (h.field === 'created') return t.t('card.createdBy', { who });
   if (h.field === 'archived_at') return t.t(h.new ? 'card.archivedBy' : 'card.restoredBy', { who });
   const known = (FIELDS as readonly string[]).includes(h.field);
