@@ -336,6 +336,36 @@ try {
     await I.locator('.record-info li', { hasText: 'Send Pyotr the offer' }).locator('input[type=checkbox]:checked').waitFor();
     await check(I, 'day-16-deal-card-evening');
   });
+
+  await step('a deal lost on the board or the card says why first: cancel keeps it, a reason moves it', async () => {
+    await I.getByRole('link', { name: 'Сделки' }).first().click();
+    await I.getByLabel('Название сделки').fill('Разовый заказ');
+    await I.getByLabel('Сумма', { exact: true }).fill('15 000');
+    await I.getByRole('button', { name: 'Создать', exact: true }).click();
+    const card = I.locator('.deal-card', { hasText: 'Разовый заказ' });
+    await card.waitFor({ timeout: 10_000 });
+    const dealId = await card.getAttribute('data-deal-id');
+    const lost = ids.stages['Закрыто и не реализовано'];
+    // On the card: choosing the lost stage asks the reason; cancel changes nothing.
+    await card.locator('a').click();
+    await I.locator('select[aria-label="Этап"]').selectOption(lost);
+    const ask = I.getByRole('dialog', { name: 'Провалена' });
+    await ask.getByLabel('Причина отказа').waitFor();
+    await ask.getByRole('button', { name: 'Отмена' }).click();
+    assert((await I.locator('select[aria-label="Этап"]').inputValue()) === ids.stages['Новая заявка'], 'the stage list went back');
+    assert((await api(base, await token(I), 'GET', `/deals/${dealId}`)).stage_id === ids.stages['Новая заявка'], 'nothing moved');
+    // On the board (a wide screen shows all six columns): dropped on the lost column.
+    await I.setViewportSize({ width: 2200, height: 900 });
+    await I.getByRole('link', { name: 'Сделки' }).first().click();
+    await drag(I, card, I.locator(`[data-stage-id="${lost}"] .column-body`));
+    await ask.getByLabel('Причина отказа').fill('Выбрали другого поставщика');
+    await check(I, 'day-17-lost-reason');
+    await ask.getByRole('button', { name: 'Провалена' }).click();
+    await I.locator(`[data-stage-id="${lost}"] .deal-card[data-deal-id="${dealId}"]`).waitFor({ timeout: 10_000 });
+    const d = await api(base, await token(I), 'GET', `/deals/${dealId}`);
+    assert(d.stage_id === lost && d.loss_reason === 'Выбрали другого поставщика', `lost with its reason: ${d.stage_id} ${d.loss_reason}`);
+    await I.setViewportSize({ width: 1680, height: 900 });
+  });
 } catch (e) {
   results.push({ name: 'harness', ok: false, error: e });
   console.log(`  FAIL harness: ${e?.stack ?? e}`);

@@ -31,6 +31,7 @@ import { applyBoardChange, findDeal, moveLocally, type BoardFilter } from '../..
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
+import { LossDialog } from '../records/LossDialog';
 import { DealsTable } from './DealsTable';
 import { DealForm } from './DealForm';
 
@@ -140,6 +141,26 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
   const [dragging, setDragging] = useState<Deal | null>(null);
+  const [losing, setLosing] = useState<{ deal: Deal; stageId: string; index: number } | null>(null);
+  /** The reason goes on the deal first, then the move (a lost deal never lacks one). */
+  const markLost = async (reason: string) => {
+    if (!losing) return;
+    const { deal, stageId, index } = losing;
+    try {
+      const withReason = await unwrap(api.http.PATCH('/deals/{id}', { params: { path: { id: deal.id } }, body: { version: deal.version, loss_reason: reason } }));
+      const moved = await unwrap(
+        api.http.POST('/deals/{id}/move', { params: { path: { id: deal.id } }, body: { version: withReason.version, stage_id: stageId, index } }),
+      );
+      setBoard((b) => replaceDeal(moveLocally(b, deal.id, stageId, index), moved));
+      setLosing(null);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        void qc.invalidateQueries({ queryKey: key });
+        throw new Error(t.t('board.conflict'));
+      }
+      throw err;
+    }
+  };
   // How many cards each column shows (see useCardWindow), by stage id.
   const [limits, setLimits] = useState<Record<string, number>>({});
   const limitOf = (stageId: string) => limits[stageId] ?? CARD_PAGE;
@@ -169,6 +190,9 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     }
     const from = board.columns.find((c) => c.deals.some((d) => d.id === dealId));
     if (from?.stage.id === stageId && from.deals.findIndex((d) => d.id === dealId) === index) return;
+    // Into a lost stage only with the reason why (asked first; the card stays until then).
+    const target = board.columns.find((c) => c.stage.id === stageId)?.stage;
+    if (target?.kind === 'lost' && from?.stage.id !== stageId) return setLosing({ deal, stageId, index });
     setBoard((b) => moveLocally(b, dealId, stageId, index));
     try {
       const moved = await unwrap(
@@ -251,6 +275,7 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
       {creating && <DealForm pipelineId={pipelineId} onClose={() => setCreating(false)} />}
       {view === 'list' && <DealsTable pipelineId={pipelineId} ownerId={ownerId} text={text} />}
       {view === 'board' && query.isPending && <div className="page-body skeleton" style={{ height: 240 }} />}
+      {losing && <LossDialog onClose={() => setLosing(null)} onSubmit={markLost} />}
       {view === 'board' && board && (
         <DndContext
           sensors={sensors}
