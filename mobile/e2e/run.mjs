@@ -795,6 +795,33 @@ try {
     await B.getByRole('tablist', { name: 'Stages' }).getByRole('tab', { name: new RegExp(away.name) }).click();
     await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor({ timeout: 10_000 });
   });
+  await step('the phone\'s deal chat takes /задача and /этап; back on the card the task and the stage follow at once (Pixel 7, Moscow)', async () => {
+    const now = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
+    const next = stages.find((s) => s.id !== now.stage_id && s.kind === 'open');
+    await A.getByRole('button', { name: 'Сделки', exact: true }).click();
+    await A.getByRole('tablist', { name: 'Этапы' }).getByRole('tab', { name: new RegExp(stages.find((s) => s.id === now.stage_id).name) }).click();
+    await A.locator(`[data-deal-id="${ids.deal}"]`).click();
+    await A.getByRole('heading', { name: 'Поставка труб' }).waitFor();
+    await A.getByRole('button', { name: 'Чат сделки' }).click();
+    const box = A.getByRole('combobox', { name: 'Сообщение' });
+    await box.waitFor();
+    for (const line of ['/задача Позвонить на объект завтра в 15:00', `/этап ${next.name}`]) {
+      await box.fill(line);
+      await box.press('Escape');
+      await A.getByRole('button', { name: 'Отправить' }).click();
+      await until(async () => (await box.inputValue()) === '', `"${line}" sent`);
+    }
+    await until(async () => (await api(base, ownerToken, 'GET', `/deals/${ids.deal}`)).stage_id === next.id, 'the stage moved');
+    const made = (await api(base, ownerToken, 'GET', `/tasks?view=entity&entity_kind=deal&entity_id=${ids.deal}`)).find((x) => x.title === 'Позвонить на объект');
+    const tomorrow = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(new Date(Date.now() + 86_400_000));
+    const moscow = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    assert(made && moscow.format(new Date(made.due_at)) === `${tomorrow}, 15:00`, `due tomorrow 15:00 Moscow: ${made?.due_at}`);
+    await check(A, 'm-day-01-deal-chat-commands');
+    await A.getByRole('button', { name: 'Карточка' }).click();
+    await A.locator('[data-testid=deal-stage]', { hasText: next.name }).waitFor({ timeout: 10_000 });
+    await A.locator('.deal-task', { hasText: 'Позвонить на объект' }).waitFor({ timeout: 10_000 });
+    await check(A, 'm-day-02-deal-card-after-commands');
+  });
 } catch (e) {
   results.push({ name: 'harness', ok: false, error: e });
   console.log(`  FAIL harness: ${e?.stack ?? e}`);
