@@ -1,15 +1,17 @@
 // The chat list: newest activity first, unread and mention badges, updated live.
 import { useEffect } from 'react';
-import { mentionsToText, unwrap, type ChatSummary } from '@api';
+import { unwrap, type ChatSummary } from '@api';
 import { useI18n } from '@i18n';
 import { useApp, useCached } from '../context';
 import { navigate } from '../router';
+import { previewText } from '../preview';
 import { useM } from '../strings';
 import { chatName, Header } from './common';
 
 export function ChatList() {
   const { api, rt, session, users, learnUsers } = useApp();
-  const { t, time } = useI18n();
+  const i18n = useI18n();
+  const { t, time } = i18n;
   const m = useM();
   const chats = useCached<ChatSummary[]>('chats', () => unwrap(api.http.GET('/chats')));
   const { reload } = chats;
@@ -67,13 +69,7 @@ export function ChatList() {
                   </span>
                   {last && (
                     <span className="row-sub">
-                      {last.deleted_at
-                        ? t('chat.deleted')
-                        : last.body.trim()
-                          ? mentionsToText(last.body, (id) => users.get(id)?.name).slice(0, 80)
-                          : last.attachments.length
-                            ? `📎 ${last.attachments.map((x) => x.filename).join(', ')}`.slice(0, 80)
-                            : ''}
+                      {previewText(last, { t: i18n, nameOf: (id) => users.get(id)?.name, here: c.chat.entity })}
                     </span>
                   )}
                 </span>
