@@ -15,16 +15,27 @@ export interface PreviewContext {
 
 const MAX = 80;
 
-export function previewText(last: Message, c: PreviewContext): string {
-  if (last.deleted_at) return c.t.t('chat.deleted');
+export interface Preview {
+  text: string;
+  /** What someone wrote (a message, file names), not words of the app's own. */
+  written: boolean;
+}
+
+export function preview(last: Message, c: PreviewContext): Preview {
+  if (last.deleted_at) return { text: c.t.t('chat.deleted'), written: false };
   if (last.kind === 'system' && last.notice) {
     const actor = (last.author_id && c.nameOf(last.author_id)) || '…';
     const worded = noticeText(last.notice, { t: c.t, actor, nameOf: c.nameOf, here: c.here });
-    if (worded) return cut(worded);
+    if (worded) return { text: cut(worded), written: false };
   }
-  if (last.body.trim()) return cut(mentionsToText(last.body, c.nameOf));
-  if (last.attachments.length) return cut(`📎 ${last.attachments.map((x) => x.filename).join(', ')}`);
-  return '';
+  if (last.body.trim()) return { text: cut(mentionsToText(last.body, c.nameOf)), written: true };
+  if (last.attachments.length) return { text: cut(`📎 ${last.attachments.map((x) => x.filename).join(', ')}`), written: true };
+  return { text: '', written: false };
+}
+
+/** The preview's text alone. */
+export function previewText(last: Message, c: PreviewContext): string {
+  return preview(last, c).text;
 }
 
 /** At most MAX characters, never splitting a character in two. */

@@ -4,7 +4,7 @@ import { unwrap, type ChatSummary } from '@api';
 import { useI18n } from '@i18n';
 import { useApp, useCached } from '../context';
 import { navigate } from '../router';
-import { previewText } from '../preview';
+import { preview } from '../preview';
 import { useM } from '../strings';
 import { chatName, Header } from './common';
 
@@ -52,6 +52,7 @@ export function ChatList() {
         {list.map((c) => {
           const name = chatName(c.chat, me, users);
           const last = c.last_message;
+          const shown = last ? preview(last, { t: i18n, nameOf: (id) => users.get(id)?.name, here: c.chat.entity }) : null;
           return (
             <li key={c.chat.id}>
               <a
@@ -67,9 +68,9 @@ export function ChatList() {
                     {c.chat.kind === 'channel' ? '# ' : ''}
                     {name}
                   </span>
-                  {last && (
-                    <span className="row-sub">
-                      {previewText(last, { t: i18n, nameOf: (id) => users.get(id)?.name, here: c.chat.entity })}
+                  {shown && (
+                    <span className="row-sub" data-user-content={shown.written ? '' : undefined}>
+                      {shown.text}
                     </span>
                   )}
                 </span>
