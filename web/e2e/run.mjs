@@ -1653,7 +1653,7 @@ try {
       return out;
     });
 
-  await step('c-polish: at phone width (390 px) no placeholder is cut off; the composer says "Сообщение"/"Message" with the full hint as its name (Russian and English)', async () => {
+  await step('c-polish: at phone width (390 px) no placeholder is cut off and headers stay on screen; the composer says "Сообщение"/"Message" with the full hint as its name (Russian and English)', async () => {
     const deal = ids.polishDeal;
     for (const [who, locale] of [
       [owner, 'ru-RU'],
@@ -1673,12 +1673,21 @@ try {
           ['/contacts', P.locator('main input[placeholder]').first()],
           ['/tasks', P.locator('main input[placeholder]').first()],
           ['/search', P.locator('main input[placeholder]').first()],
+          ['/companies', P.locator('main input[placeholder]').first()],
+          [`/deals/${deal.id}`, P.getByRole('textbox', { name: ru ? `Сообщение в чат «${deal.title}»` : `Message ${deal.title}` })],
         ];
         for (const [path, ready] of screens) {
           await P.goto(`${base}${path}`);
           await ready.waitFor({ timeout: 10_000 });
           const cut = await cutPlaceholders(P);
           assert(cut.length === 0, `${locale} ${path}: cut off: ${cut.join('; ')}`);
+          // The header wraps: its title and buttons stay on screen.
+          const off = await P.evaluate(() =>
+            [...document.querySelectorAll('main .page-head > *')]
+              .filter((el) => el.getClientRects().length > 0 && el.getBoundingClientRect().right > innerWidth + 1)
+              .map((el) => el.textContent.trim().slice(0, 40)),
+          );
+          assert(off.length === 0, `${locale} ${path}: off screen in the header: ${off.join(' | ')}`);
         }
         // The deal chat's hint is long: the box shows the short one, the full one is its name and title.
         await P.goto(`${base}/chats/${deal.chat_id}`);

@@ -30,6 +30,9 @@ describe('record history in words', () => {
     const restored = entry('archived_at', '2026-03-10T12:00:00Z', null);
     expect(describeHistory(archived, 'company', users, makeTranslator('ru'))).toBe('Анна Петрова перенёс(ла) компанию в архив');
     expect(describeHistory(restored, 'deal', users, makeTranslator('en'))).toBe('Анна Петрова restored the deal from the archive');
+    // Contacts and companies record the archive as its own entries.
+    expect(describeHistory(entry('archived', null, '2026-03-10T12:00:00Z'), 'contact', users, makeTranslator('en'))).toBe('Анна Петрова archived the contact');
+    expect(describeHistory(entry('restored', '2026-03-10T12:00:00Z', null), 'company', users, makeTranslator('ru'))).toBe('Анна Петрова вернул(а) компанию из архива');
   });
 
   it('never says "record" for a creation', () => {

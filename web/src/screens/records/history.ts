@@ -65,7 +65,9 @@ export function describeHistory(
   const who = h.actor_id ? userName(users, h.actor_id) : t.t('chat.system');
   if (h.field === 'automation') return ruleLine(h.new, users, t);
   if (h.field === 'created') return t.t(`card.created${KIND[kind]}`, { who });
-  if (h.field === 'archived_at') return t.t(h.new ? `card.archived${KIND[kind]}` : `card.restored${KIND[kind]}`, { who });
+  // A deal's archive is its `archived_at` changing; contacts and companies record "archived" and "restored".
+  const archived = h.field === 'archived_at' ? Boolean(h.new) : h.field === 'archived' ? true : h.field === 'restored' ? false : null;
+  if (archived !== null) return t.t(archived ? `card.archived${KIND[kind]}` : `card.restored${KIND[kind]}`, { who });
   const known = (FIELDS as readonly string[]).includes(h.field);
   const custom = h.field.startsWith('custom.') ? customLabels?.get(h.field.slice(7)) : undefined;
   const field = known ? t.t(`field.${h.field}` as 'field.title') : CARD_FIELDS[h.field] ? t.t(CARD_FIELDS[h.field]!) : custom ?? h.field;
