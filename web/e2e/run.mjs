@@ -1729,11 +1729,13 @@ try {
         assert(!/запись|the record/.test(all), `${lang} ${path}: no generic "record": ${all}`);
       };
       await said(`/deals/${deal.id}`, ru ? 'Анна Петрова создал(а) сделку' : 'Анна Петрова created the deal');
+      await page.locator('.timeline').scrollIntoViewIfNeeded();
       await check(page, ru ? 'c-polish-07-deal-history-ru' : 'c-polish-08-deal-history-en');
       await said(`/contacts/${contact.id}`, ru ? 'Анна Петрова создал(а) контакт' : 'Анна Петрова created the contact');
       await said(`/companies/${company.id}`, ru ? 'Анна Петрова создал(а) компанию' : 'Анна Петрова created the company');
       await page.locator('.timeline li', { hasText: ru ? 'Анна Петрова перенёс(ла) компанию в архив' : 'Анна Петрова archived the company' }).waitFor();
     }
+    await B.locator('.timeline').scrollIntoViewIfNeeded();
     await check(B, 'c-polish-09-company-history-en');
   });
 
