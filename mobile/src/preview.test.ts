@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@api';
 import { makeTranslator } from '@i18n';
-import { previewText } from './preview';
+import { preview, previewText } from './preview';
 
 const anna = '0190a1b2-0000-7000-8000-000000000001';
 const bob = '0190a1b2-0000-7000-8000-000000000002';
@@ -51,5 +51,13 @@ describe('chat-list preview', () => {
     expect(previewText(msg({ body: 'x', deleted_at: '2026-12-07T10:01:00Z' }), { t: makeTranslator('en'), nameOf })).toBe('Message deleted');
     const file = msg({ attachments: [{ filename: 'смета.pdf' } as Message['attachments'][number]] });
     expect(previewText(file, { t: makeTranslator('ru'), nameOf })).toBe('📎 смета.pdf');
+  });
+
+  it('marks what people wrote, so the language check leaves it out, and not the app\'s own words', () => {
+    const t = makeTranslator('en');
+    expect(preview(msg({ body: 'Доброе утро' }), { t, nameOf }).written).toBe(true);
+    const moved = msg({ kind: 'system', body: 'x', notice: { type: 'deal_moved', deal_id: 'd1', title: 'T', from: 'A', to: 'B' } });
+    expect(preview(moved, { t, nameOf }).written).toBe(false);
+    expect(preview(msg({ body: 'x', deleted_at: '2026-12-07T10:01:00Z' }), { t, nameOf }).written).toBe(false);
   });
 });
