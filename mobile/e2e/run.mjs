@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, devices } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
+import { dictionaries, findings, loadPhrases, uiText } from '../../web/e2e/language.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const mobile = resolve(here, '..');
@@ -154,12 +155,19 @@ async function clickNotification(ctx, page, tag) {
 }
 
 const axeFindings = [];
+const languageFindings = [];
+// The web client's dictionaries (shared words) and the phone's own strings.
+const phrases = loadPhrases(join(repo, 'web'), [dictionaries(join(mobile, 'src/strings.ts'))]);
 async function check(page, screen) {
   await page.screenshot({ path: join(artifacts, `${screen}.png`), fullPage: false });
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   for (const v of bad) axeFindings.push(`${screen}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
   if (bad.length) throw new Error(`axe: ${bad.length} serious/critical on ${screen}: ${bad.map((v) => v.id).join(', ')}`);
+  // No raw id and no phrase of the other language's UI on the screen.
+  const wrong = findings(await uiText(page), phrases);
+  for (const w of wrong) languageFindings.push(`${screen}: ${w}`);
+  if (wrong.length) throw new Error(`language on ${screen}: ${wrong.join('; ')}`);
 }
 
 async function signIn(page, base, email, password) {
@@ -822,6 +830,43 @@ try {
     await A.locator('.deal-task', { hasText: 'Позвонить на объект' }).waitFor({ timeout: 10_000 });
     await check(A, 'm-day-02-deal-card-after-commands');
   });
+
+  // --- c-polish ---
+  await step('c-polish: chat-list previews read like the chat: a stage move in each phone\'s language, a mention as @Name, never an id or the server\'s text', async () => {
+    const d = await api(base, ownerToken, 'POST', '/deals', { title: 'Замена котла', pipeline_id: pipeline.id, stage_id: stages[0].id, participants: [ids.member] });
+    await api(base, ownerToken, 'POST', `/deals/${d.id}/move`, { version: d.version, stage_id: stages[1].id });
+    const moved = (await cmMessages(ownerToken, d.chat_id)).find((x) => x.notice?.type === 'deal_moved');
+    assert(moved, 'the move posted a notice');
+    const words = {
+      A: `Анна Петрова: сделка перемещена с этапа «${stages[0].name}» на «${stages[1].name}»`,
+      B: `Анна Петрова moved the deal from “${stages[0].name}” to “${stages[1].name}”`,
+    };
+    for (const [who, page, chats] of [
+      ['A', A, 'Чаты'],
+      ['B', B, 'Chats'],
+    ]) {
+      await page.getByRole('button', { name: chats }).click();
+      await page.getByRole('heading', { name: chats }).waitFor();
+      const sub = page.locator('.row', { hasText: 'Замена котла' }).locator('.row-sub');
+      await sub.filter({ hasText: words[who] }).waitFor({ timeout: 10_000 });
+      assert((await sub.innerText()) === words[who], `${who}: the notice in the reader's words: ${await sub.innerText()}`);
+      // Words of the app, so the language check reads them (a person's text is left out).
+      assert((await sub.getAttribute('data-user-content')) === null, `${who}: the notice preview is UI text`);
+    }
+    assert(moved.body !== words.B, 'the server\'s own text is not what the English phone shows');
+    await check(A, 'c-polish-m01-notice-preview-pixel7');
+    await check(B, 'c-polish-m02-notice-preview-iphone14');
+    // A mention in the same chat: "@Bob Smith" in the preview, the person's text marked as theirs.
+    await api(base, ownerToken, 'POST', `/chats/${d.chat_id}/messages`, { body: `Bob, <@${ids.member}> глянь смету`, client_msg_id: 'polish-mention' });
+    const sub = B.locator('.row', { hasText: 'Замена котла' }).locator('.row-sub');
+    await sub.filter({ hasText: 'Bob, @Bob Smith глянь смету' }).waitFor({ timeout: 10_000 });
+    assert(!(await sub.innerText()).includes('<@'), 'no raw mention');
+    assert((await sub.getAttribute('data-user-content')) === '', 'a person\'s text is theirs');
+    // Inside the chat the English phone reads the notice in English too.
+    await B.locator('.row', { hasText: 'Замена котла' }).click();
+    await B.locator('li.notice', { hasText: words.B }).waitFor({ timeout: 10_000 });
+    await check(B, 'c-polish-m03-deal-chat-iphone14');
+  });
 } catch (e) {
   results.push({ name: 'harness', ok: false, error: e });
   console.log(`  FAIL harness: ${e?.stack ?? e}`);
@@ -833,6 +878,7 @@ try {
 }
 
 if (axeFindings.length) console.log(`axe findings:\n  ${axeFindings.join('\n  ')}`);
+if (languageFindings.length) console.log(`language findings:\n  ${languageFindings.join('\n  ')}`);
 const failed = results.filter((r) => !r.ok).length;
 console.log(`${results.length - failed} passed, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`);
 console.log(`screenshots: ${artifacts}`);

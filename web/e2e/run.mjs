@@ -1548,6 +1548,197 @@ try {
     await check(A, '10-settings');
   });
 
+  // --- c-polish ---
+  /** A system notice's look and behaviour on `page`: every system message a centred, muted line with no controls. */
+  const noticeLooks = (page) =>
+    page.locator('.chat-main [role=log]').evaluate((log) => {
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--c-text-muted)';
+      document.body.append(probe);
+      const muted = getComputedStyle(probe).color;
+      probe.remove();
+      const box = log.getBoundingClientRect();
+      return [...log.querySelectorAll('[data-kind=system]')].map((n) => {
+        const first = n.firstElementChild.getBoundingClientRect();
+        const last = n.lastElementChild.getBoundingClientRect();
+        const top = Math.min(first.top, last.top);
+        return {
+          text: n.innerText,
+          centred: first.top === last.top ? Math.abs((first.left + last.right) / 2 - (box.left + box.width / 2)) < 8 : top >= box.top,
+          muted: getComputedStyle(n).color === muted,
+          controls: n.querySelectorAll('button, a, input, textarea, [tabindex], .avatar, .msg-head, .msg-actions').length,
+        };
+      });
+    });
+
+  await step('c-polish: system notices are centred muted lines with their time, no avatar, React, Reply or Edit (Russian and English); a hook\'s message stays a message', async () => {
+    const deal = await api(base, ownerToken, 'POST', '/deals', { title: 'Ремонт кровли на складе №3', participants: [ids.member] });
+    ids.polishDeal = deal;
+    const pipeline = (await api(base, ownerToken, 'GET', '/pipelines')).find((p) => p.id === deal.pipeline_id);
+    const from = pipeline.stages.find((s) => s.id === deal.stage_id);
+    const to = pipeline.stages.find((s) => s.id !== deal.stage_id && s.kind === 'open');
+    await api(base, ownerToken, 'POST', `/deals/${deal.id}/move`, { version: deal.version, stage_id: to.id });
+    await api(base, ownerToken, 'POST', '/tasks', { title: 'Замерить крышу', entity_kind: 'deal', entity_id: deal.id, assignees: [ids.member], reminders: [] });
+    const hook = await api(base, ownerToken, 'POST', '/hooks', { kind: 'incoming', name: 'Датчик протечки', chat_id: deal.chat_id });
+    await api(base, null, 'POST', `/hooks/in/${hook.token}`, { text: 'Влажность на чердаке 80%' });
+    await api(base, ownerToken, 'POST', `/chats/${deal.chat_id}/messages`, { body: 'Бригада будет в среду', client_msg_id: 'polish-1' });
+    await A.goto(`${base}/chats/${deal.chat_id}`);
+    await B.goto(`${base}/chats/${deal.chat_id}`);
+    const history = await api(base, ownerToken, 'GET', `/chats/${deal.chat_id}/messages`);
+    const system = history.filter((m) => m.kind === 'system');
+    assert(system.length === 3, `deal opened, moved, task set: ${system.map((m) => m.notice?.type)}`);
+    const moved = system.find((m) => m.notice?.type === 'deal_moved');
+    for (const [page, lang, locale, zone] of [
+      [A, 'ru', 'ru-RU', 'Europe/Moscow'],
+      [B, 'en', 'en-GB', 'Europe/London'],
+    ]) {
+      const line = page.getByRole('note').filter({ has: page.locator('[data-notice=deal_moved]') });
+      await line.waitFor({ timeout: 10_000 });
+      await page.getByRole('note').filter({ hasText: 'Замерить крышу' }).waitFor({ timeout: 10_000 });
+      await page.locator('article.msg', { hasText: 'Бригада будет в среду' }).waitFor();
+      const words = await line.locator('[data-notice]').innerText();
+      const expected =
+        lang === 'ru'
+          ? `Анна Петрова: сделка перемещена с этапа «${from.name}» на «${to.name}»`
+          : `Анна Петрова moved the deal from “${from.name}” to “${to.name}”`;
+      assert(words === expected, `${lang}: the reader's words (${words})`);
+      // The time, in the reader's zone, with its instant for assistive tech.
+      const time = line.locator('time');
+      assert((await time.innerText()) === clock(moved.created_at, locale, zone), `${lang}: time ${await time.innerText()}`);
+      assert((await time.getAttribute('datetime')) === moved.created_at, `${lang}: datetime`);
+      const looks = await noticeLooks(page);
+      assert(looks.length === system.length, `${lang}: every system message is a notice line (${looks.length} of ${system.length})`);
+      for (const n of looks) {
+        assert(n.centred && n.muted && n.controls === 0, `${lang}: centred, muted, nothing to press: ${JSON.stringify(n)}`);
+      }
+      // No "System" author anywhere, and no notice drawn as someone's message.
+      assert((await page.locator('article.msg .msg-head strong', { hasText: /^(Система|System)$/ }).count()) === 0, `${lang}: no "System" author`);
+      assert((await page.locator('article.msg', { hasText: 'Замерить крышу' }).count()) === 0, `${lang}: the task notice is not a message`);
+      // Hovering or focusing near a notice shows no message toolbar.
+      await line.hover();
+      assert((await page.locator('.msg-actions:visible').count()) === 0, `${lang}: no actions on a notice`);
+      // A hook's message is a message: its sender, avatar and actions.
+      const fromHook = page.locator('article.msg', { hasText: 'Влажность на чердаке 80%' });
+      await fromHook.locator('.msg-head strong', { hasText: 'Датчик протечки' }).waitFor();
+      assert((await fromHook.locator('.avatar').count()) === 1, `${lang}: the hook's message has its avatar`);
+      // The person's message keeps its toolbar.
+      const said = page.locator('article.msg', { hasText: 'Бригада будет в среду' });
+      await said.hover();
+      await said.getByRole('button', { name: lang === 'ru' ? 'Ответить' : 'Reply' }).waitFor();
+      await page.mouse.move(0, 0);
+    }
+    await check(A, 'c-polish-01-notices-ru');
+    await check(B, 'c-polish-02-notices-en');
+  });
+
+  /** Fields on `page` whose placeholder is wider than the room in them (so it shows cut off). */
+  const cutPlaceholders = (page) =>
+    page.evaluate(() => {
+      const out = [];
+      for (const el of document.querySelectorAll('input[placeholder], textarea[placeholder]')) {
+        if (!el.placeholder || el.value || el.getClientRects().length === 0) continue;
+        const cs = getComputedStyle(el);
+        if (cs.visibility === 'hidden') continue;
+        const r = el.getBoundingClientRect();
+        if (r.right <= 0 || r.left >= innerWidth) continue; // off screen (the closed drawer)
+        const probe = document.createElement('span');
+        probe.textContent = el.placeholder;
+        Object.assign(probe.style, { position: 'absolute', whiteSpace: 'pre', font: cs.font, letterSpacing: cs.letterSpacing, visibility: 'hidden' });
+        document.body.append(probe);
+        const need = probe.getBoundingClientRect().width;
+        probe.remove();
+        const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+        if (need > room + 0.5) out.push(`«${el.placeholder}» needs ${Math.ceil(need)} px, has ${Math.floor(room)} px`);
+      }
+      return out;
+    });
+
+  await step('c-polish: at phone width (390 px) no placeholder is cut off and headers stay on screen; the composer says "Сообщение"/"Message" with the full hint as its name (Russian and English)', async () => {
+    const deal = ids.polishDeal;
+    for (const [who, locale] of [
+      [owner, 'ru-RU'],
+      [member, 'en-US'],
+    ]) {
+      const ru = locale === 'ru-RU';
+      const phone = await browser.newContext({ locale, viewport: { width: 390, height: 800 } });
+      const P = await phone.newPage();
+      try {
+        await signIn(P, base, who.email, who.password);
+        // Each screen with its fields: chats once the chat's name is in the hint.
+        const screens = [
+          [`/chats/${ids.general}`, P.getByRole('textbox', { name: ru ? 'Сообщение в #команда' : 'Message #команда' })],
+          [`/chats/${deal.chat_id}`, P.getByRole('textbox', { name: ru ? `Сообщение в чат «${deal.title}»` : `Message ${deal.title}` })],
+          [`/chats/${ids.dm}`, P.getByRole('textbox', { name: ru ? 'Сообщение: Bob Smith' : 'Message Анна Петрова' })],
+          ['/board', P.locator('.quick-create input').first()],
+          ['/contacts', P.locator('main input[placeholder]').first()],
+          ['/tasks', P.locator('main input[placeholder]').first()],
+          ['/search', P.locator('main input[placeholder]').first()],
+          ['/companies', P.locator('main input[placeholder]').first()],
+          [`/deals/${deal.id}`, P.getByRole('textbox', { name: ru ? `Сообщение в чат «${deal.title}»` : `Message ${deal.title}` })],
+        ];
+        for (const [path, ready] of screens) {
+          await P.goto(`${base}${path}`);
+          await ready.waitFor({ timeout: 10_000 });
+          const cut = await cutPlaceholders(P);
+          assert(cut.length === 0, `${locale} ${path}: cut off: ${cut.join('; ')}`);
+          // The header wraps: its title and buttons stay on screen.
+          const off = await P.evaluate(() =>
+            [...document.querySelectorAll('main .page-head > *')]
+              .filter((el) => el.getClientRects().length > 0 && el.getBoundingClientRect().right > innerWidth + 1)
+              .map((el) => el.textContent.trim().slice(0, 40)),
+          );
+          assert(off.length === 0, `${locale} ${path}: off screen in the header: ${off.join(' | ')}`);
+        }
+        // The deal chat's hint is long: the box shows the short one, the full one is its name and title.
+        await P.goto(`${base}/chats/${deal.chat_id}`);
+        const full = ru ? `Сообщение в чат «${deal.title}»` : `Message ${deal.title}`;
+        const box = P.getByRole('textbox', { name: full });
+        await box.waitFor();
+        assert((await box.getAttribute('placeholder')) === (ru ? 'Сообщение' : 'Message'), `${locale}: short placeholder (${await box.getAttribute('placeholder')})`);
+        assert((await box.getAttribute('title')) === full, `${locale}: the full hint as the title`);
+        await check(P, ru ? 'c-polish-03-phone-composer-ru' : 'c-polish-04-phone-composer-en');
+        await P.goto(`${base}/board`);
+        await P.locator('.quick-create').first().waitFor();
+        await check(P, ru ? 'c-polish-05-phone-board-ru' : 'c-polish-06-phone-board-en');
+      } finally {
+        await phone.close();
+      }
+    }
+    // On a wide screen the full hint shows.
+    await A.goto(`${base}/chats/${deal.chat_id}`);
+    const wide = A.getByRole('textbox', { name: `Сообщение в чат «${deal.title}»` });
+    await wide.waitFor();
+    assert((await wide.getAttribute('placeholder')) === `Сообщение в чат «${deal.title}»`, 'the full placeholder at 1280 px');
+    assert((await wide.getAttribute('title')) === null, 'no title when the hint is whole');
+  });
+
+  await step('c-polish: record history says what was created and archived — the deal, the contact, the company (Russian and English)', async () => {
+    const deal = ids.polishDeal;
+    const contact = await api(base, ownerToken, 'POST', '/contacts', { name: 'Пётр Кровлев' });
+    const company = await api(base, ownerToken, 'POST', '/companies', { name: 'ООО Кровля' });
+    await api(base, ownerToken, 'POST', `/companies/${company.id}/archive`);
+    for (const [page, lang] of [
+      [A, 'ru'],
+      [B, 'en'],
+    ]) {
+      const ru = lang === 'ru';
+      const said = async (path, text) => {
+        await page.goto(`${base}${path}`);
+        await page.locator('.timeline li', { hasText: text }).waitFor({ timeout: 10_000 });
+        const all = (await page.locator('.timeline li').allInnerTexts()).join('\n');
+        assert(!/запись|the record/.test(all), `${lang} ${path}: no generic "record": ${all}`);
+      };
+      await said(`/deals/${deal.id}`, ru ? 'Анна Петрова создал(а) сделку' : 'Анна Петрова created the deal');
+      await page.locator('.timeline').scrollIntoViewIfNeeded();
+      await check(page, ru ? 'c-polish-07-deal-history-ru' : 'c-polish-08-deal-history-en');
+      await said(`/contacts/${contact.id}`, ru ? 'Анна Петрова создал(а) контакт' : 'Анна Петрова created the contact');
+      await said(`/companies/${company.id}`, ru ? 'Анна Петрова создал(а) компанию' : 'Анна Петрова created the company');
+      await page.locator('.timeline li', { hasText: ru ? 'Анна Петрова перенёс(ла) компанию в архив' : 'Анна Петрова archived the company' }).waitFor();
+    }
+    await B.locator('.timeline').scrollIntoViewIfNeeded();
+    await check(B, 'c-polish-09-company-history-en');
+  });
+
   // --- c-admin ---
   await step('admin: the owner (Russian UI) invites with an e-mail lock, copies the link, revokes another invite, changes a role, deactivates and reactivates', async () => {
     await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });

@@ -129,7 +129,6 @@ export const ru = {
   'card.website': 'Сайт',
   'card.created': 'Создано',
   'card.openChat': 'Открыть обсуждение',
-  'card.createdBy': '{who} создал(а) запись',
   'field.stage_id': 'Этап',
   'field.amount_minor': 'Сумма',
   'field.owner_id': 'Ответственный',
@@ -414,8 +413,6 @@ export const ru = {
   'import.field.owner_email': 'Ответственный (почта)',
   'import.field.source': 'Источник',
   'import.field.notes': 'Заметки',
-  'card.archivedBy': '{who} перенёс(ла) запись в архив',
-  'card.restoredBy': '{who} вернул(а) запись из архива',
   'card.changedLink': '{who} изменил(а) «{field}»',
   'card.deals': 'Сделки',
   'card.people': 'Сотрудники',
@@ -751,6 +748,20 @@ export const ru = {
   'chat.automation': 'Автоматизация',
   'chat.failedReason': 'не отправлено: {reason}',
   'commands.shared': 'этот ответ видите только вы; все в чате видят уведомление',
+  // --- c-polish ---
+  'chat.placeholderShort': 'Сообщение',
+  'card.createdDeal': '{who} создал(а) сделку',
+  'card.createdContact': '{who} создал(а) контакт',
+  'card.createdCompany': '{who} создал(а) компанию',
+  'card.createdTask': '{who} создал(а) задачу',
+  'card.archivedDeal': '{who} перенёс(ла) сделку в архив',
+  'card.archivedContact': '{who} перенёс(ла) контакт в архив',
+  'card.archivedCompany': '{who} перенёс(ла) компанию в архив',
+  'card.archivedTask': '{who} перенёс(ла) задачу в архив',
+  'card.restoredDeal': '{who} вернул(а) сделку из архива',
+  'card.restoredContact': '{who} вернул(а) контакт из архива',
+  'card.restoredCompany': '{who} вернул(а) компанию из архива',
+  'card.restoredTask': '{who} вернул(а) задачу из архива',
 } as const;
 
 export type StringKey = keyof typeof ru;

@@ -315,7 +315,7 @@ export default function DealScreen({ id }: { id: string }) {
       <EntityTasks kind="deal" id={id} />
       <section className="section">
         <h2>{t.t('card.history')}</h2>
-        <Timeline items={(history.data ?? []).map((h) => stageNames(h, pipeline?.stages ?? [], t.t('common.none')))} users={users.data} customLabels={new Map((fields.data ?? []).map((f) => [f.key, f.label]))} />
+        <Timeline kind="deal" items={(history.data ?? []).map((h) => stageNames(h, pipeline?.stages ?? [], t.t('common.none')))} users={users.data} customLabels={new Map((fields.data ?? []).map((f) => [f.key, f.label]))} />
       </section>
     </RecordLayout>
   );
