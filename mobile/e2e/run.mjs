@@ -10,126 +10,30 @@
 //   ARTEL_BIN      server binary (default ../target/debug/artel)
 //   CHROMIUM_PATH  browser (default /usr/bin/chromium)
 //   ARTEL_E2E_URL  test a server already running there instead (needs a fresh one)
-import { spawn } from 'node:child_process';
 import { createECDH, createHmac, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, devices } from 'playwright-core';
-import AxeBuilder from '@axe-core/playwright';
-import { dictionaries, findings, loadPhrases, uiText } from '../../web/e2e/language.mjs';
+import { dictionaries } from '../../web/e2e/language.mjs';
+import { api, assert, createRun, skip, startServer, until } from '../../web/e2e/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const mobile = resolve(here, '..');
 const repo = resolve(mobile, '..');
 const bin = process.env.ARTEL_BIN ?? join(repo, 'target/debug/artel');
-const artifacts = join(here, 'artifacts');
-mkdirSync(artifacts, { recursive: true });
+// The language check reads the web client's dictionaries (shared words) and the phone's own strings.
+const { results, pages, step, check, finish } = createRun({
+  web: join(repo, 'web'),
+  artifacts: join(here, 'artifacts'),
+  dictionaries: [dictionaries(join(mobile, 'src/strings.ts'))],
+});
+globalThis.pages = pages;
 
-const results = [];
-const skipped = [];
 let server;
 let browser;
 let pushService;
-const dataDir = mkdtempSync(join(tmpdir(), 'artel-mobile-e2e-'));
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
-
-async function startServer() {
-  if (process.env.ARTEL_E2E_URL) return { proc: null, base: process.env.ARTEL_E2E_URL.replace(/\/$/, '') };
-  if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: cargo build -p artel first`);
-  if (!existsSync(join(mobile, 'dist/index.html'))) throw new Error('no mobile/dist: npm run build first');
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(
-    bin,
-    ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--mobile-dir', join(mobile, 'dist')],
-    {
-      // The push step's local push service speaks plain HTTP on loopback.
-      env: { ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1', ARTEL_PUSH_ALLOW_HTTP_LOOPBACK: 'true' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`${base}/api/v1/health`);
-      if (r.ok) return { proc, base };
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  proc.kill();
-  throw new Error('server did not become healthy');
-}
-
-async function api(base, token, method, path, body) {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw Object.assign(new Error(`${method} ${path}: ${res.status} ${text}`), { status: res.status });
-  return json;
-}
-
-async function step(name, f) {
-  const started = Date.now();
-  try {
-    await f();
-    results.push({ name, ok: true });
-    console.log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    if (e?.skip) {
-      skipped.push(name);
-      console.log(`  ${e.message}`);
-      return;
-    }
-    results.push({ name, ok: false, error: e });
-    console.log(`  FAIL ${name}: ${e?.stack ?? e}`);
-    const n = results.length;
-    for (const [who, page] of Object.entries(globalThis.pages ?? {})) {
-      await page.screenshot({ path: join(artifacts, `failed-${n}-${who}.png`) }).catch(() => undefined);
-    }
-  }
-}
-
-function skip(message) {
-  return Object.assign(new Error(message), { skip: true });
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(`assertion failed: ${msg}`);
-}
-
-async function until(f, what, timeout = 10_000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await f();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last?.message ?? JSON.stringify(last)})`);
-}
+let dataDir;
 
 /**
  * Clicks the shown notification with `tag` the way the browser would: the
@@ -152,22 +56,6 @@ async function clickNotification(ctx, page, tag) {
     return 'clicked';
   }, tag);
   assert(outcome === 'clicked', `notification ${tag}: ${outcome}`);
-}
-
-const axeFindings = [];
-const languageFindings = [];
-// The web client's dictionaries (shared words) and the phone's own strings.
-const phrases = loadPhrases(join(repo, 'web'), [dictionaries(join(mobile, 'src/strings.ts'))]);
-async function check(page, screen) {
-  await page.screenshot({ path: join(artifacts, `${screen}.png`), fullPage: false });
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad) axeFindings.push(`${screen}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
-  if (bad.length) throw new Error(`axe: ${bad.length} serious/critical on ${screen}: ${bad.map((v) => v.id).join(', ')}`);
-  // No raw id and no phrase of the other language's UI on the screen.
-  const wrong = findings(await uiText(page), phrases);
-  for (const w of wrong) languageFindings.push(`${screen}: ${w}`);
-  if (wrong.length) throw new Error(`language on ${screen}: ${wrong.join('; ')}`);
 }
 
 async function signIn(page, base, email, password) {
@@ -233,7 +121,8 @@ function startPushService() {
 }
 
 try {
-  ({ proc: server, base: globalThis.base } = await startServer());
+  // The push step's local push service speaks plain HTTP on loopback.
+  ({ proc: server, base: globalThis.base, dataDir } = await startServer({ bin, web: join(repo, 'web'), mobile, env: { ARTEL_PUSH_ALLOW_HTTP_LOOPBACK: 'true' } }));
   const base = globalThis.base;
   console.log(`artel mobile e2e: server at ${base}, data in ${dataDir}`);
   browser = await chromium.launch({
@@ -248,7 +137,7 @@ try {
   const ctxB = await browser.newContext({ ...phone('iPhone 14'), locale: 'en-US', timezoneId: 'Europe/Moscow' });
   const A = await ctxA.newPage();
   const B = await ctxB.newPage();
-  globalThis.pages = { A, B };
+  Object.assign(pages, { A, B });
   for (const [n, p] of [['A', A], ['B', B]]) p.on('pageerror', (e) => console.log(`  [${n} page error] ${e.message}`));
 
   const owner = { email: 'anna@example.com', password: 'correct horse battery', name: 'Анна Петрова' };
@@ -874,12 +763,6 @@ try {
   await browser?.close().catch(() => undefined);
   server?.kill();
   pushService?.srv.close();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
-if (axeFindings.length) console.log(`axe findings:\n  ${axeFindings.join('\n  ')}`);
-if (languageFindings.length) console.log(`language findings:\n  ${languageFindings.join('\n  ')}`);
-const failed = results.filter((r) => !r.ok).length;
-console.log(`${results.length - failed} passed, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`);
-console.log(`screenshots: ${artifacts}`);
-process.exit(failed ? 1 : 0);
+finish({ dataDir });

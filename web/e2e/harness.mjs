@@ -23,13 +23,17 @@ export function freePort() {
 }
 
 /** Cheap password hashing: the tests sign in many times, the hash strength is tested elsewhere. */
-const serverEnv = () => ({ ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1' });
+const serverEnv = (env) => ({ ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1', ...env });
 
-/** Spawns `artel serve` and waits (up to `healthyWithinMs`) for /health. */
-export async function spawnServer({ bin, dataDir, web, port, healthyWithinMs = 20_000 }) {
+/**
+ * Spawns `artel serve` and waits (up to `healthyWithinMs`) for /health. It
+ * serves `web`'s dist, or with `mobile` the phone client's dist at /m/.
+ */
+export async function spawnServer({ bin, dataDir, web, mobile, port, env = {}, healthyWithinMs = 20_000 }) {
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--web-dir', join(web, 'dist')], {
-    env: serverEnv(),
+  const client = mobile ? ['--mobile-dir', join(mobile, 'dist')] : ['--web-dir', join(web, 'dist')];
+  const proc = spawn(bin, ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, ...client], {
+    env: serverEnv(env),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const end = Date.now() + healthyWithinMs;
@@ -49,12 +53,13 @@ export async function spawnServer({ bin, dataDir, web, port, healthyWithinMs = 2
  * A fresh server for one script: `ARTEL_E2E_URL` points at one already running
  * instead (then `proc` is null and restart steps skip).
  */
-export async function startServer({ bin, web }) {
+export async function startServer({ bin, web, mobile, env }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'artel-e2e-'));
   if (process.env.ARTEL_E2E_URL) return { proc: null, base: process.env.ARTEL_E2E_URL.replace(/\/$/, ''), dataDir };
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: cargo build -p artel first`);
-  if (!existsSync(join(web, 'dist/index.html'))) throw new Error('no web/dist: npm run build first');
-  const { proc, base } = await spawnServer({ bin, dataDir, web, port: await freePort() });
+  const client = mobile ?? web;
+  if (!existsSync(join(client, 'dist/index.html'))) throw new Error(`no ${client}/dist: npm run build first`);
+  const { proc, base } = await spawnServer({ bin, dataDir, web, mobile, env, port: await freePort() });
   return { proc, base, dataDir };
 }
 
@@ -129,16 +134,19 @@ export async function drag(page, from, to) {
 /** A step returns this when what it tests is absent from the server (said plainly, not counted). */
 export const SKIP = Symbol('skip');
 
+/** Thrown by a step that finds what it tests absent: says why, and is not counted. */
+export const skip = (message) => Object.assign(new Error(message), { skip: true });
+
 /**
  * Steps, screen checks and the final report of one script. `pages` maps a
  * name to each open page: a failed step screenshots them all.
  */
-export function createRun({ web, artifacts = resolve(web, 'e2e/artifacts') }) {
+export function createRun({ web, artifacts = resolve(web, 'e2e/artifacts'), dictionaries = [] }) {
   mkdirSync(artifacts, { recursive: true });
   const results = [];
   const axeFindings = [];
   const languageFindings = [];
-  const phrases = loadPhrases(web);
+  const phrases = loadPhrases(web, dictionaries);
   const pages = {};
 
   async function step(name, f) {
@@ -152,6 +160,11 @@ export function createRun({ web, artifacts = resolve(web, 'e2e/artifacts') }) {
       results.push({ name, ok: true });
       console.log(`  ok   ${name} (${Date.now() - started} ms)`);
     } catch (e) {
+      if (e?.skip) {
+        results.push({ name, ok: true, skipped: true });
+        console.log(`  ${e.message}`);
+        return;
+      }
       results.push({ name, ok: false, error: e });
       console.log(`  FAIL ${name}: ${e?.stack ?? e}`);
       const n = results.length;
