@@ -2010,7 +2010,9 @@ try {
     assert((await column.locator('.deal-card').count()) === 50, 'the first 50 cards only');
     await column.locator('.column-body').evaluate((el) => el.scrollTo(0, el.scrollHeight));
     await A.waitForFunction((id) => document.querySelectorAll(`[data-stage-id="${id}"] .deal-card`).length === 100, s1.id);
-    await column.getByRole('button', { name: /Показать ещё/ }).click();
+    // By keyboard: the button moves while the column's scroll loads more, and a pointer may land on a card.
+    await column.getByRole('button', { name: /Показать ещё/ }).focus();
+    await A.keyboard.press('Enter');
     await A.waitForFunction((id) => document.querySelectorAll(`[data-stage-id="${id}"] .deal-card`).length >= 150, s1.id);
     console.log(`    big board: first card shown ${shownAfter} ms after navigation (240 deals, debug server)`);
     await check(A, '16-big-board');
