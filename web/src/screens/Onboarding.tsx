@@ -1,11 +1,11 @@
 // "Getting started": what a new team does next (invite, first deal, /task). Each
 // step ticks itself once done; the card goes when all are done or when dismissed,
 // which is remembered per person in this browser.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { unwrap, type Session } from '@api';
 import { api } from '../app/session';
-import { navigate, useRoute } from '../app/router';
+import { navigate, pathOf, useRoute } from '../app/router';
 import { useUsers } from '../app/data';
 import { useI18n } from '../i18n';
 
@@ -80,14 +80,20 @@ function Checklist({ session, onDismiss }: { session: Session; onDismiss: () => 
     queryFn: () => unwrap(api.http.GET('/tasks', { params: { query: { view: 'created', limit: 1 } } })),
   });
   // Coming back from the board or a chat: look again whether a step got done.
+  // On a change of place only (the route is a new object on every render, and
+  // the queries load themselves on mount).
+  const place = pathOf(route);
+  const lastPlace = useRef(place);
   const { refetch: refetchDeals } = deals;
   const { refetch: refetchTasks } = tasks;
   const { refetch: refetchInvites } = invites;
   useEffect(() => {
+    if (lastPlace.current === place) return;
+    lastPlace.current = place;
     void refetchDeals();
     void refetchTasks();
     if (isAdmin) void refetchInvites();
-  }, [route, isAdmin, refetchDeals, refetchTasks, refetchInvites]);
+  }, [place, isAdmin, refetchDeals, refetchTasks, refetchInvites]);
 
   const people = [...(users.data?.values() ?? [])].filter((u) => !u.bot && u.id !== me.id);
   const steps = stepsFor(me.role, {
