@@ -17,12 +17,14 @@
 //
 //   cd web && npm run build && ARTEL_BIN=../target/release/artel node e2e/bench-big.mjs
 //   BENCH_RUNS (default 10), BENCH_CHATS (1000), BENCH_DEALS (10000) to change the sizes;
-//   BENCH_DIST to serve another build of the client (another branch's, to compare).
+//   BENCH_DIST to serve another build of the client than web/dist; BENCH_COMPARE
+//   to measure a second build in turn with it (e.g. the main branch's: before/after).
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { call, initialAssets, launchBrowser, median, percentile, startServer } from './bench-lib.mjs';
+import { call, dist, initialAssets, launchBrowser, median, percentile, startServer } from './bench-lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const CHATS = Number(process.env.BENCH_CHATS ?? 1000);
@@ -298,8 +300,9 @@ function report(name, runs) {
   console.log(`  shown:       ${stat(runs.map((r) => r.shown))}`);
   console.log(`  interactive: ${stat(runs.map((r) => r.interactive))}`);
   console.log(`  long tasks:  median total ${median(runs.map((r) => Math.round(r.longTasks)))} ms, longest ${median(runs.map((r) => Math.round(r.longest)))} ms`);
-  const b = runs[runs.length - 1].bytes;
-  console.log(`  transferred: JS ${kib(b.js)}, CSS ${kib(b.css)}, API JSON ${kib(b.api)}, other ${kib(b.other)}`);
+  const m = (k) => kib(median(runs.map((r) => r.bytes[k])));
+  const calls = median(runs.map((r) => r.api.length));
+  console.log(`  transferred: JS ${m('js')}, CSS ${m('css')}, API JSON ${m('api')} in ${calls} calls, other ${m('other')} (medians, headers included)`);
   const byPath = new Map();
   for (const r of runs) for (const a of r.api) byPath.set(a.path, [...(byPath.get(a.path) ?? []), a]);
   for (const [path, xs] of [...byPath.entries()].sort((a, b) => median(b[1].map((x) => x.bytes)) - median(a[1].map((x) => x.bytes))).slice(0, 8)) {
@@ -325,55 +328,74 @@ async function timeApi(base, pipeline) {
   }
 }
 
+/** The three screens, each in a fresh context. */
+async function measureScreens(browser, base, next) {
+  const chats = await measure(browser, base, '/', {
+    ready: (p) => p.locator('aside.sidebar a.nav-item[data-chat-id]').first().waitFor({ timeout: 60_000 }),
+    target: (p) => p.locator(`aside.sidebar a[data-chat-id="${next}"]`),
+    after: new RegExp(`/chats/${next}$`),
+  });
+  const board = await measure(browser, base, '/board', {
+    storage: { 'artel.dealsView': 'board' },
+    ready: (p) => p.locator('.board .column .deal-card').first().waitFor({ timeout: 60_000 }),
+    target: (p) => p.locator('.board .column .deal-card a').first(),
+    after: /\/deals\/[0-9a-f-]{36}$/,
+  });
+  const list = await measure(browser, base, '/board', {
+    storage: { 'artel.dealsView': 'list' },
+    ready: (p) => p.locator('table.data tbody tr').nth(49).waitFor({ timeout: 60_000 }),
+    target: (p) => p.locator('table.data tbody tr a').first(),
+    after: /\/deals\/[0-9a-f-]{36}$/,
+  });
+  return { chats, board, list };
+}
+
 async function main() {
-  const assets = initialAssets();
-  console.log(`initial JS gzip: ${kib(assets.js)}; CSS gzip: ${kib(assets.css)} (${assets.refs.join(', ')})`);
+  // BENCH_COMPARE: a second build, measured in turn with the first (A B, B A, …)
+  // on the same server and workspace, by swapping what the server serves.
+  const builds = [{ name: 'this build', dir: dist }];
+  if (process.env.BENCH_COMPARE) builds.push({ name: 'compared build', dir: resolve(process.env.BENCH_COMPARE) });
+  for (const b of builds) {
+    const a = initialAssets(b.dir);
+    console.log(`${b.name} (${b.dir}): initial JS gzip ${kib(a.js)}; CSS gzip ${kib(a.css)} (${a.refs.join(', ')})`);
+    b.runs = { chats: [], board: [], list: [] };
+  }
+  const served = mkdtempSync(join(tmpdir(), 'artel-bench-web-dist-'));
+  const serve = (b) => {
+    rmSync(served, { recursive: true, force: true });
+    cpSync(b.dir, served, { recursive: true });
+  };
+  serve(builds[0]);
 
   // Cheap password hashing for the hundreds of sign-ups (sign-in cost is not
   // measured); tokens that outlive the seeding.
   const log = join(tmpdir(), 'artel-bench-big.log');
   console.log(`server log: ${log}`);
-  const { base, stop } = await startServer({ ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1', ARTEL_ACCESS_TOKEN_TTL_SECS: '3600' }, log);
+  const { base, stop } = await startServer({ ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1', ARTEL_ACCESS_TOKEN_TTL_SECS: '3600' }, log, served);
   let browser;
   try {
     const { pipeline, next } = await seedWorkspace(base);
     await timeApi(base, pipeline);
     browser = await launchBrowser();
-    const chatList = [];
-    const board = [];
-    const list = [];
     for (let run = 0; run < RUNS; run++) {
-      chatList.push(
-        await measure(browser, base, '/', {
-          ready: (p) => p.locator('aside.sidebar a.nav-item[data-chat-id]').first().waitFor({ timeout: 60_000 }),
-          target: (p) => p.locator(`aside.sidebar a[data-chat-id="${next}"]`),
-          after: new RegExp(`/chats/${next}$`),
-        }),
-      );
-      board.push(
-        await measure(browser, base, '/board', {
-          storage: { 'artel.dealsView': 'board' },
-          ready: (p) => p.locator('.board .column .deal-card').first().waitFor({ timeout: 60_000 }),
-          target: (p) => p.locator('.board .column .deal-card a').first(),
-          after: /\/deals\/[0-9a-f-]{36}$/,
-        }),
-      );
-      list.push(
-        await measure(browser, base, '/board', {
-          storage: { 'artel.dealsView': 'list' },
-          ready: (p) => p.locator('table.data tbody tr').nth(49).waitFor({ timeout: 60_000 }),
-          target: (p) => p.locator('table.data tbody tr a').first(),
-          after: /\/deals\/[0-9a-f-]{36}$/,
-        }),
-      );
-      console.log(`run ${run + 1}: chats ${chatList.at(-1).shown}/${chatList.at(-1).interactive} ms, board ${board.at(-1).shown}/${board.at(-1).interactive} ms, list ${list.at(-1).shown}/${list.at(-1).interactive} ms`);
+      for (const b of run % 2 ? [...builds].reverse() : builds) {
+        if (builds.length > 1) serve(b);
+        const r = await measureScreens(browser, base, next);
+        for (const k of Object.keys(r)) b.runs[k].push(r[k]);
+        const f = (x) => `${x.shown}/${x.interactive}`;
+        console.log(`run ${run + 1}, ${b.name}: chats ${f(r.chats)} ms, board ${f(r.board)} ms, list ${f(r.list)} ms (shown/interactive)`);
+      }
     }
-    report('Chat list: / until the sidebar shows chats; interactive = a click on another chat handled', chatList);
-    report('Board: /board until the first column shows cards; interactive = a click on a card handled', board);
-    report('Deals list: /board in list view until 50 rows; interactive = a click on a deal handled', list);
+    for (const b of builds) {
+      console.log(`\n=== ${b.name}`);
+      report('Chat list: / until the sidebar shows chats; interactive = a click on another chat handled', b.runs.chats);
+      report('Board: /board until the first column shows cards; interactive = a click on a card handled', b.runs.board);
+      report('Deals list: /board in list view until 50 rows; interactive = a click on a deal handled', b.runs.list);
+    }
   } finally {
     await browser?.close();
     await stop();
+    rmSync(served, { recursive: true, force: true });
   }
 }
 

@@ -17,13 +17,13 @@ export const dist = process.env.BENCH_DIST ? resolve(process.env.BENCH_DIST) : j
 export const bin = process.env.ARTEL_BIN ?? resolve(web, '../target/debug/artel');
 
 /** The JS and CSS index.html loads before any lazy screen, as gzip (what `artel serve` sends). */
-export function initialAssets() {
-  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+export function initialAssets(dir = dist) {
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
   const refs = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
   let js = 0;
   let css = 0;
   for (const r of refs) {
-    const file = join(dist, r);
+    const file = join(dir, r);
     const gz = existsSync(`${file}.gz`) ? statSync(`${file}.gz`).size : gzipSync(readFileSync(file)).length;
     if (r.endsWith('.js')) js += gz;
     else if (r.endsWith('.css')) css += gz;
@@ -61,16 +61,16 @@ export async function call(base, token, method, path, body) {
 }
 
 /**
- * Starts `artel serve` on web/dist with `env` added, its log in `log`;
- * `await stop()` ends it and removes its data.
+ * Starts `artel serve` on `webDir` (web/dist) with `env` added, its log in
+ * `log`; `await stop()` ends it and removes its data.
  */
-export async function startServer(env = {}, log = null) {
+export async function startServer(env = {}, log = null, webDir = dist) {
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: set ARTEL_BIN or cargo build -p artel`);
-  if (!existsSync(join(dist, 'index.html'))) throw new Error('no web/dist: npm run build first');
+  if (!existsSync(join(webDir, 'index.html'))) throw new Error(`no ${webDir}/index.html: npm run build first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'artel-bench-web-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--web-dir', dist], {
+  const proc = spawn(bin, ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--web-dir', webDir], {
     env: { ...process.env, RUST_LOG: 'warn', ...env },
     stdio: log ? ['ignore', openSync(log, 'w'), openSync(log, 'a')] : 'inherit',
   });
