@@ -1,7 +1,7 @@
 // "Getting started": what a new team does next (invite, first deal, /task). Each
 // step ticks itself once done; the card goes when all are done or when dismissed,
 // which is remembered per person in this browser.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { unwrap, type Session } from '@api';
 import { api } from '../app/session';
@@ -80,16 +80,12 @@ function Checklist({ session, onDismiss }: { session: Session; onDismiss: () => 
     queryFn: () => unwrap(api.http.GET('/tasks', { params: { query: { view: 'created', limit: 1 } } })),
   });
   // Coming back from the board or a chat: look again whether a step got done.
-  // On a change of place only (the route is a new object on every render, and
-  // the queries load themselves on mount).
+  // On a change of place, not on every render (the route is a new object each time).
   const place = pathOf(route);
-  const lastPlace = useRef(place);
   const { refetch: refetchDeals } = deals;
   const { refetch: refetchTasks } = tasks;
   const { refetch: refetchInvites } = invites;
   useEffect(() => {
-    if (lastPlace.current === place) return;
-    lastPlace.current = place;
     void refetchDeals();
     void refetchTasks();
     if (isAdmin) void refetchInvites();
