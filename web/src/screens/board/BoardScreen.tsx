@@ -107,6 +107,9 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     // Live events keep it fresh only while it is open: a board opened again
     // (after a deal's card, where a chat command may have moved deals) reloads.
     refetchOnMount: 'always',
+    // The list view pages deals itself: loading every card of the board for it
+    // made the list as slow to open as the board.
+    enabled: view === 'board',
   });
   const board = query.data;
   const setBoard = useCallback((f: (b: Board) => Board | null) => {
