@@ -207,6 +207,8 @@ else
   say "web: end-to-end tests in Chromium against target/debug/artel"
   ARTEL_BIN="$(artel_bin)"
   (cd web && ARTEL_BIN="$ARTEL_BIN" node e2e/run.mjs)
+  say "web: a day's work through the UI alone (Vladivostok and London, Russian and English)"
+  (cd web && ARTEL_BIN="$ARTEL_BIN" node e2e/day.mjs)
 fi
 
 # --- Mobile client (mobile/, the PWA at /m/): unit tests, build, e2e -----------

@@ -10,125 +10,30 @@
 //   ARTEL_BIN      server binary (default ../target/debug/artel)
 //   CHROMIUM_PATH  browser (default /usr/bin/chromium)
 //   ARTEL_E2E_URL  test a server already running there instead (needs a fresh one)
-import { spawn } from 'node:child_process';
 import { createECDH, createHmac, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, devices } from 'playwright-core';
-import AxeBuilder from '@axe-core/playwright';
+import { dictionaries } from '../../web/e2e/language.mjs';
+import { api, assert, createRun, skip, startServer, until } from '../../web/e2e/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const mobile = resolve(here, '..');
 const repo = resolve(mobile, '..');
 const bin = process.env.ARTEL_BIN ?? join(repo, 'target/debug/artel');
-const artifacts = join(here, 'artifacts');
-mkdirSync(artifacts, { recursive: true });
+// The language check reads the web client's dictionaries (shared words) and the phone's own strings.
+const { results, pages, step, check, finish } = createRun({
+  web: join(repo, 'web'),
+  artifacts: join(here, 'artifacts'),
+  dictionaries: [dictionaries(join(mobile, 'src/strings.ts'))],
+});
+globalThis.pages = pages;
 
-const results = [];
-const skipped = [];
 let server;
 let browser;
 let pushService;
-const dataDir = mkdtempSync(join(tmpdir(), 'artel-mobile-e2e-'));
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
-
-async function startServer() {
-  if (process.env.ARTEL_E2E_URL) return { proc: null, base: process.env.ARTEL_E2E_URL.replace(/\/$/, '') };
-  if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: cargo build -p artel first`);
-  if (!existsSync(join(mobile, 'dist/index.html'))) throw new Error('no mobile/dist: npm run build first');
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(
-    bin,
-    ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`, '--mobile-dir', join(mobile, 'dist')],
-    {
-      // The push step's local push service speaks plain HTTP on loopback.
-      env: { ...process.env, RUST_LOG: 'warn', ARTEL_ARGON2_MEMORY_KIB: '1024', ARTEL_ARGON2_ITERATIONS: '1', ARTEL_PUSH_ALLOW_HTTP_LOOPBACK: 'true' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`${base}/api/v1/health`);
-      if (r.ok) return { proc, base };
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  proc.kill();
-  throw new Error('server did not become healthy');
-}
-
-async function api(base, token, method, path, body) {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw Object.assign(new Error(`${method} ${path}: ${res.status} ${text}`), { status: res.status });
-  return json;
-}
-
-async function step(name, f) {
-  const started = Date.now();
-  try {
-    await f();
-    results.push({ name, ok: true });
-    console.log(`  ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    if (e?.skip) {
-      skipped.push(name);
-      console.log(`  ${e.message}`);
-      return;
-    }
-    results.push({ name, ok: false, error: e });
-    console.log(`  FAIL ${name}: ${e?.stack ?? e}`);
-    const n = results.length;
-    for (const [who, page] of Object.entries(globalThis.pages ?? {})) {
-      await page.screenshot({ path: join(artifacts, `failed-${n}-${who}.png`) }).catch(() => undefined);
-    }
-  }
-}
-
-function skip(message) {
-  return Object.assign(new Error(message), { skip: true });
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(`assertion failed: ${msg}`);
-}
-
-async function until(f, what, timeout = 10_000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await f();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last?.message ?? JSON.stringify(last)})`);
-}
+let dataDir;
 
 /**
  * Clicks the shown notification with `tag` the way the browser would: the
@@ -151,15 +56,6 @@ async function clickNotification(ctx, page, tag) {
     return 'clicked';
   }, tag);
   assert(outcome === 'clicked', `notification ${tag}: ${outcome}`);
-}
-
-const axeFindings = [];
-async function check(page, screen) {
-  await page.screenshot({ path: join(artifacts, `${screen}.png`), fullPage: false });
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad) axeFindings.push(`${screen}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
-  if (bad.length) throw new Error(`axe: ${bad.length} serious/critical on ${screen}: ${bad.map((v) => v.id).join(', ')}`);
 }
 
 async function signIn(page, base, email, password) {
@@ -225,7 +121,8 @@ function startPushService() {
 }
 
 try {
-  ({ proc: server, base: globalThis.base } = await startServer());
+  // The push step's local push service speaks plain HTTP on loopback.
+  ({ proc: server, base: globalThis.base, dataDir } = await startServer({ bin, web: join(repo, 'web'), mobile, env: { ARTEL_PUSH_ALLOW_HTTP_LOOPBACK: 'true' } }));
   const base = globalThis.base;
   console.log(`artel mobile e2e: server at ${base}, data in ${dataDir}`);
   browser = await chromium.launch({
@@ -240,7 +137,7 @@ try {
   const ctxB = await browser.newContext({ ...phone('iPhone 14'), locale: 'en-US', timezoneId: 'Europe/Moscow' });
   const A = await ctxA.newPage();
   const B = await ctxB.newPage();
-  globalThis.pages = { A, B };
+  Object.assign(pages, { A, B });
   for (const [n, p] of [['A', A], ['B', B]]) p.on('pageerror', (e) => console.log(`  [${n} page error] ${e.message}`));
 
   const owner = { email: 'anna@example.com', password: 'correct horse battery', name: 'Анна Петрова' };
@@ -795,6 +692,70 @@ try {
     await B.getByRole('tablist', { name: 'Stages' }).getByRole('tab', { name: new RegExp(away.name) }).click();
     await B.locator(`[data-deal-id="${ids.deal}"]`).waitFor({ timeout: 10_000 });
   });
+  await step('the phone\'s deal chat takes /задача and /этап; back on the card the task and the stage follow at once (Pixel 7, Moscow)', async () => {
+    const now = await api(base, ownerToken, 'GET', `/deals/${ids.deal}`);
+    const next = stages.find((s) => s.id !== now.stage_id && s.kind === 'open');
+    await A.getByRole('button', { name: 'Сделки', exact: true }).click();
+    await A.getByRole('tablist', { name: 'Этапы' }).getByRole('tab', { name: new RegExp(stages.find((s) => s.id === now.stage_id).name) }).click();
+    await A.locator(`[data-deal-id="${ids.deal}"]`).click();
+    await A.getByRole('heading', { name: 'Поставка труб' }).waitFor();
+    await A.getByRole('button', { name: 'Чат сделки' }).click();
+    const box = A.getByRole('combobox', { name: 'Сообщение' });
+    await box.waitFor();
+    for (const line of ['/задача Позвонить на объект завтра в 15:00', `/этап ${next.name}`]) {
+      await box.fill(line);
+      await box.press('Escape');
+      await A.getByRole('button', { name: 'Отправить' }).click();
+      await until(async () => (await box.inputValue()) === '', `"${line}" sent`);
+    }
+    await until(async () => (await api(base, ownerToken, 'GET', `/deals/${ids.deal}`)).stage_id === next.id, 'the stage moved');
+    const made = (await api(base, ownerToken, 'GET', `/tasks?view=entity&entity_kind=deal&entity_id=${ids.deal}`)).find((x) => x.title === 'Позвонить на объект');
+    const tomorrow = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(new Date(Date.now() + 86_400_000));
+    const moscow = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    assert(made && moscow.format(new Date(made.due_at)) === `${tomorrow}, 15:00`, `due tomorrow 15:00 Moscow: ${made?.due_at}`);
+    await check(A, 'm-day-01-deal-chat-commands');
+    await A.getByRole('button', { name: 'Карточка' }).click();
+    await A.locator('[data-testid=deal-stage]', { hasText: next.name }).waitFor({ timeout: 10_000 });
+    await A.locator('.deal-task', { hasText: 'Позвонить на объект' }).waitFor({ timeout: 10_000 });
+    await check(A, 'm-day-02-deal-card-after-commands');
+  });
+
+  // --- c-polish ---
+  await step('c-polish: chat-list previews read like the chat: a stage move in each phone\'s language, a mention as @Name, never an id or the server\'s text', async () => {
+    const d = await api(base, ownerToken, 'POST', '/deals', { title: 'Замена котла', pipeline_id: pipeline.id, stage_id: stages[0].id, participants: [ids.member] });
+    await api(base, ownerToken, 'POST', `/deals/${d.id}/move`, { version: d.version, stage_id: stages[1].id });
+    const moved = (await cmMessages(ownerToken, d.chat_id)).find((x) => x.notice?.type === 'deal_moved');
+    assert(moved, 'the move posted a notice');
+    const words = {
+      A: `Анна Петрова: сделка перемещена с этапа «${stages[0].name}» на «${stages[1].name}»`,
+      B: `Анна Петрова moved the deal from “${stages[0].name}” to “${stages[1].name}”`,
+    };
+    for (const [who, page, chats] of [
+      ['A', A, 'Чаты'],
+      ['B', B, 'Chats'],
+    ]) {
+      await page.getByRole('button', { name: chats }).click();
+      await page.getByRole('heading', { name: chats }).waitFor();
+      const sub = page.locator('.row', { hasText: 'Замена котла' }).locator('.row-sub');
+      await sub.filter({ hasText: words[who] }).waitFor({ timeout: 10_000 });
+      assert((await sub.innerText()) === words[who], `${who}: the notice in the reader's words: ${await sub.innerText()}`);
+      // Words of the app, so the language check reads them (a person's text is left out).
+      assert((await sub.getAttribute('data-user-content')) === null, `${who}: the notice preview is UI text`);
+    }
+    assert(moved.body !== words.B, 'the server\'s own text is not what the English phone shows');
+    await check(A, 'c-polish-m01-notice-preview-pixel7');
+    await check(B, 'c-polish-m02-notice-preview-iphone14');
+    // A mention in the same chat: "@Bob Smith" in the preview, the person's text marked as theirs.
+    await api(base, ownerToken, 'POST', `/chats/${d.chat_id}/messages`, { body: `Bob, <@${ids.member}> глянь смету`, client_msg_id: 'polish-mention' });
+    const sub = B.locator('.row', { hasText: 'Замена котла' }).locator('.row-sub');
+    await sub.filter({ hasText: 'Bob, @Bob Smith глянь смету' }).waitFor({ timeout: 10_000 });
+    assert(!(await sub.innerText()).includes('<@'), 'no raw mention');
+    assert((await sub.getAttribute('data-user-content')) === '', 'a person\'s text is theirs');
+    // Inside the chat the English phone reads the notice in English too.
+    await B.locator('.row', { hasText: 'Замена котла' }).click();
+    await B.locator('li.notice', { hasText: words.B }).waitFor({ timeout: 10_000 });
+    await check(B, 'c-polish-m03-deal-chat-iphone14');
+  });
 
   // --- c-files ---
   await step('c-files: the iPhone opens the chat\'s files from its header: newest first with who sent them and when, a photo opens full screen, a PDF downloads', async () => {
@@ -830,11 +791,6 @@ try {
   await browser?.close().catch(() => undefined);
   server?.kill();
   pushService?.srv.close();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
-if (axeFindings.length) console.log(`axe findings:\n  ${axeFindings.join('\n  ')}`);
-const failed = results.filter((r) => !r.ok).length;
-console.log(`${results.length - failed} passed, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`);
-console.log(`screenshots: ${artifacts}`);
-process.exit(failed ? 1 : 0);
+finish({ dataDir });

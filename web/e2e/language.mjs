@@ -13,7 +13,24 @@ import { join } from 'node:path';
 
 /** The values of one dictionary file (`'key': "value",` lines). */
 export function dictionary(file) {
+  return values(readFileSync(file, 'utf8'));
+}
+
+/**
+ * The values of the object literals `const ru = {…}` and `const en … = {…}` of
+ * one file holding both languages (the mobile client's own strings).
+ */
+export function dictionaries(file) {
   const text = readFileSync(file, 'utf8');
+  const block = (name) => {
+    const start = text.search(new RegExp(`^const ${name}\\b`, 'm'));
+    if (start < 0) throw new Error(`no const ${name} in ${file}`);
+    return text.slice(start, text.indexOf('\n};', start));
+  };
+  return { ru: values(block('ru')), en: values(block('en')) };
+}
+
+function values(text) {
   const values = [];
   for (const m of text.matchAll(/^\s*'[^']+':\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`((?:[^`\\]|\\.)*)`),?\s*$/gm)) {
     values.push((m[1] ?? m[2] ?? m[3]).replace(/\\(.)/g, '$1'));
@@ -44,9 +61,10 @@ export function phrases(values, script, other) {
 const LATIN = /[A-Za-z]{2,}/g;
 const CYRILLIC = /[А-Яа-яЁё]{2,}/g;
 
-export function loadPhrases(webDir) {
-  const en = dictionary(join(webDir, 'src/i18n/en.ts'));
-  const ru = dictionary(join(webDir, 'src/i18n/ru.ts'));
+/** Phrases of the web dictionaries, plus `more` ({ ru, en } value lists, e.g. the mobile client's strings). */
+export function loadPhrases(webDir, more = []) {
+  const en = [...dictionary(join(webDir, 'src/i18n/en.ts')), ...more.flatMap((d) => d.en)];
+  const ru = [...dictionary(join(webDir, 'src/i18n/ru.ts')), ...more.flatMap((d) => d.ru)];
   if (en.length < 100 || ru.length < 100) throw new Error(`dictionaries not read: en ${en.length}, ru ${ru.length}`);
   return { en: phrases(en, LATIN, ru), ru: phrases(ru, CYRILLIC, en) };
 }

@@ -1,15 +1,17 @@
 // The chat list: newest activity first, unread and mention badges, updated live.
 import { useEffect } from 'react';
-import { mentionsToText, unwrap, type ChatSummary } from '@api';
+import { unwrap, type ChatSummary } from '@api';
 import { useI18n } from '@i18n';
 import { useApp, useCached } from '../context';
 import { navigate } from '../router';
+import { preview } from '../preview';
 import { useM } from '../strings';
 import { chatName, Header } from './common';
 
 export function ChatList() {
   const { api, rt, session, users, learnUsers } = useApp();
-  const { t, time } = useI18n();
+  const i18n = useI18n();
+  const { t, time } = i18n;
   const m = useM();
   const chats = useCached<ChatSummary[]>('chats', () => unwrap(api.http.GET('/chats')));
   const { reload } = chats;
@@ -50,6 +52,7 @@ export function ChatList() {
         {list.map((c) => {
           const name = chatName(c.chat, me, users);
           const last = c.last_message;
+          const shown = last ? preview(last, { t: i18n, nameOf: (id) => users.get(id)?.name, here: c.chat.entity }) : null;
           return (
             <li key={c.chat.id}>
               <a
@@ -65,15 +68,9 @@ export function ChatList() {
                     {c.chat.kind === 'channel' ? '# ' : ''}
                     {name}
                   </span>
-                  {last && (
-                    <span className="row-sub">
-                      {last.deleted_at
-                        ? t('chat.deleted')
-                        : last.body.trim()
-                          ? mentionsToText(last.body, (id) => users.get(id)?.name).slice(0, 80)
-                          : last.attachments.length
-                            ? `📎 ${last.attachments.map((x) => x.filename).join(', ')}`.slice(0, 80)
-                            : ''}
+                  {shown && (
+                    <span className="row-sub" data-user-content={shown.written ? '' : undefined}>
+                      {shown.text}
                     </span>
                   )}
                 </span>

@@ -4,6 +4,7 @@
 import { useSyncExternalStore } from 'react';
 import type { QueryClient } from '@tanstack/react-query';
 import type { ChatEvent, ChatSummary, EntityRef, Ephemeral, Member, PresenceStatus, User } from '@api';
+import { listMatchesCursors } from '../state/cursors';
 import { applyEvent, type MessageList } from '../state/messages';
 import { realtime } from './session';
 
@@ -99,8 +100,9 @@ export function connectLive(qc: QueryClient, me: () => string | undefined): () =
       void qc.invalidateQueries({ queryKey: keys.messages(chatId) });
       void qc.invalidateQueries({ queryKey: keys.chats });
     }),
-    realtime.on('ready', (_chats, seeded) => {
-      void qc.invalidateQueries({ queryKey: keys.chats });
+    realtime.on('ready', (chats, seeded) => {
+      // The list may predate the socket: load it again unless it is as new.
+      if (!listMatchesCursors(qc.getQueryData<ChatSummary[]>(keys.chats), chats)) void qc.invalidateQueries({ queryKey: keys.chats });
       // History loaded before the socket had a cursor for the chat may miss
       // what was sent meanwhile (the server replays only from a cursor).
       for (const chatId of seeded) {

@@ -82,6 +82,23 @@ export function makeTranslator(lang: Lang, timeZone?: string, now: () => Date = 
   const asDate = (v: string | Date) => (typeof v === 'string' ? new Date(v) : v);
   const dayKey = (v: string | Date) => keyFmt.format(asDate(v));
   const t = (key: Key, vars?: Vars) => fill(dict[key] ?? fallback[key] ?? key, vars);
+  // Formatters are costly to build (a list of a thousand chats with unread
+  // badges spent most of its render making them): one each, built when first needed.
+  let numberFmt: Intl.NumberFormat | undefined;
+  const num = (n: number) => (numberFmt ??= new Intl.NumberFormat(locale)).format(n);
+  const moneyFmt = new Map<string, Intl.NumberFormat | null>();
+  const moneyOf = (currency: string) => {
+    let f = moneyFmt.get(currency);
+    if (f === undefined) {
+      try {
+        f = new Intl.NumberFormat(locale, { style: 'currency', currency });
+      } catch {
+        f = null;
+      }
+      moneyFmt.set(currency, f);
+    }
+    return f;
+  };
   return {
     lang,
     timeZone: tz,
@@ -89,7 +106,7 @@ export function makeTranslator(lang: Lang, timeZone?: string, now: () => Date = 
     tn: (key, count, vars) => {
       const form = rules.select(count);
       const s = dict[`${key}#${form}`] ?? dict[key] ?? key;
-      return fill(s, { count: new Intl.NumberFormat(locale).format(count), ...vars });
+      return fill(s, { count: num(count), ...vars });
     },
     date: (v, opts) => fmt(opts ?? { day: 'numeric', month: 'long', year: 'numeric' }).format(asDate(v)),
     time: (v) => fmt({ hour: '2-digit', minute: '2-digit' }).format(asDate(v)),
@@ -102,14 +119,10 @@ export function makeTranslator(lang: Lang, timeZone?: string, now: () => Date = 
       if (k === dayKey(new Date(today.getTime() - 86_400_000))) return t('chat.yesterday');
       return fmt({ weekday: 'long', day: 'numeric', month: 'long' }).format(asDate(v));
     },
-    number: (n) => new Intl.NumberFormat(locale).format(n),
+    number: num,
     money: (amountMinor, currency) => {
-      let f: Intl.NumberFormat;
-      try {
-        f = new Intl.NumberFormat(locale, { style: 'currency', currency });
-      } catch {
-        return `${new Intl.NumberFormat(locale).format(amountMinor / 100)} ${currency}`;
-      }
+      const f = moneyOf(currency);
+      if (!f) return `${num(amountMinor / 100)} ${currency}`;
       const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
       return f.format(amountMinor / 10 ** digits);
     },

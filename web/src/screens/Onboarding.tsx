@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { unwrap, type Session } from '@api';
 import { api } from '../app/session';
-import { navigate, useRoute } from '../app/router';
+import { navigate, pathOf, useRoute } from '../app/router';
 import { useUsers } from '../app/data';
 import { useI18n } from '../i18n';
 
@@ -80,6 +80,8 @@ function Checklist({ session, onDismiss }: { session: Session; onDismiss: () => 
     queryFn: () => unwrap(api.http.GET('/tasks', { params: { query: { view: 'created', limit: 1 } } })),
   });
   // Coming back from the board or a chat: look again whether a step got done.
+  // On a change of place, not on every render (the route is a new object each time).
+  const place = pathOf(route);
   const { refetch: refetchDeals } = deals;
   const { refetch: refetchTasks } = tasks;
   const { refetch: refetchInvites } = invites;
@@ -87,7 +89,7 @@ function Checklist({ session, onDismiss }: { session: Session; onDismiss: () => 
     void refetchDeals();
     void refetchTasks();
     if (isAdmin) void refetchInvites();
-  }, [route, isAdmin, refetchDeals, refetchTasks, refetchInvites]);
+  }, [place, isAdmin, refetchDeals, refetchTasks, refetchInvites]);
 
   const people = [...(users.data?.values() ?? [])].filter((u) => !u.bot && u.id !== me.id);
   const steps = stepsFor(me.role, {

@@ -1,6 +1,6 @@
 // Channels, direct messages and record chats with unread and mention badges,
 // plus the app's sections.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { unwrap, type ChatSummary, type Session } from '@api';
 import { api, realtime } from '../app/session';
@@ -14,6 +14,7 @@ import { ErrorText, Field } from '../ui/Field';
 import { errorMessage } from '../ui/errors';
 import { Icon } from '../ui/Icon';
 import { BrowseChannels } from './chat/BrowseChannels';
+import { SidebarList } from './SidebarList';
 
 export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher: () => void }) {
   const t = useI18n();
@@ -22,6 +23,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
   const users = useUsers();
   const [creating, setCreating] = useState(false);
   const [browsing, setBrowsing] = useState(false);
+  const navRef = useRef<HTMLElement>(null);
   const me = session.user.id;
   const list = chats.data ?? [];
   const channels = list.filter((s) => !s.chat.entity && s.chat.kind === 'channel');
@@ -46,13 +48,12 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
         {title}
         {extra}
       </h2>
-      <ul style={{ listStyle: 'none', margin: 0, padding: 0 }}>
-        {items.map((s) => (
-          <li key={s.chat.id}>
-            <ChatLink summary={s} me={me} active={s.chat.id === activeChat} name={chatName(s.chat, me, users.data)} />
-          </li>
-        ))}
-      </ul>
+      <SidebarList
+        items={items}
+        keyOf={(s) => s.chat.id}
+        render={(s) => <ChatLink summary={s} me={me} active={s.chat.id === activeChat} name={chatName(s.chat, me, users.data)} />}
+        scroller={navRef}
+      />
     </section>
   );
 
@@ -64,7 +65,7 @@ export function Sidebar({ session, onSwitcher }: { session: Session; onSwitcher:
       <button type="button" className="switcher-btn" onClick={onSwitcher} aria-keyshortcuts="Control+K">
         {t.t('nav.switcher')}
       </button>
-      <nav aria-label={t.t('app.name')}>
+      <nav aria-label={t.t('app.name')} ref={navRef}>
         <ul style={{ listStyle: 'none', margin: 0, padding: 0 }}>
           {!isGuest && <NavLink to={{ name: 'board' }} glyph="▦" label={t.t('nav.board')} active={route.name === 'board' || route.name === 'pipelineEdit' || route.name === 'deal'} />}
           <NavLink to={{ name: 'tasks' }} glyph="✓" label={t.t('nav.tasks')} active={route.name === 'tasks'} />

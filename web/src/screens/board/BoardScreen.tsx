@@ -9,9 +9,12 @@ import {
   KeyboardSensor,
   PointerSensor,
   closestCorners,
+  pointerWithin,
   useDroppable,
   useSensor,
   useSensors,
+  type Announcements,
+  type CollisionDetection,
   type DragEndEvent,
   type DragStartEvent,
 } from '@dnd-kit/core';
@@ -28,10 +31,25 @@ import { applyBoardChange, findDeal, moveLocally, type BoardFilter } from '../..
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
+import { LossDialog } from '../records/LossDialog';
 import { DealsTable } from './DealsTable';
 import { DealForm } from './DealForm';
 
 type View = 'board' | 'list';
+/**
+ * Where a dragged card lands: under the pointer first — the card it is over,
+ * else the column (its empty lower part included). Corners alone pick the
+ * card's own old place when a tall column's corners are far away, so a drop
+ * into an empty column on a big screen did nothing. The keyboard has no
+ * pointer and keeps corners.
+ */
+const dropTarget: CollisionDetection = (args) => {
+  const within = pointerWithin(args);
+  if (within.length === 0) return closestCorners(args);
+  const card = within.find((c) => !String(c.id).startsWith('col:'));
+  return card ? [card] : within;
+};
+
 const VIEW_KEY = 'artel.dealsView';
 function storedView(): View {
   try {
@@ -89,6 +107,9 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     // Live events keep it fresh only while it is open: a board opened again
     // (after a deal's card, where a chat command may have moved deals) reloads.
     refetchOnMount: 'always',
+    // The list view pages deals itself: loading every card of the board for it
+    // made the list as slow to open as the board.
+    enabled: view === 'board',
   });
   const board = query.data;
   const setBoard = useCallback((f: (b: Board) => Board | null) => {
@@ -123,6 +144,26 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
   const [dragging, setDragging] = useState<Deal | null>(null);
+  const [losing, setLosing] = useState<{ deal: Deal; stageId: string; index: number } | null>(null);
+  /** The reason goes on the deal first, then the move (a lost deal never lacks one). */
+  const markLost = async (reason: string) => {
+    if (!losing) return;
+    const { deal, stageId, index } = losing;
+    try {
+      const withReason = await unwrap(api.http.PATCH('/deals/{id}', { params: { path: { id: deal.id } }, body: { version: deal.version, loss_reason: reason } }));
+      const moved = await unwrap(
+        api.http.POST('/deals/{id}/move', { params: { path: { id: deal.id } }, body: { version: withReason.version, stage_id: stageId, index } }),
+      );
+      setBoard((b) => replaceDeal(moveLocally(b, deal.id, stageId, index), moved));
+      setLosing(null);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        void qc.invalidateQueries({ queryKey: key });
+        throw new Error(t.t('board.conflict'));
+      }
+      throw err;
+    }
+  };
   // How many cards each column shows (see useCardWindow), by stage id.
   const [limits, setLimits] = useState<Record<string, number>>({});
   const limitOf = (stageId: string) => limits[stageId] ?? CARD_PAGE;
@@ -152,6 +193,9 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     }
     const from = board.columns.find((c) => c.deals.some((d) => d.id === dealId));
     if (from?.stage.id === stageId && from.deals.findIndex((d) => d.id === dealId) === index) return;
+    // Into a lost stage only with the reason why (asked first; the card stays until then).
+    const target = board.columns.find((c) => c.stage.id === stageId)?.stage;
+    if (target?.kind === 'lost' && from?.stage.id !== stageId) return setLosing({ deal, stageId, index });
     setBoard((b) => moveLocally(b, dealId, stageId, index));
     try {
       const moved = await unwrap(
@@ -162,6 +206,25 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
       toast.show(err instanceof ApiError && err.status === 409 ? t.t('board.conflict') : errorMessage(err, t));
       void qc.invalidateQueries({ queryKey: key });
     }
+  };
+
+  // What a screen reader hears while a card moves: the deal's title and the
+  // stage's name in the reader's language (dnd-kit's own say raw ids in English).
+  const stageOf = (id: string | number | undefined) => {
+    if (!board || id === undefined) return undefined;
+    const key = String(id);
+    return key.startsWith('col:')
+      ? board.columns.find((c) => c.stage.id === key.slice(4))?.stage.name
+      : board.columns.find((c) => c.deals.some((d) => d.id === key))?.stage.name;
+  };
+  const titleOf = (id: string | number) => (board ? findDeal(board, String(id))?.title : undefined) ?? '';
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => t.t('board.dnd.picked', { title: titleOf(active.id), stage: stageOf(active.id) ?? '' }),
+    onDragOver: ({ active, over }) =>
+      over ? t.t('board.dnd.over', { title: titleOf(active.id), stage: stageOf(over.id) ?? '' }) : t.t('board.dnd.nowhere', { title: titleOf(active.id) }),
+    onDragEnd: ({ active, over }) =>
+      over ? t.t('board.dnd.dropped', { title: titleOf(active.id), stage: stageOf(over.id) ?? '' }) : t.t('board.dnd.cancelled', { title: titleOf(active.id) }),
+    onDragCancel: ({ active }) => t.t('board.dnd.cancelled', { title: titleOf(active.id) }),
   };
 
   const pipelineName = pipelines.data?.find((p) => p.id === pipelineId)?.name ?? '';
@@ -215,8 +278,16 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
       {creating && <DealForm pipelineId={pipelineId} onClose={() => setCreating(false)} />}
       {view === 'list' && <DealsTable pipelineId={pipelineId} ownerId={ownerId} text={text} />}
       {view === 'board' && query.isPending && <div className="page-body skeleton" style={{ height: 240 }} />}
+      {losing && <LossDialog onClose={() => setLosing(null)} onSubmit={markLost} />}
       {view === 'board' && board && (
-        <DndContext sensors={sensors} collisionDetection={closestCorners} onDragStart={onDragStart} onDragEnd={(e) => void onDragEnd(e)} onDragCancel={() => setDragging(null)}>
+        <DndContext
+          sensors={sensors}
+          collisionDetection={dropTarget}
+          accessibility={{ announcements, screenReaderInstructions: { draggable: t.t('board.dnd.instructions') } }}
+          onDragStart={onDragStart}
+          onDragEnd={(e) => void onDragEnd(e)}
+          onDragCancel={() => setDragging(null)}
+        >
           <div className="board" aria-label={pipelineName}>
             {board.columns.map((col, i) => (
               <Column key={col.stage.id} col={col} users={users.data} pipelineId={pipelineId} quickCreate={i === 0} limit={limitOf(col.stage.id)} onMore={showMore} />

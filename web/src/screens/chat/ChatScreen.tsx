@@ -115,7 +115,11 @@ export function ChatScreen({
   const virtual = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
-    estimateSize: (i) => (rows[i]?.kind === 'message' ? (rows[i].compact ? 28 : 60) : 36),
+    estimateSize: (i) => {
+      const row = rows[i];
+      // Compact runs and notices are one line; a message with its head about two.
+      return row?.kind === 'message' ? (row.compact || row.message.kind === 'system' ? 28 : 60) : 36;
+    },
     getItemKey: (i) => rows[i]?.key ?? i,
     overscan: 12,
   });

@@ -12,6 +12,7 @@ import { keys, refreshRecords } from '../../app/live';
 import { useI18n, type Translator } from '../../i18n';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
+import { useFitting } from '../../ui/fit';
 import {
   applySuggestion,
   commandFailure,
@@ -127,6 +128,8 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  // "Message #general" where it fits, "Message" on a phone; the full one stays the name.
+  const shownPlaceholder = useFitting(box, placeholder, t.t('chat.placeholderShort'));
 
   const mention = /(?:^|\s)@([\p{L}\p{N}_.-]*)$/u.exec(text.slice(0, box.current?.selectionStart ?? text.length));
   const lineToCursor = text.slice(0, box.current?.selectionStart ?? text.length);
@@ -403,8 +406,9 @@ export function Composer({ chatId, placeholder, users, onSend, onEditLast, autoF
           rows={1}
           value={text}
           autoFocus={autoFocus}
-          placeholder={placeholder}
+          placeholder={shownPlaceholder}
           aria-label={placeholder}
+          title={shownPlaceholder === placeholder ? undefined : placeholder}
           aria-autocomplete={commandOpen ? 'list' : undefined}
           aria-controls={commandOpen ? listId : undefined}
           aria-activedescendant={commandOpen && active >= 0 ? `${listId}-${active}` : undefined}

@@ -95,6 +95,28 @@ export const MessageItem = memo(function MessageItem({
     if (confirm(t.t('common.delete') + '?')) void api.http.DELETE('/messages/{id}', { params: { path: { id: m.id } } });
   };
 
+  // What Artel itself says ("Anna moved the deal…") is a line in the flow of
+  // the talk, not someone's message: centred and muted, with its time, and
+  // nothing to react or reply to. Hooks and bots are senders (kind `bot`).
+  if (m.kind === 'system') {
+    const at = t.time(m.created_at);
+    return (
+      <div className={highlight ? 'notice-line highlight' : 'notice-line'} role="note" data-seq={m.seq} data-kind="system">
+        {deleted ? (
+          <span className="notice-text">{t.t('chat.deleted')}</span>
+        ) : notice ? (
+          <span className="notice-text" data-notice={m.notice?.type}>
+            {notice}
+          </span>
+        ) : (
+          // A notice this client cannot word (older or newer than it): the server's text.
+          <span className="notice-text" data-notice={m.notice?.type ?? ''} dangerouslySetInnerHTML={{ __html: html }} />
+        )}{' '}
+        <time dateTime={m.created_at}>{at}</time>
+      </div>
+    );
+  }
+
   return (
     <article className={classes.join(' ')} data-seq={m.local ? undefined : m.seq} aria-label={`${author}, ${t.time(m.created_at)}`}>
       <div className="avatar" aria-hidden="true">

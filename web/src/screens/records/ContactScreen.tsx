@@ -194,7 +194,7 @@ export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company
       <EntityTasks kind={kind} id={id} />
       <section className="section">
         <h2>{t.t('card.history')}</h2>
-        <Timeline items={history.data ?? []} users={users.data} customLabels={new Map((fields.data ?? []).map((f) => [f.key, f.label]))} />
+        <Timeline kind={kind} items={history.data ?? []} users={users.data} customLabels={new Map((fields.data ?? []).map((f) => [f.key, f.label]))} />
       </section>
     </RecordLayout>
   );

@@ -3,7 +3,7 @@
 // shown, never overwritten), won/lost with a loss reason, archive, change
 // history, tasks, and the deal's chat side by side. The card follows the
 // pipeline's board events, so a colleague's edit shows at once.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, unwrap, type Deal, type History } from '@api';
 import { api, realtime } from '../../app/session';
@@ -14,7 +14,7 @@ import { useI18n } from '../../i18n';
 import { Skeleton } from '../Shell';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
-import { Dialog } from '../../ui/Dialog';
+import { LossDialog } from './LossDialog';
 import { EntityTasks, RecordLayout, Timeline } from './parts';
 import {
   ClientPicker,
@@ -41,7 +41,8 @@ export default function DealScreen({ id }: { id: string }) {
   const users = useUsers();
   const pipelines = usePipelines();
   const fields = useCustomFields('deal');
-  const [losing, setLosing] = useState(false);
+  // The lost stage a deal is about to move to, once its reason is given.
+  const [losing, setLosing] = useState<string | null>(null);
   const deal = useQuery({ queryKey: ['deal', id], queryFn: () => unwrap(api.http.GET('/deals/{id}', { params: { path: { id } } })) });
   const history = useQuery({
     queryKey: ['deal', id, 'history'],
@@ -157,7 +158,7 @@ export default function DealScreen({ id }: { id: string }) {
             </button>
           )}
           {stage?.kind === 'open' && lost && (
-            <button type="button" className="btn btn-danger" onClick={() => setLosing(true)}>
+            <button type="button" className="btn btn-danger" onClick={() => setLosing(lost.id)}>
               {t.t('card.markLost')}
             </button>
           )}
@@ -167,9 +168,9 @@ export default function DealScreen({ id }: { id: string }) {
         </>
       }
     >
-      {losing && lost && (
+      {losing && (
         <LossDialog
-          onClose={() => setLosing(false)}
+          onClose={() => setLosing(null)}
           onSubmit={async (reason) => {
             // The reason first: a reason on a still-open deal harms nothing if the
             // move is then refused, while a lost deal without one would.
@@ -183,8 +184,8 @@ export default function DealScreen({ id }: { id: string }) {
               }
               throw err;
             }
-            if (await moveTo(lost.id, withReason.version)) {
-              setLosing(false);
+            if (await moveTo(losing, withReason.version)) {
+              setLosing(null);
               toast.show(t.t('card.lostToast'));
             } else saved(withReason);
           }}
@@ -195,7 +196,7 @@ export default function DealScreen({ id }: { id: string }) {
         <dl className="fields">
           <dt>{t.t('card.stage')}</dt>
           <dd>
-            <select className="select" aria-label={t.t('card.stage')} value={d.stage_id} onChange={(e) => void moveTo(e.target.value)}>
+            <select className="select" aria-label={t.t('card.stage')} value={d.stage_id} onChange={(e) => (pipeline?.stages.find((s) => s.id === e.target.value)?.kind === 'lost' ? setLosing(e.target.value) : void moveTo(e.target.value))}>
               {pipeline?.stages.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.name}
@@ -314,7 +315,7 @@ export default function DealScreen({ id }: { id: string }) {
       <EntityTasks kind="deal" id={id} />
       <section className="section">
         <h2>{t.t('card.history')}</h2>
-        <Timeline items={(history.data ?? []).map((h) => stageNames(h, pipeline?.stages ?? [], t.t('common.none')))} users={users.data} customLabels={new Map((fields.data ?? []).map((f) => [f.key, f.label]))} />
+        <Timeline kind="deal" items={(history.data ?? []).map((h) => stageNames(h, pipeline?.stages ?? [], t.t('common.none')))} users={users.data} customLabels={new Map((fields.data ?? []).map((f) => [f.key, f.label]))} />
       </section>
     </RecordLayout>
   );
@@ -331,44 +332,6 @@ export function CurrencySelect({ value, onChange }: { value: string; onChange: (
         </option>
       ))}
     </select>
-  );
-}
-
-function LossDialog({ onClose, onSubmit }: { onClose: () => void; onSubmit: (reason: string) => Promise<void> }) {
-  const t = useI18n();
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!reason.trim()) return setError(t.t('card.lossReasonNeeded'));
-    try {
-      await onSubmit(reason.trim());
-    } catch (err) {
-      setError(errorMessage(err, t));
-    }
-  };
-  return (
-    <Dialog title={t.t('card.markLost')} onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)} className="stack">
-        <label className="field">
-          <span>{t.t('card.lossReason')}</span>
-          <textarea className="input" rows={3} value={reason} onChange={(e) => setReason(e.target.value)} aria-invalid={error ? true : undefined} />
-        </label>
-        {error && (
-          <p className="error-text" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="row">
-          <button className="btn btn-danger" type="submit">
-            {t.t('card.markLost')}
-          </button>
-          <button className="btn" type="button" onClick={onClose}>
-            {t.t('common.cancel')}
-          </button>
-        </div>
-      </form>
-    </Dialog>
   );
 }
 

@@ -7,66 +7,26 @@ import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useChats, useUsers } from '../../app/data';
 import { userName } from '../../app/names';
-import { useI18n, type Key, type Translator } from '../../i18n';
+import { useI18n } from '../../i18n';
 import { ChatScreen } from '../chat/ChatScreen';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
+import { describeHistory } from './history';
 
 const TaskDialog = lazy(() => import('../tasks/TaskDialog').then((m) => ({ default: m.TaskDialog })));
 
-export function show(v: unknown, t: Translator): string {
-  if (v === null || v === undefined || v === '') return t.t('common.none');
-  if (Array.isArray(v)) return v.map((x) => show(x, t)).join(', ') || t.t('common.none');
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
-
-const FIELDS = ['stage_id', 'amount_minor', 'owner_id', 'title', 'name', 'tags', 'status', 'due_at'] as const;
-/** Record fields the cards edit, by their card label. */
-const CARD_FIELDS: Record<string, Key> = {
-  currency: 'form.currency',
-  participants: 'card.participants',
-  contact_id: 'card.contact',
-  company_id: 'card.company',
-  expected_close_date: 'card.closeDate',
-  loss_reason: 'card.lossReason',
-  phones: 'card.phones',
-  emails: 'card.emails',
-  position: 'card.position',
-  website: 'card.website',
-  address: 'card.address',
-  source: 'card.source',
-  notes: 'card.notes',
-};
-
-/** One history entry in words: known fields by their label, people by name, no raw ids. */
-function describe(h: History, users: Map<string, User> | undefined, t: Translator, customLabels?: Map<string, string>): string {
-  const who = h.actor_id ? userName(users, h.actor_id) : t.t('chat.system');
-  if (h.field === 'created') return t.t('card.createdBy', { who });
-  if (h.field === 'archived_at') return t.t(h.new ? 'card.archivedBy' : 'card.restoredBy', { who });
-  const known = (FIELDS as readonly string[]).includes(h.field);
-  const custom = h.field.startsWith('custom.') ? customLabels?.get(h.field.slice(7)) : undefined;
-  const field = known ? t.t(`field.${h.field}` as 'field.title') : CARD_FIELDS[h.field] ? t.t(CARD_FIELDS[h.field]!) : custom ?? h.field;
-  // Links to other records carry ids only: say what changed, not to what.
-  if (h.field === 'contact_id' || h.field === 'company_id') return t.t('card.changedLink', { who, field });
-  const one = (v: unknown): string => {
-    if (v === null || v === undefined || v === '') return t.t('common.none');
-    if ((h.field === 'owner_id' || h.field === 'participants') && typeof v === 'string') return userName(users, v);
-    if (h.field === 'amount_minor' && typeof v === 'number') return t.number(v / 100);
-    if (h.field === 'expected_close_date' && typeof v === 'string') return t.date(v + 'T12:00:00Z');
-    if (typeof v === 'object' && v && 'e164' in v) return String((v as { raw?: string; e164: string }).raw || (v as { e164: string }).e164);
-    if (typeof v === 'object' && v && 'amount_minor' in v && 'currency' in v) {
-      const m = v as { amount_minor: number; currency: string };
-      return t.money(m.amount_minor, m.currency);
-    }
-    if (typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(v)) return users?.get(v)?.name ?? '…';
-    return show(v, t);
-  };
-  const value = (v: unknown) => (Array.isArray(v) ? v.map(one).join(', ') || t.t('common.none') : one(v));
-  return t.t('card.changed', { who, field, old: value(h.old), new: value(h.new) });
-}
-
-export function Timeline({ items, users, customLabels }: { items: History[]; users: Map<string, User> | undefined; customLabels?: Map<string, string> }) {
+export function Timeline({
+  kind,
+  items,
+  users,
+  customLabels,
+}: {
+  /** What the history is of: "created the deal", not "created the record". */
+  kind: EntityKind;
+  items: History[];
+  users: Map<string, User> | undefined;
+  customLabels?: Map<string, string>;
+}) {
   const t = useI18n();
   if (items.length === 0) return <p className="muted">{t.t('common.empty')}</p>;
   return (
@@ -74,7 +34,7 @@ export function Timeline({ items, users, customLabels }: { items: History[]; use
       {items.map((h) => (
         <li key={h.id}>
           <time dateTime={h.at}>{t.dateTime(h.at)}</time>
-          {describe(h, users, t, customLabels)}
+          {describeHistory(h, kind, users, t, customLabels)}
         </li>
       ))}
     </ol>
