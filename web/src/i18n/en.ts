@@ -339,7 +339,6 @@ export const en: Record<StringKey, string> = {
   'deals.newTitle': 'New deal',
   'deals.filterStage': 'Stage',
   'deals.anyStage': 'All stages',
-  'deals.caption': 'Deals of the pipeline; column headers sort the page shown',
   'deals.client': 'Client',
   'deals.pages': 'Pages',
   'deals.prev': 'Previous',
@@ -739,4 +738,7 @@ export const en: Record<StringKey, string> = {
   'chat.automation': 'Automation',
   'chat.failedReason': 'not sent: {reason}',
   'commands.shared': 'only you see this reply; everyone in the chat sees the notice',
+  // --- c-board ---
+  'deals.updated': 'Updated',
+  'deals.captionSorted': 'Deals of the pipeline; column headers sort the whole list',
 };

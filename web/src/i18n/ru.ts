@@ -337,7 +337,6 @@ export const ru = {
   'deals.newTitle': 'Новая сделка',
   'deals.filterStage': 'Этап',
   'deals.anyStage': 'Все этапы',
-  'deals.caption': 'Сделки воронки; заголовки столбцов сортируют показанную страницу',
   'deals.client': 'Клиент',
   'deals.pages': 'Страницы',
   'deals.prev': 'Назад',
@@ -737,6 +736,9 @@ export const ru = {
   'chat.automation': 'Автоматизация',
   'chat.failedReason': 'не отправлено: {reason}',
   'commands.shared': 'этот ответ видите только вы; все в чате видят уведомление',
+  // --- c-board ---
+  'deals.updated': 'Изменена',
+  'deals.captionSorted': 'Сделки воронки; заголовки столбцов сортируют весь список',
 } as const;
 
 export type StringKey = keyof typeof ru;

@@ -28,7 +28,7 @@ import { applyBoardChange, findDeal, moveLocally, type BoardFilter } from '../..
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
-import { DealsTable } from './DealsTable';
+import { clientOf, DealsTable } from './DealsTable';
 import { DealForm } from './DealForm';
 
 type View = 'board' | 'list';
@@ -336,11 +336,17 @@ function CardBody({ deal, users, overlay }: { deal: Deal; users: Map<string, Use
 function CardInner({ deal, users }: { deal: Deal; users: Map<string, User> | undefined }) {
   const t = useI18n();
   const to = { name: 'deal' as const, id: deal.id };
+  const client = clientOf(deal);
   return (
     <>
       <a href={pathOf(to)} onClick={(e) => (e.preventDefault(), navigate(to))}>
         {deal.title}
       </a>
+      {client && (
+        <div className="hint deal-client" data-testid="client" title={t.t('deals.client')}>
+          {client}
+        </div>
+      )}
       <div className="amount">{t.money(deal.amount_minor, deal.currency)}</div>
       <div className="hint">{userName(users, deal.owner_id)}</div>
       {deal.next_task ? (
