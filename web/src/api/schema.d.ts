@@ -650,7 +650,8 @@ export interface paths {
         put?: never;
         /**
          * Imports companies from CSV (up to 5,000 rows, 5 MiB): a report per row;
-         *     what is accepted is written at once or not at all.
+         *     what is accepted is written at once or not at all. One import per
+         *     workspace at a time: another meanwhile gets 429 with `Retry-After`.
          */
         post: operations["import_companies"];
         delete?: never;
@@ -817,7 +818,8 @@ export interface paths {
         /**
          * Imports contacts from CSV (up to 5,000 rows, 5 MiB): a report per row;
          *     what is accepted is written at once or not at all. `company` links to an
-         *     existing company by name or creates it.
+         *     existing company by name or creates it. One import per workspace at a
+         *     time: another meanwhile gets 429 with `Retry-After`.
          */
         post: operations["import_contacts"];
         delete?: never;
@@ -5790,6 +5792,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -6349,6 +6359,14 @@ export interface operations {
             };
             415: components["responses"]["ErrorMediaType"];
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
