@@ -45,7 +45,7 @@ seed() {
   post "$base" "$token" "/chats/$chat/messages" POST '{"body":"**Привет**, @all: договор в `PDF`","client_msg_id":"seed-1"}' >/dev/null
   contact="$(post "$base" "$token" /contacts POST '{"name":"Пётр Иванов","emails":["petr@example.com"]}')"
   post "$base" "$token" /companies POST '{"name":"ООО Ромашка"}' >/dev/null
-  deal="$(post "$base" "$token" /deals POST '{"title":"Насосы","amount_minor":150000,"currency":"RUB","tags":["опт"]}')"
+  deal="$(post "$base" "$token" /deals POST "{\"title\":\"Насосы\",\"amount_minor\":150000,\"currency\":\"RUB\",\"tags\":[\"опт\"],\"contact_id\":\"$contact\"}")"
   stage="$(curl -fsS "$base/pipelines" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stages"][1]["id"])')"
   post "$base" "$token" "/deals/$deal/move" POST "{\"version\":1,\"stage_id\":\"$stage\"}" >/dev/null
   post "$base" "$token" "/deals/$deal" PATCH '{"version":2,"title":"Насосы и фильтры","tags":["опт","срочно"]}' >/dev/null

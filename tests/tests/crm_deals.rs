@@ -1776,7 +1776,7 @@ async fn bad_input_on_every_crm_endpoint(backend: Backend) {
     let queries = [
         format!("/pipelines/{p}/board?colour=red"),
         format!("/pipelines/{p}/board?owner_id=nobody"),
-        "/deals?sort=title".to_string(),
+        "/deals?sort=colour".to_string(),
         "/deals?stage_id=nope".to_string(),
         "/deals?include_archived=maybe".to_string(),
         format!("/deals/{did}/history?before=now"),

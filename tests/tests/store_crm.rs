@@ -1375,7 +1375,7 @@ async fn board_events_commit_with_their_change(backend: Backend) {
     let (p2, stages2) = board(&store, &ws, "Partners", 1).await;
     let upsert = |d: &Deal| BoardAppend {
         pipeline_id: d.pipeline_id,
-        change: BoardChange::DealUpserted { deal: Box::new(d.clone()), tasks: None },
+        change: BoardChange::DealUpserted { deal: Box::new(d.clone()), tasks: None, clients: None },
     };
     let seqs = |events: &[artel_core::event::BoardEvent]| {
         events.iter().map(|e| (e.pipeline_id, e.seq)).collect::<Vec<_>>()
@@ -1469,6 +1469,45 @@ async fn board_events_commit_with_their_change(backend: Backend) {
     assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<i64>>());
 }
 
+/// `client_names`: contacts' and companies' names by id in one read (more ids
+/// than one statement takes are read in chunks), archived ones too, nothing of
+/// another workspace, unknown ids left out.
+async fn client_names_by_id(backend: Backend) {
+    let (store, _db) = open(backend).await;
+    let (ws, owner) = seeded(&store, "acme").await;
+    let (other, stranger) = seeded(&store, "other").await;
+    let contacts: Vec<Contact> =
+        (0..1100).map(|i| contact_value(&ws, &owner, &format!("Контакт {i}"), &[], &[])).collect();
+    let mut archived = company_value(&ws, &owner, "ООО Архив", &[], &[]);
+    archived.archived_at = Some(at(1));
+    let companies = vec![company_value(&ws, &owner, "ООО Ромашка", &[], &[]), archived];
+    store.import_clients(&contacts, &companies, &[]).await.expect("import");
+    let theirs = contact_value(&other, &stranger, "Чужой", &[], &[]);
+    let their_company = company_value(&other, &stranger, "Чужая", &[], &[]);
+    store
+        .import_clients(std::slice::from_ref(&theirs), std::slice::from_ref(&their_company), &[])
+        .await
+        .unwrap();
+
+    let mut want_contacts: Vec<Uuid> = contacts.iter().map(|c| c.id).collect();
+    want_contacts.push(theirs.id);
+    want_contacts.push(Uuid::now_v7());
+    want_contacts.push(contacts[0].id); // asked twice
+    let want_companies = vec![companies[0].id, companies[1].id, their_company.id, contacts[1].id];
+    let names = store.client_names(ws.id, &want_contacts, &want_companies).await.expect("names");
+    assert_eq!(names.contacts.len(), 1100);
+    assert_eq!(names.contacts[&contacts[1099].id], "Контакт 1099");
+    assert!(!names.contacts.contains_key(&theirs.id), "another workspace's contact");
+    assert_eq!(names.companies.len(), 2, "{:?}", names.companies);
+    assert_eq!(names.companies[&companies[0].id], "ООО Ромашка");
+    assert_eq!(names.companies[&companies[1].id], "ООО Архив");
+    let none = store.client_names(ws.id, &[], &[]).await.unwrap();
+    assert!(none.contacts.is_empty() && none.companies.is_empty());
+    let only = store.client_names(ws.id, &[], &[companies[0].id]).await.unwrap();
+    assert!(only.contacts.is_empty());
+    assert_eq!(only.companies.len(), 1);
+}
+
 on_every_backend!(
     pipelines_and_stages,
     deals_round_trip_and_versions,
@@ -1481,4 +1520,5 @@ on_every_backend!(
     chats_bound_to_records,
     workspaces_are_isolated,
     board_events_commit_with_their_change,
+    client_names_by_id,
 );

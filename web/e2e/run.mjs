@@ -1035,7 +1035,8 @@ try {
     await A.getByRole('columnheader', { name: /Сумма/ }).and(A.locator('[aria-sort=ascending]')).waitFor();
     const first = await A.locator('tbody tr').first().getAttribute('data-deal-id');
     const all = await api(base, ownerToken, 'GET', `/deals?pipeline_id=${ids.pipeline}&limit=200`);
-    const cheapest = [...all].sort((a, b) => a.amount_minor - b.amount_minor)[0];
+    // The server sorts ties by id.
+    const cheapest = [...all].sort((a, b) => a.amount_minor - b.amount_minor || (a.id < b.id ? -1 : 1))[0];
     assert(first === cheapest.id, 'the cheapest deal comes first after sorting by amount');
     await A.getByLabel('Этап', { exact: true }).selectOption({ index: 1 });
     await A.locator('tbody tr').first().waitFor();
@@ -1817,6 +1818,101 @@ try {
     await rowA.getByRole('button', { name: 'Скачать «договор-c-files.pdf»' }).waitFor();
     await check(A, 'chat-files-ru');
     await panelA.getByRole('button', { name: 'Закрыть', exact: true }).click();
+  });
+
+  // --- c-board ---
+  await step('c-board: a board card names its client and its next task in each reader\'s zone; a card arriving live names its client too', async () => {
+    const p = (await api(base, ownerToken, 'GET', '/pipelines')).find((x) => x.id === ids.pipeline);
+    const first = [...p.stages].sort((a, b) => a.position - b.position)[0];
+    const contact = await api(base, ownerToken, 'POST', '/contacts', { name: 'Мария Козлова' });
+    const company = await api(base, ownerToken, 'POST', '/companies', { name: 'ООО Лютик' });
+    const deal = await api(base, ownerToken, 'POST', '/deals', {
+      title: 'Клапаны для Лютика', pipeline_id: p.id, stage_id: first.id, amount_minor: 4_200_000, currency: 'RUB',
+      contact_id: contact.id, company_id: company.id,
+    });
+    ids.clientDeal = deal;
+    const dueAt = '2030-07-01T12:00:00Z';
+    const task = await api(base, ownerToken, 'POST', '/tasks', { title: 'Выслать счёт', entity_kind: 'deal', entity_id: deal.id, due_at: dueAt, assignees: [ids.member], reminders: [] });
+    ids.clientTask = task;
+    const moscow = clock(dueAt, 'ru-RU', 'Europe/Moscow');
+    const london = clock(dueAt, 'en-GB', 'Europe/London');
+    assert(moscow === '15:00' && london === '13:00', `expected times (${moscow} / ${london})`);
+    for (const [page, hm] of [[A, moscow], [B, london]]) {
+      await page.goto(`${base}/board/${ids.pipeline}`);
+      const card = page.locator(`.deal-card[data-deal-id="${deal.id}"]`);
+      await card.getByTestId('client').filter({ hasText: 'Мария Козлова, ООО Лютик' }).waitFor();
+      const next = card.getByTestId('next-task');
+      await next.filter({ hasText: 'Выслать счёт' }).waitFor();
+      const due = await next.locator('time').innerText();
+      assert(due.includes(hm), `the next task is due ${due}, shown as ${hm} here`);
+    }
+    await check(A, 'c-board-01-card-ru');
+    await check(B, 'c-board-01-card-en');
+    // Made elsewhere while both boards are open: the card arrives with its client.
+    await Promise.all([socketReady(A), socketReady(B)]);
+    const live = await api(base, ownerToken, 'POST', '/deals', {
+      title: 'Live client deal', pipeline_id: p.id, stage_id: first.id, amount_minor: 1_000, currency: 'RUB', company_id: company.id,
+    });
+    for (const page of [A, B]) {
+      await page.locator(`.deal-card[data-deal-id="${live.id}"]`).getByTestId('client').filter({ hasText: 'ООО Лютик' }).waitFor({ timeout: 10_000 });
+    }
+  });
+
+  await step('c-board: the list sorts by amount on the server both ways (Russian) and names clients (English)', async () => {
+    await A.goto(`${base}/board/${ids.pipeline}`);
+    await A.getByRole('button', { name: 'Список' }).click();
+    await A.locator('tbody tr').first().waitFor();
+    // Opens with the latest change first.
+    await A.getByRole('columnheader', { name: /Изменена/ }).and(A.locator('[aria-sort=descending]')).waitFor();
+    for (const [order, aria] of [['asc', 'ascending'], ['desc', 'descending']]) {
+      await A.getByRole('button', { name: /^Сумма/ }).click();
+      await A.getByRole('columnheader', { name: /Сумма/ }).and(A.locator(`[aria-sort=${aria}]`)).waitFor();
+      const [top] = await api(base, ownerToken, 'GET', `/deals?pipeline_id=${ids.pipeline}&sort=amount&order=${order}&limit=1`);
+      await A.waitForFunction((id) => document.querySelector('tbody tr')?.getAttribute('data-deal-id') === id, top.id, { timeout: 10_000 });
+    }
+    const amounts = await A.locator('tbody tr td.num').allInnerTexts();
+    const value = (s) => Number(s.replace(/[^\d,]/g, '').replace(',', '.'));
+    for (let i = 1; i < amounts.length; i++) assert(value(amounts[i - 1]) >= value(amounts[i]), `amounts go down: ${amounts.join(' | ')}`);
+    await A.locator(`tr[data-deal-id="${ids.clientDeal.id}"] [data-testid=client]`).filter({ hasText: 'Мария Козлова, ООО Лютик' }).waitFor();
+    await check(A, 'c-board-02-list-ru');
+    await B.goto(`${base}/board/${ids.pipeline}`);
+    await B.getByRole('button', { name: 'List' }).click();
+    await B.getByRole('columnheader', { name: /Updated/ }).waitFor();
+    await B.getByRole('button', { name: /^Title/ }).click();
+    await B.getByRole('columnheader', { name: /Title/ }).and(B.locator('[aria-sort=ascending]')).waitFor();
+    await B.locator(`tr[data-deal-id="${ids.clientDeal.id}"] [data-testid=client]`).filter({ hasText: 'Мария Козлова, ООО Лютик' }).waitFor();
+    await check(B, 'c-board-02-list-en');
+    // Back to the board for the steps that follow (the choice is remembered).
+    for (const [page, label] of [[A, 'Доска'], [B, 'Board']]) {
+      await page.getByRole('button', { name: label }).click();
+      await page.locator('.deal-card').first().waitFor();
+    }
+  });
+
+  await step('c-board: B\'s "My tasks" shows a task A gives B with /task, without a reload', async () => {
+    const deal = await api(base, ownerToken, 'POST', '/deals', { title: 'Поставка клапанов', participants: [ids.member] });
+    await B.goto(`${base}/tasks`);
+    await B.getByRole('heading', { name: 'My tasks' }).waitFor();
+    await B.evaluate(() => {
+      window.__sameDocument = true;
+    });
+    await A.goto(`${base}/chats/${deal.chat_id}`);
+    await Promise.all([socketReady(A), socketReady(B)]);
+    assert((await B.getByText('Отправить КП клапанов').count()) === 0, 'not in B\'s list yet');
+    const box = A.getByRole('textbox', { name: /Сообщение в/ });
+    await box.fill('/задача Отправить КП клапанов послезавтра 10:00 @bob');
+    await box.press('Escape');
+    await box.press('Enter');
+    await A.getByTestId('command-outcome').filter({ hasText: 'Отправить КП клапанов' }).waitFor({ timeout: 10_000 });
+    await B.getByText('Отправить КП клапанов').first().waitFor({ timeout: 10_000 });
+    assert(await B.evaluate(() => window.__sameDocument === true), 'B\'s page was not reloaded');
+    await check(B, 'c-board-03-my-tasks-live');
+    // B's list stays as the steps below expect it.
+    const tokenB = (await B.evaluate(() => JSON.parse(localStorage.getItem('artel.session')))).accessToken;
+    const mine = await api(base, tokenB, 'GET', '/tasks/mine');
+    for (const t of [...mine.overdue, ...mine.today, ...mine.upcoming, ...mine.no_due_date]) {
+      if (t.title === 'Отправить КП клапанов' || t.id === ids.clientTask.id) await api(base, tokenB, 'POST', `/tasks/${t.id}/complete`, { version: t.version });
+    }
   });
 
   // --- c-admin ---

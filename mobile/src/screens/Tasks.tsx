@@ -13,7 +13,10 @@ export function Tasks({ focus }: { focus: string | null }) {
   const m = useM();
   const tasks = useCached<MyTasks>('tasks:mine', () => unwrap(api.http.GET('/tasks/mine')));
   const { reload } = tasks;
-  useEffect(() => rt.on('ephemeral', (e) => e.type === 'task_reminder' && reload()), [rt, reload]);
+  useEffect(
+    () => rt.on('ephemeral', (e) => (e.type === 'task_reminder' || e.type === 'task_assigned' || e.type === 'task_unassigned') && reload()),
+    [rt, reload],
+  );
   const groups: [string, Task[]][] = tasks.data
     ? [
         [t('tasks.overdue'), tasks.data.overdue],

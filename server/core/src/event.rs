@@ -89,6 +89,20 @@ pub enum Ephemeral {
         title: String,
         due_at: Option<DateTime<Utc>>,
     },
+    /// A task was created for, or handed to, the audience (its new assignees):
+    /// their task lists reload at once.
+    TaskAssigned {
+        task_id: Uuid,
+        title: String,
+        due_at: Option<DateTime<Utc>>,
+        /// Who assigned it.
+        by: UserId,
+    },
+    /// The audience was taken off the task: only its id, since they may no
+    /// longer see it; their task lists drop it.
+    TaskUnassigned {
+        task_id: Uuid,
+    },
     /// What the audience may see changed (a role, the workspace's deal
     /// visibility): their sockets re-read it before delivering anything more.
     AccessChanged,
@@ -176,6 +190,10 @@ pub enum BoardChange {
         /// Its open tasks, for the card (absent in events stored before cards had them).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tasks: Option<crate::crm::task::DealTaskSummary>,
+        /// Its client's names, for the card (absent in events stored before
+        /// cards had them; never shown to guests).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clients: Option<crate::crm::deal::DealClients>,
     },
     /// The deal left this board (moved to another pipeline, archived, deleted).
     DealRemoved { deal_id: Uuid },

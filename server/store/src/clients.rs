@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use artel_core::crm::client::{Company, CompanyId, Contact, ContactId, Phone};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
-use artel_core::ports::crm::{ClientFilter, ClientSort, ClientStore};
+use artel_core::ports::crm::{ClientFilter, ClientNames, ClientSort, ClientStore};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -23,6 +23,10 @@ use crate::errors::{backend, not_found, on_unique};
 use crate::history::Table;
 use crate::rows::prefixed;
 use crate::{PostgresStore, SqliteStore};
+
+/// Ids per kind `client_names` reads in one statement (bound values stay far
+/// below either engine's limit).
+const NAMES_CHUNK: usize = 1000;
 
 /// Which of the two client tables a statement is about.
 #[derive(Clone, Copy)]
@@ -647,6 +651,53 @@ macro_rules! impl_client_store {
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(())
+            }
+
+            async fn client_names(
+                &self,
+                workspace: WorkspaceId,
+                contacts: &[ContactId],
+                companies: &[CompanyId],
+            ) -> StoreResult<ClientNames> {
+                let mut out = ClientNames::default();
+                let (contacts, companies): (BTreeSet<Uuid>, BTreeSet<Uuid>) =
+                    (contacts.iter().copied().collect(), companies.iter().copied().collect());
+                let (contacts, companies): (Vec<Uuid>, Vec<Uuid>) =
+                    (contacts.into_iter().collect(), companies.into_iter().collect());
+                // One statement per NAMES_CHUNK ids of each kind (a page is one).
+                let (mut a, mut b) = (contacts.chunks(NAMES_CHUNK), companies.chunks(NAMES_CHUNK));
+                loop {
+                    let (a, b) = (a.next().unwrap_or_default(), b.next().unwrap_or_default());
+                    if a.is_empty() && b.is_empty() {
+                        return Ok(out);
+                    }
+                    let mut f = Filter::default();
+                    let mut parts = Vec::new();
+                    for (kind, ids) in [(Kind::Contact, a), (Kind::Company, b)] {
+                        if ids.is_empty() {
+                            continue;
+                        }
+                        let ws = f.arg(Arg::Id(workspace));
+                        let list = in_list(&mut f, ids.iter().map(|id| Arg::Id(*id)));
+                        parts.push(format!(
+                            "select cast('{}' as text) as kind, id, name from {} where workspace_id = {ws} and id in ({list})",
+                            kind.as_str(),
+                            kind.table()
+                        ));
+                    }
+                    let sql = parts.join(" union all ");
+                    let rows: Vec<(String, Uuid, String)> = bind_args!(sqlx::query_as(&sql), &f.args)
+                        .fetch_all(&mut *self.read.acquire().await?)
+                        .await
+                        .map_err(backend)?;
+                    for (kind, id, name) in rows {
+                        if kind == Kind::Contact.as_str() {
+                            out.contacts.insert(id, name);
+                        } else {
+                            out.companies.insert(id, name);
+                        }
+                    }
+                }
             }
 
             async fn import_clients(

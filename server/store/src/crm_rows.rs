@@ -331,6 +331,7 @@ pub(crate) enum Arg {
     Text(String),
     Int(i64),
     Time(DateTime<Utc>),
+    Date(NaiveDate),
 }
 
 /// A statement's dynamic part: conditions with numbered placeholders, and the
@@ -381,6 +382,7 @@ macro_rules! bind_args {
                 crate::crm_rows::Arg::Text(v) => q.bind(v.clone()),
                 crate::crm_rows::Arg::Int(v) => q.bind(*v),
                 crate::crm_rows::Arg::Time(v) => q.bind(*v),
+                crate::crm_rows::Arg::Date(v) => q.bind(*v),
             };
         }
         q

@@ -7,7 +7,7 @@ use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::pipeline::StageId;
 use artel_core::event::{BoardAppend, BoardEvent};
-use artel_core::ports::crm::{DealFilter, DealStore};
+use artel_core::ports::crm::{DealAfter, DealFilter, DealSort, DealSortValue, DealStore};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -19,6 +19,66 @@ use crate::errors::{backend, not_found, on_unique};
 use crate::history::Table;
 use crate::rows::prefixed;
 use crate::{PostgresStore, SqliteStore};
+
+/// The `order by` of a deal list, adding to `f` the condition that starts the
+/// page after `filter.after`. Each order ends with the id, so it is total and
+/// the keyset condition names exactly the deals after the cursor.
+fn deal_order(f: &mut Filter, filter: &DealFilter) -> StoreResult<String> {
+    let (dir, op) = if filter.descending { (" desc", "<") } else { ("", ">") };
+    let bad = || StoreError::Invalid { field: "cursor", reason: "does not fit the sort" };
+    // Deals without a close date come last in both directions: sorting by
+    // "has none" first is portable (no `nulls last`), and false < true in both engines.
+    let order = match filter.sort {
+        DealSort::Board => format!("s.position{dir}, d.position{dir}, d.id{dir}"),
+        DealSort::UpdatedAt => format!("d.updated_at{dir}, d.id{dir}"),
+        DealSort::CreatedAt => format!("d.created_at{dir}, d.id{dir}"),
+        DealSort::Amount => format!("d.amount_minor{dir}, d.id{dir}"),
+        DealSort::CloseDate => {
+            format!("d.expected_close_date is null, d.expected_close_date{dir}, d.id{dir}")
+        }
+        DealSort::Title => format!("d.title_lower{dir}, d.id{dir}"),
+    };
+    let Some(DealAfter { value, id }) = &filter.after else { return Ok(order) };
+    // Row values compare left to right in both engines; ids are 16-byte values
+    // compared bytewise in both.
+    let condition = match (filter.sort, value) {
+        (DealSort::Board, DealSortValue::Board { stage_position, position }) => {
+            let (a, b, c) =
+                (f.arg(Arg::Int(*stage_position)), f.arg(Arg::Int(*position)), f.arg(Arg::Id(*id)));
+            format!("(s.position, d.position, d.id) {op} ({a}, {b}, {c})")
+        }
+        (DealSort::UpdatedAt, DealSortValue::Time(t)) => {
+            let (a, b) = (f.arg(Arg::Time(*t)), f.arg(Arg::Id(*id)));
+            format!("(d.updated_at, d.id) {op} ({a}, {b})")
+        }
+        (DealSort::CreatedAt, DealSortValue::Time(t)) => {
+            let (a, b) = (f.arg(Arg::Time(*t)), f.arg(Arg::Id(*id)));
+            format!("(d.created_at, d.id) {op} ({a}, {b})")
+        }
+        (DealSort::Amount, DealSortValue::Amount(n)) => {
+            let (a, b) = (f.arg(Arg::Int(*n)), f.arg(Arg::Id(*id)));
+            format!("(d.amount_minor, d.id) {op} ({a}, {b})")
+        }
+        (DealSort::Title, DealSortValue::Text(t)) => {
+            let (a, b) = (f.arg(Arg::Text(t.clone())), f.arg(Arg::Id(*id)));
+            format!("(d.title_lower, d.id) {op} ({a}, {b})")
+        }
+        (DealSort::CloseDate, DealSortValue::Date(Some(day))) => {
+            let (a, b, c) = (f.arg(Arg::Date(*day)), f.arg(Arg::Date(*day)), f.arg(Arg::Id(*id)));
+            format!(
+                "(d.expected_close_date is null or d.expected_close_date {op} {a} \
+                 or (d.expected_close_date = {b} and d.id {op} {c}))"
+            )
+        }
+        (DealSort::CloseDate, DealSortValue::Date(None)) => {
+            let a = f.arg(Arg::Id(*id));
+            format!("(d.expected_close_date is null and d.id {op} {a})")
+        }
+        _ => return Err(bad()),
+    };
+    f.and(condition);
+    Ok(order)
+}
 
 macro_rules! impl_deal_store {
     ($store:ty, $db:ty) => {
@@ -275,10 +335,11 @@ macro_rules! impl_deal_store {
                 if !filter.include_archived {
                     f.and("d.archived_at is null".to_string());
                 }
+                let order = deal_order(&mut f, filter)?;
                 let page = f.page(filter.limit, filter.offset);
                 let sql = format!(
                     "select {} from deals d join stages s on s.id = d.stage_id where {} \
-                     order by s.position, d.position, d.id{page}",
+                     order by {order}{page}",
                     prefixed(DEAL_COLUMNS, "d"),
                     f.where_clause()
                 );

@@ -670,7 +670,8 @@ export interface paths {
         put?: never;
         /**
          * Imports companies from CSV (up to 5,000 rows, 5 MiB): a report per row;
-         *     what is accepted is written at once or not at all.
+         *     what is accepted is written at once or not at all. One import per
+         *     workspace at a time: another meanwhile gets 429 with `Retry-After`.
          */
         post: operations["import_companies"];
         delete?: never;
@@ -837,7 +838,8 @@ export interface paths {
         /**
          * Imports contacts from CSV (up to 5,000 rows, 5 MiB): a report per row;
          *     what is accepted is written at once or not at all. `company` links to an
-         *     existing company by name or creates it.
+         *     existing company by name or creates it. One import per workspace at a
+         *     time: another meanwhile gets 429 with `Retry-After`.
          */
         post: operations["import_contacts"];
         delete?: never;
@@ -892,7 +894,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Deals I may see, filtered. */
+        /**
+         * Deals I may see, filtered and sorted, a page at a time; each carries its
+         *     client's names (not for guests). When more follow, the answer's
+         *     `x-next-cursor` header is the `cursor` of the next page.
+         */
         get: operations["list_deals"];
         put?: never;
         /** Creates a deal (and its chat). */
@@ -1469,7 +1475,8 @@ export interface paths {
         };
         /**
          * The board: a pipeline's unarchived deals in columns per stage, with count and
-         *     sum per column; only deals the caller may see.
+         *     sum per column; only deals the caller may see. Cards carry their open tasks
+         *     and their client's names (not for guests).
          */
         get: operations["board"];
         put?: never;
@@ -2684,8 +2691,15 @@ export interface components {
             closed_at?: string | null;
             /** Format: uuid */
             company_id?: string | null;
+            /** @description On board cards and in `GET /deals`: the linked company's name (never for guests). */
+            company_name?: string | null;
             /** Format: uuid */
             contact_id?: string | null;
+            /**
+             * @description On board cards and in `GET /deals`: the linked contact's name (never
+             *     for guests, who see no clients).
+             */
+            contact_name?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
@@ -5896,6 +5910,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -6462,6 +6484,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -6651,12 +6681,25 @@ export interface operations {
             query?: {
                 company_id?: string;
                 contact_id?: string;
+                /**
+                 * @description The `x-next-cursor` of the previous page, with the same `sort` and
+                 *     `order` (400 otherwise); not with `offset`.
+                 */
+                cursor?: string;
                 include_archived?: boolean;
                 /** @description 1..=200, default 50. */
                 limit?: number;
                 offset?: number;
+                /** @description Default `desc` for `updated_at`, `created_at` and `amount`, else `asc`. */
+                order?: "asc" | "desc";
                 owner_id?: string;
                 pipeline_id?: string;
+                /**
+                 * @description The order: `board` (default; stage, then place in the column),
+                 *     `updated_at`, `created_at`, `amount`, `close_date` (deals without one
+                 *     last) or `title`; ties go by id.
+                 */
+                sort?: "board" | "updated_at" | "created_at" | "amount" | "close_date" | "title";
                 stage_id?: string;
                 tag?: string;
                 text?: string;
@@ -6669,6 +6712,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description Present when more deals follow: pass it as `cursor` (same sort and order) */
+                    "x-next-cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -73,7 +73,11 @@ export type Ephemeral =
   | { type: 'read_up_to'; chat_id: string; user_id: string; seq: number }
   | { type: 'joined_chat'; chat_id: string; user_id: string }
   | { type: 'signed_out'; user_id: string; session_id: string | null }
-  | { type: 'task_reminder'; task_id: string; title: string; due_at: string | null };
+  | { type: 'task_reminder'; task_id: string; title: string; due_at: string | null }
+  /** A task was created for me or handed to me (`by`: who did it). */
+  | { type: 'task_assigned'; task_id: string; title: string; due_at: string | null; by: string }
+  /** I was taken off a task: only its id. */
+  | { type: 'task_unassigned'; task_id: string };
 
 /** Frames a client sends. */
 export type ClientFrame =

@@ -109,6 +109,8 @@ export function connectLive(qc: QueryClient, me: () => string | undefined): () =
         if (qc.getQueryState(keys.messages(chatId))) void qc.invalidateQueries({ queryKey: keys.messages(chatId) });
       }
       if (seeded.length) void qc.invalidateQueries({ queryKey: ['thread'] });
+      // Tasks assigned while the socket was away were told to no one: reload.
+      void qc.invalidateQueries({ queryKey: keys.myTasks });
     }),
     realtime.on('ephemeral', (e) => onEphemeral(qc, e, me())),
   ];
@@ -228,6 +230,13 @@ function onEphemeral(qc: QueryClient, e: Ephemeral, me: string | undefined) {
     case 'task_reminder':
       void qc.invalidateQueries({ queryKey: keys.myTasks });
       window.dispatchEvent(new CustomEvent('artel:reminder', { detail: e }));
+      break;
+    case 'task_assigned':
+    case 'task_unassigned':
+      // Given a task or taken off one (by someone, a command or a stage rule):
+      // "My tasks" and any task list or open task reload at once.
+      void qc.invalidateQueries({ queryKey: ['tasks'] });
+      void qc.invalidateQueries({ queryKey: ['task', e.task_id] });
       break;
     default:
       break;

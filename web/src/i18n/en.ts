@@ -352,7 +352,6 @@ export const en: Record<StringKey, string> = {
   'deals.newTitle': 'New deal',
   'deals.filterStage': 'Stage',
   'deals.anyStage': 'All stages',
-  'deals.caption': 'Deals of the pipeline; column headers sort the page shown',
   'deals.client': 'Client',
   'deals.pages': 'Pages',
   'deals.prev': 'Previous',
@@ -770,4 +769,7 @@ export const en: Record<StringKey, string> = {
   'files.more': 'Show more',
   'files.downloadName': 'Download “{name}”',
   'files.failed': 'Could not download “{name}”',
+  // --- c-board ---
+  'deals.updated': 'Updated',
+  'deals.captionSorted': 'Deals of the pipeline; column headers sort the whole list',
 };

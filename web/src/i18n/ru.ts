@@ -350,7 +350,6 @@ export const ru = {
   'deals.newTitle': 'Новая сделка',
   'deals.filterStage': 'Этап',
   'deals.anyStage': 'Все этапы',
-  'deals.caption': 'Сделки воронки; заголовки столбцов сортируют показанную страницу',
   'deals.client': 'Клиент',
   'deals.pages': 'Страницы',
   'deals.prev': 'Назад',
@@ -768,6 +767,9 @@ export const ru = {
   'files.more': 'Показать ещё',
   'files.downloadName': 'Скачать «{name}»',
   'files.failed': 'Не удалось скачать «{name}»',
+  // --- c-board ---
+  'deals.updated': 'Изменена',
+  'deals.captionSorted': 'Сделки воронки; заголовки столбцов сортируют весь список',
 } as const;
 
 export type StringKey = keyof typeof ru;

@@ -6,12 +6,13 @@
 //! watchers catch up from the log. Stage edits (a "reload" hint) still log right
 //! after their change.
 
-use artel_core::crm::deal::Deal;
+use artel_core::crm::deal::{Deal, DealClients};
 use std::collections::HashMap;
 
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::task::{summarise, DealTaskSummary, Task, TaskStatus};
 use artel_core::event::{BoardAppend, BoardChange, BoardEvent};
+use artel_core::ports::crm::ClientNames;
 use artel_core::ports::tasks::TaskFilter;
 use uuid::Uuid;
 
@@ -48,6 +49,35 @@ pub async fn tasks_of(state: &AppState, deal: &Deal) -> DealTaskSummary {
             DealTaskSummary::default()
         }
     }
+}
+
+/// The names of the deal's client, for its card (none when it has no client,
+/// or they cannot be read: the card is still worth sending).
+pub async fn clients_of(state: &AppState, deal: &Deal) -> Option<DealClients> {
+    if deal.contact_id.is_none() && deal.company_id.is_none() {
+        return None;
+    }
+    match client_names(state, deal.workspace_id, std::slice::from_ref(deal)).await {
+        Ok(names) => Some(names.of(deal)),
+        Err(e) => {
+            tracing::warn!(error = %e, deal = %deal.id, "could not read a deal's client for its card");
+            None
+        }
+    }
+}
+
+/// The names of many deals' clients, in one read (a board, a page of the list).
+pub async fn client_names(
+    state: &AppState,
+    workspace: Uuid,
+    deals: &[Deal],
+) -> artel_core::Result<ClientNames> {
+    let contacts: Vec<Uuid> = deals.iter().filter_map(|d| d.contact_id).collect();
+    let companies: Vec<Uuid> = deals.iter().filter_map(|d| d.company_id).collect();
+    if contacts.is_empty() && companies.is_empty() {
+        return Ok(ClientNames::default());
+    }
+    Ok(state.store.client_names(workspace, &contacts, &companies).await?)
 }
 
 /// The board changes a task write causes: a task of a deal changes the deal's
@@ -93,9 +123,10 @@ pub async fn task_changes(state: &AppState, before: Option<&Task>, after: &Task)
             tasks.push(after.clone());
         }
         let summary = summarise(&tasks);
+        let clients = clients_of(state, &deal).await;
         out.push(BoardAppend {
             pipeline_id: deal.pipeline_id,
-            change: BoardChange::DealUpserted { deal: Box::new(deal), tasks: Some(summary) },
+            change: BoardChange::DealUpserted { deal: Box::new(deal), tasks: Some(summary), clients },
         });
     }
     out
@@ -141,7 +172,11 @@ pub async fn deal_changes(state: &AppState, before: Option<&Deal>, after: &Deal)
         }
         BoardChange::DealRemoved { deal_id: after.id }
     } else {
-        BoardChange::DealUpserted { deal: Box::new(after.clone()), tasks: Some(tasks_of(state, after).await) }
+        BoardChange::DealUpserted {
+            deal: Box::new(after.clone()),
+            tasks: Some(tasks_of(state, after).await),
+            clients: clients_of(state, after).await,
+        }
     };
     out.push(BoardAppend { pipeline_id: after.pipeline_id, change });
     out

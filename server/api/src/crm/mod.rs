@@ -13,5 +13,6 @@ pub mod entity_chat;
 pub mod import_limits;
 pub mod record_chat;
 pub mod reminders;
+pub mod task_live;
 pub mod tasks;
 pub mod texts;

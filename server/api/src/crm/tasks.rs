@@ -290,6 +290,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Ta
     tell_deal(state, actor, &task, None).await?;
     crate::automation::events::task(state, "task.created", &task).await;
     push_assigned(state, actor, &task, &[]);
+    crate::crm::task_live::tell_assignees(state, actor, &task, &[]).await;
     Ok(task)
 }
 
@@ -382,6 +383,7 @@ pub async fn update(
     let task = save(state, actor, &before, after, reminders).await?;
     crate::crm::record_chat::task_changed(state, actor, &before, &task).await?;
     push_assigned(state, actor, &task, &before.assignees);
+    crate::crm::task_live::tell_assignees(state, actor, &task, &before.assignees).await;
     let next = if completing { finish(state, actor, &task).await? } else { None };
     Ok((task, next))
 }
@@ -482,6 +484,7 @@ async fn next_occurrence(state: &AppState, actor: &User, done: &Task) -> Result<
     let changes = board::task_changes(state, None, &next).await;
     let events = state.store.create_task(&next, &reminders, &[created], &changes).await?;
     board::publish(state, events);
+    crate::crm::task_live::tell_assignees(state, actor, &next, &[]).await;
     Ok(Some(next))
 }
 

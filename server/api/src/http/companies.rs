@@ -410,12 +410,14 @@ pub async fn export(
 }
 
 /// Imports companies from CSV (up to 5,000 rows, 5 MiB): a report per row;
-/// what is accepted is written at once or not at all.
+/// what is accepted is written at once or not at all. One import per
+/// workspace at a time: another meanwhile gets 429 with `Retry-After`.
 #[utoipa::path(post, path = "/companies/import", tag = "clients", security(("bearer" = [])),
     operation_id = "import_companies",
     request_body = ImportRequest,
     responses((status = 200, body = ImportReport), (status = 403, body = crate::error::ErrorBody),
-              (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+              (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+              (status = 429, body = crate::error::ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     auth: AuthUser,

@@ -1,6 +1,6 @@
 //! Wire shapes of the CRM: pipelines, stages, deals, history.
 
-use artel_core::crm::deal::Deal;
+use artel_core::crm::deal::{Deal, DealClients};
 use artel_core::crm::history::{HistoryCursor, HistoryEntry};
 use artel_core::crm::pipeline::{Pipeline, Stage, StageKind};
 use artel_core::crm::task::{DealTaskSummary, NextTask};
@@ -90,6 +90,13 @@ pub struct DealDto {
     /// On board cards: the open task due first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_task: Option<NextTask>,
+    /// On board cards and in `GET /deals`: the linked contact's name (never
+    /// for guests, who see no clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    /// On board cards and in `GET /deals`: the linked company's name (never for guests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
 }
 
 impl DealDto {
@@ -98,6 +105,15 @@ impl DealDto {
         if let Some(t) = tasks {
             self.open_tasks = Some(t.open_tasks);
             self.next_task = t.next_task;
+        }
+        self
+    }
+
+    /// The card with its client's names.
+    pub fn with_clients(mut self, clients: Option<DealClients>) -> Self {
+        if let Some(c) = clients {
+            self.contact_name = c.contact_name;
+            self.company_name = c.company_name;
         }
         self
     }
@@ -131,6 +147,8 @@ impl From<&Deal> for DealDto {
             archived_at: d.archived_at,
             open_tasks: None,
             next_task: None,
+            contact_name: None,
+            company_name: None,
         }
     }
 }

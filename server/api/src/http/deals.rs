@@ -3,10 +3,11 @@
 
 use artel_core::crm::deal::DealPatch;
 use artel_core::crm::entity::{EntityKind, EntityRef};
-use artel_core::ports::crm::DealFilter;
+use artel_core::ports::crm::{ClientNames, DealFilter};
+use artel_core::user::Role;
 use artel_core::Error;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -14,11 +15,15 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::crm::deals::{self, NewDeal};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{double_option, page_limit, Json, Path, Query};
 use crate::http::crm_dto::{DealDto, HistoryDto, HistoryQuery, TimelineItem};
+use crate::http::deal_cursor::{self, DealSortParam, SortOrder};
 use crate::http::timelines;
 use crate::state::AppState;
+
+/// The header naming the next page of `GET /deals`.
+const NEXT_CURSOR: HeaderName = HeaderName::from_static("x-next-cursor");
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -103,6 +108,17 @@ pub struct DealQuery {
     pub text: Option<String>,
     #[serde(default)]
     pub include_archived: bool,
+    /// The order: `board` (default; stage, then place in the column),
+    /// `updated_at`, `created_at`, `amount`, `close_date` (deals without one
+    /// last) or `title`; ties go by id.
+    #[param(inline)]
+    pub sort: Option<DealSortParam>,
+    /// Default `desc` for `updated_at`, `created_at` and `amount`, else `asc`.
+    #[param(inline)]
+    pub order: Option<SortOrder>,
+    /// The `x-next-cursor` of the previous page, with the same `sort` and
+    /// `order` (400 otherwise); not with `offset`.
+    pub cursor: Option<String>,
     /// 1..=200, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -139,19 +155,33 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(DealDto::from(&deal))))
 }
 
-/// Deals I may see, filtered.
+/// Deals I may see, filtered and sorted, a page at a time; each carries its
+/// client's names (not for guests). When more follow, the answer's
+/// `x-next-cursor` header is the `cursor` of the next page.
 #[utoipa::path(get, path = "/deals", operation_id = "list_deals", tag = "crm", security(("bearer" = [])), params(DealQuery),
-    responses((status = 200, body = Vec<DealDto>), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Vec<DealDto>, headers(("x-next-cursor" = String,
+                 description = "Present when more deals follow: pass it as `cursor` (same sort and order)"))),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: AuthUser,
     Query(q): Query<DealQuery>,
-) -> ApiResult<Json<Vec<DealDto>>> {
+) -> ApiResult<(HeaderMap, Json<Vec<DealDto>>)> {
     let ws = state.store.get_workspace(auth.user.workspace_id).await?;
     let offset = q.offset.unwrap_or(0);
     if offset < 0 {
         return Err(Error::invalid("offset", "must not be negative").into());
     }
+    let sort = q.sort.unwrap_or_default();
+    let order = q.order.unwrap_or_else(|| sort.default_order());
+    let after = match q.cursor.as_deref() {
+        None => None,
+        Some(_) if q.offset.is_some() => {
+            return Err(ApiError::bad_request("invalid_query", "cursor and offset do not go together"))
+        }
+        Some(raw) => Some(deal_cursor::decode(raw, sort, order)?),
+    };
+    let limit = page_limit(q.limit, 50)?;
     let filter = DealFilter {
         pipeline_id: q.pipeline_id,
         stage_id: q.stage_id,
@@ -161,12 +191,38 @@ pub async fn list(
         tag: q.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
         text: q.text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
         include_archived: q.include_archived,
-        limit: page_limit(q.limit, 50)?,
+        sort: sort.store(),
+        descending: order == SortOrder::Desc,
+        after,
+        // One more than asked: whether a next page exists.
+        limit: limit + 1,
         offset,
         ..DealFilter::for_viewer(&auth.user, ws.settings.deal_visibility)
     };
-    let deals = state.store.list_deals(auth.user.workspace_id, &filter).await?;
-    Ok(Json(deals.iter().map(DealDto::from).collect()))
+    let ws = auth.user.workspace_id;
+    let mut deals = state.store.list_deals(ws, &filter).await?;
+    let mut headers = HeaderMap::new();
+    if deals.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+        deals.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        if let Some(last) = deals.last() {
+            let stage_position = match sort {
+                DealSortParam::Board => state.store.get_stage(ws, last.stage_id).await?.position,
+                _ => 0,
+            };
+            let next = deal_cursor::encode(sort, order, last, stage_position);
+            if let Ok(v) = HeaderValue::from_str(&next) {
+                headers.insert(NEXT_CURSOR, v);
+            }
+        }
+    }
+    // Guests see no clients, so their list carries no client names.
+    let names = if auth.user.role == Role::Guest {
+        ClientNames::default()
+    } else {
+        crate::crm::board::client_names(&state, ws, &deals).await?
+    };
+    let out = deals.iter().map(|d| DealDto::from(d).with_clients(Some(names.of(d)))).collect();
+    Ok((headers, Json(out)))
 }
 
 /// One deal.

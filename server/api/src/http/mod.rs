@@ -11,6 +11,7 @@ pub mod companies;
 pub mod contacts;
 pub mod crm_dto;
 pub mod custom_fields;
+pub mod deal_cursor;
 pub mod deals;
 pub mod dto;
 pub mod files;

@@ -347,7 +347,8 @@ pub async fn delete_stage(
 }
 
 /// The board: a pipeline's unarchived deals in columns per stage, with count and
-/// sum per column; only deals the caller may see.
+/// sum per column; only deals the caller may see. Cards carry their open tasks
+/// and their client's names (not for guests).
 #[utoipa::path(get, path = "/pipelines/{id}/board", tag = "crm", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Pipeline id"), BoardQuery),
     responses((status = 200, body = BoardDto), (status = 404, body = crate::error::ErrorBody)))]
@@ -370,6 +371,12 @@ pub async fn board(
     let deals = state.store.list_deals(ws, &filter).await?;
     let ids: Vec<Uuid> = deals.iter().map(|d| d.id).collect();
     let mut tasks = crate::crm::board::tasks_of_many(&state, ws, &ids).await?;
+    // Guests see no clients, so their cards carry no client names.
+    let names = if auth.user.role == artel_core::user::Role::Guest {
+        artel_core::ports::crm::ClientNames::default()
+    } else {
+        crate::crm::board::client_names(&state, ws, &deals).await?
+    };
     let columns = stages
         .iter()
         .map(|stage| {
@@ -388,7 +395,11 @@ pub async fn board(
                     .collect(),
                 deals: in_stage
                     .into_iter()
-                    .map(|d| DealDto::from(d).with_tasks(Some(tasks.remove(&d.id).unwrap_or_default())))
+                    .map(|d| {
+                        DealDto::from(d)
+                            .with_tasks(Some(tasks.remove(&d.id).unwrap_or_default()))
+                            .with_clients(Some(names.of(d)))
+                    })
                     .collect(),
             }
         })

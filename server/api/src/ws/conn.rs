@@ -656,7 +656,14 @@ impl Conn {
             BoardChange::DealUpserted { deal, .. } => deal.visible_to(&self.auth.user, self.deal_visibility),
             _ => true,
         });
-        self.write(if visible { live.full.clone() } else { live.hidden.clone() }).await?;
+        let frame = if !visible {
+            live.hidden.clone()
+        } else if self.auth.user.role == artel_core::user::Role::Guest {
+            live.no_clients.clone()
+        } else {
+            live.full.clone()
+        };
+        self.write(frame).await?;
         self.boards.insert(event.pipeline_id, event.seq);
         Ok(())
     }

@@ -63,6 +63,9 @@ pub struct LiveBoardEvent {
     /// What everyone else gets (deal id only); equal to `full` for changes
     /// that say nothing about a deal.
     pub hidden: Utf8Bytes,
+    /// What a guest who may see the deal gets: the card without its client's
+    /// names (guests see no clients); equal to `full` when it has none.
+    pub no_clients: Utf8Bytes,
 }
 
 impl LiveBoardEvent {
@@ -76,23 +79,30 @@ impl LiveBoardEvent {
             };
             Utf8Bytes::from(ServerFrame::BoardEvent(&dto).to_text())
         };
-        let (full, hidden) = match &event.change {
-            BoardChange::DealUpserted { deal, tasks } => (
-                frame(BoardChangeDto::DealUpserted {
-                    deal: Box::new(DealDto::from(deal.as_ref()).with_tasks(tasks.clone())),
-                }),
-                frame(BoardChangeDto::DealHidden { deal_id: deal.id }),
-            ),
+        let (full, hidden, no_clients) = match &event.change {
+            BoardChange::DealUpserted { deal, tasks, clients } => {
+                let card = || DealDto::from(deal.as_ref()).with_tasks(tasks.clone());
+                let bare = frame(BoardChangeDto::DealUpserted { deal: Box::new(card()) });
+                let full = match clients {
+                    Some(c) if c.contact_name.is_some() || c.company_name.is_some() => {
+                        frame(BoardChangeDto::DealUpserted {
+                            deal: Box::new(card().with_clients(Some(c.clone()))),
+                        })
+                    }
+                    _ => bare.clone(),
+                };
+                (full, frame(BoardChangeDto::DealHidden { deal_id: deal.id }), bare)
+            }
             BoardChange::DealRemoved { deal_id } => {
                 let f = frame(BoardChangeDto::DealRemoved { deal_id: *deal_id });
-                (f.clone(), f)
+                (f.clone(), f.clone(), f)
             }
             BoardChange::StagesChanged => {
                 let f = frame(BoardChangeDto::StagesChanged);
-                (f.clone(), f)
+                (f.clone(), f.clone(), f)
             }
         };
-        Self { event, full, hidden }
+        Self { event, full, hidden, no_clients }
     }
 }
 

@@ -48,6 +48,16 @@ pub struct Deal {
     pub archived_at: Option<DateTime<Utc>>,
 }
 
+/// The display names of a deal's client, as board cards and deal lists show
+/// them (never to guests: clients are internal).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealClients {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+}
+
 /// Who may see which deals: a workspace setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -3,8 +3,10 @@
 //! record also write its history entries in the same transaction, so history can
 //! never disagree with the record.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::crm::client::{Company, CompanyId, Contact, ContactId};
@@ -85,9 +87,79 @@ pub struct DealFilter {
     pub contact_id: Option<ContactId>,
     pub company_id: Option<CompanyId>,
     pub include_archived: bool,
+    /// The order, and which way it runs.
+    pub sort: DealSort,
+    pub descending: bool,
+    /// Only the deals after this one in that order (keyset paging).
+    pub after: Option<DealAfter>,
     /// Page size (the API bounds it) and offset.
     pub limit: i64,
     pub offset: i64,
+}
+
+/// Orders of a deal list; every one ends with the deal id, so it is total and
+/// a page boundary can be named by `DealAfter`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DealSort {
+    /// As on the board: stage position, then the card's place in its column.
+    #[default]
+    Board,
+    UpdatedAt,
+    CreatedAt,
+    Amount,
+    /// Expected close date; deals without one come last either way.
+    CloseDate,
+    /// Lower-cased title.
+    Title,
+}
+
+/// A deal's key in a `DealSort` order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DealSortValue {
+    Board { stage_position: i64, position: i64 },
+    Time(DateTime<Utc>),
+    Amount(i64),
+    Date(Option<NaiveDate>),
+    Text(String),
+}
+
+/// A place in a deal order: the key and id of the last deal seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DealAfter {
+    pub value: DealSortValue,
+    pub id: DealId,
+}
+
+impl DealSort {
+    /// The key of `deal` in this order (for `Board`, its stage's position is
+    /// needed, which the deal does not hold).
+    pub fn value_of(self, deal: &Deal, stage_position: i64) -> DealSortValue {
+        match self {
+            DealSort::Board => DealSortValue::Board { stage_position, position: deal.position },
+            DealSort::UpdatedAt => DealSortValue::Time(deal.updated_at),
+            DealSort::CreatedAt => DealSortValue::Time(deal.created_at),
+            DealSort::Amount => DealSortValue::Amount(deal.amount_minor),
+            DealSort::CloseDate => DealSortValue::Date(deal.expected_close_date),
+            DealSort::Title => DealSortValue::Text(deal.title.trim().to_lowercase()),
+        }
+    }
+}
+
+/// Display names of contacts and companies, by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientNames {
+    pub contacts: HashMap<ContactId, String>,
+    pub companies: HashMap<CompanyId, String>,
+}
+
+impl ClientNames {
+    /// What a deal's card shows of its client.
+    pub fn of(&self, deal: &Deal) -> crate::crm::deal::DealClients {
+        crate::crm::deal::DealClients {
+            contact_name: deal.contact_id.and_then(|id| self.contacts.get(&id).cloned()),
+            company_name: deal.company_id.and_then(|id| self.companies.get(&id).cloned()),
+        }
+    }
 }
 
 impl DealFilter {
@@ -220,6 +292,14 @@ pub trait ClientStore: Send + Sync {
     ) -> StoreResult<Vec<Company>>;
     /// Deletes a company; contacts and deals linked to it are unlinked.
     async fn delete_company(&self, workspace: WorkspaceId, id: CompanyId) -> StoreResult<()>;
+    /// The names of these contacts and companies (archived ones too), in one
+    /// read; ids not found are left out.
+    async fn client_names(
+        &self,
+        workspace: WorkspaceId,
+        contacts: &[ContactId],
+        companies: &[CompanyId],
+    ) -> StoreResult<ClientNames>;
     /// Imports many contacts and companies in one transaction: all or nothing.
     async fn import_clients(
         &self,

@@ -32,7 +32,7 @@ import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
 import { LossDialog } from '../records/LossDialog';
-import { DealsTable } from './DealsTable';
+import { clientOf, DealsTable } from './DealsTable';
 import { DealForm } from './DealForm';
 
 type View = 'board' | 'list';
@@ -407,11 +407,17 @@ function CardBody({ deal, users, overlay }: { deal: Deal; users: Map<string, Use
 function CardInner({ deal, users }: { deal: Deal; users: Map<string, User> | undefined }) {
   const t = useI18n();
   const to = { name: 'deal' as const, id: deal.id };
+  const client = clientOf(deal);
   return (
     <>
       <a href={pathOf(to)} onClick={(e) => (e.preventDefault(), navigate(to))}>
         {deal.title}
       </a>
+      {client && (
+        <div className="hint deal-client" data-testid="client" title={t.t('deals.client')}>
+          {client}
+        </div>
+      )}
       <div className="amount">{t.money(deal.amount_minor, deal.currency)}</div>
       <div className="hint">{userName(users, deal.owner_id)}</div>
       {deal.next_task ? (

@@ -1,9 +1,8 @@
 // The pipeline's deals as a table beside the board: filters by stage, owner and
-// text on the server, a page at a time (the API pages by offset and limit), and
-// sortable columns. The API has no sort order for deals, so a header sorts the
-// page on screen (said in the table's caption).
+// text, sorted by the server (column headers choose the order), a page at a
+// time with the server's cursor, each row naming its client.
 import { useEffect, useMemo, useState } from 'react';
-import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { unwrap, type Deal } from '@api';
 import { api, realtime } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
@@ -11,38 +10,51 @@ import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
 import { useI18n } from '../../i18n';
 import { errorMessage } from '../../ui/errors';
-import { sortDeals, type DealSort } from '../records/forms';
+import { ariaSort, DEFAULT_DEAL_SORT, toggleSort, type DealSortKey, type DealSortState } from './dealSort';
 
 export const TABLE_PAGE = 50;
+
+/** The client a deal is for, as its row and card show it. */
+export function clientOf(d: Deal): string {
+  return [d.contact_name, d.company_name].filter(Boolean).join(', ');
+}
 
 export function DealsTable({ pipelineId, ownerId, text }: { pipelineId: string; ownerId: string; text: string }) {
   const t = useI18n();
   const qc = useQueryClient();
   const users = useUsers();
   const pipelines = usePipelines();
-  const stages = useMemo(() => pipelines.data?.find((p) => p.id === pipelineId)?.stages ?? [], [pipelines.data, pipelineId]);
+  const stages = useMemo(() => pipelines.data?.find((p) => p.id === pipelineId)?.stages ?? [], [pipelineId, pipelines.data]);
   const [stageId, setStageId] = useState('');
-  const [page, setPage] = useState(0);
-  const [sort, setSort] = useState<DealSort>({ key: 'title', desc: false });
-  useEffect(() => setPage(0), [stageId, ownerId, text]);
+  const [sort, setSort] = useState<DealSortState>(DEFAULT_DEAL_SORT);
+  // Cursors of the pages walked through: the last one is the page shown
+  // (undefined: the first page), so "previous" is a pop. Another filter or
+  // order starts again from its first page (a cursor belongs to one order).
+  const walk = JSON.stringify([stageId, ownerId, text, sort.key, sort.order]);
+  const [paging, setPaging] = useState<{ walk: string; cursors: (string | undefined)[] }>({ walk, cursors: [undefined] });
+  const cursors = paging.walk === walk ? paging.cursors : [undefined];
+  const setCursors = (f: (c: (string | undefined)[]) => (string | undefined)[]) => setPaging({ walk, cursors: f(cursors) });
+  const cursor = cursors[cursors.length - 1];
   const list = useQuery({
-    queryKey: ['deals', 'table', pipelineId, stageId, ownerId, text, page],
-    queryFn: () =>
-      unwrap(
-        api.http.GET('/deals', {
-          params: {
-            query: {
-              pipeline_id: pipelineId,
-              stage_id: stageId || undefined,
-              owner_id: ownerId || undefined,
-              text: text || undefined,
-              // One more than shown: whether a next page exists.
-              limit: TABLE_PAGE + 1,
-              offset: page * TABLE_PAGE,
-            },
+    queryKey: ['deals', 'table', pipelineId, stageId, ownerId, text, sort.key, sort.order, cursor ?? ''],
+    queryFn: async () => {
+      const call = api.http.GET('/deals', {
+        params: {
+          query: {
+            pipeline_id: pipelineId,
+            stage_id: stageId || undefined,
+            owner_id: ownerId || undefined,
+            text: text || undefined,
+            sort: sort.key,
+            order: sort.order,
+            cursor,
+            limit: TABLE_PAGE,
           },
-        }),
-      ),
+        },
+      });
+      const rows = await unwrap(call);
+      return { rows, next: (await call).response.headers.get('x-next-cursor') ?? undefined };
+    },
   });
   // Someone's change on this pipeline: reload the page shown (the board screen
   // around this table keeps the pipeline watched).
@@ -53,34 +65,15 @@ export function DealsTable({ pipelineId, ownerId, text }: { pipelineId: string; 
       }),
     [pipelineId, qc],
   );
-  const rows = list.data?.slice(0, TABLE_PAGE) ?? [];
-  const hasNext = (list.data?.length ?? 0) > TABLE_PAGE;
-  const clientIds = [...new Set(rows.flatMap((d) => [d.contact_id ? `contact:${d.contact_id}` : '', d.company_id ? `company:${d.company_id}` : '']).filter(Boolean))];
-  const clients = useQueries({
-    queries: clientIds.map((k) => {
-      const [kind, id] = k.split(':') as ['contact' | 'company', string];
-      return {
-        queryKey: [kind, id],
-        queryFn: () =>
-          kind === 'contact'
-            ? unwrap(api.http.GET('/contacts/{id}', { params: { path: { id } } }))
-            : unwrap(api.http.GET('/companies/{id}', { params: { path: { id } } })),
-        staleTime: 60_000,
-      };
-    }),
-  });
-  const names = new Map(clientIds.map((k, i) => [k, clients[i]?.data?.name ?? '']));
-  const clientOf = (d: Deal) =>
-    [d.contact_id && names.get(`contact:${d.contact_id}`), d.company_id && names.get(`company:${d.company_id}`)].filter(Boolean).join(', ');
-  const stageOrder = (d: Deal) => stages.findIndex((s) => s.id === d.stage_id);
-  const sorted = sortDeals(rows, sort, { stage: stageOrder, owner: (d) => userName(users.data, d.owner_id), client: clientOf }, t.lang === 'ru' ? 'ru' : 'en');
-  const header = (key: DealSort['key'], label: string) => {
-    const active = sort.key === key;
+  const rows = list.data?.rows ?? [];
+  const next = list.data?.next;
+  const header = (key: DealSortKey, label: string) => {
+    const aria = ariaSort(sort, key);
     return (
-      <th scope="col" aria-sort={active ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
-        <button type="button" className="th-sort" onClick={() => setSort({ key, desc: active ? !sort.desc : false })}>
+      <th scope="col" aria-sort={aria}>
+        <button type="button" className="th-sort" onClick={() => setSort((s) => toggleSort(s, key))}>
           {label}
-          <span aria-hidden="true">{active ? (sort.desc ? ' ▼' : ' ▲') : ''}</span>
+          <span aria-hidden="true">{aria === 'none' ? '' : aria === 'descending' ? ' ▼' : ' ▲'}</span>
         </button>
       </th>
     );
@@ -102,19 +95,20 @@ export function DealsTable({ pipelineId, ownerId, text }: { pipelineId: string; 
       {list.data && rows.length === 0 && <div className="empty">{t.t('board.empty')}</div>}
       {rows.length > 0 && (
         <table className="data">
-          <caption className="sr-only">{t.t('deals.caption')}</caption>
+          <caption className="sr-only">{t.t('deals.captionSorted')}</caption>
           <thead>
             <tr>
               {header('title', t.t('field.title'))}
-              {header('stage', t.t('card.stage'))}
+              {header('board', t.t('card.stage'))}
               {header('amount', t.t('card.amount'))}
-              {header('owner', t.t('card.owner'))}
-              {header('client', t.t('deals.client'))}
-              {header('close', t.t('card.closeDate'))}
+              <th scope="col">{t.t('card.owner')}</th>
+              <th scope="col">{t.t('deals.client')}</th>
+              {header('close_date', t.t('card.closeDate'))}
+              {header('updated_at', t.t('deals.updated'))}
             </tr>
           </thead>
           <tbody>
-            {sorted.map((d) => {
+            {rows.map((d) => {
               const to = { name: 'deal' as const, id: d.id };
               return (
                 <tr key={d.id} data-deal-id={d.id}>
@@ -126,21 +120,24 @@ export function DealsTable({ pipelineId, ownerId, text }: { pipelineId: string; 
                   <td>{stages.find((s) => s.id === d.stage_id)?.name ?? ''}</td>
                   <td className="num">{t.money(d.amount_minor, d.currency)}</td>
                   <td>{userName(users.data, d.owner_id)}</td>
-                  <td>{clientOf(d) || t.t('common.none')}</td>
+                  <td data-testid="client">{clientOf(d) || t.t('common.none')}</td>
                   <td>{d.expected_close_date ? t.date(d.expected_close_date + 'T12:00:00Z', { day: 'numeric', month: 'short', year: 'numeric' }) : t.t('common.none')}</td>
+                  <td>
+                    <time dateTime={d.updated_at}>{t.dateTime(d.updated_at)}</time>
+                  </td>
                 </tr>
               );
             })}
           </tbody>
         </table>
       )}
-      {(page > 0 || hasNext) && (
+      {(cursors.length > 1 || next) && (
         <nav className="row pager" aria-label={t.t('deals.pages')} style={{ marginTop: 12 }}>
-          <button type="button" className="btn" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>
+          <button type="button" className="btn" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
             {t.t('deals.prev')}
           </button>
-          <span className="muted">{t.t('deals.page', { page: page + 1 })}</span>
-          <button type="button" className="btn" disabled={!hasNext} onClick={() => setPage((p) => p + 1)}>
+          <span className="muted">{t.t('deals.page', { page: cursors.length })}</span>
+          <button type="button" className="btn" disabled={!next} onClick={() => next && setCursors((c) => [...c, next])}>
             {t.t('deals.next')}
           </button>
         </nav>

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Deal } from '@api';
-import { customToDraft, draftToCustom, formatAmountInput, isDraftError, parseAmount, sortDeals, splitList } from './forms';
+import { customToDraft, draftToCustom, formatAmountInput, isDraftError, parseAmount, splitList } from './forms';
 import { csvHeader, guessMapping, IMPORT_TARGETS } from './csv';
 
 describe('amounts as people type them', () => {
@@ -52,21 +51,6 @@ describe('custom values', () => {
     expect(draftToCustom('number', false, '3,5', 'RUB')).toBe(3.5);
     expect(isDraftError(draftToCustom('number', false, 'x', 'RUB'))).toBe(true);
     expect(isDraftError(draftToCustom('money', false, 'lots', 'RUB'))).toBe(true);
-  });
-});
-
-describe('deal table order', () => {
-  const deal = (title: string, amount: number, close: string | null): Deal =>
-    ({ id: title, title, amount_minor: amount, expected_close_date: close, owner_id: 'o', stage_id: 's' }) as Deal;
-  const names = { stage: () => 0, owner: () => '', client: () => '' };
-  const list = [deal('Б', 300, null), deal('а', 100, '2026-03-01'), deal('В', 200, '2026-01-01')];
-  it('sorts by title with the locale, by amount as numbers', () => {
-    expect(sortDeals(list, { key: 'title', desc: false }, names, 'ru').map((d) => d.title)).toEqual(['а', 'Б', 'В']);
-    expect(sortDeals(list, { key: 'amount', desc: true }, names, 'ru').map((d) => d.amount_minor)).toEqual([300, 200, 100]);
-  });
-  it('keeps deals without a close date last either way', () => {
-    expect(sortDeals(list, { key: 'close', desc: false }, names, 'ru').map((d) => d.title)).toEqual(['В', 'а', 'Б']);
-    expect(sortDeals(list, { key: 'close', desc: true }, names, 'ru').map((d) => d.title)).toEqual(['а', 'В', 'Б']);
   });
 });
 

@@ -1,7 +1,6 @@
 // Pure helpers behind the record forms: money typed the way people type it,
-// lists typed one per line or comma, custom values in the API's shapes, and
-// the deal table's client-side order. Kept free of React for unit tests.
-import type { Deal } from '@api';
+// lists typed one per line or comma, custom values in the API's shapes. Kept
+// free of React for unit tests.
 
 /** Digits after the point in `currency` (kopecks: 2, yen: 0), as Intl knows them. */
 export function minorDigits(currency: string): number {
@@ -90,42 +89,4 @@ export function draftToCustom(kind: FieldKind, multiple: boolean, d: CustomDraft
 
 export function isDraftError(v: unknown): v is { error: 'number' | 'money' } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'error' in v;
-}
-
-export type DealSort = { key: 'title' | 'stage' | 'amount' | 'owner' | 'client' | 'close'; desc: boolean };
-
-/** Orders a page of deals by a column; names come from the caller (stage, owner, client). */
-export function sortDeals(
-  deals: Deal[],
-  sort: DealSort,
-  names: { stage: (d: Deal) => string | number; owner: (d: Deal) => string; client: (d: Deal) => string },
-  locale: string,
-): Deal[] {
-  const collator = new Intl.Collator(locale, { sensitivity: 'base', numeric: true });
-  const val = (d: Deal): string | number => {
-    switch (sort.key) {
-      case 'title':
-        return d.title;
-      case 'stage':
-        return names.stage(d);
-      case 'amount':
-        return d.amount_minor;
-      case 'owner':
-        return names.owner(d);
-      case 'client':
-        return names.client(d);
-      case 'close':
-        return d.expected_close_date ?? '';
-    }
-  };
-  const out = [...deals].sort((a, b) => {
-    const x = val(a);
-    const y = val(b);
-    // Empty values last whatever the direction: a blank date is not "earliest".
-    if (x === '' && y !== '') return 1;
-    if (y === '' && x !== '') return -1;
-    const c = typeof x === 'number' && typeof y === 'number' ? x - y : collator.compare(String(x), String(y));
-    return sort.desc ? -c : c;
-  });
-  return out;
 }
