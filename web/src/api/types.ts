@@ -73,7 +73,8 @@ export type Ephemeral =
   | { type: 'read_up_to'; chat_id: string; user_id: string; seq: number }
   | { type: 'joined_chat'; chat_id: string; user_id: string }
   | { type: 'signed_out'; user_id: string; session_id: string | null }
-  | { type: 'task_reminder'; task_id: string; title: string; due_at: string | null };
+  | { type: 'task_reminder'; task_id: string; title: string; due_at: string | null }
+  | { type: 'client_merged'; kind: 'contact' | 'company'; from_id: string; into_id: string };
 
 /** Frames a client sends. */
 export type ClientFrame =

@@ -224,6 +224,17 @@ function onEphemeral(qc: QueryClient, e: Ephemeral, me: string | undefined) {
       void qc.invalidateQueries({ queryKey: keys.myTasks });
       window.dispatchEvent(new CustomEvent('artel:reminder', { detail: e }));
       break;
+    case 'client_merged':
+      // Someone merged two clients: both cards read again (the merged-away one
+      // then opens the survivor), as do lists, deals, tasks and chats of them.
+      void qc.invalidateQueries({ queryKey: [e.kind, e.from_id] });
+      void qc.invalidateQueries({ queryKey: [e.kind, e.into_id] });
+      void qc.invalidateQueries({ queryKey: [e.kind === 'contact' ? 'contacts' : 'companies'] });
+      void qc.invalidateQueries({ queryKey: [e.kind, 'duplicates'] });
+      void qc.invalidateQueries({ queryKey: ['deals'] });
+      void qc.invalidateQueries({ queryKey: ['tasks'] });
+      void qc.invalidateQueries({ queryKey: keys.chats });
+      break;
     default:
       break;
   }

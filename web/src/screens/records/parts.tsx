@@ -43,6 +43,12 @@ const CARD_FIELDS: Record<string, Key> = {
 function describe(h: History, users: Map<string, User> | undefined, t: Translator, customLabels?: Map<string, string>): string {
   const who = h.actor_id ? userName(users, h.actor_id) : t.t('chat.system');
   if (h.field === 'created') return t.t('card.createdBy', { who });
+  if (h.field === 'merged') {
+    const name = (h.new as { name?: string } | null)?.name ?? '';
+    return t.t('merge.history', { who, name });
+  }
+  // A task moved to the record another one was merged into.
+  if (h.field === 'entity') return t.t('card.changedLink', { who, field: t.t('merge.entityField') });
   if (h.field === 'archived_at') return t.t(h.new ? 'card.archivedBy' : 'card.restoredBy', { who });
   const known = (FIELDS as readonly string[]).includes(h.field);
   const custom = h.field.startsWith('custom.') ? customLabels?.get(h.field.slice(7)) : undefined;
