@@ -158,18 +158,21 @@ export function MergeDialog({
                             <span>{show(f, side)}</span>
                           </label>
                         ) : (
-                          <span className={side === 'from' && f.default === 'take' ? undefined : side === 'from' ? 'muted' : undefined}>{show(f, side)}</span>
+                          // The value the merge drops is dimmed (notes of both are kept).
+                          <span className={f.key !== 'notes' && (side === 'from') === (f.default === 'keep') ? 'muted' : undefined}>{show(f, side)}</span>
                         )}
                       </td>
                     ))}
                   </tr>
                 );
               })}
-              <tr>
-                <th scope="row">{t.t('merge.contacts')}</th>
-                <td>{list(into.data).join(', ') || t.t('common.none')}</td>
-                <td>{list(from.data).join(', ') || t.t('common.none')}</td>
-              </tr>
+              {list(into.data).length + list(from.data).length > 0 && (
+                <tr>
+                  <th scope="row">{t.t('merge.contacts')}</th>
+                  <td>{list(into.data).join(', ') || t.t('common.none')}</td>
+                  <td>{list(from.data).join(', ') || t.t('common.none')}</td>
+                </tr>
+              )}
             </tbody>
           </table>
           <p className="hint">{t.t('merge.joined')}</p>
