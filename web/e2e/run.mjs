@@ -1915,6 +1915,57 @@ try {
     }
   });
 
+  // --- c-merge ---
+  await step('merge: two copies of a contact become one through the dialog; the survivor has both phones and the other copy\'s deal (Russian); the dialog in English', async () => {
+    const keep = await api(base, ownerToken, 'POST', '/contacts', { name: 'Мария Соколова', phones: ['+7 916 700-11-22'], emails: ['maria@sokol.test'] });
+    const copy = await api(base, ownerToken, 'POST', '/contacts', { name: 'Соколова М.', phones: ['8 (916) 700-11-22', '+7 903 700-33-44'], position: 'Закупщица' });
+    const deal = await api(base, ownerToken, 'POST', '/deals', { title: 'Поставка для Соколовой', pipeline_id: ids.pipeline, contact_id: copy.id, amount_minor: 250_000, currency: 'RUB' });
+    await A.goto(`${base}/contacts/${keep.id}`);
+    await A.getByRole('heading', { name: 'Мария Соколова', level: 1 }).waitFor();
+    // The card warns of the copy (same phone written another way) and offers to merge it in.
+    const warning = A.getByTestId('duplicates');
+    await warning.getByRole('link', { name: 'Соколова М.' }).waitFor();
+    await warning.getByRole('button', { name: 'Объединить с «Соколова М.»' }).click();
+    const dialog = A.getByRole('dialog', { name: 'Объединение контактов' });
+    await dialog.getByTestId('merge-dialog').waitFor();
+    // Side by side: the names differ (ours is kept unless picked), the copy's position fills the empty one.
+    const ours = dialog.getByRole('radio', { name: 'Мария Соколова' });
+    assert(await ours.isChecked(), 'the staying card\'s name is chosen by default');
+    await dialog.locator('tr[data-field=position]').getByText('Закупщица').waitFor();
+    await dialog.getByRole('radio', { name: 'Соколова М.' }).check();
+    await ours.check();
+    await check(A, 'merge');
+    await dialog.getByRole('button', { name: 'Объединить карточки' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await A.waitForURL(new RegExp(`/contacts/${keep.id}$`));
+    // The survivor's card: both phones, the copy's deal, the merge in its history.
+    await A.getByRole('link', { name: '+7 903 700-33-44' }).waitFor();
+    await A.getByRole('link', { name: '+7 916 700-11-22' }).waitFor();
+    await A.getByTestId('client-deals').getByRole('link', { name: 'Поставка для Соколовой' }).waitFor();
+    await A.getByText('объединил(а) с этой карточкой «Соколова М.»').waitFor();
+    const c = await api(base, ownerToken, 'GET', `/contacts/${keep.id}`);
+    assert(c.phones.map((p) => p.e164).join() === '+79167001122,+79037003344', `phones: ${JSON.stringify(c.phones)}`);
+    assert(c.name === 'Мария Соколова' && c.position === 'Закупщица', `fields: ${c.name}, ${c.position}`);
+    const d = await api(base, ownerToken, 'GET', `/deals/${deal.id}`);
+    assert(d.contact_id === keep.id, `the deal's contact: ${d.contact_id}`);
+    // The copy's old address opens the survivor.
+    await A.goto(`${base}/contacts/${copy.id}`);
+    await A.waitForURL(new RegExp(`/contacts/${keep.id}$`));
+    await A.getByRole('heading', { name: 'Мария Соколова', level: 1 }).waitFor();
+    // In English: the member sees the same offer on a company with a twin, and the dialog in English.
+    const co = await api(base, ownerToken, 'POST', '/companies', { name: 'Sokol Trading', website: 'sokol.test' });
+    await api(base, ownerToken, 'POST', '/companies', { name: 'sokol trading', address: 'Tver' });
+    await B.goto(`${base}/companies/${co.id}`);
+    await B.getByRole('heading', { name: 'Sokol Trading', level: 1 }).waitFor();
+    await B.getByTestId('duplicates').getByRole('button', { name: 'Merge with “sokol trading”' }).click();
+    const en = B.getByRole('dialog', { name: 'Merge companies' });
+    await en.getByTestId('merge-dialog').waitFor();
+    await en.locator('tr[data-field=address]').getByText('Tver').waitFor();
+    await check(B, 'merge-en');
+    await en.getByRole('button', { name: 'Cancel' }).click();
+    await en.waitFor({ state: 'detached' });
+  });
+
   // --- c-admin ---
   await step('admin: the owner (Russian UI) invites with an e-mail lock, copies the link, revokes another invite, changes a role, deactivates and reactivates', async () => {
     await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });

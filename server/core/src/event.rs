@@ -106,6 +106,13 @@ pub enum Ephemeral {
     /// What the audience may see changed (a role, the workspace's deal
     /// visibility): their sockets re-read it before delivering anything more.
     AccessChanged,
+    /// A contact or company (`from_id`, now gone) was merged into another:
+    /// open cards of either read it again.
+    ClientMerged {
+        kind: crate::crm::entity::EntityKind,
+        from_id: Uuid,
+        into_id: Uuid,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -31,7 +31,17 @@ macro_rules! impl_board_store {
                 workspace: WorkspaceId,
                 appends: &[BoardAppend],
             ) -> StoreResult<()> {
-                let mut pipelines: Vec<PipelineId> = appends.iter().map(|a| a.pipeline_id).collect();
+                let pipelines: Vec<PipelineId> = appends.iter().map(|a| a.pipeline_id).collect();
+                Self::lock_pipelines_tx(tx, workspace, &pipelines).await
+            }
+
+            /// Locks these pipelines' rows in id order (see `lock_boards_tx`).
+            pub(crate) async fn lock_pipelines_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                workspace: WorkspaceId,
+                pipelines: &[PipelineId],
+            ) -> StoreResult<()> {
+                let mut pipelines = pipelines.to_vec();
                 pipelines.sort();
                 pipelines.dedup();
                 for pipeline in pipelines {

@@ -25,7 +25,7 @@ use crate::{PostgresStore, SqliteStore};
 macro_rules! impl_chat_store {
     ($store:ty, $db:ty) => {
         impl $store {
-            async fn chat_in_tx(
+            pub(crate) async fn chat_in_tx(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 workspace: WorkspaceId,
                 id: ChatId,

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use artel_core::crm::client::{Company, CompanyId, Contact, ContactId, Phone};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
-use artel_core::ports::crm::{ClientFilter, ClientNames, ClientSort, ClientStore};
+use artel_core::ports::crm::{ClientFilter, ClientMerge, ClientNames, ClientRef, ClientSort, ClientStore, MergeOutcome};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -30,28 +30,35 @@ const NAMES_CHUNK: usize = 1000;
 
 /// Which of the two client tables a statement is about.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(crate) enum Kind {
     Contact,
     Company,
 }
 
 impl Kind {
+    pub(crate) fn of(client: ClientRef<'_>) -> Self {
+        match client {
+            ClientRef::Contact(_) => Kind::Contact,
+            ClientRef::Company(_) => Kind::Company,
+        }
+    }
+
     /// `client_keys.client_kind`, and the history entity kind.
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Contact => "contact",
             Kind::Company => "company",
         }
     }
 
-    fn table(self) -> &'static str {
+    pub(crate) fn table(self) -> &'static str {
         match self {
             Kind::Contact => "contacts",
             Kind::Company => "companies",
         }
     }
 
-    fn entity(self, id: Uuid) -> EntityRef {
+    pub(crate) fn entity(self, id: Uuid) -> EntityRef {
         let kind = match self {
             Kind::Contact => EntityKind::Contact,
             Kind::Company => EntityKind::Company,
@@ -269,7 +276,7 @@ macro_rules! impl_client_store {
                 Ok(())
             }
 
-            async fn delete_client_keys(
+            pub(crate) async fn delete_client_keys(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 kind: Kind,
                 workspace: WorkspaceId,
@@ -288,7 +295,7 @@ macro_rules! impl_client_store {
             }
 
             /// `NotFound("contact"/"company")` unless the client is the workspace's.
-            async fn require_client(
+            pub(crate) async fn require_client(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 kind: Kind,
                 workspace: WorkspaceId,
@@ -358,6 +365,72 @@ macro_rules! impl_client_store {
                 .await
             }
 
+            /// Replaces a client's row and keys, its references checked
+            /// (`NotFound` if it is not the workspace's).
+            pub(crate) async fn rewrite_client(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                client: ClientRef<'_>,
+            ) -> StoreResult<()> {
+                let kind = Kind::of(client);
+                Self::require_client(tx, kind, client.workspace_id(), client.id()).await?;
+                let done = match client {
+                    ClientRef::Contact(c) => {
+                        Self::check_contact_refs(tx, c).await?;
+                        sqlx::query(UPDATE_CONTACT)
+                            .bind(c.id)
+                            .bind(c.workspace_id)
+                            .bind(&c.name)
+                            .bind(lower(&c.name))
+                            .bind(Json(&c.phones))
+                            .bind(Json(&c.emails))
+                            .bind(c.position.as_deref())
+                            .bind(c.company_id)
+                            .bind(c.address.as_deref())
+                            .bind(Json(&c.tags))
+                            .bind(c.owner_id)
+                            .bind(c.source.as_deref())
+                            .bind(&c.notes)
+                            .bind(Json(&c.custom))
+                            .bind(c.updated_at)
+                            .bind(c.archived_at)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(backend)?
+                    }
+                    ClientRef::Company(c) => {
+                        Self::check_company_refs(tx, c).await?;
+                        sqlx::query(UPDATE_COMPANY)
+                            .bind(c.id)
+                            .bind(c.workspace_id)
+                            .bind(&c.name)
+                            .bind(lower(&c.name))
+                            .bind(Json(&c.phones))
+                            .bind(Json(&c.emails))
+                            .bind(c.website.as_deref())
+                            .bind(c.address.as_deref())
+                            .bind(Json(&c.tags))
+                            .bind(c.owner_id)
+                            .bind(c.source.as_deref())
+                            .bind(&c.notes)
+                            .bind(Json(&c.custom))
+                            .bind(c.updated_at)
+                            .bind(c.archived_at)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(backend)?
+                    }
+                };
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(kind.as_str()));
+                }
+                let (phones, emails, tags) = match client {
+                    ClientRef::Contact(c) => (&c.phones, &c.emails, &c.tags),
+                    ClientRef::Company(c) => (&c.phones, &c.emails, &c.tags),
+                };
+                Self::write_client_keys(tx, kind, client.workspace_id(), client.id(), phones, emails, tags)
+                    .await
+            }
+
             /// Deletes a client's keys and history, then the client
             /// (`NotFound` if it is not the workspace's).
             async fn delete_client(
@@ -404,45 +477,10 @@ macro_rules! impl_client_store {
             }
 
             async fn update_contact(&self, contact: &Contact, history: &[HistoryEntry]) -> StoreResult<()> {
-                let c = contact;
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
-                Self::require_client(&mut tx, Kind::Contact, c.workspace_id, c.id).await?;
-                Self::check_contact_refs(&mut tx, c).await?;
-                let done = sqlx::query(UPDATE_CONTACT)
-                    .bind(c.id)
-                    .bind(c.workspace_id)
-                    .bind(&c.name)
-                    .bind(lower(&c.name))
-                    .bind(Json(&c.phones))
-                    .bind(Json(&c.emails))
-                    .bind(c.position.as_deref())
-                    .bind(c.company_id)
-                    .bind(c.address.as_deref())
-                    .bind(Json(&c.tags))
-                    .bind(c.owner_id)
-                    .bind(c.source.as_deref())
-                    .bind(&c.notes)
-                    .bind(Json(&c.custom))
-                    .bind(c.updated_at)
-                    .bind(c.archived_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound("contact"));
-                }
-                Self::write_client_keys(
-                    &mut tx,
-                    Kind::Contact,
-                    c.workspace_id,
-                    c.id,
-                    &c.phones,
-                    &c.emails,
-                    &c.tags,
-                )
-                .await?;
-                Self::insert_history(&mut tx, Some(c.workspace_id), history).await?;
+                Self::rewrite_client(&mut tx, ClientRef::Contact(contact)).await?;
+                Self::insert_history(&mut tx, Some(contact.workspace_id), history).await?;
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(())
@@ -537,44 +575,10 @@ macro_rules! impl_client_store {
             }
 
             async fn update_company(&self, company: &Company, history: &[HistoryEntry]) -> StoreResult<()> {
-                let c = company;
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
-                Self::require_client(&mut tx, Kind::Company, c.workspace_id, c.id).await?;
-                Self::check_company_refs(&mut tx, c).await?;
-                let done = sqlx::query(UPDATE_COMPANY)
-                    .bind(c.id)
-                    .bind(c.workspace_id)
-                    .bind(&c.name)
-                    .bind(lower(&c.name))
-                    .bind(Json(&c.phones))
-                    .bind(Json(&c.emails))
-                    .bind(c.website.as_deref())
-                    .bind(c.address.as_deref())
-                    .bind(Json(&c.tags))
-                    .bind(c.owner_id)
-                    .bind(c.source.as_deref())
-                    .bind(&c.notes)
-                    .bind(Json(&c.custom))
-                    .bind(c.updated_at)
-                    .bind(c.archived_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound("company"));
-                }
-                Self::write_client_keys(
-                    &mut tx,
-                    Kind::Company,
-                    c.workspace_id,
-                    c.id,
-                    &c.phones,
-                    &c.emails,
-                    &c.tags,
-                )
-                .await?;
-                Self::insert_history(&mut tx, Some(c.workspace_id), history).await?;
+                Self::rewrite_client(&mut tx, ClientRef::Company(company)).await?;
+                Self::insert_history(&mut tx, Some(company.workspace_id), history).await?;
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(())
@@ -742,6 +746,18 @@ macro_rules! impl_client_store {
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(())
+            }
+
+            async fn merge_clients(&self, merge: &ClientMerge<'_>) -> StoreResult<MergeOutcome> {
+                self.merge(merge).await
+            }
+
+            async fn merged_into(
+                &self,
+                workspace: WorkspaceId,
+                client: EntityRef,
+            ) -> StoreResult<Option<Uuid>> {
+                self.merge_target(workspace, client).await
             }
         }
     };

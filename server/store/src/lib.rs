@@ -10,6 +10,7 @@ mod boards;
 mod bots;
 mod chats;
 mod checkpoint;
+mod client_merge;
 mod clients;
 mod commands;
 mod conns;

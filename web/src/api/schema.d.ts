@@ -539,7 +539,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One company. */
+        /** One company; the address of one merged into another answers 308 with the survivor's. */
         get: operations["get_company"];
         put?: never;
         post?: never;
@@ -579,6 +579,26 @@ export interface paths {
         get: operations["company_history"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/companies/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merges the company `from_id` into this one (see `MergeRequest`); its people
+         *     become this company's. Answers with this company as it now is.
+         */
+        post: operations["merge_companies"];
         delete?: never;
         options?: never;
         head?: never;
@@ -705,7 +725,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One contact. */
+        /** One contact; the address of one merged into another answers 308 with the survivor's. */
         get: operations["get_contact"];
         put?: never;
         post?: never;
@@ -745,6 +765,26 @@ export interface paths {
         get: operations["contact_history"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/contacts/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merges the contact `from_id` into this one (see `MergeRequest`); answers
+         *     with this contact as it now is. The same as editing both: not for guests.
+         */
+        post: operations["merge_contacts"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2978,6 +3018,25 @@ export interface components {
             user: components["schemas"]["UserDto"];
             workspace: components["schemas"]["WorkspaceDto"];
         };
+        /** @description Which record to merge into this one, and which values to keep. */
+        MergeRequest: {
+            /**
+             * @description For single-value fields (`name`, `position`, `company_id`, `website`,
+             *     `address`, `owner_id`, `source`, `notes`, `custom.<key>`): `keep` this
+             *     record's value or `take` the duplicate's. A field not named keeps this
+             *     record's value, or takes the duplicate's when this one is empty (notes
+             *     of both are joined). Phones, e-mails and tags are always joined.
+             */
+            fields?: {
+                [key: string]: components["schemas"]["Pick"];
+            } | null;
+            /**
+             * Format: uuid
+             * @description The duplicate: its deals, tasks, people, chat and history move to this
+             *     record, then it is deleted (its address then answers 308 with this one's).
+             */
+            from_id: string;
+        };
         MessageDto: {
             /** @description Files sent with the message (none once deleted). */
             attachments: components["schemas"]["AttachmentDto"][];
@@ -3199,6 +3258,11 @@ export interface components {
             /** @description As the user typed it. */
             raw: string;
         };
+        /**
+         * @description Which record's value of a field the survivor ends up with.
+         * @enum {string}
+         */
+        Pick: "keep" | "take";
         PipelineDto: {
             /** Format: date-time */
             archived_at?: string | null;
@@ -5465,6 +5529,16 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyDto"];
                 };
             };
+            /** @description Merged into another company: `Location` is its address */
+            308: {
+                headers: {
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
             403: {
@@ -5673,6 +5747,79 @@ export interface operations {
                 };
             };
             422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
+    merge_companies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The company that stays */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyDto"];
+                };
+            };
+            /** @description `from_id` is this company */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["ErrorUnauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Either company is not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This company is archived (`archived`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: components["responses"]["ErrorUnavailable"];
         };
     };
@@ -6038,6 +6185,16 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDto"];
                 };
             };
+            /** @description Merged into another contact: `Location` is its address */
+            308: {
+                headers: {
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             400: components["responses"]["ErrorBadRequest"];
             401: components["responses"]["ErrorUnauthorized"];
             403: {
@@ -6246,6 +6403,79 @@ export interface operations {
                 };
             };
             422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
+    merge_contacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The contact that stays */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactDto"];
+                };
+            };
+            /** @description `from_id` is this contact */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["ErrorUnauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Either contact is not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This contact is archived (`archived`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["ErrorTooLarge"];
+            415: components["responses"]["ErrorMediaType"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: components["responses"]["ErrorUnavailable"];
         };
     };

@@ -78,6 +78,7 @@ export type Ephemeral =
   | { type: 'task_assigned'; task_id: string; title: string; due_at: string | null; by: string }
   /** I was taken off a task: only its id. */
   | { type: 'task_unassigned'; task_id: string };
+  | { type: 'client_merged'; kind: 'contact' | 'company'; from_id: string; into_id: string };
 
 /** Frames a client sends. */
 export type ClientFrame =

@@ -237,6 +237,16 @@ function onEphemeral(qc: QueryClient, e: Ephemeral, me: string | undefined) {
       // "My tasks" and any task list or open task reload at once.
       void qc.invalidateQueries({ queryKey: ['tasks'] });
       void qc.invalidateQueries({ queryKey: ['task', e.task_id] });
+    case 'client_merged':
+      // Someone merged two clients: both cards read again (the merged-away one
+      // then opens the survivor), as do lists, deals, tasks and chats of them.
+      void qc.invalidateQueries({ queryKey: [e.kind, e.from_id] });
+      void qc.invalidateQueries({ queryKey: [e.kind, e.into_id] });
+      void qc.invalidateQueries({ queryKey: [e.kind === 'contact' ? 'contacts' : 'companies'] });
+      void qc.invalidateQueries({ queryKey: [e.kind, 'duplicates'] });
+      void qc.invalidateQueries({ queryKey: ['deals'] });
+      void qc.invalidateQueries({ queryKey: ['tasks'] });
+      void qc.invalidateQueries({ queryKey: keys.chats });
       break;
     default:
       break;

@@ -772,4 +772,23 @@ export const en: Record<StringKey, string> = {
   // --- c-board ---
   'deals.updated': 'Updated',
   'deals.captionSorted': 'Deals of the pipeline; column headers sort the whole list',
+  // --- c-merge ---
+  'merge.action': 'Merge',
+  'merge.actionWith': 'Merge with “{name}”',
+  'merge.titleContact': 'Merge contacts',
+  'merge.titleCompany': 'Merge companies',
+  'merge.explain': '“{keep}” stays; “{other}” is added to it and deleted.',
+  'merge.field': 'Field',
+  'merge.stays': 'Stays',
+  'merge.goes': 'Merged in',
+  'merge.card': 'Card',
+  'merge.contacts': 'Phones and e-mails',
+  'merge.joined': 'Phones, e-mails, tags and notes of both cards are kept. Where values differ, choose which to keep.',
+  'merge.moves': 'Deals, tasks, people, the chat and the history of “{other}” move to the card that stays.',
+  'merge.confirm': 'Merge cards',
+  'merge.swap': 'Keep the other card',
+  'merge.done': 'Merged into “{name}”',
+  'merge.followed': 'This card was merged into another; that one is open now',
+  'merge.history': '{who} merged “{name}” into this card',
+  'merge.entityField': 'Client link',
 };

@@ -770,6 +770,25 @@ export const ru = {
   // --- c-board ---
   'deals.updated': 'Изменена',
   'deals.captionSorted': 'Сделки воронки; заголовки столбцов сортируют весь список',
+  // --- c-merge ---
+  'merge.action': 'Объединить',
+  'merge.actionWith': 'Объединить с «{name}»',
+  'merge.titleContact': 'Объединение контактов',
+  'merge.titleCompany': 'Объединение компаний',
+  'merge.explain': 'Останется карточка «{keep}»; «{other}» будет добавлена в неё и удалена.',
+  'merge.field': 'Поле',
+  'merge.stays': 'Остаётся',
+  'merge.goes': 'Добавляется',
+  'merge.card': 'Карточка',
+  'merge.contacts': 'Телефоны и почта',
+  'merge.joined': 'Телефоны, почта, теги и примечания обеих карточек сохранятся. Где значения различаются, выберите нужное.',
+  'merge.moves': 'Сделки, задачи, люди, чат и история «{other}» перейдут в оставшуюся карточку.',
+  'merge.confirm': 'Объединить карточки',
+  'merge.swap': 'Оставить другую карточку',
+  'merge.done': 'Объединено в «{name}»',
+  'merge.followed': 'Эта карточка объединена с другой — открыта оставшаяся',
+  'merge.history': '{who} объединил(а) с этой карточкой «{name}»',
+  'merge.entityField': 'Связь с клиентом',
 } as const;
 
 export type StringKey = keyof typeof ru;

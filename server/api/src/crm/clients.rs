@@ -6,7 +6,7 @@
 use artel_core::crm::client::{self, Company, CompanyId, Contact, Phone, MAX_NOTES_CHARS};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::{diff, HistoryCursor, HistoryEntry};
-use artel_core::ports::crm::{ClientFilter, ClientSort};
+use artel_core::ports::crm::{ClientFilter, ClientRef, ClientSort};
 use artel_core::user::{Role, User, UserId};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{Error, Result, Store, StoreError, StoreResult};
@@ -23,7 +23,8 @@ use crate::state::AppState;
 pub const MAX_NAME_CHARS: usize = 200;
 pub use crate::extract::MAX_PAGE;
 /// Fields whose changes are bookkeeping, not history (archiving has its own entries).
-const NOT_HISTORY: &[&str] = &["id", "workspace_id", "created_by", "created_at", "updated_at", "archived_at"];
+pub(crate) const NOT_HISTORY: &[&str] =
+    &["id", "workspace_id", "created_by", "created_at", "updated_at", "archived_at"];
 
 /// The editable fields of a client. `position` and `company_id` are a contact's,
 /// `website` a company's; the other kind ignores them.
@@ -223,9 +224,13 @@ pub trait ClientRecord: Serialize + Clone + Send + Sync + Sized + 'static {
     /// Whether the same name alone marks a duplicate (companies: yes; people
     /// share names too often).
     const NAME_IS_KEY: bool;
+    /// The single-value fields a merge picks between (lists are joined).
+    const SINGLE_FIELDS: &'static [&'static str];
 
     fn id(&self) -> Uuid;
     fn fields(&self) -> Fields;
+    /// The record as the store's writes shared by both kinds take it.
+    fn as_client(&self) -> ClientRef<'_>;
     fn created_at(&self) -> DateTime<Utc>;
     fn archived_at(&self) -> Option<DateTime<Utc>>;
     /// A new record in `actor`'s workspace.
@@ -266,9 +271,15 @@ impl ClientRecord for Contact {
     const KIND: EntityKind = EntityKind::Contact;
     const NOUN: &'static str = "contact";
     const NAME_IS_KEY: bool = false;
+    const SINGLE_FIELDS: &'static [&'static str] =
+        &["name", "position", "company_id", "address", "owner_id", "source", "notes"];
 
     fn id(&self) -> Uuid {
         self.id
+    }
+
+    fn as_client(&self) -> ClientRef<'_> {
+        ClientRef::Contact(self)
     }
 
     fn fields(&self) -> Fields {
@@ -412,9 +423,15 @@ impl ClientRecord for Company {
     const KIND: EntityKind = EntityKind::Company;
     const NOUN: &'static str = "company";
     const NAME_IS_KEY: bool = true;
+    const SINGLE_FIELDS: &'static [&'static str] =
+        &["name", "website", "address", "owner_id", "source", "notes"];
 
     fn id(&self) -> Uuid {
         self.id
+    }
+
+    fn as_client(&self) -> ClientRef<'_> {
+        ClientRef::Company(self)
     }
 
     fn fields(&self) -> Fields {
@@ -549,7 +566,7 @@ pub fn entry<T: ClientRecord>(
     }
 }
 
-fn render<T: Serialize>(record: &T) -> Result<Value> {
+pub(crate) fn render<T: Serialize>(record: &T) -> Result<Value> {
     serde_json::to_value(record).map_err(|e| Error::Internal(e.to_string()))
 }
 
@@ -571,7 +588,7 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-fn not_found<T: ClientRecord>(e: StoreError) -> Error {
+pub(crate) fn not_found<T: ClientRecord>(e: StoreError) -> Error {
     match e {
         StoreError::NotFound(_) => Error::NotFound(T::NOUN),
         other => other.into(),

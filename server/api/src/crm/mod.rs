@@ -4,6 +4,7 @@
 //! same rules.
 
 pub mod board;
+pub mod client_merge;
 pub mod clients;
 pub mod csv_io;
 pub mod custom_fields;

@@ -256,19 +256,17 @@ pub async fn list(
     Ok(Json(CompanyPage { items: items.iter().map(CompanyDto::from).collect(), total }))
 }
 
-/// One company.
+/// One company; the address of one merged into another answers 308 with the survivor's.
 #[utoipa::path(get, path = "/companies/{id}", tag = "clients", security(("bearer" = [])),
     operation_id = "get_company",
     params(("id" = Uuid, Path, description = "Company id")),
-    responses((status = 200, body = CompanyDto), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 200, body = CompanyDto),
+              (status = 308, description = "Merged into another company: `Location` is its address",
+               body = crate::error::ErrorBody, headers(("location" = String))),
+              (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<Uuid>,
-) -> ApiResult<Json<CompanyDto>> {
-    let company = clients::get::<Company>(&state, &auth.user, id).await?;
-    Ok(Json(CompanyDto::from(&company)))
+pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> ApiResult<Response> {
+    crate::http::client_merge::read::<Company, CompanyDto>(&state, &auth.user, id).await
 }
 
 /// Edits a company (absent fields stay, null clears); answers with the duplicates it now has.

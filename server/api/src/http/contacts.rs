@@ -286,19 +286,17 @@ pub async fn list(
     Ok(Json(ContactPage { items: items.iter().map(ContactDto::from).collect(), total }))
 }
 
-/// One contact.
+/// One contact; the address of one merged into another answers 308 with the survivor's.
 #[utoipa::path(get, path = "/contacts/{id}", tag = "clients", security(("bearer" = [])),
     operation_id = "get_contact",
     params(("id" = Uuid, Path, description = "Contact id")),
-    responses((status = 200, body = ContactDto), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 200, body = ContactDto),
+              (status = 308, description = "Merged into another contact: `Location` is its address",
+               body = crate::error::ErrorBody, headers(("location" = String))),
+              (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(id): Path<Uuid>,
-) -> ApiResult<Json<ContactDto>> {
-    let contact = clients::get::<Contact>(&state, &auth.user, id).await?;
-    Ok(Json(ContactDto::from(&contact)))
+pub async fn get(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Uuid>) -> ApiResult<Response> {
+    crate::http::client_merge::read::<Contact, ContactDto>(&state, &auth.user, id).await
 }
 
 /// Edits a contact (absent fields stay, null clears); answers with the duplicates it now has.

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod auth;
 pub mod bots;
 pub mod chats;
+pub mod client_merge;
 pub mod commands;
 pub mod companies;
 pub mod contacts;
@@ -112,6 +113,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(contacts::restore))
         .routes(routes!(contacts::history))
         .routes(routes!(contacts::duplicates))
+        .routes(routes!(client_merge::merge_contacts))
         .routes(routes!(contacts::export))
         .routes(contacts::import_route())
         .routes(routes!(companies::create, companies::list))
@@ -120,6 +122,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(companies::restore))
         .routes(routes!(companies::history))
         .routes(routes!(companies::duplicates))
+        .routes(routes!(client_merge::merge_companies))
         .routes(routes!(companies::export))
         .routes(companies::import_route())
         .routes(routes!(tasks::create, tasks::list))

@@ -16,7 +16,8 @@ use crate::crm::deal::{Deal, DealId};
 use crate::crm::entity::{EntityKind, EntityRef};
 use crate::crm::history::{HistoryCursor, HistoryEntry};
 use crate::crm::pipeline::{Pipeline, PipelineId, Stage, StageId, StageKind};
-use crate::event::{BoardAppend, BoardEvent};
+use crate::crm::task::{DealTaskSummary, TaskId};
+use crate::event::{BoardAppend, BoardEvent, ChatEvent};
 use crate::ports::store::StoreResult;
 use crate::user::{Role, User, UserId};
 use crate::workspace::WorkspaceId;
@@ -246,6 +247,67 @@ pub enum ClientSort {
     UpdatedDesc,
 }
 
+/// One client of either kind, for the writes both kinds share.
+#[derive(Debug, Clone, Copy)]
+pub enum ClientRef<'a> {
+    Contact(&'a Contact),
+    Company(&'a Company),
+}
+
+impl ClientRef<'_> {
+    pub fn kind(self) -> EntityKind {
+        match self {
+            ClientRef::Contact(_) => EntityKind::Contact,
+            ClientRef::Company(_) => EntityKind::Company,
+        }
+    }
+
+    pub fn id(self) -> Uuid {
+        match self {
+            ClientRef::Contact(c) => c.id,
+            ClientRef::Company(c) => c.id,
+        }
+    }
+
+    pub fn workspace_id(self) -> WorkspaceId {
+        match self {
+            ClientRef::Contact(c) => c.workspace_id,
+            ClientRef::Company(c) => c.workspace_id,
+        }
+    }
+}
+
+/// Client `from` merged into `into` (same kind): see `ClientStore::merge_clients`.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientMerge<'a> {
+    /// The survivor as it becomes: fields combined, `updated_at` the merge's time.
+    pub into: ClientRef<'a>,
+    /// The merged-away client, of the same kind and workspace.
+    pub from: Uuid,
+    pub actor: UserId,
+    pub at: DateTime<Utc>,
+    /// The survivor's entries: the fields the merge changed and the "merged" one.
+    pub history: &'a [HistoryEntry],
+    /// What the cards of `from`'s deals show of their tasks (the merge does not
+    /// change it); a deal missing here gets a card event without it.
+    pub deal_tasks: &'a HashMap<DealId, DealTaskSummary>,
+}
+
+/// What a merge moved besides the two clients, for the caller to announce.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOutcome {
+    /// Cards of the moved deals, logged on their boards.
+    pub board: Vec<BoardEvent>,
+    /// `ChatUpdated` of `from`'s chat (now the survivor's, or archived).
+    pub chat_events: Vec<ChatEvent>,
+    pub deals: Vec<DealId>,
+    pub tasks: Vec<TaskId>,
+    /// A company's people, now the survivor's.
+    pub contacts: Vec<ContactId>,
+    /// `from`'s chat, archived because the survivor had one already.
+    pub archived_chat: Option<Uuid>,
+}
+
 /// Contacts and companies.
 #[async_trait]
 pub trait ClientStore: Send + Sync {
@@ -307,6 +369,16 @@ pub trait ClientStore: Send + Sync {
         companies: &[Company],
         history: &[HistoryEntry],
     ) -> StoreResult<()>;
+    /// Merges client `from` into `into` in one transaction: `into`'s row is
+    /// replaced and gets its history entries; `from`'s deals, tasks, people (a
+    /// company's), lead keys and history become `into`'s (each moved deal and
+    /// task gets a new version and a history entry, each deal on a board its
+    /// card event); `from`'s chat becomes `into`'s, or is archived when `into`
+    /// has one; `from` is deleted, leaving a `merged_into` entry under its id.
+    /// `NotFound` unless both are the workspace's.
+    async fn merge_clients(&self, merge: &ClientMerge<'_>) -> StoreResult<MergeOutcome>;
+    /// The client a deleted `client` was merged into, if it was (the latest merge).
+    async fn merged_into(&self, workspace: WorkspaceId, client: EntityRef) -> StoreResult<Option<Uuid>>;
 }
 
 /// Custom field definitions.

@@ -11,6 +11,7 @@ import { Dialog } from '../../ui/Dialog';
 import { toast } from '../../ui/Toast';
 import { ClientPicker, CustomInput, UserSelect, customValue, errorField, serverFieldError, useCustomFields } from './edit';
 import { splitList, type CustomDraft } from './forms';
+import { MergeDialog } from './MergeDialog';
 import { useDefaultCurrency } from '../board/DealForm';
 
 type Kind = 'contact' | 'company';
@@ -40,7 +41,16 @@ export function useDuplicates(kind: Kind, name: string, phones: string[], emails
   return empty ? [] : (q.data ?? []).filter((d) => d.id !== exclude);
 }
 
-export function DuplicateWarning({ kind, list }: { kind: Kind; list: { id: string; name: string; matched: string[] }[] }) {
+export function DuplicateWarning({
+  kind,
+  list,
+  onMerge,
+}: {
+  kind: Kind;
+  list: { id: string; name: string; matched: string[] }[];
+  /** Offers "Merge" next to each (the card: into it; the form: the new one into it). */
+  onMerge?: (id: string) => void;
+}) {
   const t = useI18n();
   if (!list.length) return null;
   return (
@@ -53,6 +63,14 @@ export function DuplicateWarning({ kind, list }: { kind: Kind; list: { id: strin
               {d.name}
             </a>{' '}
             <span className="hint">({d.matched.map((m) => t.t(`dup.on.${m}` as 'dup.on.phone')).join(', ')})</span>
+            {onMerge && (
+              <>
+                {' '}
+                <button type="button" className="btn btn-small" aria-label={t.t('merge.actionWith', { name: d.name })} onClick={() => onMerge(d.id)}>
+                  {t.t('merge.action')}
+                </button>
+              </>
+            )}
           </li>
         ))}
       </ul>
@@ -61,6 +79,8 @@ export function DuplicateWarning({ kind, list }: { kind: Kind; list: { id: strin
 }
 
 export function ClientForm({ kind, onClose }: { kind: Kind; onClose: () => void }) {
+  // "Merge" beside a duplicate: the new record is created, then merged into that one.
+  const [mergeInto, setMergeInto] = useState<{ keep: string; other: string } | null>(null);
   const t = useI18n();
   const qc = useQueryClient();
   const me = api.session()?.user.id ?? '';
@@ -77,8 +97,8 @@ export function ClientForm({ kind, onClose }: { kind: Kind; onClose: () => void 
   const dups = useDuplicates(kind, kind === 'company' ? v.name : '', phones, emails);
   const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV((x) => ({ ...x, [k]: e.target.value }));
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = async (e: FormEvent | null, into?: string) => {
+    e?.preventDefault();
     const bad: Record<string, string> = {};
     if (!v.name.trim()) bad.name = t.t('form.required');
     const values: Record<string, unknown> = {};
@@ -111,6 +131,10 @@ export function ClientForm({ kind, onClose }: { kind: Kind; onClose: () => void 
           ? await unwrap(api.http.POST('/contacts', { body: { ...common, position: v.position.trim() || null, company_id: company } }))
           : await unwrap(api.http.POST('/companies', { body: { ...common, website: v.website.trim() || null } }));
       void qc.invalidateQueries({ queryKey: [kind === 'contact' ? 'contacts' : 'companies'] });
+      if (into) {
+        setMergeInto({ keep: into, other: created.id });
+        return;
+      }
       if (created.duplicates.length) toast.show(t.t('dup.savedAnyway'));
       onClose();
       navigate({ name: kind, id: created.id });
@@ -139,13 +163,18 @@ export function ClientForm({ kind, onClose }: { kind: Kind; onClose: () => void 
     row(label, k, <input className="input" aria-label={label} value={v[k]} onChange={set(k)} aria-invalid={errors[k] ? true : undefined} {...extra} />);
   const area = (label: string, k: keyof typeof v, errKey: string, hint?: string) =>
     row(label, errKey, <textarea className="input" rows={2} aria-label={label} placeholder={hint} value={v[k]} onChange={set(k)} aria-invalid={errors[errKey] ? true : undefined} />);
+  if (mergeInto) {
+    // Cancelled: the new record stays, and its card opens (with the warning again).
+    const cancel = () => (onClose(), navigate({ name: kind, id: mergeInto.other }));
+    return <MergeDialog kind={kind} keepId={mergeInto.keep} otherId={mergeInto.other} onClose={cancel} onMerged={onClose} />;
+  }
   return (
     <Dialog title={kind === 'contact' ? t.t('contacts.new') : t.t('contacts.newCompany')} onClose={onClose}>
       <form className="record-form" onSubmit={(e) => void submit(e)} noValidate>
         {text(t.t('field.name'), 'name')}
         {area(t.t('card.phones'), 'phones', 'phones', t.t('form.onePerLine'))}
         {area(t.t('card.emails'), 'emails', 'emails', t.t('form.onePerLine'))}
-        <DuplicateWarning kind={kind} list={dups} />
+        <DuplicateWarning kind={kind} list={dups} onMerge={busy ? undefined : (id) => void submit(null, id)} />
         {kind === 'contact' && row(t.t('card.company'), 'company_id', <ClientPicker kind="company" label={t.t('card.company')} value={company} onChange={setCompany} />)}
         {kind === 'contact' && text(t.t('card.position'), 'position')}
         {kind === 'company' && text(t.t('card.website'), 'website', { placeholder: 'https://' })}

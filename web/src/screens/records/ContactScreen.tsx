@@ -1,6 +1,7 @@
 // A contact's or company's card: every field edited in place (a refused value
 // is named next to its field), archive, tasks, change history, and its chat
 // (opened on first use) side by side.
+import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { unwrap, type Company, type Contact } from '@api';
 import { api } from '../../app/session';
@@ -15,6 +16,8 @@ import { LinkedText } from '../../ui/LinkedText';
 import { EntityTasks, RecordLayout, Timeline } from './parts';
 import { ClientPicker, CustomInput, CustomView, InlineField, UserSelect, customValue, initialCustom, useClientName, useCustomFields } from './edit';
 import { splitList } from './forms';
+import { DuplicateWarning, useDuplicates } from './ClientForm';
+import { MergeDialog } from './MergeDialog';
 import { useDefaultCurrency } from '../board/DealForm';
 import type { components } from '../../api/schema';
 
@@ -42,7 +45,25 @@ export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company
   });
   const companyId = record.data && 'company_id' in record.data ? record.data.company_id : null;
   const companyName = useClientName('company', companyId);
-  if (record.isPending) return <Skeleton />;
+  // Other records sharing a phone, an e-mail or (companies) the name: each may be merged in.
+  const dups = useDuplicates(
+    kind,
+    kind === 'company' ? record.data?.name ?? '' : '',
+    record.data?.phones.map((p) => p.e164) ?? [],
+    record.data?.emails ?? [],
+    id,
+  );
+  const [merging, setMerging] = useState<string | null>(null);
+  // This card was merged into another: its address now reads that one.
+  const movedTo = record.data && record.data.id !== id ? record.data.id : null;
+  useEffect(() => {
+    if (!movedTo) return;
+    toast.show(t.t('merge.followed'));
+    navigate({ name: kind, id: movedTo }, { replace: true });
+    // Once per move: the translator's identity is not a reason to say it again.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [movedTo, kind]);
+  if (record.isPending || movedTo) return <Skeleton />;
   if (record.isError) return <div className="empty" role="alert">{errorMessage(record.error, t)}</div>;
   const r = record.data;
   const saved = (next: Contact | Company, duplicates: { length: number }) => {
@@ -110,6 +131,8 @@ export default function ContactScreen({ kind, id }: { kind: 'contact' | 'company
         </>
       }
     >
+      <DuplicateWarning kind={kind} list={dups} onMerge={setMerging} />
+      {merging && <MergeDialog kind={kind} keepId={id} otherId={merging} onClose={() => setMerging(null)} />}
       <section className="section">
         <h2>{t.t('card.fields')}</h2>
         <dl className="fields">

@@ -65,6 +65,9 @@ export function describeHistory(
   const who = h.actor_id ? userName(users, h.actor_id) : t.t('chat.system');
   if (h.field === 'automation') return ruleLine(h.new, users, t);
   if (h.field === 'created') return t.t(`card.created${KIND[kind]}`, { who });
+  if (h.field === 'merged') return t.t('merge.history', { who, name: (h.new as { name?: string } | null)?.name ?? '' });
+  // A task moved to the record another one was merged into.
+  if (h.field === 'entity') return t.t('card.changedLink', { who, field: t.t('merge.entityField') });
   // A deal's archive is its `archived_at` changing; contacts and companies record "archived" and "restored".
   const archived = h.field === 'archived_at' ? Boolean(h.new) : h.field === 'archived' ? true : h.field === 'restored' ? false : null;
   if (archived !== null) return t.t(archived ? `card.archived${KIND[kind]}` : `card.restored${KIND[kind]}`, { who });
