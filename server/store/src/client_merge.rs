@@ -140,9 +140,26 @@ macro_rules! impl_client_merge {
                     outcome.deals.push(deal.id);
                     if deal.archived_at.is_none() {
                         let tasks = m.deal_tasks.get(&deal.id).cloned();
+                        // The card names its client as it is after the merge.
+                        let mut names = [None, None];
+                        for (slot, (table, id)) in
+                            names.iter_mut().zip([("contacts", deal.contact_id), ("companies", deal.company_id)])
+                        {
+                            if let Some(id) = id {
+                                let sql = format!("select name from {table} where workspace_id = $1 and id = $2");
+                                *slot = sqlx::query_scalar::<_, String>(&sql)
+                                    .bind(ws)
+                                    .bind(id)
+                                    .fetch_optional(&mut *tx)
+                                    .await
+                                    .map_err(backend)?;
+                            }
+                        }
+                        let [contact_name, company_name] = names;
+                        let clients = Some(artel_core::crm::deal::DealClients { contact_name, company_name });
                         board.push(BoardAppend {
                             pipeline_id: deal.pipeline_id,
-                            change: BoardChange::DealUpserted { deal: Box::new(deal), tasks },
+                            change: BoardChange::DealUpserted { deal: Box::new(deal), tasks, clients },
                         });
                     }
                 }

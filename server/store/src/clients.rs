@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use artel_core::crm::client::{Company, CompanyId, Contact, ContactId, Phone};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
-use artel_core::ports::crm::{ClientFilter, ClientMerge, ClientNames, ClientRef, ClientSort, ClientStore, MergeOutcome};
+use artel_core::ports::crm::{
+    ClientFilter, ClientMerge, ClientNames, ClientRef, ClientSort, ClientStore, MergeOutcome,
+};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
 use async_trait::async_trait;

@@ -77,7 +77,7 @@ export type Ephemeral =
   /** A task was created for me or handed to me (`by`: who did it). */
   | { type: 'task_assigned'; task_id: string; title: string; due_at: string | null; by: string }
   /** I was taken off a task: only its id. */
-  | { type: 'task_unassigned'; task_id: string };
+  | { type: 'task_unassigned'; task_id: string }
   | { type: 'client_merged'; kind: 'contact' | 'company'; from_id: string; into_id: string };
 
 /** Frames a client sends. */

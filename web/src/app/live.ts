@@ -237,6 +237,7 @@ function onEphemeral(qc: QueryClient, e: Ephemeral, me: string | undefined) {
       // "My tasks" and any task list or open task reload at once.
       void qc.invalidateQueries({ queryKey: ['tasks'] });
       void qc.invalidateQueries({ queryKey: ['task', e.task_id] });
+      break;
     case 'client_merged':
       // Someone merged two clients: both cards read again (the merged-away one
       // then opens the survivor), as do lists, deals, tasks and chats of them.
