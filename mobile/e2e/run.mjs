@@ -784,6 +784,28 @@ try {
     await sheet.getByRole('button', { name: 'Back' }).click();
     await sheet.waitFor({ state: 'detached' });
   });
+
+  await step('board paging: a stage of 70 deals shows 50 rows and its full count; "Показать ещё (20)" reads the rest (Pixel 7)', async () => {
+    const big = await api(base, ownerToken, 'POST', '/pipelines', { name: 'Заявки с сайта', stages: [{ name: 'Новые' }, { name: 'Разобраны' }] });
+    for (let i = 0; i < 70; i += 10) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, k) =>
+          api(base, ownerToken, 'POST', '/deals', { title: `Заявка ${i + k + 1}`, pipeline_id: big.id, stage_id: big.stages[0].id, amount_minor: 10_000 }),
+        ),
+      );
+    }
+    await A.getByRole('button', { name: 'Сделки' }).click();
+    await A.getByRole('heading', { name: 'Сделки' }).waitFor();
+    await A.getByLabel('Воронка').selectOption(big.id);
+    const list = A.getByRole('list', { name: 'Новые' });
+    await list.locator('li').first().waitFor();
+    await A.getByRole('tab', { name: /Новые/ }).filter({ hasText: '70' }).waitFor();
+    assert((await list.locator('li').count()) === 50, 'the first 50 rows');
+    await A.getByRole('button', { name: 'Показать ещё (20)' }).click();
+    await until(async () => (await list.locator('li').count()) === 70, 'all 70 rows after "show more"');
+    assert((await A.getByRole('button', { name: /Показать ещё/ }).count()) === 0, 'no more to show');
+    await check(A, 'paging-01-big-stage-pixel7');
+  });
 } catch (e) {
   results.push({ name: 'harness', ok: false, error: e });
   console.log(`  FAIL harness: ${e?.stack ?? e}`);

@@ -2218,29 +2218,65 @@ try {
     await phone.close();
   });
 
-  await step('a board of 240 deals opens with 50 cards a column and shows more as the column scrolls', async () => {
+  await step('a board of 240 deals reads 50 cards a column from the server, counts all 240, pages in more as the column scrolls and follows live changes in its unloaded part', async () => {
     const p = await api(base, ownerToken, 'POST', '/pipelines', { name: 'Большая воронка', stages: [{ name: 'Входящие' }, { name: 'В работе' }] });
-    const [s1] = p.stages;
+    const [s1, s2] = p.stages;
+    const made = [];
     for (let i = 0; i < 240; i += 20) {
-      await Promise.all(
-        Array.from({ length: 20 }, (_, k) =>
-          api(base, ownerToken, 'POST', '/deals', { title: `Заявка ${i + k + 1}`, pipeline_id: p.id, stage_id: s1.id, amount_minor: 100_000, currency: 'RUB' }),
-        ),
+      made.push(
+        ...(await Promise.all(
+          Array.from({ length: 20 }, (_, k) =>
+            api(base, ownerToken, 'POST', '/deals', { title: `Заявка ${i + k + 1}`, pipeline_id: p.id, stage_id: s1.id, amount_minor: 100_000, currency: 'RUB' }),
+          ),
+        )),
       );
     }
+    const boardRead = A.waitForResponse((r) => r.url().includes(`/pipelines/${p.id}/board`) && r.request().method() === 'GET');
     const started = Date.now();
     await A.goto(`${base}/board/${p.id}`);
+    const first = await (await boardRead).json();
     const column = A.locator(`[data-stage-id="${s1.id}"]`);
     await column.locator('.deal-card').first().waitFor();
     const shownAfter = Date.now() - started;
+    assert(first.columns[0].deals.length === 50 && first.columns[0].count === 240 && first.columns[0].next_cursor, 'the server sends 50 of 240 cards and a cursor');
     await column.locator('[data-testid=count]').filter({ hasText: '240' }).waitFor();
+    // The column's sum covers all 240 deals, not the 50 on screen.
+    await column.locator('.sums').filter({ hasText: /240\s000/ }).waitFor();
     assert((await column.locator('.deal-card').count()) === 50, 'the first 50 cards only');
+
+    // Live, in the part not loaded: the oldest deal (last in the column) moves to «В работе».
+    const oldest = made[0];
+    await api(base, ownerToken, 'POST', `/deals/${oldest.id}/move`, { version: oldest.version, stage_id: s2.id });
+    const column2 = A.locator(`[data-stage-id="${s2.id}"]`);
+    await column2.locator(`[data-deal-id="${oldest.id}"]`).waitFor();
+    await column.locator('[data-testid=count]').filter({ hasText: '239' }).waitFor();
+    await column.locator('.sums').filter({ hasText: /239\s000/ }).waitFor();
+    // A new deal lands on top of the big column, counted.
+    const fresh = await api(base, ownerToken, 'POST', '/deals', { title: 'Свежая заявка', pipeline_id: p.id, stage_id: s1.id, amount_minor: 100_000 });
+    await column.locator('.deal-card').first().filter({ hasText: 'Свежая заявка' }).waitFor();
+    await column.locator('[data-testid=count]').filter({ hasText: '240' }).waitFor();
+
     await column.locator('.column-body').evaluate((el) => el.scrollTo(0, el.scrollHeight));
-    await A.waitForFunction((id) => document.querySelectorAll(`[data-stage-id="${id}"] .deal-card`).length === 100, s1.id);
+    await A.waitForFunction((id) => document.querySelectorAll(`[data-stage-id="${id}"] .deal-card`).length >= 100, s1.id);
     // By keyboard: the button moves while the column's scroll loads more, and a pointer may land on a card.
     await column.getByRole('button', { name: /Показать ещё/ }).focus();
     await A.keyboard.press('Enter');
     await A.waitForFunction((id) => document.querySelectorAll(`[data-stage-id="${id}"] .deal-card`).length >= 150, s1.id);
+    // Scrolled to its end, the column holds every card once, in the server's order.
+    for (let i = 0; i < 10 && (await column.getByRole('button', { name: /Показать ещё/ }).count()) > 0; i++) {
+      await column.locator('.column-body').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await A.waitForTimeout(300);
+    }
+    const shown = await column.locator('.deal-card').evaluateAll((els) => els.map((e) => e.getAttribute('data-deal-id')));
+    const server = [];
+    let cursor;
+    do {
+      const res = await fetch(`${base}/api/v1/deals?pipeline_id=${p.id}&stage_id=${s1.id}&sort=board&limit=200${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${ownerToken}` } });
+      server.push(...(await res.json()).map((d) => d.id));
+      cursor = res.headers.get('x-next-cursor');
+    } while (cursor);
+    assert(server.length === 240 && server[0] === fresh.id, `the server holds 240, the new one first (${server.length})`);
+    assert(JSON.stringify(shown) === JSON.stringify(server), `the column shows all 240 in the server's order, each once (${shown.length} shown)`);
     console.log(`    big board: first card shown ${shownAfter} ms after navigation (240 deals, debug server)`);
     await check(A, '16-big-board');
   });

@@ -1,10 +1,10 @@
 // Deals on a phone: the board one stage at a time. Stages are tabs with their
 // counts (tap one, or swipe the list sideways for the next); the list follows
 // the board live, and a deal opens its card.
-import { useEffect, useRef, type KeyboardEvent, type TouchEvent } from 'react';
-import { unwrap, type Board, type Pipeline } from '@api';
+import { useEffect, useRef, useState, type KeyboardEvent, type TouchEvent } from 'react';
+import { readBoard, readColumnPage, unwrap, type Pipeline } from '@api';
 import { useI18n } from '@i18n';
-import { applyBoardChange } from '@state/board';
+import { appendPage, applyBoardChange, fromServer, withTotals, type BoardView } from '@state/board';
 import { useApp, useCached } from '../context';
 import { navigate } from '../router';
 import { stageNames } from '../stages';
@@ -22,9 +22,8 @@ export function DealsScreen({ pipelineId, stageId }: { pipelineId?: string; stag
   for (const p of pipelines.data ?? []) for (const s of p.stages) stageNames.set(s.id, s.name);
   const open = (pipelines.data ?? []).filter((p) => !p.archived_at);
   const pid = pipelineId && open.some((p) => p.id === pipelineId) ? pipelineId : open[0]?.id;
-  const board = useCached<Board>(pid ? `board:${pid}` : null, () =>
-    unwrap(api.http.GET('/pipelines/{id}/board', { params: { path: { id: pid! } } })),
-  );
+  // Each stage's first cards; more are read at the end of its list.
+  const board = useCached<BoardView>(pid ? `board:${pid}` : null, async () => fromServer(await readBoard(api, pid!)));
   const { reload, set } = board;
 
   useEffect(() => {
@@ -49,6 +48,39 @@ export function DealsScreen({ pipelineId, stageId }: { pipelineId?: string; stag
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [rt, pid, reload]);
+
+  // A change to a card never loaded here leaves the counts unsure: read them again.
+  const totalsStale = Boolean(board.data?.totalsStale);
+  useEffect(() => {
+    if (!totalsStale || !pid) return;
+    const h = setTimeout(() => {
+      readBoard(api, pid, {}, 0).then(
+        (heads) => {
+          let stages = false;
+          set((b) => {
+            if (!b) return b;
+            const next = withTotals(b, heads);
+            if (!next) stages = true;
+            return next ?? b;
+          });
+          if (stages) reload();
+        },
+        () => reload(),
+      );
+    }, 300);
+    return () => clearTimeout(h);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [totalsStale, pid, api, reload]);
+
+  const [loadingMore, setLoadingMore] = useState(false);
+  const loadMore = (stageId: string, cursor: string) => {
+    if (!pid || loadingMore) return;
+    setLoadingMore(true);
+    readColumnPage(api, pid, stageId, cursor)
+      .then(({ deals, next }) => set((b) => (b ? appendPage(b, stageId, deals, next) : b)))
+      .catch(() => reload())
+      .finally(() => setLoadingMore(false));
+  };
 
   const columns = board.data?.columns ?? [];
   const index = Math.max(
@@ -184,6 +216,11 @@ export function DealsScreen({ pipelineId, stageId }: { pipelineId?: string; stag
                   );
                 })}
               </ul>
+            )}
+            {column.next_cursor && (
+              <button type="button" className="more-cards" disabled={loadingMore} onClick={() => loadMore(column.stage.id, column.next_cursor!)}>
+                {column.count > column.deals.length ? t('board.more', { count: column.count - column.deals.length }) : t('board.moreSome')}
+              </button>
             )}
           </div>
         </>

@@ -7,7 +7,7 @@ use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::pipeline::StageId;
 use artel_core::event::{BoardAppend, BoardEvent};
-use artel_core::ports::crm::{DealAfter, DealFilter, DealSort, DealSortValue, DealStore};
+use artel_core::ports::crm::{DealAfter, DealFilter, DealSort, DealSortValue, DealStore, DealTotal};
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -78,6 +78,50 @@ fn deal_order(f: &mut Filter, filter: &DealFilter) -> StoreResult<String> {
     };
     f.and(condition);
     Ok(order)
+}
+
+/// The `where` of a deal list or its totals: the workspace and every filter
+/// except the order and the page.
+fn deal_conditions(workspace: WorkspaceId, filter: &DealFilter) -> Filter {
+    let mut f = Filter::default();
+    let ws = f.arg(Arg::Id(workspace));
+    f.and(format!("d.workspace_id = {ws}"));
+    if let Some(p) = filter.pipeline_id {
+        let p = f.arg(Arg::Id(p));
+        f.and(format!("d.pipeline_id = {p}"));
+    }
+    if let Some(s) = filter.stage_id {
+        let s = f.arg(Arg::Id(s));
+        f.and(format!("d.stage_id = {s}"));
+    }
+    if let Some(o) = filter.owner_id {
+        let o = f.arg(Arg::Id(o));
+        f.and(format!("d.owner_id = {o}"));
+    }
+    if let Some(u) = filter.involving {
+        let u = f.arg(Arg::Id(u));
+        f.and(format!("exists (select 1 from deal_people dp where dp.deal_id = d.id and dp.user_id = {u})"));
+    }
+    if let Some(tag) = &filter.tag {
+        let t = f.arg(Arg::Text(lower(tag)));
+        f.and(format!("exists (select 1 from deal_tags dt where dt.deal_id = d.id and dt.tag = {t})"));
+    }
+    if let Some(text) = filter.text.as_deref().map(lower).filter(|t| !t.is_empty()) {
+        let p = f.arg(Arg::Text(contains_pattern(&text)));
+        f.and(format!("d.title_lower like {p} escape '\\'"));
+    }
+    if let Some(c) = filter.contact_id {
+        let c = f.arg(Arg::Id(c));
+        f.and(format!("d.contact_id = {c}"));
+    }
+    if let Some(c) = filter.company_id {
+        let c = f.arg(Arg::Id(c));
+        f.and(format!("d.company_id = {c}"));
+    }
+    if !filter.include_archived {
+        f.and("d.archived_at is null".to_string());
+    }
+    f
 }
 
 macro_rules! impl_deal_store {
@@ -295,46 +339,7 @@ macro_rules! impl_deal_store {
             }
 
             async fn list_deals(&self, workspace: WorkspaceId, filter: &DealFilter) -> StoreResult<Vec<Deal>> {
-                let mut f = Filter::default();
-                let ws = f.arg(Arg::Id(workspace));
-                f.and(format!("d.workspace_id = {ws}"));
-                if let Some(p) = filter.pipeline_id {
-                    let p = f.arg(Arg::Id(p));
-                    f.and(format!("d.pipeline_id = {p}"));
-                }
-                if let Some(s) = filter.stage_id {
-                    let s = f.arg(Arg::Id(s));
-                    f.and(format!("d.stage_id = {s}"));
-                }
-                if let Some(o) = filter.owner_id {
-                    let o = f.arg(Arg::Id(o));
-                    f.and(format!("d.owner_id = {o}"));
-                }
-                if let Some(u) = filter.involving {
-                    let u = f.arg(Arg::Id(u));
-                    f.and(format!(
-                        "exists (select 1 from deal_people dp where dp.deal_id = d.id and dp.user_id = {u})"
-                    ));
-                }
-                if let Some(tag) = &filter.tag {
-                    let t = f.arg(Arg::Text(lower(tag)));
-                    f.and(format!("exists (select 1 from deal_tags dt where dt.deal_id = d.id and dt.tag = {t})"));
-                }
-                if let Some(text) = filter.text.as_deref().map(lower).filter(|t| !t.is_empty()) {
-                    let p = f.arg(Arg::Text(contains_pattern(&text)));
-                    f.and(format!("d.title_lower like {p} escape '\\'"));
-                }
-                if let Some(c) = filter.contact_id {
-                    let c = f.arg(Arg::Id(c));
-                    f.and(format!("d.contact_id = {c}"));
-                }
-                if let Some(c) = filter.company_id {
-                    let c = f.arg(Arg::Id(c));
-                    f.and(format!("d.company_id = {c}"));
-                }
-                if !filter.include_archived {
-                    f.and("d.archived_at is null".to_string());
-                }
+                let mut f = deal_conditions(workspace, filter);
                 let order = deal_order(&mut f, filter)?;
                 let page = f.page(filter.limit, filter.offset);
                 let sql = format!(
@@ -346,6 +351,24 @@ macro_rules! impl_deal_store {
                 let rows: Vec<DealRow> =
                     bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
                 Ok(rows.into_iter().map(Deal::from).collect())
+            }
+
+            async fn deal_totals(&self, workspace: WorkspaceId, filter: &DealFilter) -> StoreResult<Vec<DealTotal>> {
+                let f = deal_conditions(workspace, filter);
+                // The sum is cast back to a 64-bit integer: Postgres sums bigints
+                // as numeric. Amounts are bounded (MAX_AMOUNT_MINOR), so a column
+                // holds thousands of deals at the largest amount before it overflows.
+                let sql = format!(
+                    "select d.stage_id, d.currency, count(*), cast(sum(d.amount_minor) as bigint) \
+                     from deals d where {} group by d.stage_id, d.currency order by d.stage_id, d.currency",
+                    f.where_clause()
+                );
+                let rows: Vec<(Uuid, String, i64, i64)> =
+                    bind_args!(sqlx::query_as(&sql), &f.args).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(stage_id, currency, count, amount_minor)| DealTotal { stage_id, currency, count, amount_minor })
+                    .collect())
             }
 
             async fn stage_positions(

@@ -21,3 +21,4 @@ export function createRealtime(api: ApiClient, extra: Partial<RealtimeOptions> =
 export * from './search';
 export * from './contracts';
 export * from './mentions';
+export * from './board';

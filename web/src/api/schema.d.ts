@@ -936,7 +936,7 @@ export interface paths {
         };
         /**
          * Deals I may see, filtered and sorted, a page at a time; each carries its
-         *     client's names (not for guests). When more follow, the answer's
+         *     open tasks and its client's names (not for guests). When more follow, the answer's
          *     `x-next-cursor` header is the `cursor` of the next page.
          */
         get: operations["list_deals"];
@@ -1515,8 +1515,9 @@ export interface paths {
         };
         /**
          * The board: a pipeline's unarchived deals in columns per stage, with count and
-         *     sum per column; only deals the caller may see. Cards carry their open tasks
-         *     and their client's names (not for guests).
+         *     sum per column; only deals the caller may see. Each column carries its first
+         *     `per_column` cards and a cursor to `GET /deals` for the rest. Cards carry
+         *     their open tasks and their client's names (not for guests).
          */
         get: operations["board"];
         put?: never;
@@ -2153,10 +2154,21 @@ export interface components {
             url: string;
         };
         BoardColumn: {
+            /**
+             * Format: int64
+             * @description How many deals the column holds (all of them, not only those carried).
+             */
             count: number;
+            /** @description The column's first deals, at most `per_column` of them. */
             deals: components["schemas"]["DealDto"][];
+            /**
+             * @description Present when the column holds more deals than it carries: pass it as
+             *     `cursor` to `GET /deals` with `pipeline_id`, `stage_id`, `sort=board` and
+             *     the board's filters for the next ones.
+             */
+            next_cursor?: string | null;
             stage: components["schemas"]["StageDto"];
-            /** @description Sum of the column's deals, per currency. */
+            /** @description Sum of all the column's deals, per currency. */
             sums: components["schemas"]["MoneySum"][];
         };
         BoardDto: {
@@ -2755,8 +2767,8 @@ export interface components {
             next_task?: null | components["schemas"]["NextTask"];
             /**
              * Format: int64
-             * @description On board cards (`/pipelines/{id}/board` and live board events): the
-             *     deal's open or in-progress tasks.
+             * @description On board cards (`/pipelines/{id}/board`, live board events and
+             *     `GET /deals`): the deal's open or in-progress tasks.
              */
             open_tasks?: number | null;
             /** Format: uuid */
@@ -8839,6 +8851,11 @@ export interface operations {
         parameters: {
             query?: {
                 owner_id?: string;
+                /**
+                 * @description How many deals each column carries, 0..=200 (default 50; 0 gives the
+                 *     column heads alone). Counts and sums always cover the whole column.
+                 */
+                per_column?: number;
                 tag?: string;
                 /** @description Part of the deal title. */
                 text?: string;
@@ -8871,7 +8888,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            422: components["responses"]["ErrorInvalid"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: components["responses"]["ErrorUnavailable"];
         };
     };

@@ -104,6 +104,7 @@ export const en: Record<StringKey, string> = {
   'board.count': '{count} deals',
   'board.empty': 'No deals',
   'board.more': 'Show more ({count})',
+  'board.moreSome': 'Show more',
   'board.move': 'Move',
   'board.moved': 'Deal moved',
   'board.conflict': 'The deal changed meanwhile — board reloaded',

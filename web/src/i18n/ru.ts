@@ -102,6 +102,7 @@ export const ru = {
   'board.count': '{count} сделок',
   'board.empty': 'Нет сделок',
   'board.more': 'Показать ещё ({count})',
+  'board.moreSome': 'Показать ещё',
   'board.move': 'Переместить',
   'board.moved': 'Сделка перемещена',
   'board.conflict': 'Сделку успели изменить — доска обновлена',

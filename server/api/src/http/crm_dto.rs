@@ -83,11 +83,11 @@ pub struct DealDto {
     pub stage_entered_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub archived_at: Option<DateTime<Utc>>,
-    /// On board cards (`/pipelines/{id}/board` and live board events): the
-    /// deal's open or in-progress tasks.
+    /// On board cards (`/pipelines/{id}/board`, live board events and
+    /// `GET /deals`): the deal's open or in-progress tasks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_tasks: Option<i64>,
-    /// On board cards: the open task due first.
+    /// On board cards and in `GET /deals`: the open task due first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_task: Option<NextTask>,
     /// On board cards and in `GET /deals`: the linked contact's name (never
@@ -162,10 +162,17 @@ pub struct MoneySum {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BoardColumn {
     pub stage: StageDto,
-    pub count: usize,
-    /// Sum of the column's deals, per currency.
+    /// How many deals the column holds (all of them, not only those carried).
+    #[schema(minimum = 0)]
+    pub count: i64,
+    /// Sum of all the column's deals, per currency.
     pub sums: Vec<MoneySum>,
+    /// The column's first deals, at most `per_column` of them.
     pub deals: Vec<DealDto>,
+    /// Present when the column holds more deals than it carries: pass it as
+    /// `cursor` to `GET /deals` with `pipeline_id`, `stage_id`, `sort=board` and
+    /// the board's filters for the next ones.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -156,7 +156,7 @@ pub async fn create(
 }
 
 /// Deals I may see, filtered and sorted, a page at a time; each carries its
-/// client's names (not for guests). When more follow, the answer's
+/// open tasks and its client's names (not for guests). When more follow, the answer's
 /// `x-next-cursor` header is the `cursor` of the next page.
 #[utoipa::path(get, path = "/deals", operation_id = "list_deals", tag = "crm", security(("bearer" = [])), params(DealQuery),
     responses((status = 200, body = Vec<DealDto>, headers(("x-next-cursor" = String,
@@ -221,7 +221,18 @@ pub async fn list(
     } else {
         crate::crm::board::client_names(&state, ws, &deals).await?
     };
-    let out = deals.iter().map(|d| DealDto::from(d).with_clients(Some(names.of(d)))).collect();
+    // Cards of a board column's later pages come from here, so they carry
+    // what the board's first cards do.
+    let ids: Vec<Uuid> = deals.iter().map(|d| d.id).collect();
+    let mut tasks = crate::crm::board::tasks_of_many(&state, ws, &ids).await?;
+    let out = deals
+        .iter()
+        .map(|d| {
+            DealDto::from(d)
+                .with_tasks(Some(tasks.remove(&d.id).unwrap_or_default()))
+                .with_clients(Some(names.of(d)))
+        })
+        .collect();
     Ok((headers, Json(out)))
 }
 

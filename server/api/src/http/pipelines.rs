@@ -1,8 +1,8 @@
 //! Funnels (pipelines) and their stages; the deal board of a pipeline.
 
-use std::collections::BTreeMap;
-
+use artel_core::crm::deal::Deal;
 use artel_core::crm::pipeline::{self, default_stages, Pipeline, Stage, StageKind};
+use artel_core::ports::crm::{DealFilter, DealSort};
 use artel_core::user::User;
 use artel_core::{Error, StoreError};
 use axum::extract::State;
@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::extract::{Json, Path, Query};
 use crate::http::crm_dto::{BoardColumn, BoardDto, DealDto, MoneySum, PipelineDto, StageDto};
+use crate::http::deal_cursor::{self, DealSortParam, SortOrder};
 use crate::state::AppState;
 
 const MAX_STAGES: usize = 30;
@@ -69,7 +70,15 @@ pub struct BoardQuery {
     pub tag: Option<String>,
     /// Part of the deal title.
     pub text: Option<String>,
+    /// How many deals each column carries, 0..=200 (default 50; 0 gives the
+    /// column heads alone). Counts and sums always cover the whole column.
+    pub per_column: Option<i64>,
 }
+
+/// Cards a board column carries unless asked otherwise: a board of thousands
+/// of deals opens with what fits on a screen or two, the rest pages in.
+const PER_COLUMN: i64 = 50;
+const MAX_PER_COLUMN: i64 = 200;
 
 /// Tells the board's watchers to reload its columns.
 async fn stages_changed(state: &AppState, workspace: Uuid, pipeline: Uuid) {
@@ -347,11 +356,13 @@ pub async fn delete_stage(
 }
 
 /// The board: a pipeline's unarchived deals in columns per stage, with count and
-/// sum per column; only deals the caller may see. Cards carry their open tasks
-/// and their client's names (not for guests).
+/// sum per column; only deals the caller may see. Each column carries its first
+/// `per_column` cards and a cursor to `GET /deals` for the rest. Cards carry
+/// their open tasks and their client's names (not for guests).
 #[utoipa::path(get, path = "/pipelines/{id}/board", tag = "crm", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Pipeline id"), BoardQuery),
-    responses((status = 200, body = BoardDto), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = BoardDto), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn board(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -362,45 +373,70 @@ pub async fn board(
     let pipeline = state.store.get_pipeline(ws, id).await.map_err(pipeline_not_found)?;
     let stages = state.store.list_stages(ws, id).await?;
     let workspace = state.store.get_workspace(ws).await?;
-    let mut filter =
-        artel_core::ports::crm::DealFilter::for_viewer(&auth.user, workspace.settings.deal_visibility);
+    let mut filter = DealFilter::for_viewer(&auth.user, workspace.settings.deal_visibility);
     filter.pipeline_id = Some(id);
     filter.owner_id = q.owner_id;
     filter.tag = q.tag.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
     filter.text = q.text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let deals = state.store.list_deals(ws, &filter).await?;
-    let ids: Vec<Uuid> = deals.iter().map(|d| d.id).collect();
+    let per_column = q.per_column.unwrap_or(PER_COLUMN);
+    if !(0..=MAX_PER_COLUMN).contains(&per_column) {
+        return Err(Error::invalid("per_column", format!("must be 0..={MAX_PER_COLUMN}")).into());
+    }
+    // Column heads count every matching deal in SQL; only the first cards of
+    // each column are read, one short indexed query per stage.
+    let totals = state.store.deal_totals(ws, &filter).await?;
+    let mut pages = Vec::with_capacity(stages.len());
+    for stage in &stages {
+        if per_column == 0 {
+            pages.push((Vec::new(), false));
+            continue;
+        }
+        let mut page = DealFilter {
+            stage_id: Some(stage.id),
+            sort: DealSort::Board,
+            limit: per_column + 1,
+            ..filter.clone()
+        };
+        page.after = None;
+        let mut deals = state.store.list_deals(ws, &page).await?;
+        let more = deals.len() > usize::try_from(per_column).unwrap_or(usize::MAX);
+        deals.truncate(usize::try_from(per_column).unwrap_or(usize::MAX));
+        pages.push((deals, more));
+    }
+    let shown: Vec<Deal> = pages.iter().flat_map(|(d, _)| d.iter().cloned()).collect();
+    let ids: Vec<Uuid> = shown.iter().map(|d| d.id).collect();
     let mut tasks = crate::crm::board::tasks_of_many(&state, ws, &ids).await?;
     // Guests see no clients, so their cards carry no client names.
     let names = if auth.user.role == artel_core::user::Role::Guest {
         artel_core::ports::crm::ClientNames::default()
     } else {
-        crate::crm::board::client_names(&state, ws, &deals).await?
+        crate::crm::board::client_names(&state, ws, &shown).await?
     };
     let columns = stages
         .iter()
-        .map(|stage| {
-            let in_stage: Vec<_> = deals.iter().filter(|d| d.stage_id == stage.id).collect();
-            let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
-            for d in &in_stage {
-                let sum = sums.entry(d.currency.as_str()).or_default();
-                *sum = sum.saturating_add(d.amount_minor);
-            }
+        .zip(pages)
+        .map(|(stage, (deals, more))| {
+            let heads: Vec<_> = totals.iter().filter(|t| t.stage_id == stage.id).collect();
+            let next_cursor = more
+                .then(|| deals.last())
+                .flatten()
+                .map(|last| deal_cursor::encode(DealSortParam::Board, SortOrder::Asc, last, stage.position));
             BoardColumn {
                 stage: StageDto::from(stage),
-                count: in_stage.len(),
-                sums: sums
-                    .into_iter()
-                    .map(|(c, a)| MoneySum { currency: c.to_string(), amount_minor: a })
+                count: heads.iter().map(|t| t.count).sum(),
+                sums: heads
+                    .iter()
+                    .map(|t| MoneySum { currency: t.currency.clone(), amount_minor: t.amount_minor })
                     .collect(),
-                deals: in_stage
-                    .into_iter()
+                deals: deals
+                    .iter()
                     .map(|d| {
                         DealDto::from(d)
                             .with_tasks(Some(tasks.remove(&d.id).unwrap_or_default()))
                             .with_clients(Some(names.of(d)))
                     })
                     .collect(),
+                next_cursor,
             }
         })
         .collect();

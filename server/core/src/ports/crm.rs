@@ -124,6 +124,16 @@ pub enum DealSortValue {
     Text(String),
 }
 
+/// The deals of one stage in one currency that match a filter: how many, and
+/// the sum of their amounts in minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DealTotal {
+    pub stage_id: StageId,
+    pub currency: String,
+    pub count: i64,
+    pub amount_minor: i64,
+}
+
 /// A place in a deal order: the key and id of the last deal seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DealAfter {
@@ -202,6 +212,9 @@ pub trait DealStore: Send + Sync {
     ) -> StoreResult<Vec<BoardEvent>>;
     /// Deals matching the filter: by stage position, then card position, then id.
     async fn list_deals(&self, workspace: WorkspaceId, filter: &DealFilter) -> StoreResult<Vec<Deal>>;
+    /// How many deals match the filter and what they sum to, per stage and
+    /// currency (the heads of board columns); order and page are ignored.
+    async fn deal_totals(&self, workspace: WorkspaceId, filter: &DealFilter) -> StoreResult<Vec<DealTotal>>;
     /// `(deal id, position)` of the unarchived cards in a stage, ascending.
     async fn stage_positions(
         &self,

@@ -20,14 +20,25 @@ import {
 } from '@dnd-kit/core';
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
-import { ApiError, unwrap, type Board, type BoardColumn, type Deal, type User } from '@api';
+import { ApiError, readBoard, readColumnPage, unwrap, type Deal, type User } from '@api';
 import { api, realtime } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
 import { keys } from '../../app/live';
 import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
 import { useI18n } from '../../i18n';
-import { applyBoardChange, findDeal, moveLocally, type BoardFilter } from '../../state/board';
+import {
+  appendPage,
+  applyBoardChange,
+  findDeal,
+  fromServer,
+  moveLocally,
+  replaceDeal,
+  withTotals,
+  type BoardFilter,
+  type BoardView,
+  type ColumnView,
+} from '../../state/board';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
@@ -97,12 +108,8 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
   const key = useMemo(() => ['board', pipelineId, filter] as const, [pipelineId, filter]);
   const query = useQuery({
     queryKey: key,
-    queryFn: () =>
-      unwrap(
-        api.http.GET('/pipelines/{id}/board', {
-          params: { path: { id: pipelineId }, query: { owner_id: filter.ownerId, text: filter.text } },
-        }),
-      ),
+    // Each column's first cards; the rest page in as the column scrolls.
+    queryFn: async () => fromServer(await readBoard(api, pipelineId, filter)),
     staleTime: Infinity,
     // Live events keep it fresh only while it is open: a board opened again
     // (after a deal's card, where a chat command may have moved deals) reloads.
@@ -112,8 +119,8 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
     enabled: view === 'board',
   });
   const board = query.data;
-  const setBoard = useCallback((f: (b: Board) => Board | null) => {
-    const cur = qc.getQueryData<Board>(key);
+  const setBoard = useCallback((f: (b: BoardView) => BoardView | null) => {
+    const cur = qc.getQueryData<BoardView>(key);
     if (!cur) return;
     const next = f(cur);
     if (next) qc.setQueryData(key, next);
@@ -138,6 +145,35 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
       realtime.unwatchBoard(pipelineId);
     };
   }, [pipelineId, filter, setBoard, qc]);
+
+  // A change to a card this client never loaded leaves the heads unsure: read
+  // them again (once for a burst of such changes).
+  const totalsStale = Boolean(board?.totalsStale);
+  useEffect(() => {
+    if (!totalsStale) return;
+    const h = setTimeout(() => {
+      readBoard(api, pipelineId, filter, 0)
+        .then((heads) => setBoard((b) => withTotals(b, heads)))
+        .catch(() => void qc.invalidateQueries({ queryKey: key }));
+    }, 300);
+    return () => clearTimeout(h);
+  }, [totalsStale, pipelineId, filter, setBoard, qc, key]);
+
+  // The next cards of a column, from its cursor (one read at a time per column).
+  const loading = useRef(new Set<string>());
+  const loadMore = useCallback(
+    (stageId: string) => {
+      const col = qc.getQueryData<BoardView>(key)?.columns.find((c) => c.stage.id === stageId);
+      const cursor = col?.next_cursor;
+      if (!cursor || loading.current.has(stageId)) return;
+      loading.current.add(stageId);
+      readColumnPage(api, pipelineId, stageId, cursor, filter)
+        .then(({ deals, next }) => setBoard((b) => appendPage(b, stageId, deals, next)))
+        .catch((err: unknown) => toast.show(errorMessage(err, t)))
+        .finally(() => loading.current.delete(stageId));
+    },
+    [qc, key, pipelineId, filter, setBoard, t],
+  );
 
   const sensors = useSensors(
     useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
@@ -164,11 +200,6 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
       throw err;
     }
   };
-  // How many cards each column shows (see useCardWindow), by stage id.
-  const [limits, setLimits] = useState<Record<string, number>>({});
-  const limitOf = (stageId: string) => limits[stageId] ?? CARD_PAGE;
-  const showMore = useCallback((stageId: string) => setLimits((l) => ({ ...l, [stageId]: (l[stageId] ?? CARD_PAGE) + CARD_PAGE })), []);
-
   const onDragStart = (e: DragStartEvent) => setDragging(board ? findDeal(board, String(e.active.id)) ?? null : null);
   const onDragEnd = async (e: DragEndEvent) => {
     setDragging(null);
@@ -183,8 +214,8 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
       stageId = overId.slice(4);
       const col = board.columns.find((c) => c.stage.id === stageId);
       // Dropped on the column itself: after its last card on screen (a big
-      // column shows only its first cards; a card dropped there stays in view).
-      index = col ? Math.min(col.deals.filter((d) => d.id !== dealId).length, limitOf(stageId)) : 0;
+      // column holds only its first cards; a card dropped there stays in view).
+      index = col ? col.deals.filter((d) => d.id !== dealId).length : 0;
     } else {
       const col = board.columns.find((c) => c.deals.some((d) => d.id === overId));
       if (!col) return;
@@ -290,7 +321,7 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
         >
           <div className="board" aria-label={pipelineName}>
             {board.columns.map((col, i) => (
-              <Column key={col.stage.id} col={col} users={users.data} pipelineId={pipelineId} quickCreate={i === 0} limit={limitOf(col.stage.id)} onMore={showMore} />
+              <Column key={col.stage.id} col={col} users={users.data} pipelineId={pipelineId} quickCreate={i === 0} onMore={loadMore} />
             ))}
           </div>
           <DragOverlay>{dragging && <CardBody deal={dragging} users={users.data} overlay />}</DragOverlay>
@@ -300,23 +331,17 @@ function PipelineBoard({ pipelineId }: { pipelineId: string }) {
   );
 }
 
-function replaceDeal(b: Board, deal: Deal): Board {
-  return { ...b, columns: b.columns.map((c) => ({ ...c, deals: c.deals.map((d) => (d.id === deal.id ? deal : d)) })) };
-}
-
 function Column({
   col,
   users,
   pipelineId,
   quickCreate,
-  limit,
   onMore,
 }: {
-  col: BoardColumn;
+  col: ColumnView;
   users: Map<string, User> | undefined;
   pipelineId: string;
   quickCreate: boolean;
-  limit: number;
   onMore: (stageId: string) => void;
 }) {
   const t = useI18n();
@@ -324,7 +349,9 @@ function Column({
   const headingId = `stage-${col.stage.id}`;
   const stageId = col.stage.id;
   const more = useCallback(() => onMore(stageId), [onMore, stageId]);
-  const { shown, hidden, showMore, moreRef } = useCardWindow(col.deals, limit, more);
+  const moreRef = useMoreOnView(Boolean(col.next_cursor), more, col.deals.length);
+  const shown = col.deals;
+  const hidden = Math.max(0, col.count - shown.length);
   return (
     <section className={`column${isOver ? ' over' : ''}`} style={{ ['--stage-color' as string]: col.stage.color }} aria-labelledby={headingId} data-stage-id={col.stage.id}>
       <div className="column-head">
@@ -342,10 +369,10 @@ function Column({
           {shown.map((d) => (
             <SortableCard key={d.id} deal={d} users={users} />
           ))}
-          {col.deals.length === 0 && <p className="hint" style={{ textAlign: 'center' }}>{t.t('board.empty')}</p>}
-          {hidden > 0 && (
-            <button type="button" className="btn btn-ghost more-cards" ref={moreRef} onClick={showMore}>
-              {t.t('board.more', { count: hidden })}
+          {col.count === 0 && shown.length === 0 && <p className="hint" style={{ textAlign: 'center' }}>{t.t('board.empty')}</p>}
+          {col.next_cursor && (
+            <button type="button" className="btn btn-ghost more-cards" ref={moreRef} onClick={more}>
+              {hidden > 0 ? t.t('board.more', { count: hidden }) : t.t('board.moreSome')}
             </button>
           )}
         </div>
@@ -354,30 +381,26 @@ function Column({
   );
 }
 
-/** Cards a column renders at first, and adds each time its end scrolls into view. */
-export const CARD_PAGE = 50;
-
 /**
- * A big column (hundreds of deals) renders its first cards only and grows by a
- * page when the "show more" button at its end scrolls into view (or is
- * pressed), so a board of thousands of deals opens and drags as fast as a small
- * one. Sortable lists with variable-height cards and cross-column drops do not
- * virtualise cleanly; growing a window keeps the DOM small where people look.
+ * A big column arrives with its first cards; the next page is read when the
+ * "show more" button at its end scrolls into view (or is pressed), so a board
+ * of thousands of deals opens and drags as fast as a small one. Sortable lists
+ * with variable-height cards and cross-column drops do not virtualise cleanly;
+ * growing the loaded prefix keeps the DOM small where people look.
  */
-function useCardWindow(deals: Deal[], limit: number, showMore: () => void) {
+function useMoreOnView(hasMore: boolean, more: () => void, loaded: number) {
   const moreRef = useRef<HTMLButtonElement | null>(null);
-  const hidden = Math.max(0, deals.length - limit);
   useEffect(() => {
     const el = moreRef.current;
-    if (!el || hidden === 0 || typeof IntersectionObserver === 'undefined') return;
+    if (!el || !hasMore || typeof IntersectionObserver === 'undefined') return;
     const seen = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) showMore();
+      if (entries.some((e) => e.isIntersecting)) more();
     });
     seen.observe(el);
     return () => seen.disconnect();
-  }, [hidden, showMore]);
-  const shown = useMemo(() => (hidden > 0 ? deals.slice(0, limit) : deals), [deals, hidden, limit]);
-  return { shown, hidden, showMore, moreRef };
+    // Observed again after each page: a button still in view reads the next one.
+  }, [hasMore, more, loaded]);
+  return moreRef;
 }
 
 function SortableCard({ deal, users }: { deal: Deal; users: Map<string, User> | undefined }) {
