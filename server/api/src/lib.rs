@@ -8,6 +8,7 @@ pub mod auth;
 pub mod automation;
 pub mod cli;
 pub mod commands;
+pub mod compression;
 pub mod config;
 pub mod crm;
 pub mod directory;

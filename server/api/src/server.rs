@@ -56,6 +56,9 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         // Outside the panic catcher, so a 500 from a panic gets them too.
         .layer(axum::middleware::from_fn(http::headers::api_headers))
+        // Outside the handlers and the panic catcher: every answer worth it, errors
+        // and client files included, is gzipped for clients that accept it.
+        .layer(crate::compression::layer())
         // Outermost first: give every request an id, log it, echo it back.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

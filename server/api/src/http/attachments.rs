@@ -181,6 +181,8 @@ pub async fn download(
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
     let disposition = if is_inline_image(&attachment.content_type) { "inline" } else { "attachment" };
     h.insert(header::CONTENT_DISPOSITION, content_disposition(disposition, &attachment.filename));
+    // Sent as stored: the ETag names these exact bytes, and a text file would pass the gzip filter.
+    response.extensions_mut().insert(crate::compression::StoredFile);
     Ok(response)
 }
 
