@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::future::poll_fn;
-use std::task::Poll;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use artel_core::chat::ChatId;
@@ -306,7 +306,7 @@ impl Conn {
         &mut self,
         mut stream: SplitStream<WebSocket>,
         mut rx: mpsc::Receiver<Outbound>,
-        overflow: &Gate,
+        overflow: &AtomicBool,
     ) {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
@@ -320,6 +320,13 @@ impl Conn {
             return;
         }
         loop {
+            // Read once a pass rather than polled: a queue that overflowed holds
+            // events, so the loop comes round at once (see `Member::send`).
+            if overflow.load(Ordering::Acquire) {
+                tracing::info!(user = %self.auth.user.id, "slow socket disconnected");
+                let _ = self.close(close::SLOW_CONSUMER, "too slow: reconnect and resume from your cursors").await;
+                break;
+            }
             let step = tokio::select! {
                 incoming = poll_fn(|cx| reading.poll(cx, |cx| stream.poll_next_unpin(cx))) => {
                     last_heard = Instant::now();
@@ -343,11 +350,6 @@ impl Conn {
                     Some(out) => self.on_outbound_batch(out, &mut rx).await,
                     None => break,
                 },
-                () = poll_fn(|cx| overflow.poll(cx, |_| Poll::Ready(()))) => {
-                    tracing::info!(user = %self.auth.user.id, "slow socket disconnected");
-                    let _ = self.close(close::SLOW_CONSUMER, "too slow: reconnect and resume from your cursors").await;
-                    break;
-                }
                 _ = poll_fn(|cx| beating.poll(cx, |cx| heartbeat.poll_tick(cx))) => {
                     if last_heard.elapsed() > HEARTBEAT * 3 {
                         let _ = self.close(close::HEARTBEAT_TIMEOUT, "no heartbeat").await;

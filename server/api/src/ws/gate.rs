@@ -1,8 +1,8 @@
 //! Polling a socket's quiet sources only when they have something. The serving
 //! loop wakes once per batch of queued events, and every pass of its `select!`
-//! re-polled the socket's read half, its heartbeat timer and its overflow
-//! signal: a lock, a waker swap and a timer check each, per delivery, for
-//! sources that fire a few times a minute (docs/benchmarks/fanout-profile.md).
+//! re-polled the socket's read half and its heartbeat timer: locks, waker swaps
+//! and a timer check, per delivery, for sources that fire a few times a minute
+//! (docs/benchmarks/fanout-profile.md).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,23 +37,9 @@ impl Wake for Signal {
 impl Gate {
     /// A gate for a source that must be polled once before it can wake anyone.
     pub fn open() -> Self {
-        Self::new(true)
-    }
-
-    /// A gate that opens only when its waker is woken: a one-off signal.
-    pub fn closed() -> Self {
-        Self::new(false)
-    }
-
-    fn new(woken: bool) -> Self {
-        let signal = Arc::new(Signal { woken: AtomicBool::new(woken), task: AtomicWaker::new() });
+        let signal = Arc::new(Signal { woken: AtomicBool::new(true), task: AtomicWaker::new() });
         let waker = Waker::from(signal.clone());
         Self { signal, waker }
-    }
-
-    /// What wakes the gate (and the task polling it).
-    pub fn waker(&self) -> &Waker {
-        &self.waker
     }
 
     /// Polls the source with `poll` if it woke since its last `Pending`, and
@@ -90,18 +76,9 @@ mod tests {
         assert!(gate.poll(&mut cx, pending).is_pending());
         assert!(gate.poll(&mut cx, pending).is_pending());
         assert_eq!(polls.load(Ordering::Relaxed), 1, "not polled again until woken");
-        gate.waker().wake_by_ref();
+        gate.waker.wake_by_ref();
         assert!(gate.poll(&mut cx, |_| Poll::Ready(7)) == Poll::Ready(7));
         assert!(gate.poll(&mut cx, pending).is_pending(), "polled again after a ready");
         assert_eq!(polls.load(Ordering::Relaxed), 2);
-    }
-
-    #[test]
-    fn a_closed_gate_opens_when_woken() {
-        let gate = Gate::closed();
-        let mut cx = Context::from_waker(Waker::noop());
-        assert!(gate.poll(&mut cx, |_| Poll::Ready(())).is_pending());
-        gate.waker().clone().wake();
-        assert!(gate.poll(&mut cx, |_| Poll::Ready(())).is_ready());
     }
 }

@@ -10,9 +10,8 @@
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::task::Waker;
 
 use artel_core::chat::ChatId;
 use artel_core::event::{
@@ -29,7 +28,6 @@ use uuid::Uuid;
 use crate::http::crm_dto::DealDto;
 use crate::messaging::wire::ChatEventDto;
 use crate::ws::frames::{BoardChangeDto, BoardEventDto, ServerFrame};
-use crate::ws::gate::Gate;
 use crate::ws::presence::PresenceTracker;
 use crate::ws::presence_digest::{frames as presence_frames, PresenceDigest, DIGEST_EVERY};
 use crate::ws::reorder::Reorder;
@@ -134,8 +132,8 @@ struct Route {
     user: UserId,
     workspace: WorkspaceId,
     tx: mpsc::Sender<Outbound>,
-    /// Wakes the socket's `Registration::overflow`.
-    overflow: Waker,
+    /// The socket's `Registration::overflow`.
+    overflow: Arc<AtomicBool>,
 }
 
 /// A socket in an index, hashed and compared by its id, so a set of them is
@@ -168,10 +166,11 @@ impl Borrow<ConnId> for Member {
 impl Member {
     /// Never waits: a socket whose queue is full is told to close (it resumes
     /// from its cursor when it reconnects), so one slow reader cannot hold up
-    /// the rest or grow the server's memory.
+    /// the rest or grow the server's memory. A flag, not a wake-up: a full
+    /// queue has already woken the socket, which reads the flag on its next pass.
     fn send(&self, out: Outbound) {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.0.tx.try_send(out) {
-            self.0.overflow.wake_by_ref();
+            self.0.overflow.store(true, Ordering::Release);
         }
     }
 }
@@ -205,8 +204,8 @@ pub struct Hub {
 /// A socket's registration; unregisters on drop.
 pub struct Registration {
     pub id: ConnId,
-    /// Opens when the socket's queue was full: it is too slow and must go.
-    pub overflow: Gate,
+    /// Set when the socket's queue was full: it is too slow and must go.
+    pub overflow: Arc<AtomicBool>,
     hub: Arc<Hub>,
 }
 
@@ -226,8 +225,8 @@ impl Hub {
         tx: mpsc::Sender<Outbound>,
     ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let overflow = Gate::closed();
-        let route = Member(Arc::new(Route { id, user, workspace, tx, overflow: overflow.waker().clone() }));
+        let overflow = Arc::new(AtomicBool::new(false));
+        let route = Member(Arc::new(Route { id, user, workspace, tx, overflow: overflow.clone() }));
         let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
         r.by_user.entry(user).or_default().insert(route.clone());
         r.by_workspace.entry(workspace).or_default().insert(route.clone());
