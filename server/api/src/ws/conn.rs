@@ -324,7 +324,9 @@ impl Conn {
             // events, so the loop comes round at once (see `Member::send`).
             if overflow.load(Ordering::Acquire) {
                 tracing::info!(user = %self.auth.user.id, "slow socket disconnected");
-                let _ = self.close(close::SLOW_CONSUMER, "too slow: reconnect and resume from your cursors").await;
+                let _ = self
+                    .close(close::SLOW_CONSUMER, "too slow: reconnect and resume from your cursors")
+                    .await;
                 break;
             }
             let step = tokio::select! {
