@@ -5,7 +5,8 @@
 //! gaps (a lost or late bus message) from the store before going on.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use artel_core::chat::ChatId;
@@ -27,6 +28,7 @@ use crate::messaging::send::{prepare, settle, Prepared, SendInput, Sender};
 use crate::messaging::wire::MessageDto;
 use crate::state::AppState;
 use crate::ws::frames::{ChatCursor, ClientFrame, ClientPresence, ServerFrame};
+use crate::ws::gate::Gate;
 use crate::ws::hub::{LiveBoardEvent, LiveEvent, Outbound};
 
 /// Frames queued for one socket before it counts as too slow.
@@ -81,6 +83,13 @@ pub mod close {
 }
 
 type Sink = SplitSink<WebSocket, Message>;
+
+/// What an outbound item comes to when it needs no await but the write.
+enum Quick {
+    Write(Utf8Bytes),
+    Skip,
+    Slow,
+}
 
 struct Conn {
     state: AppState,
@@ -145,8 +154,7 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         return;
     }
     Box::pin(conn.set_presence(Presence::Online)).await;
-    let overflow = registration.overflow.clone();
-    conn.run(stream, rx, overflow).await;
+    conn.run(stream, rx, &registration.overflow).await;
     Box::pin(conn.set_focus(None)).await;
     Box::pin(conn.set_presence(Presence::Offline)).await;
     drop(registration);
@@ -300,10 +308,13 @@ impl Conn {
         &mut self,
         mut stream: SplitStream<WebSocket>,
         mut rx: mpsc::Receiver<Outbound>,
-        overflow: Arc<tokio::sync::Notify>,
+        overflow: &AtomicBool,
     ) {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
+        // The read half and the heartbeat are polled only once they woke (see
+        // `gate.rs`): most passes of this loop are for queued events.
+        let (reading, beating) = (Gate::open(), Gate::open());
         let mut last_heard = Instant::now();
         // What `start` wrote (`ready`, the replay) goes out before anything else.
         if let Err(e) = self.flush().await {
@@ -311,8 +322,17 @@ impl Conn {
             return;
         }
         loop {
+            // Read once a pass rather than polled: a queue that overflowed holds
+            // events, so the loop comes round at once (see `Member::send`).
+            if overflow.load(Ordering::Acquire) {
+                tracing::info!(user = %self.auth.user.id, "slow socket disconnected");
+                let _ = self
+                    .close(close::SLOW_CONSUMER, "too slow: reconnect and resume from your cursors")
+                    .await;
+                break;
+            }
             let step = tokio::select! {
-                incoming = stream.next() => {
+                incoming = poll_fn(|cx| reading.poll(cx, |cx| stream.poll_next_unpin(cx))) => {
                     last_heard = Instant::now();
                     match incoming {
                         // Boxed: the handlers of every client frame would otherwise size
@@ -331,18 +351,10 @@ impl Conn {
                     }
                 }
                 out = rx.recv() => match out {
-                    // Boxed for the same reason as `on_text`: an event's delivery
-                    // (with a gap to fill from the store) is a deep future, and
-                    // this loop is what every idle socket keeps alive.
-                    Some(out) => Box::pin(self.on_outbound_batch(out, &mut rx)).await,
+                    Some(out) => self.on_outbound_batch(out, &mut rx).await,
                     None => break,
                 },
-                () = overflow.notified() => {
-                    tracing::info!(user = %self.auth.user.id, "slow socket disconnected");
-                    let _ = self.close(close::SLOW_CONSUMER, "too slow: reconnect and resume from your cursors").await;
-                    break;
-                }
-                _ = heartbeat.tick() => {
+                _ = poll_fn(|cx| beating.poll(cx, |cx| heartbeat.poll_tick(cx))) => {
                     if last_heard.elapsed() > HEARTBEAT * 3 {
                         let _ = self.close(close::HEARTBEAT_TIMEOUT, "no heartbeat").await;
                         break;
@@ -434,14 +446,47 @@ impl Conn {
         first: Outbound,
         rx: &mut mpsc::Receiver<Outbound>,
     ) -> Result<(), Error> {
-        self.on_outbound(first).await?;
-        for _ in 1..DRAIN_BATCH {
-            match rx.try_recv() {
-                Ok(next) => self.on_outbound(next).await?,
-                Err(_) => break,
+        let mut next = Some(first);
+        for _ in 0..DRAIN_BATCH {
+            let Some(out) = next.take().or_else(|| rx.try_recv().ok()) else { break };
+            match self.quick(&out) {
+                Quick::Write(frame) => self.write(frame).await?,
+                Quick::Skip => {}
+                // Boxed: an event's full handling (a gap to fill from the store,
+                // a membership change) is a deep future, and this loop is what
+                // every idle socket keeps alive.
+                Quick::Slow => Box::pin(self.on_outbound(out)).await?,
             }
         }
         Ok(())
+    }
+
+    /// Settles the common cases without awaiting (the next event of a followed
+    /// chat, a duplicate, a ready frame), so a delivery costs no allocation;
+    /// `on_outbound` handles the rest, and handles these the same way.
+    fn quick(&mut self, out: &Outbound) -> Quick {
+        match out {
+            Outbound::Chat(live) => {
+                let event = &live.event;
+                let Some(cursor) = self.cursors.get_mut(&event.chat_id) else { return Quick::Slow };
+                let removes_me = matches!(&event.change,
+                    ChatChange::MemberRemoved { user_id, .. } if *user_id == self.auth.user.id);
+                if event.seq <= *cursor {
+                    Quick::Skip
+                } else if event.seq == *cursor + 1 && !removes_me {
+                    *cursor = event.seq;
+                    Quick::Write(live.text.clone())
+                } else {
+                    Quick::Slow
+                }
+            }
+            Outbound::Frame(text) => Quick::Write(Utf8Bytes::clone(text)),
+            Outbound::ChatFrame(frame) if self.cursors.contains_key(&frame.0) => {
+                Quick::Write(frame.1.clone())
+            }
+            Outbound::ChatFrame(..) => Quick::Skip,
+            _ => Quick::Slow,
+        }
     }
 
     async fn close(&mut self, code: u16, reason: &str) -> Result<(), axum::Error> {

@@ -2,9 +2,15 @@
 //! envelopes to them. Routing is an index (chat → sockets, user → sockets,
 //! workspace → sockets); the final say on what a socket may receive stays with
 //! the socket itself, which tracks its memberships and per-chat cursors.
+//!
+//! The indexes hold each socket's `Route` itself, not its id: fanning an event
+//! out to a room walks the room's set and queues to each socket directly, with
+//! no lookup, lock or allocation per recipient (issue 25).
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use artel_core::chat::ChatId;
@@ -119,11 +125,58 @@ impl LiveEvent {
     }
 }
 
-struct Conn {
+/// What the dispatcher needs to reach one socket: one allocation per socket,
+/// shared by every index entry of it.
+struct Route {
+    id: ConnId,
     user: UserId,
     workspace: WorkspaceId,
     tx: mpsc::Sender<Outbound>,
-    overflow: Arc<Notify>,
+    /// The socket's `Registration::overflow`.
+    overflow: Arc<AtomicBool>,
+}
+
+/// A socket in an index, hashed and compared by its id, so a set of them is
+/// searched and pruned by `ConnId` while each entry leads straight to the
+/// socket's queue. One pointer, like the bare id it replaces.
+#[derive(Clone)]
+struct Member(Arc<Route>);
+
+impl Hash for Member {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Must hash as the `ConnId` it borrows as (the `Borrow` contract).
+        self.0.id.hash(state);
+    }
+}
+
+impl PartialEq for Member {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for Member {}
+
+impl Borrow<ConnId> for Member {
+    fn borrow(&self) -> &ConnId {
+        &self.0.id
+    }
+}
+
+impl Member {
+    /// Never waits: a socket whose queue is full is told to close (it resumes
+    /// from its cursor when it reconnects), so one slow reader cannot hold up
+    /// the rest or grow the server's memory. A flag, not a wake-up: a full
+    /// queue has already woken the socket, which reads the flag on its next pass.
+    fn send(&self, out: Outbound) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.0.tx.try_send(out) {
+            self.0.overflow.store(true, Ordering::Release);
+        }
+    }
+}
+
+struct Conn {
+    route: Member,
     /// The users whose presence this socket follows (`presence_sub`).
     watching: Vec<UserId>,
 }
@@ -131,11 +184,11 @@ struct Conn {
 #[derive(Default)]
 struct Registry {
     conns: HashMap<ConnId, Conn>,
-    by_chat: HashMap<ChatId, HashSet<ConnId>>,
-    by_user: HashMap<UserId, HashSet<ConnId>>,
-    by_workspace: HashMap<WorkspaceId, HashSet<ConnId>>,
+    by_chat: HashMap<ChatId, HashSet<Member>>,
+    by_user: HashMap<UserId, HashSet<Member>>,
+    by_workspace: HashMap<WorkspaceId, HashSet<Member>>,
     /// Who follows whose presence.
-    watchers: HashMap<(WorkspaceId, UserId), HashSet<ConnId>>,
+    watchers: HashMap<(WorkspaceId, UserId), HashSet<Member>>,
 }
 
 #[derive(Default)]
@@ -151,7 +204,8 @@ pub struct Hub {
 /// A socket's registration; unregisters on drop.
 pub struct Registration {
     pub id: ConnId,
-    pub overflow: Arc<Notify>,
+    /// Set when the socket's queue was full: it is too slow and must go.
+    pub overflow: Arc<AtomicBool>,
     hub: Arc<Hub>,
 }
 
@@ -171,18 +225,19 @@ impl Hub {
         tx: mpsc::Sender<Outbound>,
     ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let overflow = Arc::new(Notify::new());
+        let overflow = Arc::new(AtomicBool::new(false));
+        let route = Member(Arc::new(Route { id, user, workspace, tx, overflow: overflow.clone() }));
         let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
-        r.conns.insert(id, Conn { user, workspace, tx, overflow: overflow.clone(), watching: Vec::new() });
-        r.by_user.entry(user).or_default().insert(id);
-        r.by_workspace.entry(workspace).or_default().insert(id);
+        r.by_user.entry(user).or_default().insert(route.clone());
+        r.by_workspace.entry(workspace).or_default().insert(route.clone());
+        r.conns.insert(id, Conn { route, watching: Vec::new() });
         Registration { id, overflow, hub: self.clone() }
     }
 
     pub fn join(&self, conn: ConnId, chat: ChatId) {
         let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
-        if r.conns.contains_key(&conn) {
-            r.by_chat.entry(chat).or_default().insert(conn);
+        if let Some(route) = r.conns.get(&conn).map(|c| c.route.clone()) {
+            r.by_chat.entry(chat).or_default().insert(route);
         }
     }
 
@@ -201,11 +256,12 @@ impl Hub {
         let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
         let Registry { conns, watchers, .. } = &mut *r;
         let Some(c) = conns.get_mut(&conn) else { return };
+        let workspace = c.route.0.workspace;
         for user in std::mem::take(&mut c.watching) {
-            remove_from(watchers, (c.workspace, user), conn);
+            remove_from(watchers, (workspace, user), conn);
         }
         for user in users {
-            watchers.entry((c.workspace, *user)).or_default().insert(conn);
+            watchers.entry((workspace, *user)).or_default().insert(c.route.clone());
         }
         c.watching = users.to_vec();
     }
@@ -213,10 +269,11 @@ impl Hub {
     fn unregister(&self, conn: ConnId) {
         let mut r = self.registry.write().unwrap_or_else(|p| p.into_inner());
         let Some(c) = r.conns.remove(&conn) else { return };
-        remove_from(&mut r.by_user, c.user, conn);
-        remove_from(&mut r.by_workspace, c.workspace, conn);
+        let (user, workspace) = (c.route.0.user, c.route.0.workspace);
+        remove_from(&mut r.by_user, user, conn);
+        remove_from(&mut r.by_workspace, workspace, conn);
         for user in c.watching {
-            remove_from(&mut r.watchers, (c.workspace, user), conn);
+            remove_from(&mut r.watchers, (workspace, user), conn);
         }
         r.by_chat.retain(|_, set| {
             set.remove(&conn);
@@ -277,9 +334,8 @@ impl Hub {
     pub(crate) fn followed(&self) -> HashMap<WorkspaceId, Vec<Uuid>> {
         let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
         let mut out: HashMap<WorkspaceId, Vec<Uuid>> = HashMap::new();
-        for (id, conns) in &r.by_chat {
-            let mut workspaces: Vec<WorkspaceId> =
-                conns.iter().filter_map(|c| r.conns.get(c).map(|c| c.workspace)).collect();
+        for (id, members) in &r.by_chat {
+            let mut workspaces: Vec<WorkspaceId> = members.iter().map(|m| m.0.workspace).collect();
             workspaces.sort_unstable();
             workspaces.dedup();
             for ws in workspaces {
@@ -292,12 +348,10 @@ impl Hub {
     /// Tells the sockets of `workspace` that follow `id` where it stands in the store.
     pub(crate) fn tip(&self, workspace: WorkspaceId, id: Uuid, last_seq: i64) {
         let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
-        let Some(conns) = r.by_chat.get(&id) else { return };
+        let Some(members) = r.by_chat.get(&id) else { return };
         let tip = Outbound::Tip(Arc::new((id, last_seq)));
-        for conn in conns {
-            if r.conns.get(conn).is_some_and(|c| c.workspace == workspace) {
-                send(&r, *conn, tip.clone());
-            }
+        for m in members.iter().filter(|m| m.0.workspace == workspace) {
+            m.send(tip.clone());
         }
     }
 
@@ -341,22 +395,22 @@ impl Hub {
     /// `changes`, in frames of at most `presence_digest::MAX_ENTRIES`.
     fn deliver_presence(&self, workspace: WorkspaceId, changes: &[PresenceEntry]) {
         let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
-        let mut per_conn: HashMap<ConnId, Vec<PresenceEntry>> = HashMap::new();
+        let mut per_conn: HashMap<ConnId, (&Member, Vec<PresenceEntry>)> = HashMap::new();
         for change in changes {
-            for id in r.watchers.get(&(workspace, change.user_id)).into_iter().flatten() {
-                per_conn.entry(*id).or_default().push(*change);
+            for m in r.watchers.get(&(workspace, change.user_id)).into_iter().flatten() {
+                per_conn.entry(m.0.id).or_insert_with(|| (m, Vec::new())).1.push(*change);
             }
         }
         // Sockets that follow the same people get the same frames: encode once.
         let mut encoded: HashMap<Vec<PresenceEntry>, Vec<Outbound>> = HashMap::new();
-        for (id, entries) in per_conn {
+        for (m, entries) in per_conn.into_values() {
             let frames = encoded.entry(entries).or_insert_with_key(|entries| {
                 presence_frames(entries)
                     .map(|event| Outbound::frame(ServerFrame::Ephemeral { event: &event }.to_text().into()))
                     .collect()
             });
             for frame in frames.iter() {
-                send(&r, id, frame.clone());
+                m.send(frame.clone());
             }
         }
     }
@@ -374,47 +428,47 @@ impl Hub {
         let r = self.registry.read().unwrap_or_else(|p| p.into_inner());
         match envelope.payload {
             Payload::Chat { event } => {
-                let mut targets: HashSet<ConnId> = r.by_chat.get(&event.chat_id).cloned().unwrap_or_default();
+                let members = r.by_chat.get(&event.chat_id);
                 // A new member's sockets start following the chat now, at dispatch,
                 // so the chat's next events are routed to them too.
-                let mut joined = Vec::new();
+                let mut joined: Vec<&Member> = Vec::new();
                 if let ChatChange::MemberAdded { user_id, .. } = &event.change {
-                    joined = self.user_conns(&r, *user_id, envelope.workspace_id);
-                    targets.extend(joined.iter().copied());
+                    joined = user_members(&r, *user_id, envelope.workspace_id)
+                        .filter(|m| members.is_none_or(|set| !set.contains(*m)))
+                        .collect();
                 }
-                if targets.is_empty() {
+                if members.is_none_or(HashSet::is_empty) && joined.is_empty() {
                     return;
                 }
                 let chat_id = event.chat_id;
                 let live = Outbound::Chat(Arc::new(LiveEvent::new(event)));
-                for id in targets {
-                    send(&r, id, live.clone());
+                for m in members.into_iter().flatten().chain(joined.iter().copied()) {
+                    m.send(live.clone());
                 }
+                let joined: Vec<ConnId> = joined.iter().map(|m| m.0.id).collect();
                 drop(r);
                 for id in joined {
                     self.join(id, chat_id);
                 }
             }
             Payload::Board { event } => {
-                let Some(targets) = r.by_chat.get(&event.pipeline_id).cloned() else { return };
+                let Some(members) = r.by_chat.get(&event.pipeline_id) else { return };
                 let live = Outbound::Board(Arc::new(LiveBoardEvent::new(event)));
-                for id in targets {
-                    send(&r, id, live.clone());
+                for m in members {
+                    m.send(live.clone());
                 }
             }
             Payload::Ephemeral { event } => {
-                let targets: Vec<ConnId> = match &envelope.audience {
+                let targets: Vec<&Member> = match &envelope.audience {
                     Audience::Chat { chat_id } | Audience::Board { pipeline_id: chat_id } => {
-                        r.by_chat.get(chat_id).map(|s| s.iter().copied().collect()).unwrap_or_default()
+                        r.by_chat.get(chat_id).into_iter().flatten().collect()
                     }
                     Audience::Users { user_ids } => {
-                        user_ids.iter().flat_map(|u| self.user_conns(&r, *u, envelope.workspace_id)).collect()
+                        user_ids.iter().flat_map(|u| user_members(&r, *u, envelope.workspace_id)).collect()
                     }
-                    Audience::Workspace => r
-                        .by_workspace
-                        .get(&envelope.workspace_id)
-                        .map(|s| s.iter().copied().collect())
-                        .unwrap_or_default(),
+                    Audience::Workspace => {
+                        r.by_workspace.get(&envelope.workspace_id).into_iter().flatten().collect()
+                    }
                 };
                 if targets.is_empty() {
                     return;
@@ -430,38 +484,21 @@ impl Hub {
                     ))),
                     _ => Outbound::frame(ServerFrame::Ephemeral { event: &event }.to_text().into()),
                 };
-                for id in targets {
-                    send(&r, id, out.clone());
+                for m in targets {
+                    m.send(out.clone());
                 }
             }
         }
     }
-
-    fn user_conns(&self, r: &Registry, user: UserId, workspace: WorkspaceId) -> Vec<ConnId> {
-        r.by_user
-            .get(&user)
-            .map(|s| {
-                s.iter()
-                    .copied()
-                    .filter(|id| r.conns.get(id).is_some_and(|c| c.workspace == workspace))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
 }
 
-/// Never waits: a socket whose queue is full is told to close (it resumes from
-/// its cursor when it reconnects), so one slow reader cannot hold up the rest or
-/// grow the server's memory.
-fn send(r: &Registry, id: ConnId, out: Outbound) {
-    if let Some(conn) = r.conns.get(&id) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(out) {
-            conn.overflow.notify_one();
-        }
-    }
+/// The sockets of `user` in `workspace` (user ids are unique across workspaces;
+/// the filter guards against a misaddressed envelope, as before).
+fn user_members(r: &Registry, user: UserId, workspace: WorkspaceId) -> impl Iterator<Item = &Member> {
+    r.by_user.get(&user).into_iter().flatten().filter(move |m| m.0.workspace == workspace)
 }
 
-fn remove_from<K: std::hash::Hash + Eq>(map: &mut HashMap<K, HashSet<ConnId>>, key: K, conn: ConnId) {
+fn remove_from<K: Hash + Eq>(map: &mut HashMap<K, HashSet<Member>>, key: K, conn: ConnId) {
     if let Some(set) = map.get_mut(&key) {
         set.remove(&conn);
         if set.is_empty() {

@@ -4,6 +4,7 @@
 pub mod catch_up;
 pub mod conn;
 pub mod frames;
+pub mod gate;
 pub mod hub;
 pub mod presence;
 pub mod presence_digest;
