@@ -133,6 +133,38 @@ macro_rules! impl_job_store {
                 Ok(claimed)
             }
 
+            async fn claim_jobs_by_id(
+                &self,
+                ids: &[Uuid],
+                owner: Uuid,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+            ) -> StoreResult<Vec<Job>> {
+                let mut claimed = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let row: Option<JobRow> = sqlx::query_as(&format!(
+                        "update jobs set lease_owner = $2, lease_until = $3, attempts = attempts + 1, \
+                         updated_at = $4 where id = $1 and status = 'pending' \
+                         and (lease_until is null or lease_until < $4) returning {JOB_COLUMNS}"
+                    ))
+                    .bind(id)
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(now)
+                    .fetch_optional(&mut *self.write.acquire().await?)
+                    .await
+                    .map_err(backend)?;
+                    if let Some(row) = row {
+                        claimed.push(row.try_into()?);
+                    }
+                }
+                Ok(claimed)
+            }
+
+            async fn domain_event(&self, id: Uuid) -> StoreResult<artel_core::domain_event::DomainEvent> {
+                self.read_domain_event(id).await
+            }
+
             async fn finish_job(&self, id: Uuid, owner: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
                 let done = sqlx::query(
                     "update jobs set status = 'done', lease_owner = null, lease_until = null, updated_at = $3 \

@@ -5,6 +5,7 @@
 use artel_core::crm::entity::EntityRef;
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::task::{Task, TaskId, TaskReminder};
+use artel_core::domain_event::Outbox;
 use artel_core::event::{BoardAppend, BoardEvent};
 use artel_core::ports::tasks::{DealTasks, TaskFilter, TaskStore};
 use artel_core::workspace::WorkspaceId;
@@ -184,6 +185,7 @@ macro_rules! impl_task_store {
                 reminders: &[TaskReminder],
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
+                outbox: &Outbox,
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
@@ -223,6 +225,7 @@ macro_rules! impl_task_store {
                 Self::insert_reminders(&mut tx, task, reminders).await?;
                 Self::insert_history(&mut tx, Some(task.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, task.workspace_id, board, task.updated_at).await?;
+                Self::write_outbox_tx(&mut tx, outbox).await?;
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(events)
@@ -246,6 +249,7 @@ macro_rules! impl_task_store {
                 reminders: Option<&[TaskReminder]>,
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
+                outbox: &Outbox,
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
@@ -305,6 +309,7 @@ macro_rules! impl_task_store {
                 }
                 Self::insert_history(&mut tx, Some(task.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, task.workspace_id, board, task.updated_at).await?;
+                Self::write_outbox_tx(&mut tx, outbox).await?;
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(events)

@@ -93,22 +93,30 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
     let ran = jobs.len();
     for job in jobs {
         let outcome = handle(state, &job).await;
-        let now = state.clock.now();
-        match outcome {
-            Ok(()) => {
-                state.store.finish_job(job.id, node, now).await?;
-            }
-            Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
-                let at = now + backoff(chrono::Duration::seconds(RETRY_BASE_SECS), job.attempts);
-                state.store.retry_job(job.id, node, at, &msg, now).await?;
-            }
-            Err(JobError::Retry(msg) | JobError::Fatal(msg)) => {
-                tracing::info!(job = %job.id, kind = %job.kind, error = %msg, "job given up");
-                state.store.fail_job(job.id, node, &msg, now).await?;
-            }
-        }
+        settle(state, &job, outcome).await?;
     }
     Ok(ran)
+}
+
+/// Records how a job this node claimed went: done, to retry after its backoff,
+/// or given up.
+pub async fn settle(state: &AppState, job: &Job, outcome: Result<(), JobError>) -> Result<(), StoreError> {
+    let now = state.clock.now();
+    let node = state.automation.node_id;
+    match outcome {
+        Ok(()) => {
+            state.store.finish_job(job.id, node, now).await?;
+        }
+        Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
+            let at = now + backoff(chrono::Duration::seconds(RETRY_BASE_SECS), job.attempts);
+            state.store.retry_job(job.id, node, at, &msg, now).await?;
+        }
+        Err(JobError::Retry(msg) | JobError::Fatal(msg)) => {
+            tracing::info!(job = %job.id, kind = %job.kind, error = %msg, "job given up");
+            state.store.fail_job(job.id, node, &msg, now).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn handle(state: &AppState, job: &Job) -> Result<(), JobError> {
@@ -116,6 +124,9 @@ async fn handle(state: &AppState, job: &Job) -> Result<(), JobError> {
         webhooks::DELIVERY_JOB => webhooks::deliver(state, job).await,
         rules::RULE_JOB => rules::run(state, job).await,
         rules::CALL_JOB => rules::call(state, job).await,
+        kind if crate::events::Subscriber::of_job_kind(kind).is_some() => {
+            crate::events::handle(state, job).await
+        }
         other => Err(JobError::Fatal(format!("unknown job kind {other}"))),
     }
 }

@@ -29,6 +29,18 @@ pub trait JobStore: Send + Sync {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<Job>>;
+    /// Claims these jobs for `owner` until `lease_until` (those still pending with
+    /// their lease free or expired, whatever their `run_at`): a write running its
+    /// own subscriber jobs right after its commit.
+    async fn claim_jobs_by_id(
+        &self,
+        ids: &[Uuid],
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>>;
+    /// A domain event from the outbox.
+    async fn domain_event(&self, id: Uuid) -> StoreResult<crate::domain_event::DomainEvent>;
     /// Marks a claimed job done (false if the lease was lost meanwhile).
     async fn finish_job(&self, id: Uuid, owner: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Releases a claimed job to run again at `run_at`, keeping the error.
