@@ -9,4 +9,9 @@ create table domain_events (
     payload text not null,
     created_at text not null
 );
-create index domain_events_by_workspace on domain_events (workspace_id, created_at);
+-- Pruned by age.
+create index domain_events_by_age on domain_events (created_at);
+-- The admin's view of a workspace's queue (dead letters, what waits).
+create index jobs_by_workspace on jobs (workspace_id, status, updated_at);
+-- Pruning finished jobs by kind and age.
+create index jobs_done on jobs (kind, updated_at) where status = 'done';
