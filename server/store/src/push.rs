@@ -435,12 +435,16 @@ macro_rules! impl_push_store {
                 window_start: DateTime<Utc>,
                 limit: i64,
             ) -> StoreResult<Vec<QueuedPush>> {
+                // Nothing asked for, nothing leased: a claim counts an attempt.
+                if limit <= 0 {
+                    return Ok(Vec::new());
+                }
                 let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
                     "select id from push_queue where (status = 'pending' and run_at <= $1 and {OUTSIDE_WINDOW}) \
                      or (status = 'sending' and lease_until < $1) order by run_at, id limit $2"
                 ))
                 .bind(now)
-                .bind(limit.max(1))
+                .bind(limit)
                 .bind(window_start)
                 .fetch_all(&mut *self.write.acquire().await?)
                 .await
