@@ -502,26 +502,35 @@ macro_rules! impl_push_store {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 // A newer notification with the same tag may be pending already:
-                // fold this one's count into it instead of queuing both.
-                let merged = sqlx::query(
-                    "update push_queue set count = count + (select q.count from push_queue q where q.id = $1), \
-                     updated_at = $2 where status = 'pending' and id <> $1 \
-                     and (subscription_id, tag) = (select q.subscription_id, q.tag from push_queue q where q.id = $1)",
+                // fold this one's count into it instead of queuing both. The
+                // delivery is taken out first, in the statement that checks the
+                // lease, so only its owner folds it, and only once.
+                let folded: Option<(i64, Uuid, String)> = sqlx::query_as(
+                    "delete from push_queue where id = $1 and lease_owner = $2 and status = 'sending' \
+                     and exists (select 1 from push_queue p where p.status = 'pending' \
+                       and p.subscription_id = push_queue.subscription_id and p.tag = push_queue.tag) \
+                     returning count, subscription_id, tag",
                 )
                 .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
+                .bind(owner)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
-                let done = if merged.rows_affected() > 0 {
-                    sqlx::query("delete from push_queue where id = $1 and lease_owner = $2 and status = 'sending'")
-                        .bind(id)
-                        .bind(owner)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?
-                } else {
+                let done = if let Some((count, subscription, tag)) = folded {
                     sqlx::query(
+                        "update push_queue set count = count + $1, updated_at = $2 \
+                         where status = 'pending' and subscription_id = $3 and tag = $4",
+                    )
+                    .bind(count)
+                    .bind(now)
+                    .bind(subscription)
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    true
+                } else {
+                    let put_back = sqlx::query(
                         "update push_queue set status = 'pending', run_at = $3, last_status = $4, last_error = $5, \
                          lease_owner = null, lease_until = null, updated_at = $6 \
                          where id = $1 and lease_owner = $2 and status = 'sending'",
@@ -534,11 +543,12 @@ macro_rules! impl_push_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await
-                    .map_err(backend)?
+                    .map_err(backend)?;
+                    put_back.rows_affected() == 1
                 };
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
-                Ok(done.rows_affected() == 1)
+                Ok(done)
             }
 
             async fn fail_push(
