@@ -252,12 +252,16 @@ macro_rules! impl_push_store {
                 settings: &NotificationSettings,
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
-                sqlx::query(
+                // Only for a user of the workspace, and only that workspace's row.
+                let done = sqlx::query(
                     "insert into notification_settings \
                      (user_id, workspace_id, hide_text, dnd_from, dnd_to, kinds, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $7) on conflict (user_id) do update set \
+                     select $1, $2, $3, $4, $5, $6, $7, $7 \
+                     where exists (select 1 from users where id = $1 and workspace_id = $2) \
+                     on conflict (user_id) do update set \
                      hide_text = excluded.hide_text, dnd_from = excluded.dnd_from, dnd_to = excluded.dnd_to, \
-                     kinds = excluded.kinds, updated_at = excluded.updated_at",
+                     kinds = excluded.kinds, updated_at = excluded.updated_at \
+                     where notification_settings.workspace_id = excluded.workspace_id",
                 )
                 .bind(user)
                 .bind(workspace)
@@ -269,6 +273,9 @@ macro_rules! impl_push_store {
                 .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("user"));
+                }
                 Ok(())
             }
 
@@ -281,9 +288,15 @@ macro_rules! impl_push_store {
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
                 if muted {
-                    sqlx::query(
+                    // Only a chat and a user of the workspace; an existing mute is
+                    // kept as it is (the no-op update tells it from a refusal).
+                    let done = sqlx::query(
                         "insert into chat_mutes (chat_id, user_id, workspace_id, created_at) \
-                         values ($1, $2, $3, $4) on conflict (chat_id, user_id) do nothing",
+                         select $1, $2, $3, $4 \
+                         where exists (select 1 from chats where id = $1 and workspace_id = $3) \
+                         and exists (select 1 from users where id = $2 and workspace_id = $3) \
+                         on conflict (chat_id, user_id) do update set created_at = chat_mutes.created_at \
+                         where chat_mutes.workspace_id = excluded.workspace_id",
                     )
                     .bind(chat)
                     .bind(user)
@@ -292,6 +305,9 @@ macro_rules! impl_push_store {
                     .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("chat"));
+                    }
                 } else {
                     sqlx::query("delete from chat_mutes where chat_id = $1 and user_id = $2 and workspace_id = $3")
                         .bind(chat)
@@ -332,10 +348,17 @@ macro_rules! impl_push_store {
             ) -> StoreResult<()> {
                 match chat {
                     Some(chat) => {
-                        sqlx::query(
+                        // Only a chat and a user of the workspace, and only the
+                        // socket's own row.
+                        let done = sqlx::query(
                             "insert into push_focus (conn_id, workspace_id, user_id, chat_id, expires_at) \
-                             values ($1, $2, $3, $4, $5) on conflict (conn_id) do update set \
-                             chat_id = excluded.chat_id, expires_at = excluded.expires_at",
+                             select $1, $2, $3, $4, $5 \
+                             where exists (select 1 from chats where id = $4 and workspace_id = $2) \
+                             and exists (select 1 from users where id = $3 and workspace_id = $2) \
+                             on conflict (conn_id) do update set \
+                             chat_id = excluded.chat_id, expires_at = excluded.expires_at \
+                             where push_focus.workspace_id = excluded.workspace_id \
+                             and push_focus.user_id = excluded.user_id",
                         )
                         .bind(conn)
                         .bind(workspace)
@@ -345,6 +368,9 @@ macro_rules! impl_push_store {
                         .execute(&mut *self.write.acquire().await?)
                         .await
                         .map_err(backend)?;
+                        if done.rows_affected() == 0 {
+                            return Err(StoreError::NotFound("chat"));
+                        }
                     }
                     None => {
                         sqlx::query("delete from push_focus where conn_id = $1")
