@@ -11,7 +11,11 @@ use uuid::Uuid;
 use crate::support::{add_user, assert_err, at, open, seeded, user};
 
 fn bot(ws: &artel_core::workspace::Workspace, name: &str) -> User {
-    User { name: name.into(), bot: true, ..user(ws, &format!("bot-{}@bots.{}.test", Uuid::now_v7().simple(), ws.slug), Role::Member) }
+    User {
+        name: name.into(),
+        bot: true,
+        ..user(ws, &format!("bot-{}@bots.{}.test", Uuid::now_v7().simple(), ws.slug), Role::Member)
+    }
 }
 
 fn token(b: &User, by: &User, name: &str, created: i64) -> ApiToken {
@@ -51,7 +55,10 @@ async fn bots_are_users_of_their_workspace(backend: Backend) {
     assert!(!store.list_bots(a.id).await.unwrap().iter().any(|u| u.id == owner.id), "people are not bots");
 
     // Refused: a person through the bot door, an address taken in the workspace.
-    assert!(matches!(store.create_bot(&user(&a, "person@x.test", Role::Member)).await, Err(StoreError::Backend(_))));
+    assert!(matches!(
+        store.create_bot(&user(&a, "person@x.test", Role::Member)).await,
+        Err(StoreError::Backend(_))
+    ));
     let twin = User { id: Uuid::now_v7(), ..bots[0].clone() };
     assert_err(store.create_bot(&twin).await, StoreError::Conflict("user"));
     store.create_bot(&User { id: Uuid::now_v7(), workspace_id: b.id, ..bots[0].clone() }).await.unwrap();
@@ -82,15 +89,24 @@ async fn tokens_capped_found_revoked_and_touched(backend: Backend) {
     // The cap counts live tokens of that bot.
     let t3 = token(&sync, &owner, "third", 20);
     assert!(matches!(store.create_api_token(&t3, 2).await, Err(StoreError::Invalid { field: "tokens", .. })));
-    assert_err(store.create_api_token(&token(&sync, &owner, "none allowed", 20), 0).await, StoreError::Invalid {
-        field: "tokens",
-        reason: "this bot holds the most live tokens allowed; revoke one first",
-    });
+    assert_err(
+        store.create_api_token(&token(&sync, &owner, "none allowed", 20), 0).await,
+        StoreError::Invalid {
+            field: "tokens",
+            reason: "this bot holds the most live tokens allowed; revoke one first",
+        },
+    );
     // Only for a bot of the token's workspace; a secret's hash is unique.
     let person = add_user(&store, &a, "person").await;
     assert_err(store.create_api_token(&token(&person, &owner, "p", 0), 9).await, StoreError::NotFound("bot"));
-    assert_err(store.create_api_token(&ApiToken { workspace_id: b.id, ..token(&sync, &stranger, "x", 0) }, 9).await, StoreError::NotFound("bot"));
-    assert_err(store.create_api_token(&ApiToken { token_hash: t1.token_hash.clone(), ..t3.clone() }, 9).await, StoreError::Conflict("api_token"));
+    assert_err(
+        store.create_api_token(&ApiToken { workspace_id: b.id, ..token(&sync, &stranger, "x", 0) }, 9).await,
+        StoreError::NotFound("bot"),
+    );
+    assert_err(
+        store.create_api_token(&ApiToken { token_hash: t1.token_hash.clone(), ..t3.clone() }, 9).await,
+        StoreError::Conflict("api_token"),
+    );
 
     // Listed newest first, revoked ones too; found by hash from anywhere.
     assert_eq!(store.list_api_tokens(a.id, sync.id).await.unwrap(), vec![t2.clone(), t1.clone()]);
@@ -102,12 +118,22 @@ async fn tokens_capped_found_revoked_and_touched(backend: Backend) {
     // Revoking: by the bot's workspace and id only; the first time sticks; the
     // revoked token frees a place under the cap.
     assert_err(store.revoke_api_token(b.id, sync.id, t1.id, at(30)).await, StoreError::NotFound("api_token"));
-    assert_err(store.revoke_api_token(a.id, other.id, t1.id, at(30)).await, StoreError::NotFound("api_token"));
-    assert_err(store.revoke_api_token(a.id, sync.id, Uuid::now_v7(), at(30)).await, StoreError::NotFound("api_token"));
+    assert_err(
+        store.revoke_api_token(a.id, other.id, t1.id, at(30)).await,
+        StoreError::NotFound("api_token"),
+    );
+    assert_err(
+        store.revoke_api_token(a.id, sync.id, Uuid::now_v7(), at(30)).await,
+        StoreError::NotFound("api_token"),
+    );
     let revoked = ApiToken { revoked_at: Some(at(30)), ..t1.clone() };
     assert_eq!(store.revoke_api_token(a.id, sync.id, t1.id, at(30)).await.unwrap(), revoked);
     assert_eq!(store.revoke_api_token(a.id, sync.id, t1.id, at(40)).await.unwrap(), revoked);
-    assert_eq!(store.find_api_token(&t1.token_hash).await.unwrap(), revoked, "still found, to answer 'revoked'");
+    assert_eq!(
+        store.find_api_token(&t1.token_hash).await.unwrap(),
+        revoked,
+        "still found, to answer 'revoked'"
+    );
     store.create_api_token(&t3, 2).await.unwrap();
     assert_eq!(store.list_api_tokens(a.id, sync.id).await.unwrap(), vec![t3.clone(), t2.clone(), revoked]);
 
@@ -115,7 +141,11 @@ async fn tokens_capped_found_revoked_and_touched(backend: Backend) {
     store.touch_api_token(t2.id, at(100), at(40)).await.unwrap();
     assert_eq!(store.find_api_token(&t2.token_hash).await.unwrap().last_used_at, Some(at(100)));
     store.touch_api_token(t2.id, at(130), at(100)).await.unwrap();
-    assert_eq!(store.find_api_token(&t2.token_hash).await.unwrap().last_used_at, Some(at(100)), "not older: kept");
+    assert_eq!(
+        store.find_api_token(&t2.token_hash).await.unwrap().last_used_at,
+        Some(at(100)),
+        "not older: kept"
+    );
     store.touch_api_token(t2.id, at(170), at(101)).await.unwrap();
     assert_eq!(store.find_api_token(&t2.token_hash).await.unwrap().last_used_at, Some(at(170)));
     store.touch_api_token(Uuid::now_v7(), at(170), at(101)).await.unwrap();
@@ -134,9 +164,14 @@ async fn the_token_cap_holds_under_concurrency(backend: Backend) {
     }))
     .await;
     let ok = results.iter().filter(|r| matches!(r, Ok(Ok(())))).count();
-    let capped = results.iter().filter(|r| matches!(r, Ok(Err(StoreError::Invalid { field: "tokens", .. })))).count();
+    let capped =
+        results.iter().filter(|r| matches!(r, Ok(Err(StoreError::Invalid { field: "tokens", .. })))).count();
     assert_eq!((ok, capped), (3, 5), "{results:?}");
     assert_eq!(store.list_api_tokens(a.id, sync.id).await.unwrap().len(), 3);
 }
 
-on_every_backend!(bots_are_users_of_their_workspace, tokens_capped_found_revoked_and_touched, the_token_cap_holds_under_concurrency);
+on_every_backend!(
+    bots_are_users_of_their_workspace,
+    tokens_capped_found_revoked_and_touched,
+    the_token_cap_holds_under_concurrency
+);

@@ -58,8 +58,16 @@ async fn runs_are_claimed_once_per_key(backend: Backend) {
     let outcome = json!({"type": "task_created", "title": "Позвонить клиенту", "n": 1.5});
     let undo = json!({"type": "delete_task", "task_id": Uuid::now_v7()});
     store.finish_command(a.id, first.id, &outcome, Some(&undo), at(1)).await.unwrap();
-    let finished = CommandRun { outcome: Some(outcome.clone()), undo: Some(undo.clone()), finished_at: Some(at(1)), ..first.clone() };
-    assert_eq!(store.claim_command(&run(&owner, &general, Some("k1"), 9)).await.unwrap(), Some(finished.clone()));
+    let finished = CommandRun {
+        outcome: Some(outcome.clone()),
+        undo: Some(undo.clone()),
+        finished_at: Some(at(1)),
+        ..first.clone()
+    };
+    assert_eq!(
+        store.claim_command(&run(&owner, &general, Some("k1"), 9)).await.unwrap(),
+        Some(finished.clone())
+    );
     // Another workspace changes nothing.
     store.finish_command(b.id, first.id, &json!({"hijacked": true}), None, at(2)).await.unwrap();
     store.drop_command(b.id, first.id).await.unwrap();
@@ -119,23 +127,37 @@ async fn undo_finds_the_last_undoable_run(backend: Backend) {
     let last = store.last_undoable_command(a.id, owner.id, at(0)).await.unwrap().unwrap();
     assert_eq!(last.id, undoable.id);
     assert_eq!(last.undo, Some(undo.clone()));
-    assert_eq!(store.last_undoable_command(a.id, owner.id, at(10)).await.unwrap().map(|r| r.id), Some(undoable.id), "at the cut counts");
+    assert_eq!(
+        store.last_undoable_command(a.id, owner.id, at(10)).await.unwrap().map(|r| r.id),
+        Some(undoable.id),
+        "at the cut counts"
+    );
     assert_eq!(store.last_undoable_command(a.id, owner.id, at(11)).await.unwrap(), None);
     assert_eq!(store.last_undoable_command(a.id, ann.id, at(0)).await.unwrap().map(|r| r.id), Some(anns.id));
     assert_eq!(store.last_undoable_command(b.id, owner.id, at(0)).await.unwrap(), None);
 
     // Marked undone once (a concurrent second undo loses); then the one before is next.
-    assert!(!store.mark_command_undone(b.id, undoable.id, at(60)).await.unwrap(), "not through another workspace");
+    assert!(
+        !store.mark_command_undone(b.id, undoable.id, at(60)).await.unwrap(),
+        "not through another workspace"
+    );
     assert!(store.mark_command_undone(a.id, undoable.id, at(60)).await.unwrap());
     assert!(!store.mark_command_undone(a.id, undoable.id, at(61)).await.unwrap());
     assert_eq!(store.get_command(a.id, undoable.id).await.unwrap().undone_at, Some(at(60)));
     assert_eq!(store.last_undoable_command(a.id, owner.id, at(0)).await.unwrap().map(|r| r.id), Some(old.id));
     // The revert failed: the mark comes off and the run is undoable again.
     store.unmark_command_undone(b.id, undoable.id).await.unwrap();
-    assert_eq!(store.get_command(a.id, undoable.id).await.unwrap().undone_at, Some(at(60)), "not through another workspace");
+    assert_eq!(
+        store.get_command(a.id, undoable.id).await.unwrap().undone_at,
+        Some(at(60)),
+        "not through another workspace"
+    );
     store.unmark_command_undone(a.id, undoable.id).await.unwrap();
     assert_eq!(store.get_command(a.id, undoable.id).await.unwrap().undone_at, None);
-    assert_eq!(store.last_undoable_command(a.id, owner.id, at(0)).await.unwrap().map(|r| r.id), Some(undoable.id));
+    assert_eq!(
+        store.last_undoable_command(a.id, owner.id, at(0)).await.unwrap().map(|r| r.id),
+        Some(undoable.id)
+    );
     let ws = a.id;
     let racers = join_all((0..6).map(|_| {
         let store = store.clone();

@@ -51,7 +51,10 @@ async fn definitions_round_trip_and_order(backend: Backend) {
         store.create_custom_field(&def(a.id, EntityKind::Deal, "budget", FieldKind::Text, 0)).await,
         StoreError::Conflict("custom field"),
     );
-    assert_err(store.create_custom_field(&FieldDef { key: "other".into(), ..budget.clone() }).await, StoreError::Conflict("custom field"));
+    assert_err(
+        store.create_custom_field(&FieldDef { key: "other".into(), ..budget.clone() }).await,
+        StoreError::Conflict("custom field"),
+    );
     let contact_budget = def(a.id, EntityKind::Contact, "budget", FieldKind::Money, 1);
     store.create_custom_field(&contact_budget).await.unwrap();
     let theirs = def(b.id, EntityKind::Deal, "budget", FieldKind::Money, 0);
@@ -59,9 +62,19 @@ async fn definitions_round_trip_and_order(backend: Backend) {
 
     // One kind: by position, then key (bytewise: "a_b" before "ab").
     let keys = |defs: Vec<FieldDef>| defs.into_iter().map(|d| d.key).collect::<Vec<_>>();
-    assert_eq!(keys(store.list_custom_fields(a.id, Some(EntityKind::Deal)).await.unwrap()), ["source", "a_b", "ab", "budget"]);
-    assert_eq!(store.list_custom_fields(a.id, Some(EntityKind::Deal)).await.unwrap()[0], source, "round trip is exact");
-    assert_eq!(keys(store.list_custom_fields(a.id, Some(EntityKind::Contact)).await.unwrap()), ["birthday", "budget"]);
+    assert_eq!(
+        keys(store.list_custom_fields(a.id, Some(EntityKind::Deal)).await.unwrap()),
+        ["source", "a_b", "ab", "budget"]
+    );
+    assert_eq!(
+        store.list_custom_fields(a.id, Some(EntityKind::Deal)).await.unwrap()[0],
+        source,
+        "round trip is exact"
+    );
+    assert_eq!(
+        keys(store.list_custom_fields(a.id, Some(EntityKind::Contact)).await.unwrap()),
+        ["birthday", "budget"]
+    );
     assert!(store.list_custom_fields(a.id, Some(EntityKind::Task)).await.unwrap().is_empty());
     // Every kind: grouped by kind, then as above.
     assert_eq!(
@@ -79,7 +92,10 @@ async fn definitions_edit_and_delete(backend: Backend) {
     let (store, _db) = open(backend).await;
     let (a, _) = seeded(&store, "alpha").await;
     let (b, _) = seeded(&store, "beta").await;
-    let source = FieldDef { options: vec!["Сайт".into()], ..def(a.id, EntityKind::Deal, "source", FieldKind::List, 1) };
+    let source = FieldDef {
+        options: vec!["Сайт".into()],
+        ..def(a.id, EntityKind::Deal, "source", FieldKind::List, 1)
+    };
     store.create_custom_field(&source).await.unwrap();
 
     // Label, options, multiple, required and position change; key, kinds and
@@ -97,15 +113,29 @@ async fn definitions_edit_and_delete(backend: Backend) {
         ..source.clone()
     };
     store.update_custom_field(&edited).await.unwrap();
-    let expected = FieldDef { key: source.key.clone(), kind: source.kind, entity: source.entity, created_at: source.created_at, ..edited.clone() };
+    let expected = FieldDef {
+        key: source.key.clone(),
+        kind: source.kind,
+        entity: source.entity,
+        created_at: source.created_at,
+        ..edited.clone()
+    };
     assert_eq!(store.get_custom_field(a.id, source.id).await.unwrap(), expected);
     // Emptying the options is an edit like any other.
     let emptied = FieldDef { options: vec![], ..expected.clone() };
     store.update_custom_field(&emptied).await.unwrap();
     assert_eq!(store.get_custom_field(a.id, source.id).await.unwrap(), emptied);
     // Not through another workspace, not for what is not there.
-    assert_err(store.update_custom_field(&FieldDef { workspace_id: b.id, label: "x".into(), ..source.clone() }).await, StoreError::NotFound("custom field"));
-    assert_err(store.update_custom_field(&def(a.id, EntityKind::Deal, "ghost", FieldKind::Text, 0)).await, StoreError::NotFound("custom field"));
+    assert_err(
+        store
+            .update_custom_field(&FieldDef { workspace_id: b.id, label: "x".into(), ..source.clone() })
+            .await,
+        StoreError::NotFound("custom field"),
+    );
+    assert_err(
+        store.update_custom_field(&def(a.id, EntityKind::Deal, "ghost", FieldKind::Text, 0)).await,
+        StoreError::NotFound("custom field"),
+    );
     assert_eq!(store.get_custom_field(a.id, source.id).await.unwrap(), emptied);
 
     assert_err(store.delete_custom_field(b.id, source.id).await, StoreError::NotFound("custom field"));

@@ -102,11 +102,19 @@ async fn settings_and_webhooks(backend: Backend) {
         ..crm.clone()
     };
     store.update_webhook(&changed).await.unwrap();
-    let expected = Webhook { secret: crm.secret.clone(), created_by: crm.created_by, created_at: crm.created_at, ..changed.clone() };
+    let expected = Webhook {
+        secret: crm.secret.clone(),
+        created_by: crm.created_by,
+        created_at: crm.created_at,
+        ..changed.clone()
+    };
     assert_eq!(store.get_webhook(a.id, crm.id).await.unwrap(), expected);
     let hijack = Webhook { workspace_id: b.id, name: "hijacked".into(), ..crm.clone() };
     assert_err(store.update_webhook(&hijack).await, StoreError::NotFound("webhook"));
-    assert_err(store.update_webhook(&webhook(&owner, "never-stored", 0)).await, StoreError::NotFound("webhook"));
+    assert_err(
+        store.update_webhook(&webhook(&owner, "never-stored", 0)).await,
+        StoreError::NotFound("webhook"),
+    );
     assert_eq!(store.get_webhook(a.id, crm.id).await.unwrap(), expected);
 
     // Deliveries: newest first (ties by id), limited, per workspace.
@@ -117,7 +125,10 @@ async fn settings_and_webhooks(backend: Backend) {
     for d in [&d1, &d2, &d3, &other] {
         store.record_delivery(d).await.unwrap();
     }
-    assert_eq!(store.list_deliveries(a.id, crm.id, 10).await.unwrap(), vec![d3.clone(), d2.clone(), d1.clone()]);
+    assert_eq!(
+        store.list_deliveries(a.id, crm.id, 10).await.unwrap(),
+        vec![d3.clone(), d2.clone(), d1.clone()]
+    );
     assert_eq!(store.list_deliveries(a.id, crm.id, 2).await.unwrap(), vec![d3.clone(), d2.clone()]);
     assert_eq!(store.list_deliveries(a.id, chat.id, 10).await.unwrap(), vec![other.clone()]);
     assert!(store.list_deliveries(b.id, crm.id, 10).await.unwrap().is_empty());
@@ -141,7 +152,8 @@ async fn incoming_hooks(backend: Backend) {
     let (pipeline, _) = board(&store, &a, "Sales").await;
 
     assert!(store.list_hooks(a.id).await.unwrap().is_empty());
-    let incoming = ChatHook { chat_id: Some(general.id), owner_id: None, ..hook(&owner, HookKind::Incoming, "ci", 10) };
+    let incoming =
+        ChatHook { chat_id: Some(general.id), owner_id: None, ..hook(&owner, HookKind::Incoming, "ci", 10) };
     let lead = ChatHook {
         pipeline_id: Some(pipeline.id),
         redirect_url: Some("https://site.example/спасибо".into()),
@@ -158,9 +170,13 @@ async fn incoming_hooks(backend: Backend) {
     assert_eq!(store.find_hook_by_token_hash(&theirs.token_hash).await.unwrap(), theirs);
     assert_err(store.find_hook_by_token_hash("sha256-of-nothing").await, StoreError::NotFound("hook"));
     // A secret's hash is unique, and so is an id.
-    let clash = ChatHook { token_hash: lead.token_hash.clone(), ..hook(&owner, HookKind::Incoming, "clash", 0) };
+    let clash =
+        ChatHook { token_hash: lead.token_hash.clone(), ..hook(&owner, HookKind::Incoming, "clash", 0) };
     assert_err(store.create_hook(&clash).await, StoreError::Conflict("hook"));
-    assert_err(store.create_hook(&ChatHook { token_hash: "fresh".into(), ..lead.clone() }).await, StoreError::Conflict("hook"));
+    assert_err(
+        store.create_hook(&ChatHook { token_hash: "fresh".into(), ..lead.clone() }).await,
+        StoreError::Conflict("hook"),
+    );
 
     // Revoking: in its workspace only; the first time sticks; still found (so the
     // caller can say "revoked" rather than "unknown").

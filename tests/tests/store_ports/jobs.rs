@@ -14,7 +14,15 @@ use uuid::Uuid;
 use crate::support::{assert_err, at, open, second_node, seeded, t0};
 
 fn job(ws: Uuid, key: Option<&str>, run_at: i64) -> Job {
-    Job::new(ws, "webhook_delivery", json!({"n": run_at, "text": "привет"}), key.map(Into::into), at(run_at), 3, t0())
+    Job::new(
+        ws,
+        "webhook_delivery",
+        json!({"n": run_at, "text": "привет"}),
+        key.map(Into::into),
+        at(run_at),
+        3,
+        t0(),
+    )
 }
 
 async fn enqueue_and_dedupe(backend: Backend) {
@@ -90,7 +98,11 @@ async fn claims_leases_and_outcomes(backend: Backend) {
         "the claim returns the job as it now is"
     );
     let claimed = store.claim_jobs(node, at(10), at(40), 10).await.unwrap();
-    assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![due.id], "a leased job is not claimed again");
+    assert_eq!(
+        claimed.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![due.id],
+        "a leased job is not claimed again"
+    );
 
     // A lease holds until its end, inclusive, for everyone.
     assert!(store.claim_jobs(other, at(40), at(70), 10).await.unwrap().is_empty());

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use artel_core::push::{Dnd, KindSwitches, NotificationSettings, PushKind, PushSubscription, QueueStatus, QueuedPush};
+use artel_core::push::{
+    Dnd, KindSwitches, NotificationSettings, PushKind, PushSubscription, QueueStatus, QueuedPush,
+};
 use artel_core::user::User;
 use artel_core::{Store, StoreError};
 use artel_tests::{on_every_backend, Backend};
@@ -71,7 +73,13 @@ async fn subscriptions_upsert_move_and_delete(backend: Backend) {
         updated_at: at(10),
         ..laptop.clone()
     };
-    let expected = PushSubscription { p256dh: "new-key".into(), auth: "new-auth".into(), device: None, updated_at: at(10), ..laptop.clone() };
+    let expected = PushSubscription {
+        p256dh: "new-key".into(),
+        auth: "new-auth".into(),
+        device: None,
+        updated_at: at(10),
+        ..laptop.clone()
+    };
     assert_eq!(store.upsert_subscription(&renewed).await.unwrap(), (expected.clone(), false));
     assert_eq!(store.list_subscriptions(a.id, ann.id).await.unwrap(), vec![expected.clone(), phone.clone()]);
 
@@ -88,11 +96,20 @@ async fn subscriptions_upsert_move_and_delete(backend: Backend) {
     assert!(store.list_subscriptions(a.id, stranger.id).await.unwrap().is_empty(), "listed by workspace");
 
     // Deleting: only the user's own, in their workspace.
-    assert_err(store.delete_subscription(a.id, owner.id, laptop.id).await, StoreError::NotFound("subscription"));
-    assert_err(store.delete_subscription(moved.workspace_id, ann.id, laptop.id).await, StoreError::NotFound("subscription"));
+    assert_err(
+        store.delete_subscription(a.id, owner.id, laptop.id).await,
+        StoreError::NotFound("subscription"),
+    );
+    assert_err(
+        store.delete_subscription(moved.workspace_id, ann.id, laptop.id).await,
+        StoreError::NotFound("subscription"),
+    );
     assert_eq!(store.list_subscriptions(a.id, ann.id).await.unwrap().len(), 1);
     store.delete_subscription(a.id, ann.id, laptop.id).await.unwrap();
-    assert_err(store.delete_subscription(a.id, ann.id, laptop.id).await, StoreError::NotFound("subscription"));
+    assert_err(
+        store.delete_subscription(a.id, ann.id, laptop.id).await,
+        StoreError::NotFound("subscription"),
+    );
     assert!(store.list_subscriptions(a.id, ann.id).await.unwrap().is_empty());
 
     // Pruning (the push service said gone): with the queue rows; unknown ids are fine.
@@ -119,14 +136,24 @@ async fn settings_mutes_and_focus(backend: Backend) {
     };
     store.set_notification_settings(a.id, ann.id, &quiet, at(1)).await.unwrap();
     assert_eq!(store.notification_settings(a.id, ann.id).await.unwrap(), quiet);
-    let all_day = NotificationSettings { hide_text: false, dnd: Some(Dnd::parse("00:00", "00:00").unwrap()), kinds: KindSwitches::default() };
+    let all_day = NotificationSettings {
+        hide_text: false,
+        dnd: Some(Dnd::parse("00:00", "00:00").unwrap()),
+        kinds: KindSwitches::default(),
+    };
     store.set_notification_settings(a.id, ann.id, &all_day, at(2)).await.unwrap();
     assert_eq!(store.notification_settings(a.id, ann.id).await.unwrap(), all_day);
     assert_eq!(store.notification_settings(a.id, owner.id).await.unwrap(), NotificationSettings::default());
     // Another workspace neither reads nor writes them.
     assert_eq!(store.notification_settings(b.id, ann.id).await.unwrap(), NotificationSettings::default());
-    assert_err(store.set_notification_settings(b.id, ann.id, &quiet, at(3)).await, StoreError::NotFound("user"));
-    assert_err(store.set_notification_settings(b.id, owner.id, &quiet, at(3)).await, StoreError::NotFound("user"));
+    assert_err(
+        store.set_notification_settings(b.id, ann.id, &quiet, at(3)).await,
+        StoreError::NotFound("user"),
+    );
+    assert_err(
+        store.set_notification_settings(b.id, owner.id, &quiet, at(3)).await,
+        StoreError::NotFound("user"),
+    );
     assert_eq!(store.notification_settings(a.id, ann.id).await.unwrap(), all_day);
     assert_eq!(store.notification_settings(a.id, owner.id).await.unwrap(), NotificationSettings::default());
 
@@ -148,9 +175,18 @@ async fn settings_mutes_and_focus(backend: Backend) {
     // Through another workspace: nothing seen, muting refused, unmuting changes nothing.
     assert!(store.chat_muted_by(b.id, general.id).await.unwrap().is_empty());
     assert!(store.chats_muted_by(b.id, ann.id).await.unwrap().is_empty());
-    assert_err(store.set_chat_muted(b.id, general.id, owner.id, true, at(6)).await, StoreError::NotFound("chat"));
-    assert_err(store.set_chat_muted(b.id, elsewhere.id, owner.id, true, at(6)).await, StoreError::NotFound("chat"));
-    assert_err(store.set_chat_muted(a.id, elsewhere.id, stranger.id, true, at(6)).await, StoreError::NotFound("chat"));
+    assert_err(
+        store.set_chat_muted(b.id, general.id, owner.id, true, at(6)).await,
+        StoreError::NotFound("chat"),
+    );
+    assert_err(
+        store.set_chat_muted(b.id, elsewhere.id, owner.id, true, at(6)).await,
+        StoreError::NotFound("chat"),
+    );
+    assert_err(
+        store.set_chat_muted(a.id, elsewhere.id, stranger.id, true, at(6)).await,
+        StoreError::NotFound("chat"),
+    );
     store.set_chat_muted(b.id, general.id, ann.id, false, at(6)).await.unwrap();
     assert_eq!(store.chat_muted_by(a.id, general.id).await.unwrap(), vec![ann.id]);
     // The refused mute left nothing behind that would swallow the real one.
@@ -175,9 +211,18 @@ async fn settings_mutes_and_focus(backend: Backend) {
     assert_eq!(store.focused_users(a.id, sales.id, at(50)).await.unwrap(), vec![owner.id]);
     // Another workspace: sees nothing, and cannot point a socket at a chat or user of A.
     assert!(store.focused_users(b.id, sales.id, at(50)).await.unwrap().is_empty());
-    assert_err(store.set_focus(Uuid::now_v7(), b.id, ann.id, Some(general.id), at(90)).await, StoreError::NotFound("chat"));
-    assert_err(store.set_focus(Uuid::now_v7(), b.id, stranger.id, Some(general.id), at(90)).await, StoreError::NotFound("chat"));
-    assert_err(store.set_focus(c3, b.id, stranger.id, Some(elsewhere.id), at(90)).await, StoreError::NotFound("chat"));
+    assert_err(
+        store.set_focus(Uuid::now_v7(), b.id, ann.id, Some(general.id), at(90)).await,
+        StoreError::NotFound("chat"),
+    );
+    assert_err(
+        store.set_focus(Uuid::now_v7(), b.id, stranger.id, Some(general.id), at(90)).await,
+        StoreError::NotFound("chat"),
+    );
+    assert_err(
+        store.set_focus(c3, b.id, stranger.id, Some(elsewhere.id), at(90)).await,
+        StoreError::NotFound("chat"),
+    );
     assert_eq!(store.focused_users(a.id, sales.id, at(50)).await.unwrap(), vec![owner.id], "c3 is still A's");
     assert!(store.focused_users(b.id, general.id, at(50)).await.unwrap().is_empty());
     // Expired focus rows go with the housekeeping.
@@ -205,7 +250,14 @@ async fn queue_folds_claims_and_outcomes(backend: Backend) {
     assert_eq!(store.list_pushes(a.id, ann.id).await.unwrap(), vec![p1.clone()]);
     let p2 = QueuedPush { kind: PushKind::Direct, count: 2, ..push(&laptop, "chat:1", "two", 5) };
     store.enqueue_push(&p2).await.unwrap();
-    let folded = QueuedPush { count: 3, kind: PushKind::Direct, title: p2.title.clone(), body: p2.body.clone(), url: p2.url.clone(), ..p1.clone() };
+    let folded = QueuedPush {
+        count: 3,
+        kind: PushKind::Direct,
+        title: p2.title.clone(),
+        body: p2.body.clone(),
+        url: p2.url.clone(),
+        ..p1.clone()
+    };
     assert_eq!(store.list_pushes(a.id, ann.id).await.unwrap(), vec![folded.clone()]);
     // Another tag, another device: rows of their own.
     let p3 = push(&laptop, "chat:2", "later", 100);
@@ -219,11 +271,15 @@ async fn queue_folds_claims_and_outcomes(backend: Backend) {
     // Claims: due ones by time, up to the limit (none for a zero limit), as sending.
     assert!(store.claim_pushes(node, at(10), at(40), at(-50), 0).await.unwrap().is_empty());
     let claimed = store.claim_pushes(node, at(10), at(40), at(-50), 1).await.unwrap();
-    let sending = QueuedPush { status: QueueStatus::Sending, attempts: 1, sent_at: Some(at(10)), ..folded.clone() };
+    let sending =
+        QueuedPush { status: QueueStatus::Sending, attempts: 1, sent_at: Some(at(10)), ..folded.clone() };
     assert_eq!(claimed, vec![sending.clone()]);
     let claimed = store.claim_pushes(node, at(10), at(40), at(-50), 10).await.unwrap();
     assert_eq!(ids(&claimed), vec![p4.id], "not due and leased ones wait");
-    assert!(store.claim_pushes(other, at(40), at(70), at(-50), 10).await.unwrap().is_empty(), "a lease holds to its end");
+    assert!(
+        store.claim_pushes(other, at(40), at(70), at(-50), 10).await.unwrap().is_empty(),
+        "a lease holds to its end"
+    );
     assert_eq!(store.last_push_at(laptop.id, "chat:1").await.unwrap(), Some(at(10)));
     assert_eq!(store.last_push_at(laptop.id, "chat:2").await.unwrap(), None);
     assert_eq!(store.last_push_at(phone.id, "chat:1").await.unwrap(), Some(at(10)));
@@ -239,7 +295,10 @@ async fn queue_folds_claims_and_outcomes(backend: Backend) {
     assert!(!store.fail_push(p1.id, node, None, "x", at(12)).await.unwrap());
     let sent = store.list_pushes(a.id, ann.id).await.unwrap().remove(0);
     assert_eq!(sent, QueuedPush { status: QueueStatus::Sent, last_status: Some(201), ..sending.clone() });
-    assert!(store.claim_pushes(node, at(20), at(50), at(-10), 10).await.unwrap().is_empty(), "within the window");
+    assert!(
+        store.claim_pushes(node, at(20), at(50), at(-10), 10).await.unwrap().is_empty(),
+        "within the window"
+    );
     let claimed = store.claim_pushes(node, at(20), at(50), at(10), 10).await.unwrap();
     assert_eq!(ids(&claimed), vec![p5.id], "the window starts at the last send: not after it");
 
@@ -250,7 +309,11 @@ async fn queue_folds_claims_and_outcomes(backend: Backend) {
     assert!(!store.retry_push(p5.id, other, at(100), Some(503), "busy", at(22)).await.unwrap());
     assert!(!store.retry_push(p1.id, node, at(100), Some(503), "busy", at(22)).await.unwrap());
     let count = |pushes: Vec<QueuedPush>, id| pushes.into_iter().find(|p| p.id == id).map(|p| p.count);
-    assert_eq!(count(store.list_pushes(a.id, ann.id).await.unwrap(), p6.id), Some(4), "a refused retry adds nothing");
+    assert_eq!(
+        count(store.list_pushes(a.id, ann.id).await.unwrap(), p6.id),
+        Some(4),
+        "a refused retry adds nothing"
+    );
     assert!(store.retry_push(p5.id, node, at(100), Some(503), "busy", at(22)).await.unwrap());
     let now = store.list_pushes(a.id, ann.id).await.unwrap();
     assert_eq!(ids(&now), vec![p1.id, p4.id, p6.id, p3.id], "the retried row is folded away");
@@ -271,15 +334,26 @@ async fn queue_folds_claims_and_outcomes(backend: Backend) {
             ..p4.clone()
         }
     );
-    assert!(store.claim_pushes(other, at(49), at(80), at(-100), 10).await.unwrap().iter().all(|p| p.id != p4.id));
+    assert!(store
+        .claim_pushes(other, at(49), at(80), at(-100), 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|p| p.id != p4.id));
     let again = store.claim_pushes(other, at(50), at(80), at(0), 10).await.unwrap();
-    assert!(again.iter().any(|p| p.id == p4.id && p.attempts == 2), "its own last send does not hold it back");
+    assert!(
+        again.iter().any(|p| p.id == p4.id && p.attempts == 2),
+        "its own last send does not hold it back"
+    );
 
     // Fail: by the owner only, for good.
     assert!(!store.fail_push(p4.id, node, Some(400), "bad", at(51)).await.unwrap());
     assert!(store.fail_push(p4.id, other, Some(400), "bad", at(51)).await.unwrap());
     let failed = store.list_pushes(a.id, ann.id).await.unwrap().into_iter().find(|p| p.id == p4.id).unwrap();
-    assert_eq!((failed.status, failed.last_status, failed.last_error.as_deref()), (QueueStatus::Failed, Some(400), Some("bad")));
+    assert_eq!(
+        (failed.status, failed.last_status, failed.last_error.as_deref()),
+        (QueueStatus::Failed, Some(400), Some("bad"))
+    );
 
     // A lease that ran out is taken over; the old owner can record nothing.
     let mine = store.claim_pushes(node, at(100), at(130), at(0), 10).await.unwrap();
@@ -323,7 +397,11 @@ async fn badge_and_thread_participants(backend: Backend) {
     send(&store, reply(&ann, "second reply")).await;
     send(&store, reply(&bob, "third reply")).await;
     assert_eq!(store.unread_chat_count(a.id, ann.id).await.unwrap(), 2, "general and sales");
-    assert_eq!(store.unread_chat_count(a.id, owner.id).await.unwrap(), 3, "general (bob), sales (system), quiet (ann)");
+    assert_eq!(
+        store.unread_chat_count(a.id, owner.id).await.unwrap(),
+        3,
+        "general (bob), sales (system), quiet (ann)"
+    );
     assert_eq!(store.unread_chat_count(b.id, ann.id).await.unwrap(), 0);
     let sales_seq = store.get_chat(a.id, sales.id).await.unwrap().last_seq;
     store.mark_read(a.id, sales.id, ann.id, sales_seq).await.unwrap();
@@ -335,7 +413,10 @@ async fn badge_and_thread_participants(backend: Backend) {
     assert_eq!(store.unread_chat_count(a.id, ann.id).await.unwrap(), 1);
 
     // A thread's people: its root's author and everyone who replied, once each.
-    assert_eq!(sorted(&store.thread_participants(a.id, root.id).await.unwrap()), sorted(&[owner.id, bob.id, ann.id]));
+    assert_eq!(
+        sorted(&store.thread_participants(a.id, root.id).await.unwrap()),
+        sorted(&[owner.id, bob.id, ann.id])
+    );
     let lonely = send(&store, msg(&general, Some(&bob), "no replies")).await;
     assert_eq!(store.thread_participants(a.id, lonely.id).await.unwrap(), vec![bob.id]);
     let system = send(&store, msg(&general, None, "system")).await;
@@ -363,7 +444,8 @@ async fn two_nodes_send_each_push_once(backend: Backend) {
             tasks.push(tokio::spawn(async move {
                 let mut got = Vec::new();
                 loop {
-                    let batch = store.claim_pushes(owner, at(now), at(now + 30), at(now - 60), 5).await.unwrap();
+                    let batch =
+                        store.claim_pushes(owner, at(now), at(now + 30), at(now - 60), 5).await.unwrap();
                     if batch.is_empty() {
                         return got;
                     }

@@ -15,7 +15,10 @@ use artel_tests::{on_every_backend, Backend};
 use serde_json::{json, Map};
 use uuid::Uuid;
 
-use crate::support::{add_user, archive_deal, at, board, channel, deal_value, msg, open, put_deal, put_task, seeded, send, sorted, t0, task_value};
+use crate::support::{
+    add_user, archive_deal, at, board, channel, deal_value, msg, open, put_deal, put_task, seeded, send,
+    sorted, t0, task_value,
+};
 
 fn contact(by: &User, name: &str) -> Contact {
     let mut custom = Map::new();
@@ -88,7 +91,8 @@ async fn outbox_notes_every_change_in_order(backend: Backend) {
     archive_deal(&store, &deal, at(9)).await;
 
     let notes = store.search_outbox_batch(100).await.unwrap();
-    let seen: Vec<(Uuid, SearchKind, Uuid)> = notes.iter().map(|e| (e.workspace_id, e.kind, e.entity_id)).collect();
+    let seen: Vec<(Uuid, SearchKind, Uuid)> =
+        notes.iter().map(|e| (e.workspace_id, e.kind, e.entity_id)).collect();
     assert_eq!(
         seen,
         vec![
@@ -116,7 +120,8 @@ async fn outbox_notes_every_change_in_order(backend: Backend) {
     for i in 0..30 {
         send(&store, msg(&general, Some(&owner), &format!("m{i}"))).await;
     }
-    let mut ids: Vec<i64> = store.search_outbox_batch(1000).await.unwrap().iter().map(|e: &OutboxEntry| e.id).collect();
+    let mut ids: Vec<i64> =
+        store.search_outbox_batch(1000).await.unwrap().iter().map(|e: &OutboxEntry| e.id).collect();
     assert_eq!(ids.len(), 34);
     ids.extend((1..=600).map(|n| -n));
     store.search_outbox_remove(&ids).await.unwrap();
@@ -145,7 +150,9 @@ async fn the_drain_lease_has_one_holder(backend: Backend) {
     // Many claimants at once: one holder.
     let racers = futures_util::future::join_all((0..8).map(|i| {
         let s = if i % 2 == 0 { store.clone() } else { peer.clone() };
-        tokio::spawn(async move { s.claim_search_lease("race", Uuid::now_v7(), at(0), at(30)).await.unwrap() })
+        tokio::spawn(
+            async move { s.claim_search_lease("race", Uuid::now_v7(), at(0), at(30)).await.unwrap() },
+        )
     }))
     .await;
     assert_eq!(racers.into_iter().filter(|r| *r.as_ref().unwrap()).count(), 1);
@@ -162,7 +169,8 @@ async fn documents_are_built_from_live_rows(backend: Backend) {
 
     // Messages: text with its keys and links, thread flags; system lines and
     // deleted messages are no documents.
-    let root = send(&store, msg(&general, Some(&owner), "Счёт на sales@example.com, см. https://x.example")).await;
+    let root =
+        send(&store, msg(&general, Some(&owner), "Счёт на sales@example.com, см. https://x.example")).await;
     let mut reply = msg(&general, Some(&ann), "+7 (912) 345-67-89");
     reply.thread_root_id = Some(root.id);
     let reply = send(&store, reply).await;
@@ -170,10 +178,19 @@ async fn documents_are_built_from_live_rows(backend: Backend) {
     let gone = send(&store, msg(&general, Some(&owner), "oops")).await;
     store.delete_message(a.id, gone.id, at(1)).await.unwrap();
     let their_msg = send(&store, msg(&theirs, Some(&stranger), "hello")).await;
-    let docs = store.search_docs(SearchKind::Message, &[root.id, reply.id, system.id, gone.id, their_msg.id, Uuid::now_v7()]).await.unwrap();
+    let docs = store
+        .search_docs(
+            SearchKind::Message,
+            &[root.id, reply.id, system.id, gone.id, their_msg.id, Uuid::now_v7()],
+        )
+        .await
+        .unwrap();
     let mut docs_by_id = docs.clone();
     docs_by_id.sort_by_key(|d| d.id);
-    assert_eq!(sorted(&docs.iter().map(|d| d.id).collect::<Vec<_>>()), sorted(&[root.id, reply.id, their_msg.id]));
+    assert_eq!(
+        sorted(&docs.iter().map(|d| d.id).collect::<Vec<_>>()),
+        sorted(&[root.id, reply.id, their_msg.id])
+    );
     let root_doc = docs.iter().find(|d| d.id == root.id).unwrap();
     assert_eq!(
         *root_doc,
@@ -197,7 +214,10 @@ async fn documents_are_built_from_live_rows(backend: Backend) {
         }
     );
     let reply_doc = docs.iter().find(|d| d.id == reply.id).unwrap();
-    assert_eq!((reply_doc.is_thread, reply_doc.has_link, reply_doc.keys.clone()), (true, false, vec!["tel:9123456789".to_string()]));
+    assert_eq!(
+        (reply_doc.is_thread, reply_doc.has_link, reply_doc.keys.clone()),
+        (true, false, vec!["tel:9123456789".to_string()])
+    );
     assert_eq!(docs.iter().find(|d| d.id == their_msg.id).unwrap().workspace_id, b.id);
     assert!(store.search_docs(SearchKind::Message, &[]).await.unwrap().is_empty());
     // Asking for a kind an id is not of finds nothing.
@@ -208,21 +228,27 @@ async fn documents_are_built_from_live_rows(backend: Backend) {
     custom.insert("source".into(), json!("выставка"));
     custom.insert("channels".into(), json!(["сайт", "звонок"]));
     custom.insert("budget".into(), json!(100));
-    let deal = put_deal(&store, artel_core::crm::deal::Deal {
-        participants: vec![ann.id],
-        tags: vec!["опт".into()],
-        custom,
-        chat_id: Some(general.id),
-        updated_at: at(3),
-        ..deal_value(&stages[1], &owner, "Поставка")
-    })
+    let deal = put_deal(
+        &store,
+        artel_core::crm::deal::Deal {
+            participants: vec![ann.id],
+            tags: vec!["опт".into()],
+            custom,
+            chat_id: Some(general.id),
+            updated_at: at(3),
+            ..deal_value(&stages[1], &owner, "Поставка")
+        },
+    )
     .await;
     let archived = put_deal(&store, deal_value(&stages[0], &owner, "old")).await;
     archive_deal(&store, &archived, at(4)).await;
     let deal_docs = store.search_docs(SearchKind::Deal, &[deal.id, archived.id]).await.unwrap();
     assert_eq!(deal_docs.len(), 1);
     let d = &deal_docs[0];
-    assert_eq!((d.kind, d.id, d.workspace_id, d.title.as_str(), d.at), (SearchKind::Deal, deal.id, a.id, "Поставка", at(3)));
+    assert_eq!(
+        (d.kind, d.id, d.workspace_id, d.title.as_str(), d.at),
+        (SearchKind::Deal, deal.id, a.id, "Поставка", at(3))
+    );
     for word in ["опт", "выставка", "сайт звонок"] {
         assert!(d.text.contains(word), "{word} in {:?}", d.text);
     }
@@ -249,18 +275,24 @@ async fn documents_are_built_from_live_rows(backend: Backend) {
     assert!(f[0].text.contains("https://romashka.example") && f[0].text.contains("Москва"));
 
     // Tasks: title, description, the deal they belong to, creator and assignees.
-    let task = put_task(&store, Task {
-        description: "Обсудить на www.example.com".into(),
-        assignees: vec![ann.id],
-        entity: Some(EntityRef { kind: EntityKind::Deal, id: deal.id }),
-        updated_at: at(8),
-        ..task_value(&owner, "Позвонить")
-    })
+    let task = put_task(
+        &store,
+        Task {
+            description: "Обсудить на www.example.com".into(),
+            assignees: vec![ann.id],
+            entity: Some(EntityRef { kind: EntityKind::Deal, id: deal.id }),
+            updated_at: at(8),
+            ..task_value(&owner, "Позвонить")
+        },
+    )
     .await;
     let loose = put_task(&store, task_value(&ann, "Без сделки")).await;
     let t = store.search_docs(SearchKind::Task, &[task.id, loose.id]).await.unwrap();
     let t = t.into_iter().find(|d| d.id == task.id).unwrap();
-    assert_eq!((t.title.as_str(), t.text.as_str(), t.has_link, t.deal_id, t.at), ("Позвонить", "Обсудить на www.example.com", true, Some(deal.id), at(8)));
+    assert_eq!(
+        (t.title.as_str(), t.text.as_str(), t.has_link, t.deal_id, t.at),
+        ("Позвонить", "Обсудить на www.example.com", true, Some(deal.id), at(8))
+    );
     assert_eq!(t.people, vec![owner.id, ann.id]);
     assert_eq!(store.search_docs(SearchKind::Task, &[loose.id]).await.unwrap()[0].deal_id, None);
 
@@ -271,8 +303,16 @@ async fn documents_are_built_from_live_rows(backend: Backend) {
     let page2 = store.search_doc_page(SearchKind::Message, Some(page1[1].id), 2).await.unwrap();
     let paged: Vec<Uuid> = page1.iter().chain(page2.iter()).map(|d| d.id).collect();
     assert_eq!(paged, sorted(&all_messages));
-    assert!(store.search_doc_page(SearchKind::Message, Some(*paged.last().unwrap()), 2).await.unwrap().is_empty());
-    assert_eq!(page1[0], *docs_by_id.iter().find(|d| d.id == page1[0].id).unwrap(), "pages build the same documents");
+    assert!(store
+        .search_doc_page(SearchKind::Message, Some(*paged.last().unwrap()), 2)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        page1[0],
+        *docs_by_id.iter().find(|d| d.id == page1[0].id).unwrap(),
+        "pages build the same documents"
+    );
     assert_eq!(store.search_doc_count(SearchKind::Deal).await.unwrap(), 1);
     assert_eq!(store.search_doc_count(SearchKind::Contact).await.unwrap(), 1);
     assert_eq!(store.search_doc_count(SearchKind::Company).await.unwrap(), 1);
@@ -284,4 +324,8 @@ async fn documents_are_built_from_live_rows(backend: Backend) {
     assert_eq!(store.search_docs(SearchKind::Task, &many).await.unwrap().len(), 1);
 }
 
-on_every_backend!(outbox_notes_every_change_in_order, the_drain_lease_has_one_holder, documents_are_built_from_live_rows);
+on_every_backend!(
+    outbox_notes_every_change_in_order,
+    the_drain_lease_has_one_holder,
+    documents_are_built_from_live_rows
+);

@@ -139,13 +139,20 @@ pub async fn put_deal(store: &Arc<dyn Store>, deal: Deal) -> Deal {
 
 /// Archives a stored deal.
 pub async fn archive_deal(store: &Arc<dyn Store>, deal: &Deal, when: DateTime<Utc>) -> Deal {
-    let archived = Deal { archived_at: Some(when), updated_at: when, version: deal.version + 1, ..deal.clone() };
+    let archived =
+        Deal { archived_at: Some(when), updated_at: when, version: deal.version + 1, ..deal.clone() };
     store.update_deal(&archived, deal.version, &[], &[]).await.expect("archive deal");
     archived
 }
 
 /// A public channel owned by `by` with `others` as members, stored.
-pub async fn channel(store: &Arc<dyn Store>, ws: &Workspace, by: &User, name: &str, others: &[&User]) -> Chat {
+pub async fn channel(
+    store: &Arc<dyn Store>,
+    ws: &Workspace,
+    by: &User,
+    name: &str,
+    others: &[&User],
+) -> Chat {
     let chat = Chat {
         id: Uuid::now_v7(),
         workspace_id: ws.id,
@@ -162,7 +169,13 @@ pub async fn channel(store: &Arc<dyn Store>, ws: &Workspace, by: &User, name: &s
         last_seq: 0,
         last_activity_at: t0(),
     };
-    let member = |u: &User, role| ChatMember { chat_id: chat.id, user_id: u.id, role, joined_at: t0(), last_read_seq: 0 };
+    let member = |u: &User, role| ChatMember {
+        chat_id: chat.id,
+        user_id: u.id,
+        role,
+        joined_at: t0(),
+        last_read_seq: 0,
+    };
     let mut members = vec![member(by, MemberRole::Owner)];
     members.extend(others.iter().map(|u| member(u, MemberRole::Member)));
     store.create_chat(&chat, &members).await.expect("create chat");
@@ -235,7 +248,10 @@ pub fn task_value(creator: &User, title: &str) -> artel_core::crm::task::Task {
 }
 
 /// Stores a task as given, with no reminders, history or board changes.
-pub async fn put_task(store: &Arc<dyn Store>, task: artel_core::crm::task::Task) -> artel_core::crm::task::Task {
+pub async fn put_task(
+    store: &Arc<dyn Store>,
+    task: artel_core::crm::task::Task,
+) -> artel_core::crm::task::Task {
     store.create_task(&task, &[], &[], &[]).await.expect("create task");
     task
 }
