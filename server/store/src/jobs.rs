@@ -103,12 +103,16 @@ macro_rules! impl_job_store {
                 lease_until: DateTime<Utc>,
                 limit: i64,
             ) -> StoreResult<Vec<Job>> {
+                // Nothing asked for, nothing leased: a claim counts an attempt.
+                if limit <= 0 {
+                    return Ok(Vec::new());
+                }
                 let ids: Vec<Uuid> = sqlx::query_scalar(
                     "select id from jobs where status = 'pending' and run_at <= $1 \
                      and (lease_until is null or lease_until < $1) order by run_at, id limit $2",
                 )
                 .bind(now)
-                .bind(limit.max(1))
+                .bind(limit)
                 .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
