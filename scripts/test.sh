@@ -148,7 +148,7 @@ elif command -v meilisearch >/dev/null; then
   say "Meilisearch: $(command -v meilisearch) ($(meilisearch --version 2>/dev/null | head -1)); the Meilisearch search tests start it"
   RUN_IGNORED=(--run-ignored all)
 else
-  say "SKIPPED: Meilisearch tests (no MEILI_URL, no meilisearch on PATH): nextest counts them as skipped; see docs/features.md, Search"
+  say "SKIPPED: Meilisearch tests (no MEILI_URL, no meilisearch on PATH): nextest counts them as skipped; see docs/search.md, Tests"
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then
