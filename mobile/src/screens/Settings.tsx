@@ -104,7 +104,7 @@ function Notifications() {
           <label className="check">
             <input
               type="checkbox"
-              checked={settings.dnd !== null}
+              checked={settings.dnd != null}
               onChange={(e) => void save({ ...settings, dnd: e.target.checked ? { from: '22:00', to: '08:00' } : null })}
             />
             {m('notif.dnd')}

@@ -19,6 +19,7 @@ export function createRealtime(api: ApiClient, extra: Partial<RealtimeOptions> =
   });
 }
 export * from './search';
-export * from './contracts';
+export * from './push';
+export * from './commands';
 export * from './mentions';
 export * from './board';

@@ -1,7 +1,7 @@
 // Search: one box with operators (help below it), results grouped by kind
 // (messages, deals, contacts, companies, tasks) with highlighted snippets; a
 // message opens its chat at that message, a record opens its card. "More"
-// pages through one group with its cursor. GET /api/v1/search (CONTRACTS.md).
+// pages through one group with its cursor. GET /api/v1/search.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ApiError, search, SEARCH_KINDS, type SearchGroup, type SearchHit, type SearchKind } from '@api';
