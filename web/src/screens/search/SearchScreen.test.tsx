@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { I18nProvider } from '../../i18n';
-import { createApiClient, memorySessionStore, type SearchResponse } from '@api';
+import { I18nProvider } from '@artel/client/i18n';
+import { createApiClient, memorySessionStore, type SearchResponse } from '@artel/client';
 import SearchScreen from './SearchScreen';
 
 // The app's client on an absolute base: Node's Request, unlike a page's, has no

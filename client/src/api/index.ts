@@ -1,4 +1,4 @@
-// The shared client: import from here (web/ as `@api`, mobile/ through the same alias).
+// The shared client, `@artel/client`: import from here in web/ and mobile/.
 export * from './client';
 export * from './ws';
 export * from './types';
