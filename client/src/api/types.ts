@@ -1,5 +1,6 @@
-// Convenient names for the generated OpenAPI types, plus the WebSocket frames
-// (the OpenAPI document describes REST only; frames mirror server/api/src/ws/frames.rs).
+// Convenient names for the generated OpenAPI types: the REST DTOs and the
+// WebSocket frames alike (the frames are components of the document, derived
+// from the server's frame enums), never typed by hand.
 import type { components } from './schema';
 
 type S = components['schemas'];
@@ -32,76 +33,17 @@ export type Language = S['Language'];
 export type EntityRef = S['EntityRef'];
 export type EntityKind = S['EntityKind'];
 export type ErrorBody = S['ErrorBody'];
-export type PresenceStatus = 'online' | 'away' | 'offline';
+export type PresenceStatus = S['Presence'];
 export type CommandResult = S['CommandResultDto'];
 
-/** Frames the server sends on /api/v1/ws. */
-export type ServerFrame =
-  | {
-      type: 'ready';
-      user_id: string;
-      session_id: string;
-      chats: { chat_id: string; last_seq: number }[];
-      heartbeat_secs: number;
-    }
-  | ({ type: 'event' } & ChatEvent)
-  | ({ type: 'board_event' } & BoardEvent)
-  | { type: 'watching'; pipeline_id: string; last_seq: number }
-  | { type: 'ephemeral'; event: Ephemeral }
-  | { type: 'ack'; client_msg_id: string; message: Message }
-  | { type: 'command_result'; client_msg_id: string; result: S['CommandResultDto'] }
-  | { type: 'resync'; chat_id: string; last_seq: number }
-  | { type: 'error'; code: string; message: string; ref?: string | null; usage?: string }
-  | { type: 'pong' };
-
-export interface BoardEvent {
-  pipeline_id: string;
-  seq: number;
-  created_at: string;
-  change: BoardChange;
-}
-
-export type BoardChange =
-  | { type: 'deal_upserted'; deal: Deal }
-  | { type: 'deal_hidden'; deal_id: string }
-  | { type: 'deal_removed'; deal_id: string }
-  | { type: 'stages_changed' };
-
-export type Ephemeral =
-  | { type: 'typing'; chat_id: string; user_id: string }
-  | { type: 'presence_changes'; entries: { user_id: string; status: PresenceStatus }[] }
-  | { type: 'read_up_to'; chat_id: string; user_id: string; seq: number }
-  | { type: 'joined_chat'; chat_id: string; user_id: string }
-  | { type: 'signed_out'; user_id: string; session_id: string | null }
-  | { type: 'task_reminder'; task_id: string; title: string; due_at: string | null }
-  /** A task was created for me or handed to me (`by`: who did it). */
-  | { type: 'task_assigned'; task_id: string; title: string; due_at: string | null; by: string }
-  /** I was taken off a task: only its id. */
-  | { type: 'task_unassigned'; task_id: string }
-  | { type: 'client_merged'; kind: 'contact' | 'company'; from_id: string; into_id: string };
-
+/** Frames the server sends on /api/v1/ws (server/api/src/ws/frames.rs). */
+export type ServerFrame = S['ServerFrame'];
 /** Frames a client sends. */
-export type ClientFrame =
-  | { type: 'auth'; token: string; cursors: Record<string, number> }
-  | {
-      type: 'send';
-      chat_id: string;
-      body: string;
-      client_msg_id: string;
-      thread_root_id?: string | null;
-      attachment_ids?: string[];
-    }
-  | { type: 'typing'; chat_id: string }
-  | { type: 'read'; chat_id: string; seq: number }
-  | { type: 'ping' }
-  | { type: 'watch_board'; pipeline_id: string; cursor?: number | null }
-  | { type: 'unwatch_board'; pipeline_id: string }
-  | { type: 'presence'; status: 'online' | 'away' }
-  /** Follow these users' presence (at most 500), and no one else's. */
-  | { type: 'presence_sub'; user_ids: string[] }
-  /** A chat being looked at in a visible client: no pushes for it (Web Push contract). */
-  | { type: 'focus'; chat_id: string }
-  | { type: 'blur' };
+export type ClientFrame = S['ClientFrame'];
+export type BoardEvent = S['BoardEventDto'];
+export type BoardChange = S['BoardChangeDto'];
+/** What an `ephemeral` frame carries (typing, presence, read marks, task and merge notices). */
+export type Ephemeral = S['Ephemeral'];
 
 // --- c-files ---
 /** A file sent in a chat, and a page of them (`GET /chats/{id}/files`). */
