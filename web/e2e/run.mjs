@@ -2129,6 +2129,8 @@ try {
       await jobs.getByRole('heading', { name: 'Фоновые задачи' }).waitFor();
       await jobs.getByTestId('job-stats').getByText('Самая давняя ждёт').waitFor();
       assert(/^\d+$/.test((await jobs.getByTestId('jobs-failed').innerText()).trim()), 'the failed count is a number');
+      await jobs.scrollIntoViewIfNeeded();
+      await check(A, '27b-admin-jobs');
       // After a reload the secret is gone for good.
       await A.reload();
       await A.getByRole('heading', { name: 'Исходящие вебхуки' }).waitFor();
