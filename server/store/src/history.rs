@@ -128,6 +128,16 @@ macro_rules! impl_history_store {
 
         #[async_trait]
         impl HistoryStore for $store {
+            async fn history_entry_exists(&self, workspace: WorkspaceId, id: Uuid) -> StoreResult<bool> {
+                let n: i64 = sqlx::query_scalar("select count(*) from history where workspace_id = $1 and id = $2")
+                    .bind(workspace)
+                    .bind(id)
+                    .fetch_one(&mut *self.write.acquire().await?)
+                    .await
+                    .map_err(backend)?;
+                Ok(n > 0)
+            }
+
             async fn append_history(&self, entries: &[HistoryEntry]) -> StoreResult<()> {
                 if entries.is_empty() {
                     return Ok(());

@@ -123,6 +123,12 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
     {
         return Ok(());
     }
+    // Each effect of a run is keyed by the job's id: a run repeated because its
+    // node died before marking the job done skips what the first one did.
+    let run_entry = Uuid::new_v5(&job.id, b"rule-run");
+    if state.store.history_entry_exists(ws, run_entry).await? {
+        return Ok(());
+    }
     let actor = match state.store.get_user(ws, r.created_by).await {
         Ok(u) if u.is_active() && u.role.is_admin() => u,
         Ok(_) | Err(StoreError::NotFound(_)) => {
@@ -132,10 +138,12 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
     };
     if let Trigger::DealIdleInStage { days } = r.trigger {
         let stage = state.store.get_stage(ws, deal.stage_id).await?;
-        post(state, &deal, idle_nudge(actor.language, days, &stage.name)).await?;
+        let id = Uuid::new_v5(&job.id, b"idle-nudge");
+        post(state, &deal, id, idle_nudge(actor.language, days, &stage.name)).await?;
     }
     let done = act(state, &r, &actor, &deal, run.depth, job.id).await?;
-    record(state, &r, deal.id, json!({"trigger": r.trigger, "action": done, "job_id": job.id})).await?;
+    let what = json!({"trigger": r.trigger, "action": done, "job_id": job.id});
+    record_as(state, &r, deal.id, run_entry, what).await?;
     Ok(())
 }
 
@@ -156,7 +164,11 @@ async fn act(
             };
             let due = due_in_hours
                 .map(|h| (state.clock.now() + chrono::Duration::hours(i64::from(h))).to_rfc3339());
-            let task = crate::crm::tasks::create(
+            let id = Uuid::new_v5(&job, b"create-task");
+            if let Ok(task) = state.store.get_task(r.workspace_id, id).await {
+                return Ok(json!({"type": "create_task", "task_id": task.id}));
+            }
+            let task = crate::crm::tasks::create_with_id(
                 state,
                 actor,
                 NewTask {
@@ -171,13 +183,15 @@ async fn act(
                     recurrence: None,
                     reminders: Vec::new(),
                 },
+                id,
             )
             .await?;
             Ok(json!({"type": "create_task", "task_id": task.id}))
         }
         Action::PostMessage { text } => {
             // The admin's text is markdown; the deal's title in it is quoted as text.
-            post(state, deal, rule::render(text, &artel_core::markdown::escape(&deal.title))).await?;
+            let id = Uuid::new_v5(&job, b"post-message");
+            post(state, deal, id, rule::render(text, &artel_core::markdown::escape(&deal.title))).await?;
             Ok(json!({"type": "post_message"}))
         }
         Action::SetOwner { user_id } => {
@@ -225,11 +239,17 @@ async fn act(
     }
 }
 
-/// A message from Artel in the deal's chat.
-async fn post(state: &AppState, deal: &Deal, body: String) -> Result<(), JobError> {
+/// A message from Artel in the deal's chat, under an id derived from the job
+/// (posted once however often the job runs).
+async fn post(state: &AppState, deal: &Deal, id: Uuid, body: String) -> Result<(), JobError> {
     let Some(chat) = deal.chat_id else { return Ok(()) };
+    match state.store.get_message(deal.workspace_id, id).await {
+        Ok(_) => return Ok(()),
+        Err(StoreError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
     let message = NewMessage {
-        id: Uuid::now_v7(),
+        id,
         workspace_id: deal.workspace_id,
         chat_id: chat,
         author_id: None,
@@ -274,8 +294,19 @@ async fn record(
     deal: Uuid,
     what: serde_json::Value,
 ) -> Result<(), StoreError> {
+    record_as(state, r, deal, Uuid::now_v7(), what).await
+}
+
+/// `record` under the given entry id.
+async fn record_as(
+    state: &AppState,
+    r: &StageRule,
+    deal: Uuid,
+    id: Uuid,
+    what: serde_json::Value,
+) -> Result<(), StoreError> {
     let entry = HistoryEntry {
-        id: Uuid::now_v7(),
+        id,
         workspace_id: r.workspace_id,
         entity: EntityRef { kind: EntityKind::Deal, id: deal },
         actor_id: Some(r.created_by),

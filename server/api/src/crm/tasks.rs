@@ -240,6 +240,12 @@ fn entry(
 
 /// Creates a task (with its reminders and a first history entry).
 pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Task> {
+    create_with_id(state, actor, input, Uuid::now_v7()).await
+}
+
+/// `create` with the id given: a stage rule derives it from its job, so that a
+/// run repeated after a crash finds the task instead of making a second one.
+pub async fn create_with_id(state: &AppState, actor: &User, input: NewTask, id: TaskId) -> Result<Task> {
     if actor.role == Role::Guest {
         return Err(Error::forbidden("guests cannot create tasks"));
     }
@@ -264,7 +270,7 @@ pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Ta
     }
     let now = state.clock.now();
     let task = Task {
-        id: Uuid::now_v7(),
+        id,
         workspace_id: actor.workspace_id,
         title,
         description,

@@ -422,6 +422,9 @@ pub trait CustomFieldStore: Send + Sync {
 pub trait HistoryStore: Send + Sync {
     /// Appends entries (for changes not made through the record stores above).
     async fn append_history(&self, entries: &[HistoryEntry]) -> StoreResult<()>;
+    /// Whether the workspace has a history entry with this id (a rule run that
+    /// finished before its job could be marked done).
+    async fn history_entry_exists(&self, workspace: WorkspaceId, id: Uuid) -> StoreResult<bool>;
     /// A record's history, newest first (`at` desc, then `id` desc), only the
     /// entries after the cursor in that order when one is given.
     async fn list_history(
