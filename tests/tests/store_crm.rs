@@ -11,6 +11,7 @@ use artel_core::crm::deal::Deal;
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::{HistoryCursor, HistoryEntry};
 use artel_core::crm::pipeline::{Pipeline, Stage, StageKind};
+use artel_core::domain_event::Outbox;
 use artel_core::event::{BoardAppend, BoardChange};
 use artel_core::ports::crm::{ClientFilter, ClientSort, DealFilter};
 use artel_core::user::{Language, Role, User};
@@ -138,7 +139,7 @@ fn deal_value(stage: &Stage, owner: &User, title: &str, position: i64) -> Deal {
 }
 
 async fn put_deal(store: &Arc<dyn Store>, deal: Deal) -> Deal {
-    store.create_deal(&deal, &[], &[]).await.expect("create deal");
+    store.create_deal(&deal, &[], &[], &Outbox::default()).await.expect("create deal");
     deal
 }
 
@@ -406,33 +407,36 @@ async fn deals_round_trip_and_versions(backend: Backend) {
     };
     let created =
         entry(&ws, deal_ref(&deal), Some(&owner), t0(), "created", Value::Null, json!({"title": deal.title}));
-    store.create_deal(&deal, std::slice::from_ref(&created), &[]).await.unwrap();
+    store.create_deal(&deal, std::slice::from_ref(&created), &[], &Outbox::default()).await.unwrap();
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), deal, "round trip is exact");
     assert_eq!(store.list_history(ws.id, deal_ref(&deal), None, 10).await.unwrap(), vec![created.clone()]);
-    assert_err(store.create_deal(&deal, &[], &[]).await, StoreError::Conflict("deal"));
+    assert_err(store.create_deal(&deal, &[], &[], &Outbox::default()).await, StoreError::Conflict("deal"));
 
     // References must exist in the workspace; the stage must be the pipeline's.
     let bad = Deal { id: Uuid::now_v7(), stage_id: stages2[0].id, ..deal.clone() };
     assert_err(
-        store.create_deal(&bad, &[], &[]).await,
+        store.create_deal(&bad, &[], &[], &Outbox::default()).await,
         StoreError::Invalid { field: "stage_id", reason: "is not a stage of the deal's pipeline" },
     );
     let bad = Deal { id: Uuid::now_v7(), stage_id: Uuid::now_v7(), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("stage"));
+    assert_err(store.create_deal(&bad, &[], &[], &Outbox::default()).await, StoreError::NotFound("stage"));
     let bad = Deal { id: Uuid::now_v7(), participants: vec![other_owner.id], ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("user"));
+    assert_err(store.create_deal(&bad, &[], &[], &Outbox::default()).await, StoreError::NotFound("user"));
     let bad = Deal { id: Uuid::now_v7(), owner_id: other_owner.id, ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("user"));
+    assert_err(store.create_deal(&bad, &[], &[], &Outbox::default()).await, StoreError::NotFound("user"));
     let bad = Deal { id: Uuid::now_v7(), contact_id: Some(Uuid::now_v7()), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("contact"));
+    assert_err(store.create_deal(&bad, &[], &[], &Outbox::default()).await, StoreError::NotFound("contact"));
     let bad = Deal { id: Uuid::now_v7(), company_id: Some(Uuid::now_v7()), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("company"));
+    assert_err(store.create_deal(&bad, &[], &[], &Outbox::default()).await, StoreError::NotFound("company"));
     let bad = Deal { id: Uuid::now_v7(), chat_id: Some(Uuid::now_v7()), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[], &[]).await, StoreError::NotFound("chat"));
+    assert_err(store.create_deal(&bad, &[], &[], &Outbox::default()).await, StoreError::NotFound("chat"));
     let foreign_actor =
         entry(&ws, deal_ref(&deal), Some(&other_owner), t0(), "created", Value::Null, Value::Null);
     let bad = Deal { id: Uuid::now_v7(), ..deal.clone() };
-    assert_err(store.create_deal(&bad, &[foreign_actor], &[]).await, StoreError::NotFound("user"));
+    assert_err(
+        store.create_deal(&bad, &[foreign_actor], &[], &Outbox::default()).await,
+        StoreError::NotFound("user"),
+    );
     assert_err(store.get_deal(ws.id, bad.id).await, StoreError::NotFound("deal"));
     assert_eq!(
         store.list_deals(ws.id, &all_deals()).await.unwrap().len(),
@@ -465,16 +469,22 @@ async fn deals_round_trip_and_versions(backend: Backend) {
         json!(stages[0].id),
         json!(stages2[2].id),
     );
-    store.update_deal(&moved, 1, std::slice::from_ref(&change), &[]).await.unwrap();
+    store.update_deal(&moved, 1, std::slice::from_ref(&change), &[], &Outbox::default()).await.unwrap();
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), moved);
     assert_eq!(store.list_history(ws.id, deal_ref(&deal), None, 10).await.unwrap(), vec![change, created]);
     let stale = Deal { title: "Lost update".into(), version: 2, ..deal.clone() };
-    assert_err(store.update_deal(&stale, 1, &[], &[]).await, StoreError::Conflict("deal version"));
+    assert_err(
+        store.update_deal(&stale, 1, &[], &[], &Outbox::default()).await,
+        StoreError::Conflict("deal version"),
+    );
     let unknown = Deal { id: Uuid::now_v7(), version: 2, ..deal.clone() };
-    assert_err(store.update_deal(&unknown, 1, &[], &[]).await, StoreError::NotFound("deal"));
+    assert_err(
+        store.update_deal(&unknown, 1, &[], &[], &Outbox::default()).await,
+        StoreError::NotFound("deal"),
+    );
     let bad = Deal { version: 3, stage_id: stages[0].id, ..moved.clone() };
     assert_err(
-        store.update_deal(&bad, 2, &[], &[]).await,
+        store.update_deal(&bad, 2, &[], &[], &Outbox::default()).await,
         StoreError::Invalid { field: "stage_id", reason: "is not a stage of the deal's pipeline" },
     );
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), moved, "refused updates change nothing");
@@ -493,7 +503,7 @@ async fn deals_round_trip_and_versions(backend: Backend) {
     for i in 0..4 {
         let store = store.clone();
         let d = Deal { title: format!("Racer {i}"), version: 3, ..moved.clone() };
-        tasks.push(tokio::spawn(async move { store.update_deal(&d, 2, &[], &[]).await }));
+        tasks.push(tokio::spawn(async move { store.update_deal(&d, 2, &[], &[], &Outbox::default()).await }));
     }
     let mut wins = 0;
     for t in tasks {
@@ -1332,10 +1342,13 @@ async fn workspaces_are_isolated(backend: Backend) {
     assert_err(store.delete_stage(b.id, s[3].id).await, StoreError::NotFound("stage"));
     let b_deal =
         Deal { workspace_id: b.id, id: Uuid::now_v7(), ..deal_value(&s[0], &b_owner, "Into A's stage", 0) };
-    assert_err(store.create_deal(&b_deal, &[], &[]).await, StoreError::NotFound("stage"));
+    assert_err(store.create_deal(&b_deal, &[], &[], &Outbox::default()).await, StoreError::NotFound("stage"));
     let hijack =
         Deal { workspace_id: b.id, owner_id: b_owner.id, created_by: b_owner.id, version: 2, ..deal.clone() };
-    assert_err(store.update_deal(&hijack, 1, &[], &[]).await, StoreError::NotFound("deal"));
+    assert_err(
+        store.update_deal(&hijack, 1, &[], &[], &Outbox::default()).await,
+        StoreError::NotFound("deal"),
+    );
     assert_err(store.set_positions(b.id, &[(deal.id, 99)]).await, StoreError::NotFound("deal"));
     assert_err(store.delete_deal(b.id, deal.id, &[], Utc::now()).await, StoreError::NotFound("deal"));
     let c_hijack =
@@ -1353,7 +1366,10 @@ async fn workspaces_are_isolated(backend: Backend) {
         let (_, bs) = board(&store, &b, "B sales", 0).await;
         Deal { contact_id: Some(contact.id), ..deal_value(&bs[0], &b_owner, "B deal", 0) }
     };
-    assert_err(store.create_deal(&b_deal2, &[], &[]).await, StoreError::NotFound("contact"));
+    assert_err(
+        store.create_deal(&b_deal2, &[], &[], &Outbox::default()).await,
+        StoreError::NotFound("contact"),
+    );
     assert_err(store.import_clients(&[b_contact], &[], &[]).await, StoreError::NotFound("company"));
 
     // A is exactly as it was.
@@ -1383,13 +1399,16 @@ async fn board_events_commit_with_their_change(backend: Backend) {
 
     // Created with its event: the store hands back what it logged.
     let deal = deal_value(&stages[0], &owner, "Atomic", 0);
-    let events = store.create_deal(&deal, &[], &[upsert(&deal)]).await.unwrap();
+    let events = store.create_deal(&deal, &[], &[upsert(&deal)], &Outbox::default()).await.unwrap();
     assert_eq!(seqs(&events), vec![(p.id, 1)]);
     assert_eq!(events[0].change, upsert(&deal).change);
     assert_eq!(store.board_events_since(ws.id, p.id, 0, 10).await.unwrap(), events);
 
     // The same id again: no deal, no event.
-    assert_err(store.create_deal(&deal, &[], &[upsert(&deal)]).await, StoreError::Conflict("deal"));
+    assert_err(
+        store.create_deal(&deal, &[], &[upsert(&deal)], &Outbox::default()).await,
+        StoreError::Conflict("deal"),
+    );
     assert_eq!(store.board_last_seq(ws.id, p.id).await.unwrap(), 1);
 
     // An event that cannot be logged takes the deal and its history down with it,
@@ -1398,7 +1417,7 @@ async fn board_events_commit_with_their_change(backend: Backend) {
     let created = entry(&ws, deal_ref(&lost), Some(&owner), t0(), "created", Value::Null, json!({}));
     let nowhere = BoardAppend { pipeline_id: Uuid::now_v7(), change: BoardChange::StagesChanged };
     assert_err(
-        store.create_deal(&lost, &[created], &[upsert(&lost), nowhere.clone()]).await,
+        store.create_deal(&lost, &[created], &[upsert(&lost), nowhere.clone()], &Outbox::default()).await,
         StoreError::NotFound("pipeline"),
     );
     assert_err(store.get_deal(ws.id, lost.id).await, StoreError::NotFound("deal"));
@@ -1409,17 +1428,25 @@ async fn board_events_commit_with_their_change(backend: Backend) {
     // A stale or invalid update logs nothing.
     let moved = Deal { version: 2, stage_id: stages[1].id, ..deal.clone() };
     assert_err(
-        store.update_deal(&moved, 7, &[], &[upsert(&moved)]).await,
+        store.update_deal(&moved, 7, &[], &[upsert(&moved)], &Outbox::default()).await,
         StoreError::Conflict("deal version"),
     );
     let wrong = Deal { version: 2, stage_id: stages2[0].id, ..deal.clone() };
     assert!(matches!(
-        store.update_deal(&wrong, 1, &[], &[upsert(&wrong)]).await,
+        store.update_deal(&wrong, 1, &[], &[upsert(&wrong)], &Outbox::default()).await,
         Err(StoreError::Invalid { field: "stage_id", .. })
     ));
     let change = entry(&ws, deal_ref(&deal), Some(&owner), at(1), "title", json!("Atomic"), json!("x"));
     assert_err(
-        store.update_deal(&moved, 1, std::slice::from_ref(&change), &[upsert(&moved), nowhere.clone()]).await,
+        store
+            .update_deal(
+                &moved,
+                1,
+                std::slice::from_ref(&change),
+                &[upsert(&moved), nowhere.clone()],
+                &Outbox::default(),
+            )
+            .await,
         StoreError::NotFound("pipeline"),
     );
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), deal, "rolled back");
@@ -1429,7 +1456,8 @@ async fn board_events_commit_with_their_change(backend: Backend) {
     // Moving to another pipeline logs on both boards at once.
     let across = Deal { version: 2, pipeline_id: p2.id, stage_id: stages2[0].id, ..deal.clone() };
     let removed = BoardAppend { pipeline_id: p.id, change: BoardChange::DealRemoved { deal_id: deal.id } };
-    let mut events = store.update_deal(&across, 1, &[], &[removed, upsert(&across)]).await.unwrap();
+    let mut events =
+        store.update_deal(&across, 1, &[], &[removed, upsert(&across)], &Outbox::default()).await.unwrap();
     events.sort_by_key(|e| e.pipeline_id);
     assert_eq!(seqs(&events), vec![(p.id, 2), (p2.id, 1)]);
     assert_eq!(store.get_deal(ws.id, deal.id).await.unwrap(), across);
@@ -1450,7 +1478,10 @@ async fn board_events_commit_with_their_change(backend: Backend) {
     let (theirs, _) = board(&store, &other_ws, "Theirs", 0).await;
     let sneaky = deal_value(&stages[0], &owner, "Sneaky", 2);
     let foreign = BoardAppend { pipeline_id: theirs.id, change: BoardChange::StagesChanged };
-    assert_err(store.create_deal(&sneaky, &[], &[foreign]).await, StoreError::NotFound("pipeline"));
+    assert_err(
+        store.create_deal(&sneaky, &[], &[foreign], &Outbox::default()).await,
+        StoreError::NotFound("pipeline"),
+    );
     assert_eq!(store.board_last_seq(other_ws.id, theirs.id).await.unwrap(), 0);
     assert_err(store.get_deal(ws.id, sneaky.id).await, StoreError::NotFound("deal"));
 
@@ -1460,7 +1491,9 @@ async fn board_events_commit_with_their_change(backend: Backend) {
         let store = store.clone();
         let d = deal_value(&stages[1], &owner, &format!("Rush {i}"), 100 + i);
         let append = upsert(&d);
-        writers.push(tokio::spawn(async move { store.create_deal(&d, &[], &[append]).await }));
+        writers.push(tokio::spawn(
+            async move { store.create_deal(&d, &[], &[append], &Outbox::default()).await },
+        ));
     }
     for w in writers {
         assert_eq!(w.await.unwrap().unwrap().len(), 1);

@@ -2124,6 +2124,11 @@ try {
       await log.locator('[data-testid=delivery]', { hasText: 'доставлено' }).getByTestId('delivery-code').filter({ hasText: '200' }).waitFor({ timeout: 15_000 });
       await log.locator('[data-testid=delivery] time').first().waitFor();
       await check(A, '27-admin-delivery-log');
+      // The queue behind the deliveries: its figures and the dead letters.
+      const jobs = A.getByTestId('jobs');
+      await jobs.getByRole('heading', { name: 'Фоновые задачи' }).waitFor();
+      await jobs.getByTestId('job-stats').getByText('Самая давняя ждёт').waitFor();
+      assert(/^\d+$/.test((await jobs.getByTestId('jobs-failed').innerText()).trim()), 'the failed count is a number');
       // After a reload the secret is gone for good.
       await A.reload();
       await A.getByRole('heading', { name: 'Исходящие вебхуки' }).waitFor();
@@ -2201,6 +2206,8 @@ try {
       await O.getByRole('link', { name: 'Integrations' }).click();
       await O.getByRole('button', { name: 'Delivery log: Учёт' }).click();
       await O.getByTestId('deliveries').getByText('deal changed stage').first().waitFor();
+      await O.getByTestId('jobs').getByRole('heading', { name: 'Background jobs' }).waitFor();
+      await O.getByTestId('job-stats').getByText('Oldest due job waits').waitFor();
       await check(O, '32-admin-integrations-en');
     } finally {
       await ctx.close();

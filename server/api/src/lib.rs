@@ -14,6 +14,7 @@ pub mod crm;
 pub mod directory;
 pub mod edge;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod files;
 pub mod http;

@@ -9,6 +9,7 @@ pub mod chat;
 pub mod clock;
 pub mod commands;
 pub mod crm;
+pub mod domain_event;
 pub mod error;
 pub mod event;
 pub mod invite;

@@ -12,7 +12,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::errors::{backend, not_found, on_unique};
-use crate::rows::{users, UserRow, USER_COLUMNS};
+use crate::rows::{sort_people, users, UserRow, USER_COLUMNS};
 use crate::users::{bind_user, INSERT_USER};
 use crate::{PostgresStore, SqliteStore};
 
@@ -90,17 +90,16 @@ macro_rules! impl_bot_store {
             }
 
             async fn list_bots(&self, workspace: WorkspaceId) -> StoreResult<Vec<User>> {
-                let sql = format!(
-                    "select {USER_COLUMNS} from users where workspace_id = $1 and bot = $2 \
-                     order by case when deactivated_at is null then 0 else 1 end, lower(name), id"
-                );
+                let sql = format!("select {USER_COLUMNS} from users where workspace_id = $1 and bot = $2");
                 let rows: Vec<UserRow> = sqlx::query_as(&sql)
                     .bind(workspace)
                     .bind(true)
                     .fetch_all(&mut *self.read.acquire().await?)
                     .await
                     .map_err(backend)?;
-                users(rows)
+                let mut bots = users(rows)?;
+                sort_people(&mut bots);
+                Ok(bots)
             }
 
             async fn rename_bot(

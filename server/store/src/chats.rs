@@ -230,11 +230,14 @@ macro_rules! impl_chat_store {
             async fn list_public_channels(&self, workspace: WorkspaceId) -> StoreResult<Vec<Chat>> {
                 let sql = format!(
                     "select {CHAT_COLUMNS} from chats where workspace_id = $1 and kind = 'channel' \
-                     and is_private = false and archived_at is null order by lower(name), id"
+                     and is_private = false and archived_at is null"
                 );
                 let rows: Vec<ChatRow> =
                     sqlx::query_as(&sql).bind(workspace).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
-                chats(rows)
+                // By name ignoring case, sorted here for the reason `sort_people` gives.
+                let mut channels = chats(rows)?;
+                channels.sort_by_cached_key(|c| (c.name.as_deref().map(str::to_lowercase), c.id));
+                Ok(channels)
             }
 
             async fn list_my_chats(

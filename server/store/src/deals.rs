@@ -6,6 +6,7 @@ use artel_core::crm::deal::{Deal, DealId};
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::pipeline::StageId;
+use artel_core::domain_event::Outbox;
 use artel_core::event::{BoardAppend, BoardEvent};
 use artel_core::ports::crm::{DealAfter, DealFilter, DealSort, DealSortValue, DealStore, DealTotal};
 use artel_core::workspace::WorkspaceId;
@@ -196,6 +197,7 @@ macro_rules! impl_deal_store {
                 deal: &Deal,
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
+                outbox: &Outbox,
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
@@ -240,6 +242,7 @@ macro_rules! impl_deal_store {
                 Self::write_deal_links(&mut tx, deal).await?;
                 Self::insert_history(&mut tx, Some(deal.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, deal.workspace_id, board, deal.updated_at).await?;
+                Self::write_outbox_tx(&mut tx, outbox).await?;
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(events)
@@ -262,6 +265,7 @@ macro_rules! impl_deal_store {
                 expected_version: i64,
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
+                outbox: &Outbox,
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
@@ -333,6 +337,7 @@ macro_rules! impl_deal_store {
                 Self::write_deal_links(&mut tx, deal).await?;
                 Self::insert_history(&mut tx, Some(deal.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, deal.workspace_id, board, deal.updated_at).await?;
+                Self::write_outbox_tx(&mut tx, outbox).await?;
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(events)

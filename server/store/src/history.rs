@@ -24,6 +24,8 @@ pub(crate) enum Table {
     Contacts,
     Companies,
     Chats,
+    Deals,
+    Tasks,
 }
 
 impl Table {
@@ -33,6 +35,8 @@ impl Table {
             Table::Contacts => ("contacts", "contact"),
             Table::Companies => ("companies", "company"),
             Table::Chats => ("chats", "chat"),
+            Table::Deals => ("deals", "deal"),
+            Table::Tasks => ("tasks", "task"),
         }
     }
 }

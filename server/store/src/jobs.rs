@@ -3,7 +3,7 @@
 //! matches, so a job runs once at a time; an expired lease lets another node take
 //! over from a node that died.
 
-use artel_core::automation::job::Job;
+use artel_core::automation::job::{Job, JobStats, JobStatus};
 use artel_core::ports::automation::JobStore;
 use artel_core::workspace::WorkspaceId;
 use artel_core::{StoreError, StoreResult};
@@ -103,12 +103,16 @@ macro_rules! impl_job_store {
                 lease_until: DateTime<Utc>,
                 limit: i64,
             ) -> StoreResult<Vec<Job>> {
+                // Nothing asked for, nothing leased: a claim counts an attempt.
+                if limit <= 0 {
+                    return Ok(Vec::new());
+                }
                 let ids: Vec<Uuid> = sqlx::query_scalar(
                     "select id from jobs where status = 'pending' and run_at <= $1 \
                      and (lease_until is null or lease_until < $1) order by run_at, id limit $2",
                 )
                 .bind(now)
-                .bind(limit.max(1))
+                .bind(limit)
                 .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
@@ -131,6 +135,38 @@ macro_rules! impl_job_store {
                     }
                 }
                 Ok(claimed)
+            }
+
+            async fn claim_jobs_by_id(
+                &self,
+                ids: &[Uuid],
+                owner: Uuid,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+            ) -> StoreResult<Vec<Job>> {
+                let mut claimed = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let row: Option<JobRow> = sqlx::query_as(&format!(
+                        "update jobs set lease_owner = $2, lease_until = $3, attempts = attempts + 1, \
+                         updated_at = $4 where id = $1 and status = 'pending' \
+                         and (lease_until is null or lease_until < $4) returning {JOB_COLUMNS}"
+                    ))
+                    .bind(id)
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(now)
+                    .fetch_optional(&mut *self.write.acquire().await?)
+                    .await
+                    .map_err(backend)?;
+                    if let Some(row) = row {
+                        claimed.push(row.try_into()?);
+                    }
+                }
+                Ok(claimed)
+            }
+
+            async fn domain_event(&self, id: Uuid) -> StoreResult<artel_core::domain_event::DomainEvent> {
+                self.read_domain_event(id).await
             }
 
             async fn finish_job(&self, id: Uuid, owner: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -183,6 +219,79 @@ macro_rules! impl_job_store {
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn list_jobs(&self, workspace: WorkspaceId, status: JobStatus, limit: i64) -> StoreResult<Vec<Job>> {
+                let rows: Vec<JobRow> = sqlx::query_as(&format!(
+                    "select {JOB_COLUMNS} from jobs where workspace_id = $1 and status = $2 \
+                     order by updated_at desc, id desc limit $3"
+                ))
+                .bind(workspace)
+                .bind(status.as_str())
+                .bind(limit.clamp(1, 500))
+                .fetch_all(&mut *self.read.acquire().await?)
+                .await
+                .map_err(backend)?;
+                rows.into_iter().map(Job::try_from).collect()
+            }
+
+            async fn job_stats(&self, workspace: WorkspaceId, now: DateTime<Utc>) -> StoreResult<JobStats> {
+                let (pending, due, failed): (i64, i64, i64) = sqlx::query_as(
+                    "select cast(coalesce(sum(case when status = 'pending' then 1 else 0 end), 0) as bigint), \
+                     cast(coalesce(sum(case when status = 'pending' and run_at <= $2 then 1 else 0 end), 0) as bigint), \
+                     cast(coalesce(sum(case when status = 'failed' then 1 else 0 end), 0) as bigint) \
+                     from jobs where workspace_id = $1 and status <> 'done'",
+                )
+                .bind(workspace)
+                .bind(now)
+                .fetch_one(&mut *self.read.acquire().await?)
+                .await
+                .map_err(backend)?;
+                let oldest_due_at: Option<DateTime<Utc>> = sqlx::query_scalar(
+                    "select run_at from jobs where workspace_id = $1 and status = 'pending' and run_at <= $2 \
+                     order by run_at limit 1",
+                )
+                .bind(workspace)
+                .bind(now)
+                .fetch_optional(&mut *self.read.acquire().await?)
+                .await
+                .map_err(backend)?;
+                Ok(JobStats { pending, due, oldest_due_at, failed })
+            }
+
+            async fn requeue_failed_job(&self, workspace: WorkspaceId, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "update jobs set status = 'pending', run_at = $3, max_attempts = attempts + 1, \
+                     lease_owner = null, lease_until = null, updated_at = $3 \
+                     where id = $1 and workspace_id = $2 and status = 'failed'",
+                )
+                .bind(id)
+                .bind(workspace)
+                .bind(now)
+                .execute(&mut *self.write.acquire().await?)
+                .await
+                .map_err(backend)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn prune_jobs(&self, kinds: &[&str], before: DateTime<Utc>) -> StoreResult<u64> {
+                let mut gone = 0;
+                for kind in kinds {
+                    gone += sqlx::query("delete from jobs where status = 'done' and kind = $1 and updated_at < $2")
+                        .bind(*kind)
+                        .bind(before)
+                        .execute(&mut *self.write.acquire().await?)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                }
+                gone += sqlx::query("delete from domain_events where created_at < $1")
+                    .bind(before)
+                    .execute(&mut *self.write.acquire().await?)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                Ok(gone)
             }
 
             async fn jobs_by_key_prefix(&self, workspace: WorkspaceId, prefix: &str) -> StoreResult<Vec<Job>> {

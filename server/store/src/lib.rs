@@ -26,6 +26,7 @@ mod invites;
 mod jobs;
 mod lead_keys;
 mod messages;
+mod outbox;
 mod password_resets;
 mod pipelines;
 mod push;

@@ -252,12 +252,16 @@ macro_rules! impl_push_store {
                 settings: &NotificationSettings,
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
-                sqlx::query(
+                // Only for a user of the workspace, and only that workspace's row.
+                let done = sqlx::query(
                     "insert into notification_settings \
                      (user_id, workspace_id, hide_text, dnd_from, dnd_to, kinds, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $7) on conflict (user_id) do update set \
+                     select $1, $2, $3, $4, $5, $6, $7, $7 \
+                     where exists (select 1 from users where id = $1 and workspace_id = $2) \
+                     on conflict (user_id) do update set \
                      hide_text = excluded.hide_text, dnd_from = excluded.dnd_from, dnd_to = excluded.dnd_to, \
-                     kinds = excluded.kinds, updated_at = excluded.updated_at",
+                     kinds = excluded.kinds, updated_at = excluded.updated_at \
+                     where notification_settings.workspace_id = excluded.workspace_id",
                 )
                 .bind(user)
                 .bind(workspace)
@@ -269,6 +273,9 @@ macro_rules! impl_push_store {
                 .execute(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("user"));
+                }
                 Ok(())
             }
 
@@ -281,9 +288,15 @@ macro_rules! impl_push_store {
                 now: DateTime<Utc>,
             ) -> StoreResult<()> {
                 if muted {
-                    sqlx::query(
+                    // Only a chat and a user of the workspace; an existing mute is
+                    // kept as it is (the no-op update tells it from a refusal).
+                    let done = sqlx::query(
                         "insert into chat_mutes (chat_id, user_id, workspace_id, created_at) \
-                         values ($1, $2, $3, $4) on conflict (chat_id, user_id) do nothing",
+                         select $1, $2, $3, $4 \
+                         where exists (select 1 from chats where id = $1 and workspace_id = $3) \
+                         and exists (select 1 from users where id = $2 and workspace_id = $3) \
+                         on conflict (chat_id, user_id) do update set created_at = chat_mutes.created_at \
+                         where chat_mutes.workspace_id = excluded.workspace_id",
                     )
                     .bind(chat)
                     .bind(user)
@@ -292,6 +305,9 @@ macro_rules! impl_push_store {
                     .execute(&mut *self.write.acquire().await?)
                     .await
                     .map_err(backend)?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound("chat"));
+                    }
                 } else {
                     sqlx::query("delete from chat_mutes where chat_id = $1 and user_id = $2 and workspace_id = $3")
                         .bind(chat)
@@ -332,10 +348,17 @@ macro_rules! impl_push_store {
             ) -> StoreResult<()> {
                 match chat {
                     Some(chat) => {
-                        sqlx::query(
+                        // Only a chat and a user of the workspace, and only the
+                        // socket's own row.
+                        let done = sqlx::query(
                             "insert into push_focus (conn_id, workspace_id, user_id, chat_id, expires_at) \
-                             values ($1, $2, $3, $4, $5) on conflict (conn_id) do update set \
-                             chat_id = excluded.chat_id, expires_at = excluded.expires_at",
+                             select $1, $2, $3, $4, $5 \
+                             where exists (select 1 from chats where id = $4 and workspace_id = $2) \
+                             and exists (select 1 from users where id = $3 and workspace_id = $2) \
+                             on conflict (conn_id) do update set \
+                             chat_id = excluded.chat_id, expires_at = excluded.expires_at \
+                             where push_focus.workspace_id = excluded.workspace_id \
+                             and push_focus.user_id = excluded.user_id",
                         )
                         .bind(conn)
                         .bind(workspace)
@@ -345,6 +368,9 @@ macro_rules! impl_push_store {
                         .execute(&mut *self.write.acquire().await?)
                         .await
                         .map_err(backend)?;
+                        if done.rows_affected() == 0 {
+                            return Err(StoreError::NotFound("chat"));
+                        }
                     }
                     None => {
                         sqlx::query("delete from push_focus where conn_id = $1")
@@ -435,12 +461,16 @@ macro_rules! impl_push_store {
                 window_start: DateTime<Utc>,
                 limit: i64,
             ) -> StoreResult<Vec<QueuedPush>> {
+                // Nothing asked for, nothing leased: a claim counts an attempt.
+                if limit <= 0 {
+                    return Ok(Vec::new());
+                }
                 let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
                     "select id from push_queue where (status = 'pending' and run_at <= $1 and {OUTSIDE_WINDOW}) \
                      or (status = 'sending' and lease_until < $1) order by run_at, id limit $2"
                 ))
                 .bind(now)
-                .bind(limit.max(1))
+                .bind(limit)
                 .bind(window_start)
                 .fetch_all(&mut *self.write.acquire().await?)
                 .await
@@ -498,26 +528,35 @@ macro_rules! impl_push_store {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 // A newer notification with the same tag may be pending already:
-                // fold this one's count into it instead of queuing both.
-                let merged = sqlx::query(
-                    "update push_queue set count = count + (select q.count from push_queue q where q.id = $1), \
-                     updated_at = $2 where status = 'pending' and id <> $1 \
-                     and (subscription_id, tag) = (select q.subscription_id, q.tag from push_queue q where q.id = $1)",
+                // fold this one's count into it instead of queuing both. The
+                // delivery is taken out first, in the statement that checks the
+                // lease, so only its owner folds it, and only once.
+                let folded: Option<(i64, Uuid, String)> = sqlx::query_as(
+                    "delete from push_queue where id = $1 and lease_owner = $2 and status = 'sending' \
+                     and exists (select 1 from push_queue p where p.status = 'pending' \
+                       and p.subscription_id = push_queue.subscription_id and p.tag = push_queue.tag) \
+                     returning count, subscription_id, tag",
                 )
                 .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
+                .bind(owner)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
-                let done = if merged.rows_affected() > 0 {
-                    sqlx::query("delete from push_queue where id = $1 and lease_owner = $2 and status = 'sending'")
-                        .bind(id)
-                        .bind(owner)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?
-                } else {
+                let done = if let Some((count, subscription, tag)) = folded {
                     sqlx::query(
+                        "update push_queue set count = count + $1, updated_at = $2 \
+                         where status = 'pending' and subscription_id = $3 and tag = $4",
+                    )
+                    .bind(count)
+                    .bind(now)
+                    .bind(subscription)
+                    .bind(tag)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    true
+                } else {
+                    let put_back = sqlx::query(
                         "update push_queue set status = 'pending', run_at = $3, last_status = $4, last_error = $5, \
                          lease_owner = null, lease_until = null, updated_at = $6 \
                          where id = $1 and lease_owner = $2 and status = 'sending'",
@@ -530,11 +569,12 @@ macro_rules! impl_push_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await
-                    .map_err(backend)?
+                    .map_err(backend)?;
+                    put_back.rows_affected() == 1
                 };
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
-                Ok(done.rows_affected() == 1)
+                Ok(done)
             }
 
             async fn fail_push(

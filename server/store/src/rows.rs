@@ -91,6 +91,14 @@ pub(crate) fn users(rows: Vec<UserRow>) -> Result<Vec<User>, StoreError> {
     rows.into_iter().map(User::try_from).collect()
 }
 
+/// People (and bots) in the order their lists promise: active first, then by
+/// name ignoring case, then id. Sorted here, not in SQL: SQLite's `lower()` folds
+/// ASCII only and Postgres's every script, so `order by lower(name)` put
+/// Cyrillic names in different orders on the two engines.
+pub(crate) fn sort_people(users: &mut [User]) {
+    users.sort_by_cached_key(|u| (u.deactivated_at.is_some(), u.name.to_lowercase(), u.id));
+}
+
 pub(crate) const SESSION_COLUMNS: &str =
     "id, workspace_id, user_id, user_agent, ip, created_at, last_used_at, expires_at, revoked_at";
 

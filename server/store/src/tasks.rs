@@ -2,9 +2,10 @@
 //! `task_assignees` (same transaction as the row) so "my tasks" is an index
 //! lookup; reminders are rows, fired by a conditional update so each fires once.
 
-use artel_core::crm::entity::EntityRef;
+use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::task::{Task, TaskId, TaskReminder};
+use artel_core::domain_event::Outbox;
 use artel_core::event::{BoardAppend, BoardEvent};
 use artel_core::ports::tasks::{DealTasks, TaskFilter, TaskStore};
 use artel_core::workspace::WorkspaceId;
@@ -109,6 +110,18 @@ impl From<ReminderRow> for TaskReminder {
 macro_rules! impl_task_store {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// Checks the record a task is about is of the task's workspace.
+            async fn check_task_entity(tx: &mut sqlx::Transaction<'_, $db>, task: &Task) -> StoreResult<()> {
+                let Some(entity) = task.entity else { return Ok(()) };
+                let table = match entity.kind {
+                    EntityKind::Deal => Table::Deals,
+                    EntityKind::Contact => Table::Contacts,
+                    EntityKind::Company => Table::Companies,
+                    EntityKind::Task => Table::Tasks,
+                };
+                Self::require_in_workspace(tx, table, task.workspace_id, [entity.id]).await
+            }
+
             /// Checks the people and the parent are of the task's workspace.
             async fn check_task_refs(tx: &mut sqlx::Transaction<'_, $db>, task: &Task) -> StoreResult<()> {
                 let ws = task.workspace_id;
@@ -184,11 +197,13 @@ macro_rules! impl_task_store {
                 reminders: &[TaskReminder],
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
+                outbox: &Outbox,
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_boards_tx(&mut tx, task.workspace_id, board).await?;
                 Self::check_task_refs(&mut tx, task).await?;
+                Self::check_task_entity(&mut tx, task).await?;
                 sqlx::query(
                     "insert into tasks (id, workspace_id, title, description, creator_id, assignees, due_at, \
                      due_has_time, priority, status, kind, entity_kind, entity_id, parent_id, recurrence, \
@@ -223,6 +238,7 @@ macro_rules! impl_task_store {
                 Self::insert_reminders(&mut tx, task, reminders).await?;
                 Self::insert_history(&mut tx, Some(task.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, task.workspace_id, board, task.updated_at).await?;
+                Self::write_outbox_tx(&mut tx, outbox).await?;
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(events)
@@ -246,11 +262,26 @@ macro_rules! impl_task_store {
                 reminders: Option<&[TaskReminder]>,
                 history: &[HistoryEntry],
                 board: &[BoardAppend],
+                outbox: &Outbox,
             ) -> StoreResult<Vec<BoardEvent>> {
                 let mut writer = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin(&mut *writer).await.map_err(backend)?;
                 Self::lock_boards_tx(&mut tx, task.workspace_id, board).await?;
+                // A record the task is moved to must be of its workspace; one it
+                // stays with may be gone meanwhile (deleting a deal keeps its tasks).
+                let stored: Option<(Option<String>, Option<Uuid>)> =
+                    sqlx::query_as("select entity_kind, entity_id from tasks where workspace_id = $1 and id = $2")
+                        .bind(task.workspace_id)
+                        .bind(task.id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                let Some(stored) = stored else { return Err(StoreError::NotFound("task")) };
                 Self::check_task_refs(&mut tx, task).await?;
+                let new_entity = task.entity.map(|e| (Some(e.kind.as_str().to_string()), Some(e.id)));
+                if new_entity.is_some() && Some(stored) != new_entity {
+                    Self::check_task_entity(&mut tx, task).await?;
+                }
                 let done = sqlx::query(
                     "update tasks set title = $4, description = $5, assignees = $6, due_at = $7, \
                      due_has_time = $8, priority = $9, status = $10, kind = $11, entity_kind = $12, \
@@ -305,6 +336,7 @@ macro_rules! impl_task_store {
                 }
                 Self::insert_history(&mut tx, Some(task.workspace_id), history).await?;
                 let events = Self::append_board_tx(&mut tx, task.workspace_id, board, task.updated_at).await?;
+                Self::write_outbox_tx(&mut tx, outbox).await?;
                 tx.commit().await.map_err(backend)?;
                 drop(writer);
                 Ok(events)

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::errors::{backend, not_found, on_unique};
-use crate::rows::{users, UserRow, USER_COLUMNS};
+use crate::rows::{sort_people, users, UserRow, USER_COLUMNS};
 use crate::{PostgresStore, SqliteStore};
 
 pub(crate) const INSERT_USER: &str = "insert into users (id, workspace_id, email, name, role, \
@@ -81,13 +81,12 @@ macro_rules! impl_user_store {
             }
 
             async fn list_users(&self, workspace: WorkspaceId) -> StoreResult<Vec<User>> {
-                let sql = format!(
-                    "select {USER_COLUMNS} from users where workspace_id = $1 \
-                     order by case when deactivated_at is null then 0 else 1 end, lower(name), id"
-                );
+                let sql = format!("select {USER_COLUMNS} from users where workspace_id = $1");
                 let rows: Vec<UserRow> =
                     sqlx::query_as(&sql).bind(workspace).fetch_all(&mut *self.read.acquire().await?).await.map_err(backend)?;
-                users(rows)
+                let mut people = users(rows)?;
+                sort_people(&mut people);
+                Ok(people)
             }
 
             async fn update_profile(

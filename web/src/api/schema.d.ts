@@ -1237,6 +1237,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's failed (or pending) jobs, most recently changed first (admins). */
+        get: operations["list_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs a failed job again, now, with one more attempt (admins). 409 when the
+         *     job is not failed (it ran again already, or never failed).
+         */
+        post: operations["retry_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Queue figures of the workspace (admins). */
+        get: operations["job_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -2977,6 +3031,53 @@ export interface components {
         };
         InviteTokenRequest: {
             token: string;
+        };
+        /** @description One background job, without its payload (which may carry a record's data). */
+        JobDto: {
+            /** Format: int64 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description What it does: `webhook_delivery`, `rule_run`, `rule_call`, `event_webhooks`,
+             *     `event_rules`, `event_notices`, `event_push`.
+             */
+            kind: string;
+            /** @description Why the last attempt failed. */
+            last_error?: string | null;
+            /** Format: int64 */
+            max_attempts: number;
+            /** Format: date-time */
+            run_at: string;
+            /** @description `pending`, `done` or `failed`. */
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description How the workspace's job queue stands. */
+        JobStatsDto: {
+            /**
+             * Format: int64
+             * @description Pending jobs already due: what the workers have yet to take.
+             */
+            due: number;
+            /**
+             * Format: int64
+             * @description Jobs given up after their last attempt (the dead letters).
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description How long the longest-waiting due job has waited, in seconds (0 when none waits).
+             */
+            lag_secs: number;
+            /**
+             * Format: int64
+             * @description Jobs waiting to run, due now or later.
+             */
+            pending: number;
         };
         /** @description Per-kind switches; all on by default. */
         KindSwitches: {
@@ -7984,6 +8085,127 @@ export interface operations {
             413: components["responses"]["ErrorTooLarge"];
             415: components["responses"]["ErrorMediaType"];
             422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
+    list_jobs: {
+        parameters: {
+            query?: {
+                /** @description 1..=200, default 50. */
+                limit?: number;
+                /** @description `failed` (the default: the dead letters) or `pending`. */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: components["responses"]["ErrorUnauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
+    retry_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDto"];
+                };
+            };
+            400: components["responses"]["ErrorBadRequest"];
+            401: components["responses"]["ErrorUnauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: components["responses"]["ErrorInvalid"];
+            503: components["responses"]["ErrorUnavailable"];
+        };
+    };
+    job_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatsDto"];
+                };
+            };
+            401: components["responses"]["ErrorUnauthorized"];
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: components["responses"]["ErrorUnavailable"];
         };
     };

@@ -790,6 +790,26 @@ export const ru = {
   'merge.followed': 'Эта карточка объединена с другой — открыта оставшаяся',
   'merge.history': '{who} объединил(а) с этой карточкой «{name}»',
   'merge.entityField': 'Связь с клиентом',
+  // Background jobs (admin → integrations).
+  'admin.jobs.title': "Фоновые задачи",
+  'admin.jobs.lead': "Доставка вебхуков, правила этапов и уведомления в чатах выполняются в фоне. Задача, у которой не получилась ни одна попытка, остаётся здесь, пока вы не запустите её снова.",
+  'admin.jobs.pending': "В очереди",
+  'admin.jobs.lag': "Самая давняя ждёт",
+  'admin.jobs.secs': "{n} с",
+  'admin.jobs.failed': "Не выполнены",
+  'admin.jobs.noFailed': "Невыполненных задач нет.",
+  'admin.jobs.failedList': "Невыполненные задачи",
+  'admin.jobs.kind': "Задача",
+  'admin.jobs.error': "Последняя ошибка",
+  'admin.jobs.retry': "Запустить снова",
+  'admin.jobs.retried': "Задача сейчас запустится снова",
+  'admin.jobs.kind.webhook_delivery': "Доставка вебхука",
+  'admin.jobs.kind.rule_run': "Правило этапа",
+  'admin.jobs.kind.rule_call': "Правило этапа: вызов адреса",
+  'admin.jobs.kind.event_webhooks': "Событие → вебхуки",
+  'admin.jobs.kind.event_rules': "Событие → правила этапов",
+  'admin.jobs.kind.event_notices': "Событие → уведомления в чате",
+  'admin.jobs.kind.event_push': "Событие → push-уведомления",
 } as const;
 
 export type StringKey = keyof typeof ru;

@@ -52,8 +52,13 @@ pub fn start(state: AppState) {
 async fn run(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pruned_at: Option<std::time::Instant> = None;
     loop {
         tick.tick().await;
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(std::time::Instant::now());
+            prune(&state).await;
+        }
         let pass = state.automation.passes.start();
         let swept = rules::sweep(&state).await;
         if let Err(e) = &swept {
@@ -67,6 +72,25 @@ async fn run(state: AppState) {
         if swept.is_ok() && ran.is_ok() {
             state.automation.passes.finished_up_to(pass);
         }
+    }
+}
+
+/// How often a node prunes finished jobs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How long finished subscriber jobs, webhook deliveries and domain events are
+/// kept: long past any retry of the event that made them.
+const KEEP_DONE_DAYS: i64 = 7;
+
+/// Deletes what is finished and old. Kinds whose dedupe keys stop an
+/// occurrence from running twice (rule runs) are kept.
+async fn prune(state: &AppState) {
+    let mut kinds: Vec<&str> = crate::events::SUBSCRIBERS.iter().map(|s| s.job_kind()).collect();
+    kinds.push(webhooks::DELIVERY_JOB);
+    let before = state.clock.now() - chrono::Duration::days(KEEP_DONE_DAYS);
+    match state.store.prune_jobs(&kinds, before).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "pruned finished jobs and old domain events"),
+        Err(e) => tracing::debug!(error = %e, "could not prune finished jobs"),
     }
 }
 
@@ -93,22 +117,30 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
     let ran = jobs.len();
     for job in jobs {
         let outcome = handle(state, &job).await;
-        let now = state.clock.now();
-        match outcome {
-            Ok(()) => {
-                state.store.finish_job(job.id, node, now).await?;
-            }
-            Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
-                let at = now + backoff(chrono::Duration::seconds(RETRY_BASE_SECS), job.attempts);
-                state.store.retry_job(job.id, node, at, &msg, now).await?;
-            }
-            Err(JobError::Retry(msg) | JobError::Fatal(msg)) => {
-                tracing::info!(job = %job.id, kind = %job.kind, error = %msg, "job given up");
-                state.store.fail_job(job.id, node, &msg, now).await?;
-            }
-        }
+        settle(state, &job, outcome).await?;
     }
     Ok(ran)
+}
+
+/// Records how a job this node claimed went: done, to retry after its backoff,
+/// or given up.
+pub async fn settle(state: &AppState, job: &Job, outcome: Result<(), JobError>) -> Result<(), StoreError> {
+    let now = state.clock.now();
+    let node = state.automation.node_id;
+    match outcome {
+        Ok(()) => {
+            state.store.finish_job(job.id, node, now).await?;
+        }
+        Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
+            let at = now + backoff(chrono::Duration::seconds(RETRY_BASE_SECS), job.attempts);
+            state.store.retry_job(job.id, node, at, &msg, now).await?;
+        }
+        Err(JobError::Retry(msg) | JobError::Fatal(msg)) => {
+            tracing::info!(job = %job.id, kind = %job.kind, error = %msg, "job given up");
+            state.store.fail_job(job.id, node, &msg, now).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn handle(state: &AppState, job: &Job) -> Result<(), JobError> {
@@ -116,6 +148,9 @@ async fn handle(state: &AppState, job: &Job) -> Result<(), JobError> {
         webhooks::DELIVERY_JOB => webhooks::deliver(state, job).await,
         rules::RULE_JOB => rules::run(state, job).await,
         rules::CALL_JOB => rules::call(state, job).await,
+        kind if crate::events::Subscriber::of_job_kind(kind).is_some() => {
+            crate::events::handle(state, job).await
+        }
         other => Err(JobError::Fatal(format!("unknown job kind {other}"))),
     }
 }

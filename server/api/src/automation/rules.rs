@@ -44,15 +44,9 @@ struct Run {
     depth: u8,
 }
 
-/// A deal arrived in its current stage (created there, or moved by someone, or
-/// by a rule at `depth`): queue the stage's "entered" rules.
-pub async fn on_stage_entered(state: &AppState, deal: &Deal, depth: u8) {
-    if let Err(e) = queue_entered(state, deal, depth).await {
-        tracing::warn!(error = %e, deal = %deal.id, "could not queue stage automation");
-    }
-}
-
-async fn queue_entered(state: &AppState, deal: &Deal, depth: u8) -> Result<(), StoreError> {
+/// Queues the runs of the rules on the stage a deal just entered (the rules
+/// subscriber of deal events calls it; see `crate::events::rules`).
+pub(crate) async fn queue_entered(state: &AppState, deal: &Deal, depth: u8) -> Result<(), StoreError> {
     let rules = state.store.list_rules(deal.workspace_id, deal.stage_id).await?;
     for r in rules.iter().filter(|r| r.active && r.trigger == Trigger::DealEnteredStage) {
         if depth > MAX_DEPTH {

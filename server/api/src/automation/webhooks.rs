@@ -37,20 +37,23 @@ struct Delivery {
 /// Queues `event` for every webhook of the workspace subscribed to it. Failures
 /// are logged, never passed on: the action that caused the event has happened.
 pub async fn emit(state: &AppState, workspace: WorkspaceId, event: &str, event_id: Uuid, data: Value) {
-    if let Err(e) = try_emit(state, workspace, event, event_id, data).await {
+    if let Err(e) = try_emit(state, workspace, event, event_id, state.clock.now(), data).await {
         tracing::warn!(error = %e, event, "could not queue webhook deliveries");
     }
 }
 
-async fn try_emit(
+/// Queues `event` for every subscribed webhook of the workspace; the delivery
+/// jobs are keyed by webhook and `event_id`, so queuing the same event again
+/// changes nothing.
+pub(crate) async fn try_emit(
     state: &AppState,
     workspace: WorkspaceId,
     event: &str,
     event_id: Uuid,
+    occurred_at: chrono::DateTime<chrono::Utc>,
     data: Value,
 ) -> Result<(), StoreError> {
     let hooks = subscribers(state, workspace).await?;
-    let occurred_at = state.clock.now();
     for hook in hooks.iter().filter(|h| h.wants(event)) {
         let payload = Delivery {
             webhook_id: hook.id,

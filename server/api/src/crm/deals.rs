@@ -8,6 +8,7 @@ use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::{diff, HistoryEntry};
 use artel_core::crm::money;
 use artel_core::crm::pipeline::{Stage, StageId};
+use artel_core::domain_event::Change;
 use artel_core::notice::Notice;
 use artel_core::user::{Role, User, UserId};
 use artel_core::workspace::Workspace;
@@ -17,7 +18,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::crm::{board, custom_fields, deal_chat};
-use crate::messaging::system;
+use crate::events;
 use crate::state::AppState;
 
 /// Gap between card positions, so most moves need no renumbering.
@@ -238,19 +239,16 @@ pub async fn create(state: &AppState, actor: &User, input: NewDeal) -> Result<De
         json!({"title": deal.title, "stage_id": stage.id}),
     );
     let changes = board::deal_changes(state, None, &deal).await;
-    let events = state.store.create_deal(&deal, &[created], &changes).await?;
-    board::publish(state, events);
-    crate::automation::events::deal_created(state, &deal).await;
-    push_assigned(state, actor, &deal);
-    if let Some(chat) = deal.chat_id {
-        let notice = created_notice(state, actor, &deal, &stage.name).await?;
-        system::post(state, actor, chat, notice).await?;
-    }
-    if deal.closed_at.is_some() {
-        // Created straight into a won or lost stage: its chat starts archived.
-        deal_chat::sync(state, actor, &deal, &deal, true).await?;
-    }
-    crate::automation::rules::on_stage_entered(state, &deal, 0).await;
+    // Webhooks, stage rules, the chat's notice and the owner's push follow from
+    // the event (see `crate::events`).
+    let outbox = events::outbox_for(
+        state,
+        actor,
+        Change::DealCreated { deal: Box::new(deal.clone()), stage: Box::new(stage) },
+    );
+    let logged = state.store.create_deal(&deal, &[created], &changes, &outbox).await?;
+    board::publish(state, logged);
+    events::run_now(state, &outbox).await;
     Ok(deal)
 }
 
@@ -394,12 +392,7 @@ pub async fn set_archived(
     }
     let mut after = before.clone();
     after.archived_at = archived.then(|| state.clock.now());
-    let deal = save(state, actor, &before, after, None, 0).await?;
-    if let Some(chat) = deal.chat_id {
-        let notice = Notice::DealArchived { deal_id: deal.id, title: deal.title.clone(), archived };
-        system::post(state, actor, chat, notice).await?;
-    }
-    Ok(deal)
+    save(state, actor, &before, after, None, 0).await
 }
 
 fn check_version(deal: &Deal, expected: i64) -> Result<()> {
@@ -470,45 +463,31 @@ async fn save(
         &[NOT_HISTORY, &["stage_entered_at", "closed_at"]].concat(),
     );
     let changes = board::deal_changes(state, Some(before), &after).await;
-    let events =
-        state.store.update_deal(&after, before.version, &history, &changes).await.map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                Error::conflict("stale_version", "the deal changed meanwhile; reload it")
+    // The chat's notices and members, webhooks, stage rules and pushes follow
+    // from the event (see `crate::events`).
+    let change = Change::DealUpdated {
+        before: Box::new(before.clone()),
+        after: Box::new(after.clone()),
+        moved: moved.map(Box::new),
+        depth,
+    };
+    let outbox = events::outbox_for(state, actor, change);
+    let logged =
+        state.store.update_deal(&after, before.version, &history, &changes, &outbox).await.map_err(|e| {
+            match e {
+                StoreError::Conflict(_) => {
+                    Error::conflict("stale_version", "the deal changed meanwhile; reload it")
+                }
+                other => other.into(),
             }
-            other => other.into(),
         })?;
-    board::publish(state, events);
-    if let Some(chat) = after.chat_id {
-        if let Some((from, to)) = &moved {
-            system::post(state, actor, chat, moved_notice(&after, from, to)).await?;
-        }
-        if before.owner_id != after.owner_id {
-            push_assigned(state, actor, &after);
-            let owner = state.store.get_user(after.workspace_id, after.owner_id).await?;
-            let notice = Notice::OwnerChanged {
-                record: EntityKind::Deal,
-                record_id: after.id,
-                title: after.title.clone(),
-                owner_id: owner.id,
-                owner_name: owner.name,
-            };
-            system::post(state, actor, chat, notice).await?;
-        }
-        let closed = after.closed_at.is_some();
-        deal_chat::sync(state, actor, before, &after, closed).await?;
-    }
-    if before.people() != after.people() {
-        crate::crm::record_chat::deal_people_changed(state, actor, &after).await?;
-    }
-    if let Some((from, to)) = &moved {
-        crate::automation::events::deal_moved(state, &after, from, to).await;
-        crate::automation::rules::on_stage_entered(state, &after, depth).await;
-    }
+    board::publish(state, logged);
+    events::run_now(state, &outbox).await;
     Ok(after)
 }
 
 /// Pushes "this deal is yours now" to its owner (unless they did it).
-fn push_assigned(state: &AppState, actor: &User, deal: &Deal) {
+pub(crate) fn push_assigned(state: &AppState, actor: &User, deal: &Deal) {
     let n = crate::push::planner::record_notification(
         deal.workspace_id,
         deal.owner_id,

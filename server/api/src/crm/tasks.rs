@@ -9,6 +9,7 @@ use artel_core::crm::history::{diff, HistoryEntry};
 use artel_core::crm::task::{
     self, Recurrence, Task, TaskId, TaskKind, TaskPriority, TaskReminder, TaskStatus,
 };
+use artel_core::domain_event::{Change, Outbox};
 use artel_core::notice::Notice;
 use artel_core::ports::tasks::{DealTasks, TaskScope};
 use artel_core::user::{Role, User, UserId};
@@ -18,6 +19,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::crm::{board, deals};
+use crate::events;
 use crate::messaging::system;
 use crate::state::AppState;
 
@@ -285,17 +287,17 @@ pub async fn create(state: &AppState, actor: &User, input: NewTask) -> Result<Ta
     let reminders = reminder_rows(&task, &input.reminders)?;
     let created = entry(&task, actor, "created", serde_json::Value::Null, json!({"title": task.title}));
     let changes = board::task_changes(state, None, &task).await;
-    let events = state.store.create_task(&task, &reminders, &[created], &changes).await?;
-    board::publish(state, events);
-    tell_deal(state, actor, &task, None).await?;
-    crate::automation::events::task(state, "task.created", &task).await;
-    push_assigned(state, actor, &task, &[]);
+    // The deal chat's notice, webhooks and pushes follow from the event.
+    let outbox = events::outbox_for(state, actor, Change::TaskCreated { task: Box::new(task.clone()) });
+    let logged = state.store.create_task(&task, &reminders, &[created], &changes, &outbox).await?;
+    board::publish(state, logged);
+    events::run_now(state, &outbox).await;
     crate::crm::task_live::tell_assignees(state, actor, &task, &[]).await;
     Ok(task)
 }
 
 /// Pushes "assigned to you" to the task's new assignees (not to the actor).
-fn push_assigned(state: &AppState, actor: &User, task: &Task, before: &[UserId]) {
+pub(crate) fn push_assigned(state: &AppState, actor: &User, task: &Task, before: &[UserId]) {
     for user in task.assignees.iter().filter(|u| !before.contains(u)) {
         let n = crate::push::planner::record_notification(
             task.workspace_id,
@@ -381,10 +383,8 @@ pub async fn update(
         None => None,
     };
     let task = save(state, actor, &before, after, reminders).await?;
-    crate::crm::record_chat::task_changed(state, actor, &before, &task).await?;
-    push_assigned(state, actor, &task, &before.assignees);
     crate::crm::task_live::tell_assignees(state, actor, &task, &before.assignees).await;
-    let next = if completing { finish(state, actor, &task).await? } else { None };
+    let next = if completing { next_occurrence(state, actor, &task).await? } else { None };
     Ok((task, next))
 }
 
@@ -411,7 +411,7 @@ pub async fn complete(
     let mut after = before.clone();
     set_status(&mut after, TaskStatus::Done, state.clock.now());
     let task = save(state, actor, &before, after, None).await?;
-    let next = finish(state, actor, &task).await?;
+    let next = next_occurrence(state, actor, &task).await?;
     Ok((task, next))
 }
 
@@ -427,18 +427,9 @@ pub async fn reopen(state: &AppState, actor: &User, id: TaskId, expected_version
     save(state, actor, &before, after, None).await
 }
 
-/// After completion: the deal's chat hears of it, and a recurring task's next
-/// occurrence is created (due one step later in the assignee's time zone, with
-/// reminders at the same offsets).
-async fn finish(state: &AppState, actor: &User, done: &Task) -> Result<Option<Task>> {
-    let next = next_occurrence(state, actor, done).await?;
-    tell_deal(state, actor, done, Some(next.as_ref().and_then(|n| n.due_at))).await?;
-    crate::automation::events::task(state, "task.done", done).await;
-    Ok(next)
-}
-
-/// A recurring task's next occurrence, created; None for a one-off task.
-async fn next_occurrence(state: &AppState, actor: &User, done: &Task) -> Result<Option<Task>> {
+/// When a recurring task's next occurrence is due, and the day of the month it
+/// keeps to (in the assignee's time zone); None for a one-off task.
+async fn next_due(state: &AppState, actor: &User, done: &Task) -> Result<Option<(DateTime<Utc>, u32)>> {
     let (Some(recurrence), Some(due_at)) = (done.recurrence, done.due_at) else { return Ok(None) };
     let zone_owner = done.assignees.first().copied().unwrap_or(done.creator_id);
     let tz = match state.store.get_user(done.workspace_id, zone_owner).await {
@@ -447,7 +438,13 @@ async fn next_occurrence(state: &AppState, actor: &User, done: &Task) -> Result<
     };
     let day =
         done.recurrence_day.unwrap_or_else(|| task::due_local_date(due_at, done.due_has_time, tz).day());
-    let next_due = task::next_due(due_at, done.due_has_time, recurrence, tz, Some(day));
+    Ok(Some((task::next_due(due_at, done.due_has_time, recurrence, tz, Some(day)), day)))
+}
+
+/// A recurring task's next occurrence, created; None for a one-off task.
+async fn next_occurrence(state: &AppState, actor: &User, done: &Task) -> Result<Option<Task>> {
+    let (Some(recurrence), Some(due_at)) = (done.recurrence, done.due_at) else { return Ok(None) };
+    let Some((next_due, day)) = next_due(state, actor, done).await? else { return Ok(None) };
     let now = state.clock.now();
     let next = Task {
         id: Uuid::now_v7(),
@@ -482,7 +479,7 @@ async fn next_occurrence(state: &AppState, actor: &User, done: &Task) -> Result<
         json!({"title": next.title, "previous": done.id}),
     );
     let changes = board::task_changes(state, None, &next).await;
-    let events = state.store.create_task(&next, &reminders, &[created], &changes).await?;
+    let events = state.store.create_task(&next, &reminders, &[created], &changes, &Outbox::default()).await?;
     board::publish(state, events);
     crate::crm::task_live::tell_assignees(state, actor, &next, &[]).await;
     Ok(Some(next))
@@ -530,9 +527,19 @@ async fn save(
         }
     }
     let changes = board::task_changes(state, Some(before), &after).await;
-    let events = state
+    // The task's chat, the deal chat's notice of its completion, webhooks and
+    // pushes follow from the event.
+    let next_due_at = if events::became_done(before, &after) {
+        next_due(state, actor, &after).await?.map(|(at, _)| at)
+    } else {
+        None
+    };
+    let change =
+        Change::TaskUpdated { before: Box::new(before.clone()), after: Box::new(after.clone()), next_due_at };
+    let outbox = events::outbox_for(state, actor, change);
+    let logged = state
         .store
-        .update_task(&after, before.version, reminders.as_deref(), &history, &changes)
+        .update_task(&after, before.version, reminders.as_deref(), &history, &changes, &outbox)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
@@ -540,17 +547,19 @@ async fn save(
             }
             other => other.into(),
         })?;
-    board::publish(state, events);
+    board::publish(state, logged);
+    events::run_now(state, &outbox).await;
     Ok(after)
 }
 
 /// A task of a deal posts into the deal's chat when created and when completed
 /// (`completed` holds the next occurrence's due moment, if it repeats).
-async fn tell_deal(
+pub(crate) async fn tell_deal(
     state: &AppState,
     actor: &User,
     task: &Task,
     completed: Option<Option<DateTime<Utc>>>,
+    key: String,
 ) -> Result<()> {
     let Some(EntityRef { kind: EntityKind::Deal, id }) = task.entity else { return Ok(()) };
     let deal = match state.store.get_deal(task.workspace_id, id).await {
@@ -565,7 +574,7 @@ async fn tell_deal(
                 Notice::TaskCompleted { task_id: task.id, title: task.title.clone(), next_due_at }
             }
         };
-        system::post(state, actor, chat, notice).await?;
+        system::post_keyed(state, actor, chat, notice, Some(key)).await?;
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ pub mod headers;
 pub mod health;
 pub mod hooks;
 pub mod invites;
+pub mod jobs;
 pub mod lead_web;
 pub mod me;
 pub mod messages;
@@ -142,6 +143,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))
+        .routes(routes!(jobs::stats))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::retry))
         .routes(routes!(hooks::create, hooks::list))
         .routes(routes!(hooks::revoke))
         .routes(routes!(hooks::incoming))

@@ -16,6 +16,18 @@ use crate::state::AppState;
 
 /// Posts a notice on behalf of `actor` (its author).
 pub async fn post(state: &AppState, actor: &User, chat: ChatId, notice: Notice) -> Result<Message> {
+    post_keyed(state, actor, chat, notice, None).await
+}
+
+/// `post` under a key: a second post with the same key (the actor's
+/// `client_msg_id`) gives back the first notice instead of posting again.
+pub async fn post_keyed(
+    state: &AppState,
+    actor: &User,
+    chat: ChatId,
+    notice: Notice,
+    key: Option<String>,
+) -> Result<Message> {
     let message = NewMessage {
         id: Uuid::now_v7(),
         workspace_id: actor.workspace_id,
@@ -24,7 +36,7 @@ pub async fn post(state: &AppState, actor: &User, chat: ChatId, notice: Notice) 
         kind: MessageKind::System,
         body: texts::body(actor, &notice).chars().take(MAX_BODY_CHARS).collect(),
         thread_root_id: None,
-        client_msg_id: None,
+        client_msg_id: key,
         mentions: Vec::new(),
         mentions_all: false,
         created_at: state.clock.now(),

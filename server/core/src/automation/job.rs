@@ -37,6 +37,19 @@ impl std::str::FromStr for JobStatus {
     }
 }
 
+/// How a workspace's job queue stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobStats {
+    /// Waiting to run (due now or later).
+    pub pending: i64,
+    /// Pending and due now: what the workers have yet to take.
+    pub due: i64,
+    /// When the longest-waiting due job became due (the queue's lag is now minus this).
+    pub oldest_due_at: Option<DateTime<Utc>>,
+    /// Given up: the dead letters.
+    pub failed: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub id: Uuid,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::automation::hook::{ChatHook, LeadKey, LeadRecord};
-use crate::automation::job::Job;
+use crate::automation::job::{Job, JobStats, JobStatus};
 use crate::automation::rule::StageRule;
 use crate::automation::webhook::{IntegrationSettings, Webhook, WebhookDelivery};
 use crate::ports::store::StoreResult;
@@ -29,6 +29,18 @@ pub trait JobStore: Send + Sync {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<Job>>;
+    /// Claims these jobs for `owner` until `lease_until` (those still pending with
+    /// their lease free or expired, whatever their `run_at`): a write running its
+    /// own subscriber jobs right after its commit.
+    async fn claim_jobs_by_id(
+        &self,
+        ids: &[Uuid],
+        owner: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Job>>;
+    /// A domain event from the outbox.
+    async fn domain_event(&self, id: Uuid) -> StoreResult<crate::domain_event::DomainEvent>;
     /// Marks a claimed job done (false if the lease was lost meanwhile).
     async fn finish_job(&self, id: Uuid, owner: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Releases a claimed job to run again at `run_at`, keeping the error.
@@ -42,6 +54,25 @@ pub trait JobStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Gives a claimed job up for good.
     async fn fail_job(&self, id: Uuid, owner: Uuid, error: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// The workspace's jobs in `status`, most recently changed first: the dead
+    /// letters (failed) an admin looks at, or what waits (pending).
+    async fn list_jobs(&self, workspace: WorkspaceId, status: JobStatus, limit: i64)
+        -> StoreResult<Vec<Job>>;
+    /// How the workspace's queue stands at `now`.
+    async fn job_stats(&self, workspace: WorkspaceId, now: DateTime<Utc>) -> StoreResult<JobStats>;
+    /// Puts a failed job back in the queue, due at `now`, with one more attempt
+    /// allowed; false (nothing changed) when it is not a failed job of the workspace.
+    async fn requeue_failed_job(
+        &self,
+        workspace: WorkspaceId,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Deletes finished jobs of the given kinds last changed before `before`, and
+    /// domain events created before it; returns how many rows went. Failed jobs
+    /// stay (they are the dead letters), and so do kinds not named: their
+    /// dedupe keys are what keeps a rule occurrence from running twice.
+    async fn prune_jobs(&self, kinds: &[&str], before: DateTime<Utc>) -> StoreResult<u64>;
     /// Jobs of the workspace whose dedupe key starts with `prefix`, oldest first.
     async fn jobs_by_key_prefix(&self, workspace: WorkspaceId, prefix: &str) -> StoreResult<Vec<Job>>;
 }

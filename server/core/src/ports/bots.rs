@@ -24,8 +24,10 @@ pub trait BotStore: Send + Sync {
         name: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<User>;
-    /// Inserts a token; fails with `Conflict("api_token")` past `max_live` live
-    /// tokens of that bot (checked in the same transaction).
+    /// Inserts a token; `NotFound("bot")` unless its user is a bot of its
+    /// workspace, `Invalid { field: "tokens", .. }` when the bot already holds
+    /// `max_live` live tokens (checked in the same transaction), and
+    /// `Conflict("api_token")` when the id or secret hash exists.
     async fn create_api_token(&self, token: &ApiToken, max_live: usize) -> StoreResult<()>;
     /// A bot's tokens, newest first (revoked ones included, for the audit trail).
     async fn list_api_tokens(&self, workspace: WorkspaceId, bot: UserId) -> StoreResult<Vec<ApiToken>>;

@@ -3,6 +3,7 @@
 //! record also write its history entries in the same transaction, so history can
 //! never disagree with the record.
 
+use crate::domain_event::Outbox;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -190,12 +191,14 @@ impl DealFilter {
 #[async_trait]
 pub trait DealStore: Send + Sync {
     /// Inserts a deal, its history entries and its board changes (one transaction);
-    /// returns the board events as logged, to publish.
+    /// returns the board events as logged, to publish. The outbox is written in
+    /// the same transaction.
     async fn create_deal(
         &self,
         deal: &Deal,
         history: &[HistoryEntry],
         board: &[BoardAppend],
+        outbox: &Outbox,
     ) -> StoreResult<Vec<BoardEvent>>;
     /// Reads a deal.
     async fn get_deal(&self, workspace: WorkspaceId, id: DealId) -> StoreResult<Deal>;
@@ -209,6 +212,7 @@ pub trait DealStore: Send + Sync {
         expected_version: i64,
         history: &[HistoryEntry],
         board: &[BoardAppend],
+        outbox: &Outbox,
     ) -> StoreResult<Vec<BoardEvent>>;
     /// Deals matching the filter: by stage position, then card position, then id.
     async fn list_deals(&self, workspace: WorkspaceId, filter: &DealFilter) -> StoreResult<Vec<Deal>>;

@@ -71,7 +71,8 @@ pub trait PushStore: Send + Sync {
         workspace: WorkspaceId,
         user: UserId,
     ) -> StoreResult<NotificationSettings>;
-    /// Replaces the user's notification settings.
+    /// Replaces the user's notification settings; `NotFound("user")` unless the
+    /// user is of the workspace.
     async fn set_notification_settings(
         &self,
         workspace: WorkspaceId,
@@ -79,7 +80,9 @@ pub trait PushStore: Send + Sync {
         settings: &NotificationSettings,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Mutes or unmutes a chat for a user.
+    /// Mutes or unmutes a chat for a user (both idempotent). Muting is
+    /// `NotFound("chat")` unless the chat and the user are of the workspace;
+    /// unmuting through another workspace changes nothing.
     async fn set_chat_muted(
         &self,
         workspace: WorkspaceId,
@@ -92,7 +95,9 @@ pub trait PushStore: Send + Sync {
     async fn chat_muted_by(&self, workspace: WorkspaceId, chat: ChatId) -> StoreResult<Vec<UserId>>;
     /// The chats a user muted (for their chat list, on every device).
     async fn chats_muted_by(&self, workspace: WorkspaceId, user: UserId) -> StoreResult<Vec<ChatId>>;
-    /// Records which chat a socket shows (until `expires_at`), or forgets it (`None`).
+    /// Records which chat a socket shows (until `expires_at`), or forgets it
+    /// (`None`). `NotFound("chat")` unless the chat and the user are of the
+    /// workspace and the socket is not another user's.
     async fn set_focus(
         &self,
         conn: Uuid,

@@ -2,6 +2,7 @@
 //! history (written in the same transaction), and reminders, which are rows so
 //! they survive restarts and fire once across nodes.
 
+use crate::domain_event::Outbox;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -64,6 +65,7 @@ pub trait TaskStore: Send + Sync {
         reminders: &[TaskReminder],
         history: &[HistoryEntry],
         board: &[BoardAppend],
+        outbox: &Outbox,
     ) -> StoreResult<Vec<BoardEvent>>;
     /// Reads a task.
     async fn get_task(&self, workspace: WorkspaceId, id: TaskId) -> StoreResult<Task>;
@@ -78,6 +80,7 @@ pub trait TaskStore: Send + Sync {
         reminders: Option<&[TaskReminder]>,
         history: &[HistoryEntry],
         board: &[BoardAppend],
+        outbox: &Outbox,
     ) -> StoreResult<Vec<BoardEvent>>;
     /// Tasks matching the filter, by due moment (none last), then id.
     async fn list_tasks(&self, workspace: WorkspaceId, filter: &TaskFilter) -> StoreResult<Vec<Task>>;

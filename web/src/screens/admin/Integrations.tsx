@@ -13,6 +13,7 @@ import { toast } from '../../ui/Toast';
 import { Confirm, OnceSecret, SectionError, adminError } from './common';
 import { WEBHOOK_EVENTS, eventKey } from './logic';
 import { IncomingHooks } from './Hooks';
+import { BackgroundJobs } from './Jobs';
 
 type Webhook = components['schemas']['WebhookDto'];
 
@@ -22,6 +23,7 @@ export function Integrations() {
       <Webhooks />
       <PrivateTargets />
       <IncomingHooks />
+      <BackgroundJobs />
     </>
   );
 }
