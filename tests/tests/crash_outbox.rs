@@ -223,6 +223,7 @@ struct Believed {
 #[derive(Default)]
 struct Acked {
     deal_versions: HashMap<Uuid, i64>,
+    tasks_created: HashSet<Uuid>,
     tasks_done: HashSet<Uuid>,
     odd: Vec<String>,
 }
@@ -397,6 +398,9 @@ impl Client {
         match self.api.call("POST", "/tasks", &self.token, Some(body)).await {
             Ok((201, t)) => {
                 self.believed.tasks_created.fetch_add(1, Ordering::SeqCst);
+                if let Some(id) = uuid_of(&t["id"]) {
+                    self.believed.acked.lock().expect("lock").tasks_created.insert(id);
+                }
                 self.deals[i].tasks.push((s(&t["id"]), t["version"].as_i64().unwrap_or(1)));
             }
             Ok((status, body)) => self.odd("create task", status, &body),
@@ -832,6 +836,20 @@ async fn kill_nine_loses_and_repeats_nothing(backend: Backend) {
             }
         }
     }
+    // Rule runs per deal: (status, attempts), to tell how a duplicate came about.
+    let mut rule_jobs: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for r in dbc
+        .rows(
+            "select payload::text, status, attempts::text from jobs where kind = 'rule_run'",
+            "select payload, status, cast(attempts as text) from jobs where kind = 'rule_run'",
+        )
+        .await
+    {
+        if let Some(deal) = uuid_of(&json_col(&r[0])["deal_id"]) {
+            let (status, attempts) = (r[1].clone().unwrap_or_default(), r[2].clone().unwrap_or_default());
+            rule_jobs.entry(deal).or_default().push(format!("{status} after {attempts} attempt(s)"));
+        }
+    }
     dbc.close().await;
 
     // What the receiver got: distinct event ids per event and subject.
@@ -870,6 +888,19 @@ async fn kill_nine_loses_and_repeats_nothing(backend: Backend) {
         ids.get(&(event.to_string(), subject, version)).map_or(0, HashSet::len)
     };
 
+    // Whether the client was answered for a change, or its request was cut by a
+    // kill (the outcome the client never learnt).
+    let acked = believed.acked.lock().expect("lock");
+    let deal_told = |id: &Uuid, v: i64| {
+        if acked.deal_versions.get(id).is_some_and(|a| *a >= v) {
+            "answered"
+        } else {
+            "request cut by a kill"
+        }
+    };
+    let task_told =
+        |set: &HashSet<Uuid>, id: &Uuid| if set.contains(id) { "answered" } else { "request cut by a kill" };
+
     // Every committed change against its effects.
     let mut t = Tally::default();
     let mut odd_history = Vec::new();
@@ -878,9 +909,19 @@ async fn kill_nine_loses_and_repeats_nothing(backend: Backend) {
             odd_history
                 .push(format!("deal {id}: version {} but {} moves in its history", d.version, d.moves));
         }
-        t.check("webhook deal.created", format_args!("deal {id}"), 1, got("deal.created", *id, 0));
+        t.check(
+            "webhook deal.created",
+            format_args!("deal {id} ({})", deal_told(id, 1)),
+            1,
+            got("deal.created", *id, 0),
+        );
         for v in 2..=d.version {
-            t.check("webhook deal.moved", format_args!("deal {id} v{v}"), 1, got("deal.moved", *id, v));
+            t.check(
+                "webhook deal.moved",
+                format_args!("deal {id} v{v} ({})", deal_told(id, v)),
+                1,
+                got("deal.moved", *id, v),
+            );
         }
         for (event, stage) in [("deal.won", &world.won), ("deal.lost", &world.lost)] {
             let expected = usize::from(&d.stage == stage);
@@ -893,16 +934,31 @@ async fn kill_nine_loses_and_repeats_nothing(backend: Backend) {
             );
         }
         let n = |kind: &'static str| notices.get(&(*id, kind, None)).copied().unwrap_or(0);
-        t.check("notice deal_created", format_args!("deal {id}"), 1, n("notice deal_created"));
+        t.check(
+            "notice deal_created",
+            format_args!("deal {id} ({})", deal_told(id, 1)),
+            1,
+            n("notice deal_created"),
+        );
         t.check(
             "notice deal_moved",
-            format_args!("deal {id} ({} moves)", d.moves),
+            format_args!(
+                "deal {id} ({} moves; client answered up to v{})",
+                d.moves,
+                acked.deal_versions.get(id).copied().unwrap_or(0)
+            ),
             d.moves,
             n("notice deal_moved"),
         );
         let entered = usize::from(d.stage == world.rule_stage);
-        t.check("rule post", format_args!("deal {id}"), entered, rule_posts.get(id).copied().unwrap_or(0));
-        t.check("rule run (history)", format_args!("deal {id}"), entered, d.rule_runs);
+        let runs = rule_jobs.get(id).map(|j| j.join(", ")).unwrap_or_default();
+        t.check(
+            "rule post",
+            format_args!("deal {id} (rule job: {runs})"),
+            entered,
+            rule_posts.get(id).copied().unwrap_or(0),
+        );
+        t.check("rule run (history)", format_args!("deal {id} (rule job: {runs})"), entered, d.rule_runs);
         // Board: every version of the card logged, and one event per deal or task write.
         let events = board.get(id).cloned().unwrap_or_default();
         for v in 1..=d.version {
@@ -920,24 +976,30 @@ async fn kill_nine_loses_and_repeats_nothing(backend: Backend) {
         }
     }
     for (task, (deal, done)) in &tasks {
-        t.check("webhook task.created", format_args!("task {task}"), 1, got("task.created", *task, 0));
+        let created = task_told(&acked.tasks_created, task);
+        let completed = if *done { task_told(&acked.tasks_done, task) } else { "not done" };
+        t.check(
+            "webhook task.created",
+            format_args!("task {task} ({created})"),
+            1,
+            got("task.created", *task, 0),
+        );
         t.check(
             "webhook task.done",
-            format_args!("task {task}"),
+            format_args!("task {task} ({completed})"),
             usize::from(*done),
             got("task.done", *task, 0),
         );
         let n = |kind: &'static str| notices.get(&(*deal, kind, Some(*task))).copied().unwrap_or(0);
-        t.check("notice task_created", format_args!("task {task}"), 1, n("notice task_created"));
+        t.check("notice task_created", format_args!("task {task} ({created})"), 1, n("notice task_created"));
         t.check(
             "notice task_completed",
-            format_args!("task {task}"),
+            format_args!("task {task} ({completed})"),
             usize::from(*done),
             n("notice task_completed"),
         );
     }
     // Acknowledged writes must be there (a kill never takes back an answer).
-    let acked = believed.acked.lock().expect("lock");
     let mut unacked = Vec::new();
     for (id, v) in &acked.deal_versions {
         let have = deals.get(id).map_or(0, |d| d.version);
