@@ -1,9 +1,9 @@
 /// <reference types="vitest/config" />
 // The mobile client (PWA) is served by `artel serve` under /m/. It shares the
-// typed API/WS client and the i18n of web/ through aliases, never a copy.
+// typed API/WS client, the i18n and the chat state with web/ through the
+// `@artel/client` workspace package (client/), never a copy.
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -35,25 +35,9 @@ function precompress(): Plugin {
   };
 }
 
-const web = (p: string) => fileURLToPath(new URL(`../web/src/${p}`, import.meta.url));
-const own = (p: string) => fileURLToPath(new URL(`./node_modules/${p}`, import.meta.url));
-
 export default defineConfig({
   base: '/m/',
   plugins: [react(), precompress()],
-  resolve: {
-    alias: [
-      { find: /^@api$/, replacement: web('api') + '/index.ts' },
-      { find: /^@api\//, replacement: web('api') + '/' },
-      { find: /^@i18n$/, replacement: web('i18n') + '/index.tsx' },
-      { find: /^@state\//, replacement: web('state') + '/' },
-      // Shared sources under web/ resolve their packages from here, so mobile/
-      // builds without web/node_modules and with one copy of React.
-      { find: /^openapi-fetch$/, replacement: own('openapi-fetch') },
-      { find: /^react$/, replacement: own('react') },
-      { find: /^react\/(.*)$/, replacement: own('react') + '/$1' },
-    ],
-  },
   server: {
     proxy: {
       '/api': { target: process.env.ARTEL_DEV_SERVER ?? 'http://127.0.0.1:8080', ws: true, changeOrigin: false },

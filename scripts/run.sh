@@ -2,7 +2,8 @@
 # Runs Artel with its web client: `./scripts/run.sh [serve flags…]`.
 #
 # Builds web/ first when web/dist is missing or older than the client's sources
-# (npm ci + npm run build; needs Node.js 20+ and npm), then starts the server
+# (npm ci at the root, for the npm workspaces client/, web/ and mobile/, then
+# npm run build; needs Node.js 20+ and npm), then starts the server
 # with `cargo run --release -- serve "$@"`, which serves the built client at
 # http://127.0.0.1:8080 next to the API. Set ARTEL_SKIP_WEB_BUILD=1 to skip the
 # client build (the server then serves whatever web/dist holds, or the API alone).
@@ -15,8 +16,18 @@ say() { printf '\033[1m[run.sh]\033[0m %s\n' "$*"; }
 web_stale() {
   [ -f web/dist/index.html ] || return 0
   # Anything in the client's sources newer than the built index means rebuild.
-  [ -n "$(find web/src web/index.html web/package.json web/package-lock.json web/vite.config.ts \
-    -newer web/dist/index.html -print -quit 2>/dev/null)" ]
+  [ -n "$(find web/src web/index.html web/package.json package-lock.json web/vite.config.ts client/src \
+    client/package.json -newer web/dist/index.html -print -quit 2>/dev/null)" ]
+}
+
+# One install for the three workspaces (client/, web/, mobile/), when the lock changed.
+installed=0
+npm_install() {
+  [ "$installed" = 1 ] && return 0
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+  installed=1
 }
 
 if [ "${ARTEL_SKIP_WEB_BUILD:-0}" != 1 ] && web_stale; then
@@ -25,17 +36,15 @@ if [ "${ARTEL_SKIP_WEB_BUILD:-0}" != 1 ] && web_stale; then
     exit 1
   fi
   say "building the web client (web/dist is missing or older than its sources)"
-  if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
-    (cd web && npm ci --no-audit --no-fund)
-  fi
+  npm_install
   (cd web && npm run build)
 fi
 
 # The mobile client (PWA, served at /m/) the same way.
 mobile_stale() {
   [ -f mobile/dist/index.html ] || return 0
-  [ -n "$(find mobile/src mobile/public mobile/index.html mobile/package.json mobile/package-lock.json \
-    mobile/vite.config.ts web/src/api web/src/i18n web/src/state -newer mobile/dist/index.html -print -quit 2>/dev/null)" ]
+  [ -n "$(find mobile/src mobile/public mobile/index.html mobile/package.json package-lock.json \
+    mobile/vite.config.ts client/src client/package.json -newer mobile/dist/index.html -print -quit 2>/dev/null)" ]
 }
 
 if [ "${ARTEL_SKIP_WEB_BUILD:-0}" != 1 ] && mobile_stale; then
@@ -44,9 +53,7 @@ if [ "${ARTEL_SKIP_WEB_BUILD:-0}" != 1 ] && mobile_stale; then
     exit 1
   fi
   say "building the mobile client (mobile/dist is missing or older than its sources)"
-  if [ ! -d mobile/node_modules ] || [ mobile/package-lock.json -nt mobile/node_modules/.package-lock.json ]; then
-    (cd mobile && npm ci --no-audit --no-fund)
-  fi
+  npm_install
   (cd mobile && npm run build)
 fi
 

@@ -148,7 +148,7 @@ elif command -v meilisearch >/dev/null; then
   say "Meilisearch: $(command -v meilisearch) ($(meilisearch --version 2>/dev/null | head -1)); the Meilisearch search tests start it"
   RUN_IGNORED=(--run-ignored all)
 else
-  say "SKIPPED: Meilisearch tests (no MEILI_URL, no meilisearch on PATH): nextest counts them as skipped; see docs/features.md, Search"
+  say "SKIPPED: Meilisearch tests (no MEILI_URL, no meilisearch on PATH): nextest counts them as skipped; see docs/search.md, Tests"
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then
@@ -174,6 +174,19 @@ else
   ./scripts/api-conformance.sh "$(artel_bin)"
 fi
 
+# --- Node packages: one install for the npm workspaces ---------------------------
+# client/ (@artel/client: the typed REST + WebSocket client, i18n and chat state),
+# web/ and mobile/ are npm workspaces of the root package.json, with one lock
+# (package-lock.json at the root): web/ and mobile/ import the shared client as
+# the package `@artel/client`, linked into node_modules, never through aliases.
+npm_installed=0
+npm_install() {
+  [ "$npm_installed" = 1 ] && return 0
+  say "installing the locked dependencies of client/, web/ and mobile/ (npm ci at the root)"
+  npm ci --no-audit --no-fund --loglevel=error
+  npm_installed=1
+}
+
 # --- Web client (web/): unit tests, build, end-to-end in real Chromium ------------
 # Needs Node.js 20+ with npm and a Chromium; installs them with apt when missing
 # (as root) and says so. The e2e run starts target/debug/artel on a temp data dir
@@ -196,10 +209,11 @@ else
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
   export CHROMIUM_PATH="$CHROMIUM"
-  say "web: installing locked dependencies (npm ci)"
-  (cd web && npm ci --no-audit --no-fund --loglevel=error)
-  say "web: the generated API types match the OpenAPI snapshot (npm run check:api)"
-  (cd web && npm run --silent check:api)
+  npm_install
+  say "client: the generated API types match the OpenAPI snapshot (npm run check:api)"
+  (cd client && npm run --silent check:api)
+  say "client: type check and unit tests (vitest) of the shared @artel/client package"
+  (cd client && npm run --silent typecheck && npx vitest run)
   say "web: unit tests (vitest)"
   (cd web && npx vitest run)
   say "web: type check and production build"
@@ -223,8 +237,7 @@ else
   command -v npm >/dev/null || { say "npm not found: install Node.js 20.19+ for the mobile client tests"; exit 1; }
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || { say "Chromium not found at ${CHROMIUM_PATH:-/usr/bin/chromium}"; exit 1; }
   export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
-  say "mobile: installing locked dependencies (npm ci)"
-  (cd mobile && npm ci --no-audit --no-fund --loglevel=error)
+  npm_install
   say "mobile: unit tests (vitest)"
   (cd mobile && npx vitest run)
   say "mobile: type check and production build"

@@ -1,7 +1,6 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -29,12 +28,8 @@ function precompress(): Plugin {
   };
 }
 
-// `@api` is the shared typed client; mobile/ points the same alias at web/src/api.
-const api = fileURLToPath(new URL('./src/api', import.meta.url));
-
 export default defineConfig({
   plugins: [react(), precompress()],
-  resolve: { alias: [{ find: /^@api$/, replacement: api + '/index.ts' }, { find: /^@api\//, replacement: api + '/' }] },
   server: {
     proxy: {
       '/api': { target: process.env.ARTEL_DEV_SERVER ?? 'http://127.0.0.1:8080', ws: true, changeOrigin: false },

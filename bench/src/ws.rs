@@ -20,8 +20,8 @@ pub type Ws = WebSocketStream<TcpStream>;
 const SOCKETS_PER_SOURCE: usize = 10_000;
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Client read buffer. tungstenite's default (128 KiB) is zero-filled before the
-/// first read, so every socket would keep 128 KiB resident: 2.4 GiB for the idle
-/// test's 19k sockets, on the machine the server is measured on.
+/// first read, so every socket would keep 128 KiB resident: gigabytes for the
+/// idle test's sockets, on the machine the server is measured on.
 const READ_BUFFER: usize = 16 * 1024;
 
 struct Node {

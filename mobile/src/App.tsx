@@ -10,8 +10,8 @@ import {
   unwrap,
   type Session,
   type User,
-} from '@api';
-import { detectLanguage, I18nProvider, rememberLanguage, useI18n, type Lang } from '@i18n';
+} from '@artel/client';
+import { detectLanguage, I18nProvider, rememberLanguage, useI18n, type Lang } from '@artel/client/i18n';
 import { idbOutboxStore, openDb, ReadCache, type Db } from './db';
 import { Outbox } from './outbox';
 import { apiSender } from './sender';

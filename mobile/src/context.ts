@@ -1,7 +1,7 @@
 // What every screen needs: the API and realtime clients, the outbox, the read
 // cache, the signed-in user, and whether the network is there.
 import { createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore } from 'react';
-import { ApiError, type ApiClient, type RealtimeClient, type Session, type User } from '@api';
+import { ApiError, type ApiClient, type RealtimeClient, type Session, type User } from '@artel/client';
 import type { ReadCache } from './db';
 import type { Outbox, OutboxItem } from './outbox';
 

@@ -1,7 +1,7 @@
 // Files on the phone: an upload with progress (fetch reports none, so XHR),
 // sizes in the reader's words, and downloads with the bearer token (the
 // attachment URL needs it, so a plain link would not do).
-import { ApiError, type ApiClient, type Attachment } from '@api';
+import { ApiError, type ApiClient, type Attachment } from '@artel/client';
 
 /** Types the server shows inline (the rest are downloads). */
 export function isInlineImage(contentType: string): boolean {

@@ -1,6 +1,6 @@
 // Deal history entries read as sentences in each language: people and stages by name.
 import { describe, expect, it } from 'vitest';
-import type { History } from '@api';
+import type { History } from '@artel/client';
 import { describeChange } from './screens/Deal';
 import { stageNames } from './stages';
 import { mobileStrings } from './strings';

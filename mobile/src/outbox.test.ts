@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { idbOutboxStore, openDb, ReadCache, RECENT_CHATS } from './db';
 import { Outbox, memoryOutboxStore, type OutboxItem, type SendOutcome, type Sender } from './outbox';
 import { outcomeOf } from './sender';
-import { ApiError } from '@api';
+import { ApiError } from '@artel/client';
 
 let dbCount = 0;
 const freshDb = () => openDb(`test-${++dbCount}`);

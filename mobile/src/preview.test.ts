@@ -1,8 +1,8 @@
 // The chat list's preview reads like the chat: names for mentions, notices in
 // the reader's language, never an id or the server's fallback text.
 import { describe, expect, it } from 'vitest';
-import type { Message } from '@api';
-import { makeTranslator } from '@i18n';
+import type { Message } from '@artel/client';
+import { makeTranslator } from '@artel/client/i18n';
 import { preview, previewText } from './preview';
 
 const anna = '0190a1b2-0000-7000-8000-000000000001';

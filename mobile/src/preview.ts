@@ -1,9 +1,9 @@
 // The line under a chat's name in the chat list: the last message as the
 // reader would read it in the chat — mentions as "@Name", a system notice in
-// the reader's words, language and zone (web/src/state/notices.ts), never the
+// the reader's words, language and zone (@artel/client/state/notices), never the
 // server's fallback text in the actor's language.
-import { mentionsToText, type EntityRef, type Message } from '@api';
-import { noticeText, type NoticeContext } from '@state/notices';
+import { mentionsToText, type EntityRef, type Message } from '@artel/client';
+import { noticeText, type NoticeContext } from '@artel/client/state/notices';
 
 export interface PreviewContext {
   t: NoticeContext['t'];

@@ -1,7 +1,7 @@
 // Web Push on this device: the permission flow, subscribing with the server's
 // VAPID key, and keeping the subscription fresh on every start (the browser
 // may rotate it, the server may have pruned it, the key may have changed).
-import { push, type ApiClient } from '@api';
+import { push, type ApiClient } from '@artel/client';
 
 export type PushState = 'unsupported' | 'server-off' | 'denied' | 'off' | 'on';
 

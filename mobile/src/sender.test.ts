@@ -1,6 +1,6 @@
 // The outbox's REST sender: idempotent on retry, a real conflict fails with the reason.
 import { describe, expect, it } from 'vitest';
-import { createApiClient, memorySessionStore, type Session } from '@api';
+import { createApiClient, memorySessionStore, type Session } from '@artel/client';
 import { apiSender } from './sender';
 import type { OutboxItem, OutboxPayload } from './outbox';
 

@@ -3,7 +3,7 @@
 // move answered 409 is checked against the record, so one that already landed
 // (its answer lost on a bad network) counts as sent, and a real conflict fails
 // with the reason.
-import { ApiError, unwrap, type ApiClient, type Deal, type Task } from '@api';
+import { ApiError, unwrap, type ApiClient, type Deal, type Task } from '@artel/client';
 import type { OutboxItem, OutboxPayload, SendOutcome, Sender } from './outbox';
 
 export interface SenderTexts {

@@ -1,6 +1,6 @@
 // Strings of the mobile client that the web client has no words for. Shared
-// words (send, retry, task titles…) come from web/src/i18n through `useI18n`.
-import { useI18n } from '@i18n';
+// words (send, retry, task titles…) come from @artel/client/i18n through `useI18n`.
+import { useI18n } from '@artel/client/i18n';
 
 const ru = {
   'nav.chats': 'Чаты',

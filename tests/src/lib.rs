@@ -8,6 +8,7 @@ pub mod meili;
 pub mod push_service;
 pub mod receiver;
 pub mod redis_server;
+pub mod schema_check;
 pub mod ssrf;
 pub mod ws_client;
 

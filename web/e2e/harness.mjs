@@ -146,7 +146,7 @@ export function createRun({ web, artifacts = resolve(web, 'e2e/artifacts'), dict
   const results = [];
   const axeFindings = [];
   const languageFindings = [];
-  const phrases = loadPhrases(web, dictionaries);
+  const phrases = loadPhrases(dictionaries);
   const pages = {};
 
   async function step(name, f) {

@@ -1,7 +1,7 @@
 // Checks a screen for what a person must never see: a raw id, or a phrase of
 // the other language's UI (an English UI string on a Russian screen, a Russian
 // one on an English screen). The phrases come from the app's own dictionaries
-// (src/i18n/{en,ru}.ts), so a string that was left untranslated, or a notice
+// (client/src/i18n/{en,ru}.ts), so a string that was left untranslated, or a notice
 // the server wrote in the author's language, is caught by the test rather than
 // by eye.
 //
@@ -10,6 +10,10 @@
 // fine; the UI around it must be English).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The dictionaries of the shared client package (`@artel/client/i18n`). */
+const I18N = fileURLToPath(new URL('../../client/src/i18n/', import.meta.url));
 
 /** The values of one dictionary file (`'key': "value",` lines). */
 export function dictionary(file) {
@@ -61,10 +65,10 @@ export function phrases(values, script, other) {
 const LATIN = /[A-Za-z]{2,}/g;
 const CYRILLIC = /[А-Яа-яЁё]{2,}/g;
 
-/** Phrases of the web dictionaries, plus `more` ({ ru, en } value lists, e.g. the mobile client's strings). */
-export function loadPhrases(webDir, more = []) {
-  const en = [...dictionary(join(webDir, 'src/i18n/en.ts')), ...more.flatMap((d) => d.en)];
-  const ru = [...dictionary(join(webDir, 'src/i18n/ru.ts')), ...more.flatMap((d) => d.ru)];
+/** Phrases of the shared dictionaries, plus `more` ({ ru, en } value lists, e.g. the mobile client's strings). */
+export function loadPhrases(more = []) {
+  const en = [...dictionary(join(I18N, 'en.ts')), ...more.flatMap((d) => d.en)];
+  const ru = [...dictionary(join(I18N, 'ru.ts')), ...more.flatMap((d) => d.ru)];
   if (en.length < 100 || ru.length < 100) throw new Error(`dictionaries not read: en ${en.length}, ru ${ru.length}`);
   return { en: phrases(en, LATIN, ru), ru: phrases(ru, CYRILLIC, en) };
 }

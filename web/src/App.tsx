@@ -1,7 +1,7 @@
 // The root: preferences (language, theme), then either the sign-in screens or
 // the signed-in shell.
 import { useEffect, useMemo, useState } from 'react';
-import { I18nProvider, detectLanguage, rememberLanguage, type Lang } from './i18n';
+import { I18nProvider, detectLanguage, rememberLanguage, type Lang } from '@artel/client/i18n';
 import { PrefsContext, applyTheme, loadTheme, type Theme } from './app/prefs';
 import { useSession } from './app/session';
 import { useRoute } from './app/router';

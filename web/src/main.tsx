@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { ApiError } from '@api';
+import { ApiError } from '@artel/client';
 import './styles/tokens.css';
 import './styles/app.css';
 import { App } from './App';

@@ -14,10 +14,10 @@ import {
   type Chat,
   type CommandSuggestion,
   type Message,
-} from '@api';
-import { useI18n } from '@i18n';
-import { applyEvent, emptyList, mergePage, upsert, type MessageList } from '@state/messages';
-import { botName, noticeText } from '@state/notices';
+} from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
+import { applyEvent, emptyList, mergePage, upsert, type MessageList } from '@artel/client/state/messages';
+import { botName, noticeText } from '@artel/client/state/notices';
 import { useApp, useCached, useOnline, useOutbox } from '../context';
 import { uploadWithProgress } from '../files';
 import { navigate } from '../router';

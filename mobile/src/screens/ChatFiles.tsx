@@ -2,8 +2,8 @@
 // by page, each with who sent it and when; images open in the viewer, the rest
 // download. Needs the network (nothing of it is kept offline).
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, unwrap, type ChatFile } from '@api';
-import { useI18n } from '@i18n';
+import { ApiError, unwrap, type ChatFile } from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
 import { useApp } from '../context';
 import { formatSize, isInlineImage } from '../files';
 import { useM } from '../strings';

@@ -1,7 +1,7 @@
 // The chat list: newest activity first, unread and mention badges, updated live.
 import { useEffect } from 'react';
-import { unwrap, type ChatSummary } from '@api';
-import { useI18n } from '@i18n';
+import { unwrap, type ChatSummary } from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
 import { useApp, useCached } from '../context';
 import { navigate } from '../router';
 import { preview } from '../preview';

@@ -15,8 +15,8 @@ import {
   type Pipeline,
   type Task,
   type User,
-} from '@api';
-import { useI18n } from '@i18n';
+} from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
 import { useApp, useCached, useOutbox } from '../context';
 import { navigate } from '../router';
 import { stageNames } from '../stages';

@@ -2,9 +2,9 @@
 // counts (tap one, or swipe the list sideways for the next); the list follows
 // the board live, and a deal opens its card.
 import { useEffect, useRef, useState, type KeyboardEvent, type TouchEvent } from 'react';
-import { readBoard, readColumnPage, unwrap, type Pipeline } from '@api';
-import { useI18n } from '@i18n';
-import { appendPage, applyBoardChange, fromServer, withTotals, type BoardView } from '@state/board';
+import { readBoard, readColumnPage, unwrap, type Pipeline } from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
+import { appendPage, applyBoardChange, fromServer, withTotals, type BoardView } from '@artel/client/state/board';
 import { useApp, useCached } from '../context';
 import { navigate } from '../router';
 import { stageNames } from '../stages';

@@ -2,8 +2,8 @@
 // files as a card with name, size and download; the same for files still
 // waiting in the outbox (shown from the bytes kept on the phone).
 import { useEffect, useRef, useState } from 'react';
-import type { Attachment } from '@api';
-import { useI18n } from '@i18n';
+import type { Attachment } from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
 import { useApp } from '../context';
 import { downloadAttachment, fetchAttachment, formatSize, isInlineImage } from '../files';
 import type { QueuedFile } from '../outbox';

@@ -1,8 +1,8 @@
 // Search (the server's /search contract): messages, deals, contacts, companies
 // and tasks in one list, with highlighted snippets.
 import { Fragment, useEffect, useState, type ReactNode } from 'react';
-import { ApiError, search, type SearchHit, type SearchResponse } from '@api';
-import { useI18n } from '@i18n';
+import { ApiError, search, type SearchHit, type SearchResponse } from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
 import { useApp } from '../context';
 import { navigate } from '../router';
 import { useM, type MKey } from '../strings';

@@ -1,8 +1,8 @@
 // Settings on the phone: language, notifications on this device (the permission
 // flow and the subscription), what to be notified about, sign out.
 import { useEffect, useState } from 'react';
-import { ApiError, NOTIFICATION_KINDS, push, type NotificationSettings } from '@api';
-import { useI18n, type Lang } from '@i18n';
+import { ApiError, NOTIFICATION_KINDS, push, type NotificationSettings } from '@artel/client';
+import { useI18n, type Lang } from '@artel/client/i18n';
 import { useApp } from '../context';
 import { disablePush, enablePush, pushState, type PushState } from '../push';
 import { useM, type MKey } from '../strings';
@@ -104,7 +104,7 @@ function Notifications() {
           <label className="check">
             <input
               type="checkbox"
-              checked={settings.dnd !== null}
+              checked={settings.dnd != null}
               onChange={(e) => void save({ ...settings, dnd: e.target.checked ? { from: '22:00', to: '08:00' } : null })}
             />
             {m('notif.dnd')}

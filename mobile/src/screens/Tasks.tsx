@@ -1,8 +1,8 @@
 // My tasks: overdue, today, upcoming, no date. Completing goes through the
 // outbox (works offline, shows its state); snoozing moves the due time.
 import { useEffect, useState } from 'react';
-import { ApiError, unwrap, type MyTasks, type Task } from '@api';
-import { useI18n } from '@i18n';
+import { ApiError, unwrap, type MyTasks, type Task } from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
 import { useApp, useCached, useOutbox } from '../context';
 import { useM } from '../strings';
 import { Header, latest, OutboxState } from './common';

@@ -1,6 +1,6 @@
 // Small pieces shared by the screens.
 import type { ReactNode } from 'react';
-import type { Chat, User } from '@api';
+import type { Chat, User } from '@artel/client';
 import type { OutboxItem } from '../outbox';
 import { useM } from '../strings';
 import { useApp } from '../context';

@@ -1,5 +1,5 @@
-//! artel: the server. Configuration and CLI, the HTTP API (and later the WebSocket
-//! hub), authentication, and serving the built clients. `run` starts exactly the
+//! artel: the server. Configuration and CLI, the HTTP API, the WebSocket hub,
+//! authentication, and serving the built clients. `run` starts exactly the
 //! server the binary starts, so black-box tests exercise the real thing.
 
 pub mod access;

@@ -37,7 +37,7 @@ pub struct ChatEvent {
     pub change: ChatChange,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Online,
@@ -45,50 +45,49 @@ pub enum Presence {
     Offline,
 }
 
-/// Something not stored: shown while it is true, gone after.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Something not stored: shown while it is true, gone after. Its schema (the
+/// `ephemeral` WebSocket frame's `event`) is generated from this enum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Ephemeral {
     Typing {
+        #[schema(value_type = Uuid)]
         chat_id: ChatId,
+        #[schema(value_type = Uuid)]
         user_id: UserId,
     },
     /// Users whose status changed since the last such frame, each once with the
     /// latest status (sent at most once a second, and only about users the
     /// socket follows); also the answer to `presence_sub`.
-    PresenceChanges {
-        entries: Vec<PresenceEntry>,
-    },
+    PresenceChanges { entries: Vec<PresenceEntry> },
     ReadUpTo {
+        #[schema(value_type = Uuid)]
         chat_id: ChatId,
+        #[schema(value_type = Uuid)]
         user_id: UserId,
         seq: i64,
     },
     /// The user became a member of a new chat (creation adds members without
     /// `MemberAdded` events); their sockets start following it.
     JoinedChat {
+        #[schema(value_type = Uuid)]
         chat_id: ChatId,
+        #[schema(value_type = Uuid)]
         user_id: UserId,
     },
     /// The user's sessions (one, or all with `None`) were revoked: close their sockets.
     SignedOut {
+        #[schema(value_type = Uuid)]
         user_id: UserId,
         session_id: Option<Uuid>,
     },
-    /// Node-to-node: the presence of users on one node's sockets. `full` lists
-    /// everyone the node has (sent periodically, so a node that vanished times
-    /// out); otherwise only the users whose status on that node changed.
-    NodePresence {
-        node_id: Uuid,
-        entries: Vec<PresenceEntry>,
-        full: bool,
-    },
+    /// Node-to-node only, never sent to a client: the presence of users on one
+    /// node's sockets. `full` lists everyone the node has (sent periodically, so
+    /// a node that vanished times out); otherwise only the users whose status on
+    /// that node changed.
+    NodePresence { node_id: Uuid, entries: Vec<PresenceEntry>, full: bool },
     /// A task reminder is due (sent to the reminded user).
-    TaskReminder {
-        task_id: Uuid,
-        title: String,
-        due_at: Option<DateTime<Utc>>,
-    },
+    TaskReminder { task_id: Uuid, title: String, due_at: Option<DateTime<Utc>> },
     /// A task was created for, or handed to, the audience (its new assignees):
     /// their task lists reload at once.
     TaskAssigned {
@@ -96,27 +95,24 @@ pub enum Ephemeral {
         title: String,
         due_at: Option<DateTime<Utc>>,
         /// Who assigned it.
+        #[schema(value_type = Uuid)]
         by: UserId,
     },
     /// The audience was taken off the task: only its id, since they may no
     /// longer see it; their task lists drop it.
-    TaskUnassigned {
-        task_id: Uuid,
-    },
+    TaskUnassigned { task_id: Uuid },
     /// What the audience may see changed (a role, the workspace's deal
     /// visibility): their sockets re-read it before delivering anything more.
+    /// Between the server's parts only, never sent to a client.
     AccessChanged,
     /// A contact or company (`from_id`, now gone) was merged into another:
     /// open cards of either read it again.
-    ClientMerged {
-        kind: crate::crm::entity::EntityKind,
-        from_id: Uuid,
-        into_id: Uuid,
-    },
+    ClientMerged { kind: crate::crm::entity::EntityKind, from_id: Uuid, into_id: Uuid },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PresenceEntry {
+    #[schema(value_type = Uuid)]
     pub user_id: UserId,
     pub status: Presence,
 }

@@ -3,9 +3,9 @@
 //! `append_batch_once` writes a batch in a transaction of five round trips
 //! (`begin`, lock and advance the chats, insert the messages, insert their events,
 //! `commit`). On one machine shared by two nodes, Postgres and Redis, each round
-//! trip costs Postgres a wake-up, a portal and an executor start-up: at 3,000
-//! messages/s those were over half of its CPU (BENCHMARKS.md, "Where Postgres's
-//! time goes"). A batch of plain messages (no thread reply, no attachment; the
+//! trip costs Postgres a wake-up, a portal and an executor start-up: under
+//! sustained sends those took most of its CPU (docs/benchmarks/log-2026.md, "Where
+//! Postgres's time goes"). A batch of plain messages (no thread reply, no attachment; the
 //! mentions go along) is therefore sent as one statement of data-modifying CTEs,
 //! which Postgres runs as one implicit transaction: it locks the chats in id order,
 //! moves their `last_seq` on, and inserts the messages, their events and their

@@ -2,10 +2,10 @@
 //!
 //! By default SQLite checkpoints inside whichever commit pushes the WAL past 1,000
 //! pages: that commit copies the WAL back into the database file and syncs it
-//! before returning. Small group commits write ~25 pages each, so at a few thousand
-//! messages a second that was a ~10 ms checkpoint inside every eighth commit, and
-//! every send queued behind it waited too (the p99 of send→ack in rooms of 10,
-//! BENCHMARKS.md section 2). Here a task with its own connection runs a PASSIVE
+//! before returning. Small group commits write a few dozen pages each, so under
+//! sustained sends every few commits one carried a whole checkpoint, and every send
+//! queued behind it waited too (the p99 of send→ack; BENCHMARKS.md, fan-out). Here
+//! a task with its own connection runs a PASSIVE
 //! checkpoint every `EVERY`: PASSIVE never takes the write lock, so commits go on
 //! while it copies and syncs, and copying 100 ms of WAL at once writes each hot
 //! page (chat rows, index roots) once per round instead of once per 1,000 pages.
@@ -13,8 +13,8 @@
 //! The WAL starts over only when a checkpoint finished with no commit meanwhile;
 //! under sustained load it keeps growing until the writer's backstop below runs
 //! a checkpoint itself, which copies what came since the last round. Rounds of
-//! 100 ms keep that residue, and the pause it causes, small (every 500 ms left
-//! 20–35 ms pauses every ~2 s at 4,000 messages/s; BENCHMARKS.md section 2).
+//! 100 ms keep that residue, and the pause it causes, small (longer rounds left
+//! noticeable pauses under sustained sends; BENCHMARKS.md, fan-out).
 //!
 //! The writer keeps a much larger automatic checkpoint (`WRITER_AUTOCHECKPOINT_PAGES`)
 //! as a backstop, so the WAL stays bounded even if this task cannot connect.

@@ -69,8 +69,8 @@ const POSTGRES_CONNECTIONS: u32 = 16;
 /// Default number of SQLite read connections: two per core. Each is a thread of
 /// its own doing CPU work, and after every commit each reader starts its next read
 /// with an emptied page cache, so readers beyond the cores add context switches
-/// and cache refills, not reads: on 2 cores 4 readers carried 5,069–5,120 durable
-/// sends/s where 16 carried 4,352–4,434 (BENCHMARKS.md, section 1).
+/// and cache refills, not reads: on 2 cores 4 readers carried more durable sends
+/// than 16 did (BENCHMARKS.md, durable sends).
 fn sqlite_readers() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
     (2 * cores).max(2)

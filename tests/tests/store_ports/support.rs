@@ -8,6 +8,7 @@ use std::sync::Arc;
 use artel_core::chat::{Chat, ChatKind, ChatMember, MemberRole};
 use artel_core::crm::deal::Deal;
 use artel_core::crm::pipeline::{Pipeline, Stage, StageKind};
+use artel_core::domain_event::Outbox;
 use artel_core::message::{Message, MessageKind, NewMessage};
 use artel_core::user::{Language, Role, User};
 use artel_core::workspace::Workspace;
@@ -133,7 +134,7 @@ pub fn deal_value(stage: &Stage, owner: &User, title: &str) -> Deal {
 
 /// Stores a deal as given.
 pub async fn put_deal(store: &Arc<dyn Store>, deal: Deal) -> Deal {
-    store.create_deal(&deal, &[], &[]).await.expect("create deal");
+    store.create_deal(&deal, &[], &[], &Outbox::default()).await.expect("create deal");
     deal
 }
 
@@ -141,7 +142,7 @@ pub async fn put_deal(store: &Arc<dyn Store>, deal: Deal) -> Deal {
 pub async fn archive_deal(store: &Arc<dyn Store>, deal: &Deal, when: DateTime<Utc>) -> Deal {
     let archived =
         Deal { archived_at: Some(when), updated_at: when, version: deal.version + 1, ..deal.clone() };
-    store.update_deal(&archived, deal.version, &[], &[]).await.expect("archive deal");
+    store.update_deal(&archived, deal.version, &[], &[], &Outbox::default()).await.expect("archive deal");
     archived
 }
 
@@ -252,6 +253,6 @@ pub async fn put_task(
     store: &Arc<dyn Store>,
     task: artel_core::crm::task::Task,
 ) -> artel_core::crm::task::Task {
-    store.create_task(&task, &[], &[], &[]).await.expect("create task");
+    store.create_task(&task, &[], &[], &[], &Outbox::default()).await.expect("create task");
     task
 }

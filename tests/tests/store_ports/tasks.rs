@@ -7,6 +7,7 @@ use std::sync::Arc;
 use artel_core::crm::entity::{EntityKind, EntityRef};
 use artel_core::crm::history::HistoryEntry;
 use artel_core::crm::task::{Recurrence, Task, TaskKind, TaskPriority, TaskReminder, TaskStatus};
+use artel_core::domain_event::Outbox;
 use artel_core::event::{BoardAppend, BoardChange};
 use artel_core::ports::tasks::{DealTasks, TaskFilter, TaskScope};
 use artel_core::user::User;
@@ -86,7 +87,13 @@ async fn tasks_round_trip_refs_and_versions(backend: Backend) {
         change: BoardChange::DealUpserted { deal: Box::new(deal.clone()), tasks: None, clients: None },
     };
     let events = store
-        .create_task(&task, &reminders, std::slice::from_ref(&created), std::slice::from_ref(&card))
+        .create_task(
+            &task,
+            &reminders,
+            std::slice::from_ref(&created),
+            std::slice::from_ref(&card),
+            &Outbox::default(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -109,13 +116,13 @@ async fn tasks_round_trip_refs_and_versions(backend: Backend) {
     // Refused, with nothing written: the same id, people or parent or record of
     // another workspace.
     assert_err(
-        store.create_task(&task, &[], &[], std::slice::from_ref(&card)).await,
+        store.create_task(&task, &[], &[], std::slice::from_ref(&card), &Outbox::default()).await,
         StoreError::Conflict("task"),
     );
     assert_eq!(store.board_last_seq(a.id, p.id).await.unwrap(), 1);
     let stray = |t: Task| {
         let store = store.clone();
-        async move { store.create_task(&t, &[], &[], &[]).await }
+        async move { store.create_task(&t, &[], &[], &[], &Outbox::default()).await }
     };
     assert_err(
         stray(Task { assignees: vec![stranger.id], ..task_value(&owner, "x") }).await,
@@ -144,7 +151,7 @@ async fn tasks_round_trip_refs_and_versions(backend: Backend) {
     );
     let lonely = task_value(&owner, "reminder for a stranger");
     assert_err(
-        store.create_task(&lonely, &[reminder(&lonely, &stranger, 5)], &[], &[]).await,
+        store.create_task(&lonely, &[reminder(&lonely, &stranger, 5)], &[], &[], &Outbox::default()).await,
         StoreError::NotFound("user"),
     );
     assert_err(store.get_task(a.id, lonely.id).await, StoreError::NotFound("task"));
@@ -160,23 +167,46 @@ async fn tasks_round_trip_refs_and_versions(backend: Backend) {
         updated_at: at(10),
         ..task.clone()
     };
-    assert_err(store.update_task(&v2, 7, None, &[], &[]).await, StoreError::Conflict("task version"));
     assert_err(
-        store.update_task(&Task { workspace_id: b.id, ..v2.clone() }, 1, None, &[], &[]).await,
+        store.update_task(&v2, 7, None, &[], &[], &Outbox::default()).await,
+        StoreError::Conflict("task version"),
+    );
+    assert_err(
+        store
+            .update_task(&Task { workspace_id: b.id, ..v2.clone() }, 1, None, &[], &[], &Outbox::default())
+            .await,
         StoreError::NotFound("task"),
     );
     assert_err(
-        store.update_task(&Task { id: Uuid::now_v7(), ..v2.clone() }, 1, None, &[], &[]).await,
+        store
+            .update_task(&Task { id: Uuid::now_v7(), ..v2.clone() }, 1, None, &[], &[], &Outbox::default())
+            .await,
         StoreError::NotFound("task"),
     );
     assert_err(
-        store.update_task(&Task { assignees: vec![stranger.id], ..v2.clone() }, 1, None, &[], &[]).await,
+        store
+            .update_task(
+                &Task { assignees: vec![stranger.id], ..v2.clone() },
+                1,
+                None,
+                &[],
+                &[],
+                &Outbox::default(),
+            )
+            .await,
         StoreError::NotFound("user"),
     );
     assert_eq!(store.get_task(a.id, task.id).await.unwrap(), task, "nothing changed");
     let retitled = history(&task, &owner, 10, "title");
     let events = store
-        .update_task(&v2, 1, None, std::slice::from_ref(&retitled), std::slice::from_ref(&card))
+        .update_task(
+            &v2,
+            1,
+            None,
+            std::slice::from_ref(&retitled),
+            std::slice::from_ref(&card),
+            &Outbox::default(),
+        )
         .await
         .unwrap();
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2]);
@@ -193,12 +223,15 @@ async fn tasks_round_trip_refs_and_versions(backend: Backend) {
     assert_eq!(store.list_history(a.id, task_ref, None, 50).await.unwrap(), vec![retitled, created]);
     let v3 = Task { version: 3, updated_at: at(20), ..v2.clone() };
     let fresh = reminder(&task, &owner, 7200);
-    store.update_task(&v3, 2, Some(std::slice::from_ref(&fresh)), &[], &[]).await.unwrap();
+    store
+        .update_task(&v3, 2, Some(std::slice::from_ref(&fresh)), &[], &[], &Outbox::default())
+        .await
+        .unwrap();
     let fired = TaskReminder { fired_at: Some(at(1800)), ..reminders[1].clone() };
     assert_eq!(store.task_reminders(a.id, task.id).await.unwrap(), vec![fired, fresh]);
     assert!(store.task_reminders(b.id, task.id).await.unwrap().is_empty());
     assert_err(
-        store.update_task(&Task { version: 4, ..v3.clone() }, 2, None, &[], &[]).await,
+        store.update_task(&Task { version: 4, ..v3.clone() }, 2, None, &[], &[], &Outbox::default()).await,
         StoreError::Conflict("task version"),
     );
 
@@ -206,9 +239,12 @@ async fn tasks_round_trip_refs_and_versions(backend: Backend) {
     // meanwhile (deleting a deal keeps its tasks): still editable.
     let v4 = Task { version: 4, updated_at: at(30), ..v3.clone() };
     let moved = Task { entity: Some(EntityRef { kind: EntityKind::Deal, id: their_deal.id }), ..v4.clone() };
-    assert_err(store.update_task(&moved, 3, None, &[], &[]).await, StoreError::NotFound("deal"));
+    assert_err(
+        store.update_task(&moved, 3, None, &[], &[], &Outbox::default()).await,
+        StoreError::NotFound("deal"),
+    );
     store.delete_deal(a.id, deal.id, &[], at(25)).await.unwrap();
-    store.update_task(&v4, 3, None, &[], &[]).await.unwrap();
+    store.update_task(&v4, 3, None, &[], &[], &Outbox::default()).await.unwrap();
     assert_eq!(store.get_task(a.id, task.id).await.unwrap(), v4);
 }
 
@@ -353,8 +389,11 @@ async fn reminders_fire_once(backend: Backend) {
     let (r1, r2, r3) =
         (reminder(&mine, &owner, 10), reminder(&mine, &owner, 30), reminder(&mine, &owner, 90));
     let r4 = reminder(&theirs, &stranger, 20);
-    store.create_task(&mine, &[r3.clone(), r1.clone(), r2.clone()], &[], &[]).await.unwrap();
-    store.create_task(&theirs, std::slice::from_ref(&r4), &[], &[]).await.unwrap();
+    store
+        .create_task(&mine, &[r3.clone(), r1.clone(), r2.clone()], &[], &[], &Outbox::default())
+        .await
+        .unwrap();
+    store.create_task(&theirs, std::slice::from_ref(&r4), &[], &[], &Outbox::default()).await.unwrap();
 
     // Due ones of every workspace, oldest first, limited; due at their moment.
     assert!(store.due_reminders(at(9), 10).await.unwrap().is_empty());

@@ -1,6 +1,6 @@
 // Queries several screens share.
 import { useQuery } from '@tanstack/react-query';
-import { unwrap, type User } from '@api';
+import { unwrap, type User } from '@artel/client';
 import { api } from './session';
 import { keys } from './live';
 import { syncMutes } from './notify';

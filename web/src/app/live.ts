@@ -3,9 +3,9 @@
 // short-lived state the server does not store (typing, presence).
 import { useSyncExternalStore } from 'react';
 import type { QueryClient } from '@tanstack/react-query';
-import type { ChatEvent, ChatSummary, EntityRef, Ephemeral, Member, PresenceStatus, User } from '@api';
+import type { ChatEvent, ChatSummary, EntityRef, Ephemeral, Member, PresenceStatus, User } from '@artel/client';
 import { listMatchesCursors } from '../state/cursors';
-import { applyEvent, type MessageList } from '../state/messages';
+import { applyEvent, type MessageList } from '@artel/client/state/messages';
 import { realtime } from './session';
 
 export const keys = {

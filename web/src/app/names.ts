@@ -1,5 +1,5 @@
 // Display names of chats and people, shared by the sidebar, switcher and headers.
-import type { Chat, User } from '@api';
+import type { Chat, User } from '@artel/client';
 
 export function userName(users: Map<string, User> | undefined, id: string | null | undefined): string {
   if (!id) return '';

@@ -4,15 +4,15 @@
 // Permission is asked only from Settings, never on page load.
 import { useSyncExternalStore } from 'react';
 import type { QueryClient } from '@tanstack/react-query';
-import type { ChatSummary, Message, MyTasks, Task } from '@api';
-import { unwrap } from '@api';
-import type { Translator } from '../i18n';
+import type { ChatSummary, Message, MyTasks, Task } from '@artel/client';
+import { unwrap } from '@artel/client';
+import type { Translator } from '@artel/client/i18n';
 import { badgeText, clockIn, inQuietHours, notifyReason, type Kinds } from '../state/notify';
 import { chatName, userName } from './names';
 import { activeChatId, keys } from './live';
 import { navigate } from './router';
 import { api, realtime } from './session';
-import type { MessageList } from '../state/messages';
+import type { MessageList } from '@artel/client/state/messages';
 
 interface Prefs {
   enabled: boolean;

@@ -1,6 +1,6 @@
 // Language and theme: chosen by the user, remembered in this browser.
 import { createContext, useContext } from 'react';
-import type { Lang } from '../i18n';
+import type { Lang } from '@artel/client/i18n';
 
 export type Theme = 'system' | 'light' | 'dark';
 

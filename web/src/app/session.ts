@@ -1,6 +1,6 @@
 // The app's one REST client and one socket, and the signed-in session as a hook.
 import { useSyncExternalStore } from 'react';
-import { createApiClient, createRealtime, localStorageSessionStore, type Session } from '@api';
+import { createApiClient, createRealtime, localStorageSessionStore, type Session } from '@artel/client';
 
 const listeners = new Set<() => void>();
 let current: Session | null = null;

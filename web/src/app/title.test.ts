@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatSummary } from '@api';
+import type { ChatSummary } from '@artel/client';
 import { tabTitle, totalUnread } from './title';
 
 const s = (id: string, unread: number) => ({ chat: { id }, unread_count: unread }) as unknown as ChatSummary;

@@ -1,6 +1,6 @@
 // The browser tab's title: unread count, where I am, the app's name, e.g.
 // "(3) #general · Artel". Pure; Shell keeps document.title in step with it.
-import type { ChatSummary } from '@api';
+import type { ChatSummary } from '@artel/client';
 
 /** Unread messages in all my chats (muted ones count as the server counts them). */
 export function totalUnread(chats: ChatSummary[] | undefined, activeChatId: string | null): number {

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError } from '@api';
-import { makeTranslator } from '../i18n';
+import { ApiError } from '@artel/client';
+import { makeTranslator } from '@artel/client/i18n';
 import { errorMessage } from '../ui/errors';
 import { isDismissed, stepsFor } from './Onboarding';
 

@@ -3,11 +3,11 @@
 // which is remembered per person in this browser.
 import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { unwrap, type Session } from '@api';
+import { unwrap, type Session } from '@artel/client';
 import { api } from '../app/session';
 import { navigate, pathOf, useRoute } from '../app/router';
 import { useUsers } from '../app/data';
-import { useI18n } from '../i18n';
+import { useI18n } from '@artel/client/i18n';
 
 const dismissKey = (userId: string) => `artel.onboarding.dismissed.${userId}`;
 

@@ -2,12 +2,12 @@
 // connection banner; starts the socket and feeds it into the query cache.
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { unwrap, type ConnectionStatus, type Session } from '@api';
+import { unwrap, type ConnectionStatus, type Session } from '@artel/client';
 import { api, realtime } from '../app/session';
 import { connectLive } from '../app/live';
 import { connectNotifications } from '../app/notify';
 import { navigate, useRoute } from '../app/router';
-import { useI18n } from '../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { usePrefs } from '../app/prefs';
 import { Sidebar } from './Sidebar';
 import { Switcher } from './Switcher';

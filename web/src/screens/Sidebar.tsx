@@ -2,13 +2,13 @@
 // plus the app's sections.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { unwrap, type ChatSummary, type Session } from '@api';
+import { unwrap, type ChatSummary, type Session } from '@artel/client';
 import { api, realtime } from '../app/session';
 import { keys, presenceOf, useEphemeral } from '../app/live';
 import { useChats, useUsers } from '../app/data';
 import { chatGlyph, chatName } from '../app/names';
 import { navigate, pathOf, useRoute, type Route } from '../app/router';
-import { useI18n } from '../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../ui/Dialog';
 import { ErrorText, Field } from '../ui/Field';
 import { errorMessage } from '../ui/errors';

@@ -2,13 +2,13 @@
 // channel (joins it), by typing part of the name.
 import { useMemo, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../app/session';
 import { keys } from '../app/live';
 import { useChats, useUsers } from '../app/data';
 import { chatGlyph, chatName } from '../app/names';
 import { navigate } from '../app/router';
-import { useI18n } from '../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../ui/Dialog';
 
 interface Item {

@@ -1,6 +1,6 @@
 // Slash-command lines in the composer: which lines are commands, and how a
 // server suggestion (GET /commands/complete) changes the line. Pure, unit-tested.
-import type { components } from '@api';
+import type { components } from '@artel/client';
 
 export type Suggestion = components['schemas']['Suggestion'];
 export type CommandResult = components['schemas']['CommandResultDto'];

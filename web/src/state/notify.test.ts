@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '@api';
+import type { Message } from '@artel/client';
 import { badgeText, clockIn, inQuietHours, notifyReason, type NotifyContext } from './notify';
 
 const msg = (over: Partial<Message> = {}): Message =>

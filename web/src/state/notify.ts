@@ -2,7 +2,7 @@
 // planner applies (who, not the author, not muted, not on screen, kind
 // switched on, not in do-not-disturb hours), decided here from what the
 // client holds. Pure, unit-tested.
-import type { Chat, Message } from '@api';
+import type { Chat, Message } from '@artel/client';
 
 type ChatKind = Chat['kind'];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LocalMessage, Row } from './messages';
+import type { LocalMessage, Row } from '@artel/client/state/messages';
 import { landingRow, newBelow } from './scroll';
 
 const msg = (seq: number, author = 'other', extra: Partial<LocalMessage> = {}) => ({ seq, author_id: author, thread_root_id: null, ...extra }) as LocalMessage;

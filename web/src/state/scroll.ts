@@ -1,5 +1,5 @@
 // Where a chat opens and what the "jump to latest" button counts. Pure, unit-tested.
-import type { LocalMessage, Row } from './messages';
+import type { LocalMessage, Row } from '@artel/client/state/messages';
 
 /**
  * The row a reopened chat lands on: the message asked for (a search hit), else

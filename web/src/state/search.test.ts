@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEntities, hitRoute, snippetParts } from './search';
-import type { SearchHit } from '@api';
+import type { SearchHit } from '@artel/client';
 
 describe('search snippets', () => {
   it('turns <mark> runs into marked parts and decodes escaped text', () => {

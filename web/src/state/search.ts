@@ -1,6 +1,6 @@
 // Search results for display: the server's snippet HTML read into text and
 // <mark> runs (nothing else is ever turned into markup), and where a hit leads.
-import type { SearchHit, SearchKind } from '@api';
+import type { SearchHit, SearchKind } from '@artel/client';
 import type { Route } from '../app/router';
 
 export interface SnippetPart {

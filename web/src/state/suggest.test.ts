@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from '@api';
+import type { Pipeline } from '@artel/client';
 import type { Suggestion } from './commands';
 import { fit, narrowStale, orderStages } from './suggest';
 

@@ -2,7 +2,7 @@
 // them: a list kept from the previous keystroke is narrowed to what is typed
 // now (so Tab never takes a stage the line no longer fits), and stages are
 // offered in funnel order rather than alphabetically. Pure, unit-tested.
-import type { Pipeline } from '@api';
+import type { Pipeline } from '@artel/client';
 import type { Suggestion } from './commands';
 
 /** As the server compares names: spaces collapsed, case and ё folded. */

@@ -1,7 +1,7 @@
 // Text that may hold links to messages (a task from a message, a quote in a
 // record's notes): each becomes an in-app link that opens the chat at it.
 import { navigate, pathOf } from '../app/router';
-import { useI18n } from '../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { splitMessageLinks } from '../state/actions';
 
 export function LinkedText({ text }: { text: string }) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '@api';
-import { makeTranslator } from '../i18n';
+import { ApiError } from '@artel/client';
+import { makeTranslator } from '@artel/client/i18n';
 import { errorMessage } from './errors';
 
 describe('errorMessage', () => {

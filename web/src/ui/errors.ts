@@ -1,5 +1,5 @@
-import { ApiError } from '@api';
-import type { Translator } from '../i18n';
+import { ApiError } from '@artel/client';
+import type { Translator } from '@artel/client/i18n';
 
 /** A user-facing message for a failure: our own words for known codes, else the server's. */
 export function errorMessage(e: unknown, t: Translator): string {

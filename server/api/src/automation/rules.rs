@@ -284,7 +284,20 @@ async fn record(
         old: serde_json::Value::Null,
         new: json!({"rule_id": r.id, "result": what}),
     };
-    state.store.append_history(&[entry]).await
+    state.store.append_history(&[entry]).await?;
+    // The run's history entry is written after its effect (whose own board event
+    // has gone out already): one more card event tells open deal cards that the
+    // history grew, so "the rule made a task" shows without a reload.
+    match state.store.get_deal(r.workspace_id, deal).await {
+        Ok(d) if d.archived_at.is_none() => {
+            for append in crate::crm::board::deal_changes(state, None, &d).await {
+                crate::crm::board::record(state, d.workspace_id, append.pipeline_id, append.change).await;
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::debug!(error = %e, %deal, "no card to refresh after a rule run"),
+    }
+    Ok(())
 }
 
 /// A rule's `call_webhook`: POSTs the deal to the URL (SSRF rules as webhooks).

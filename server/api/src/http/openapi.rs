@@ -1,5 +1,6 @@
 //! The OpenAPI document's frame: title, version, security scheme, server prefix.
-//! Paths and schemas are collected from the handlers' `#[utoipa::path]`.
+//! Paths and schemas are collected from the handlers' `#[utoipa::path]`; the
+//! WebSocket frames, which no path names, are listed here as components.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -9,7 +10,12 @@ use utoipa::{Modify, OpenApi};
     info(title = "Artel API", description = "Team messenger with a CRM inside. All paths are under /api/v1."),
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    components(schemas(
+        crate::error::ErrorBody,
+        crate::error::ErrorDetail,
+        crate::ws::frames::ClientFrame,
+        crate::ws::frames::ServerFrame,
+    )),
     tags(
         (name = "system", description = "Health and readiness"),
         (name = "setup", description = "First-run setup"),

@@ -14,9 +14,9 @@
 //! person removed, the chat archived) is checked again by the commit itself
 //! (`NewMessage::author_must_be_member`), and an earlier message with the same
 //! idempotency key is found by the commit too (its unique index), so a send
-//! answered from here is never accepted on stale grounds. On two nodes at 4,500
-//! messages/s this took Postgres's send-check reads, about half its statements,
-//! out of the way (BENCHMARKS.md, section 2).
+//! answered from here is never accepted on stale grounds. Under load that takes
+//! the send-check reads, a large share of Postgres's statements, out of the way
+//! (BENCHMARKS.md, fan-out).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,8 +35,8 @@ const IN_FLIGHT: usize = 2;
 /// Reads running at once on Postgres. There a read's cost is mostly fixed (a
 /// round trip, a wake-up and an executor start-up, then sqlx's ping), so checks
 /// that wait for the one running read and go together in the next one cost
-/// Postgres less: on two nodes at 3,500 messages/s, 2,300 – 2,400 transactions/s
-/// instead of 3,000 – 3,100, and a lower p99 (BENCHMARKS.md, section 2).
+/// Postgres less: fewer transactions for the same sends, and a lower p99 on two
+/// nodes (BENCHMARKS.md, fan-out).
 const IN_FLIGHT_POSTGRES: usize = 1;
 /// Most checks in one read.
 const MAX_CHECKS: usize = 128;

@@ -26,8 +26,8 @@ const IDLE_POLL: Duration = Duration::from_millis(50);
 /// Meilisearch a task; on SQLite a write transaction that removes the notes. That
 /// cost is per round, not per note, so under steady sends rounds of a quarter
 /// second's notes cost a fraction of rounds taken back to back (which took a
-/// third of the server's CPU at 1,000 messages/s), and search still lags sends
-/// by well under a second.
+/// large share of the server's CPU under steady sends), and search still lags
+/// sends by well under a second.
 const ROUND_EVERY: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// The drain lease: held this long, renewed well before it runs out.

@@ -1,16 +1,19 @@
-//! WebSocket frames: JSON objects tagged by `type`.
+//! WebSocket frames: JSON objects tagged by `type`. Their schemas are derived
+//! here and listed in the OpenAPI document's components (`http::openapi`), so the
+//! clients' frame types are generated from these enums, never typed twice.
 
 use std::collections::HashMap;
 
 use artel_core::event::Ephemeral;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::crm_dto::DealDto;
 use crate::messaging::wire::{ChatEventDto, MessageDto};
 
 /// Frames a client sends.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
     /// Must be the first frame: an access token, and optionally the last `seq`
@@ -53,7 +56,7 @@ pub enum ClientFrame {
     Blur,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientPresence {
     Online,
@@ -61,7 +64,7 @@ pub enum ClientPresence {
 }
 
 /// Frames the server sends.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame<'a> {
     /// Authentication succeeded; `chats` gives every chat's latest seq.
@@ -97,8 +100,11 @@ pub enum ServerFrame<'a> {
     /// A slash-command sent as `send` ran: its result, for this socket only.
     CommandResult {
         client_msg_id: &'a str,
+        /// The stored answer of the run: a `CommandResultDto`, as `POST /chats/{id}/messages` gives it.
+        #[schema(value_type = crate::commands::CommandResultDto)]
         result: &'a serde_json::Value,
     },
+    /// A refused frame; `ref` is the `client_msg_id` of the send it refuses.
     Error {
         code: &'a str,
         message: &'a str,
@@ -111,7 +117,7 @@ pub enum ServerFrame<'a> {
 }
 
 /// A board change as one watcher may see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BoardEventDto {
     pub pipeline_id: Uuid,
     pub seq: i64,
@@ -119,7 +125,7 @@ pub struct BoardEventDto {
     pub change: BoardChangeDto,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BoardChangeDto {
     DealUpserted {
@@ -136,7 +142,7 @@ pub enum BoardChangeDto {
     StagesChanged,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChatCursor {
     pub chat_id: Uuid,
     pub last_seq: i64,

@@ -2,9 +2,9 @@
 //! the changes of the users it follows (`presence_sub`), each user once with the
 //! latest status. Announcing each change at once to every socket of the
 //! workspace cost one frame per socket per change, so a crowd coming online cost
-//! O(users²) frames and overflowed the sockets' queues (BENCHMARKS.md, D); a
-//! workspace-wide digest still cost O(users²) entries (4,000 sockets coming
-//! online: 325,000 frames, 688 MiB). A socket follows the people its screen
+//! O(users²) frames and overflowed the sockets' queues (docs/benchmarks/log-2026.md,
+//! bottleneck D); a workspace-wide digest still cost O(users²) entries when a crowd
+//! came online. A socket follows the people its screen
 //! shows, so the cost is what is actually shown. The full list stays out of hot
 //! frames: clients read it from `GET /presence`.
 
@@ -18,9 +18,9 @@ use artel_core::workspace::WorkspaceId;
 
 /// How often gathered presence changes are sent.
 pub const DIGEST_EVERY: Duration = Duration::from_secs(1);
-/// Most users named in one frame (about 2 KB). A socket's write buffer keeps the
-/// capacity of the largest frame it ever sent: one digest of 500 users (35 KB)
-/// sized the buffer of every idle socket of the workspace.
+/// Most users named in one frame, so every frame stays small. A socket's write
+/// buffer keeps the capacity of the largest frame it ever sent: one digest naming
+/// a whole crowd sized the buffer of every idle socket of the workspace.
 pub const MAX_ENTRIES: usize = 32;
 
 /// Presence changes waiting for the next digest, per workspace.

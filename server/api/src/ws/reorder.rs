@@ -3,9 +3,9 @@
 //! Between nodes, the bus can carry a chat's events out of order: node B's commit
 //! of seq 6 may reach Redis before node A's publish of seq 5. Every socket of the
 //! chat on this node then saw a gap and read the missing event from the store,
-//! one read per socket, though seq 5 arrived a few milliseconds later: on two
-//! nodes in rooms of 10 at 3,000 messages/s, 57 – 79 store reads a second, none
-//! with this (BENCHMARKS.md, section 2). So an event that arrives ahead of its chat's next seq waits
+//! one read per socket, though seq 5 arrived moments later: under load on two
+//! nodes, a steady stream of store reads, which this removes (BENCHMARKS.md,
+//! fan-out). So an event that arrives ahead of its chat's next seq waits
 //! here, for at most `HOLD`, for the ones before it; whatever is still missing
 //! then (a publish Redis lost) is left to the sockets, which fill the gap from the
 //! store as before. Nothing is dropped or delayed beyond `HOLD`; in-order events

@@ -3,7 +3,7 @@
 // open its address are told plainly that it is not theirs. Loaded on demand.
 import { api } from '../../app/session';
 import { ADMIN_TABS, navigate, pathOf, type AdminTab, type Route } from '../../app/router';
-import { useI18n, type Key } from '../../i18n';
+import { useI18n, type Key } from '@artel/client/i18n';
 import { People } from './People';
 import { WorkspaceSettings } from './WorkspaceSettings';
 import { CustomFields } from './CustomFields';

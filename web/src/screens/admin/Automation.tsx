@@ -2,11 +2,11 @@
 // (create a task, post in the deal's chat, set the owner, move on, call a URL).
 import { useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Pipeline, type Stage } from '@api';
+import { unwrap, type Pipeline, type Stage } from '@artel/client';
 import { api } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
 import { navigate, pathOf, type Route } from '../../app/router';
-import { useI18n, type Key } from '../../i18n';
+import { useI18n, type Key } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';

@@ -2,11 +2,11 @@
 // token (its secret shown once), revoke a token.
 import { useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type User } from '@api';
-import type { components } from '@api/schema';
+import { unwrap, type User } from '@artel/client';
+import type { components } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';

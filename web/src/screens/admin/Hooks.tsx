@@ -2,11 +2,11 @@
 // once, with a ready HTML form for lead hooks; revoking stops the URL at once.
 import { useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap } from '@api';
-import type { components } from '@api/schema';
+import { unwrap } from '@artel/client';
+import type { components } from '@artel/client';
 import { api } from '../../app/session';
 import { useChats, usePipelines, useUsers } from '../../app/data';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { Confirm, CopyButton, OnceSecret, SectionError, adminError } from './common';

@@ -3,10 +3,10 @@
 // hooks and website lead forms.
 import { Fragment, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap } from '@api';
-import type { components } from '@api/schema';
+import { unwrap } from '@artel/client';
+import type { components } from '@artel/client';
 import { api } from '../../app/session';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';

@@ -2,9 +2,9 @@
 // for how long — and the jobs given up after their last attempt, each with its
 // reason and a button to run it again once the cause is fixed.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
-import { useI18n, type Key } from '../../i18n';
+import { useI18n, type Key } from '@artel/client/i18n';
 import { toast } from '../../ui/Toast';
 import { SectionError, adminError } from './common';
 

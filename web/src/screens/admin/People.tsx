@@ -2,11 +2,11 @@
 // (optionally locked to an e-mail; the link is shown once with a copy button).
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Invite, type Role, type User } from '@api';
+import { unwrap, type Invite, type Role, type User } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useUsers } from '../../app/data';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { toast } from '../../ui/Toast';
 import { Confirm, OnceSecret, SectionError, adminError } from './common';
 import { absoluteUrl } from './logic';

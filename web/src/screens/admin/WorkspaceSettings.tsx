@@ -2,9 +2,9 @@
 // deals, and the country assumed for phone numbers written without a code.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { SectionError, adminError } from './common';

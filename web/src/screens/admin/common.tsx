@@ -1,8 +1,8 @@
 // Pieces every admin section uses: errors in the reader's language, a
 // confirmation dialog, and the box that shows a secret exactly once.
 import { useState, type ReactNode } from 'react';
-import { ApiError } from '@api';
-import { useI18n, type Key, type Translator } from '../../i18n';
+import { ApiError } from '@artel/client';
+import { useI18n, type Key, type Translator } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';
 import { toast } from '../../ui/Toast';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makeTranslator } from '../../i18n';
+import { makeTranslator } from '@artel/client/i18n';
 import { absoluteUrl, describeAction, describeTrigger, eventKey, fieldKey, leadFormSnippet, scopeKey } from './logic';
-import { ru } from '../../i18n/ru';
+import { ru } from '@artel/client/i18n/ru';
 
 describe('admin logic', () => {
   it('proposes a field key the server accepts from a Russian or English label', () => {

@@ -1,7 +1,7 @@
 // Pure helpers of the admin area (kept apart from React so they are unit-tested):
 // a field key from its label, the lead-form embed snippet, a rule in words.
-import type { components } from '@api/schema';
-import type { Key, Translator } from '../../i18n';
+import type { components } from '@artel/client';
+import type { Key, Translator } from '@artel/client/i18n';
 
 type S = components['schemas'];
 export type Rule = S['RuleDto'];

@@ -1,9 +1,9 @@
 // Signed out: the first-run setup while the server has no workspace, else sign-in.
 import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { usePrefs } from '../../app/prefs';
 import { ErrorText, Field } from '../../ui/Field';
 import { errorMessage } from '../../ui/errors';

@@ -1,10 +1,10 @@
 // /invite/{token}: shows what the invitation is for, then creates the account.
 import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
 import { navigate } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { usePrefs } from '../../app/prefs';
 import { ErrorText, Field } from '../../ui/Field';
 import { errorMessage } from '../../ui/errors';

@@ -2,10 +2,10 @@
 // is signed out everywhere, and signs in with it.
 import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, unwrap } from '@api';
+import { ApiError, unwrap } from '@artel/client';
 import { api } from '../../app/session';
 import { navigate } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { ErrorText, Field } from '../../ui/Field';
 import { errorMessage } from '../../ui/errors';
 import { LangSwitch } from './LangSwitch';

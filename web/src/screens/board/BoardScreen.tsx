@@ -20,13 +20,13 @@ import {
 } from '@dnd-kit/core';
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
-import { ApiError, readBoard, readColumnPage, unwrap, type Deal, type User } from '@api';
+import { ApiError, readBoard, readColumnPage, unwrap, type Deal, type User } from '@artel/client';
 import { api, realtime } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
 import { keys } from '../../app/live';
 import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import {
   appendPage,
   applyBoardChange,
@@ -38,7 +38,7 @@ import {
   type BoardFilter,
   type BoardView,
   type ColumnView,
-} from '../../state/board';
+} from '@artel/client/state/board';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';

@@ -2,16 +2,16 @@
 // title and an amount only). A refused field is named next to its input.
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
 import { usePipelines } from '../../app/data';
 import { navigate } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { ClientPicker, CustomInput, PeopleChecks, UserSelect, customValue, errorField, serverFieldError, useCustomFields } from '../records/edit';
 import { parseAmount, splitList, type CustomDraft } from '../records/forms';
 import { CurrencySelect } from '../records/DealScreen';
-import type { components } from '../../api/schema';
+import type { components } from '@artel/client';
 
 export function useDefaultCurrency(): string {
   const ws = useQuery({ queryKey: ['workspace'], queryFn: () => unwrap(api.http.GET('/workspace')), staleTime: 300_000, retry: false });

@@ -3,12 +3,12 @@
 // time with the server's cursor, each row naming its client.
 import { useEffect, useMemo, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Deal } from '@api';
+import { unwrap, type Deal } from '@artel/client';
 import { api, realtime } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { errorMessage } from '../../ui/errors';
 import { ariaSort, DEFAULT_DEAL_SORT, toggleSort, type DealSortKey, type DealSortState } from './dealSort';
 

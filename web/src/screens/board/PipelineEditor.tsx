@@ -4,12 +4,12 @@
 // stage) are shown as it words them. Loaded on demand.
 import { useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Pipeline, type Stage } from '@api';
+import { unwrap, type Pipeline, type Stage } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { usePipelines } from '../../app/data';
 import { navigate, pathOf } from '../../app/router';
-import { useI18n, type Key } from '../../i18n';
+import { useI18n, type Key } from '@artel/client/i18n';
 import { errorMessage } from '../../ui/errors';
 import { toast } from '../../ui/Toast';
 

@@ -2,12 +2,12 @@
 // join the others. This is how a new channel is found by the rest of the team.
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Chat } from '@api';
+import { unwrap, type Chat } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useChats } from '../../app/data';
 import { navigate } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorText } from '../../ui/Field';
 import { toast } from '../../ui/Toast';

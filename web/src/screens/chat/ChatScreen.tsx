@@ -5,14 +5,14 @@
 import { lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { mentionsToText, unwrap, type Chat } from '@api';
+import { mentionsToText, unwrap, type Chat } from '@artel/client';
 import { api } from '../../app/session';
 import { keys, learnUsers, setActiveChat, typingIn, useEphemeral } from '../../app/live';
 import { useChats, useUsers } from '../../app/data';
 import { chatGlyph, chatName, userName } from '../../app/names';
 import { navigate, pathOf, type Route } from '../../app/router';
-import { useI18n, type Translator } from '../../i18n';
-import { toRows, type LocalMessage } from '../../state/messages';
+import { useI18n, type Translator } from '@artel/client/i18n';
+import { toRows, type LocalMessage } from '@artel/client/state/messages';
 import { landingRow, newBelow } from '../../state/scroll';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';

@@ -2,10 +2,10 @@
 // its owners and admins change them (the server refuses others, and says so).
 import { useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Chat } from '@api';
+import { unwrap, type Chat } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorText, Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';

@@ -6,10 +6,10 @@
 // notice of it (everyone sees that), the result says so.
 import { useEffect, useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type User } from '@api';
+import { unwrap, type User } from '@artel/client';
 import { api, newClientId, realtime } from '../../app/session';
 import { keys, refreshRecords } from '../../app/live';
-import { useI18n, type Translator } from '../../i18n';
+import { useI18n, type Translator } from '@artel/client/i18n';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
 import { useFitting } from '../../ui/fit';

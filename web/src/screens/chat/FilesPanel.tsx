@@ -2,11 +2,11 @@
 // lightbox, other files to download; each with its size, who sent it and when.
 import { useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { unwrap, type ChatFile } from '@api';
+import { unwrap, type ChatFile } from '@artel/client';
 import { api } from '../../app/session';
 import { useUsers } from '../../app/data';
 import { userName } from '../../app/names';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { fileSize, isInlineImage } from '../../state/files';
 import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';

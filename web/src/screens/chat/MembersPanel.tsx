@@ -3,13 +3,13 @@
 // from the server are shown in words, beside what was tried.
 import { useMemo, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, unwrap, type Chat, type Member, type User } from '@api';
+import { ApiError, unwrap, type Chat, type Member, type User } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate } from '../../app/router';
-import { useI18n, type Key, type Translator } from '../../i18n';
+import { useI18n, type Key, type Translator } from '@artel/client/i18n';
 import { errorMessage } from '../../ui/errors';
 import { Dialog } from '../../ui/Dialog';
 import { ErrorText } from '../../ui/Field';

@@ -3,10 +3,10 @@
 // back to the message.
 import { useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { ApiError, unwrap, type Chat, type Company, type Contact } from '@api';
+import { ApiError, unwrap, type Chat, type Company, type Contact } from '@artel/client';
 import { api } from '../../app/session';
-import type { Translator } from '../../i18n';
-import { useI18n } from '../../i18n';
+import type { Translator } from '@artel/client/i18n';
+import { useI18n } from '@artel/client/i18n';
 import { appendNote, findContacts, hasEmail, hasPhone, noteQuote } from '../../state/actions';
 import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';

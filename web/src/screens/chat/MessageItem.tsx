@@ -4,12 +4,12 @@
 // `notice`; a hook's message is signed with the hook's name.
 import { memo, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import { createPortal } from 'react-dom';
-import { ApiError, mentionsToHtml, mentionsToText, unwrap, type EntityRef, type User } from '@api';
+import { ApiError, mentionsToHtml, mentionsToText, unwrap, type EntityRef, type User } from '@artel/client';
 import { api } from '../../app/session';
 import { initials, userName } from '../../app/names';
-import { useI18n } from '../../i18n';
-import { canRetry, type LocalMessage } from '../../state/messages';
-import { botName, noticeText } from '../../state/notices';
+import { useI18n } from '@artel/client/i18n';
+import { canRetry, type LocalMessage } from '@artel/client/state/messages';
+import { botName, noticeText } from '@artel/client/state/notices';
 import { errorMessage } from '../../ui/errors';
 import { Icon } from '../../ui/Icon';
 import { toast } from '../../ui/Toast';

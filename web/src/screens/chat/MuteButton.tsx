@@ -1,8 +1,8 @@
 // Mute a chat for me: no pushes and no desktop notifications from it.
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
 import { rememberMute, useMuted } from '../../app/notify';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { errorMessage } from '../../ui/errors';
 import { toast } from '../../ui/Toast';
 

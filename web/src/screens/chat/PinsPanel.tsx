@@ -1,11 +1,11 @@
 // A chat's pinned messages, newest pin first; each one opens at its place in the chat.
 import { useQuery } from '@tanstack/react-query';
-import { mentionsToText, unwrap } from '@api';
+import { mentionsToText, unwrap } from '@artel/client';
 import { api } from '../../app/session';
 import { useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';
 import { ErrorText } from '../../ui/Field';

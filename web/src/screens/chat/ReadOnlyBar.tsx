@@ -1,8 +1,8 @@
 // In place of the composer in an archived chat (a won or lost deal's chat is
 // archived): says plainly that nothing can be posted, instead of a box whose
 // sends would all be refused.
-import type { Chat } from '@api';
-import { useI18n } from '../../i18n';
+import type { Chat } from '@artel/client';
+import { useI18n } from '@artel/client/i18n';
 import { Icon } from '../../ui/Icon';
 
 export function ReadOnlyBar({ chat }: { chat: Chat }) {

@@ -1,12 +1,12 @@
 // The thread beside the chat: its root, the replies (live), and a composer.
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { unwrap, type Chat } from '@api';
+import { unwrap, type Chat } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useUsers } from '../../app/data';
-import { useI18n } from '../../i18n';
-import { emptyList, mergePage, type LocalMessage, type MessageList } from '../../state/messages';
+import { useI18n } from '@artel/client/i18n';
+import { emptyList, mergePage, type LocalMessage, type MessageList } from '@artel/client/state/messages';
 import { Composer } from './Composer';
 import { MessageItem } from './MessageItem';
 import { ReadOnlyBar } from './ReadOnlyBar';

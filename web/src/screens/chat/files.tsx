@@ -2,9 +2,9 @@
 // Files are served to chat members with the bearer token, so images load via
 // fetch (a plain <img src> would carry no token) and downloads go through a blob.
 import { useEffect, useState } from 'react';
-import type { Attachment } from '@api';
+import type { Attachment } from '@artel/client';
 import { api } from '../../app/session';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { fileSize, isInlineImage } from '../../state/files';
 import { Dialog } from '../../ui/Dialog';
 import { Icon } from '../../ui/Icon';

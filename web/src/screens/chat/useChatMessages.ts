@@ -2,10 +2,10 @@
 // older pages on demand, optimistic sends through the socket, read marks.
 import { useCallback, useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { SendError, unwrap, type ChatSummary, type Message } from '@api';
+import { SendError, unwrap, type ChatSummary, type Message } from '@artel/client';
 import { api, newClientId, realtime } from '../../app/session';
 import { keys } from '../../app/live';
-import { dropLocal, emptyList, mergePage, pendingMessage, setLocal, upsert, type MessageList } from '../../state/messages';
+import { dropLocal, emptyList, mergePage, pendingMessage, setLocal, upsert, type MessageList } from '@artel/client/state/messages';
 
 const PAGE = 50;
 

@@ -3,10 +3,10 @@
 // they are listed (with a link) before anyone creates a second copy.
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
 import { navigate, pathOf } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { toast } from '../../ui/Toast';
 import { ClientPicker, CustomInput, UserSelect, customValue, errorField, serverFieldError, useCustomFields } from './edit';

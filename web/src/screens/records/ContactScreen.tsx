@@ -3,12 +3,12 @@
 // (opened on first use) side by side.
 import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Company, type Contact } from '@api';
+import { unwrap, type Company, type Contact } from '@artel/client';
 import { api } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Skeleton } from '../Shell';
 import { errorMessage } from '../../ui/errors';
 import { toast } from '../../ui/Toast';
@@ -19,7 +19,7 @@ import { splitList } from './forms';
 import { DuplicateWarning, useDuplicates } from './ClientForm';
 import { MergeDialog } from './MergeDialog';
 import { useDefaultCurrency } from '../board/DealForm';
-import type { components } from '../../api/schema';
+import type { components } from '@artel/client';
 
 type Patch = components['schemas']['UpdateContact'] & components['schemas']['UpdateCompany'];
 

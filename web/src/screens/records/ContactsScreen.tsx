@@ -3,12 +3,12 @@
 // warning, CSV import (a dry run's report first) and CSV export.
 import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
 import { useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate, pathOf, type Route } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { usePeople } from './edit';

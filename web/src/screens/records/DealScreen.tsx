@@ -5,12 +5,12 @@
 // pipeline's board events, so a colleague's edit shows at once.
 import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, unwrap, type Deal, type History } from '@api';
+import { ApiError, unwrap, type Deal, type History } from '@artel/client';
 import { api, realtime } from '../../app/session';
 import { usePipelines, useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate, pathOf } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Skeleton } from '../Shell';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
@@ -30,7 +30,7 @@ import {
   useCustomFields,
 } from './edit';
 import { formatAmountInput, parseAmount, splitList } from './forms';
-import type { components } from '../../api/schema';
+import type { components } from '@artel/client';
 
 type UpdateDeal = components['schemas']['UpdateDeal'];
 export const CURRENCIES = ['RUB', 'USD', 'EUR', 'KZT', 'BYN', 'UZS', 'CNY', 'GBP', 'AED', 'TRY'];

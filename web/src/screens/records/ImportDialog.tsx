@@ -2,14 +2,14 @@
 // is which field, run a dry run and read its report, and only then import.
 import { useMemo, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';
 import { useCustomFields } from './edit';
 import { csvHeader, guessMapping, IMPORT_TARGETS } from './csv';
-import type { components } from '../../api/schema';
+import type { components } from '@artel/client';
 
 type Report = components['schemas']['ImportReport'];
 

@@ -1,7 +1,7 @@
 // Asks why a deal is lost before it moves to a lost stage: from the card's
 // "Lost" button, its stage list and a drop on the board's lost column alike.
 import { useState, type FormEvent } from 'react';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { errorMessage } from '../../ui/errors';
 import { Dialog } from '../../ui/Dialog';
 

@@ -4,13 +4,13 @@
 // card's deals, tasks, people and chat move over; then the staying card opens.
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Company, type Contact } from '@api';
+import { unwrap, type Company, type Contact } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useUsers } from '../../app/data';
 import { userName } from '../../app/names';
 import { navigate } from '../../app/router';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';

@@ -3,13 +3,13 @@
 // client pickers, and custom fields rendered by their kind.
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, unwrap, type User } from '@api';
+import { ApiError, unwrap, type User } from '@artel/client';
 import { api } from '../../app/session';
 import { useUsers } from '../../app/data';
-import { useI18n, type Translator } from '../../i18n';
+import { useI18n, type Translator } from '@artel/client/i18n';
 import { errorMessage } from '../../ui/errors';
 import { customToDraft, draftToCustom, isDraftError, type CustomDraft, type FieldKind } from './forms';
-import type { components } from '../../api/schema';
+import type { components } from '@artel/client';
 
 export type CustomField = components['schemas']['CustomFieldDto'];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EntityKind, History, User } from '@api';
-import { makeTranslator } from '../../i18n';
+import type { EntityKind, History, User } from '@artel/client';
+import { makeTranslator } from '@artel/client/i18n';
 import { describeHistory } from './history';
 
 const anna = { id: 'u1', name: 'Анна Петрова' } as User;

@@ -1,9 +1,9 @@
 // A record's change history in words, for the deal, contact, company and task
 // cards: what was created ("created the deal"), fields by their card label,
 // people by name, money and dates in the reader's format, never a raw id.
-import type { EntityKind, History, User } from '@api';
+import type { EntityKind, History, User } from '@artel/client';
 import { userName } from '../../app/names';
-import type { Key, Translator } from '../../i18n';
+import type { Key, Translator } from '@artel/client/i18n';
 
 export function show(v: unknown, t: Translator): string {
   if (v === null || v === undefined || v === '') return t.t('common.none');

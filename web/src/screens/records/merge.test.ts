@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Contact } from '@api';
+import type { Contact } from '@artel/client';
 import { mergePicks, singleFields } from './merge';
 
 const custom = (v: Record<string, unknown>) => v as Contact['custom'];

@@ -1,7 +1,7 @@
 // What the merge dialog asks: for each single-value field either card fills,
 // whether the two differ (then the user picks) and what the server does when
 // not told (the staying card's value, or the other's where it is empty).
-import type { Company, Contact } from '@api';
+import type { Company, Contact } from '@artel/client';
 
 export type Pick = 'keep' | 'take';
 

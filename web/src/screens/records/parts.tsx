@@ -2,12 +2,12 @@
 // the record's tasks and its bound chat beside the fields.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, unwrap, type EntityKind, type History, type Task, type User } from '@api';
+import { ApiError, unwrap, type EntityKind, type History, type Task, type User } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useChats, useUsers } from '../../app/data';
 import { userName } from '../../app/names';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { ChatScreen } from '../chat/ChatScreen';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';

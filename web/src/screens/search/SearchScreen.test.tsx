@@ -2,9 +2,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { I18nProvider } from '../../i18n';
-import type { SearchResponse } from '@api';
+import { I18nProvider } from '@artel/client/i18n';
+import { createApiClient, memorySessionStore, type SearchResponse } from '@artel/client';
 import SearchScreen from './SearchScreen';
+
+// The app's client on an absolute base: Node's Request, unlike a page's, has no
+// origin to resolve `/api/v1` against. It calls whatever `fetch` the test stubs.
+vi.mock('../../app/session', () => ({
+  api: createApiClient({ baseUrl: 'http://localhost/api/v1', store: memorySessionStore() }),
+}));
 
 afterEach(() => {
   cleanup();
@@ -57,7 +63,9 @@ describe('<SearchScreen>', () => {
     const fetchMock = vi.fn(async () => new Response(JSON.stringify(response), { status: 200 }));
     renderWith(fetchMock as unknown as typeof fetch);
     await screen.findByRole('heading', { name: /Messages/ });
-    expect(String((fetchMock.mock.calls[0] as unknown[])[0])).toBe('/api/v1/search?q=%D0%B4%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80&sort=relevance');
+    expect(((fetchMock.mock.calls[0] as unknown[])[0] as Request).url).toBe(
+      'http://localhost/api/v1/search?q=%D0%B4%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80&sort=relevance',
+    );
     const headings = screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent);
     expect(headings).toEqual(['Messages 12', 'Deals 1']);
     const messages = screen.getByRole('region', { name: /Messages/ });

@@ -1,13 +1,13 @@
 // Search: one box with operators (help below it), results grouped by kind
 // (messages, deals, contacts, companies, tasks) with highlighted snippets; a
 // message opens its chat at that message, a record opens its card. "More"
-// pages through one group with its cursor. GET /api/v1/search (CONTRACTS.md).
+// pages through one group with its cursor. GET /api/v1/search.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { ApiError, search, SEARCH_KINDS, type SearchGroup, type SearchHit, type SearchKind } from '@api';
+import { ApiError, search, SEARCH_KINDS, type SearchGroup, type SearchHit, type SearchKind } from '@artel/client';
 import { api } from '../../app/session';
 import { navigate, pathOf } from '../../app/router';
-import { useI18n, type Key } from '../../i18n';
+import { useI18n, type Key } from '@artel/client/i18n';
 import { errorMessage } from '../../ui/errors';
 import { entityRoute, hitRoute, KIND_ORDER, OPERATORS } from '../../state/search';
 import { Snippet } from './Snippet';

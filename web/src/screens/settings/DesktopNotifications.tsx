@@ -1,7 +1,7 @@
 // Settings: desktop notifications in this browser (asked for here, on the
 // user's click, never on page load) and an optional sound.
 import { useState } from 'react';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { chime, notificationsSupported, setNotifyPrefs, useNotifyPrefs } from '../../app/notify';
 
 export function DesktopNotifications() {

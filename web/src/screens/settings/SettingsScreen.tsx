@@ -1,12 +1,12 @@
 // Settings: my profile, language, time zone and theme; for admins, the users
 // and invitations (the admin area's own sections) and a way into that area.
 import { useState, type FormEvent } from 'react';
-import { unwrap } from '@api';
+import { unwrap } from '@artel/client';
 import { api } from '../../app/session';
 import { navigate, pathOf, type Route } from '../../app/router';
 import { InvitesSection, UsersSection } from '../admin/People';
 import { usePrefs, type Theme } from '../../app/prefs';
-import { makeTranslator, useI18n, type Lang } from '../../i18n';
+import { makeTranslator, useI18n, type Lang } from '@artel/client/i18n';
 import { Field } from '../../ui/Field';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';

@@ -3,11 +3,11 @@
 // (add, remove; fired ones stay as a record).
 import { useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, unwrap, type EntityRef, type Task } from '@api';
+import { ApiError, unwrap, type EntityRef, type Task } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
 import { useUsers } from '../../app/data';
-import { useI18n } from '../../i18n';
+import { useI18n } from '@artel/client/i18n';
 import { Dialog } from '../../ui/Dialog';
 import { errorMessage } from '../../ui/errors';
 import { toast } from '../../ui/Toast';

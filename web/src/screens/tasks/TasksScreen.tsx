@@ -1,10 +1,10 @@
 // My tasks: overdue, today, upcoming and undated, with create and complete.
 import { lazy, Suspense, useCallback, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { unwrap, type Task } from '@api';
+import { unwrap, type Task } from '@artel/client';
 import { api } from '../../app/session';
 import { keys } from '../../app/live';
-import { useI18n, type Key } from '../../i18n';
+import { useI18n, type Key } from '@artel/client/i18n';
 import { toast } from '../../ui/Toast';
 import { errorMessage } from '../../ui/errors';
 import { TaskList } from '../records/parts';

@@ -6,6 +6,9 @@
 // them by client_msg_id, so a re-send never makes a second message).
 import type { BoardEvent, ChatEvent, ClientFrame, CommandResult, Ephemeral, Message, ServerFrame } from './types';
 
+type SendFrame = Extract<ClientFrame, { type: 'send' }>;
+type ChatCursor = Extract<ServerFrame, { type: 'ready' }>['chats'][number];
+
 export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface RealtimeEvents {
@@ -16,7 +19,7 @@ export interface RealtimeEvents {
    * this moment (history fetched over REST while the socket was connecting,
    * or during an outage before the first ready) may be behind: refetch it.
    */
-  ready: (chats: { chat_id: string; last_seq: number }[], seeded: string[]) => void;
+  ready: (chats: ChatCursor[], seeded: string[]) => void;
   /** A chat event, exactly once per seq and in seq order per chat. */
   event: (event: ChatEvent) => void;
   /** Too much was missed in a chat: refetch its history. */
@@ -63,7 +66,7 @@ export interface RealtimeOptions {
 }
 
 interface PendingSend {
-  frame: Extract<ClientFrame, { type: 'send' }>;
+  frame: SendFrame;
   resolve: (m: Message) => void;
   reject: (e: SendError) => void;
 }
@@ -156,13 +159,7 @@ export class RealtimeClient {
    * Sends a message; resolves with the committed message once acknowledged. While
    * offline it waits and goes out on reconnect, as often as needed, in order.
    */
-  send(input: {
-    chat_id: string;
-    body: string;
-    client_msg_id: string;
-    thread_root_id?: string | null;
-    attachment_ids?: string[];
-  }): Promise<Message> {
+  send(input: Omit<SendFrame, 'type'>): Promise<Message> {
     const frame: PendingSend['frame'] = { type: 'send', ...input };
     return new Promise<Message>((resolve, reject) => {
       this.pending.set(input.client_msg_id, { frame, resolve, reject });
@@ -186,7 +183,7 @@ export class RealtimeClient {
     if (this.readyValue) this.write({ type: 'read', chat_id: chatId, seq });
   }
 
-  presence(status: 'online' | 'away'): void {
+  presence(status: Extract<ClientFrame, { type: 'presence' }>['status']): void {
     if (this.readyValue) this.write({ type: 'presence', status });
   }
 
@@ -390,7 +387,7 @@ export class RealtimeClient {
         const p = frame.ref ? this.pending.get(frame.ref) : undefined;
         if (p && frame.ref) {
           this.pending.delete(frame.ref);
-          p.reject(new SendError(frame.code, frame.message, frame.usage));
+          p.reject(new SendError(frame.code, frame.message, frame.usage ?? undefined));
         } else {
           this.emit('error', frame.code, frame.message);
         }
@@ -401,7 +398,7 @@ export class RealtimeClient {
     }
   }
 
-  private onReady(chats: { chat_id: string; last_seq: number }[], heartbeatSecs: number): void {
+  private onReady(chats: ChatCursor[], heartbeatSecs: number): void {
     this.attempt = 0;
     this.authRetried = false;
     this.readyValue = true;

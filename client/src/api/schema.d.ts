@@ -2207,6 +2207,24 @@ export interface components {
             /** @description Where members of the chat download it (with their bearer token). */
             url: string;
         };
+        BoardChangeDto: {
+            deal: components["schemas"]["DealDto"];
+            /** @enum {string} */
+            type: "deal_upserted";
+        } | {
+            /** Format: uuid */
+            deal_id: string;
+            /** @enum {string} */
+            type: "deal_hidden";
+        } | {
+            /** Format: uuid */
+            deal_id: string;
+            /** @enum {string} */
+            type: "deal_removed";
+        } | {
+            /** @enum {string} */
+            type: "stages_changed";
+        };
         BoardColumn: {
             /**
              * Format: int64
@@ -2228,6 +2246,16 @@ export interface components {
         BoardDto: {
             columns: components["schemas"]["BoardColumn"][];
             pipeline: components["schemas"]["PipelineDto"];
+        };
+        /** @description A board change as one watcher may see it. */
+        BoardEventDto: {
+            change: components["schemas"]["BoardChangeDto"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            pipeline_id: string;
+            /** Format: int64 */
+            seq: number;
         };
         CapturedLead: {
             /** Format: uuid */
@@ -2302,6 +2330,12 @@ export interface components {
             type: "member_removed";
             /** Format: uuid */
             user_id: string;
+        };
+        ChatCursor: {
+            /** Format: uuid */
+            chat_id: string;
+            /** Format: int64 */
+            last_seq: number;
         };
         ChatDto: {
             /** Format: date-time */
@@ -2407,6 +2441,70 @@ export interface components {
             /** @description Any format. */
             phones?: string[];
         };
+        /** @description Frames a client sends. */
+        ClientFrame: {
+            cursors?: {
+                [key: string]: number;
+            };
+            token: string;
+            /** @enum {string} */
+            type: "auth";
+        } | {
+            attachment_ids?: string[];
+            body?: string;
+            /** Format: uuid */
+            chat_id: string;
+            client_msg_id: string;
+            /** Format: uuid */
+            thread_root_id?: string | null;
+            /** @enum {string} */
+            type: "send";
+        } | {
+            /** Format: uuid */
+            chat_id: string;
+            /** @enum {string} */
+            type: "typing";
+        } | {
+            /** Format: uuid */
+            chat_id: string;
+            /** Format: int64 */
+            seq: number;
+            /** @enum {string} */
+            type: "read";
+        } | {
+            /** @enum {string} */
+            type: "ping";
+        } | {
+            /** Format: int64 */
+            cursor?: number | null;
+            /** Format: uuid */
+            pipeline_id: string;
+            /** @enum {string} */
+            type: "watch_board";
+        } | {
+            /** Format: uuid */
+            pipeline_id: string;
+            /** @enum {string} */
+            type: "unwatch_board";
+        } | {
+            status: components["schemas"]["ClientPresence"];
+            /** @enum {string} */
+            type: "presence";
+        } | {
+            /** @enum {string} */
+            type: "presence_sub";
+            user_ids: string[];
+        } | {
+            /** Format: uuid */
+            chat_id: string;
+            /** @enum {string} */
+            type: "focus";
+        } | {
+            /** @enum {string} */
+            type: "blur";
+        };
+        /** @enum {string} */
+        ClientPresence: "online" | "away";
         /** @description The error body of a refused command: the usual error plus `usage`. */
         CommandErrorBody: {
             error: components["schemas"]["CommandErrorDetail"];
@@ -2896,6 +2994,89 @@ export interface components {
             /** Format: uuid */
             id: string;
             kind: components["schemas"]["EntityKind"];
+        };
+        /**
+         * @description Something not stored: shown while it is true, gone after. Its schema (the
+         *     `ephemeral` WebSocket frame's `event`) is generated from this enum.
+         */
+        Ephemeral: {
+            /** Format: uuid */
+            chat_id: string;
+            /** @enum {string} */
+            type: "typing";
+            /** Format: uuid */
+            user_id: string;
+        } | {
+            entries: components["schemas"]["PresenceEntry"][];
+            /** @enum {string} */
+            type: "presence_changes";
+        } | {
+            /** Format: uuid */
+            chat_id: string;
+            /** Format: int64 */
+            seq: number;
+            /** @enum {string} */
+            type: "read_up_to";
+            /** Format: uuid */
+            user_id: string;
+        } | {
+            /** Format: uuid */
+            chat_id: string;
+            /** @enum {string} */
+            type: "joined_chat";
+            /** Format: uuid */
+            user_id: string;
+        } | {
+            /** Format: uuid */
+            session_id?: string | null;
+            /** @enum {string} */
+            type: "signed_out";
+            /** Format: uuid */
+            user_id: string;
+        } | {
+            entries: components["schemas"]["PresenceEntry"][];
+            full: boolean;
+            /** Format: uuid */
+            node_id: string;
+            /** @enum {string} */
+            type: "node_presence";
+        } | {
+            /** Format: date-time */
+            due_at?: string | null;
+            /** Format: uuid */
+            task_id: string;
+            title: string;
+            /** @enum {string} */
+            type: "task_reminder";
+        } | {
+            /**
+             * Format: uuid
+             * @description Who assigned it.
+             */
+            by: string;
+            /** Format: date-time */
+            due_at?: string | null;
+            /** Format: uuid */
+            task_id: string;
+            title: string;
+            /** @enum {string} */
+            type: "task_assigned";
+        } | {
+            /** Format: uuid */
+            task_id: string;
+            /** @enum {string} */
+            type: "task_unassigned";
+        } | {
+            /** @enum {string} */
+            type: "access_changed";
+        } | {
+            /** Format: uuid */
+            from_id: string;
+            /** Format: uuid */
+            into_id: string;
+            kind: components["schemas"]["EntityKind"];
+            /** @enum {string} */
+            type: "client_merged";
         };
         /** @description The error body every endpoint returns on failure. */
         ErrorBody: {
@@ -3394,9 +3575,16 @@ export interface components {
             /** Format: uuid */
             message_id: string;
         };
+        /** @enum {string} */
+        Presence: "online" | "away" | "offline";
         PresenceDto: {
             /** @description "online" or "away". */
             status: string;
+            /** Format: uuid */
+            user_id: string;
+        };
+        PresenceEntry: {
+            status: components["schemas"]["Presence"];
             /** Format: uuid */
             user_id: string;
         };
@@ -3564,6 +3752,64 @@ export interface components {
          *     slash-command's result (it has `command`).
          */
         SendOutcome: components["schemas"]["MessageDto"] | components["schemas"]["CommandResultDto"];
+        /** @description Frames the server sends. */
+        ServerFrame: {
+            chats: components["schemas"]["ChatCursor"][];
+            /** Format: int64 */
+            heartbeat_secs: number;
+            /** Format: uuid */
+            session_id: string;
+            /** @enum {string} */
+            type: "ready";
+            /** Format: uuid */
+            user_id: string;
+        } | (components["schemas"]["ChatEventDto"] & {
+            /** @enum {string} */
+            type: "event";
+        }) | (components["schemas"]["BoardEventDto"] & {
+            /** @enum {string} */
+            type: "board_event";
+        }) | {
+            /** Format: int64 */
+            last_seq: number;
+            /** Format: uuid */
+            pipeline_id: string;
+            /** @enum {string} */
+            type: "watching";
+        } | {
+            event: components["schemas"]["Ephemeral"];
+            /** @enum {string} */
+            type: "ephemeral";
+        } | {
+            client_msg_id: string;
+            message: components["schemas"]["MessageDto"];
+            /** @enum {string} */
+            type: "ack";
+        } | {
+            /** Format: uuid */
+            chat_id: string;
+            /** Format: int64 */
+            last_seq: number;
+            /** @enum {string} */
+            type: "resync";
+        } | {
+            client_msg_id: string;
+            /** @description The stored answer of the run: a `CommandResultDto`, as `POST /chats/{id}/messages` gives it. */
+            result: components["schemas"]["CommandResultDto"];
+            /** @enum {string} */
+            type: "command_result";
+        } | {
+            code: string;
+            message: string;
+            ref?: string | null;
+            /** @enum {string} */
+            type: "error";
+            /** @description For a refused slash-command: how to write it. */
+            usage?: string | null;
+        } | {
+            /** @enum {string} */
+            type: "pong";
+        };
         SessionDto: {
             /** Format: date-time */
             created_at: string;

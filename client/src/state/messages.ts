@@ -1,7 +1,7 @@
 // A chat's loaded messages as one immutable value, and the pure functions that
 // change it: server events, history pages, optimistic sends. Kept free of React
 // so it is unit-tested on its own and shared by any view (chat, thread).
-import type { Change, ChatEvent, Message } from '@api';
+import type { Change, ChatEvent, Message } from '../api';
 
 export type LocalState = 'pending' | 'failed';
 /** Why a send was refused (the server's code and words), for the failed copy to say. */

@@ -1,8 +1,11 @@
-// The hand-typed Web Push and command-completion calls: URLs and bodies as agreed, bearer auth,
-// errors as ApiError, "no push on this server" as null.
+// The Web Push, command-completion and search calls over the generated client:
+// URLs and bodies as the server takes them, bearer auth, errors as ApiError,
+// "no push on this server" as null.
 import { describe, expect, it } from 'vitest';
 import { createApiClient, memorySessionStore, ApiError, type Session } from './client';
-import { applySuggestion, completeCommand, push } from './contracts';
+import { applySuggestion, completeCommand } from './commands';
+import { NOTIFICATION_KINDS, push } from './push';
+import { search } from './search';
 
 const session = {
   accessToken: 'tok',
@@ -31,7 +34,7 @@ function client(handle: (req: Request) => Response | Promise<Response>) {
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-describe('contract calls', () => {
+describe('push, completion and search calls', () => {
   it('push: key, subscribe, settings, unsubscribe, mute', async () => {
     const { api, seen } = client((req) => {
       const path = new URL(req.url).pathname;
@@ -73,5 +76,43 @@ describe('contract calls', () => {
       applySuggestion('/move перег', { kind: 'stage', insert: 'переговоры', replace_from: 6, label: 'переговоры' }),
     ).toBe('/move переговоры');
     expect(applySuggestion('/x 😀 a', { kind: 'person', insert: '@bob', replace_from: 5, label: 'Bob' })).toBe('/x 😀 @bob');
+  });
+
+  it('lists the notification kinds in the order the settings show them', () => {
+    expect(NOTIFICATION_KINDS).toEqual(['direct', 'mention', 'thread', 'task_assigned', 'task_reminder', 'deal_assigned']);
+  });
+
+  it('search: the query as the server takes it, kinds comma-separated', async () => {
+    const { api, seen } = client(() => json(200, { catching_up: false, groups: [] }));
+    expect(await search(api, { q: 'договор', kinds: ['deal', 'task'], sort: 'newest', limit: 10, cursor: 'c' })).toEqual({
+      catching_up: false,
+      groups: [],
+    });
+    const url = new URL(seen[0]!.url);
+    expect(url.pathname).toBe('/api/v1/search');
+    expect([...url.searchParams]).toEqual([
+      ['q', 'договор'],
+      ['kinds', 'deal,task'],
+      ['sort', 'newest'],
+      ['limit', '10'],
+      ['cursor', 'c'],
+    ]);
+    expect(seen[0]!.auth).toBe('Bearer tok');
+    await search(api, { q: 'x', kinds: [], cursor: null });
+    expect(new URL(seen[1]!.url).search).toBe('?q=x');
+  });
+
+  it('search: an abort stays an abort, a refusal is an ApiError', async () => {
+    const ctl = new AbortController();
+    const { api } = client(() => {
+      ctl.abort();
+      throw new DOMException('aborted', 'AbortError');
+    });
+    const e = await search(api, { q: 'x' }, ctl.signal).catch((x: unknown) => x);
+    expect((e as Error).name).toBe('AbortError');
+    const refused = client(() => json(404, { error: { code: 'not_found', message: 'no search' } }));
+    const r = await search(refused.api, { q: 'x' }).catch((x: unknown) => x);
+    expect(r).toBeInstanceOf(ApiError);
+    expect((r as ApiError).code).toBe('not_found');
   });
 });

@@ -10,7 +10,7 @@
 // follow each change by difference, and when a change concerns a card this
 // client never loaded (it may or may not be counted already), the board is
 // marked `totalsStale` and its heads are read again.
-import type { Board, BoardChange, BoardColumn, Deal } from '@api';
+import type { Board, BoardChange, BoardColumn, Deal } from '../api';
 
 export interface BoardFilter {
   ownerId?: string;

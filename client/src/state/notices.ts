@@ -4,7 +4,7 @@
 // ("Anna set the task “Call” due tomorrow at 15:00"). Russian wording avoids
 // past-tense verbs, whose ending would guess the actor's gender. Pure, so it is
 // unit-tested and shared by any view.
-import type { components, EntityRef } from '@api';
+import type { components, EntityRef } from '../api';
 import type { Key, Translator } from '../i18n';
 
 export type Notice = components['schemas']['Notice'];

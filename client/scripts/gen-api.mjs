@@ -1,4 +1,4 @@
-// Generates src/api/schema.d.ts from the server's OpenAPI document: the insta
+// Generates client/src/api/schema.d.ts from the server's OpenAPI document: the insta
 // snapshot the server's tests keep (tests/tests/snapshots/openapi__openapi.snap),
 // or a running server when ARTEL_OPENAPI_URL is set. The types are never written by hand.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -46,11 +46,11 @@ if (process.argv.includes('--check')) {
   // document generates, so the client cannot drift from the server unnoticed.
   const committed = await readFile(target, 'utf8').catch(() => '');
   if (committed !== generated) {
-    console.error('src/api/schema.d.ts is stale: it differs from what the OpenAPI snapshot generates; run `npm run gen:api` and commit it');
+    console.error('client/src/api/schema.d.ts is stale: it differs from what the OpenAPI snapshot generates; run `npm run gen:api` and commit it');
     process.exit(1);
   }
-  console.log(`src/api/schema.d.ts matches the OpenAPI snapshot (${Object.keys(doc.paths).length} paths)`);
+  console.log(`client/src/api/schema.d.ts matches the OpenAPI snapshot (${Object.keys(doc.paths).length} paths)`);
 } else {
   await writeFile(target, generated);
-  console.log(`wrote src/api/schema.d.ts (${Object.keys(doc.paths).length} paths) from ${process.env.ARTEL_OPENAPI_URL ?? 'the snapshot'}`);
+  console.log(`wrote client/src/api/schema.d.ts (${Object.keys(doc.paths).length} paths) from ${process.env.ARTEL_OPENAPI_URL ?? 'the snapshot'}`);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatEvent, Message } from '@api';
+import type { ChatEvent, Message } from '../api';
 import { applyEvent, emptyList, mergePage, pendingMessage, setLocal, toRows, upsert } from './messages';
 
 function msg(seq: number, extra: Partial<Message> = {}): Message {

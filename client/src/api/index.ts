@@ -1,4 +1,4 @@
-// The shared client: import from here (web/ as `@api`, mobile/ through the same alias).
+// The shared client, `@artel/client`: import from here in web/ and mobile/.
 export * from './client';
 export * from './ws';
 export * from './types';
@@ -19,6 +19,7 @@ export function createRealtime(api: ApiClient, extra: Partial<RealtimeOptions> =
   });
 }
 export * from './search';
-export * from './contracts';
+export * from './push';
+export * from './commands';
 export * from './mentions';
 export * from './board';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Board, Deal } from '@api';
+import type { Board, Deal } from '../api';
 import { appendPage, applyBoardChange, fromServer, moveLocally, replaceDeal, withTotals, type BoardView } from './board';
 
 function deal(id: string, stage: string, position: number, amount = 1000, currency = 'RUB'): Deal {
