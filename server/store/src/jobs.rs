@@ -116,25 +116,9 @@ macro_rules! impl_job_store {
                 .fetch_all(&mut *self.write.acquire().await?)
                 .await
                 .map_err(backend)?;
-                let mut claimed = Vec::with_capacity(ids.len());
-                for id in ids {
-                    let row: Option<JobRow> = sqlx::query_as(&format!(
-                        "update jobs set lease_owner = $2, lease_until = $3, attempts = attempts + 1, \
-                         updated_at = $4 where id = $1 and status = 'pending' \
-                         and (lease_until is null or lease_until < $4) returning {JOB_COLUMNS}"
-                    ))
-                    .bind(id)
-                    .bind(owner)
-                    .bind(lease_until)
-                    .bind(now)
-                    .fetch_optional(&mut *self.write.acquire().await?)
-                    .await
-                    .map_err(backend)?;
-                    if let Some(row) = row {
-                        claimed.push(row.try_into()?);
-                    }
-                }
-                Ok(claimed)
+                // Each id is then claimed by a conditional update: of several nodes
+                // that selected the same id, one update matches.
+                self.claim_jobs_by_id(&ids, owner, now, lease_until).await
             }
 
             async fn claim_jobs_by_id(
